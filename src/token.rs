@@ -1,0 +1,427 @@
+//! The token format: `prefix` `_` `secret` `checksum`.
+//!
+//! ```text
+//! myc_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ab12Cd
+//! └┬┘ └──────────── secret (base64url, no padding) ─┘└ checksum ┘
+//! prefix
+//! ```
+//!
+//! The prefix makes a leaked token recognisable; the secret carries the
+//! entropy; the checksum (CRC32 of everything before it) lets anyone reject a
+//! mistyped or random string without touching a store. Parsing never
+//! allocates and never panics, and says which check failed.
+
+mod checksum;
+mod secret;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRng as _;
+use rand::rngs::SysRng;
+use zeroize::Zeroizing;
+
+pub use secret::{MAX_CUSTOM_SECRET_LEN, MIN_CUSTOM_SECRET_LEN, TokenSecret};
+
+use crate::error::{ConfigError, FormatError, MintError};
+use crate::hash::{TokenHash, TokenHasher};
+use checksum::{CHECKSUM_LEN, checksum};
+
+/// The longest prefix an application may choose.
+pub const MAX_PREFIX_LEN: usize = 16;
+/// The fewest random bytes a secret may have (128 bits).
+pub const MIN_SECRET_BYTES: usize = 16;
+/// The default number of random bytes in a secret (192 bits, 32 characters).
+pub const DEFAULT_SECRET_BYTES: usize = 24;
+/// The most random bytes a secret may have.
+pub const MAX_SECRET_BYTES: usize = 64;
+
+/// How many base64url characters (no padding) encode `bytes` bytes.
+const fn encoded_len(bytes: usize) -> usize {
+    (bytes * 4).div_ceil(3)
+}
+
+/// The application's token prefix: 1–16 ASCII alphanumerics (`jf`, `myc`, `glpat`).
+///
+/// ```
+/// use tokenkeep::Prefix;
+/// assert_eq!(Prefix::new("myc")?.as_str(), "myc");
+/// assert!(Prefix::new("my-app").is_err());
+/// # Ok::<(), tokenkeep::ConfigError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Prefix(Box<str>);
+
+impl Prefix {
+    /// Checks and wraps a prefix.
+    ///
+    /// # Errors
+    /// [`ConfigError::Prefix`] unless `text` is 1–16 ASCII letters or digits.
+    pub fn new(text: &str) -> Result<Self, ConfigError> {
+        if is_valid_prefix(text.as_bytes()) {
+            Ok(Self(text.into()))
+        } else {
+            Err(ConfigError::Prefix)
+        }
+    }
+
+    /// The prefix without its trailing `_`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_valid_prefix(bytes: &[u8]) -> bool {
+    (1..=MAX_PREFIX_LEN).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_alphanumeric)
+}
+
+const fn is_base64url(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+}
+
+/// The shape of the tokens one application mints and accepts: its prefix and
+/// the size of the secret.
+///
+/// ```
+/// use tokenkeep::{Prefix, TokenFormat, TokenHasher};
+///
+/// let format = TokenFormat::new(Prefix::new("myc")?);
+/// let minted = format.mint(&TokenHasher::sha256())?;
+/// let parsed = format.parse(minted.secret.expose_secret())?;
+/// assert_eq!(parsed.prefix(), "myc");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenFormat {
+    prefix: Prefix,
+    secret_bytes: usize,
+}
+
+/// A freshly minted token: the plaintext, shown once, and the hash to store.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MintedToken {
+    /// The plaintext; hand it to the user once, then drop it.
+    pub secret: TokenSecret,
+    /// What the store keeps instead of the plaintext.
+    pub hash: TokenHash,
+}
+
+impl TokenFormat {
+    /// A format with the default secret size (24 bytes, 192 bits).
+    pub fn new(prefix: Prefix) -> Self {
+        Self {
+            prefix,
+            secret_bytes: DEFAULT_SECRET_BYTES,
+        }
+    }
+
+    /// Changes the number of random bytes per secret.
+    ///
+    /// # Errors
+    /// [`ConfigError::SecretSize`] outside 16–64 bytes.
+    pub fn with_secret_bytes(mut self, bytes: usize) -> Result<Self, ConfigError> {
+        if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes) {
+            return Err(ConfigError::SecretSize);
+        }
+        self.secret_bytes = bytes;
+        Ok(self)
+    }
+
+    /// The prefix every token of this format starts with.
+    pub fn prefix(&self) -> &Prefix {
+        &self.prefix
+    }
+
+    /// The length in bytes of every token of this format.
+    pub fn token_len(&self) -> usize {
+        self.prefix.0.len() + 1 + encoded_len(self.secret_bytes) + CHECKSUM_LEN
+    }
+
+    /// Mints a token from the operating system's CSPRNG and hashes it.
+    ///
+    /// # Errors
+    /// [`MintError::Rng`] if the operating system cannot provide randomness.
+    pub fn mint(&self, hasher: &TokenHasher) -> Result<MintedToken, MintError> {
+        let mut random = Zeroizing::new([0u8; MAX_SECRET_BYTES]);
+        let random = &mut random[..self.secret_bytes];
+        SysRng
+            .try_fill_bytes(random)
+            .map_err(|e| MintError::Rng(e.to_string()))?;
+
+        // Sized up front so the plaintext is never reallocated (and copied).
+        let mut text = String::with_capacity(self.token_len());
+        text.push_str(self.prefix.as_str());
+        text.push('_');
+        URL_SAFE_NO_PAD.encode_string(&*random, &mut text);
+        let sum = checksum(text.as_bytes());
+        text.extend(sum.iter().map(|&b| char::from(b)));
+
+        let secret = TokenSecret::from_minted(text);
+        let hash = hasher.hash(secret.expose_secret());
+        Ok(MintedToken { secret, hash })
+    }
+
+    /// Checks that `text` is a token of this format: prefix, then length,
+    /// then alphabet, then checksum.
+    ///
+    /// # Errors
+    /// The first [`FormatError`] that applies.
+    pub fn parse<'a>(&self, text: &'a str) -> Result<ParsedToken<'a>, FormatError> {
+        let bytes = text.as_bytes();
+        let prefix = self.prefix.as_str().as_bytes();
+        if !(bytes.starts_with(prefix) && bytes.get(prefix.len()) == Some(&b'_')) {
+            return Err(FormatError::Prefix);
+        }
+        if bytes.len() != self.token_len() {
+            return Err(FormatError::Length);
+        }
+        check_body(text, prefix.len())
+    }
+}
+
+/// Checks that `text` is a well-formed token of any prefix and any secret
+/// size from 16 to 64 bytes; what a leak scanner needs.
+///
+/// ```
+/// use tokenkeep::{parse_any, FormatError};
+/// assert_eq!(parse_any("not a token").unwrap_err(), FormatError::Prefix);
+/// ```
+///
+/// # Errors
+/// The first [`FormatError`] that applies.
+pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
+    let bytes = text.as_bytes();
+    let head = &bytes[..bytes.len().min(MAX_PREFIX_LEN + 1)];
+    let prefix_len = head
+        .iter()
+        .position(|&b| b == b'_')
+        .filter(|&len| is_valid_prefix(&bytes[..len]))
+        .ok_or(FormatError::Prefix)?;
+    let secret_len = bytes.len().saturating_sub(prefix_len + 1 + CHECKSUM_LEN);
+    let valid_len = (encoded_len(MIN_SECRET_BYTES)..=encoded_len(MAX_SECRET_BYTES))
+        .contains(&secret_len)
+        && secret_len % 4 != 1;
+    if !valid_len {
+        return Err(FormatError::Length);
+    }
+    check_body(text, prefix_len)
+}
+
+/// Alphabet and checksum of everything after `prefix_`; the caller has
+/// checked the prefix and that the text is longer than prefix + checksum.
+fn check_body(text: &str, prefix_len: usize) -> Result<ParsedToken<'_>, FormatError> {
+    let bytes = text.as_bytes();
+    let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    if !bytes[prefix_len + 1..].iter().all(|&b| is_base64url(b)) {
+        return Err(FormatError::Alphabet);
+    }
+    if checksum(body) != sum {
+        return Err(FormatError::Checksum);
+    }
+    Ok(ParsedToken { text, prefix_len })
+}
+
+/// A string that passed every format check. It borrows the plaintext, so its
+/// `Debug` shows only the prefix.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ParsedToken<'a> {
+    text: &'a str,
+    prefix_len: usize,
+}
+
+impl<'a> ParsedToken<'a> {
+    /// The prefix, without `_`.
+    pub fn prefix(&self) -> &'a str {
+        &self.text[..self.prefix_len]
+    }
+
+    /// The whole token: what gets hashed.
+    pub fn expose_secret(&self) -> &'a str {
+        self.text
+    }
+
+    /// What lists and confirmations may show: the prefix and the first six
+    /// characters of the secret (`myc_3f12c4`).
+    pub fn display_prefix(&self) -> &'a str {
+        display_prefix(self.text)
+    }
+}
+
+impl std::fmt::Debug for ParsedToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedToken")
+            .field("prefix", &self.prefix())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many characters of the secret a display prefix shows (36 of its bits,
+/// leaving at least 92 unknown even for the smallest secret).
+const DISPLAY_SECRET_CHARS: usize = 6;
+
+/// The part of a token that is safe to show: up to `_` plus six characters.
+pub(crate) fn display_prefix(text: &str) -> &str {
+    let end = text
+        .find('_')
+        .map_or(0, |underscore| underscore + 1 + DISPLAY_SECRET_CHARS)
+        .min(text.len());
+    text.get(..end).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format() -> TokenFormat {
+        TokenFormat::new(Prefix::new("myc").unwrap())
+    }
+
+    #[test]
+    fn minted_tokens_parse_back_with_their_prefix() {
+        let format = format();
+        let hasher = TokenHasher::sha256();
+        for _ in 0..2_000 {
+            let minted = format.mint(&hasher).unwrap();
+            let text = minted.secret.expose_secret();
+            assert_eq!(text.len(), format.token_len());
+            let parsed = format.parse(text).unwrap();
+            assert_eq!(parsed.prefix(), "myc");
+            assert_eq!(parse_any(text).unwrap(), parsed);
+            assert_eq!(hasher.hash(text), minted.hash);
+        }
+    }
+
+    #[test]
+    fn two_mints_differ() {
+        let hasher = TokenHasher::sha256();
+        let a = format().mint(&hasher).unwrap();
+        let b = format().mint(&hasher).unwrap();
+        assert_ne!(a.secret.expose_secret(), b.secret.expose_secret());
+        assert_ne!(a.hash, b.hash);
+    }
+
+    #[test]
+    fn longest_prefix_with_default_secret_fits_one_sha256_block() {
+        let format = TokenFormat::new(Prefix::new("abcdefghijklmnop").unwrap());
+        let minted = format.mint(&TokenHasher::sha256()).unwrap();
+        // SHA-256 pads with 0x80 and an 8-byte length: 55 bytes is the most
+        // that fits in one 64-byte block.
+        assert_eq!(minted.secret.expose_secret().len(), 55);
+        assert!(format.token_len() <= 55);
+    }
+
+    #[test]
+    fn every_single_character_change_is_rejected() {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let format = format();
+        let hasher = TokenHasher::sha256();
+        for _ in 0..20 {
+            let minted = format.mint(&hasher).unwrap();
+            let original = minted.secret.expose_secret().as_bytes();
+            for position in 0..original.len() {
+                for &replacement in ALPHABET {
+                    if replacement == original[position] {
+                        continue;
+                    }
+                    let mut changed = original.to_vec();
+                    changed[position] = replacement;
+                    let changed = String::from_utf8(changed).unwrap();
+                    assert!(
+                        format.parse(&changed).is_err() && parse_any(&changed).is_err(),
+                        "a change at {position} was accepted"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_check_names_what_failed() {
+        let format = format();
+        let minted = format.mint(&TokenHasher::sha256()).unwrap();
+        let good = minted.secret.expose_secret();
+
+        assert_eq!(format.parse("xyz_abc").unwrap_err(), FormatError::Prefix);
+        assert_eq!(format.parse("mycabc").unwrap_err(), FormatError::Prefix);
+        assert_eq!(format.parse("").unwrap_err(), FormatError::Prefix);
+        assert_eq!(format.parse(&good[..40]).unwrap_err(), FormatError::Length);
+        assert_eq!(
+            format.parse(&format!("{good}A")).unwrap_err(),
+            FormatError::Length
+        );
+        let mut bad_alphabet = good.as_bytes().to_vec();
+        bad_alphabet[10] = b'!';
+        let bad_alphabet = String::from_utf8(bad_alphabet).unwrap();
+        assert_eq!(
+            format.parse(&bad_alphabet).unwrap_err(),
+            FormatError::Alphabet
+        );
+        let mut bad_sum = good.to_owned();
+        let last = bad_sum.pop().unwrap();
+        bad_sum.push(if last == 'A' { 'B' } else { 'A' });
+        assert_eq!(format.parse(&bad_sum).unwrap_err(), FormatError::Checksum);
+    }
+
+    #[test]
+    fn parse_any_checks_shape_without_knowing_the_prefix() {
+        assert_eq!(parse_any("_abc").unwrap_err(), FormatError::Prefix);
+        assert_eq!(
+            parse_any("abcdefghijklmnopq_x").unwrap_err(),
+            FormatError::Prefix
+        );
+        assert_eq!(parse_any("ab-c_x").unwrap_err(), FormatError::Prefix);
+        assert_eq!(parse_any("abc_short").unwrap_err(), FormatError::Length);
+        let long = format!("abc_{}", "A".repeat(200));
+        assert_eq!(parse_any(&long).unwrap_err(), FormatError::Length);
+    }
+
+    #[test]
+    fn parsing_odd_input_never_panics() {
+        let format = format();
+        let inputs = [
+            "",
+            "_",
+            "myc_",
+            "myc_\u{e9}\u{e9}\u{e9}",
+            "\u{1F600}_aaaa",
+            "myc_\0\0\0\0\0\0",
+            "myc_________________________________________",
+        ];
+        for input in inputs {
+            let _ = format.parse(input);
+            let _ = parse_any(input);
+        }
+        let multibyte = format!("myc_{}", "\u{e9}".repeat(19));
+        assert_eq!(multibyte.len(), format.token_len());
+        assert_eq!(format.parse(&multibyte).unwrap_err(), FormatError::Alphabet);
+    }
+
+    #[test]
+    fn secret_sizes_are_bounded() {
+        assert!(format().with_secret_bytes(15).is_err());
+        assert!(format().with_secret_bytes(65).is_err());
+        let small = format().with_secret_bytes(16).unwrap();
+        let minted = small.mint(&TokenHasher::sha256()).unwrap();
+        assert_eq!(minted.secret.expose_secret().len(), 3 + 1 + 22 + 6);
+        assert!(small.parse(minted.secret.expose_secret()).is_ok());
+        assert!(parse_any(minted.secret.expose_secret()).is_ok());
+    }
+
+    #[test]
+    fn display_prefix_shows_six_secret_characters() {
+        let minted = format().mint(&TokenHasher::sha256()).unwrap();
+        let text = minted.secret.expose_secret();
+        let parsed = format().parse(text).unwrap();
+        assert_eq!(parsed.display_prefix(), &text[..10]);
+        assert_eq!(display_prefix("root-secret"), "");
+        assert_eq!(display_prefix("ab_c"), "ab_c");
+    }
+
+    #[test]
+    fn parsed_token_debug_hides_the_secret() {
+        let minted = format().mint(&TokenHasher::sha256()).unwrap();
+        let text = minted.secret.expose_secret();
+        let debug = format!("{:?}", format().parse(text).unwrap());
+        assert!(!debug.contains(&text[4..]), "{debug}");
+    }
+}
