@@ -1,32 +1,84 @@
-//! Mint a token, parse it back, and hash it: the whole life of a token
-//! before it meets a store.
+//! The life of a token in one page: issue it, verify it against a route,
+//! see a write refused on a read-only route, revoke it, see it refused.
 //!
 //! ```sh
 //! cargo run --example quickstart
 //! ```
 
-use tokenkeep::{Prefix, TokenFormat, TokenHasher, parse_authorization};
+use std::sync::Arc;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let format = TokenFormat::new(Prefix::new("tk")?);
-    let hasher = TokenHasher::sha256();
+use tokenkeep::{
+    Access, Actor, ErrorCode, Expiry, IssueRequest, MemoryStore, Prefix, Requirement, Route,
+    RoutePath, Scopes, TokenRef, TokenService,
+};
 
-    let minted = format.mint(&hasher)?;
-    println!("minted:   {}  (shown once)", minted.secret.expose_secret());
-    println!("stored:   {}", minted.hash.to_hex());
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let service =
+        TokenService::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
+    let alice = Actor::User("alice".into());
 
-    let header = format!("Bearer {}", minted.secret.expose_secret());
-    let presented = parse_authorization(Some(&header))?;
-    let parsed = format.parse(presented)?;
-    println!("shown in lists as {}…", parsed.display_prefix());
-
-    let matches = hasher.hash(parsed.expose_secret()) == minted.hash;
-    println!("header verifies: {matches}");
-
-    let typo = presented.replacen('A', "B", 1).replacen('a', "b", 1);
+    // Issue: the plaintext is returned this once; the store keeps its hash.
+    let scopes = Scopes {
+        routes: vec![Route::new("/releases", Access::READ)?],
+        ..Scopes::default()
+    };
+    let request = IssueRequest::new("alice", "laptop")
+        .scopes(scopes)
+        .expires(Expiry::After(tokenkeep::parse_duration("90d")?));
+    let issued = service.issue(&alice, request).await?;
     println!(
-        "a typo is caught before any lookup: {:?}",
-        format.parse(&typo).err()
+        "issued {} ({}…), shown once:",
+        issued.record.name, issued.record.display_prefix
+    );
+    println!("  {}", issued.token.expose_secret());
+    let header = format!("Bearer {}", issued.token.expose_secret());
+
+    // Verify a read below the route.
+    let jar = RoutePath::parse("/releases/app/1.0/app.jar")?;
+    let who = service
+        .verify_bearer(Some(&header), Requirement::Read(&jar))
+        .await?;
+    println!("read {} as {}: allowed", jar.as_str(), who.owner());
+
+    // A write on a read-only route is refused with insufficient_scope.
+    match service
+        .verify_bearer(Some(&header), Requirement::Write(&jar))
+        .await
+    {
+        Ok(_) => return Err("a read-only token was allowed to write".into()),
+        Err(error) => println!(
+            "write {}: {} {} ({})",
+            jar.as_str(),
+            error.http_status(),
+            error.code(),
+            error
+                .challenge("tokenkeep")
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        ),
+    }
+
+    // Revoke it: from now on it is invalid_token; the record stays listed.
+    service
+        .revoke(&alice, &TokenRef::id_or_name("laptop"))
+        .await?;
+    match service
+        .verify_bearer(Some(&header), Requirement::Read(&jar))
+        .await
+    {
+        Ok(_) => return Err("a revoked token verified".into()),
+        Err(error) => println!(
+            "after revoke: {} {} (server log: {error})",
+            error.http_status(),
+            error.code()
+        ),
+    }
+    let audit = service.list(&alice, None, true).await?;
+    println!(
+        "audit trail keeps {} record(s); revoked at {:?}",
+        audit.len(),
+        audit[0].revoked_at
     );
     Ok(())
 }

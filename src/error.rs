@@ -125,6 +125,10 @@ pub enum ConfigError {
     /// A pepper must have at least 32 bytes.
     #[error("the pepper of the keyed hash must be at least 32 bytes")]
     Pepper,
+    /// A `--token NAME:SECRET` temporary token is unusable; the text says why
+    /// (never what the secret was).
+    #[error("invalid temporary token: {0}")]
+    TemporaryToken(&'static str),
     /// Another configuration value is out of range; the text says which.
     #[error("invalid configuration: {0}")]
     Invalid(&'static str),
@@ -170,6 +174,10 @@ pub enum CustomSecretError {
     /// A character that cannot travel in a bearer header.
     #[error("custom secret may only use letters, digits and - . _ ~ + / (then =)")]
     Charset,
+    /// The service verifies only tokens in its own format, so a custom
+    /// secret could never verify (see `accept_custom_secrets`).
+    #[error("this service does not accept custom secrets")]
+    NotAccepted,
 }
 
 impl ErrorCode for CustomSecretError {
@@ -192,5 +200,518 @@ impl ErrorCode for HashParseError {
     }
     fn http_status(&self) -> u16 {
         400
+    }
+}
+
+/// A scope (ability, access or route path) is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ScopeError {
+    /// An ability must be 1–64 printable ASCII characters without space, `"` or `\`.
+    #[error("an ability must be 1-64 printable ASCII characters without space, quote or backslash")]
+    Ability,
+    /// Access must be `r`, `w` or `rw`.
+    #[error("route access must be r, w or rw")]
+    Access,
+    /// A path escapes its root, hides a separator, or is not valid UTF-8.
+    #[error("route path is invalid: it escapes the root, hides a separator, or is not UTF-8")]
+    Path,
+}
+
+impl ErrorCode for ScopeError {
+    fn code(&self) -> &'static str {
+        "INVALID_SCOPE"
+    }
+    fn http_status(&self) -> u16 {
+        400
+    }
+}
+
+/// A lifetime such as `90d` is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DurationError {
+    /// Nothing was given.
+    #[error("duration is empty")]
+    Empty,
+    /// No positive whole number leads the text.
+    #[error("duration must start with a positive whole number")]
+    Number,
+    /// The unit is not one of `s`, `m`, `h`, `d`, `w`, `y`.
+    #[error("duration unit must be one of s, m, h, d, w, y")]
+    Unit,
+    /// Zero is not a lifetime.
+    #[error("duration must be greater than zero")]
+    Zero,
+    /// More than 100 years, or past the end of representable time.
+    #[error("duration is longer than 100 years")]
+    TooLong,
+}
+
+impl ErrorCode for DurationError {
+    fn code(&self) -> &'static str {
+        "INVALID_DURATION"
+    }
+    fn http_status(&self) -> u16 {
+        400
+    }
+}
+
+/// A token name is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// Empty or only whitespace.
+    #[error("token name is empty")]
+    Empty,
+    /// More than 100 characters.
+    #[error("token name is longer than 100 characters")]
+    TooLong,
+    /// It holds a control character.
+    #[error("token name contains a control character")]
+    ControlCharacter,
+}
+
+impl ErrorCode for NameError {
+    fn code(&self) -> &'static str {
+        "INVALID_NAME"
+    }
+    fn http_status(&self) -> u16 {
+        400
+    }
+}
+
+/// Another record field is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// An id must be 22 base64url characters.
+    #[error("token id must be 22 base64url characters")]
+    Id,
+    /// An owner must be 1–256 characters without control characters.
+    #[error("owner must be 1-256 characters without control characters")]
+    Owner,
+    /// A description must be at most 1,000 characters.
+    #[error("description must be at most 1000 characters without control characters")]
+    Description,
+    /// A profile must be 1–100 characters without control characters.
+    #[error("profile must be 1-100 characters without control characters")]
+    Profile,
+}
+
+impl ErrorCode for RecordError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Id => "INVALID_ID",
+            Self::Owner => "INVALID_OWNER",
+            Self::Description => "INVALID_DESCRIPTION",
+            Self::Profile => "INVALID_PROFILE",
+        }
+    }
+    fn http_status(&self) -> u16 {
+        400
+    }
+}
+
+/// What a [`TokenStore`](crate::TokenStore) reports: a refusal the contract
+/// defines, or a backend that could not answer.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The owner already has an active token with this name.
+    #[error("the owner already has an active token with this name")]
+    NameTaken,
+    /// The owner already has the most active tokens allowed.
+    #[error("the owner already has {limit} active tokens")]
+    LimitReached {
+        /// The cap.
+        limit: usize,
+    },
+    /// The store has held a token before; setup cannot be claimed again.
+    #[error("this installation was already claimed")]
+    AlreadyClaimed,
+    /// No token has this id.
+    #[error("no such token")]
+    NotFound,
+    /// The token is revoked or expired and cannot be changed.
+    #[error("the token is revoked or expired")]
+    Inactive,
+    /// A record with this id or hash exists already.
+    #[error("a token with this id or hash exists already")]
+    Duplicate,
+    /// The backend failed (connection, I/O, corrupt data). Verification
+    /// fails closed on it.
+    #[error("token store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a backend error.
+    pub fn unavailable(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unavailable(source.into())
+    }
+}
+
+impl ErrorCode for StoreError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NameTaken => "NAME_TAKEN",
+            Self::LimitReached { .. } => "TOKEN_LIMIT_REACHED",
+            Self::AlreadyClaimed => "ALREADY_CLAIMED",
+            Self::NotFound => "NOT_FOUND",
+            Self::Inactive => "TOKEN_INACTIVE",
+            Self::Duplicate => "DUPLICATE",
+            Self::Unavailable(_) => "STORE_UNAVAILABLE",
+        }
+    }
+    fn http_status(&self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Unavailable(_) => 503,
+            _ => 409,
+        }
+    }
+}
+
+/// Why a token is `invalid_token`. The client always gets the same answer;
+/// this is for the server's logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InvalidToken {
+    /// It is not a well-formed token (prefix, length, alphabet, checksum).
+    #[error("malformed token: {0}")]
+    Format(FormatError),
+    /// No token has its hash.
+    #[error("unknown token")]
+    Unknown,
+    /// It was revoked.
+    #[error("revoked token")]
+    Revoked,
+    /// Its expiry has passed.
+    #[error("expired token")]
+    Expired,
+}
+
+/// Verification refused a request (design §5).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No bearer credentials: 401 with a bare challenge.
+    #[error("no bearer credentials ({0})")]
+    NoCredentials(BearerError),
+    /// A malformed `Authorization` header, or two credentials at once: 400.
+    #[error("malformed credentials: {0}")]
+    InvalidRequest(BearerError),
+    /// Unknown, malformed, revoked or expired: 401 `invalid_token`.
+    #[error("invalid token: {0}")]
+    InvalidToken(InvalidToken),
+    /// Valid, but without what the handler requires: 403 `insufficient_scope`.
+    #[error("insufficient scope: requires {scope}")]
+    InsufficientScope {
+        /// The scope that would have been enough (`write:/releases`).
+        scope: String,
+    },
+    /// The store could not answer: 503, and the request is not authenticated.
+    #[error("cannot verify: {0}")]
+    Unavailable(#[source] StoreError),
+}
+
+impl From<BearerError> for AuthError {
+    fn from(error: BearerError) -> Self {
+        if error.is_missing_credentials() {
+            Self::NoCredentials(error)
+        } else {
+            Self::InvalidRequest(error)
+        }
+    }
+}
+
+impl AuthError {
+    /// The message for the client: the same for every `invalid_token` reason.
+    pub fn client_message(&self) -> &'static str {
+        match self {
+            Self::NoCredentials(_) => "authentication required",
+            Self::InvalidRequest(_) => "malformed Authorization header",
+            Self::InvalidToken(_) => "the token is invalid, expired or revoked",
+            Self::InsufficientScope { .. } => "the token does not grant access to this resource",
+            Self::Unavailable(_) => "token verification is temporarily unavailable",
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge to answer with, if any (none for 503).
+    ///
+    /// ```
+    /// use tokenkeep::{AuthError, InvalidToken};
+    /// let error = AuthError::InvalidToken(InvalidToken::Revoked);
+    /// assert_eq!(
+    ///     error.challenge("tokenkeep").unwrap().to_string(),
+    ///     r#"Bearer realm="tokenkeep", error="invalid_token""#
+    /// );
+    /// ```
+    pub fn challenge(&self, realm: &str) -> Option<crate::Challenge> {
+        use crate::ChallengeError as Rfc;
+        let challenge = crate::Challenge::new(realm);
+        match self {
+            Self::NoCredentials(_) => Some(challenge),
+            Self::InvalidRequest(_) => Some(challenge.error(Rfc::InvalidRequest)),
+            Self::InvalidToken(_) => Some(challenge.error(Rfc::InvalidToken)),
+            Self::InsufficientScope { scope } => {
+                Some(challenge.error(Rfc::InsufficientScope).scope(scope))
+            }
+            Self::Unavailable(_) => None,
+        }
+    }
+}
+
+impl ErrorCode for AuthError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NoCredentials(_) => "UNAUTHORIZED",
+            Self::InvalidRequest(_) => "INVALID_REQUEST",
+            Self::InvalidToken(_) => "INVALID_TOKEN",
+            Self::InsufficientScope { .. } => "INSUFFICIENT_SCOPE",
+            Self::Unavailable(_) => "STORE_UNAVAILABLE",
+        }
+    }
+    fn http_status(&self) -> u16 {
+        match self {
+            Self::NoCredentials(_) | Self::InvalidToken(_) => 401,
+            Self::InvalidRequest(_) => 400,
+            Self::InsufficientScope { .. } => 403,
+            Self::Unavailable(_) => 503,
+        }
+    }
+}
+
+/// A management call (issue, list, rename, revoke, rotate, claim…) was refused.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ManageError {
+    /// Bad token name.
+    #[error(transparent)]
+    InvalidName(#[from] NameError),
+    /// Bad owner, description, profile or id.
+    #[error(transparent)]
+    InvalidRecord(#[from] RecordError),
+    /// Bad lifetime or grace period.
+    #[error(transparent)]
+    InvalidDuration(#[from] DurationError),
+    /// Bad ability, access or route.
+    #[error(transparent)]
+    InvalidScope(#[from] ScopeError),
+    /// Bad custom secret.
+    #[error(transparent)]
+    InvalidSecret(#[from] CustomSecretError),
+    /// The acting principal may not do this.
+    #[error("not allowed to manage these tokens")]
+    Forbidden,
+    /// No such token (or not one the actor may see).
+    #[error("no such token")]
+    NotFound,
+    /// A name matches active tokens of several owners; name the owner.
+    #[error("several owners have an active token with this name")]
+    Ambiguous,
+    /// The owner already has an active token with this name.
+    #[error("the owner already has an active token with this name")]
+    NameTaken,
+    /// The owner's cap of active tokens is reached; revoke one first.
+    #[error("the owner already has {limit} active tokens; revoke one first")]
+    LimitReached {
+        /// The cap.
+        limit: usize,
+    },
+    /// The token is revoked or expired.
+    #[error("the token is revoked or expired")]
+    Inactive,
+    /// Temporary tokens are configured at start-up and cannot be changed.
+    #[error("temporary tokens cannot be changed")]
+    Temporary,
+    /// The installation was claimed before.
+    #[error("this installation was already claimed")]
+    AlreadyClaimed,
+    /// The setup token is missing or wrong.
+    #[error("the setup token is missing or wrong")]
+    InvalidSetupToken,
+    /// A record with this id or hash exists already.
+    #[error("a token with this id or hash exists already")]
+    Duplicate,
+    /// No randomness for a new token.
+    #[error(transparent)]
+    Mint(#[from] MintError),
+    /// The store could not answer.
+    #[error("token store unavailable: {0}")]
+    Unavailable(#[source] StoreError),
+}
+
+impl From<StoreError> for ManageError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NameTaken => Self::NameTaken,
+            StoreError::LimitReached { limit } => Self::LimitReached { limit },
+            StoreError::AlreadyClaimed => Self::AlreadyClaimed,
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Inactive => Self::Inactive,
+            StoreError::Duplicate => Self::Duplicate,
+            other => Self::Unavailable(other),
+        }
+    }
+}
+
+impl ErrorCode for ManageError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidName(e) => e.code(),
+            Self::InvalidRecord(e) => e.code(),
+            Self::InvalidDuration(e) => e.code(),
+            Self::InvalidScope(e) => e.code(),
+            Self::InvalidSecret(e) => e.code(),
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::Ambiguous => "AMBIGUOUS_NAME",
+            Self::NameTaken => "NAME_TAKEN",
+            Self::LimitReached { .. } => "TOKEN_LIMIT_REACHED",
+            Self::Inactive => "TOKEN_INACTIVE",
+            Self::Temporary => "TOKEN_TEMPORARY",
+            Self::AlreadyClaimed => "ALREADY_CLAIMED",
+            Self::InvalidSetupToken => "INVALID_SETUP_TOKEN",
+            Self::Duplicate => "DUPLICATE",
+            Self::Mint(e) => e.code(),
+            Self::Unavailable(_) => "STORE_UNAVAILABLE",
+        }
+    }
+    fn http_status(&self) -> u16 {
+        match self {
+            Self::InvalidName(_)
+            | Self::InvalidRecord(_)
+            | Self::InvalidDuration(_)
+            | Self::InvalidScope(_)
+            | Self::InvalidSecret(_) => 400,
+            Self::InvalidSetupToken => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Mint(_) => 500,
+            Self::Unavailable(_) => 503,
+            _ => 409,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_design_table_holds() {
+        let cases: Vec<(Box<dyn ErrorCode>, u16, &str)> = vec![
+            (
+                Box::new(AuthError::from(BearerError::Missing)),
+                401,
+                "UNAUTHORIZED",
+            ),
+            (
+                Box::new(AuthError::from(BearerError::TrailingData)),
+                400,
+                "INVALID_REQUEST",
+            ),
+            (
+                Box::new(AuthError::InvalidToken(InvalidToken::Expired)),
+                401,
+                "INVALID_TOKEN",
+            ),
+            (
+                Box::new(AuthError::InsufficientScope {
+                    scope: "manager".into(),
+                }),
+                403,
+                "INSUFFICIENT_SCOPE",
+            ),
+            (
+                Box::new(AuthError::Unavailable(StoreError::unavailable("down"))),
+                503,
+                "STORE_UNAVAILABLE",
+            ),
+            (
+                Box::new(ManageError::LimitReached { limit: 10 }),
+                409,
+                "TOKEN_LIMIT_REACHED",
+            ),
+            (Box::new(ManageError::NameTaken), 409, "NAME_TAKEN"),
+            (
+                Box::new(ManageError::AlreadyClaimed),
+                409,
+                "ALREADY_CLAIMED",
+            ),
+            (
+                Box::new(ManageError::from(NameError::TooLong)),
+                400,
+                "INVALID_NAME",
+            ),
+            (
+                Box::new(ManageError::from(DurationError::Zero)),
+                400,
+                "INVALID_DURATION",
+            ),
+            (
+                Box::new(ManageError::from(ScopeError::Path)),
+                400,
+                "INVALID_SCOPE",
+            ),
+            (Box::new(ManageError::Forbidden), 403, "FORBIDDEN"),
+            (Box::new(ManageError::NotFound), 404, "NOT_FOUND"),
+            (
+                Box::new(ManageError::InvalidSetupToken),
+                401,
+                "INVALID_SETUP_TOKEN",
+            ),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!((error.http_status(), error.code()), (status, code));
+        }
+    }
+
+    #[test]
+    fn store_refusals_keep_their_meaning_in_management() {
+        assert!(matches!(
+            ManageError::from(StoreError::LimitReached { limit: 3 }),
+            ManageError::LimitReached { limit: 3 }
+        ));
+        assert!(matches!(
+            ManageError::from(StoreError::unavailable("x")),
+            ManageError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn challenges_follow_rfc_6750() {
+        let scope = AuthError::InsufficientScope {
+            scope: "write:/releases".into(),
+        };
+        assert_eq!(
+            scope.challenge("tk").unwrap().to_string(),
+            r#"Bearer realm="tk", error="insufficient_scope", scope="write:/releases""#
+        );
+        assert_eq!(
+            AuthError::from(BearerError::Missing)
+                .challenge("tk")
+                .unwrap()
+                .to_string(),
+            r#"Bearer realm="tk""#
+        );
+        assert!(
+            AuthError::Unavailable(StoreError::NotFound)
+                .challenge("tk")
+                .is_none()
+        );
+        // One client message for every invalid_token reason.
+        let messages: std::collections::HashSet<_> = [
+            InvalidToken::Unknown,
+            InvalidToken::Revoked,
+            InvalidToken::Expired,
+            InvalidToken::Format(FormatError::Checksum),
+        ]
+        .into_iter()
+        .map(|reason| AuthError::InvalidToken(reason).client_message())
+        .collect();
+        assert_eq!(messages.len(), 1);
     }
 }

@@ -1,0 +1,362 @@
+//! What the store keeps about a token: never the plaintext, only its hash
+//! and the metadata lists and audits need.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRng as _;
+use rand::rngs::SysRng;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+
+use crate::error::{MintError, NameError, RecordError};
+use crate::hash::TokenHash;
+use crate::scope::Scopes;
+
+/// The longest token name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest owner, in characters.
+pub const MAX_OWNER_CHARS: usize = 256;
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
+/// The longest profile, in characters.
+pub const MAX_PROFILE_CHARS: usize = 100;
+
+/// A token's id: 128 random bits, shown as 22 URL-safe characters. It is
+/// opaque, non-sequential, and never derived from the secret.
+///
+/// ```
+/// use tokenkeep::TokenId;
+/// let id = TokenId::random()?;
+/// assert_eq!(id.to_string().len(), 22);
+/// assert_eq!(id.to_string().parse::<TokenId>()?, id);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId([u8; 16]);
+
+impl TokenId {
+    /// A fresh id from the operating system's CSPRNG.
+    ///
+    /// # Errors
+    /// [`MintError::Rng`] if the operating system gives no randomness.
+    pub fn random() -> Result<Self, MintError> {
+        let mut bytes = [0u8; 16];
+        SysRng
+            .try_fill_bytes(&mut bytes)
+            .map_err(|e| MintError::Rng(e.to_string()))?;
+        Ok(Self(bytes))
+    }
+
+    /// The id's 16 bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Wraps 16 bytes.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = [0u8; 22];
+        // 16 bytes always encode to 22 characters.
+        let _ = URL_SAFE_NO_PAD.encode_slice(self.0, &mut text);
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenId({self})")
+    }
+}
+
+impl FromStr for TokenId {
+    type Err = RecordError;
+
+    fn from_str(text: &str) -> Result<Self, RecordError> {
+        let mut bytes = [0u8; 16];
+        if text.len() != 22 {
+            return Err(RecordError::Id);
+        }
+        match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
+            Ok(16) => Ok(Self(bytes)),
+            _ => Err(RecordError::Id),
+        }
+    }
+}
+
+impl Serialize for TokenId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A token's label: 1–100 characters, no control characters, not blank.
+/// Unique among its owner's active tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TokenName(String);
+
+impl TokenName {
+    /// Checks and wraps a name.
+    ///
+    /// ```
+    /// use tokenkeep::TokenName;
+    /// assert!(TokenName::new("ci-runner").is_ok());
+    /// assert!(TokenName::new("x".repeat(101)).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`NameError`] for an empty, blank, over-long or control-character name.
+    pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+        let name = name.into();
+        if name.trim().is_empty() {
+            return Err(NameError::Empty);
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(NameError::TooLong);
+        }
+        if name.chars().any(char::is_control) {
+            return Err(NameError::ControlCharacter);
+        }
+        Ok(Self(name))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TokenName {
+    type Error = NameError;
+    fn try_from(name: String) -> Result<Self, NameError> {
+        Self::new(name)
+    }
+}
+
+impl From<TokenName> for String {
+    fn from(name: TokenName) -> Self {
+        name.0
+    }
+}
+
+impl fmt::Display for TokenName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a token lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// In the store.
+    Persistent,
+    /// In the process's memory only, configured at start-up; gone on restart.
+    Temporary,
+}
+
+/// Where a token stands at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStatus {
+    /// It verifies.
+    Active,
+    /// Its expiry has passed.
+    Expired,
+    /// It was revoked.
+    Revoked,
+}
+
+/// Everything known about a token except its plaintext.
+///
+/// Revocation sets `revoked_at` and keeps the row, so the audit trail (name,
+/// created, last used, revoked) stays listable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRecord {
+    /// Opaque random id.
+    pub id: TokenId,
+    /// The user or service account the token authenticates as.
+    pub owner: String,
+    /// The label.
+    pub name: TokenName,
+    /// Optional free text.
+    pub description: Option<String>,
+    /// SHA-256 (or HMAC) of the token text.
+    pub hash: TokenHash,
+    /// What lists may show of the token (`myc_3f12c4`); empty for a token
+    /// whose text was never seen here (an imported hash).
+    pub display_prefix: String,
+    /// What the token may do.
+    pub scopes: Scopes,
+    /// An application-defined narrowing of what the token sees.
+    pub profile: Option<String>,
+    /// Persistent or temporary.
+    pub kind: TokenKind,
+    /// When it was issued.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it stops working; `None` for never.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it last verified (written in batches, at most once an interval).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// When it was revoked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Set by a rotation with a grace period: the replacement's id. The old
+    /// token keeps working until its (shortened) expiry but no longer holds
+    /// its name or counts toward the owner's cap.
+    #[serde(default)]
+    pub replaced_by: Option<TokenId>,
+}
+
+impl TokenRecord {
+    /// Whether the token was revoked.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+
+    /// Whether the token's expiry has passed at `now` (`now >= expires_at`).
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|expiry| now >= expiry)
+    }
+
+    /// Whether the token verifies at `now`.
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        !self.is_revoked() && !self.is_expired(now)
+    }
+
+    /// Whether the token holds its name and counts toward its owner's cap:
+    /// active and not replaced by a rotation.
+    pub fn holds_name(&self, now: OffsetDateTime) -> bool {
+        self.is_active(now) && self.replaced_by.is_none()
+    }
+
+    /// Active, expired or revoked at `now`.
+    pub fn status(&self, now: OffsetDateTime) -> TokenStatus {
+        if self.is_revoked() {
+            TokenStatus::Revoked
+        } else if self.is_expired(now) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+/// Checks an owner: 1–256 characters, no control characters, not blank.
+///
+/// # Errors
+/// [`RecordError::Owner`].
+pub fn check_owner(owner: &str) -> Result<(), RecordError> {
+    let ok = !owner.trim().is_empty()
+        && owner.chars().count() <= MAX_OWNER_CHARS
+        && !owner.chars().any(char::is_control);
+    if ok { Ok(()) } else { Err(RecordError::Owner) }
+}
+
+/// Checks a description: at most 1,000 characters; line breaks and tabs are
+/// the only control characters allowed.
+///
+/// # Errors
+/// [`RecordError::Description`].
+pub fn check_description(description: &str) -> Result<(), RecordError> {
+    let ok = description.chars().count() <= MAX_DESCRIPTION_CHARS
+        && !description
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t'));
+    if ok {
+        Ok(())
+    } else {
+        Err(RecordError::Description)
+    }
+}
+
+/// Checks a profile: 1–100 characters, no control characters, not blank.
+///
+/// # Errors
+/// [`RecordError::Profile`].
+pub fn check_profile(profile: &str) -> Result<(), RecordError> {
+    let ok = !profile.trim().is_empty()
+        && profile.chars().count() <= MAX_PROFILE_CHARS
+        && !profile.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(RecordError::Profile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_random_and_round_trip() {
+        let a = TokenId::random().unwrap();
+        let b = TokenId::random().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.to_string().parse::<TokenId>().unwrap(), a);
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<TokenId>(&json).unwrap(), a);
+        for bad in [
+            "",
+            "short",
+            "!!!!!!!!!!!!!!!!!!!!!!",
+            &"A".repeat(23),
+            "AAAAAAAAAAAAAAAAAAAAAB",
+        ] {
+            assert!(bad.parse::<TokenId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert!(TokenName::new("laptop").is_ok());
+        assert!(TokenName::new("é".repeat(100)).is_ok());
+        assert_eq!(TokenName::new("").unwrap_err(), NameError::Empty);
+        assert_eq!(TokenName::new("   ").unwrap_err(), NameError::Empty);
+        assert_eq!(
+            TokenName::new("x".repeat(101)).unwrap_err(),
+            NameError::TooLong
+        );
+        assert_eq!(
+            TokenName::new("a\u{7}b").unwrap_err(),
+            NameError::ControlCharacter
+        );
+        assert_eq!(
+            TokenName::new("a\nb").unwrap_err(),
+            NameError::ControlCharacter
+        );
+        assert!(serde_json::from_str::<TokenName>("\"\"").is_err());
+    }
+
+    #[test]
+    fn owners_descriptions_and_profiles_are_checked() {
+        assert!(check_owner("alice").is_ok());
+        assert!(check_owner("").is_err() && check_owner("a\0").is_err());
+        assert!(check_owner(&"o".repeat(257)).is_err());
+        assert!(check_description("two\nlines\tand tab").is_ok());
+        assert!(check_description("bell\u{7}").is_err());
+        assert!(check_description(&"d".repeat(1001)).is_err());
+        assert!(check_profile("staging").is_ok());
+        assert!(check_profile(" ").is_err() && check_profile(&"p".repeat(101)).is_err());
+    }
+}

@@ -1,0 +1,558 @@
+//! Token management: issue, list, get, rename, modify, revoke, rotate,
+//! delete, export and import. Each call takes the acting principal and is
+//! checked against the [`Policy`](super::Policy) first.
+
+use time::Duration;
+
+use super::TokenService;
+use super::policy::Actor;
+use crate::error::{CustomSecretError, DurationError, ManageError};
+use crate::expiry::{Expiry, MAX_LIFETIME};
+use crate::hash::TokenHash;
+use crate::record::{
+    TokenId, TokenKind, TokenName, TokenRecord, check_description, check_owner, check_profile,
+};
+use crate::scope::Scopes;
+use crate::store::{ImportReport, InsertRules, ListQuery, Rotation, TokenUpdate};
+use crate::token::TokenSecret;
+
+/// What to issue.
+///
+/// ```
+/// use tokenkeep::{Expiry, IssueRequest, Scopes};
+/// use time::Duration;
+/// let request = IssueRequest::new("alice", "ci-deploy")
+///     .expires(Expiry::After(Duration::days(90)))
+///     .profile("staging");
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct IssueRequest {
+    /// Whom the token authenticates as.
+    pub owner: String,
+    /// Its label, unique among the owner's active tokens.
+    pub name: String,
+    /// Optional free text.
+    pub description: Option<String>,
+    /// What it may do.
+    pub scopes: Scopes,
+    /// What the application narrows it to.
+    pub profile: Option<String>,
+    /// When it stops working.
+    pub expires: Expiry,
+    /// A secret to adopt instead of minting one (migration); `None` mints.
+    pub secret: Option<TokenSecret>,
+}
+
+impl IssueRequest {
+    /// A token for `owner` named `name`, without scopes, never expiring.
+    pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            owner: owner.into(),
+            name: name.into(),
+            description: None,
+            scopes: Scopes::default(),
+            profile: None,
+            expires: Expiry::Never,
+            secret: None,
+        }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the scopes.
+    pub fn scopes(mut self, scopes: Scopes) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Sets the profile.
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// Sets the lifetime.
+    pub fn expires(mut self, expires: Expiry) -> Self {
+        self.expires = expires;
+        self
+    }
+
+    /// Adopts a custom secret instead of minting one.
+    pub fn secret(mut self, secret: TokenSecret) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+}
+
+/// A new token: the plaintext, returned this once, and its record.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct IssuedToken {
+    /// The plaintext. It is not stored anywhere: show it, then drop it.
+    pub token: TokenSecret,
+    /// What was stored.
+    pub record: TokenRecord,
+}
+
+/// Changes to a token; `None` fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new description (`Some(None)` clears it).
+    pub description: Option<Option<String>>,
+    /// New scopes (`token-modify`), in effect from the next verification.
+    pub scopes: Option<Scopes>,
+    /// A new profile (`Some(None)` clears it).
+    pub profile: Option<Option<String>>,
+}
+
+/// Names a token by id or by name (`token revoke ID|NAME`).
+///
+/// An id is tried first; otherwise the text is a name among the active
+/// tokens of the given owner (a user's own by default; every owner's for a
+/// manager, which is refused as ambiguous if several owners match).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRef {
+    text: String,
+    owner: Option<String>,
+}
+
+impl TokenRef {
+    /// A token by its id.
+    pub fn id(id: TokenId) -> Self {
+        Self {
+            text: id.to_string(),
+            owner: None,
+        }
+    }
+
+    /// A token by id or name, as typed.
+    pub fn id_or_name(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            owner: None,
+        }
+    }
+
+    /// Looks the name up among this owner's tokens only.
+    #[must_use]
+    pub fn of_owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
+    }
+}
+
+impl TokenService {
+    /// Issues a token and returns its plaintext, once.
+    ///
+    /// # Errors
+    /// [`ManageError`]: an invalid field (400), [`Forbidden`](ManageError::Forbidden)
+    /// (403), [`NameTaken`](ManageError::NameTaken) or
+    /// [`LimitReached`](ManageError::LimitReached) (409), or the store's failure.
+    pub async fn issue(
+        &self,
+        actor: &Actor,
+        mut request: IssueRequest,
+    ) -> Result<IssuedToken, ManageError> {
+        let (token, hash, display_prefix) = self.mint_or_adopt(request.secret.take())?;
+        let record = self.new_record(&request, hash, display_prefix)?;
+        self.require_issue(actor, &record)?;
+        self.insert(record.clone()).await?;
+        Ok(IssuedToken { token, record })
+    }
+
+    /// Stores a SHA-256 (or HMAC) imported from another system, so the
+    /// token minted there verifies here (with
+    /// [`accept_custom_secrets`](super::ServiceBuilder::accept_custom_secrets)
+    /// if its text is not in this service's format).
+    ///
+    /// # Errors
+    /// As [`issue`](Self::issue).
+    pub async fn adopt_hash(
+        &self,
+        actor: &Actor,
+        request: IssueRequest,
+        hash: TokenHash,
+    ) -> Result<TokenRecord, ManageError> {
+        let record = self.new_record(&request, hash, String::new())?;
+        self.require_issue(actor, &record)?;
+        self.insert(record.clone()).await?;
+        Ok(record)
+    }
+
+    /// Input is checked first (400), then whether the actor may issue it (403).
+    fn require_issue(&self, actor: &Actor, record: &TokenRecord) -> Result<(), ManageError> {
+        let policy = &self.inner.policy;
+        policy.require_owner(actor, &record.owner)?;
+        policy.require_grant(actor, &record.scopes, None)
+    }
+
+    async fn insert(&self, record: TokenRecord) -> Result<(), ManageError> {
+        let rules = InsertRules {
+            now: record.created_at,
+            max_active_per_owner: self.inner.policy.max_active_per_owner,
+        };
+        Ok(self.inner.store.insert(record, rules).await?)
+    }
+
+    /// Lists tokens: one owner's (a user's own by default) or, for a
+    /// manager, everyone's; active only unless `include_inactive`. Never a
+    /// secret.
+    ///
+    /// # Errors
+    /// [`Forbidden`](ManageError::Forbidden) for another owner's tokens, or
+    /// the store's failure.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        include_inactive: bool,
+    ) -> Result<Vec<TokenRecord>, ManageError> {
+        let owner = match (owner, actor) {
+            (None, Actor::User(user)) => Some(user.as_str()),
+            (owner, _) => owner,
+        };
+        match owner {
+            Some(owner) => self.inner.policy.require_owner(actor, owner)?,
+            None => self.inner.policy.require_manager(actor)?,
+        }
+        self.records(owner, include_inactive).await
+    }
+
+    /// Store and temporary records together, oldest first.
+    async fn records(
+        &self,
+        owner: Option<&str>,
+        include_inactive: bool,
+    ) -> Result<Vec<TokenRecord>, ManageError> {
+        let now = self.now();
+        let query = ListQuery {
+            owner: owner.map(str::to_owned),
+            include_inactive,
+            now,
+        };
+        let mut records = self.inner.temporary.list(owner, include_inactive, now);
+        records.extend(self.inner.store.list(&query).await?);
+        records.sort_by_key(|record| (record.created_at, record.id));
+        Ok(records)
+    }
+
+    /// One token, with its last-used time; never the secret.
+    ///
+    /// # Errors
+    /// [`NotFound`](ManageError::NotFound) (also for a token the actor may
+    /// not see), [`Ambiguous`](ManageError::Ambiguous), or the store's failure.
+    pub async fn get(&self, actor: &Actor, token: &TokenRef) -> Result<TokenRecord, ManageError> {
+        self.resolve(actor, token).await
+    }
+
+    async fn resolve(&self, actor: &Actor, token: &TokenRef) -> Result<TokenRecord, ManageError> {
+        let policy = &self.inner.policy;
+        if let Actor::Token(_) = actor {
+            policy.require_manager(actor)?;
+        }
+        if let Ok(id) = token.text.parse::<TokenId>() {
+            let record = match self.inner.temporary.get(&id) {
+                Some(record) => Some(record),
+                None => self.inner.store.get(&id).await?,
+            };
+            if let Some(record) = record.filter(|record| policy.may_manage(actor, &record.owner)) {
+                return Ok(record);
+            }
+        }
+        let owner = token.owner.as_deref().or(match actor {
+            Actor::User(user) => Some(user.as_str()),
+            _ => None,
+        });
+        let now = self.now();
+        let mut named: Vec<TokenRecord> = self
+            .records(owner, false)
+            .await?
+            .into_iter()
+            .filter(|record| record.name.as_str() == token.text && record.holds_name(now))
+            .filter(|record| policy.may_manage(actor, &record.owner))
+            .collect();
+        match named.len() {
+            0 => Err(ManageError::NotFound),
+            1 => Ok(named.remove(0)),
+            _ => Err(ManageError::Ambiguous),
+        }
+    }
+
+    /// Renames a token (`token-rename`).
+    ///
+    /// # Errors
+    /// As [`modify`](Self::modify).
+    pub async fn rename(
+        &self,
+        actor: &Actor,
+        token: &TokenRef,
+        new_name: &str,
+    ) -> Result<TokenRecord, ManageError> {
+        let changes = TokenChanges {
+            name: Some(new_name.to_owned()),
+            ..TokenChanges::default()
+        };
+        self.modify(actor, token, changes).await
+    }
+
+    /// Changes a token's name, description, scopes or profile
+    /// (`token-modify`); a scope change takes effect on the next verification.
+    ///
+    /// # Errors
+    /// An invalid field (400), [`Forbidden`](ManageError::Forbidden) to grant
+    /// `manager` without being one, [`NotFound`](ManageError::NotFound),
+    /// [`NameTaken`](ManageError::NameTaken), [`Inactive`](ManageError::Inactive),
+    /// [`Temporary`](ManageError::Temporary), or the store's failure.
+    pub async fn modify(
+        &self,
+        actor: &Actor,
+        token: &TokenRef,
+        changes: TokenChanges,
+    ) -> Result<TokenRecord, ManageError> {
+        let record = self.resolve(actor, token).await?;
+        if let Some(scopes) = &changes.scopes {
+            self.inner
+                .policy
+                .require_grant(actor, scopes, Some(&record))?;
+        }
+        let update = TokenUpdate {
+            name: changes.name.map(TokenName::new).transpose()?,
+            description: changes
+                .description
+                .map(check_optional(check_description))
+                .transpose()?,
+            scopes: changes.scopes,
+            profile: changes
+                .profile
+                .map(check_optional(check_profile))
+                .transpose()?,
+        };
+        if record.kind == TokenKind::Temporary {
+            return Err(ManageError::Temporary);
+        }
+        Ok(self
+            .inner
+            .store
+            .update(&record.id, &update, self.now())
+            .await?)
+    }
+
+    /// Revokes a token; from then on it answers `invalid_token`. The record
+    /// stays for the audit trail. Revoking a revoked token changes nothing.
+    ///
+    /// # Errors
+    /// [`NotFound`](ManageError::NotFound),
+    /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
+    pub async fn revoke(
+        &self,
+        actor: &Actor,
+        token: &TokenRef,
+    ) -> Result<TokenRecord, ManageError> {
+        let record = self.resolve(actor, token).await?;
+        let now = self.now();
+        if record.kind == TokenKind::Temporary {
+            let mut revoked = self
+                .inner
+                .temporary
+                .revoke_where(now, |other| other.id == record.id);
+            return Ok(revoked.pop().unwrap_or(record));
+        }
+        Ok(self.inner.store.revoke(&record.id, now).await?)
+    }
+
+    /// Revokes every active token of `owner` (password change,
+    /// `--purge-tokens`, `revoke-tokens --tokens-only`); returns how many.
+    ///
+    /// # Errors
+    /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
+    pub async fn revoke_all(&self, actor: &Actor, owner: &str) -> Result<usize, ManageError> {
+        self.inner.policy.require_owner(actor, owner)?;
+        let now = self.now();
+        let temporary = self
+            .inner
+            .temporary
+            .revoke_where(now, |record| record.owner == owner);
+        Ok(temporary.len() + self.inner.store.revoke_owner(owner, now).await?)
+    }
+
+    /// Mints a replacement with the same owner, name, description, scopes,
+    /// profile and expiry (never later), and revokes the old token now
+    /// (`grace` of `None`) or lets it live for `grace`, but never past its
+    /// own expiry.
+    ///
+    /// # Errors
+    /// [`InvalidDuration`](ManageError::InvalidDuration) for a bad grace,
+    /// [`Inactive`](ManageError::Inactive) for a revoked, expired or already
+    /// rotated token, [`Temporary`](ManageError::Temporary), and as
+    /// [`revoke`](Self::revoke).
+    pub async fn rotate(
+        &self,
+        actor: &Actor,
+        token: &TokenRef,
+        grace: Option<Duration>,
+    ) -> Result<IssuedToken, ManageError> {
+        let old = self.resolve(actor, token).await?;
+        if old.kind == TokenKind::Temporary {
+            return Err(ManageError::Temporary);
+        }
+        let now = self.now();
+        if !old.holds_name(now) {
+            return Err(ManageError::Inactive);
+        }
+        let old_expires_at = grace
+            .map(|grace| {
+                if grace <= Duration::ZERO {
+                    return Err(DurationError::Zero);
+                }
+                if grace > MAX_LIFETIME {
+                    return Err(DurationError::TooLong);
+                }
+                let end = now.checked_add(grace).ok_or(DurationError::TooLong)?;
+                Ok(old.expires_at.map_or(end, |expiry| expiry.min(end)))
+            })
+            .transpose()?;
+        let (secret, hash, display_prefix) = self.mint_or_adopt(None)?;
+        let replacement = TokenRecord {
+            id: TokenId::random()?,
+            hash,
+            display_prefix,
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+            replaced_by: None,
+            ..old.clone()
+        };
+        let rotation = Rotation {
+            old: old.id,
+            replacement: replacement.clone(),
+            old_expires_at,
+            now,
+        };
+        self.inner.store.rotate(rotation).await?;
+        Ok(IssuedToken {
+            token: secret,
+            record: replacement,
+        })
+    }
+
+    /// Removes a token's record for good (a data-removal request). Managers only.
+    ///
+    /// # Errors
+    /// [`Forbidden`](ManageError::Forbidden), [`NotFound`](ManageError::NotFound),
+    /// [`Temporary`](ManageError::Temporary), or the store's failure.
+    pub async fn delete(&self, actor: &Actor, token: &TokenRef) -> Result<(), ManageError> {
+        self.inner.policy.require_manager(actor)?;
+        let record = self.resolve(actor, token).await?;
+        if record.kind == TokenKind::Temporary {
+            return Err(ManageError::Temporary);
+        }
+        if self.inner.store.delete(&record.id).await? {
+            Ok(())
+        } else {
+            Err(ManageError::NotFound)
+        }
+    }
+
+    /// Every stored record, revoked and expired ones included: hashes, never
+    /// secrets. Managers only.
+    ///
+    /// # Errors
+    /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
+    pub async fn export(&self, actor: &Actor) -> Result<Vec<TokenRecord>, ManageError> {
+        self.inner.policy.require_manager(actor)?;
+        let query = ListQuery {
+            owner: None,
+            include_inactive: true,
+            now: self.now(),
+        };
+        Ok(self.inner.store.list(&query).await?)
+    }
+
+    /// Writes exported records into this service's store, history included;
+    /// records whose id or hash exists are skipped. Managers only.
+    ///
+    /// # Errors
+    /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        records: Vec<TokenRecord>,
+    ) -> Result<ImportReport, ManageError> {
+        self.inner.policy.require_manager(actor)?;
+        Ok(self.inner.store.import(records).await?)
+    }
+
+    /// A fresh token, or the adopted custom secret; with its hash and
+    /// display prefix.
+    pub(crate) fn mint_or_adopt(
+        &self,
+        custom: Option<TokenSecret>,
+    ) -> Result<(TokenSecret, TokenHash, String), ManageError> {
+        let inner = &self.inner;
+        let secret = match custom {
+            Some(secret) => secret,
+            None => inner.format.mint(&inner.hasher)?.secret,
+        };
+        let display_prefix = match inner.format.parse(secret.expose_secret()) {
+            Ok(parsed) => parsed.display_prefix().to_owned(),
+            Err(_) if inner.accept_custom_secrets => String::new(),
+            // It could never verify: refuse it now rather than store it.
+            Err(_) => return Err(CustomSecretError::NotAccepted.into()),
+        };
+        let hash = inner.hasher.hash(secret.expose_secret());
+        Ok((secret, hash, display_prefix))
+    }
+
+    /// Checks every field of `request` and builds the record to store.
+    pub(crate) fn new_record(
+        &self,
+        request: &IssueRequest,
+        hash: TokenHash,
+        display_prefix: String,
+    ) -> Result<TokenRecord, ManageError> {
+        check_owner(&request.owner)?;
+        let name = TokenName::new(request.name.as_str())?;
+        if let Some(description) = &request.description {
+            check_description(description)?;
+        }
+        if let Some(profile) = &request.profile {
+            check_profile(profile)?;
+        }
+        let now = self.now();
+        Ok(TokenRecord {
+            id: TokenId::random()?,
+            owner: request.owner.clone(),
+            name,
+            description: request.description.clone(),
+            hash,
+            display_prefix,
+            scopes: request.scopes.clone(),
+            profile: request.profile.clone(),
+            kind: TokenKind::Persistent,
+            created_at: now,
+            expires_at: request.expires.expires_at(now)?,
+            last_used_at: None,
+            revoked_at: None,
+            replaced_by: None,
+        })
+    }
+}
+
+/// Lifts a field check to `Option<String>` (where `None` clears the field).
+fn check_optional<E>(
+    check: fn(&str) -> Result<(), E>,
+) -> impl Fn(Option<String>) -> Result<Option<String>, E> {
+    move |value| {
+        if let Some(text) = &value {
+            check(text)?;
+        }
+        Ok(value)
+    }
+}

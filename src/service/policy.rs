@@ -1,0 +1,96 @@
+//! Who may manage which tokens (design §4, Policy).
+
+use super::verify::Authenticated;
+use crate::error::ManageError;
+use crate::record::TokenRecord;
+use crate::scope::Scopes;
+
+/// The principal behind a management call.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// The application's own login (session, JWT, password) of this user:
+    /// manages only their own tokens and cannot grant `manager`.
+    User(String),
+    /// The application's administrator login, or an operator at the
+    /// console: manages every owner's tokens.
+    Admin,
+    /// A verified token: with `manager` it acts like [`Admin`](Self::Admin)
+    /// (unless the policy says otherwise); without it, it manages nothing.
+    Token(Authenticated),
+}
+
+/// The management rules, all configurable.
+///
+/// ```
+/// use tokenkeep::Policy;
+/// let policy = Policy::default();
+/// assert_eq!(policy.max_active_per_owner, Some(10));
+/// assert!(policy.manager_tokens_may_manage);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// The most active tokens one owner may hold; the next is refused with
+    /// `TOKEN_LIMIT_REACHED` and nothing is deleted to make room.
+    pub max_active_per_owner: Option<usize>,
+    /// Whether a token with `manager` may manage tokens. Switch off to
+    /// require the application's own login for every management call.
+    pub manager_tokens_may_manage: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_active_per_owner: Some(10),
+            manager_tokens_may_manage: true,
+        }
+    }
+}
+
+impl Policy {
+    /// Whether `actor` may act on every owner's tokens.
+    pub fn is_manager(&self, actor: &Actor) -> bool {
+        match actor {
+            Actor::Admin => true,
+            Actor::Token(token) => self.manager_tokens_may_manage && token.scopes().manager,
+            Actor::User(_) => false,
+        }
+    }
+
+    /// Whether `actor` may act on `owner`'s tokens.
+    pub fn may_manage(&self, actor: &Actor, owner: &str) -> bool {
+        self.is_manager(actor) || matches!(actor, Actor::User(user) if user == owner)
+    }
+
+    pub(crate) fn require_manager(&self, actor: &Actor) -> Result<(), ManageError> {
+        if self.is_manager(actor) {
+            Ok(())
+        } else {
+            Err(ManageError::Forbidden)
+        }
+    }
+
+    pub(crate) fn require_owner(&self, actor: &Actor, owner: &str) -> Result<(), ManageError> {
+        if self.may_manage(actor, owner) {
+            Ok(())
+        } else {
+            Err(ManageError::Forbidden)
+        }
+    }
+
+    /// Only a manager may hand out `manager`; keeping what a token already
+    /// had is not a grant.
+    pub(crate) fn require_grant(
+        &self,
+        actor: &Actor,
+        scopes: &Scopes,
+        before: Option<&TokenRecord>,
+    ) -> Result<(), ManageError> {
+        let had_manager = before.is_some_and(|record| record.scopes.manager);
+        if scopes.manager && !had_manager {
+            self.require_manager(actor)
+        } else {
+            Ok(())
+        }
+    }
+}

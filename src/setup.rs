@@ -1,0 +1,101 @@
+//! Claiming a fresh installation (seed 004): the operator configured a
+//! setup token; whoever presents it first gets the first manager token.
+//! Once the store has ever held a token, claiming answers conflict, even if
+//! every token was revoked since.
+
+use crate::error::{ManageError, StoreError};
+use crate::hash::TokenHasher;
+use crate::scope::Scopes;
+use crate::service::{IssueRequest, IssuedToken, TokenService};
+use crate::token::TokenSecret;
+
+/// The owner of the first manager token, unless configured otherwise.
+pub const DEFAULT_SETUP_OWNER: &str = "admin";
+
+#[derive(Debug)]
+pub(crate) struct SetupConfig {
+    pub(crate) token: Option<TokenSecret>,
+    pub(crate) skip_token: bool,
+    pub(crate) owner: String,
+}
+
+impl Default for SetupConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            skip_token: false,
+            owner: DEFAULT_SETUP_OWNER.to_owned(),
+        }
+    }
+}
+
+impl TokenService {
+    /// Whether the installation was claimed: whether the store has ever
+    /// held a token.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn is_claimed(&self) -> Result<bool, StoreError> {
+        self.store().has_ever_held_token().await
+    }
+
+    /// Claims a fresh installation with the configured setup token and
+    /// returns the first manager token, named `name`. Of concurrent claims,
+    /// exactly one wins.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tokenkeep::{ManageError, MemoryStore, Prefix, TokenSecret, TokenService};
+    /// # tokio::runtime::Runtime::new()?.block_on(async {
+    /// let service = TokenService::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
+    ///     .setup_token(TokenSecret::custom("set-me-up-please")?)
+    ///     .build()?;
+    /// let first = service.claim_setup("admin", Some("set-me-up-please")).await?;
+    /// assert!(first.record.scopes.manager);
+    /// let again = service.claim_setup("admin", Some("set-me-up-please")).await;
+    /// assert!(matches!(again, Err(ManageError::AlreadyClaimed)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`AlreadyClaimed`](ManageError::AlreadyClaimed) (409),
+    /// [`InvalidSetupToken`](ManageError::InvalidSetupToken) (401; also when
+    /// no setup token is configured and the dangerous skip is off), a bad
+    /// name (400), or the store's failure.
+    pub async fn claim_setup(
+        &self,
+        name: &str,
+        setup_token: Option<&str>,
+    ) -> Result<IssuedToken, ManageError> {
+        if self.is_claimed().await? {
+            return Err(ManageError::AlreadyClaimed);
+        }
+        self.check_setup_token(setup_token)?;
+        let setup = self.setup_config();
+        let request = IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
+        let (token, hash, display_prefix) = self.mint_or_adopt(None)?;
+        let record = self.new_record(&request, hash, display_prefix)?;
+        self.store().claim_setup(record.clone()).await?;
+        Ok(IssuedToken { token, record })
+    }
+
+    /// Compares hashes of both texts, so the comparison is constant-time
+    /// whatever their lengths.
+    fn check_setup_token(&self, presented: Option<&str>) -> Result<(), ManageError> {
+        let setup = self.setup_config();
+        if setup.skip_token {
+            return Ok(());
+        }
+        let hasher = TokenHasher::sha256();
+        match (&setup.token, presented) {
+            (Some(expected), Some(presented))
+                if hasher.hash(expected.expose_secret()) == hasher.hash(presented) =>
+            {
+                Ok(())
+            }
+            _ => Err(ManageError::InvalidSetupToken),
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! Token management through the service: policy, cap, names, rotation,
+//! revocation, export and import.
+#![cfg(feature = "management")]
+
+mod support;
+
+use std::sync::Arc;
+
+use support::{builder, service, verifies};
+use tokenkeep::time::Duration;
+use tokenkeep::{
+    Actor, AuthError, Expiry, IssueRequest, ManageError, MemoryStore, Prefix, Requirement, Scopes,
+    TokenChanges, TokenRef, TokenService, TokenStatus,
+};
+
+fn alice() -> Actor {
+    Actor::User("alice".into())
+}
+
+#[tokio::test]
+async fn the_eleventh_token_is_refused_and_nothing_is_deleted() {
+    let (service, _) = service();
+    for index in 0..10 {
+        service
+            .issue(&alice(), IssueRequest::new("alice", format!("t{index}")))
+            .await
+            .unwrap();
+    }
+    let eleventh = service
+        .issue(&alice(), IssueRequest::new("alice", "t10"))
+        .await;
+    assert!(matches!(
+        eleventh,
+        Err(ManageError::LimitReached { limit: 10 })
+    ));
+    let listed = service.list(&alice(), None, false).await.unwrap();
+    assert_eq!(listed.len(), 10, "nothing made room");
+    service
+        .revoke(&alice(), &TokenRef::id_or_name("t0"))
+        .await
+        .unwrap();
+    service
+        .issue(&alice(), IssueRequest::new("alice", "t10"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_holds_under_concurrent_issues() {
+    let (service, _) = service();
+    let attempts: Vec<_> = (0..50)
+        .map(|index| {
+            let service = service.clone();
+            tokio::spawn(async move {
+                service
+                    .issue(
+                        &Actor::Admin,
+                        IssueRequest::new("alice", format!("c{index}")),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(ManageError::LimitReached { .. }) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ok, 10);
+}
+
+#[tokio::test]
+async fn the_cap_is_configurable() {
+    let (builder, _, _) = builder();
+    let service = builder.max_active_per_owner(Some(1)).build().unwrap();
+    service
+        .issue(&alice(), IssueRequest::new("alice", "a"))
+        .await
+        .unwrap();
+    let second = service
+        .issue(&alice(), IssueRequest::new("alice", "b"))
+        .await;
+    assert!(matches!(
+        second,
+        Err(ManageError::LimitReached { limit: 1 })
+    ));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_clear_error() {
+    let (service, _) = service();
+    let cases = [
+        IssueRequest::new("alice", ""),
+        IssueRequest::new("alice", "x".repeat(101)),
+        IssueRequest::new("alice", "tab\there"),
+        IssueRequest::new("", "laptop"),
+        IssueRequest::new("alice", "laptop").description("bell\u{7}"),
+        IssueRequest::new("alice", "laptop").profile(" "),
+        IssueRequest::new("alice", "laptop").expires(Expiry::After(Duration::days(-1))),
+    ];
+    let mut codes = Vec::new();
+    for request in cases {
+        let error = service.issue(&alice(), request).await.unwrap_err();
+        assert_eq!(tokenkeep::ErrorCode::http_status(&error), 400, "{error:?}");
+        codes.push(tokenkeep::ErrorCode::code(&error));
+    }
+    assert_eq!(
+        codes,
+        [
+            "INVALID_NAME",
+            "INVALID_NAME",
+            "INVALID_NAME",
+            "INVALID_OWNER",
+            "INVALID_DESCRIPTION",
+            "INVALID_PROFILE",
+            "INVALID_DURATION",
+        ]
+    );
+    assert!(
+        service
+            .list(&Actor::Admin, None, true)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn names_are_unique_per_owner_among_active_tokens() {
+    let (service, _) = service();
+    service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let again = service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await;
+    assert!(matches!(again, Err(ManageError::NameTaken)));
+    service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
+    let (service, _) = service();
+    let bob = service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
+        .await
+        .unwrap();
+    let for_bob = service.issue(&alice(), IssueRequest::new("bob", "x")).await;
+    assert!(matches!(for_bob, Err(ManageError::Forbidden)));
+    let manager = service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "m").scopes(Scopes::manager()),
+        )
+        .await;
+    assert!(matches!(manager, Err(ManageError::Forbidden)));
+    let peek = service.get(&alice(), &TokenRef::id(bob.record.id)).await;
+    assert!(
+        matches!(peek, Err(ManageError::NotFound)),
+        "another owner's token is not shown"
+    );
+    let revoke = service.revoke(&alice(), &TokenRef::id(bob.record.id)).await;
+    assert!(matches!(revoke, Err(ManageError::NotFound)));
+    let list = service.list(&alice(), Some("bob"), false).await;
+    assert!(matches!(list, Err(ManageError::Forbidden)));
+    let everyone = service.list(&alice(), None, false).await.unwrap();
+    assert!(everyone.is_empty(), "a user's list is their own");
+}
+
+#[tokio::test]
+async fn only_manager_tokens_manage_tokens() {
+    let (service, _) = service();
+    let plain = service
+        .issue(&Actor::Admin, IssueRequest::new("ci", "plain"))
+        .await
+        .unwrap();
+    let manager = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("root", "manager").scopes(Scopes::manager()),
+        )
+        .await
+        .unwrap();
+    let verify = |token: &str| {
+        let service = service.clone();
+        let token = token.to_owned();
+        async move {
+            service
+                .verify_token(&token, Requirement::None)
+                .await
+                .unwrap()
+        }
+    };
+    let plain_actor = Actor::Token(verify(plain.token.expose_secret()).await);
+    let own = service
+        .issue(&plain_actor, IssueRequest::new("ci", "another"))
+        .await;
+    assert!(
+        matches!(own, Err(ManageError::Forbidden)),
+        "not even for its own owner"
+    );
+    let listing = service.list(&plain_actor, Some("ci"), false).await;
+    assert!(matches!(listing, Err(ManageError::Forbidden)));
+
+    let manager_actor = Actor::Token(verify(manager.token.expose_secret()).await);
+    service
+        .issue(&manager_actor, IssueRequest::new("anyone", "x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        service
+            .list(&manager_actor, None, false)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let (builder, _, store) = builder();
+    let strict = builder
+        .policy({
+            let mut policy = tokenkeep::Policy::default();
+            policy.manager_tokens_may_manage = false;
+            policy
+        })
+        .build()
+        .unwrap();
+    let root = strict
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("root", "m").scopes(Scopes::manager()),
+        )
+        .await
+        .unwrap();
+    let root = strict
+        .verify_token(root.token.expose_secret(), Requirement::Manager)
+        .await
+        .unwrap();
+    let refused = strict
+        .issue(&Actor::Token(root), IssueRequest::new("x", "y"))
+        .await;
+    assert!(matches!(refused, Err(ManageError::Forbidden)));
+    assert_eq!(store.len(), 1);
+}
+
+#[tokio::test]
+async fn list_is_active_by_default_and_keeps_the_audit_trail_on_request() {
+    let (service, clock) = service();
+    let keep = service
+        .issue(&alice(), IssueRequest::new("alice", "keep"))
+        .await
+        .unwrap();
+    clock.advance(Duration::seconds(1));
+    let gone = service
+        .issue(&alice(), IssueRequest::new("alice", "gone"))
+        .await
+        .unwrap();
+    clock.advance(Duration::seconds(1));
+    service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "short").expires(Expiry::After(Duration::hours(1))),
+        )
+        .await
+        .unwrap();
+    service
+        .revoke(&alice(), &TokenRef::id_or_name("gone"))
+        .await
+        .unwrap();
+    let revoked_at = service.now();
+    clock.advance(Duration::hours(2));
+    let active = service.list(&alice(), None, false).await.unwrap();
+    assert_eq!(
+        active.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [keep.record.id]
+    );
+    let all = service.list(&alice(), None, true).await.unwrap();
+    let statuses: Vec<_> = all.iter().map(|r| r.status(service.now())).collect();
+    assert_eq!(
+        statuses,
+        [
+            TokenStatus::Active,
+            TokenStatus::Revoked,
+            TokenStatus::Expired
+        ]
+    );
+    let revoked = all.iter().find(|r| r.id == gone.record.id).unwrap();
+    assert_eq!(revoked.revoked_at, Some(revoked_at));
+}
+
+#[tokio::test]
+async fn get_rename_and_modify_by_id_or_name() {
+    let (service, _) = service();
+    let issued = service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "laptop").description("old"),
+        )
+        .await
+        .unwrap();
+    let by_name = service
+        .get(&alice(), &TokenRef::id_or_name("laptop"))
+        .await
+        .unwrap();
+    let by_id = service
+        .get(
+            &alice(),
+            &TokenRef::id_or_name(issued.record.id.to_string()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_name, by_id);
+
+    let renamed = service
+        .rename(&alice(), &TokenRef::id_or_name("laptop"), "work laptop")
+        .await
+        .unwrap();
+    assert_eq!(renamed.name.as_str(), "work laptop");
+    assert!(matches!(
+        service.get(&alice(), &TokenRef::id_or_name("laptop")).await,
+        Err(ManageError::NotFound)
+    ));
+    let changed = service
+        .modify(
+            &alice(),
+            &TokenRef::id_or_name("work laptop"),
+            TokenChanges {
+                description: Some(None),
+                ..TokenChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.description, None);
+    let bad = service
+        .rename(&alice(), &TokenRef::id_or_name("work laptop"), "")
+        .await;
+    assert!(matches!(bad, Err(ManageError::InvalidName(_))));
+}
+
+#[tokio::test]
+async fn a_name_shared_by_several_owners_needs_an_owner() {
+    let (service, _) = service();
+    service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "ci"))
+        .await
+        .unwrap();
+    let ambiguous = service
+        .revoke(&Actor::Admin, &TokenRef::id_or_name("ci"))
+        .await;
+    assert!(matches!(ambiguous, Err(ManageError::Ambiguous)));
+    let revoked = service
+        .revoke(&Actor::Admin, &TokenRef::id_or_name("ci").of_owner("bob"))
+        .await
+        .unwrap();
+    assert_eq!(revoked.owner, "bob");
+}
+
+#[tokio::test]
+async fn revoke_all_revokes_one_owner_only() {
+    let (service, _) = service();
+    let mut alices = Vec::new();
+    for index in 0..3 {
+        alices.push(
+            service
+                .issue(&alice(), IssueRequest::new("alice", format!("a{index}")))
+                .await
+                .unwrap(),
+        );
+    }
+    let bob = service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "b"))
+        .await
+        .unwrap();
+    assert_eq!(service.revoke_all(&alice(), "alice").await.unwrap(), 3);
+    for issued in &alices {
+        assert!(!verifies(&service, &issued.token).await);
+    }
+    assert!(verifies(&service, &bob.token).await);
+    assert!(matches!(
+        service.revoke_all(&alice(), "bob").await,
+        Err(ManageError::Forbidden)
+    ));
+}
+
+#[tokio::test]
+async fn rotation_keeps_everything_but_the_secret_and_never_extends_expiry() {
+    let (service, clock) = service();
+    let scopes = Scopes::manager();
+    let issued = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "ci")
+                .scopes(scopes.clone())
+                .profile("prod")
+                .expires(Expiry::After(Duration::days(30))),
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::days(10));
+    let rotated = service
+        .rotate(&Actor::Admin, &TokenRef::id(issued.record.id), None)
+        .await
+        .unwrap();
+    let new = &rotated.record;
+    assert_ne!(new.id, issued.record.id);
+    assert_ne!(rotated.token.expose_secret(), issued.token.expose_secret());
+    assert_eq!((new.owner.as_str(), new.name.as_str()), ("alice", "ci"));
+    assert_eq!(new.scopes, scopes);
+    assert_eq!(new.profile.as_deref(), Some("prod"));
+    assert_eq!(
+        new.expires_at, issued.record.expires_at,
+        "same expiry, never later"
+    );
+    assert!(!verifies(&service, &issued.token).await);
+    assert!(verifies(&service, &rotated.token).await);
+}
+
+#[tokio::test]
+async fn a_grace_period_never_outlasts_the_old_expiry() {
+    let (service, clock) = service();
+    let issued = service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "ci").expires(Expiry::After(Duration::hours(1))),
+        )
+        .await
+        .unwrap();
+    let old = issued.token.expose_secret();
+    let rotated = service
+        .rotate(
+            &alice(),
+            &TokenRef::id_or_name("ci"),
+            Some(Duration::days(1)),
+        )
+        .await
+        .unwrap();
+    // Both work during the grace period; the new one holds the name.
+    service.verify_token(old, Requirement::None).await.unwrap();
+    assert!(verifies(&service, &rotated.token).await);
+    let by_name = service
+        .get(&alice(), &TokenRef::id_or_name("ci"))
+        .await
+        .unwrap();
+    assert_eq!(by_name.id, rotated.record.id);
+    let old_record = service
+        .get(&alice(), &TokenRef::id(issued.record.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        old_record.expires_at, issued.record.expires_at,
+        "bounded by its own expiry"
+    );
+
+    clock.advance(Duration::hours(1));
+    assert!(service.verify_token(old, Requirement::None).await.is_err());
+
+    let (service, clock) = support::service();
+    let issued = service
+        .issue(&alice(), IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    service
+        .rotate(
+            &alice(),
+            &TokenRef::id(issued.record.id),
+            Some(Duration::minutes(10)),
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(10) - Duration::seconds(1));
+    assert!(verifies(&service, &issued.token).await);
+    clock.advance(Duration::seconds(1));
+    assert!(!verifies(&service, &issued.token).await);
+    let bad = service
+        .rotate(&alice(), &TokenRef::id_or_name("ci"), Some(Duration::ZERO))
+        .await;
+    assert!(matches!(bad, Err(ManageError::InvalidDuration(_))));
+}
+
+#[tokio::test]
+async fn rotation_works_at_the_cap() {
+    let (builder, _, _) = builder();
+    let service = builder.max_active_per_owner(Some(1)).build().unwrap();
+    service
+        .issue(&alice(), IssueRequest::new("alice", "only"))
+        .await
+        .unwrap();
+    service
+        .rotate(
+            &alice(),
+            &TokenRef::id_or_name("only"),
+            Some(Duration::minutes(5)),
+        )
+        .await
+        .unwrap();
+    let full = service
+        .issue(&alice(), IssueRequest::new("alice", "another"))
+        .await;
+    assert!(matches!(full, Err(ManageError::LimitReached { limit: 1 })));
+}
+
+#[tokio::test]
+async fn hard_delete_is_for_managers() {
+    let (service, _) = service();
+    let issued = service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let by_user = service
+        .delete(&alice(), &TokenRef::id(issued.record.id))
+        .await;
+    assert!(matches!(by_user, Err(ManageError::Forbidden)));
+    service
+        .delete(&Actor::Admin, &TokenRef::id(issued.record.id))
+        .await
+        .unwrap();
+    assert!(
+        service
+            .list(&Actor::Admin, None, true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let error = service
+        .verify_token(issued.token.expose_secret(), Requirement::None)
+        .await;
+    assert!(matches!(error, Err(AuthError::InvalidToken(_))));
+}
+
+#[tokio::test]
+async fn exported_records_verify_in_another_store() {
+    let (service, _) = service();
+    let kept = service
+        .issue(&alice(), IssueRequest::new("alice", "kept"))
+        .await
+        .unwrap();
+    let revoked = service
+        .issue(&alice(), IssueRequest::new("alice", "revoked"))
+        .await
+        .unwrap();
+    service
+        .revoke(&alice(), &TokenRef::id_or_name("revoked"))
+        .await
+        .unwrap();
+    assert!(verifies(&service, &kept.token).await);
+    service.flush_last_used().await.unwrap();
+
+    assert!(matches!(
+        service.export(&alice()).await,
+        Err(ManageError::Forbidden)
+    ));
+    let exported = service.export(&Actor::Admin).await.unwrap();
+    assert_eq!(exported.len(), 2);
+    let json = serde_json::to_string(&exported).unwrap();
+    assert!(!json.contains(kept.token.expose_secret()));
+
+    let target = TokenService::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
+        .build()
+        .unwrap();
+    let records = serde_json::from_str(&json).unwrap();
+    let report = target.import(&Actor::Admin, records).await.unwrap();
+    assert_eq!(report.imported, 2);
+    assert_eq!(target.export(&Actor::Admin).await.unwrap(), exported);
+    target
+        .verify_token(kept.token.expose_secret(), Requirement::None)
+        .await
+        .unwrap();
+    let still_revoked = target
+        .verify_token(revoked.token.expose_secret(), Requirement::None)
+        .await;
+    assert!(matches!(
+        still_revoked,
+        Err(AuthError::InvalidToken(tokenkeep::InvalidToken::Revoked))
+    ));
+    assert!(target.is_claimed().await.unwrap());
+}

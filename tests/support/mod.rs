@@ -1,0 +1,41 @@
+//! Shared set-up for the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+
+use tokenkeep::time::OffsetDateTime;
+use tokenkeep::{
+    ManualClock, MemoryStore, Prefix, Requirement, ServiceBuilder, TokenSecret, TokenService,
+};
+
+/// 2026-01-01T00:00:00Z.
+pub fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("a valid instant")
+}
+
+/// A builder over a fresh `MemoryStore` with a manual clock at t0.
+pub fn builder() -> (ServiceBuilder, ManualClock, Arc<MemoryStore>) {
+    let clock = ManualClock::new(t0());
+    let store = Arc::new(MemoryStore::new());
+    let builder = TokenService::builder(store.clone(), Prefix::new("tk").expect("a valid prefix"))
+        .clock(clock.clone());
+    (builder, clock, store)
+}
+
+/// A default service with a manual clock.
+pub fn service() -> (TokenService, ManualClock) {
+    let (builder, clock, _) = builder();
+    (builder.build().expect("a valid configuration"), clock)
+}
+
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// Whether `token` verifies with no requirement.
+pub async fn verifies(service: &TokenService, token: &TokenSecret) -> bool {
+    service
+        .verify_token(token.expose_secret(), Requirement::None)
+        .await
+        .is_ok()
+}
