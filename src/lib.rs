@@ -45,6 +45,12 @@ pub use service::{
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 pub use setup::DEFAULT_SETUP_OWNER;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use store::PostgresStore;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use store::SqliteStore;
 pub use store::{ImportReport, LastUse, ListQuery, MemoryStore, TokenStore};
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
@@ -57,5 +63,9 @@ pub use token::{
 
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
+/// Re-exported: the SQL stores are built on it, and take its pools and options.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub use sqlx;
 /// Re-exported: every instant in the API is a `time::OffsetDateTime`.
 pub use time;

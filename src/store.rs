@@ -7,6 +7,12 @@
 //! [conformance suite](crate::conformance) checks all of it for any store.
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -15,6 +21,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 use crate::error::StoreError;
 use crate::hash::TokenHash;
@@ -66,6 +76,25 @@ pub struct TokenUpdate {
     pub profile: Option<Option<String>>,
 }
 
+#[cfg(feature = "management")]
+impl TokenUpdate {
+    /// Applies the change to `record` (checks are the store's job).
+    pub fn apply_to(&self, record: &mut TokenRecord) {
+        if let Some(name) = &self.name {
+            record.name = name.clone();
+        }
+        if let Some(description) = &self.description {
+            record.description = description.clone();
+        }
+        if let Some(scopes) = &self.scopes {
+            record.scopes = scopes.clone();
+        }
+        if let Some(profile) = &self.profile {
+            record.profile = profile.clone();
+        }
+    }
+}
+
 /// A replacement for an active token, and what becomes of the old one.
 #[cfg(feature = "management")]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +108,20 @@ pub struct Rotation {
     pub old_expires_at: Option<OffsetDateTime>,
     /// The instant of the rotation.
     pub now: OffsetDateTime,
+}
+
+#[cfg(feature = "management")]
+impl Rotation {
+    /// Applies the rotation's effect to the old record.
+    pub fn retire(&self, old: &mut TokenRecord) {
+        match self.old_expires_at {
+            None => old.revoked_at = Some(self.now),
+            Some(until) => {
+                old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
+                old.replaced_by = Some(self.replacement.id);
+            }
+        }
+    }
 }
 
 /// What an import did.

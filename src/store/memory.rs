@@ -231,20 +231,10 @@ impl TokenStore for MemoryStore {
         if !changed.is_active(now) {
             return Err(StoreError::Inactive);
         }
-        if let Some(name) = &update.name {
-            changed.name = name.clone();
-            if changed.replaced_by.is_none() && state.name_taken(&changed, now) {
-                return Err(StoreError::NameTaken);
-            }
-        }
-        if let Some(description) = &update.description {
-            changed.description = description.clone();
-        }
-        if let Some(scopes) = &update.scopes {
-            changed.scopes = scopes.clone();
-        }
-        if let Some(profile) = &update.profile {
-            changed.profile = profile.clone();
+        update.apply_to(&mut changed);
+        if update.name.is_some() && changed.replaced_by.is_none() && state.name_taken(&changed, now)
+        {
+            return Err(StoreError::NameTaken);
         }
         let record = state.record_mut(id).ok_or(StoreError::NotFound)?;
         *record = changed.clone();
@@ -288,17 +278,10 @@ impl TokenStore for MemoryStore {
         {
             return Err(StoreError::Duplicate);
         }
-        let replacement_id = replacement.id;
         let old = state
             .record_mut(&rotation.old)
             .ok_or(StoreError::NotFound)?;
-        match rotation.old_expires_at {
-            None => old.revoked_at = Some(rotation.now),
-            Some(until) => {
-                old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
-                old.replaced_by = Some(replacement_id);
-            }
-        }
+        rotation.retire(old);
         state.put(rotation.replacement);
         Ok(())
     }

@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sql;
+
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{
     ManualClock, MemoryStore, Prefix, Requirement, ServiceBuilder, TokenSecret, TokenService,
+    TokenStore,
 };
 
 /// 2026-01-01T00:00:00Z.
@@ -38,4 +42,11 @@ pub async fn verifies(service: &TokenService, token: &TokenSecret) -> bool {
         .verify_token(token.expose_secret(), Requirement::None)
         .await
         .is_ok()
+}
+
+/// A default service (system clock) over `store`.
+pub fn service_over(store: Arc<dyn TokenStore>) -> TokenService {
+    TokenService::builder(store, Prefix::new("tk").expect("a valid prefix"))
+        .build()
+        .expect("a valid configuration")
 }

@@ -1,0 +1,418 @@
+//! [`PostgresStore`]: one database shared by many service instances.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+#[cfg(feature = "management")]
+use sqlx::{Postgres, Transaction};
+use time::OffsetDateTime;
+
+use super::sql::{self, backend_error, decode_record, select_tokens};
+#[cfg(feature = "management")]
+use super::sql::{bind_record, encode_scopes, insert_token, token_columns};
+#[cfg(feature = "management")]
+use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, TokenStore};
+use crate::error::StoreError;
+use crate::hash::TokenHash;
+use crate::record::{TokenId, TokenRecord};
+
+/// The schema, embedded: `(version, description, script)`.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "create tokens",
+    include_str!("../../migrations/postgres/0001_create_tokens.sql"),
+)];
+
+/// Keeps tokens in PostgreSQL, for many service instances sharing one database.
+///
+/// The hash is a unique index, so verification is one index probe. Writes
+/// that check before they write (the cap, name uniqueness, renames,
+/// rotations) first take a transaction-scoped advisory lock on the owner,
+/// so concurrent callers on different connections and instances queue
+/// instead of racing; the setup claim is decided by inserting the
+/// `ever_held` row, which exactly one transaction can do. Instants are
+/// `TIMESTAMPTZ`, so results never depend on the server's time zone.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tokenkeep::StoreError> {
+/// let store = tokenkeep::PostgresStore::connect("postgres://postgres@127.0.0.1/app").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://` URL.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for a bad URL or an unreachable server.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(PgConnectOptions::from_str(url).map_err(backend_error)?).await
+    }
+
+    /// Connects with your own options (a `search_path`, TLS, …).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_with(options)
+            .await
+            .map_err(backend_error)?;
+        Ok(Self { pool })
+    }
+
+    /// Uses a pool you built.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The connection pool, for your own queries.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Creates or updates the schema in the connection's `search_path`;
+    /// safe to run from several instances at once. Applied migrations are
+    /// recorded in `tokenkeep_migrations`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sql::migrator(MIGRATIONS)
+            .run(&self.pool)
+            .await
+            .map_err(sql::migrate_error)
+    }
+}
+
+fn decode(row: &PgRow) -> Result<TokenRecord, StoreError> {
+    decode_record::<_, OffsetDateTime>(row, Ok)
+}
+
+#[cfg(feature = "management")]
+const MARK_EVER_HELD: &str =
+    "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
+
+#[cfg(feature = "management")]
+async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pool.begin().await.map_err(backend_error)
+}
+
+/// Serialises the checking writes of one owner (in this schema) until the
+/// transaction ends.
+#[cfg(feature = "management")]
+async fn lock_owner(
+    tx: &mut Transaction<'static, Postgres>,
+    owner: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('tokenkeep:' || current_schema() || ':' || $1, 0))",
+    )
+    .bind(owner)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_error)?;
+    Ok(())
+}
+
+#[cfg(feature = "management")]
+async fn insert_row(
+    tx: &mut Transaction<'static, Postgres>,
+    record: &TokenRecord,
+    on_conflict_skip: bool,
+) -> Result<u64, StoreError> {
+    let statement = if on_conflict_skip {
+        insert_token!(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT DO NOTHING"
+        )
+    } else {
+        insert_token!("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+    };
+    let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
+        instant
+    })
+    .execute(&mut **tx)
+    .await
+    .map_err(backend_error)?;
+    Ok(result.rows_affected())
+}
+
+/// The row, locked against other writers until the transaction ends.
+#[cfg(feature = "management")]
+async fn fetch_for_update(
+    tx: &mut Transaction<'static, Postgres>,
+    id: &TokenId,
+) -> Result<Option<TokenRecord>, StoreError> {
+    sqlx::query(select_tokens!("WHERE id = $1 FOR UPDATE"))
+        .bind(id.as_bytes().as_slice())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend_error)?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+#[async_trait]
+impl TokenStore for PostgresStore {
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let row = sqlx::query(select_tokens!("WHERE hash = $1"))
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        row.as_ref()
+            .map(|row| decode(row).map(Arc::new))
+            .transpose()
+    }
+
+    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query(select_tokens!("WHERE id = $1"))
+            .bind(id.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?
+            .as_ref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        let statement = select_tokens!(
+            "WHERE ($1::text IS NULL OR owner = $1) \
+             AND ($2 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3))) \
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(statement)
+            .bind(&query.owner)
+            .bind(query.include_inactive)
+            .bind(query.now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        let ids: Vec<Vec<u8>> = uses
+            .iter()
+            .map(|used| used.id.as_bytes().to_vec())
+            .collect();
+        let instants: Vec<OffsetDateTime> = uses.iter().map(|used| used.at).collect();
+        // One statement for the batch; the latest note per id, forward only.
+        sqlx::query(
+            "UPDATE tokenkeep_tokens AS t SET last_used_at = u.at \
+             FROM (SELECT id, MAX(at) AS at FROM UNNEST($1::bytea[], $2::timestamptz[]) \
+                   AS notes(id, at) GROUP BY id) AS u \
+             WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)",
+        )
+        .bind(ids)
+        .bind(instants)
+        .execute(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        Ok(())
+    }
+
+    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tokenkeep_meta WHERE key = 'ever_held')")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        lock_owner(&mut tx, &record.owner).await?;
+        // Both counts over the owner's tokens that hold a name.
+        let (active, same_name): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE name = $3) FROM tokenkeep_tokens \
+             WHERE owner = $1 AND revoked_at IS NULL AND replaced_by IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(&record.owner)
+        .bind(rules.now)
+        .bind(record.name.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        if same_name > 0 {
+            return Err(StoreError::NameTaken);
+        }
+        if let Some(limit) = rules.max_active_per_owner
+            && usize::try_from(active).unwrap_or(usize::MAX) >= limit
+        {
+            return Err(StoreError::LimitReached { limit });
+        }
+        insert_row(&mut tx, &record, false).await?;
+        sqlx::query(MARK_EVER_HELD)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        // Concurrent claims block on this row; only the first inserts it.
+        let marked = sqlx::query(MARK_EVER_HELD)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        if marked.rows_affected() == 0 {
+            return Err(StoreError::AlreadyClaimed);
+        }
+        insert_row(&mut tx, &record, false).await?;
+        tx.commit().await.map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn update(
+        &self,
+        id: &TokenId,
+        update: &TokenUpdate,
+        now: OffsetDateTime,
+    ) -> Result<TokenRecord, StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        let mut record = fetch_for_update(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !record.is_active(now) {
+            return Err(StoreError::Inactive);
+        }
+        update.apply_to(&mut record);
+        if update.name.is_some() && record.replaced_by.is_none() {
+            lock_owner(&mut tx, &record.owner).await?;
+            let taken: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens WHERE owner = $1 AND name = $3 \
+                 AND id <> $4 AND revoked_at IS NULL AND replaced_by IS NULL \
+                 AND (expires_at IS NULL OR expires_at > $2))",
+            )
+            .bind(&record.owner)
+            .bind(now)
+            .bind(record.name.as_str())
+            .bind(id.as_bytes().as_slice())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+            if taken {
+                return Err(StoreError::NameTaken);
+            }
+        }
+        sqlx::query(
+            "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5 \
+             WHERE id = $1",
+        )
+        .bind(id.as_bytes().as_slice())
+        .bind(record.name.as_str())
+        .bind(&record.description)
+        .bind(encode_scopes(&record.scopes)?)
+        .bind(&record.profile)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(record)
+    }
+
+    #[cfg(feature = "management")]
+    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+        let statement = concat!(
+            "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 ",
+            "RETURNING ",
+            token_columns!()
+        );
+        let row = sqlx::query(statement)
+            .bind(id.as_bytes().as_slice())
+            .bind(at)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        row.as_ref()
+            .map(decode)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    #[cfg(feature = "management")]
+    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        let result = sqlx::query(
+            "UPDATE tokenkeep_tokens SET revoked_at = $2 WHERE owner = $1 \
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(owner)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
+    }
+
+    #[cfg(feature = "management")]
+    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        let mut old = fetch_for_update(&mut tx, &rotation.old)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        lock_owner(&mut tx, &old.owner).await?;
+        if !old.holds_name(rotation.now) {
+            return Err(StoreError::Inactive);
+        }
+        rotation.retire(&mut old);
+        sqlx::query(
+            "UPDATE tokenkeep_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4 \
+             WHERE id = $1",
+        )
+        .bind(old.id.as_bytes().as_slice())
+        .bind(old.expires_at)
+        .bind(old.revoked_at)
+        .bind(old.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        insert_row(&mut tx, &rotation.replacement, false).await?;
+        tx.commit().await.map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = $1")
+            .bind(id.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    #[cfg(feature = "management")]
+    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+        let mut tx = begin(&self.pool).await?;
+        let mut report = ImportReport::default();
+        for record in &records {
+            if insert_row(&mut tx, record, true).await? > 0 {
+                report.imported += 1;
+            } else {
+                report.skipped += 1;
+            }
+        }
+        if report.imported > 0 {
+            sqlx::query(MARK_EVER_HELD)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+        }
+        tx.commit().await.map_err(backend_error)?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,190 @@
+//! What the SQL stores share: the column list, decoding a row into a
+//! record, encoding scopes, embedded migrations, and error mapping.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{ColumnIndex, Decode, Row, SqlSafeStr as _, Type};
+use time::OffsetDateTime;
+
+use crate::error::StoreError;
+use crate::hash::TokenHash;
+use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
+#[cfg(feature = "management")]
+use crate::scope::Scopes;
+
+/// Every column of `tokenkeep_tokens`, in the order `decode_record` reads.
+macro_rules! token_columns {
+    () => {
+        "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
+         created_at, expires_at, last_used_at, revoked_at, replaced_by"
+    };
+}
+
+/// `SELECT` every column of `tokenkeep_tokens`, then `$tail`: one literal.
+macro_rules! select_tokens {
+    ($tail:literal) => {
+        concat!(
+            "SELECT ",
+            $crate::store::sql::token_columns!(),
+            " FROM tokenkeep_tokens ",
+            $tail
+        )
+    };
+}
+
+#[cfg(feature = "management")]
+/// `INSERT` every column of `tokenkeep_tokens`, then `$tail` (the values).
+macro_rules! insert_token {
+    ($tail:literal) => {
+        concat!(
+            "INSERT INTO tokenkeep_tokens (",
+            $crate::store::sql::token_columns!(),
+            ") ",
+            $tail
+        )
+    };
+}
+
+/// Binds every column of `record` to an `insert_token!` query, in column
+/// order; `$instant` turns an instant into the backend's time type. A
+/// macro, because sqlx's bind bounds differ per database.
+#[cfg(feature = "management")]
+macro_rules! bind_record {
+    ($query:expr, $record:expr, $instant:expr) => {{
+        let record: &$crate::record::TokenRecord = $record;
+        let instant = $instant;
+        $query
+            .bind(record.id.as_bytes().as_slice())
+            .bind(&record.owner)
+            .bind(record.name.as_str())
+            .bind(&record.description)
+            .bind(record.hash.as_bytes().as_slice())
+            .bind(&record.display_prefix)
+            .bind($crate::store::sql::encode_scopes(&record.scopes)?)
+            .bind(&record.profile)
+            .bind($crate::store::sql::kind_text(record.kind))
+            .bind(instant(record.created_at))
+            .bind(record.expires_at.map(instant))
+            .bind(record.last_used_at.map(instant))
+            .bind(record.revoked_at.map(instant))
+            .bind(record.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+    }};
+}
+
+#[cfg(feature = "management")]
+pub(crate) use {bind_record, insert_token};
+pub(crate) use {select_tokens, token_columns};
+
+/// The table that records applied migrations; its own name, so it never
+/// collides with the application's `_sqlx_migrations`.
+const MIGRATIONS_TABLE: &str = "tokenkeep_migrations";
+
+/// Builds the migrator for one backend from its embedded scripts, in
+/// version order. A later release appends scripts; applied ones never change.
+pub(crate) fn migrator(scripts: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = scripts
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    let mut migrator = Migrator::with_migrations(migrations);
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+}
+
+/// A backend failure, except a unique violation (id or hash), which the
+/// contract calls a duplicate.
+pub(crate) fn backend_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
+        _ => StoreError::unavailable(error),
+    }
+}
+
+pub(crate) fn migrate_error(error: sqlx::migrate::MigrateError) -> StoreError {
+    StoreError::unavailable(error)
+}
+
+fn corrupt(what: &'static str) -> StoreError {
+    StoreError::unavailable(format!("corrupt token record in the database: bad {what}"))
+}
+
+#[cfg(feature = "management")]
+pub(crate) fn encode_scopes(scopes: &Scopes) -> Result<String, StoreError> {
+    serde_json::to_string(scopes).map_err(StoreError::unavailable)
+}
+
+#[cfg(feature = "management")]
+pub(crate) fn kind_text(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Persistent => "persistent",
+        TokenKind::Temporary => "temporary",
+    }
+}
+
+/// Decodes one row of `select_tokens!`; `instant` turns the backend's time type
+/// into a UTC instant.
+pub(crate) fn decode_record<'r, R, T>(
+    row: &'r R,
+    instant: impl Fn(T) -> Result<OffsetDateTime, StoreError>,
+) -> Result<TokenRecord, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+    Option<T>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let get_err = |column: &'static str| move |_| corrupt(column);
+    let optional_instant = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
+        row.try_get::<Option<T>, _>(column)
+            .map_err(get_err(column))?
+            .map(&instant)
+            .transpose()
+    };
+    let id: Vec<u8> = row.try_get("id").map_err(get_err("id"))?;
+    let hash: Vec<u8> = row.try_get("hash").map_err(get_err("hash"))?;
+    let name: String = row.try_get("name").map_err(get_err("name"))?;
+    let scopes: String = row.try_get("scopes").map_err(get_err("scopes"))?;
+    let kind: String = row.try_get("kind").map_err(get_err("kind"))?;
+    let replaced_by: Option<Vec<u8>> =
+        row.try_get("replaced_by").map_err(get_err("replaced_by"))?;
+    Ok(TokenRecord {
+        id: token_id(id)?,
+        owner: row.try_get("owner").map_err(get_err("owner"))?,
+        name: TokenName::new(name).map_err(|_| corrupt("name"))?,
+        description: row.try_get("description").map_err(get_err("description"))?,
+        hash: TokenHash::from_bytes(hash.try_into().map_err(|_| corrupt("hash"))?),
+        display_prefix: row
+            .try_get("display_prefix")
+            .map_err(get_err("display_prefix"))?,
+        scopes: serde_json::from_str(&scopes).map_err(|_| corrupt("scopes"))?,
+        profile: row.try_get("profile").map_err(get_err("profile"))?,
+        kind: match kind.as_str() {
+            "persistent" => TokenKind::Persistent,
+            "temporary" => TokenKind::Temporary,
+            _ => return Err(corrupt("kind")),
+        },
+        created_at: instant(row.try_get("created_at").map_err(get_err("created_at"))?)?,
+        expires_at: optional_instant("expires_at")?,
+        last_used_at: optional_instant("last_used_at")?,
+        revoked_at: optional_instant("revoked_at")?,
+        replaced_by: replaced_by.map(token_id).transpose()?,
+    })
+}
+
+fn token_id(bytes: Vec<u8>) -> Result<TokenId, StoreError> {
+    let bytes: [u8; 16] = bytes.try_into().map_err(|_| corrupt("id"))?;
+    Ok(TokenId::from_bytes(bytes))
+}

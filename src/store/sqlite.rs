@@ -1,0 +1,443 @@
+//! [`SqliteStore`]: the embedded default for a real deployment.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use time::OffsetDateTime;
+
+use super::sql::{self, backend_error, decode_record, select_tokens};
+#[cfg(feature = "management")]
+use super::sql::{bind_record, encode_scopes, insert_token};
+#[cfg(feature = "management")]
+use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, TokenStore};
+use crate::error::StoreError;
+use crate::hash::TokenHash;
+use crate::record::{TokenId, TokenRecord};
+
+/// How long a writer waits for another writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The schema, embedded: `(version, description, script)`.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "create tokens",
+    include_str!("../../migrations/sqlite/0001_create_tokens.sql"),
+)];
+
+/// Keeps tokens in one SQLite file.
+///
+/// The journal is WAL with `synchronous=FULL`, so a token that `issue`
+/// returned survives a crash of the process or the machine. Every write is
+/// a `BEGIN IMMEDIATE` transaction: it takes the write lock before reading,
+/// so the cap, name and claim checks cannot race, and concurrent writers
+/// queue on the busy timeout instead of failing with `SQLITE_BUSY`.
+/// Instants are stored as UTC milliseconds since the epoch.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tokenkeep::StoreError> {
+/// let store = tokenkeep::SqliteStore::open("./data/tokens.db").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating it, and its directory, if needed) the database file at `path`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] if the directory or file cannot be created
+    /// or opened.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(directory).map_err(|error| {
+                StoreError::unavailable(format!("cannot create {}: {error}", directory.display()))
+            })?;
+        }
+        Self::connect_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    /// Opens a `sqlite://path` URL.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for a bad URL or an unopenable file.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url).map_err(backend_error)?;
+        let path = options.get_filename().to_owned();
+        if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(directory).map_err(StoreError::unavailable)?;
+        }
+        Self::connect_with(options).await
+    }
+
+    /// Opens with your own options; the durability and locking settings
+    /// above are applied on top.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn connect_with(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(backend_error)?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for your own queries.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Creates or updates the schema; run it once at start-up. Applied
+    /// migrations are recorded in `tokenkeep_migrations`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sql::migrator(MIGRATIONS)
+            .run(&self.pool)
+            .await
+            .map_err(sql::migrate_error)
+    }
+
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend_error)
+    }
+}
+
+fn millis(instant: OffsetDateTime) -> i64 {
+    i64::try_from(instant.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .map_err(StoreError::unavailable)
+}
+
+fn decode(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
+    decode_record::<_, i64>(row, from_millis)
+}
+
+const SELECT_BY_ID: &str = select_tokens!("WHERE id = ?1");
+
+#[cfg(feature = "management")]
+const MARK_EVER_HELD: &str =
+    "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
+
+#[cfg(feature = "management")]
+async fn insert_row(
+    tx: &mut Transaction<'static, Sqlite>,
+    record: &TokenRecord,
+    on_conflict_skip: bool,
+) -> Result<u64, StoreError> {
+    let statement = if on_conflict_skip {
+        insert_token!(
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT DO NOTHING"
+        )
+    } else {
+        insert_token!("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+    };
+    let result = bind_record!(sqlx::query(statement), record, millis)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend_error)?;
+    Ok(result.rows_affected())
+}
+
+#[cfg(feature = "management")]
+async fn fetch_by_id(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &TokenId,
+) -> Result<Option<TokenRecord>, StoreError> {
+    sqlx::query(SELECT_BY_ID)
+        .bind(id.as_bytes().as_slice())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend_error)?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+#[cfg(feature = "management")]
+/// Whether another token of the owner holds `name` at `now`.
+async fn name_taken(
+    tx: &mut Transaction<'static, Sqlite>,
+    record: &TokenRecord,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let statement = "SELECT COUNT(*) FROM tokenkeep_tokens WHERE owner = ?1 \
+        AND revoked_at IS NULL AND replaced_by IS NULL AND (expires_at IS NULL OR expires_at > ?2) \
+        AND name = ?3 AND id <> ?4";
+    let count: i64 = sqlx::query_scalar(statement)
+        .bind(&record.owner)
+        .bind(millis(now))
+        .bind(record.name.as_str())
+        .bind(record.id.as_bytes().as_slice())
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend_error)?;
+    Ok(count > 0)
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let row = sqlx::query(select_tokens!("WHERE hash = ?1"))
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        row.as_ref()
+            .map(|row| decode(row).map(Arc::new))
+            .transpose()
+    }
+
+    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query(SELECT_BY_ID)
+            .bind(id.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?
+            .as_ref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        let statement = select_tokens!(
+            "WHERE (?1 IS NULL OR owner = ?1) \
+             AND (?2 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))) \
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(statement)
+            .bind(&query.owner)
+            .bind(query.include_inactive)
+            .bind(millis(query.now))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        for used in uses {
+            sqlx::query(
+                "UPDATE tokenkeep_tokens SET last_used_at = ?2 \
+                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+            )
+            .bind(used.id.as_bytes().as_slice())
+            .bind(millis(used.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        }
+        tx.commit().await.map_err(backend_error)
+    }
+
+    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+        let held: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM tokenkeep_meta WHERE key = 'ever_held'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend_error)?;
+        Ok(held > 0)
+    }
+
+    #[cfg(feature = "management")]
+    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        // Both counts over the owner's tokens that hold a name.
+        let statement = "SELECT COUNT(*), COALESCE(SUM(name = ?3), 0) FROM tokenkeep_tokens \
+            WHERE owner = ?1 AND revoked_at IS NULL AND replaced_by IS NULL \
+            AND (expires_at IS NULL OR expires_at > ?2)";
+        let (active, same_name): (i64, i64) = sqlx::query_as(statement)
+            .bind(&record.owner)
+            .bind(millis(rules.now))
+            .bind(record.name.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        if same_name > 0 {
+            return Err(StoreError::NameTaken);
+        }
+        if let Some(limit) = rules.max_active_per_owner
+            && usize::try_from(active).unwrap_or(usize::MAX) >= limit
+        {
+            return Err(StoreError::LimitReached { limit });
+        }
+        insert_row(&mut tx, &record, false).await?;
+        sqlx::query(MARK_EVER_HELD)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let marked = sqlx::query(MARK_EVER_HELD)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        if marked.rows_affected() == 0 {
+            return Err(StoreError::AlreadyClaimed);
+        }
+        insert_row(&mut tx, &record, false).await?;
+        tx.commit().await.map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn update(
+        &self,
+        id: &TokenId,
+        update: &TokenUpdate,
+        now: OffsetDateTime,
+    ) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.write().await?;
+        let mut record = fetch_by_id(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !record.is_active(now) {
+            return Err(StoreError::Inactive);
+        }
+        update.apply_to(&mut record);
+        if update.name.is_some()
+            && record.replaced_by.is_none()
+            && name_taken(&mut tx, &record, now).await?
+        {
+            return Err(StoreError::NameTaken);
+        }
+        sqlx::query(
+            "UPDATE tokenkeep_tokens SET name = ?2, description = ?3, scopes = ?4, profile = ?5 \
+             WHERE id = ?1",
+        )
+        .bind(id.as_bytes().as_slice())
+        .bind(record.name.as_str())
+        .bind(&record.description)
+        .bind(encode_scopes(&record.scopes)?)
+        .bind(&record.profile)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(record)
+    }
+
+    #[cfg(feature = "management")]
+    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        )
+        .bind(id.as_bytes().as_slice())
+        .bind(millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        let record = fetch_by_id(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(record)
+    }
+
+    #[cfg(feature = "management")]
+    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        let mut tx = self.write().await?;
+        let result = sqlx::query(
+            "UPDATE tokenkeep_tokens SET revoked_at = ?2 WHERE owner = ?1 \
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+        )
+        .bind(owner)
+        .bind(millis(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
+    }
+
+    #[cfg(feature = "management")]
+    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let mut old = fetch_by_id(&mut tx, &rotation.old)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !old.holds_name(rotation.now) {
+            return Err(StoreError::Inactive);
+        }
+        rotation.retire(&mut old);
+        sqlx::query(
+            "UPDATE tokenkeep_tokens SET expires_at = ?2, revoked_at = ?3, replaced_by = ?4 \
+             WHERE id = ?1",
+        )
+        .bind(old.id.as_bytes().as_slice())
+        .bind(old.expires_at.map(millis))
+        .bind(old.revoked_at.map(millis))
+        .bind(old.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        insert_row(&mut tx, &rotation.replacement, false).await?;
+        tx.commit().await.map_err(backend_error)
+    }
+
+    #[cfg(feature = "management")]
+    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let result = sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = ?1")
+            .bind(id.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    #[cfg(feature = "management")]
+    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+        let mut tx = self.write().await?;
+        let mut report = ImportReport::default();
+        for record in &records {
+            if insert_row(&mut tx, record, true).await? > 0 {
+                report.imported += 1;
+            } else {
+                report.skipped += 1;
+            }
+        }
+        if report.imported > 0 {
+            sqlx::query(MARK_EVER_HELD)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+        }
+        tx.commit().await.map_err(backend_error)?;
+        Ok(report)
+    }
+}

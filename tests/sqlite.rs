@@ -1,0 +1,182 @@
+//! `SqliteStore`: the conformance suite, durability settings, migrations,
+//! and that only hashes reach the file.
+#![cfg(all(feature = "sqlite", feature = "management"))]
+
+mod support;
+
+use std::sync::Arc;
+
+use support::service_over;
+use support::sql::{scratch_dir, sqlite_store};
+use tokenkeep::sqlx;
+use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, SqliteStore, TokenRef, TokenService};
+
+#[cfg(feature = "conformance")]
+mod conformance {
+    tokenkeep::store_conformance_tests!(super::sqlite_store);
+}
+
+#[tokio::test]
+async fn opening_creates_the_directory_and_sets_durable_pragmas() {
+    let path = scratch_dir()
+        .join("nested")
+        .join("deeper")
+        .join("tokens.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(path.exists());
+    let pool = store.pool();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(synchronous, 2, "FULL");
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(foreign_keys, 1);
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert!(busy >= 5_000, "busy timeout {busy} ms");
+}
+
+#[tokio::test]
+async fn migrations_are_versioned_and_idempotent() {
+    let store = sqlite_store().await;
+    store.migrate().await.unwrap();
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM tokenkeep_migrations ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(versions, [1]);
+}
+
+#[tokio::test]
+async fn a_url_works_too() {
+    let path = scratch_dir().join("by-url.db");
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    assert!(path.exists());
+}
+
+#[tokio::test]
+async fn tokens_survive_reopening_the_file() {
+    let path = scratch_dir().join("tokens.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    let first = service_over(Arc::new(store.clone()));
+    let kept = first
+        .issue(&Actor::Admin, IssueRequest::new("alice", "kept"))
+        .await
+        .unwrap();
+    let revoked = first
+        .issue(&Actor::Admin, IssueRequest::new("alice", "revoked"))
+        .await
+        .unwrap();
+    first
+        .revoke(&Actor::Admin, &TokenRef::id(revoked.record.id))
+        .await
+        .unwrap();
+    store.pool().close().await;
+
+    let reopened = SqliteStore::open(&path).await.unwrap();
+    reopened.migrate().await.unwrap();
+    let second = service_over(Arc::new(reopened));
+    second
+        .verify_token(kept.token.expose_secret(), Requirement::None)
+        .await
+        .unwrap();
+    assert!(
+        second
+            .verify_token(revoked.token.expose_secret(), Requirement::None)
+            .await
+            .is_err()
+    );
+    assert!(second.is_claimed().await.unwrap());
+}
+
+#[tokio::test]
+async fn only_hashes_reach_the_file() {
+    let path = scratch_dir().join("tokens.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    let service = service_over(Arc::new(store.clone()));
+    let mut secrets = Vec::new();
+    for index in 0..5 {
+        let issued = service
+            .issue(
+                &Actor::Admin,
+                IssueRequest::new("alice", format!("t{index}")).description("a laptop"),
+            )
+            .await
+            .unwrap();
+        secrets.push(issued.token.expose_secret()[3..].to_owned());
+    }
+
+    // Every column of every row, as text and as bytes.
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT quote(id) || owner || name || coalesce(description, '') || quote(hash) || \
+         display_prefix || scopes || coalesce(profile, '') || kind || created_at || \
+         coalesce(expires_at, '') || coalesce(last_used_at, '') || coalesce(revoked_at, '') || \
+         coalesce(quote(replaced_by), '') FROM tokenkeep_tokens",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        for secret in &secrets {
+            assert!(!row.contains(secret.as_str()), "a plaintext in a row");
+        }
+    }
+
+    // And the raw files: database, WAL and shared memory.
+    store.pool().close().await;
+    let directory = path.parent().unwrap();
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        for secret in &secrets {
+            let found = bytes
+                .windows(secret.len())
+                .any(|window| window == secret.as_bytes());
+            assert!(!found, "a plaintext in the database files");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_two_concurrent_writers_never_see_busy() {
+    let store = Arc::new(sqlite_store().await);
+    let service = TokenService::builder(store, Prefix::new("tk").unwrap())
+        .max_active_per_owner(None)
+        .build()
+        .unwrap();
+    let writers: Vec<_> = (0..32)
+        .map(|index| {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let owner = format!("owner{}", index % 4);
+                let issued = service
+                    .issue(&Actor::Admin, IssueRequest::new(owner, format!("t{index}")))
+                    .await?;
+                service
+                    .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
+                    .await?;
+                Ok::<_, tokenkeep::ManageError>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap().unwrap();
+    }
+}

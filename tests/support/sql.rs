@@ -1,0 +1,99 @@
+//! Fresh SQL stores for tests: a SQLite file in its own directory, a
+//! PostgreSQL schema of its own (so tests run in parallel).
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokenkeep::TokenId;
+use tokenkeep::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Set by `.ci/run`: the Postgres tests must run against it.
+pub const POSTGRES_URL_VAR: &str = "TOKENKEEP_POSTGRES_URL";
+/// Tried when the variable is unset; the tests are skipped if it does not answer.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A new directory under cargo's scratch space for integration tests.
+pub fn scratch_dir() -> PathBuf {
+    let unique = TokenId::random()
+        .expect("randomness")
+        .to_string()
+        .to_lowercase();
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sqlite-{unique}"))
+}
+
+#[cfg(feature = "sqlite")]
+pub async fn sqlite_store() -> tokenkeep::SqliteStore {
+    let store = tokenkeep::SqliteStore::open(scratch_dir().join("tokens.db"))
+        .await
+        .expect("open sqlite");
+    store.migrate().await.expect("migrate sqlite");
+    store
+}
+
+/// The server URL, or `None` (with a note on stderr) when the variable is
+/// unset and the default server does not answer.
+pub async fn postgres_url() -> Option<String> {
+    let (url, required) = match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) => (url, true),
+        Err(_) => (DEFAULT_POSTGRES_URL.to_owned(), false),
+    };
+    let probe = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(&url)
+        .await;
+    match probe {
+        Ok(pool) => {
+            pool.close().await;
+            Some(url)
+        }
+        Err(error) if !required => {
+            eprintln!(
+                "SKIPPED: no PostgreSQL at {url} ({error}); set {POSTGRES_URL_VAR} to run the Postgres tests"
+            );
+            None
+        }
+        Err(error) => {
+            panic!("{POSTGRES_URL_VAR} is set, but PostgreSQL at {url} does not answer: {error}")
+        }
+    }
+}
+
+/// Connect options for a brand-new schema of its own.
+pub async fn fresh_schema(url: &str) -> PgConnectOptions {
+    let schema = format!(
+        "tokenkeep_test_{}",
+        hex_id(&TokenId::random().expect("randomness"))
+    );
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect");
+    tokenkeep::sqlx::query(tokenkeep::sqlx::AssertSqlSafe(format!(
+        "CREATE SCHEMA {schema}"
+    )))
+    .execute(&admin)
+    .await
+    .expect("create schema");
+    admin.close().await;
+    PgConnectOptions::from_str(url)
+        .expect("url")
+        .options([("search_path", schema.as_str())])
+}
+
+fn hex_id(id: &TokenId) -> String {
+    id.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(feature = "postgres")]
+pub async fn postgres_store() -> Option<tokenkeep::PostgresStore> {
+    let url = postgres_url().await?;
+    let store = tokenkeep::PostgresStore::connect_with(fresh_schema(&url).await)
+        .await
+        .expect("connect postgres");
+    store.migrate().await.expect("migrate postgres");
+    Some(store)
+}
