@@ -178,6 +178,10 @@ pub enum CustomSecretError {
     /// secret could never verify (see `accept_custom_secrets`).
     #[error("this service does not accept custom secrets")]
     NotAccepted,
+    /// It starts with the service's own `prefix_` but is not a well-formed
+    /// token: verification would take it for a mistyped one.
+    #[error("a custom secret may not start with the service's token prefix")]
+    ClaimsPrefix,
 }
 
 impl ErrorCode for CustomSecretError {

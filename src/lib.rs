@@ -5,6 +5,9 @@
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod bearer;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
@@ -39,8 +42,8 @@ pub use scope::{
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 pub use service::{Actor, IssueRequest, IssuedToken, Policy, TokenChanges, TokenRef};
 pub use service::{
-    Authenticated, DEFAULT_LAST_USED_INTERVAL, LastUsedFlusher, ServiceBuilder, TemporaryToken,
-    TokenService,
+    Authenticated, DEFAULT_LAST_USED_INTERVAL, DEFAULT_REALM, LastUsedFlusher, ServiceBuilder,
+    TemporaryToken, TokenService,
 };
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use time::{OffsetDateTime, UtcOffset};
 
-pub use builder::{DEFAULT_LAST_USED_INTERVAL, ServiceBuilder};
+pub use builder::{DEFAULT_LAST_USED_INTERVAL, DEFAULT_REALM, ServiceBuilder};
 pub use last_used::LastUsedFlusher;
 #[cfg(feature = "management")]
 pub use manage::{IssueRequest, IssuedToken, TokenChanges, TokenRef};
@@ -66,6 +66,7 @@ struct Inner {
     format: TokenFormat,
     hasher: TokenHasher,
     clock: Arc<dyn Clock>,
+    realm: String,
     accept_custom_secrets: bool,
     temporary: TemporaryTokens,
     last_used: LastUsedTracker,
@@ -89,6 +90,11 @@ impl TokenService {
     /// The format of the tokens this service mints.
     pub fn format(&self) -> &TokenFormat {
         &self.inner.format
+    }
+
+    /// The realm its `WWW-Authenticate` challenges name.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
     }
 
     /// The hasher this service uses.

@@ -137,6 +137,13 @@ impl TokenFormat {
         self.prefix.0.len() + 1 + encoded_len(self.secret_bytes) + CHECKSUM_LEN
     }
 
+    /// Whether `text` starts with this format's `prefix_`, well-formed or not.
+    pub fn claims_prefix(&self, text: &str) -> bool {
+        let prefix = self.prefix.as_str().as_bytes();
+        let bytes = text.as_bytes();
+        bytes.starts_with(prefix) && bytes.get(prefix.len()) == Some(&b'_')
+    }
+
     /// Mints a token from the operating system's CSPRNG and hashes it.
     ///
     /// # Errors
@@ -167,15 +174,13 @@ impl TokenFormat {
     /// # Errors
     /// The first [`FormatError`] that applies.
     pub fn parse<'a>(&self, text: &'a str) -> Result<ParsedToken<'a>, FormatError> {
-        let bytes = text.as_bytes();
-        let prefix = self.prefix.as_str().as_bytes();
-        if !(bytes.starts_with(prefix) && bytes.get(prefix.len()) == Some(&b'_')) {
+        if !self.claims_prefix(text) {
             return Err(FormatError::Prefix);
         }
-        if bytes.len() != self.token_len() {
+        if text.len() != self.token_len() {
             return Err(FormatError::Length);
         }
-        check_body(text, prefix.len())
+        check_body(text, self.prefix.as_str().len())
     }
 }
 

@@ -15,6 +15,9 @@ use crate::token::{Prefix, TokenFormat};
 #[cfg(feature = "management")]
 use {super::policy::Policy, crate::setup::SetupConfig, crate::token::TokenSecret};
 
+/// The realm challenges name unless configured otherwise.
+pub const DEFAULT_REALM: &str = "tokenkeep";
+
 /// The default interval between two last-used writes of one token.
 pub const DEFAULT_LAST_USED_INTERVAL: Duration = Duration::seconds(60);
 
@@ -37,6 +40,7 @@ pub struct ServiceBuilder {
     format: TokenFormat,
     hasher: TokenHasher,
     clock: Arc<dyn Clock>,
+    realm: String,
     last_used_interval: Duration,
     accept_custom_secrets: bool,
     temporary: Vec<TemporaryToken>,
@@ -53,6 +57,7 @@ impl ServiceBuilder {
             format: TokenFormat::new(prefix),
             hasher: TokenHasher::sha256(),
             clock: Arc::new(SystemClock),
+            realm: DEFAULT_REALM.to_owned(),
             last_used_interval: DEFAULT_LAST_USED_INTERVAL,
             accept_custom_secrets: false,
             temporary: Vec::new(),
@@ -79,6 +84,12 @@ impl ServiceBuilder {
     /// Replaces the clock (tests use a [`ManualClock`](crate::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The realm `WWW-Authenticate` challenges name (default `tokenkeep`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
         self
     }
 
@@ -163,6 +174,7 @@ impl ServiceBuilder {
                 format: self.format,
                 hasher: self.hasher,
                 clock: self.clock,
+                realm: self.realm,
                 accept_custom_secrets: self.accept_custom_secrets,
                 temporary,
                 last_used: LastUsedTracker::new(self.last_used_interval),

@@ -502,6 +502,10 @@ impl TokenService {
         };
         let display_prefix = match inner.format.parse(secret.expose_secret()) {
             Ok(parsed) => parsed.display_prefix().to_owned(),
+            // Verification treats such text as a mistyped minted token.
+            Err(_) if inner.format.claims_prefix(secret.expose_secret()) => {
+                return Err(CustomSecretError::ClaimsPrefix.into());
+            }
             Err(_) if inner.accept_custom_secrets => String::new(),
             // It could never verify: refuse it now rather than store it.
             Err(_) => return Err(CustomSecretError::NotAccepted.into()),

@@ -87,10 +87,14 @@ impl TokenService {
         let invalid = |reason| Err(AuthError::InvalidToken(reason));
 
         // Format and checksum: a typo or random string stops here, before
-        // any hashing, unless custom secrets must be looked up too.
+        // any hashing. Custom secrets (when accepted) are looked up, but
+        // text that claims this service's prefix is a mistyped minted token.
         let format_error = inner.format.parse(token).err();
+        let store_may_hold = format_error.is_none()
+            || (inner.accept_custom_secrets && !inner.format.claims_prefix(token));
         if let Some(error) = format_error
-            && !(inner.accept_custom_secrets || inner.temporary.any_custom())
+            && !store_may_hold
+            && !inner.temporary.any_custom()
         {
             return invalid(InvalidToken::Format(error));
         }
@@ -98,7 +102,7 @@ impl TokenService {
         let hash = inner.hasher.hash(token);
         let found = match inner.temporary.find(&hash) {
             Some(record) => Some(record),
-            None if format_error.is_some() && !inner.accept_custom_secrets => None,
+            None if !store_may_hold => None,
             None => inner
                 .store
                 .find_by_hash(&hash)

@@ -1,0 +1,233 @@
+//! The REST API of `server-api.md`: setup, whoami, and token management.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::json;
+use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
+use tokenkeep::{
+    Ability, Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenId,
+    TokenRef, parse_duration,
+};
+
+use crate::app::{AppState, JsonBody};
+use crate::view::TokenView;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub(crate) async fn setup_status(
+    State(state): State<AppState>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let claimed = state.service.is_claimed().await?;
+    Ok(Json(json!({ "claimed": claimed })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClaimBody {
+    #[serde(default)]
+    name: String,
+    setup_token: Option<String>,
+}
+
+pub(crate) async fn claim(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<ClaimBody>,
+) -> ApiResult<impl IntoResponse> {
+    let issued = state
+        .service
+        .claim_setup(&body.name, body.setup_token.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
+}
+
+pub(crate) async fn whoami(Token(who, ..): Token<AnyToken>) -> Json<serde_json::Value> {
+    Json(json!({
+        "owner": who.owner(),
+        "token_id": who.token_id().to_string(),
+        "name": who.name(),
+        "scopes": who.scopes(),
+    }))
+}
+
+/// Scope fields as the API takes them; `None` leaves a part unchanged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScopeFields {
+    manager: Option<bool>,
+    abilities: Option<Vec<Ability>>,
+    routes: Option<Vec<Route>>,
+}
+
+impl ScopeFields {
+    fn is_empty(&self) -> bool {
+        self.manager.is_none() && self.abilities.is_none() && self.routes.is_none()
+    }
+
+    /// `base` with the given parts replaced.
+    fn apply(self, base: &Scopes) -> Scopes {
+        Scopes {
+            manager: self.manager.unwrap_or(base.manager),
+            abilities: self.abilities.unwrap_or_else(|| base.abilities.clone()),
+            routes: self.routes.unwrap_or_else(|| base.routes.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateBody {
+    #[serde(default)]
+    name: String,
+    description: Option<String>,
+    expires_in: Option<String>,
+    profile: Option<String>,
+    owner: Option<String>,
+    #[serde(flatten)]
+    scopes: ScopeFields,
+}
+
+fn expiry(text: Option<&str>) -> Result<Expiry, ManageError> {
+    Ok(match text {
+        None => Expiry::Never,
+        Some(text) => Expiry::After(parse_duration(text)?),
+    })
+}
+
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let owner = body.owner.unwrap_or_else(|| who.owner().to_owned());
+    let mut request = IssueRequest::new(owner, body.name)
+        .scopes(body.scopes.apply(&Scopes::default()))
+        .expires(expiry(body.expires_in.as_deref())?);
+    request.description = body.description;
+    request.profile = body.profile;
+    let issued = state.service.issue(&Actor::Token(who), request).await?;
+    Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    owner: Option<String>,
+    #[serde(default)]
+    include_revoked: bool,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    let records = state
+        .service
+        .list(
+            &Actor::Token(who),
+            query.owner.as_deref(),
+            query.include_revoked,
+        )
+        .await?;
+    Ok(Json(records.iter().map(TokenView::of).collect()))
+}
+
+/// A path id that is not a token id names no token.
+fn token_ref(id: &str) -> Result<TokenRef, ApiError> {
+    id.parse::<TokenId>()
+        .map(TokenRef::id)
+        .map_err(|_| ManageError::NotFound.into())
+}
+
+pub(crate) async fn get_token(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenView>> {
+    let record = state
+        .service
+        .get(&Actor::Token(who), &token_ref(&id)?)
+        .await?;
+    Ok(Json(TokenView::of(&record)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ModifyBody {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(flatten)]
+    scopes: ScopeFields,
+}
+
+pub(crate) async fn modify(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<ModifyBody>,
+) -> ApiResult<Json<TokenView>> {
+    let actor = Actor::Token(who);
+    let token = token_ref(&id)?;
+    let scopes = if body.scopes.is_empty() {
+        None
+    } else {
+        let current = state.service.get(&actor, &token).await?;
+        Some(body.scopes.apply(&current.scopes))
+    };
+    let changes = TokenChanges {
+        name: body.name,
+        description: body.description.map(Some),
+        scopes,
+        profile: None,
+    };
+    let record = state.service.modify(&actor, &token, changes).await?;
+    Ok(Json(TokenView::of(&record)))
+}
+
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .service
+        .revoke(&Actor::Token(who), &token_ref(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RotateBody {
+    grace: Option<String>,
+}
+
+pub(crate) async fn rotate(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RotateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let grace = body
+        .grace
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(ManageError::from)?;
+    let issued = state
+        .service
+        .rotate(&Actor::Token(who), &token_ref(&id)?, grace)
+        .await?;
+    Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
+}
+
+pub(crate) async fn revoke_all(
+    State(state): State<AppState>,
+    Token(who, ..): Token<Manager>,
+    Path(owner): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let revoked = state.service.revoke_all(&Actor::Token(who), &owner).await?;
+    Ok(Json(json!({ "revoked": revoked })))
+}

@@ -1,0 +1,163 @@
+//! The HTTP application: state, routes, body limits, start-up and shutdown.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use tokenkeep::axum::{ApiError, RequireToken, RouteRequirement};
+use tokenkeep::{Prefix, TokenFormat, TokenHasher, TokenSecret, TokenService};
+
+use crate::{api, files, ws};
+
+/// The largest JSON body the API reads.
+const API_BODY_LIMIT: usize = 64 * 1024;
+/// The largest file the file area stores.
+const FILE_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) service: TokenService,
+    /// Where `/files/…` lives.
+    pub(crate) files_dir: PathBuf,
+}
+
+impl FromRef<AppState> for TokenService {
+    fn from_ref(state: &AppState) -> Self {
+        state.service.clone()
+    }
+}
+
+pub(crate) fn router(state: AppState) -> Router {
+    let files = Router::new()
+        .route("/{*path}", get(files::read).put(files::write))
+        .layer(DefaultBodyLimit::max(FILE_BODY_LIMIT))
+        .layer(RequireToken::new(
+            state.service.clone(),
+            RouteRequirement::PathByMethod,
+        ));
+    Router::new()
+        .route("/api/setup/status", get(api::setup_status))
+        .route("/api/setup/claim", post(api::claim))
+        .route("/api/whoami", get(api::whoami))
+        .route("/api/auth/tokens", post(api::create).get(api::list))
+        .route(
+            "/api/auth/tokens/{id}",
+            get(api::get_token).patch(api::modify).delete(api::revoke),
+        )
+        .route("/api/auth/tokens/{id}/rotate", post(api::rotate))
+        .route("/api/owners/{owner}/revoke-all", post(api::revoke_all))
+        .route("/ws", get(ws::echo))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .nest("/files", files)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then flushes pending last-used times.
+pub(crate) async fn serve(
+    service: TokenService,
+    listen: SocketAddr,
+    data_dir: &Path,
+    data: &str,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let state = AppState {
+        service: service.clone(),
+        files_dir: data_dir.join("files"),
+    };
+    let flusher = service.spawn_last_used_flusher();
+    eprintln!("tokenkeep listening on http://{bound} (data: {data})");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    flusher
+        .shutdown()
+        .await
+        .map_err(|e| format!("could not write the last-used times: {e}"))?;
+    eprintln!("tokenkeep stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// A setup token for an operator who did not configure one, printed once.
+/// It only matters while the instance is unclaimed; a claimed instance
+/// refuses every claim anyway.
+pub(crate) fn generated_setup_token() -> Result<TokenSecret, String> {
+    let format = TokenFormat::new(Prefix::new("setup").map_err(|e| e.to_string())?);
+    let minted = format
+        .mint(&TokenHasher::sha256())
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "setup token (shown once; set TOKENKEEP_SETUP_TOKEN to choose your own): {}",
+        minted.secret.expose_secret()
+    );
+    Ok(minted.secret)
+}
+
+/// A JSON body, refused with the §5 error shape: 400 `INVALID_REQUEST` for
+/// malformed JSON, wrong types or unknown fields; 413 over the body limit.
+/// An empty body reads as `T::default()` where the route allows it.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "PAYLOAD_TOO_LARGE",
+                        "the body is too large",
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "INVALID_REQUEST",
+                        rejection.body_text(),
+                    )
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        serde_json::from_slice(&bytes).map(Self).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                error.to_string(),
+            )
+        })
+    }
+}

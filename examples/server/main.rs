@@ -1,0 +1,123 @@
+//! The reference service on tokenkeep: setup claim, the token REST API, a
+//! route-scoped file area, a WebSocket, and `token …` operator commands.
+//! Its contract is `server-api.md`.
+//!
+//! ```sh
+//! cargo run --example server --all-features                  # SQLite in ./data
+//! cargo run --example server --all-features -- token list    # operators
+//! ```
+
+mod api;
+mod app;
+mod files;
+mod operator;
+mod store;
+mod view;
+mod ws;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokenkeep::{Prefix, TemporaryToken, TokenSecret, TokenService};
+
+/// The reference tokenkeep service.
+#[derive(Debug, Parser)]
+#[command(name = "server", version)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "TOKENKEEP_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory for the SQLite database and the file area.
+    #[arg(long, env = "TOKENKEEP_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; wins over the data directory.
+    #[arg(long, env = "TOKENKEEP_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Token prefix.
+    #[arg(long, env = "TOKENKEEP_PREFIX", default_value = "tk")]
+    prefix: String,
+    /// A temporary manager token, never stored (repeatable).
+    #[arg(long = "token", value_name = "NAME:SECRET")]
+    tokens: Vec<String>,
+    /// Let anyone claim a fresh instance without a setup token. Trusted
+    /// development only.
+    #[arg(long)]
+    dangerously_skip_setup_token: bool,
+    /// The most active tokens one owner may hold.
+    #[arg(long, default_value_t = 10)]
+    max_tokens_per_owner: usize,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Manage tokens on the same data, without a server.
+    #[command(subcommand)]
+    Token(operator::TokenCommand),
+}
+
+/// The setup token: configured, or generated and shown once while unclaimed.
+const SETUP_TOKEN_VAR: &str = "TOKENKEEP_SETUP_TOKEN";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
+    let claimed = opened
+        .store
+        .has_ever_held_token()
+        .await
+        .map_err(|e| e.to_string())?;
+    let service = build_service(&cli, opened.store.clone(), claimed)?;
+    match cli.command {
+        Some(Command::Token(command)) => Ok(operator::run(&service, command).await),
+        None | Some(Command::Serve) => {
+            app::serve(service, cli.listen, &cli.data_dir, &opened.description).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn build_service(
+    cli: &Cli,
+    store: std::sync::Arc<dyn tokenkeep::TokenStore>,
+    claimed: bool,
+) -> Result<TokenService, String> {
+    let prefix = Prefix::new(&cli.prefix).map_err(|e| e.to_string())?;
+    let mut builder = TokenService::builder(store, prefix)
+        .max_active_per_owner(Some(cli.max_tokens_per_owner))
+        // `token create --secret` adopts secrets minted elsewhere (seed 002).
+        .accept_custom_secrets(true);
+    for spec in &cli.tokens {
+        builder =
+            builder.temporary_token(TemporaryToken::parse_spec(spec).map_err(|e| e.to_string())?);
+    }
+    if cli.dangerously_skip_setup_token {
+        builder = builder.dangerously_skip_setup_token();
+    }
+    if let Ok(text) = std::env::var(SETUP_TOKEN_VAR) {
+        let secret = TokenSecret::custom(text).map_err(|e| format!("{SETUP_TOKEN_VAR}: {e}"))?;
+        builder = builder.setup_token(secret);
+    } else if !claimed
+        && !cli.dangerously_skip_setup_token
+        && matches!(cli.command, None | Some(Command::Serve))
+    {
+        builder = builder.setup_token(app::generated_setup_token()?);
+    }
+    builder.build().map_err(|e| e.to_string())
+}

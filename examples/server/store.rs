@@ -1,0 +1,48 @@
+//! Choosing the store: SQLite in the data directory by default, or a URL.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokenkeep::{PostgresStore, SqliteStore, TokenStore};
+
+/// The database file inside the data directory.
+pub(crate) const SQLITE_FILE: &str = "tokenkeep.db";
+
+pub(crate) struct Opened {
+    pub(crate) store: Arc<dyn TokenStore>,
+    /// Where the data is, for the start-up line.
+    pub(crate) description: String,
+}
+
+/// Opens and migrates the store the options name.
+pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Opened, String> {
+    let failed = |error: tokenkeep::StoreError| format!("cannot open the token store: {error}");
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::connect(url).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            Ok(Opened {
+                store: Arc::new(store),
+                description: "postgres".to_owned(),
+            })
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            let store = SqliteStore::connect(url).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            Ok(Opened {
+                store: Arc::new(store),
+                description: url.to_owned(),
+            })
+        }
+        Some(_) => Err("--database-url must start with postgres:// or sqlite:".to_owned()),
+        None => {
+            let path = data_dir.join(SQLITE_FILE);
+            let store = SqliteStore::open(&path).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            Ok(Opened {
+                store: Arc::new(store),
+                description: format!("sqlite {}", path.display()),
+            })
+        }
+    }
+}
