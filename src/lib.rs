@@ -9,6 +9,9 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod bearer;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
@@ -24,6 +27,9 @@ mod store;
 mod token;
 
 pub use bearer::{Challenge, ChallengeError, parse_authorization, parse_authorization_values};
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub use error::ClientError;
 pub use error::{
     AuthError, BearerError, ConfigError, CustomSecretError, DurationError, ErrorCode, FormatError,
     HashParseError, InvalidToken, ManageError, MintError, NameError, RecordError, ScopeError,

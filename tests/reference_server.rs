@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
-use support::server::{SETUP_TOKEN, Server, raw_request, token_command};
+use support::server::{SETUP_TOKEN, Server, client_command, raw_request, token_command};
 
 fn client() -> Client {
     Client::new()
@@ -840,5 +840,115 @@ async fn the_same_flows_on_postgres() {
         whoami(&server, token).await.status(),
         StatusCode::UNAUTHORIZED
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn create_login_call_revoke_call_fails_from_a_terminal() {
+    let server = Server::start(&[]).await;
+    let admin = claim(&server).await;
+    let laptop = created(
+        &server,
+        &admin,
+        json!({ "name": "laptop", "owner": "alice" }),
+    )
+    .await;
+    let token = laptop["token"].as_str().unwrap();
+    let home = support::server::data_dir();
+
+    let typo = format!("{}x", &token[..token.len() - 1]);
+    let refused = client_command(
+        &home,
+        &["login", "--host", &server.base, "--token", &typo],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("INVALID_TOKEN"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!home.join("auth.json").exists(), "nothing saved");
+
+    let login = client_command(
+        &home,
+        &["login", "--host", &server.base, "--token", token],
+        &[],
+    )
+    .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        !login.stdout.contains(&token[3..]),
+        "login never prints the token"
+    );
+
+    let whoami = client_command(&home, &["whoami"], &[]).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    assert!(whoami.stdout.contains("\"alice\""), "{}", whoami.stdout);
+    assert!(
+        whoami.stdout.contains("auth.json"),
+        "says where the token came from"
+    );
+    assert!(!whoami.stdout.contains(&token[3..]));
+
+    // The variables override the file: both, or one with the other from the file.
+    let env_token = client_command(&home, &["whoami"], &[("TOKENKEEP_TOKEN", &admin)]).await;
+    assert!(
+        env_token.stdout.contains("\"admin\"") && env_token.stdout.contains("$TOKENKEEP_TOKEN")
+    );
+    let env_host = client_command(
+        &home,
+        &["whoami"],
+        &[("TOKENKEEP_HOST", "http://127.0.0.1:9")],
+    )
+    .await;
+    assert_eq!(
+        env_host.code, 1,
+        "the host from the variable, the token from the file"
+    );
+
+    let revoke = authed(
+        &server,
+        Method::DELETE,
+        &format!("/api/auth/tokens/{}", laptop["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await;
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    let after = client_command(&home, &["whoami"], &[]).await;
+    assert_eq!(after.code, 1);
+    assert!(after.stderr.contains("INVALID_TOKEN"), "{}", after.stderr);
+
+    let logout = client_command(&home, &["logout"], &[]).await;
+    assert_eq!(logout.code, 0);
+    assert!(!home.join("auth.json").exists());
+    let nobody = client_command(&home, &["whoami"], &[]).await;
+    assert_eq!(nobody.code, 1);
+    assert!(nobody.stderr.contains("NOT_LOGGED_IN"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upgrade_mints_a_machine_token_without_printing_it() {
+    let server = Server::start(&[]).await;
+    let admin = claim(&server).await;
+    let home = support::server::data_dir();
+    let login = client_command(
+        &home,
+        &["login", "--host", &server.base, "--token", &admin],
+        &[],
+    )
+    .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let upgrade = client_command(&home, &["upgrade", "--name", "build-box"], &[]).await;
+    assert_eq!(upgrade.code, 0, "{}", upgrade.stderr);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join("auth.json")).unwrap()).unwrap();
+    let machine = saved["token"].as_str().unwrap();
+    assert_ne!(machine, admin);
+    assert!(!upgrade.stdout.contains(&machine[3..]) && !upgrade.stderr.contains(&machine[3..]));
+    let who = json_of(whoami(&server, machine).await).await;
+    assert_eq!(who["name"], "build-box");
     server.stop().await;
 }

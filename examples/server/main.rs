@@ -9,6 +9,7 @@
 
 mod api;
 mod app;
+mod client;
 mod files;
 mod operator;
 mod store;
@@ -59,6 +60,9 @@ enum Command {
     /// Manage tokens on the same data, without a server.
     #[command(subcommand)]
     Token(operator::TokenCommand),
+    /// Be a client of a running server (login, logout, whoami, upgrade).
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 /// The setup token: configured, or generated and shown once while unclaimed.
@@ -76,28 +80,39 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, String> {
-    let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
-    let claimed = opened
-        .store
-        .has_ever_held_token()
-        .await
-        .map_err(|e| e.to_string())?;
-    let service = build_service(&cli, opened.store.clone(), claimed)?;
-    match cli.command {
-        Some(Command::Token(command)) => Ok(operator::run(&service, command).await),
+async fn run(mut cli: Cli) -> Result<ExitCode, String> {
+    match cli.command.take() {
+        Some(Command::Client(command)) => Ok(client::run(command).await),
+        Some(Command::Token(command)) => {
+            let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
+            let service = build_service(&cli, opened.store, Role::Operator).await?;
+            Ok(operator::run(&service, command).await)
+        }
         None | Some(Command::Serve) => {
+            let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
+            let service = build_service(&cli, opened.store, Role::Server).await?;
             app::serve(service, cli.listen, &cli.data_dir, &opened.description).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn build_service(
+/// Only a server that can still be claimed needs a setup token.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Server,
+    Operator,
+}
+
+async fn build_service(
     cli: &Cli,
     store: std::sync::Arc<dyn tokenkeep::TokenStore>,
-    claimed: bool,
+    role: Role,
 ) -> Result<TokenService, String> {
+    let claimed = store
+        .has_ever_held_token()
+        .await
+        .map_err(|e| e.to_string())?;
     let prefix = Prefix::new(&cli.prefix).map_err(|e| e.to_string())?;
     let mut builder = TokenService::builder(store, prefix)
         .max_active_per_owner(Some(cli.max_tokens_per_owner))
@@ -113,10 +128,7 @@ fn build_service(
     if let Ok(text) = std::env::var(SETUP_TOKEN_VAR) {
         let secret = TokenSecret::custom(text).map_err(|e| format!("{SETUP_TOKEN_VAR}: {e}"))?;
         builder = builder.setup_token(secret);
-    } else if !claimed
-        && !cli.dangerously_skip_setup_token
-        && matches!(cli.command, None | Some(Command::Serve))
-    {
+    } else if role == Role::Server && !claimed && !cli.dangerously_skip_setup_token {
         builder = builder.setup_token(app::generated_setup_token()?);
     }
     builder.build().map_err(|e| e.to_string())

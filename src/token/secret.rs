@@ -31,6 +31,13 @@ impl TokenSecret {
         Self(text)
     }
 
+    /// Text taken as it is (from a flag, a variable or a file); it is
+    /// checked where it is used.
+    #[cfg(feature = "client")]
+    pub(crate) fn adopt(text: String) -> Self {
+        Self(text)
+    }
+
     /// Adopts a secret that was not minted here: a token migrated from
     /// another system, a bootstrap secret from the command line
     /// (`--token root:root-secret`), a legacy admin bearer. It is hashed like

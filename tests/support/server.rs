@@ -161,17 +161,33 @@ pub struct CliOutput {
 
 /// Runs an operator command on `data_dir`, feeding `stdin`.
 pub async fn token_command(data_dir: &Path, args: &[&str], stdin: &str) -> CliOutput {
+    let data_dir = data_dir.display().to_string();
+    let mut full = vec!["--data-dir", data_dir.as_str(), "token"];
+    full.extend_from_slice(args);
+    run_binary(&full, &[], stdin).await
+}
+
+/// Runs the binary as a client (`login`, `whoami`…) with its config dir
+/// in `config_dir` and the extra environment `env`.
+pub async fn client_command(config_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> CliOutput {
+    let config_dir = config_dir.display().to_string();
+    let mut full_env = vec![("TOKENKEEP_CONFIG_DIR", config_dir.as_str())];
+    full_env.extend_from_slice(env);
+    run_binary(args, &full_env, "").await
+}
+
+async fn run_binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> CliOutput {
     let mut child = Command::new(binary())
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("token")
         .args(args)
         .env_remove("TOKENKEEP_DATABASE_URL")
+        .env_remove("TOKENKEEP_HOST")
+        .env_remove("TOKENKEEP_TOKEN")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run a token command");
+        .expect("run the server binary");
     let mut input = child.stdin.take().expect("stdin");
     input
         .write_all(stdin.as_bytes())

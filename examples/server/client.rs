@@ -1,0 +1,154 @@
+//! `login`, `logout`, `whoami`, `upgrade`: the server binary as a client of
+//! a running server, keeping its credentials with `tokenkeep::client`
+//! (`auth.json` under the config dir; `TOKENKEEP_CONFIG_DIR`,
+//! `TOKENKEEP_HOST` and `TOKENKEEP_TOKEN` override it).
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+use tokenkeep::ErrorCode;
+use tokenkeep::TokenSecret;
+use tokenkeep::client::{ClientConfig, CredentialFile, Explicit};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Check a token with the server and save it with the host.
+    Login {
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        token: String,
+    },
+    /// Forget the saved credentials.
+    Logout,
+    /// Ask the server who the credentials are; say where each came from.
+    Whoami {
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// With a manager credential, mint a token for this machine and save it
+    /// in its place, without printing it.
+    Upgrade {
+        /// The new token's name.
+        #[arg(long, default_value = "this-machine")]
+        name: String,
+    },
+}
+
+struct Failed(&'static str, String);
+
+impl<E: ErrorCode + std::fmt::Display> From<E> for Failed {
+    fn from(error: E) -> Self {
+        Self(error.code(), error.to_string())
+    }
+}
+
+fn config() -> ClientConfig {
+    ClientConfig::new("tokenkeep")
+}
+
+pub(crate) async fn run(command: ClientCommand) -> ExitCode {
+    match execute(command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed(code, message)) => {
+            eprintln!("error: {code}: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// GET or POST `path` on `host` with the token; the JSON answer, or the
+/// server's error code.
+async fn call(
+    host: &str,
+    token: &TokenSecret,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, Failed> {
+    let client = reqwest::Client::new();
+    let url = format!("{}{path}", host.trim_end_matches('/'));
+    let request = match body {
+        Some(body) => client.post(url).json(&body),
+        None => client.get(url),
+    };
+    let response = request
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .map_err(|e| Failed("UNREACHABLE", format!("cannot reach {host}: {e}")))?;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    if status.is_success() {
+        Ok(answer)
+    } else {
+        let code = answer["error"].as_str().unwrap_or("HTTP_ERROR").to_owned();
+        let message = answer["message"].as_str().unwrap_or("").to_owned();
+        Err(Failed("REFUSED", format!("{code} ({status}): {message}")))
+    }
+}
+
+async fn execute(command: ClientCommand) -> Result<(), Failed> {
+    let file: CredentialFile = config().credential_file()?;
+    match command {
+        ClientCommand::Login { host, token } => {
+            let token = TokenSecret::custom(token)?;
+            tokenkeep::client::check_host(&host)?;
+            tokenkeep::parse_any(token.expose_secret())
+                .map_err(tokenkeep::ClientError::InvalidToken)?;
+            let who = call(&host, &token, "/api/whoami", None).await?;
+            file.login(&host, &token)?;
+            println!(
+                "Logged in to {host} as {} (token {:?}); saved to {}",
+                who["owner"],
+                who["name"],
+                file.path().display()
+            );
+        }
+        ClientCommand::Logout => {
+            if file.remove()? {
+                println!("Removed {}", file.path().display());
+            } else {
+                println!("Not logged in");
+            }
+        }
+        ClientCommand::Whoami { host, token } => {
+            let resolved = config().resolve(&Explicit { host, token })?;
+            for warning in &resolved.warnings {
+                eprintln!("warning: {warning}");
+            }
+            println!("{resolved}");
+            let (Some(host), Some(token)) = (&resolved.host, &resolved.token) else {
+                return Err(Failed(
+                    "NOT_LOGGED_IN",
+                    "no host or token: run login first".to_owned(),
+                ));
+            };
+            let who = call(&host.value, &token.value, "/api/whoami", None).await?;
+            println!("owner: {}\nname:  {}", who["owner"], who["name"]);
+        }
+        ClientCommand::Upgrade { name } => {
+            let resolved = config().resolve(&Explicit::default())?;
+            let (Some(host), Some(token)) = (resolved.host, resolved.token) else {
+                return Err(Failed(
+                    "NOT_LOGGED_IN",
+                    "no host or token: run login first".to_owned(),
+                ));
+            };
+            let who = call(&host.value, &token.value, "/api/whoami", None).await?;
+            let body = json!({ "name": name, "owner": who["owner"] });
+            let created = call(&host.value, &token.value, "/api/auth/tokens", Some(body)).await?;
+            let minted = created["token"]
+                .as_str()
+                .ok_or_else(|| Failed("REFUSED", "the server returned no token".to_owned()))?;
+            file.login(&host.value, &TokenSecret::custom(minted)?)?;
+            println!(
+                "Saved a new token {name:?} for this machine to {}",
+                file.path().display()
+            );
+        }
+    }
+    Ok(())
+}
