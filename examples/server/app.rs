@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use tokenkeep::axum::{ApiError, RequireToken, RouteRequirement};
 use tokenkeep::{Prefix, TokenFormat, TokenHasher, TokenSecret, TokenService};
 
-use crate::{api, files, ws};
+use crate::{api, files, web, ws};
 
 /// The largest JSON body the API reads.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -53,6 +53,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/ws", get(ws::echo))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .nest("/files", files)
+        .merge(web::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
         .with_state(state)
 }

@@ -14,6 +14,7 @@ mod files;
 mod operator;
 mod store;
 mod view;
+mod web;
 mod ws;
 
 use std::net::SocketAddr;

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 #[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
+pub mod browser;
+#[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
 pub mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
