@@ -1,7 +1,8 @@
 //! What the store keeps instead of a token: its SHA-256 (or keyed HMAC-SHA256).
 
+use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use hmac::{KeyInit as _, Mac as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -65,6 +66,31 @@ impl Hash for TokenHash {
         let mut head = [0u8; 8];
         head.copy_from_slice(&self.0[..8]);
         state.write_u64(u64::from_le_bytes(head));
+    }
+}
+
+/// A map keyed by token hash, without re-hashing the key.
+pub(crate) type ByHash<V> = HashMap<TokenHash, V, BuildHasherDefault<PrehashedKey>>;
+
+/// Token hashes are SHA-256 (or HMAC) outputs of secrets an attacker does
+/// not choose, so their first eight bytes (all [`TokenHash`]'s `Hash` feeds
+/// in) are already a uniform key: hashing them again would only cost time.
+/// A lookup of an attacker-chosen hash is one probe like any other; only
+/// stored hashes, which come from random secrets, decide the table's shape.
+#[derive(Default)]
+pub(crate) struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 

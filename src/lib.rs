@@ -54,13 +54,15 @@ pub use service::{
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 pub use setup::DEFAULT_SETUP_OWNER;
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteStore;
-pub use store::{ImportReport, LastUse, ListQuery, MemoryStore, TokenStore};
+pub use store::{
+    CacheConfig, CachedStore, ImportReport, LastUse, ListQuery, MemoryStore, TokenStore,
+};
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use store::{INVALIDATION_CHANNEL, InvalidationListener, PostgresStore};
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 pub use store::{InsertRules, Rotation, TokenUpdate};

@@ -304,6 +304,28 @@ pub fn check_profile(profile: &str) -> Result<(), RecordError> {
     }
 }
 
+/// A fresh record with a random id and hash, for tests.
+#[cfg(test)]
+pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
+    let id = TokenId::random().expect("randomness");
+    TokenRecord {
+        id,
+        owner: owner.to_owned(),
+        name: TokenName::new(name).expect("a valid name"),
+        description: None,
+        hash: crate::hash::TokenHasher::sha256().hash(&id.to_string()),
+        display_prefix: String::new(),
+        scopes: Scopes::default(),
+        profile: None,
+        kind: TokenKind::Persistent,
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        expires_at: None,
+        last_used_at: None,
+        revoked_at: None,
+        replaced_by: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! store must make atomic; the method docs say exactly what. The public
 //! [conformance suite](crate::conformance) checks all of it for any store.
 
+mod cache;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -20,9 +21,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+pub use cache::{CacheConfig, CachedStore};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{INVALIDATION_CHANNEL, InvalidationListener, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -3,6 +3,8 @@
 //! Each test works in a schema of its own. Without `TOKENKEEP_POSTGRES_URL`
 //! and without a server at the default address, they say so and skip.
 #![cfg(all(feature = "postgres", feature = "management"))]
+// The set-up helpers below are test code too; a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 
@@ -16,6 +18,129 @@ use tokenkeep::{Actor, IssueRequest, PostgresStore, Requirement, TokenRef};
 #[cfg(feature = "conformance")]
 mod conformance {
     tokenkeep::store_conformance_tests!(maybe: super::postgres_store);
+}
+
+#[cfg(feature = "conformance")]
+mod cached_conformance {
+    async fn cached_postgres() -> Option<tokenkeep::CachedStore<tokenkeep::PostgresStore>> {
+        let store = super::postgres_store().await?;
+        Some(tokenkeep::CachedStore::new(
+            store,
+            tokenkeep::CacheConfig::default(),
+        ))
+    }
+
+    tokenkeep::store_conformance_tests!(maybe: cached_postgres);
+}
+
+/// Two service instances on one schema, each with a cache whose TTL is far
+/// too long to hide a missed notification.
+async fn two_cached_instances() -> Option<(
+    tokenkeep::TokenService,
+    tokenkeep::TokenService,
+    Arc<tokenkeep::CachedStore<PostgresStore>>,
+    tokenkeep::InvalidationListener,
+)> {
+    let url = postgres_url().await?;
+    let options = fresh_schema(&url).await;
+    let config = tokenkeep::CacheConfig {
+        capacity: 1_000,
+        ttl: std::time::Duration::from_secs(600),
+    };
+    let a = PostgresStore::connect_with(options.clone()).await.unwrap();
+    a.migrate().await.unwrap();
+    let b = Arc::new(tokenkeep::CachedStore::new(
+        PostgresStore::connect_with(options).await.unwrap(),
+        config,
+    ));
+    let listener = b.listen_for_invalidations().await.unwrap();
+    let first = service_over(Arc::new(tokenkeep::CachedStore::new(a, config)));
+    let second = service_over(b.clone());
+    Some((first, second, b, listener))
+}
+
+/// Verifies on `service` until it fails, for at most `limit`.
+async fn until_refused(
+    service: &tokenkeep::TokenService,
+    token: &str,
+    limit: std::time::Duration,
+) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if service
+            .verify_token(token, Requirement::None)
+            .await
+            .is_err()
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoke_reaches_the_other_instances_cache() {
+    let Some((first, second, _, _listener)) = two_cached_instances().await else {
+        return;
+    };
+    let issued = first
+        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let token = issued.token.expose_secret();
+    second.verify_token(token, Requirement::None).await.unwrap();
+    second.verify_token(token, Requirement::None).await.unwrap(); // now cached
+    first
+        .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
+        .await
+        .unwrap();
+    assert!(
+        until_refused(&second, token, std::time::Duration::from_secs(10)).await,
+        "the other instance kept serving a revoked token from its cache"
+    );
+
+    let scoped = first
+        .issue(&Actor::Admin, IssueRequest::new("bob", "ci"))
+        .await
+        .unwrap();
+    let token = scoped.token.expose_secret();
+    second.verify_token(token, Requirement::None).await.unwrap();
+    first.revoke_all(&Actor::Admin, "bob").await.unwrap();
+    assert!(until_refused(&second, token, std::time::Duration::from_secs(10)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_notification_connection_does_not_keep_stale_entries() {
+    let Some((first, second, _, _listener)) = two_cached_instances().await else {
+        return;
+    };
+    let issued = first
+        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let token = issued.token.expose_secret();
+    second.verify_token(token, Requirement::None).await.unwrap();
+
+    // Cut the listening connection, as a network failure or restart would.
+    let url = postgres_url().await.unwrap();
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE 'LISTEN%tokenkeep_invalidate%' AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(!cut.is_empty(), "a listening connection existed");
+    first
+        .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
+        .await
+        .unwrap();
+    assert!(
+        until_refused(&second, token, std::time::Duration::from_secs(10)).await,
+        "a revoke during the outage stayed hidden"
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,18 @@ mod conformance {
     tokenkeep::store_conformance_tests!(super::sqlite_store);
 }
 
+#[cfg(feature = "conformance")]
+mod cached_conformance {
+    async fn cached_sqlite() -> tokenkeep::CachedStore<tokenkeep::SqliteStore> {
+        tokenkeep::CachedStore::new(
+            super::sqlite_store().await,
+            tokenkeep::CacheConfig::default(),
+        )
+    }
+
+    tokenkeep::store_conformance_tests!(cached_sqlite);
+}
+
 #[tokio::test]
 async fn opening_creates_the_directory_and_sets_durable_pragmas() {
     let path = scratch_dir()

@@ -91,7 +91,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         }
         None | Some(Command::Serve) => {
             let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
-            let service = build_service(&cli, opened.store, Role::Server).await?;
+            let service = build_service(&cli, opened.store.clone(), Role::Server).await?;
             app::serve(service, cli.listen, &cli.data_dir, &opened.description).await?;
             Ok(ExitCode::SUCCESS)
         }

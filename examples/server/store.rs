@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tokenkeep::{PostgresStore, SqliteStore, TokenStore};
+use tokenkeep::{
+    CacheConfig, CachedStore, InvalidationListener, PostgresStore, SqliteStore, TokenStore,
+};
 
 /// The database file inside the data directory.
 pub(crate) const SQLITE_FILE: &str = "tokenkeep.db";
@@ -12,6 +14,8 @@ pub(crate) struct Opened {
     pub(crate) store: Arc<dyn TokenStore>,
     /// Where the data is, for the start-up line.
     pub(crate) description: String,
+    /// Keeps the cache in step with the other instances while it lives.
+    pub(crate) _listener: Option<InvalidationListener>,
 }
 
 /// Opens and migrates the store the options name.
@@ -19,11 +23,16 @@ pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<
     let failed = |error: tokenkeep::StoreError| format!("cannot open the token store: {error}");
     match database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            // Many instances may share the database: verify from a cache that
+            // every instance's changes invalidate at once.
             let store = PostgresStore::connect(url).await.map_err(failed)?;
             store.migrate().await.map_err(failed)?;
+            let cached = CachedStore::new(store, CacheConfig::default());
+            let listener = cached.listen_for_invalidations().await.map_err(failed)?;
             Ok(Opened {
-                store: Arc::new(store),
+                store: Arc::new(cached),
                 description: "postgres".to_owned(),
+                _listener: Some(listener),
             })
         }
         Some(url) if url.starts_with("sqlite:") => {
@@ -32,6 +41,7 @@ pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<
             Ok(Opened {
                 store: Arc::new(store),
                 description: url.to_owned(),
+                _listener: None,
             })
         }
         Some(_) => Err("--database-url must start with postgres:// or sqlite:".to_owned()),
@@ -42,6 +52,7 @@ pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<
             Ok(Opened {
                 store: Arc::new(store),
                 description: format!("sqlite {}", path.display()),
+                _listener: None,
             })
         }
     }

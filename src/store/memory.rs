@@ -2,7 +2,6 @@
 //! subject.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
@@ -13,7 +12,7 @@ use time::OffsetDateTime;
 use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, TokenStore};
 use crate::error::StoreError;
-use crate::hash::TokenHash;
+use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
 
 /// Keeps records in memory, behind one reader-writer lock.
@@ -35,30 +34,10 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    by_hash: HashMap<TokenHash, Arc<TokenRecord>, BuildHasherDefault<PrehashedKey>>,
+    by_hash: ByHash<Arc<TokenRecord>>,
     hash_of: HashMap<TokenId, TokenHash>,
     by_owner: HashMap<String, Vec<TokenId>>,
     ever_held: bool,
-}
-
-/// Token hashes are SHA-256 outputs of secrets an attacker does not choose,
-/// so their first eight bytes (all [`TokenHash`]'s `Hash` feeds in) are
-/// already a uniform key: hashing them again would only cost time.
-#[derive(Default)]
-struct PrehashedKey(u64);
-
-impl Hasher for PrehashedKey {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
 }
 
 impl MemoryStore {

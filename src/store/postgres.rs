@@ -1,5 +1,9 @@
 //! [`PostgresStore`]: one database shared by many service instances.
 
+mod invalidation;
+
+pub use invalidation::{INVALIDATION_CHANNEL, InvalidationListener};
+
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -104,6 +108,25 @@ const MARK_EVER_HELD: &str =
 #[cfg(feature = "management")]
 async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
     pool.begin().await.map_err(backend_error)
+}
+
+/// Tells every instance's cache that records changed (delivered when the
+/// surrounding transaction commits; at once outside one).
+#[cfg(feature = "management")]
+async fn announce<'e>(
+    executor: impl sqlx::Executor<'e, Database = Postgres>,
+    kind: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "SELECT pg_notify('tokenkeep_invalidate', current_schema() || chr(31) || $1 || chr(31) || $2)",
+    )
+    .bind(kind)
+    .bind(value)
+    .execute(executor)
+    .await
+    .map_err(backend_error)?;
+    Ok(())
 }
 
 /// Serialises the checking writes of one owner (in this schema) until the
@@ -322,6 +345,7 @@ impl TokenStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;
+        announce(&mut *tx, "hash", &record.hash.to_hex()).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(record)
     }
@@ -339,10 +363,13 @@ impl TokenStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend_error)?;
-        row.as_ref()
+        let record = row
+            .as_ref()
             .map(decode)
             .transpose()?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound)?;
+        announce(&self.pool, "hash", &record.hash.to_hex()).await?;
+        Ok(record)
     }
 
     #[cfg(feature = "management")]
@@ -356,6 +383,7 @@ impl TokenStore for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(backend_error)?;
+        announce(&self.pool, "owner", owner).await?;
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 
@@ -382,17 +410,21 @@ impl TokenStore for PostgresStore {
         .await
         .map_err(backend_error)?;
         insert_row(&mut tx, &rotation.replacement, false).await?;
+        announce(&mut *tx, "hash", &old.hash.to_hex()).await?;
         tx.commit().await.map_err(backend_error)
     }
 
     #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = $1")
-            .bind(id.as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        Ok(result.rows_affected() > 0)
+        let hash: Option<Vec<u8>> =
+            sqlx::query_scalar("DELETE FROM tokenkeep_tokens WHERE id = $1 RETURNING hash")
+                .bind(id.as_bytes().as_slice())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend_error)?;
+        let Some(hash) = hash else { return Ok(false) };
+        announce(&self.pool, "hash", &hex::encode(hash)).await?;
+        Ok(true)
     }
 
     #[cfg(feature = "management")]
