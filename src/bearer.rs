@@ -33,33 +33,101 @@ use crate::error::BearerError;
 /// credentials" (401 without an error code); every other variant is a
 /// malformed request (400 `invalid_request`).
 pub fn parse_authorization(header: Option<&str>) -> Result<&str, BearerError> {
-    let value = header
-        .ok_or(BearerError::Missing)?
-        .trim_matches(|c| c == ' ' || c == '\t');
-    if value.is_empty() {
+    let value = header.ok_or(BearerError::Missing)?;
+    let bytes = value.as_bytes();
+    // One pass over the bytes: this runs on every request.
+    let mut at = skip_ows(bytes, 0);
+    if at == bytes.len() {
         return Err(BearerError::EmptyHeader);
     }
-    let (scheme, rest) = value.split_at(value.find([' ', '\t']).unwrap_or(value.len()));
-    if !scheme.eq_ignore_ascii_case("Bearer") {
+    let scheme_end = bytes[at..]
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .map_or(bytes.len(), |offset| at + offset);
+    if !bytes[at..scheme_end].eq_ignore_ascii_case(b"Bearer") {
         return Err(BearerError::UnsupportedScheme);
     }
-    if rest.starts_with('\t') {
+    at = scheme_end;
+    if bytes.get(at) == Some(&b'\t') {
         return Err(BearerError::ControlCharacter);
     }
-    let rest = rest.trim_start_matches(' ');
-    let (token, trailing) = rest.split_at(rest.find(' ').unwrap_or(rest.len()));
-    if token.is_empty() {
-        return Err(BearerError::EmptyToken);
+    while bytes.get(at) == Some(&b' ') {
+        at += 1;
     }
-    check_b64token(token)?;
-    if trailing.contains(',') {
+    let start = at;
+    // The token: a tight scan over token characters, then any padding.
+    at += bytes[at..]
+        .iter()
+        .position(|&b| CLASS[usize::from(b)] != TOKEN)
+        .unwrap_or(bytes.len() - at);
+    while bytes.get(at) == Some(&b'=') {
+        at += 1;
+    }
+    if let Some(&next) = bytes.get(at) {
+        match CLASS[usize::from(next)] {
+            SPACE => {}
+            CONTROL => return Err(BearerError::ControlCharacter),
+            COMMA => return Err(BearerError::MultipleCredentials),
+            _ => return Err(BearerError::InvalidCharacter),
+        }
+    }
+    let token = &value[start..at];
+    if token.is_empty() {
+        // Only trailing whitespace after the scheme.
+        return Err(if skip_ows(bytes, at) == bytes.len() {
+            BearerError::EmptyToken
+        } else {
+            BearerError::ControlCharacter
+        });
+    }
+    if token.as_bytes()[0] == b'=' {
+        return Err(BearerError::InvalidCharacter);
+    }
+    let rest = &bytes[at..];
+    if rest.contains(&b',') {
         return Err(BearerError::MultipleCredentials);
     }
-    if !trailing.trim_start_matches(' ').is_empty() {
+    if skip_ows(rest, 0) != rest.len() {
         return Err(BearerError::TrailingData);
     }
     Ok(token)
 }
+
+/// The first index at or after `from` that is not a space or tab.
+fn skip_ows(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .map_or(bytes.len(), |offset| from + offset)
+}
+
+const OTHER: u8 = 0;
+const TOKEN: u8 = 1;
+const PADDING: u8 = 2;
+const SPACE: u8 = 3;
+const CONTROL: u8 = 4;
+const COMMA: u8 = 5;
+
+/// RFC 6750 `b64token` classes of every byte.
+const CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        class[byte] = match byte as u8 {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/' => {
+                TOKEN
+            }
+            b'=' => PADDING,
+            // Whitespace ends the token; only whitespace may follow it.
+            b' ' | b'\t' => SPACE,
+            0..=31 | 127 => CONTROL,
+            b',' => COMMA,
+            _ => OTHER,
+        };
+        byte += 1;
+    }
+    class
+};
 
 /// Like [`parse_authorization`] for every `Authorization` value a request
 /// carried: more than one is refused, never guessed between.
@@ -89,23 +157,12 @@ pub fn parse_authorization_values<'a>(
 fn check_b64token(token: &str) -> Result<(), BearerError> {
     let mut in_padding = false;
     for &byte in token.as_bytes() {
-        let allowed = match byte {
-            b'=' => {
-                in_padding = true;
-                true
-            }
-            _ if in_padding => false,
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/' => {
-                true
-            }
-            _ => false,
-        };
-        if !allowed {
-            return Err(match byte {
-                0..=31 | 127 => BearerError::ControlCharacter,
-                b',' => BearerError::MultipleCredentials,
-                _ => BearerError::InvalidCharacter,
-            });
+        match CLASS[usize::from(byte)] {
+            TOKEN if !in_padding => {}
+            PADDING => in_padding = true,
+            CONTROL => return Err(BearerError::ControlCharacter),
+            COMMA => return Err(BearerError::MultipleCredentials),
+            _ => return Err(BearerError::InvalidCharacter),
         }
     }
     // "=" alone is padding with nothing before it.
@@ -137,6 +194,7 @@ mod tests {
             ("Bearer a-b.c_d~e+f/g", "a-b.c_d~e+f/g"),
             ("Bearer abc==", "abc=="),
             ("Bearer abc ", "abc"),
+            ("Bearer abc\t", "abc"),
         ] {
             assert_eq!(parse_authorization(Some(header)), Ok(token), "{header:?}");
         }
@@ -167,6 +225,7 @@ mod tests {
             (Some("Bearer abc,def"), MultipleCredentials),
             (Some("Bearer abc , Basic x"), MultipleCredentials),
             (Some("Bearer abc def"), TrailingData),
+            (Some("Bearer abc\tdef"), TrailingData),
         ] {
             assert_eq!(parse_authorization(header), Err(expected), "{header:?}");
         }

@@ -44,6 +44,7 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@each $mode $make_store;
             insert_then_find_by_hash,
             unknown_hash_and_id_find_nothing,
+            an_immediate_answer_agrees_with_find_by_hash,
             records_round_trip_every_field,
             duplicate_id_or_hash_is_refused,
             names_are_unique_among_an_owners_active_tokens,
@@ -197,6 +198,22 @@ pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn TokenStore>) {
     );
     let id = TokenId::random().expect("randomness");
     assert!(store.get(&id).await.expect("get").is_none());
+}
+
+/// A store that answers `find_by_hash_now` gives `find_by_hash`'s answer.
+pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn TokenStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    for hash in [record.hash, random_hash()] {
+        let awaited = store.find_by_hash(&hash).await.expect("find_by_hash");
+        if let Some(now) = store.find_by_hash_now(&hash) {
+            assert_eq!(
+                now.expect("find_by_hash_now"),
+                awaited,
+                "the two lookups disagree"
+            );
+        }
+    }
 }
 
 /// Every field comes back exactly as written, instants to the millisecond.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use time::{Duration, OffsetDateTime};
 
+pub(crate) use clock::unix_millis;
 pub use clock::{Clock, ManualClock, SystemClock};
 
 use crate::error::DurationError;

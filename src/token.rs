@@ -24,7 +24,7 @@ pub use secret::{MAX_CUSTOM_SECRET_LEN, MIN_CUSTOM_SECRET_LEN, TokenSecret};
 
 use crate::error::{ConfigError, FormatError, MintError};
 use crate::hash::{TokenHash, TokenHasher};
-use checksum::{CHECKSUM_LEN, checksum};
+use checksum::{CHECKSUM_LEN, IS_BASE64URL, checksum};
 
 /// The longest prefix an application may choose.
 pub const MAX_PREFIX_LEN: usize = 16;
@@ -72,10 +72,6 @@ impl Prefix {
 
 fn is_valid_prefix(bytes: &[u8]) -> bool {
     (1..=MAX_PREFIX_LEN).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_alphanumeric)
-}
-
-const fn is_base64url(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
 }
 
 /// The shape of the tokens one application mints and accepts: its prefix and
@@ -217,7 +213,10 @@ pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
 fn check_body(text: &str, prefix_len: usize) -> Result<ParsedToken<'_>, FormatError> {
     let bytes = text.as_bytes();
     let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if !bytes[prefix_len + 1..].iter().all(|&b| is_base64url(b)) {
+    if !bytes[prefix_len + 1..]
+        .iter()
+        .all(|&b| IS_BASE64URL[usize::from(b)])
+    {
         return Err(FormatError::Alphabet);
     }
     if checksum(body) != sum {

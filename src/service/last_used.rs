@@ -1,13 +1,14 @@
 //! Last-used times: noted on the verification path without waiting, written
 //! in batches at most once per token per interval.
 //!
-//! A note takes no lock when the record already shows a use within the
-//! interval; otherwise one of sixteen shard locks. A flush drains the notes
+//! A note takes no lock when a lock-free slot or the record already shows a
+//! use within the interval; otherwise one of sixteen shard locks. A flush drains the notes
 //! into one `record_last_used` call. The notes of the last interval are lost
 //! if the process crashes: last-used times are a convenience, not an audit
 //! of every request.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::{Duration, OffsetDateTime};
@@ -16,32 +17,52 @@ use tokio::task::JoinHandle;
 
 use super::TokenService;
 use crate::error::StoreError;
+use crate::expiry::unix_millis;
 use crate::record::{TokenId, TokenRecord};
 use crate::store::LastUse;
 
 const SHARDS: usize = 16;
+/// Slots of the lock-free filter of recent notes.
+const SLOTS: usize = 4_096;
 
 #[derive(Debug)]
 pub(crate) struct LastUsedTracker {
     interval: Duration,
+    interval_ms: i64,
+    /// Per slot, the token it last noted (32 bits of its id) and when (the
+    /// low 32 bits of the Unix milliseconds). A hot token finds itself here
+    /// and returns after one atomic load. Two tokens sharing a slot only
+    /// send each other down the locked path, never skip a note.
+    recent: Box<[AtomicU64]>,
     shards: [Mutex<Shard>; SHARDS],
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    /// Uses not yet written, the latest per token.
-    pending: HashMap<TokenId, OffsetDateTime>,
+    /// Uses not yet written, the first per token in the interval (ms).
+    pending: HashMap<TokenId, i64>,
     /// When each token's last use was handed to a flush, so it is not
     /// written again within the interval whatever the store reports.
-    flushed: HashMap<TokenId, OffsetDateTime>,
+    flushed: HashMap<TokenId, i64>,
+}
+
+fn instant(millis: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 impl LastUsedTracker {
     pub(crate) fn new(interval: Duration) -> Self {
         Self {
             interval,
+            interval_ms: i64::try_from(interval.whole_milliseconds()).unwrap_or(i64::MAX),
+            recent: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             shards: std::array::from_fn(|_| Mutex::default()),
         }
+    }
+
+    pub(crate) fn interval(&self) -> Duration {
+        self.interval
     }
 
     fn shard_at(&self, index: usize) -> MutexGuard<'_, Shard> {
@@ -54,41 +75,69 @@ impl LastUsedTracker {
         self.shard_at(usize::from(id.as_bytes()[0]) % SHARDS)
     }
 
-    fn is_recent(&self, last: OffsetDateTime, now: OffsetDateTime) -> bool {
-        now - last < self.interval
+    fn slot(&self, id: &TokenId) -> (&AtomicU64, u64) {
+        let bytes = id.as_bytes();
+        let index = usize::from(u16::from_le_bytes([bytes[1], bytes[2]])) % SLOTS;
+        let tag = u64::from(u32::from_le_bytes([bytes[3], bytes[4], bytes[5], bytes[6]]));
+        (&self.recent[index], tag << 32)
     }
 
-    /// Notes that `record` verified at `now`, unless a write within the
-    /// interval already covers it.
-    pub(crate) fn note(&self, record: &TokenRecord, now: OffsetDateTime) {
-        if record
-            .last_used_at
-            .is_some_and(|last| self.is_recent(last, now))
+    /// Whether the slot says this token was noted within the interval. The
+    /// 32-bit millisecond clock wraps every 49 days, so longer intervals
+    /// skip the filter.
+    fn recently_noted(&self, id: &TokenId, now_ms: i64) -> bool {
+        if self.interval_ms >= i64::from(u32::MAX / 2) {
+            return false;
+        }
+        let (slot, tag) = self.slot(id);
+        let seen = slot.load(Ordering::Relaxed);
+        let elapsed = (now_ms as u32).wrapping_sub(seen as u32);
+        seen & !0xffff_ffff == tag && i64::from(elapsed) < self.interval_ms
+    }
+
+    fn remember(&self, id: &TokenId, noted_ms: i64) {
+        let (slot, tag) = self.slot(id);
+        slot.store(tag | u64::from(noted_ms as u32), Ordering::Relaxed);
+    }
+
+    /// Notes that `record` verified at `now_ms`, unless a note or a write
+    /// within the interval already covers it.
+    pub(crate) fn note(&self, record: &TokenRecord, now_ms: i64) {
+        if self.recently_noted(&record.id, now_ms) {
+            return;
+        }
+        if let Some(last) = record.last_used_at.map(unix_millis)
+            && now_ms - last < self.interval_ms
         {
+            self.remember(&record.id, last);
             return;
         }
         let mut shard = self.shard(&record.id);
-        if shard
-            .flushed
-            .get(&record.id)
-            .is_some_and(|&at| self.is_recent(at, now))
+        if let Some(&flushed) = shard.flushed.get(&record.id)
+            && now_ms - flushed < self.interval_ms
         {
+            drop(shard);
+            self.remember(&record.id, flushed);
             return;
         }
-        let latest = shard.pending.entry(record.id).or_insert(now);
-        *latest = (*latest).max(now);
+        shard.pending.entry(record.id).or_insert(now_ms);
+        drop(shard);
+        self.remember(&record.id, now_ms);
     }
 
     /// Takes every pending note, remembering them as flushed.
-    pub(crate) fn take_batch(&self, now: OffsetDateTime) -> Vec<LastUse> {
+    pub(crate) fn take_batch(&self, now_ms: i64) -> Vec<LastUse> {
         let mut batch = Vec::new();
         for index in 0..SHARDS {
             let mut shard = self.shard_at(index);
             let Shard { pending, flushed } = &mut *shard;
-            flushed.retain(|_, at| now - *at < self.interval);
+            flushed.retain(|_, at| now_ms - *at < self.interval_ms);
             for (id, at) in pending.drain() {
                 flushed.insert(id, at);
-                batch.push(LastUse { id, at });
+                batch.push(LastUse {
+                    id,
+                    at: instant(at),
+                });
             }
         }
         batch
@@ -97,9 +146,10 @@ impl LastUsedTracker {
     /// Puts back a batch the store refused, to be retried by the next flush.
     pub(crate) fn restore(&self, batch: &[LastUse]) {
         for used in batch {
+            let at = unix_millis(used.at);
             let mut shard = self.shard(&used.id);
-            let latest = shard.pending.entry(used.id).or_insert(used.at);
-            *latest = (*latest).max(used.at);
+            let first = shard.pending.entry(used.id).or_insert(at);
+            *first = (*first).min(at);
         }
     }
 }
@@ -112,7 +162,7 @@ impl TokenService {
     /// The store's error, after the batch was put back.
     pub async fn flush_last_used(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
-        let batch = inner.last_used.take_batch(self.now());
+        let batch = inner.last_used.take_batch(inner.clock.now_unix_millis());
         let count = batch.len();
         let stored = inner.temporary.record_last_used(batch);
         if stored.is_empty() {
@@ -134,7 +184,7 @@ impl TokenService {
     pub fn spawn_last_used_flusher(&self) -> LastUsedFlusher {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let service = self.clone();
-        let every = std::time::Duration::try_from(self.inner.last_used.interval)
+        let every = std::time::Duration::try_from(self.inner.last_used.interval())
             .unwrap_or(std::time::Duration::from_secs(60));
         let task = tokio::spawn(async move {
             while tokio::time::timeout(every, &mut stopped).await.is_err() {

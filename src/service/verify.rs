@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::bearer::parse_authorization;
 use crate::error::{AuthError, InvalidToken};
+use crate::expiry::unix_millis;
 use crate::record::{TokenId, TokenKind, TokenRecord};
 use crate::scope::{Requirement, Scopes};
 
@@ -103,11 +104,11 @@ impl TokenService {
         let found = match inner.temporary.find(&hash) {
             Some(record) => Some(record),
             None if !store_may_hold => None,
-            None => inner
-                .store
-                .find_by_hash(&hash)
-                .await
-                .map_err(AuthError::Unavailable)?,
+            None => match inner.store.find_by_hash_now(&hash) {
+                Some(found) => found,
+                None => inner.store.find_by_hash(&hash).await,
+            }
+            .map_err(AuthError::Unavailable)?,
         };
         let record = match found {
             // The store found it by hash; the comparison is repeated in
@@ -118,11 +119,15 @@ impl TokenService {
             }
         };
 
-        let now = self.now();
+        // Milliseconds: no calendar arithmetic on the hot path.
+        let now = inner.clock.now_unix_millis();
         if record.is_revoked() {
             return invalid(InvalidToken::Revoked);
         }
-        if record.is_expired(now) {
+        if record
+            .expires_at
+            .is_some_and(|expiry| now >= unix_millis(expiry))
+        {
             return invalid(InvalidToken::Expired);
         }
         inner.last_used.note(&record, now);

@@ -171,6 +171,16 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
         Ok(found)
     }
 
+    fn find_by_hash_now(
+        &self,
+        hash: &TokenHash,
+    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        self.cache
+            .get(hash)
+            .map(|record| Ok(Some(record)))
+            .or_else(|| self.inner.find_by_hash_now(hash))
+    }
+
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
         self.inner.get(id).await
     }

@@ -2,7 +2,7 @@
 //! subject.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use async_trait::async_trait;
 #[cfg(feature = "management")]
@@ -15,12 +15,16 @@ use crate::error::StoreError;
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
 
-/// Keeps records in memory, behind one reader-writer lock.
+const SHARDS: usize = 16;
+
+/// Keeps records in memory.
 ///
-/// Verification takes the read lock for one hash-table probe and an `Arc`
-/// clone: no allocation, no copy of the record. Writes replace the record's
-/// `Arc`, so a reader holds a consistent snapshot. Every write is one
-/// critical section, which makes caps, names and the setup claim atomic.
+/// Verification takes one of sixteen read locks (chosen by the hash, so two
+/// threads rarely share one), probes one table and clones an `Arc`: no
+/// allocation, no copy of the record. Every write first takes the index
+/// lock, which serialises writers, so caps, names and the setup claim are
+/// checked and applied atomically; a changed record replaces its `Arc`, so
+/// a reader holds a consistent snapshot.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -29,12 +33,14 @@ use crate::record::{TokenId, TokenRecord};
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    state: RwLock<State>,
+    shards: [RwLock<ByHash<Arc<TokenRecord>>>; SHARDS],
+    index: Mutex<Index>,
 }
 
+/// What writers need besides the records; guarded by one lock, taken
+/// before any shard's.
 #[derive(Debug, Default)]
-struct State {
-    by_hash: ByHash<Arc<TokenRecord>>,
+struct Index {
     hash_of: HashMap<TokenId, TokenHash>,
     by_owner: HashMap<String, Vec<TokenId>>,
     ever_held: bool,
@@ -49,18 +55,19 @@ impl MemoryStore {
     /// A store holding `records` as they are (a snapshot loaded at start-up,
     /// for instance); later records with a known id or hash are skipped.
     pub fn from_records(records: impl IntoIterator<Item = TokenRecord>) -> Self {
-        let mut state = State::default();
-        for record in records {
-            state.put(record);
+        let store = Self::new();
+        {
+            let mut index = store.index();
+            for record in records {
+                store.put(&mut index, record);
+            }
         }
-        Self {
-            state: RwLock::new(state),
-        }
+        store
     }
 
     /// How many records the store holds, revoked ones included.
     pub fn len(&self) -> usize {
-        self.read().by_hash.len()
+        self.shards.iter().map(|shard| read(shard).len()).sum()
     }
 
     /// Whether the store holds no record.
@@ -68,82 +75,127 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// The lock is never held across a panic of ours, so a poisoned lock's
-    /// data is still consistent.
-    fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    /// The locks are never held across a panic of ours, so a poisoned
+    /// lock's data is still consistent.
+    fn index(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl State {
-    fn record(&self, id: &TokenId) -> Option<&Arc<TokenRecord>> {
-        self.by_hash.get(self.hash_of.get(id)?)
+    fn shard(&self, hash: &TokenHash) -> &RwLock<ByHash<Arc<TokenRecord>>> {
+        // Byte 8: bytes 0-7 already pick the bucket inside the shard.
+        &self.shards[usize::from(hash.as_bytes()[8]) % SHARDS]
     }
 
-    fn record_mut(&mut self, id: &TokenId) -> Option<&mut TokenRecord> {
-        let hash = self.hash_of.get(id)?;
-        self.by_hash.get_mut(hash).map(Arc::make_mut)
+    fn lookup(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
+        read(self.shard(hash)).get(hash).cloned()
+    }
+
+    fn by_id(&self, index: &Index, id: &TokenId) -> Option<Arc<TokenRecord>> {
+        self.lookup(index.hash_of.get(id)?)
+    }
+
+    /// Applies `change` to the record with this id; returns it as it now is.
+    fn modify(
+        &self,
+        index: &Index,
+        id: &TokenId,
+        change: impl FnOnce(&mut TokenRecord),
+    ) -> Option<TokenRecord> {
+        let hash = index.hash_of.get(id)?;
+        let mut shard = write(self.shard(hash));
+        let record = Arc::make_mut(shard.get_mut(hash)?);
+        change(record);
+        Some(record.clone())
     }
 
     /// Adds a record unless its id or hash is present; says whether it did.
-    fn put(&mut self, record: TokenRecord) -> bool {
-        if self.by_hash.contains_key(&record.hash) || self.hash_of.contains_key(&record.id) {
+    fn put(&self, index: &mut Index, record: TokenRecord) -> bool {
+        if index.hash_of.contains_key(&record.id) {
             return false;
         }
-        self.hash_of.insert(record.id, record.hash);
-        self.by_owner
+        let mut shard = write(self.shard(&record.hash));
+        if shard.contains_key(&record.hash) {
+            return false;
+        }
+        index.hash_of.insert(record.id, record.hash);
+        index
+            .by_owner
             .entry(record.owner.clone())
             .or_default()
             .push(record.id);
-        self.by_hash.insert(record.hash, Arc::new(record));
-        self.ever_held = true;
+        index.ever_held = true;
+        shard.insert(record.hash, Arc::new(record));
         true
     }
 
-    fn owned_by<'a>(&'a self, owner: &str) -> impl Iterator<Item = &'a TokenRecord> + 'a {
-        self.by_owner
+    fn owned_by(&self, index: &Index, owner: &str) -> Vec<Arc<TokenRecord>> {
+        index
+            .by_owner
             .get(owner)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.record(id).map(|record| &**record))
+            .filter_map(|id| self.by_id(index, id))
+            .collect()
     }
 
     #[cfg(feature = "management")]
-    fn name_taken(&self, record: &TokenRecord, now: OffsetDateTime) -> bool {
-        self.owned_by(&record.owner).any(|other| {
+    fn name_taken(&self, index: &Index, record: &TokenRecord, now: OffsetDateTime) -> bool {
+        self.owned_by(index, &record.owner).iter().any(|other| {
             other.id != record.id && other.holds_name(now) && other.name == record.name
         })
     }
 }
 
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[async_trait]
 impl TokenStore for MemoryStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        Ok(self.read().by_hash.get(hash).cloned())
+        Ok(self.lookup(hash))
+    }
+
+    fn find_by_hash_now(
+        &self,
+        hash: &TokenHash,
+    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        Some(Ok(self.lookup(hash)))
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        let index = self.index();
         Ok(self
-            .read()
-            .record(id)
-            .map(|record| TokenRecord::clone(record)))
+            .by_id(&index, id)
+            .map(|record| TokenRecord::clone(&record)))
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        let state = self.read();
-        let wanted = |record: &&TokenRecord| query.include_inactive || record.is_active(query.now);
+        let wanted =
+            |record: &&Arc<TokenRecord>| query.include_inactive || record.is_active(query.now);
         let mut records: Vec<TokenRecord> = match &query.owner {
-            Some(owner) => state.owned_by(owner).filter(wanted).cloned().collect(),
-            None => state
-                .by_hash
-                .values()
-                .map(|record| &**record)
-                .filter(wanted)
-                .cloned()
+            Some(owner) => {
+                let index = self.index();
+                self.owned_by(&index, owner)
+                    .iter()
+                    .filter(wanted)
+                    .map(|record| TokenRecord::clone(record))
+                    .collect()
+            }
+            None => self
+                .shards
+                .iter()
+                .flat_map(|shard| {
+                    read(shard)
+                        .values()
+                        .filter(wanted)
+                        .map(|record| TokenRecord::clone(record))
+                        .collect::<Vec<_>>()
+                })
                 .collect(),
         };
         records.sort_by_key(|record| (record.created_at, record.id));
@@ -151,37 +203,38 @@ impl TokenStore for MemoryStore {
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let index = self.index();
         for used in uses {
-            if let Some(record) = state.record_mut(&used.id)
-                && record.last_used_at.is_none_or(|last| last < used.at)
-            {
-                record.last_used_at = Some(used.at);
-            }
+            self.modify(&index, &used.id, |record| {
+                if record.last_used_at.is_none_or(|last| last < used.at) {
+                    record.last_used_at = Some(used.at);
+                }
+            });
         }
         Ok(())
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        Ok(self.read().ever_held)
+        Ok(self.index().ever_held)
     }
 
     #[cfg(feature = "management")]
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        let mut state = self.write();
-        if state.name_taken(&record, rules.now) {
+        let mut index = self.index();
+        if self.name_taken(&index, &record, rules.now) {
             return Err(StoreError::NameTaken);
         }
         if let Some(limit) = rules.max_active_per_owner {
-            let active = state
-                .owned_by(&record.owner)
+            let active = self
+                .owned_by(&index, &record.owner)
+                .iter()
                 .filter(|other| other.holds_name(rules.now))
                 .count();
             if active >= limit {
                 return Err(StoreError::LimitReached { limit });
             }
         }
-        if state.put(record) {
+        if self.put(&mut index, record) {
             Ok(())
         } else {
             Err(StoreError::Duplicate)
@@ -190,11 +243,11 @@ impl TokenStore for MemoryStore {
 
     #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let mut state = self.write();
-        if state.ever_held {
+        let mut index = self.index();
+        if index.ever_held {
             return Err(StoreError::AlreadyClaimed);
         }
-        state.put(record);
+        self.put(&mut index, record);
         Ok(())
     }
 
@@ -205,78 +258,79 @@ impl TokenStore for MemoryStore {
         update: &TokenUpdate,
         now: OffsetDateTime,
     ) -> Result<TokenRecord, StoreError> {
-        let mut state = self.write();
-        let mut changed = TokenRecord::clone(state.record(id).ok_or(StoreError::NotFound)?);
+        let index = self.index();
+        let current = self.by_id(&index, id).ok_or(StoreError::NotFound)?;
+        let mut changed = TokenRecord::clone(&current);
         if !changed.is_active(now) {
             return Err(StoreError::Inactive);
         }
         update.apply_to(&mut changed);
-        if update.name.is_some() && changed.replaced_by.is_none() && state.name_taken(&changed, now)
+        if update.name.is_some()
+            && changed.replaced_by.is_none()
+            && self.name_taken(&index, &changed, now)
         {
             return Err(StoreError::NameTaken);
         }
-        let record = state.record_mut(id).ok_or(StoreError::NotFound)?;
-        *record = changed.clone();
-        Ok(changed)
+        let stored = changed.clone();
+        self.modify(&index, id, |record| *record = stored)
+            .ok_or(StoreError::NotFound)
     }
 
     #[cfg(feature = "management")]
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
-        let mut state = self.write();
-        let record = state.record_mut(id).ok_or(StoreError::NotFound)?;
-        record.revoked_at.get_or_insert(at);
-        Ok(record.clone())
+        let index = self.index();
+        self.modify(&index, id, |record| {
+            record.revoked_at.get_or_insert(at);
+        })
+        .ok_or(StoreError::NotFound)
     }
 
     #[cfg(feature = "management")]
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-        let mut state = self.write();
-        let active: Vec<TokenId> = state
-            .owned_by(owner)
+        let index = self.index();
+        let active: Vec<TokenId> = self
+            .owned_by(&index, owner)
+            .iter()
             .filter(|record| record.is_active(at))
             .map(|record| record.id)
             .collect();
         for id in &active {
-            if let Some(record) = state.record_mut(id) {
-                record.revoked_at = Some(at);
-            }
+            self.modify(&index, id, |record| record.revoked_at = Some(at));
         }
         Ok(active.len())
     }
 
     #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
-        let mut state = self.write();
-        let old = state.record(&rotation.old).ok_or(StoreError::NotFound)?;
+        let mut index = self.index();
+        let old = self
+            .by_id(&index, &rotation.old)
+            .ok_or(StoreError::NotFound)?;
         if !old.holds_name(rotation.now) {
             return Err(StoreError::Inactive);
         }
         let replacement = &rotation.replacement;
-        if state.by_hash.contains_key(&replacement.hash)
-            || state.hash_of.contains_key(&replacement.id)
-        {
+        if index.hash_of.contains_key(&replacement.id) || self.lookup(&replacement.hash).is_some() {
             return Err(StoreError::Duplicate);
         }
-        let old = state
-            .record_mut(&rotation.old)
-            .ok_or(StoreError::NotFound)?;
-        rotation.retire(old);
-        state.put(rotation.replacement);
+        self.modify(&index, &rotation.old, |old| rotation.retire(old));
+        self.put(&mut index, rotation.replacement);
         Ok(())
     }
 
     #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let mut state = self.write();
-        let Some(hash) = state.hash_of.remove(id) else {
+        let mut index = self.index();
+        let Some(hash) = index.hash_of.remove(id) else {
             return Ok(false);
         };
-        if let Some(record) = state.by_hash.remove(&hash)
-            && let Some(ids) = state.by_owner.get_mut(&record.owner)
+        let removed = write(self.shard(&hash)).remove(&hash);
+        if let Some(record) = removed
+            && let Some(ids) = index.by_owner.get_mut(&record.owner)
         {
             ids.retain(|other| other != id);
             if ids.is_empty() {
-                state.by_owner.remove(&record.owner);
+                index.by_owner.remove(&record.owner);
             }
         }
         Ok(true)
@@ -284,10 +338,10 @@ impl TokenStore for MemoryStore {
 
     #[cfg(feature = "management")]
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        let mut state = self.write();
+        let mut index = self.index();
         let mut report = ImportReport::default();
         for record in records {
-            if state.put(record) {
+            if self.put(&mut index, record) {
                 report.imported += 1;
             } else {
                 report.skipped += 1;

@@ -54,3 +54,24 @@ pub fn service_over(store: Arc<dyn TokenStore>) -> TokenService {
         .build()
         .expect("a valid configuration")
 }
+
+/// A record with a random id and hash, not stored anywhere yet.
+pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
+    let id = tokenkeep::TokenId::random().expect("randomness");
+    tokenkeep::TokenRecord {
+        id,
+        owner: "owner".to_owned(),
+        name: tokenkeep::TokenName::new(name).expect("name"),
+        description: None,
+        hash: tokenkeep::TokenHasher::sha256().hash(&id.to_string()),
+        display_prefix: String::new(),
+        scopes: tokenkeep::Scopes::default(),
+        profile: None,
+        kind: tokenkeep::TokenKind::Persistent,
+        created_at: t0(),
+        expires_at: None,
+        last_used_at: None,
+        revoked_at: None,
+        replaced_by: None,
+    }
+}
