@@ -58,9 +58,26 @@ pub struct CachedStore<S> {
 
 #[derive(Debug)]
 pub(crate) struct VerifyCache {
-    shards: [RwLock<ByHash<Entry>>; SHARDS],
+    shards: [RwLock<Shard>; SHARDS],
     per_shard: usize,
     ttl: Duration,
+}
+
+/// One shard: its entries, and a generation that every invalidation bumps.
+/// A lookup that misses notes the generation before asking the store; its
+/// answer is cached only if no invalidation came in between, so a record
+/// read just before a revoke can never be cached just after it.
+#[derive(Debug, Default)]
+struct Shard {
+    entries: ByHash<Entry>,
+    generation: u64,
+}
+
+/// What the cache says about a hash.
+enum Lookup {
+    Hit(Arc<TokenRecord>),
+    /// Not cached (or stale); the shard's generation at the time.
+    Miss(u64),
 }
 
 #[derive(Debug)]
@@ -78,53 +95,70 @@ impl VerifyCache {
         }
     }
 
-    fn shard(&self, hash: &TokenHash) -> &RwLock<ByHash<Entry>> {
+    fn shard(&self, hash: &TokenHash) -> &RwLock<Shard> {
         // Byte 8: bytes 0-7 already pick the bucket inside the shard.
         &self.shards[usize::from(hash.as_bytes()[8]) % SHARDS]
     }
 
-    fn get(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
+    fn lookup(&self, hash: &TokenHash) -> Lookup {
         let shard = self
             .shard(hash)
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let entry = shard.get(hash)?;
-        (entry.fetched.elapsed() < self.ttl).then(|| Arc::clone(&entry.record))
+        match shard.entries.get(hash) {
+            Some(entry) if entry.fetched.elapsed() < self.ttl => {
+                Lookup::Hit(Arc::clone(&entry.record))
+            }
+            _ => Lookup::Miss(shard.generation),
+        }
     }
 
-    fn put(&self, record: Arc<TokenRecord>) {
+    fn get(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
+        match self.lookup(hash) {
+            Lookup::Hit(record) => Some(record),
+            Lookup::Miss(_) => None,
+        }
+    }
+
+    /// Caches `record` unless its shard was invalidated since `generation`.
+    fn put(&self, record: Arc<TokenRecord>, generation: u64) {
         let mut shard = self
             .shard(&record.hash)
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        if shard.len() >= self.per_shard && !shard.contains_key(&record.hash) {
+        if shard.generation != generation {
+            return;
+        }
+        let entries = &mut shard.entries;
+        if entries.len() >= self.per_shard && !entries.contains_key(&record.hash) {
             // Stale entries go first; otherwise any one makes room.
             let ttl = self.ttl;
-            shard.retain(|_, entry| entry.fetched.elapsed() < ttl);
-            if shard.len() >= self.per_shard
-                && let Some(victim) = shard.keys().next().copied()
+            entries.retain(|_, entry| entry.fetched.elapsed() < ttl);
+            if entries.len() >= self.per_shard
+                && let Some(victim) = entries.keys().next().copied()
             {
-                shard.remove(&victim);
+                entries.remove(&victim);
             }
         }
         let fetched = Instant::now();
-        shard.insert(record.hash, Entry { record, fetched });
+        entries.insert(record.hash, Entry { record, fetched });
     }
 
     #[cfg(any(feature = "management", feature = "postgres"))]
     pub(crate) fn remove(&self, hash: &TokenHash) {
-        self.shard(hash)
+        let mut shard = self
+            .shard(hash)
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(hash);
+            .unwrap_or_else(PoisonError::into_inner);
+        shard.generation += 1;
+        shard.entries.remove(hash);
     }
 
     pub(crate) fn remove_where(&self, matches: impl Fn(&TokenRecord) -> bool) {
         for shard in &self.shards {
-            shard
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .retain(|_, entry| !matches(&entry.record));
+            let mut shard = shard.write().unwrap_or_else(PoisonError::into_inner);
+            shard.generation += 1;
+            shard.entries.retain(|_, entry| !matches(&entry.record));
         }
     }
 
@@ -161,12 +195,13 @@ impl<S: TokenStore> CachedStore<S> {
 #[async_trait]
 impl<S: TokenStore> TokenStore for CachedStore<S> {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        if let Some(record) = self.cache.get(hash) {
-            return Ok(Some(record));
-        }
+        let generation = match self.cache.lookup(hash) {
+            Lookup::Hit(record) => return Ok(Some(record)),
+            Lookup::Miss(generation) => generation,
+        };
         let found = self.inner.find_by_hash(hash).await?;
         if let Some(record) = &found {
-            self.cache.put(Arc::clone(record));
+            self.cache.put(Arc::clone(record), generation);
         }
         Ok(found)
     }
@@ -271,18 +306,48 @@ mod tests {
             ttl: Duration::from_millis(50),
         });
         let first = record("a");
-        cache.put(Arc::clone(&first));
+        cache.put(Arc::clone(&first), 0);
         assert!(cache.get(&first.hash).is_some());
         std::thread::sleep(Duration::from_millis(60));
         assert!(cache.get(&first.hash).is_none(), "expired");
         for _ in 0..1_000 {
-            cache.put(record("b"));
+            let record = record("b");
+            let Lookup::Miss(generation) = cache.lookup(&record.hash) else {
+                panic!()
+            };
+            cache.put(record, generation);
         }
-        let held: usize = cache.shards.iter().map(|s| s.read().unwrap().len()).sum();
-        assert!(held <= 32, "{held} entries");
+        let held = |cache: &VerifyCache| -> usize {
+            cache
+                .shards
+                .iter()
+                .map(|s| s.read().unwrap().entries.len())
+                .sum()
+        };
+        assert!(held(&cache) <= 32, "{} entries", held(&cache));
         cache.remove_where(|r| r.owner == "b");
-        let held: usize = cache.shards.iter().map(|s| s.read().unwrap().len()).sum();
-        assert_eq!(held, 0);
+        assert_eq!(held(&cache), 0);
+    }
+
+    #[test]
+    fn an_answer_read_before_an_invalidation_is_not_cached() {
+        let cache = VerifyCache::new(CacheConfig::default());
+        let stale = record("a");
+        let Lookup::Miss(generation) = cache.lookup(&stale.hash) else {
+            panic!()
+        };
+        // The store answered, then a revoke invalidated, then the answer arrives.
+        cache.remove(&stale.hash);
+        cache.put(Arc::clone(&stale), generation);
+        assert!(
+            cache.get(&stale.hash).is_none(),
+            "a pre-revoke answer was cached"
+        );
+        let Lookup::Miss(generation) = cache.lookup(&stale.hash) else {
+            panic!()
+        };
+        cache.put(Arc::clone(&stale), generation);
+        assert!(cache.get(&stale.hash).is_some());
     }
 }
 
