@@ -9,7 +9,9 @@ pub const MAX_PATH_LEN: usize = 2048;
 
 /// A path after normalisation: percent-decoded segment by segment, empty
 /// segments and `.` dropped, `..` resolved, always starting with `/` and
-/// never ending with one (except the root itself).
+/// never ending with one (except the root itself). A literal `%` is written
+/// `%25`, so the normalised text is canonical: parsing it again gives it
+/// back unchanged.
 ///
 /// A decoded segment that holds `/`, `\` or a control character is refused
 /// (an encoded slash could otherwise hide a `..`), and so is a `..` that
@@ -54,10 +56,18 @@ impl RoutePath {
                 ".." => {
                     segments.pop().ok_or(ScopeError::Path)?;
                 }
-                _ => segments.push(decoded.into_owned()),
+                // A literal `%` stays encoded, so the normalised text parses
+                // back to itself: stored routes keep their meaning when loaded.
+                _ => segments.push(decoded.replace('%', "%25")),
             }
         }
-        Ok(Self(format!("/{}", segments.join("/"))))
+        let normalised = format!("/{}", segments.join("/"));
+        // The canonical form may be longer than the raw one (`%` → `%25`);
+        // it must stay within the limit too, or it would not parse again.
+        if normalised.len() > MAX_PATH_LEN {
+            return Err(ScopeError::Path);
+        }
+        Ok(Self(normalised))
     }
 
     /// The root, `/`.
@@ -111,11 +121,34 @@ mod tests {
             ("/a/./b/.", "/a/b"),
             ("/a/b/..", "/a"),
             ("/a/%2e%2E/b", "/b"),
-            ("/a/%252e%252e/b", "/a/%2e%2e/b"),
+            ("/a/%252e%252e/b", "/a/%252e%252e/b"),
             ("/caf%C3%A9", "/caf\u{e9}"),
-            ("/100%", "/100%"),
+            ("/100%", "/100%25"),
+            ("/a/%2541", "/a/%2541"),
+            ("/e/%%%622", "/e/%25%25b2"),
         ] {
             assert_eq!(RoutePath::parse(raw).unwrap().as_str(), normal, "{raw}");
+        }
+    }
+
+    #[test]
+    fn normalising_is_idempotent() {
+        // Found by the route_scope fuzz target: a literal `%` re-decoded.
+        let long = format!("/{}", "%".repeat(1_000));
+        assert!(
+            RoutePath::parse(&long).is_err(),
+            "its canonical form is over the limit"
+        );
+        for raw in [
+            "/e/%%%622",
+            "/a/%2541",
+            "/100%",
+            "/%25%25",
+            "r/./?/r3e%2e%2/e",
+            &"%".repeat(600),
+        ] {
+            let once = RoutePath::parse(raw).unwrap();
+            assert_eq!(RoutePath::parse(once.as_str()).unwrap(), once, "{raw}");
         }
     }
 
