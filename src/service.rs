@@ -67,6 +67,7 @@ struct Inner {
     hasher: TokenHasher,
     clock: Arc<dyn Clock>,
     realm: String,
+    store_timeout: Option<std::time::Duration>,
     accept_custom_secrets: bool,
     temporary: TemporaryTokens,
     last_used: LastUsedTracker,

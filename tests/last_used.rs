@@ -1,98 +1,15 @@
 //! Last-used write amplification: whatever the request rate, at most one
 //! store write per token per interval, in batches.
+#![cfg(feature = "management")]
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
+use support::faulty::FaultyStore;
 use support::t0;
 use tokenkeep::time::Duration;
-use tokenkeep::{
-    LastUse, ListQuery, ManualClock, MemoryStore, Prefix, Requirement, StoreError, TokenHash,
-    TokenId, TokenRecord, TokenService, TokenStore,
-};
-
-/// Counts the batches and notes the store receives.
-#[derive(Debug)]
-struct Counting {
-    inner: MemoryStore,
-    batches: AtomicUsize,
-    notes: AtomicUsize,
-}
-
-#[tokenkeep::async_trait]
-impl TokenStore for Counting {
-    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        self.inner.find_by_hash(hash).await
-    }
-    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        self.inner.get(id).await
-    }
-    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        self.inner.list(query).await
-    }
-    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        self.batches.fetch_add(1, Ordering::SeqCst);
-        self.notes.fetch_add(uses.len(), Ordering::SeqCst);
-        self.inner.record_last_used(uses).await
-    }
-    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        self.inner.has_ever_held_token().await
-    }
-    #[cfg(feature = "management")]
-    async fn insert(
-        &self,
-        record: TokenRecord,
-        rules: tokenkeep::InsertRules,
-    ) -> Result<(), StoreError> {
-        self.inner.insert(record, rules).await
-    }
-    #[cfg(feature = "management")]
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        self.inner.claim_setup(record).await
-    }
-    #[cfg(feature = "management")]
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &tokenkeep::TokenUpdate,
-        now: tokenkeep::time::OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        self.inner.update(id, update, now).await
-    }
-    #[cfg(feature = "management")]
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        at: tokenkeep::time::OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        self.inner.revoke(id, at).await
-    }
-    #[cfg(feature = "management")]
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        at: tokenkeep::time::OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        self.inner.revoke_owner(owner, at).await
-    }
-    #[cfg(feature = "management")]
-    async fn rotate(&self, rotation: tokenkeep::Rotation) -> Result<(), StoreError> {
-        self.inner.rotate(rotation).await
-    }
-    #[cfg(feature = "management")]
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        self.inner.delete(id).await
-    }
-    #[cfg(feature = "management")]
-    async fn import(
-        &self,
-        records: Vec<TokenRecord>,
-    ) -> Result<tokenkeep::ImportReport, StoreError> {
-        self.inner.import(records).await
-    }
-}
+use tokenkeep::{ManualClock, MemoryStore, Prefix, Requirement, TokenService};
 
 #[tokio::test]
 async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
@@ -107,11 +24,7 @@ async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
         records.push(record);
         tokens.push(minted.secret.expose_secret().to_owned());
     }
-    let store = Arc::new(Counting {
-        inner: MemoryStore::from_records(records),
-        batches: AtomicUsize::new(0),
-        notes: AtomicUsize::new(0),
-    });
+    let store = FaultyStore::new(MemoryStore::from_records(records));
     let clock = ManualClock::new(t0());
     let service = TokenService::builder(store.clone(), Prefix::new("tk").expect("prefix"))
         .clock(clock.clone())

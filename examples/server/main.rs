@@ -118,7 +118,9 @@ async fn build_service(
     let mut builder = TokenService::builder(store, prefix)
         .max_active_per_owner(Some(cli.max_tokens_per_owner))
         // `token create --secret` adopts secrets minted elsewhere (seed 002).
-        .accept_custom_secrets(true);
+        .accept_custom_secrets(true)
+        // A store that does not answer fails closed, it does not hang requests.
+        .store_timeout(std::time::Duration::from_secs(5));
     for spec in &cli.tokens {
         builder =
             builder.temporary_token(TemporaryToken::parse_spec(spec).map_err(|e| e.to_string())?);

@@ -41,6 +41,7 @@ pub struct ServiceBuilder {
     hasher: TokenHasher,
     clock: Arc<dyn Clock>,
     realm: String,
+    store_timeout: Option<std::time::Duration>,
     last_used_interval: Duration,
     accept_custom_secrets: bool,
     temporary: Vec<TemporaryToken>,
@@ -58,6 +59,7 @@ impl ServiceBuilder {
             hasher: TokenHasher::sha256(),
             clock: Arc::new(SystemClock),
             realm: DEFAULT_REALM.to_owned(),
+            store_timeout: None,
             last_used_interval: DEFAULT_LAST_USED_INTERVAL,
             accept_custom_secrets: false,
             temporary: Vec::new(),
@@ -90,6 +92,14 @@ impl ServiceBuilder {
     /// The realm `WWW-Authenticate` challenges name (default `tokenkeep`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.realm = realm.into();
+        self
+    }
+
+    /// How long verification waits for the store before answering 503
+    /// (failing closed). Needs Tokio's time driver (`enable_time`, on in
+    /// `#[tokio::main]`). None by default: the store's own timeouts apply.
+    pub fn store_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.store_timeout = Some(limit);
         self
     }
 
@@ -175,6 +185,7 @@ impl ServiceBuilder {
                 hasher: self.hasher,
                 clock: self.clock,
                 realm: self.realm,
+                store_timeout: self.store_timeout,
                 accept_custom_secrets: self.accept_custom_secrets,
                 temporary,
                 last_used: LastUsedTracker::new(self.last_used_interval),

@@ -2,11 +2,14 @@
 //! header → format → checksum → hash → lookup → constant-time compare →
 //! revoked / expired → requirement → last-used note.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
 use crate::bearer::parse_authorization;
-use crate::error::{AuthError, InvalidToken};
+use crate::error::{AuthError, InvalidToken, StoreError};
 use crate::expiry::unix_millis;
+use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenKind, TokenRecord};
 use crate::scope::{Requirement, Scopes};
 
@@ -56,6 +59,28 @@ impl Authenticated {
 }
 
 impl TokenService {
+    /// The store's answer, failing closed: a store that panics or (with a
+    /// [`store_timeout`](super::ServiceBuilder::store_timeout)) takes too
+    /// long is "unavailable", never "authenticated", and the service goes on.
+    async fn ask_store(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let mut lookup = self.inner.store.find_by_hash(hash);
+        let guarded = std::future::poll_fn(|cx| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| lookup.as_mut().poll(cx))).unwrap_or_else(
+                |_| Poll::Ready(Err(StoreError::unavailable("the token store panicked"))),
+            )
+        });
+        match self.inner.store_timeout {
+            None => guarded.await,
+            Some(limit) => tokio::time::timeout(limit, guarded)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StoreError::unavailable(
+                        "the token store did not answer in time",
+                    ))
+                }),
+        }
+    }
+
     /// Verifies an `Authorization` header value (`None` when the request had
     /// none) against what the handler requires.
     ///
@@ -106,7 +131,7 @@ impl TokenService {
             None if !store_may_hold => None,
             None => match inner.store.find_by_hash_now(&hash) {
                 Some(found) => found,
-                None => inner.store.find_by_hash(&hash).await,
+                None => self.ask_store(&hash).await,
             }
             .map_err(AuthError::Unavailable)?,
         };

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 #[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
 pub mod browser;
+#[cfg(feature = "management")]
+pub mod faulty;
 #[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
 pub mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
