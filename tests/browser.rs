@@ -50,6 +50,7 @@ async fn the_whole_panel_flow() {
     browser.wait_for("#panel:not([hidden])").await;
     browser.wait_for("#banner:not([hidden])").await;
     let admin = browser.text("#new-token").await;
+    support::server::remember(&admin);
     assert!(admin.starts_with("tk_"), "{admin}");
     browser.screenshot("claimed").await;
     browser.click("#dismiss-banner").await;
@@ -61,6 +62,7 @@ async fn the_whole_panel_flow() {
         .wait_until("document.getElementById('new-token').textContent !== ''")
         .await;
     let token = browser.text("#new-token").await;
+    support::server::remember(&token);
     assert!(token.starts_with("tk_") && token != admin);
     let login = browser.text("#login-command").await;
     assert!(

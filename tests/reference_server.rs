@@ -35,10 +35,12 @@ async fn claim(server: &Server) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    json_of(response).await["token"]
+    let token = json_of(response).await["token"]
         .as_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    support::server::remember(&token);
+    token
 }
 
 async fn create(server: &Server, manager: &str, body: Value) -> Response {
@@ -57,6 +59,7 @@ async fn created(server: &Server, manager: &str, body: Value) -> Value {
     let status = response.status();
     let body = json_of(response).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    support::server::remember(body["token"].as_str().unwrap());
     body
 }
 
@@ -950,5 +953,43 @@ async fn upgrade_mints_a_machine_token_without_printing_it() {
     assert!(!upgrade.stdout.contains(&machine[3..]) && !upgrade.stderr.contains(&machine[3..]));
     let who = json_of(whoami(&server, machine).await).await;
     assert_eq!(who["name"], "build-box");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_answered_201_survive_kill_9() {
+    let data = support::server::data_dir();
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
+    let server = Server::start_in(&data, &[], &env).await;
+    let admin = claim(&server).await;
+    server.kill().await;
+    let mut returned = vec![admin.clone()];
+    for round in 0..25 {
+        let server = Server::start_in(&data, &[], &env).await;
+        let issued = created(
+            &server,
+            &admin,
+            json!({ "name": format!("t{round}"), "owner": format!("o{round}") }),
+        )
+        .await;
+        // Killed the instant the 201 arrived: nothing after it may be needed.
+        server.kill().await;
+        returned.push(issued["token"].as_str().unwrap().to_owned());
+    }
+    let server = Server::start_in(&data, &[], &env).await;
+    for token in &returned {
+        assert_eq!(
+            whoami(&server, token).await.status(),
+            StatusCode::OK,
+            "a returned token was lost"
+        );
+    }
+    let log = server.stderr();
+    for token in &returned {
+        assert!(
+            !log.contains(&token[3..]),
+            "a token reached the server's log"
+        );
+    }
     server.stop().await;
 }

@@ -126,7 +126,7 @@ impl Server {
         self.stderr.lock().expect("stderr buffer").clone()
     }
 
-    /// SIGTERM, and wait for a clean exit.
+    /// SIGTERM, and wait for a clean exit; the log holds no secret.
     pub async fn stop(mut self) {
         let pid = self.child.id().expect("running").to_string();
         let status = std::process::Command::new("kill")
@@ -142,6 +142,14 @@ impl Server {
             "the server exited with {exit}: {}",
             self.stderr()
         );
+        assert_no_secrets(&self.stderr());
+    }
+
+    /// SIGKILL: no shutdown, no flush, as a crash or power loss would.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("kill -9");
+        let _ = self.child.wait().await;
+        assert_no_secrets(&self.stderr());
     }
 
     /// Whether the process is still running.
@@ -151,6 +159,30 @@ impl Server {
 }
 
 pub const SETUP_TOKEN: &str = "let-me-in-please";
+
+/// Every token the tests were given: no server log may contain one of
+/// them, or its full hash.
+static SEEN_TOKENS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Registers a token the server handed out, for the log scan.
+pub fn remember(token: &str) {
+    SEEN_TOKENS.lock().expect("registry").push(token.to_owned());
+}
+
+/// Fails if the log holds a registered token or the hex of its hash.
+fn assert_no_secrets(log: &str) {
+    for token in SEEN_TOKENS.lock().expect("registry").iter() {
+        assert!(
+            !log.contains(token.as_str()),
+            "a plaintext token reached the server's log"
+        );
+        let hash = tokenkeep::TokenHasher::sha256().hash(token).to_hex();
+        assert!(
+            !log.contains(&hash),
+            "a full token hash reached the server's log"
+        );
+    }
+}
 
 /// The output of `server … token ARGS`.
 pub struct CliOutput {
