@@ -479,89 +479,20 @@ async fn no_verification_succeeds_after_revoke_returned() {
 
 #[tokio::test]
 async fn a_store_that_cannot_answer_fails_closed() {
-    use tokenkeep::{LastUse, ListQuery, StoreError, TokenHash, TokenId, TokenRecord};
+    use support::faulty::{FaultyStore, Lookups};
 
-    #[derive(Debug)]
-    struct DownStore;
-
-    fn down<T>() -> Result<T, StoreError> {
-        Err(StoreError::unavailable("connection refused"))
-    }
-
-    #[tokenkeep::async_trait]
-    impl TokenStore for DownStore {
-        async fn find_by_hash(
-            &self,
-            _: &TokenHash,
-        ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-            down()
-        }
-        async fn get(&self, _: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-            down()
-        }
-        async fn list(&self, _: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-            down()
-        }
-        async fn record_last_used(&self, _: &[LastUse]) -> Result<(), StoreError> {
-            down()
-        }
-        async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-            down()
-        }
-        async fn insert(
-            &self,
-            _: TokenRecord,
-            _: tokenkeep::InsertRules,
-        ) -> Result<(), StoreError> {
-            down()
-        }
-        async fn claim_setup(&self, _: TokenRecord) -> Result<(), StoreError> {
-            down()
-        }
-        async fn update(
-            &self,
-            _: &TokenId,
-            _: &tokenkeep::TokenUpdate,
-            _: tokenkeep::time::OffsetDateTime,
-        ) -> Result<TokenRecord, StoreError> {
-            down()
-        }
-        async fn revoke(
-            &self,
-            _: &TokenId,
-            _: tokenkeep::time::OffsetDateTime,
-        ) -> Result<TokenRecord, StoreError> {
-            down()
-        }
-        async fn revoke_owner(
-            &self,
-            _: &str,
-            _: tokenkeep::time::OffsetDateTime,
-        ) -> Result<usize, StoreError> {
-            down()
-        }
-        async fn rotate(&self, _: tokenkeep::Rotation) -> Result<(), StoreError> {
-            down()
-        }
-        async fn delete(&self, _: &TokenId) -> Result<bool, StoreError> {
-            down()
-        }
-        async fn import(&self, _: Vec<TokenRecord>) -> Result<tokenkeep::ImportReport, StoreError> {
-            down()
-        }
-    }
-
-    let (builder, _, _) = builder();
-    let working = builder.build().unwrap();
-    let minted = working.format().mint(working.hasher()).unwrap();
-    let service = tokenkeep::TokenService::builder(
-        Arc::new(DownStore),
-        tokenkeep::Prefix::new("tk").unwrap(),
-    )
-    .build()
-    .unwrap();
+    let store = FaultyStore::new(tokenkeep::MemoryStore::new());
+    let service =
+        tokenkeep::TokenService::builder(store.clone(), tokenkeep::Prefix::new("tk").unwrap())
+            .build()
+            .unwrap();
+    let issued = service
+        .issue(&admin(), IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    store.set_lookups(Lookups::Fail);
     let error = service
-        .verify_token(minted.secret.expose_secret(), Requirement::None)
+        .verify_token(issued.token.expose_secret(), Requirement::None)
         .await
         .unwrap_err();
     assert!(matches!(error, AuthError::Unavailable(_)));
