@@ -23,7 +23,10 @@ fn client() -> Client {
 }
 
 async fn json_of(response: Response) -> Value {
-    response.json().await.expect("a JSON body")
+    let text = response.text().await.expect("a body");
+    let value: Value = serde_json::from_str(&text).expect("a JSON body");
+    support::server::assert_json_clean(&text, &value);
+    value
 }
 
 /// Claims the instance and returns the first manager token.

@@ -169,6 +169,25 @@ pub fn remember(token: &str) {
     SEEN_TOKENS.lock().expect("registry").push(token.to_owned());
 }
 
+/// Fails if a JSON answer shows a registered token anywhere but in the
+/// `token` field of the answer that issued it, or any full hash.
+pub fn assert_json_clean(text: &str, value: &serde_json::Value) {
+    for token in SEEN_TOKENS.lock().expect("registry").iter() {
+        if text.contains(token.as_str()) {
+            assert_eq!(
+                value["token"].as_str(),
+                Some(token.as_str()),
+                "a token leaked into an answer: {text}"
+            );
+        }
+        let hash = tokenkeep::TokenHasher::sha256().hash(token).to_hex();
+        assert!(
+            !text.contains(&hash),
+            "a full token hash leaked into an answer"
+        );
+    }
+}
+
 /// Fails if the log holds a registered token or the hex of its hash.
 fn assert_no_secrets(log: &str) {
     for token in SEEN_TOKENS.lock().expect("registry").iter() {
