@@ -4,8 +4,8 @@ mod support;
 
 use proptest::prelude::*;
 use tokenkeep::{
-    Ability, Access, Expiry, ManualClock, MemoryStore, Prefix, Requirement, Route, RoutePath,
-    Scopes, TokenFormat, TokenHasher, TokenService, parse_any,
+    Ability, Access, Expiry, Prefix, Requirement, Route, RoutePath, Scopes, TokenFormat,
+    TokenHasher, parse_any,
 };
 
 fn config() -> ProptestConfig {
@@ -218,8 +218,11 @@ proptest! {
 }
 
 /// The verification path agrees with the record at the boundary too.
+#[cfg(feature = "management")]
 #[tokio::test]
 async fn the_service_refuses_at_expiry_exactly() {
+    use tokenkeep::{ManualClock, MemoryStore, TokenService};
+
     let clock = ManualClock::new(support::t0());
     let service = TokenService::builder(
         std::sync::Arc::new(MemoryStore::new()),

@@ -330,6 +330,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(any(feature = "management", feature = "postgres"))]
     fn an_answer_read_before_an_invalidation_is_not_cached() {
         let cache = VerifyCache::new(CacheConfig::default());
         let stale = record("a");
