@@ -61,11 +61,7 @@ impl SqliteStore {
     /// or opened.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(directory).map_err(|error| {
-                StoreError::unavailable(format!("cannot create {}: {error}", directory.display()))
-            })?;
-        }
+        create_parent_dir(path)?;
         Self::connect_with(SqliteConnectOptions::new().filename(path)).await
     }
 
@@ -75,10 +71,7 @@ impl SqliteStore {
     /// [`StoreError::Unavailable`] for a bad URL or an unopenable file.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(backend_error)?;
-        let path = options.get_filename().to_owned();
-        if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(directory).map_err(StoreError::unavailable)?;
-        }
+        create_parent_dir(options.get_filename())?;
         Self::connect_with(options).await
     }
 
@@ -124,6 +117,16 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend_error)
+    }
+}
+
+/// Creates the directory a database file goes in.
+fn create_parent_dir(path: &Path) -> Result<(), StoreError> {
+    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        Some(directory) => std::fs::create_dir_all(directory).map_err(|error| {
+            StoreError::unavailable(format!("cannot create {}: {error}", directory.display()))
+        }),
+        None => Ok(()),
     }
 }
 
