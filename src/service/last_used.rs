@@ -27,7 +27,6 @@ const SLOTS: usize = 4_096;
 
 #[derive(Debug)]
 pub(crate) struct LastUsedTracker {
-    interval: Duration,
     interval_ms: i64,
     /// Per slot, the token it last noted (32 bits of its id) and when (the
     /// low 32 bits of the Unix milliseconds). A hot token finds itself here
@@ -54,7 +53,6 @@ fn instant(millis: i64) -> OffsetDateTime {
 impl LastUsedTracker {
     pub(crate) fn new(interval: Duration) -> Self {
         Self {
-            interval,
             interval_ms: i64::try_from(interval.whole_milliseconds()).unwrap_or(i64::MAX),
             recent: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             shards: std::array::from_fn(|_| Mutex::default()),
@@ -62,7 +60,7 @@ impl LastUsedTracker {
     }
 
     pub(crate) fn interval(&self) -> Duration {
-        self.interval
+        Duration::milliseconds(self.interval_ms)
     }
 
     fn shard_at(&self, index: usize) -> MutexGuard<'_, Shard> {
