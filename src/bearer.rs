@@ -7,10 +7,11 @@
 //! ```
 
 mod challenge;
+mod error;
 
 pub use challenge::{Challenge, ChallengeError};
 
-use crate::error::BearerError;
+pub use error::BearerError;
 
 /// Extracts the token from one `Authorization` header value, or says why it
 /// cannot. `None` means the request had no such header.

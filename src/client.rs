@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod error;
 mod file;
 mod obfuscate;
 
@@ -37,7 +38,7 @@ use std::path::PathBuf;
 
 pub use file::{CredentialFile, StoredCredentials};
 
-use crate::error::ClientError;
+pub use error::ClientError;
 use crate::token::TokenSecret;
 
 /// The file name inside the application's config directory.

@@ -21,11 +21,11 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
 
-use crate::error::StoreError;
+use crate::store::StoreError;
 use crate::hash::{TokenHash, TokenHasher};
 use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::{Ability, Access, Route, Scopes};
-use crate::store::{InsertRules, LastUse, ListQuery, Rotation, TokenStore, TokenUpdate};
+use crate::store::{InsertRules, LastUse, ListQuery, ManageStore, Rotation, TokenUpdate};
 
 /// Turns every conformance check into a `#[tokio::test]` for the store that
 /// `$make_store().await` returns (a fresh, empty store per test).
@@ -125,14 +125,14 @@ fn rules(cap: Option<usize>) -> InsertRules {
     }
 }
 
-async fn insert(store: &dyn TokenStore, record: &TokenRecord) {
+async fn insert(store: &dyn ManageStore, record: &TokenRecord) {
     store
         .insert(record.clone(), rules(None))
         .await
         .expect("insert of a fresh record");
 }
 
-async fn get(store: &dyn TokenStore, id: &TokenId) -> TokenRecord {
+async fn get(store: &dyn ManageStore, id: &TokenId) -> TokenRecord {
     store
         .get(id)
         .await
@@ -167,7 +167,7 @@ fn active_query(owner: Option<&str>, include_inactive: bool) -> ListQuery {
 }
 
 /// An inserted record is found by its hash and by its id, unchanged.
-pub async fn insert_then_find_by_hash(store: Arc<dyn TokenStore>) {
+pub async fn insert_then_find_by_hash(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     let found = store
@@ -187,7 +187,7 @@ pub async fn insert_then_find_by_hash(store: Arc<dyn TokenStore>) {
 }
 
 /// A hash or id never inserted finds nothing (and is not an error).
-pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn TokenStore>) {
+pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn ManageStore>) {
     insert(&*store, &sample_record("alice", "laptop")).await;
     assert!(
         store
@@ -201,7 +201,7 @@ pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn TokenStore>) {
 }
 
 /// A store that answers `find_by_hash_now` gives `find_by_hash`'s answer.
-pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn TokenStore>) {
+pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     for hash in [record.hash, random_hash()] {
@@ -217,7 +217,7 @@ pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn TokenSt
 }
 
 /// Every field comes back exactly as written, instants to the millisecond.
-pub async fn records_round_trip_every_field(store: Arc<dyn TokenStore>) {
+pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     let mut record = sample_record("svc:deployer", "ci \u{1F680} runner");
     record.description = Some("line one\nline two".to_owned());
     record.profile = Some("staging".to_owned());
@@ -236,7 +236,7 @@ pub async fn records_round_trip_every_field(store: Arc<dyn TokenStore>) {
 }
 
 /// A second record with an existing id or hash is refused as a duplicate.
-pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn TokenStore>) {
+pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
     let first = sample_record("alice", "one");
     insert(&*store, &first).await;
     let mut same_hash = sample_record("alice", "two");
@@ -254,7 +254,7 @@ pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn TokenStore>) {
 
 /// Names are unique among one owner's active tokens; other owners, revoked
 /// and expired tokens do not block a name.
-pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn TokenStore>) {
+pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn ManageStore>) {
     let laptop = sample_record("alice", "laptop");
     insert(&*store, &laptop).await;
     let again = store
@@ -273,7 +273,7 @@ pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn Token
 }
 
 /// The cap counts active tokens only and removes nothing to make room.
-pub async fn cap_counts_only_active_tokens(store: Arc<dyn TokenStore>) {
+pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
     let mut records = Vec::new();
     for index in 0..3 {
         let record = sample_record("alice", &format!("token-{index}"));
@@ -311,7 +311,7 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn TokenStore>) {
 }
 
 /// Of 50 concurrent inserts for one owner with a cap of 10, exactly 10 succeed.
-pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn TokenStore>) {
+pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) {
     let attempts = (0..50)
         .map(|index| {
             let store = Arc::clone(&store);
@@ -332,7 +332,7 @@ pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn TokenStore>) {
 }
 
 /// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
-pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn TokenStore>) {
+pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>) {
     let attempts = (0..20)
         .map(|_| {
             let store = Arc::clone(&store);
@@ -349,7 +349,7 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn TokenStore>) 
 
 /// A revoke is seen by the next lookup; revoking again changes nothing; the
 /// row stays for the audit trail.
-pub async fn revoke_is_visible_at_once(store: Arc<dyn TokenStore>) {
+pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     let revoked = store.revoke(&record.id, at(5)).await.expect("revoke");
@@ -372,7 +372,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn TokenStore>) {
 }
 
 /// Revoking an owner's tokens revokes the active ones of that owner only.
-pub async fn revoke_owner_touches_only_that_owner(store: Arc<dyn TokenStore>) {
+pub async fn revoke_owner_touches_only_that_owner(store: Arc<dyn ManageStore>) {
     let alice: Vec<TokenRecord> = (0..3)
         .map(|index| sample_record("alice", &format!("a{index}")))
         .collect();
@@ -399,7 +399,7 @@ pub async fn revoke_owner_touches_only_that_owner(store: Arc<dyn TokenStore>) {
 }
 
 /// Last-used notes only ever move the time forward; unknown ids are ignored.
-pub async fn last_used_only_moves_forward(store: Arc<dyn TokenStore>) {
+pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     let note = |seconds| LastUse {
@@ -429,7 +429,7 @@ pub async fn last_used_only_moves_forward(store: Arc<dyn TokenStore>) {
 }
 
 /// A fresh store can be claimed once.
-pub async fn setup_claim_succeeds_once(store: Arc<dyn TokenStore>) {
+pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
     assert!(
         !store.has_ever_held_token().await.expect("status"),
         "a fresh store"
@@ -449,7 +449,7 @@ pub async fn setup_claim_succeeds_once(store: Arc<dyn TokenStore>) {
 }
 
 /// Of 50 concurrent claims, exactly one wins and one record is written.
-pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn TokenStore>) {
+pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
     let attempts = (0..50)
         .map(|index| {
             let store = Arc::clone(&store);
@@ -467,7 +467,7 @@ pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn TokenStore>) {
 }
 
 /// Once a store has held a token, revoked or deleted since, it stays claimed.
-pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn TokenStore>) {
+pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     store.revoke(&record.id, at(1)).await.expect("revoke");
@@ -481,7 +481,7 @@ pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn TokenSto
 }
 
 /// Updates apply at once; a new name must be free; only active tokens change.
-pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn TokenStore>) {
+pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn ManageStore>) {
     let laptop = sample_record("alice", "laptop");
     let phone = sample_record("alice", "phone");
     insert(&*store, &laptop).await;
@@ -554,7 +554,7 @@ pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn TokenSt
 
 /// A rotation inserts the replacement under the same name (even at the cap)
 /// and revokes the old token, or shortens it to the grace end.
-pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn TokenStore>) {
+pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>) {
     let mut old = sample_record("alice", "laptop");
     old.expires_at = Some(at(1_000));
     store
@@ -601,7 +601,7 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn TokenStore>) 
 }
 
 /// A hard delete removes the row everywhere.
-pub async fn delete_removes_the_record(store: Arc<dyn TokenStore>) {
+pub async fn delete_removes_the_record(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     assert!(store.delete(&record.id).await.expect("delete"));
@@ -618,7 +618,7 @@ pub async fn delete_removes_the_record(store: Arc<dyn TokenStore>) {
 }
 
 /// Lists filter by owner and by activity, oldest first.
-pub async fn list_filters_by_owner_and_activity(store: Arc<dyn TokenStore>) {
+pub async fn list_filters_by_owner_and_activity(store: Arc<dyn ManageStore>) {
     let mut records = Vec::new();
     for (index, owner) in ["alice", "bob", "alice", "alice"].into_iter().enumerate() {
         let mut record = sample_record(owner, &format!("t{index}"));
@@ -653,7 +653,7 @@ pub async fn list_filters_by_owner_and_activity(store: Arc<dyn TokenStore>) {
 }
 
 /// Records with history import as they are; importing them again skips them.
-pub async fn export_import_round_trip(store: Arc<dyn TokenStore>) {
+pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     let mut revoked = sample_record("alice", "old");
     revoked.revoked_at = Some(at(50));
     revoked.last_used_at = Some(at(40));

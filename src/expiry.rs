@@ -1,6 +1,7 @@
 //! Lifetimes like `12h`, `30d`, `90d`, `1y`, and the clock they are measured by.
 
 mod clock;
+mod error;
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,10 +11,7 @@ use time::{Duration, OffsetDateTime};
 pub(crate) use clock::unix_millis;
 pub use clock::{Clock, ManualClock, SystemClock};
 
-use crate::error::DurationError;
-
-/// The longest lifetime accepted: 100 years.
-pub const MAX_LIFETIME: Duration = Duration::days(36_500);
+pub use error::DurationError;
 
 /// When a new token stops working.
 ///
@@ -36,6 +34,9 @@ pub enum Expiry {
 }
 
 impl Expiry {
+    /// The longest lifetime accepted: 100 years.
+    pub const MAX_LIFETIME: Duration = Duration::days(36_500);
+
     /// The instant a token issued at `now` expires.
     ///
     /// # Errors
@@ -45,7 +46,7 @@ impl Expiry {
         match self {
             Self::Never => Ok(None),
             Self::After(lifetime) if lifetime <= Duration::ZERO => Err(DurationError::Zero),
-            Self::After(lifetime) if lifetime > MAX_LIFETIME => Err(DurationError::TooLong),
+            Self::After(lifetime) if lifetime > Expiry::MAX_LIFETIME => Err(DurationError::TooLong),
             Self::After(lifetime) => now
                 .checked_add(lifetime)
                 .map(Some)
@@ -121,7 +122,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
         .checked_mul(seconds_per_unit)
         .map(Duration::seconds)
         .ok_or(DurationError::TooLong)?;
-    if lifetime > MAX_LIFETIME {
+    if lifetime > Expiry::MAX_LIFETIME {
         return Err(DurationError::TooLong);
     }
     Ok(lifetime)
@@ -188,7 +189,7 @@ mod tests {
             Err(DurationError::Zero)
         );
         assert_eq!(
-            Expiry::After(MAX_LIFETIME + Duration::seconds(1)).expires_at(now),
+            Expiry::After(Expiry::MAX_LIFETIME + Duration::seconds(1)).expires_at(now),
             Err(DurationError::TooLong)
         );
         let end_of_time = time::PrimitiveDateTime::MAX.assume_utc();

@@ -9,7 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use crate::error::{ConfigError, HashParseError};
+use thiserror::Error;
+
+use crate::error::{ConfigError, ErrorCode};
 
 /// The hash of a token: 32 bytes.
 ///
@@ -133,10 +135,10 @@ enum Mode {
     Keyed(hmac::Hmac<Sha256>),
 }
 
-/// The shortest pepper accepted for the keyed mode.
-pub const MIN_PEPPER_LEN: usize = 32;
-
 impl TokenHasher {
+    /// The shortest pepper accepted for the keyed mode.
+    pub const MIN_PEPPER_LEN: usize = 32;
+
     /// Plain SHA-256 of the token text: the convention of every system this
     /// crate imports hashes from.
     pub fn sha256() -> Self {
@@ -150,7 +152,7 @@ impl TokenHasher {
     /// # Errors
     /// [`ConfigError::Pepper`] if the pepper is shorter than 32 bytes.
     pub fn keyed(pepper: &[u8]) -> Result<Self, ConfigError> {
-        if pepper.len() < MIN_PEPPER_LEN {
+        if pepper.len() < TokenHasher::MIN_PEPPER_LEN {
             return Err(ConfigError::Pepper);
         }
         let mac = hmac::Hmac::<Sha256>::new_from_slice(pepper).map_err(|_| ConfigError::Pepper)?;
@@ -181,6 +183,17 @@ impl fmt::Debug for TokenHasher {
             Mode::Sha256 => "TokenHasher::Sha256",
             Mode::Keyed(_) => "TokenHasher::Keyed([REDACTED])",
         })
+    }
+}
+
+/// A stored or imported hash is not 64 hex characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("a token hash must be 64 hex characters")]
+pub struct HashParseError;
+
+impl ErrorCode for HashParseError {
+    fn code(&self) -> &'static str {
+        "INVALID_HASH"
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the store keeps about a token: never the plaintext, only its hash
 //! and the metadata lists and audits need.
 
+mod error;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,18 +13,11 @@ use rand::rngs::SysRng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::error::{MintError, NameError, RecordError};
+pub use error::{NameError, RecordError};
+
 use crate::hash::TokenHash;
 use crate::scope::Scopes;
-
-/// The longest token name, in characters.
-pub const MAX_NAME_CHARS: usize = 100;
-/// The longest owner, in characters.
-pub const MAX_OWNER_CHARS: usize = 256;
-/// The longest description, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
-/// The longest profile, in characters.
-pub const MAX_PROFILE_CHARS: usize = 100;
+use crate::token::MintError;
 
 /// A token's id: 128 random bits, shown as 22 URL-safe characters. It is
 /// opaque, non-sequential, and never derived from the secret.
@@ -111,6 +106,9 @@ impl<'de> Deserialize<'de> for TokenId {
 pub struct TokenName(String);
 
 impl TokenName {
+    /// The longest token name, in characters.
+    pub const MAX_CHARS: usize = 100;
+
     /// Checks and wraps a name.
     ///
     /// ```
@@ -126,7 +124,7 @@ impl TokenName {
         if name.trim().is_empty() {
             return Err(NameError::Empty);
         }
-        if name.chars().count() > MAX_NAME_CHARS {
+        if name.chars().count() > TokenName::MAX_CHARS {
             return Err(NameError::TooLong);
         }
         if name.chars().any(char::is_control) {
@@ -228,6 +226,15 @@ pub struct TokenRecord {
 }
 
 impl TokenRecord {
+    /// The longest profile, in characters.
+    pub const MAX_PROFILE_CHARS: usize = 100;
+
+    /// The longest description, in characters.
+    pub const MAX_DESCRIPTION_CHARS: usize = 1_000;
+
+    /// The longest owner, in characters.
+    pub const MAX_OWNER_CHARS: usize = 256;
+
     /// Whether the token was revoked.
     pub fn is_revoked(&self) -> bool {
         self.revoked_at.is_some()
@@ -267,7 +274,7 @@ impl TokenRecord {
 /// [`RecordError::Owner`].
 pub fn check_owner(owner: &str) -> Result<(), RecordError> {
     let ok = !owner.trim().is_empty()
-        && owner.chars().count() <= MAX_OWNER_CHARS
+        && owner.chars().count() <= TokenRecord::MAX_OWNER_CHARS
         && !owner.chars().any(char::is_control);
     if ok { Ok(()) } else { Err(RecordError::Owner) }
 }
@@ -278,7 +285,7 @@ pub fn check_owner(owner: &str) -> Result<(), RecordError> {
 /// # Errors
 /// [`RecordError::Description`].
 pub fn check_description(description: &str) -> Result<(), RecordError> {
-    let ok = description.chars().count() <= MAX_DESCRIPTION_CHARS
+    let ok = description.chars().count() <= TokenRecord::MAX_DESCRIPTION_CHARS
         && !description
             .chars()
             .any(|c| c.is_control() && !matches!(c, '\n' | '\t'));
@@ -295,7 +302,7 @@ pub fn check_description(description: &str) -> Result<(), RecordError> {
 /// [`RecordError::Profile`].
 pub fn check_profile(profile: &str) -> Result<(), RecordError> {
     let ok = !profile.trim().is_empty()
-        && profile.chars().count() <= MAX_PROFILE_CHARS
+        && profile.chars().count() <= TokenRecord::MAX_PROFILE_CHARS
         && !profile.chars().any(char::is_control);
     if ok {
         Ok(())

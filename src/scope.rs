@@ -16,18 +16,16 @@
 //! # Ok::<(), tokenkeep::ScopeError>(())
 //! ```
 
+mod error;
 mod route_path;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use route_path::{MAX_PATH_LEN, RoutePath};
+pub use route_path::RoutePath;
 
-use crate::error::ScopeError;
-
-/// The longest ability name.
-pub const MAX_ABILITY_LEN: usize = 64;
+pub use error::ScopeError;
 
 /// Everything a token is allowed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +84,9 @@ impl Scopes {
 pub struct Ability(String);
 
 impl Ability {
+    /// The longest ability name.
+    pub const MAX_LEN: usize = 64;
+
     /// Checks and wraps an ability name.
     ///
     /// # Errors
@@ -95,7 +96,7 @@ impl Ability {
         let printable = name
             .bytes()
             .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E));
-        if name.is_empty() || name.len() > MAX_ABILITY_LEN || !printable {
+        if name.is_empty() || name.len() > Ability::MAX_LEN || !printable {
             return Err(ScopeError::Ability);
         }
         Ok(Self(name))

@@ -1,15 +1,28 @@
-//! [`TokenService`]: a store plus the rules, the one object a service holds.
+//! The objects a service holds: [`TokenService`] verifies, and
+//! [`TokenManager`] (feature `management`) also issues and manages.
 //!
-//! The verification path, from header to verdict, is in `service/verify.rs`;
-//! token management in `service/manage.rs`; who may manage what in
-//! `service/policy.rs`.
+//! | file | holds |
+//! | --- | --- |
+//! | `service/verify.rs` | the verification path, header to verdict |
+//! | `service/builder.rs` | every setting, and how the store is layered |
+//! | `service/temporary.rs` | temporary tokens configured at start-up |
+//! | `service/last_used.rs` | batched last-used notes |
+//! | `service/manage.rs` | issue, list, rename, modify, revoke, rotate, delete, export, import |
+//! | `service/policy.rs` | who may manage which tokens |
+//! | `service/setup.rs` | the one-time claim of a fresh installation |
+//! | `service/error.rs` | [`AuthError`] and `ManageError` |
 
 mod builder;
+mod error;
 mod last_used;
 #[cfg(feature = "management")]
 mod manage;
 #[cfg(feature = "management")]
+mod manager;
+#[cfg(feature = "management")]
 mod policy;
+#[cfg(feature = "management")]
+mod setup;
 mod temporary;
 mod verify;
 
@@ -17,10 +30,15 @@ use std::sync::Arc;
 
 use time::{OffsetDateTime, UtcOffset};
 
-pub use builder::{DEFAULT_LAST_USED_INTERVAL, DEFAULT_REALM, ServiceBuilder};
+pub use builder::ServiceBuilder;
+#[cfg(feature = "management")]
+pub use error::ManageError;
+pub use error::{AuthError, InvalidToken};
 pub use last_used::LastUsedFlusher;
 #[cfg(feature = "management")]
 pub use manage::{IssueRequest, IssuedToken, TokenChanges, TokenRef};
+#[cfg(feature = "management")]
+pub use manager::TokenManager;
 #[cfg(feature = "management")]
 pub use policy::{Actor, Policy};
 pub use temporary::TemporaryToken;
@@ -31,28 +49,25 @@ use crate::hash::TokenHasher;
 use crate::store::TokenStore;
 use crate::token::{Prefix, TokenFormat};
 use last_used::LastUsedTracker;
-use temporary::TemporaryTokens;
 
-/// Issues, verifies and manages tokens over one [`TokenStore`].
+/// Verifies tokens over one [`TokenStore`]: the one object a verifying
+/// service holds.
 ///
-/// Cheap to clone (one `Arc`); share one per process.
+/// Cheap to clone (one `Arc`); share one per process. A service that also
+/// issues and manages tokens holds a [`TokenManager`], which derefs to the
+/// `TokenService` it manages through.
 ///
 /// ```
-/// # #[cfg(feature = "management")] {
 /// use std::sync::Arc;
-/// use tokenkeep::{Actor, IssueRequest, MemoryStore, Prefix, Requirement, TokenService};
+/// use tokenkeep::store::MemoryStore;
+/// use tokenkeep::{AuthError, InvalidToken, Prefix, Requirement, TokenService};
 ///
 /// # tokio::runtime::Runtime::new()?.block_on(async {
 /// let service = TokenService::builder(Arc::new(MemoryStore::new()), Prefix::new("myc")?).build()?;
-/// let issued = service
-///     .issue(&Actor::User("alice".into()), IssueRequest::new("alice", "laptop"))
-///     .await?;
-/// let header = format!("Bearer {}", issued.token.expose_secret());
-/// let who = service.verify_bearer(Some(&header), Requirement::None).await?;
-/// assert_eq!(who.owner(), "alice");
+/// let refused = service.verify_bearer(Some("Bearer myc_not-a-token"), Requirement::None).await;
+/// assert!(matches!(refused, Err(AuthError::InvalidToken(InvalidToken::Format(_)))));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
-/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -68,27 +83,26 @@ struct Inner {
     clock: Arc<dyn Clock>,
     realm: String,
     store_timeout: Option<std::time::Duration>,
-    accept_custom_secrets: bool,
-    temporary: TemporaryTokens,
+    /// Whether text outside the format is hashed and looked up: custom
+    /// secrets are accepted, or a temporary token has one.
+    look_up_custom: bool,
     last_used: LastUsedTracker,
-    #[cfg(feature = "management")]
-    policy: Policy,
-    #[cfg(feature = "management")]
-    setup: crate::setup::SetupConfig,
 }
 
 impl TokenService {
-    /// Starts configuring a service over `store` whose tokens carry `prefix`.
+    /// Starts configuring a verifying service over `store` whose tokens
+    /// carry `prefix`. To issue and manage tokens too, start from
+    /// [`TokenManager::builder`] instead.
     pub fn builder(store: Arc<dyn TokenStore>, prefix: Prefix) -> ServiceBuilder {
         ServiceBuilder::new(store, prefix)
     }
 
-    /// The store this service uses.
+    /// The store this service reads, with its temporary tokens in front.
     pub fn store(&self) -> &Arc<dyn TokenStore> {
         &self.inner.store
     }
 
-    /// The format of the tokens this service mints.
+    /// The format of the tokens this service accepts (and mints).
     pub fn format(&self) -> &TokenFormat {
         &self.inner.format
     }
@@ -101,11 +115,6 @@ impl TokenService {
     /// The hasher this service uses.
     pub fn hasher(&self) -> &TokenHasher {
         &self.inner.hasher
-    }
-
-    #[cfg(feature = "management")]
-    pub(crate) fn setup_config(&self) -> &crate::setup::SetupConfig {
-        &self.inner.setup
     }
 
     /// The current instant in UTC, to the millisecond: every stored instant

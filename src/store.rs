@@ -1,12 +1,28 @@
-//! The storage contract, and the backends that fulfil it.
+//! The storage contract, the types only its implementers need, and the
+//! backends that fulfil it.
 //!
 //! A store keeps [`TokenRecord`]s and answers the verification path's one
-//! question, "which record has this hash?", as fast as it can. Everything
-//! else (caps, name uniqueness, the setup claim) is a small transaction the
-//! store must make atomic; the method docs say exactly what. The public
-//! [conformance suite](crate::conformance) checks all of it for any store.
+//! question, "which record has this hash?", as fast as it can. The contract
+//! comes in two traits, so that a store written for a verify-only service
+//! keeps compiling whatever features other crates switch on:
+//!
+//! - [`TokenStore`]: what verification and listing need (lookups, lists,
+//!   last-used notes).
+//! - [`ManageStore`]` : TokenStore` (feature `management`): inserts, the
+//!   setup claim, updates, revocation, rotation, deletion and import. Each
+//!   is a small transaction the store must make atomic; the method docs say
+//!   exactly what.
+//!
+//! The public [conformance suite](crate::conformance) checks all of it for
+//! any store.
+//!
+//! Backends: [`MemoryStore`] (concurrent, in process), `SqliteStore`
+//! (feature `sqlite`), `PostgresStore` (feature `postgres`), and the
+//! [`CachedStore`] layer that puts a verification cache in front of any of
+//! them.
 
 mod cache;
+mod error;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -14,142 +30,85 @@ mod postgres;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+pub(crate) mod temporary;
+mod types;
 
 use std::fmt::Debug;
 use std::sync::Arc;
 
-use async_trait::async_trait;
+#[cfg(feature = "management")]
 use time::OffsetDateTime;
 
+/// Re-exported so store implementers use the same version.
+pub use async_trait::async_trait;
 pub use cache::{CacheConfig, CachedStore};
+pub use error::StoreError;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{INVALIDATION_CHANNEL, InvalidationListener, PostgresStore};
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::{InvalidationListener, PostgresStore};
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
+/// Re-exported: the SQL stores are built on it, and take its pools and options.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub use sqlx;
+pub use types::{LastUse, ListQuery};
+#[cfg(feature = "management")]
+#[cfg_attr(docsrs, doc(cfg(feature = "management")))]
+pub use types::{ImportReport, InsertRules, Rotation, TokenUpdate};
 
-use crate::error::StoreError;
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
-#[cfg(feature = "management")]
-use crate::{record::TokenName, scope::Scopes};
 
-/// Which records [`TokenStore::list`] returns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListQuery {
-    /// Only this owner's tokens; every owner's when `None`.
-    pub owner: Option<String>,
-    /// Also revoked and expired tokens (the audit trail).
-    pub include_inactive: bool,
-    /// The instant "expired" is judged at.
-    pub now: OffsetDateTime,
-}
-
-/// One batched note that a token verified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LastUse {
-    /// The token.
-    pub id: TokenId,
-    /// When it was used.
-    pub at: OffsetDateTime,
-}
-
-/// The rules an insert must check atomically with the insert itself.
-#[cfg(feature = "management")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InsertRules {
-    /// The instant "active" is judged at.
-    pub now: OffsetDateTime,
-    /// The most tokens an owner may hold active; `None` for no cap.
-    pub max_active_per_owner: Option<usize>,
-}
-
-/// A change to an active token; `None` fields stay as they are.
-#[cfg(feature = "management")]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TokenUpdate {
-    /// A new name, unique among the owner's active tokens.
-    pub name: Option<TokenName>,
-    /// A new description (`Some(None)` clears it).
-    pub description: Option<Option<String>>,
-    /// New scopes, in effect from the next verification.
-    pub scopes: Option<Scopes>,
-    /// A new profile (`Some(None)` clears it).
-    pub profile: Option<Option<String>>,
-}
-
-#[cfg(feature = "management")]
-impl TokenUpdate {
-    /// Applies the change to `record` (checks are the store's job).
-    pub fn apply_to(&self, record: &mut TokenRecord) {
-        if let Some(name) = &self.name {
-            record.name = name.clone();
-        }
-        if let Some(description) = &self.description {
-            record.description = description.clone();
-        }
-        if let Some(scopes) = &self.scopes {
-            record.scopes = scopes.clone();
-        }
-        if let Some(profile) = &self.profile {
-            record.profile = profile.clone();
-        }
-    }
-}
-
-/// A replacement for an active token, and what becomes of the old one.
-#[cfg(feature = "management")]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rotation {
-    /// The token being replaced.
-    pub old: TokenId,
-    /// The new record (same owner, name and scopes; expiry never later).
-    pub replacement: TokenRecord,
-    /// `None`: revoke the old token at `now`. `Some(t)`: let it live until
-    /// `t` (the caller has already bounded it by the old expiry).
-    pub old_expires_at: Option<OffsetDateTime>,
-    /// The instant of the rotation.
-    pub now: OffsetDateTime,
-}
-
-#[cfg(feature = "management")]
-impl Rotation {
-    /// Applies the rotation's effect to the old record.
-    pub fn retire(&self, old: &mut TokenRecord) {
-        match self.old_expires_at {
-            None => old.revoked_at = Some(self.now),
-            Some(until) => {
-                old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
-                old.replaced_by = Some(self.replacement.id);
-            }
-        }
-    }
-}
-
-/// What an import did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Records written.
-    pub imported: usize,
-    /// Records skipped because their id or hash was already there.
-    pub skipped: usize,
-}
-
-/// Where token records live.
+/// Where token records live: what verification and listing need.
 ///
-/// Object-safe: services hold an `Arc<dyn TokenStore>`. Implement it for your
-/// own database and prove it with
-/// [`store_conformance_tests!`](crate::store_conformance_tests).
+/// This is the whole contract of a store that a verify-only service uses;
+/// [`ManageStore`] adds what creates and changes tokens. Object-safe:
+/// services hold an `Arc<dyn TokenStore>`.
 ///
 /// Consistency the contract asks for:
-/// - **atomic**: the per-owner cap together with the insert, name
-///   uniqueness together with an insert, rename or rotation, and the setup
-///   claim together with its insert: concurrent callers on different
-///   connections must not both pass a check that only one may pass.
-/// - **visible at once**: a revoke, rename, scope change or delete is seen by
-///   every later [`find_by_hash`](Self::find_by_hash) on this store.
+/// - **visible at once**: a revoke, rename, scope change or delete made
+///   through [`ManageStore`] (or by whatever else writes the records) is
+///   seen by every later [`find_by_hash`](Self::find_by_hash) on this store.
 /// - **eventual**: last-used times arrive in batches, late, or not at all
 ///   after a crash; they only ever move forward.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tokenkeep::store::{LastUse, ListQuery, StoreError, TokenStore, async_trait};
+/// use tokenkeep::{TokenId, TokenRecord, hash::TokenHash};
+///
+/// /// Records loaded once from a file; nothing changes them at run time.
+/// #[derive(Debug)]
+/// struct Fixed(Vec<Arc<TokenRecord>>);
+///
+/// #[async_trait]
+/// impl TokenStore for Fixed {
+///     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+///         Ok(self.0.iter().find(|record| record.hash == *hash).cloned())
+///     }
+///     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+///         Ok(self.0.iter().find(|record| record.id == *id).map(|record| TokenRecord::clone(record)))
+///     }
+///     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+///         Ok(self.0.iter()
+///             .filter(|record| query.owner.as_deref().is_none_or(|owner| record.owner == owner))
+///             .filter(|record| query.include_inactive || record.is_active(query.now))
+///             .map(|record| TokenRecord::clone(record))
+///             .collect())
+///     }
+///     async fn record_last_used(&self, _uses: &[LastUse]) -> Result<(), StoreError> {
+///         Ok(()) // read-only: last-used times are not kept
+///     }
+///     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+///         Ok(!self.0.is_empty())
+///     }
+/// }
+///
+/// let store: Arc<dyn TokenStore> = Arc::new(Fixed(Vec::new()));
+/// ```
 #[async_trait]
 pub trait TokenStore: Debug + Send + Sync + 'static {
     /// The record with this hash, revoked and expired ones included (the
@@ -201,7 +160,26 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Unavailable`].
     async fn has_ever_held_token(&self) -> Result<bool, StoreError>;
+}
 
+/// What creates and changes tokens: the write half of the store contract
+/// (feature `management`, whole, so that switching the feature on never
+/// asks more of a [`TokenStore`] someone wrote without it).
+///
+/// Implement it for your own database and prove it with
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+///
+/// Consistency the contract asks for, besides [`TokenStore`]'s:
+/// - **atomic**: the per-owner cap together with the insert, name
+///   uniqueness together with an insert, rename or rotation, and the setup
+///   claim together with its insert: concurrent callers on different
+///   connections must not both pass a check that only one may pass.
+/// - **visible at once**: every change here is seen by the next
+///   [`find_by_hash`](TokenStore::find_by_hash) that starts after it returns.
+#[cfg(feature = "management")]
+#[cfg_attr(docsrs, doc(cfg(feature = "management")))]
+#[async_trait]
+pub trait ManageStore: TokenStore {
     /// Inserts a new record. Atomically with the insert: the owner's tokens
     /// that [hold a name](TokenRecord::holds_name) at `rules.now` must not
     /// include this name, and must number fewer than the cap. Nothing is
@@ -210,7 +188,6 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::NameTaken`], [`StoreError::LimitReached`],
     /// [`StoreError::Duplicate`] (id or hash exists), [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError>;
 
     /// Inserts the first token of a fresh installation. Atomically: if the
@@ -219,7 +196,6 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::AlreadyClaimed`], [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError>;
 
     /// Changes an active token and returns it as it now is. A new name must
@@ -229,7 +205,6 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Inactive`] (revoked or expired
     /// at `now`), [`StoreError::NameTaken`], [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn update(
         &self,
         id: &TokenId,
@@ -243,14 +218,12 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError>;
 
     /// Revokes every active token of `owner` at `at`; returns how many.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError>;
 
     /// Replaces an active, not yet replaced token, atomically: the
@@ -261,7 +234,6 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Inactive`],
     /// [`StoreError::Duplicate`], [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError>;
 
     /// Removes a record for good (a data-removal request); returns whether
@@ -269,7 +241,6 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError>;
 
     /// Writes records exported from another store, history included, as
@@ -277,6 +248,5 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError>;
 }

@@ -12,6 +12,7 @@
 //! allocates and never panics, and says which check failed.
 
 mod checksum;
+mod error;
 mod secret;
 
 use base64::Engine as _;
@@ -20,20 +21,12 @@ use rand::TryRng as _;
 use rand::rngs::SysRng;
 use zeroize::Zeroizing;
 
-pub use secret::{MAX_CUSTOM_SECRET_LEN, MIN_CUSTOM_SECRET_LEN, TokenSecret};
+pub use error::{CustomSecretError, FormatError, MintError};
+pub use secret::TokenSecret;
 
-use crate::error::{ConfigError, FormatError, MintError};
+use crate::error::ConfigError;
 use crate::hash::{TokenHash, TokenHasher};
 use checksum::{CHECKSUM_LEN, IS_BASE64URL, checksum};
-
-/// The longest prefix an application may choose.
-pub const MAX_PREFIX_LEN: usize = 16;
-/// The fewest random bytes a secret may have (128 bits).
-pub const MIN_SECRET_BYTES: usize = 16;
-/// The default number of random bytes in a secret (192 bits, 32 characters).
-pub const DEFAULT_SECRET_BYTES: usize = 24;
-/// The most random bytes a secret may have.
-pub const MAX_SECRET_BYTES: usize = 64;
 
 /// How many base64url characters (no padding) encode `bytes` bytes.
 const fn encoded_len(bytes: usize) -> usize {
@@ -52,6 +45,9 @@ const fn encoded_len(bytes: usize) -> usize {
 pub struct Prefix(Box<str>);
 
 impl Prefix {
+    /// The longest prefix an application may choose.
+    pub const MAX_LEN: usize = 16;
+
     /// Checks and wraps a prefix.
     ///
     /// # Errors
@@ -71,7 +67,7 @@ impl Prefix {
 }
 
 fn is_valid_prefix(bytes: &[u8]) -> bool {
-    (1..=MAX_PREFIX_LEN).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_alphanumeric)
+    (1..=Prefix::MAX_LEN).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// The shape of the tokens one application mints and accepts: its prefix and
@@ -103,11 +99,20 @@ pub struct MintedToken {
 }
 
 impl TokenFormat {
+    /// The most random bytes a secret may have.
+    pub const MAX_SECRET_BYTES: usize = 64;
+
+    /// The default number of random bytes in a secret (192 bits, 32 characters).
+    pub const DEFAULT_SECRET_BYTES: usize = 24;
+
+    /// The fewest random bytes a secret may have (128 bits).
+    pub const MIN_SECRET_BYTES: usize = 16;
+
     /// A format with the default secret size (24 bytes, 192 bits).
     pub fn new(prefix: Prefix) -> Self {
         Self {
             prefix,
-            secret_bytes: DEFAULT_SECRET_BYTES,
+            secret_bytes: TokenFormat::DEFAULT_SECRET_BYTES,
         }
     }
 
@@ -116,7 +121,7 @@ impl TokenFormat {
     /// # Errors
     /// [`ConfigError::SecretSize`] outside 16–64 bytes.
     pub fn with_secret_bytes(mut self, bytes: usize) -> Result<Self, ConfigError> {
-        if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes) {
+        if !(TokenFormat::MIN_SECRET_BYTES..=TokenFormat::MAX_SECRET_BYTES).contains(&bytes) {
             return Err(ConfigError::SecretSize);
         }
         self.secret_bytes = bytes;
@@ -145,7 +150,7 @@ impl TokenFormat {
     /// # Errors
     /// [`MintError::Rng`] if the operating system cannot provide randomness.
     pub fn mint(&self, hasher: &TokenHasher) -> Result<MintedToken, MintError> {
-        let mut random = Zeroizing::new([0u8; MAX_SECRET_BYTES]);
+        let mut random = Zeroizing::new([0u8; TokenFormat::MAX_SECRET_BYTES]);
         let random = &mut random[..self.secret_bytes];
         SysRng
             .try_fill_bytes(random)
@@ -192,14 +197,14 @@ impl TokenFormat {
 /// The first [`FormatError`] that applies.
 pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
     let bytes = text.as_bytes();
-    let head = &bytes[..bytes.len().min(MAX_PREFIX_LEN + 1)];
+    let head = &bytes[..bytes.len().min(Prefix::MAX_LEN + 1)];
     let prefix_len = head
         .iter()
         .position(|&b| b == b'_')
         .filter(|&len| is_valid_prefix(&bytes[..len]))
         .ok_or(FormatError::Prefix)?;
     let secret_len = bytes.len().saturating_sub(prefix_len + 1 + CHECKSUM_LEN);
-    let valid_len = (encoded_len(MIN_SECRET_BYTES)..=encoded_len(MAX_SECRET_BYTES))
+    let valid_len = (encoded_len(TokenFormat::MIN_SECRET_BYTES)..=encoded_len(TokenFormat::MAX_SECRET_BYTES))
         .contains(&secret_len)
         && secret_len % 4 != 1;
     if !valid_len {

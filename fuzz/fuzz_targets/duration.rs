@@ -3,11 +3,11 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokenkeep::time::{Duration, OffsetDateTime};
-use tokenkeep::{Expiry, MAX_LIFETIME, parse_duration};
+use tokenkeep::{Expiry, Expiry::MAX_LIFETIME, parse_duration};
 
 fuzz_target!(|text: &str| {
     if let Ok(lifetime) = parse_duration(text) {
-        assert!(lifetime > Duration::ZERO && lifetime <= MAX_LIFETIME);
+        assert!(lifetime > Duration::ZERO && lifetime <= Expiry::MAX_LIFETIME);
     }
     if let Ok(expiry) = text.parse::<Expiry>() {
         let _ = expiry.expires_at(OffsetDateTime::UNIX_EPOCH);

@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
-use super::{ApiError, Resolved, RouteRequirement, authorization};
-use crate::error::{AuthError, BearerError};
+use super::verify::{Credentials, verify_request};
+use super::{ApiError, RouteRequirement};
 use crate::service::{Authenticated, TokenService};
 
 /// A requirement named by a type, so a handler states it in its signature.
@@ -57,15 +57,19 @@ requirement_marker!(
     Manager => Manager
 );
 requirement_marker!(
-    /// Read access to the request's path.
+    /// Read access to the request's path as the router sees it: inside
+    /// `nest("/docs", …)` without the `/docs` prefix, on a top-level
+    /// `/docs/{*path}` route with it (see [`RouteRequirement`]).
     ReadPath => ReadPath
 );
 requirement_marker!(
-    /// Write access to the request's path.
+    /// Write access to the request's path as the router sees it (see
+    /// [`ReadPath`]).
     WritePath => WritePath
 );
 requirement_marker!(
-    /// Read for `GET`/`HEAD`/`OPTIONS`, write otherwise, on the request's path.
+    /// Read for `GET`/`HEAD`/`OPTIONS`, write otherwise, on the request's
+    /// path as the router sees it (see [`ReadPath`]).
     PathByMethod => PathByMethod
 );
 
@@ -87,35 +91,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let service = TokenService::from_ref(state);
-        let requirement = R::route_requirement().resolve(parts)?;
-        verify_header(&service, &requirement, parts)
+        verify_request(&service, &R::route_requirement(), Credentials::Header, parts)
             .await
             .map(|who| Self(who, PhantomData))
     }
-}
-
-/// Verifies the request's header against a resolved requirement, reusing a
-/// layer's verdict when there is one.
-pub(crate) async fn verify_header(
-    service: &TokenService,
-    requirement: &Resolved,
-    parts: &mut Parts,
-) -> Result<Authenticated, ApiError> {
-    let reject = |error: AuthError| ApiError::from_auth(&error, service.realm());
-    if let Some(who) = parts.extensions.get::<Authenticated>() {
-        return if who.scopes().satisfies(&requirement.as_requirement()) {
-            Ok(who.clone())
-        } else {
-            Err(reject(AuthError::InsufficientScope {
-                scope: requirement.as_requirement().to_string(),
-            }))
-        };
-    }
-    let header = authorization(parts).map_err(|error| reject(error.into()))?;
-    service
-        .verify_bearer(header, requirement.as_requirement())
-        .await
-        .map_err(reject)
 }
 
 /// The token of a request from its `?token=` query parameter, for clients
@@ -135,67 +114,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let service = TokenService::from_ref(state);
-        let reject = |error: AuthError| ApiError::from_auth(&error, service.realm());
-        let requirement = R::route_requirement().resolve(parts)?;
-        let token = query_token(parts.uri.query()).map_err(|error| reject(error.into()))?;
-        let has_header = authorization(parts)
-            .map_err(|error| reject(error.into()))?
-            .is_some();
-        let token = match (has_header, token) {
-            (true, Some(_)) => return Err(reject(BearerError::MultipleCredentials.into())),
-            (_, None) => return Err(reject(BearerError::Missing.into())),
-            (false, Some(token)) => token,
-        };
-        service
-            .verify_token(&token, requirement.as_requirement())
+        verify_request(&service, &R::route_requirement(), Credentials::Query, parts)
             .await
             .map(|who| Self(who, PhantomData))
-            .map_err(reject)
-    }
-}
-
-/// The `token` parameter of a query string, percent-decoded (`+` stays `+`).
-fn query_token(query: Option<&str>) -> Result<Option<String>, BearerError> {
-    let mut found = None;
-    for pair in query.unwrap_or("").split('&') {
-        let Some(value) = pair.strip_prefix("token=") else {
-            continue;
-        };
-        if found.is_some() {
-            return Err(BearerError::MultipleCredentials);
-        }
-        let decoded = percent_encoding::percent_decode_str(value)
-            .decode_utf8()
-            .map_err(|_| BearerError::InvalidCharacter)?;
-        if decoded.is_empty() {
-            return Err(BearerError::EmptyToken);
-        }
-        found = Some(decoded.into_owned());
-    }
-    Ok(found)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_tokens_are_found_and_checked() {
-        assert_eq!(query_token(None), Ok(None));
-        assert_eq!(query_token(Some("a=1")), Ok(None));
-        assert_eq!(
-            query_token(Some("a=1&token=tk_x%2By")),
-            Ok(Some("tk_x+y".into()))
-        );
-        assert_eq!(query_token(Some("token=a+b")), Ok(Some("a+b".into())));
-        assert_eq!(query_token(Some("token=")), Err(BearerError::EmptyToken));
-        assert_eq!(
-            query_token(Some("token=a&token=b")),
-            Err(BearerError::MultipleCredentials)
-        );
-        assert_eq!(
-            query_token(Some("token=%FF")),
-            Err(BearerError::InvalidCharacter)
-        );
     }
 }

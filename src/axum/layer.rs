@@ -10,13 +10,15 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
 use super::RouteRequirement;
-use super::extract::verify_header;
+use super::verify::{Credentials, verify_request};
 use crate::service::TokenService;
 
 /// Verifies each request against a requirement before the inner service
 /// sees it; on success the [`Authenticated`](crate::Authenticated) is in the
 /// request's extensions (take it with `Extension<Authenticated>` or
-/// [`Token`](super::Token)), on failure the §5 answer is sent.
+/// [`Token`](super::Token)), on failure its [`ApiError`](super::ApiError) is
+/// sent. Credentials are checked before the path, so a caller without them
+/// always gets the 401 challenge.
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -82,10 +84,13 @@ where
         let layer = self.layer.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let verdict = match layer.requirement.resolve(&parts) {
-                Ok(requirement) => verify_header(&layer.service, &requirement, &mut parts).await,
-                Err(error) => Err(error),
-            };
+            let verdict = verify_request(
+                &layer.service,
+                &layer.requirement,
+                Credentials::Header,
+                &mut parts,
+            )
+            .await;
             match verdict {
                 Ok(who) => {
                     parts.extensions.insert(who);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::obfuscate;
-use crate::error::ClientError;
+use super::ClientError;
 use crate::token::TokenSecret;
 
 /// The credential file of one application.

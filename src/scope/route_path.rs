@@ -2,10 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ScopeError;
-
-/// The longest raw path accepted.
-pub const MAX_PATH_LEN: usize = 2048;
+use super::ScopeError;
 
 /// A path after normalisation: percent-decoded segment by segment, empty
 /// segments and `.` dropped, `..` resolved, always starting with `/` and
@@ -31,13 +28,16 @@ pub const MAX_PATH_LEN: usize = 2048;
 pub struct RoutePath(String);
 
 impl RoutePath {
+    /// The longest raw path accepted.
+    pub const MAX_LEN: usize = 2048;
+
     /// Normalises a raw path (as a URL carries it, or as an operator typed it).
     ///
     /// # Errors
     /// [`ScopeError::Path`] for an over-long path, invalid UTF-8 after
     /// decoding, a forbidden character in a segment, or an escape above the root.
     pub fn parse(raw: &str) -> Result<Self, ScopeError> {
-        if raw.len() > MAX_PATH_LEN {
+        if raw.len() > RoutePath::MAX_LEN {
             return Err(ScopeError::Path);
         }
         let mut segments: Vec<String> = Vec::new();
@@ -64,7 +64,7 @@ impl RoutePath {
         let normalised = format!("/{}", segments.join("/"));
         // The canonical form may be longer than the raw one (`%` → `%25`);
         // it must stay within the limit too, or it would not parse again.
-        if normalised.len() > MAX_PATH_LEN {
+        if normalised.len() > RoutePath::MAX_LEN {
             return Err(ScopeError::Path);
         }
         Ok(Self(normalised))

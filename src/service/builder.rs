@@ -1,31 +1,40 @@
-//! Configuring a [`TokenService`].
+//! Configuring a [`TokenService`] or a [`TokenManager`](super::TokenManager).
+//!
+//! The builder is also where the store is layered: temporary tokens go in
+//! front of it here, so that the verification path asks one store and
+//! never branches on where a record lives.
 
 use std::sync::Arc;
 
 use time::Duration;
 
 use super::last_used::LastUsedTracker;
-use super::temporary::{TemporaryToken, TemporaryTokens};
+use super::temporary::{TemporaryToken, temporary_records};
 use super::{Inner, TokenService};
 use crate::error::ConfigError;
 use crate::expiry::{Clock, SystemClock};
 use crate::hash::TokenHasher;
+use crate::record::TokenRecord;
 use crate::store::TokenStore;
+use crate::store::temporary::WithTemporary;
 use crate::token::{Prefix, TokenFormat};
 #[cfg(feature = "management")]
-use {super::policy::Policy, crate::setup::SetupConfig, crate::token::TokenSecret};
+use {
+    super::manager::{ManagerInner, TokenManager},
+    super::policy::Policy,
+    super::setup::SetupConfig,
+    crate::store::ManageStore,
+    crate::token::TokenSecret,
+};
 
-/// The realm challenges name unless configured otherwise.
-pub const DEFAULT_REALM: &str = "tokenkeep";
-
-/// The default interval between two last-used writes of one token.
-pub const DEFAULT_LAST_USED_INTERVAL: Duration = Duration::seconds(60);
-
-/// Builds a [`TokenService`]; every setting has the default design §4 names.
+/// Builds a [`TokenService`] (from [`TokenService::builder`]) or a
+/// [`TokenManager`](super::TokenManager) (from `TokenManager::builder`, over
+/// a store that can also be written); every setting has a default.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tokenkeep::{MemoryStore, Prefix, TemporaryToken, TokenSecret, TokenService};
+/// use tokenkeep::store::MemoryStore;
+/// use tokenkeep::{Prefix, TemporaryToken, TokenService};
 ///
 /// let service = TokenService::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
 ///     .last_used_interval(tokenkeep::time::Duration::seconds(30))
@@ -35,8 +44,8 @@ pub const DEFAULT_LAST_USED_INTERVAL: Duration = Duration::seconds(60);
 /// ```
 #[derive(Debug)]
 #[must_use]
-pub struct ServiceBuilder {
-    store: Arc<dyn TokenStore>,
+pub struct ServiceBuilder<S: ?Sized = dyn TokenStore> {
+    store: Arc<S>,
     format: TokenFormat,
     hasher: TokenHasher,
     clock: Arc<dyn Clock>,
@@ -51,16 +60,22 @@ pub struct ServiceBuilder {
     setup: SetupConfig,
 }
 
-impl ServiceBuilder {
-    pub(super) fn new(store: Arc<dyn TokenStore>, prefix: Prefix) -> Self {
+impl<S: ?Sized> ServiceBuilder<S> {
+    /// The realm challenges name unless configured otherwise.
+    pub const DEFAULT_REALM: &'static str = "tokenkeep";
+
+    /// The default interval between two last-used writes of one token.
+    pub const DEFAULT_LAST_USED_INTERVAL: Duration = Duration::seconds(60);
+
+    pub(super) fn new(store: Arc<S>, prefix: Prefix) -> Self {
         Self {
             store,
             format: TokenFormat::new(prefix),
             hasher: TokenHasher::sha256(),
             clock: Arc::new(SystemClock),
-            realm: DEFAULT_REALM.to_owned(),
+            realm: Self::DEFAULT_REALM.to_owned(),
             store_timeout: None,
-            last_used_interval: DEFAULT_LAST_USED_INTERVAL,
+            last_used_interval: Self::DEFAULT_LAST_USED_INTERVAL,
             accept_custom_secrets: false,
             temporary: Vec::new(),
             #[cfg(feature = "management")]
@@ -83,7 +98,7 @@ impl ServiceBuilder {
         self
     }
 
-    /// Replaces the clock (tests use a [`ManualClock`](crate::ManualClock)).
+    /// Replaces the clock (tests use a [`ManualClock`](crate::expiry::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
@@ -119,29 +134,102 @@ impl ServiceBuilder {
         self
     }
 
-    /// Adds a temporary token: checked on every verification, never written
-    /// to the store, gone when the process ends.
+    /// Adds a temporary token: answered from memory in front of the store,
+    /// never written to it, gone when the process ends. A temporary token
+    /// whose secret is not in this service's format makes verification hash
+    /// and look up such text, as [`accept_custom_secrets`](Self::accept_custom_secrets) does.
     pub fn temporary_token(mut self, token: TemporaryToken) -> Self {
         self.temporary.push(token);
         self
     }
 
+    /// Checks the settings every service shares; returns the store, the
+    /// temporary records to layer in front of it, and the rest.
+    fn into_parts(self) -> Result<(Arc<S>, Vec<TokenRecord>, Settings), ConfigError>
+    where
+        Self: Sized,
+    {
+        if self.last_used_interval <= Duration::ZERO {
+            return Err(ConfigError::Invalid(
+                "the last-used interval must be positive",
+            ));
+        }
+        let (temporary, any_custom) =
+            temporary_records(self.temporary, &self.format, &self.hasher, self.clock.now())?;
+        let settings = Settings {
+            format: self.format,
+            hasher: self.hasher,
+            clock: self.clock,
+            realm: self.realm,
+            store_timeout: self.store_timeout,
+            look_up_custom: self.accept_custom_secrets || any_custom,
+            last_used: LastUsedTracker::new(self.last_used_interval),
+        };
+        Ok((self.store, temporary, settings))
+    }
+}
+
+/// Everything a service holds but its store.
+struct Settings {
+    format: TokenFormat,
+    hasher: TokenHasher,
+    clock: Arc<dyn Clock>,
+    realm: String,
+    store_timeout: Option<std::time::Duration>,
+    look_up_custom: bool,
+    last_used: LastUsedTracker,
+}
+
+impl Settings {
+    fn over(self, store: Arc<dyn TokenStore>) -> TokenService {
+        TokenService {
+            inner: Arc::new(Inner {
+                store,
+                format: self.format,
+                hasher: self.hasher,
+                clock: self.clock,
+                realm: self.realm,
+                store_timeout: self.store_timeout,
+                look_up_custom: self.look_up_custom,
+                last_used: self.last_used,
+            }),
+        }
+    }
+}
+
+impl ServiceBuilder<dyn TokenStore> {
+    /// Checks the settings and builds the service.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a non-positive last-used interval, or two
+    /// temporary tokens with the same name or secret.
+    pub fn build(self) -> Result<TokenService, ConfigError> {
+        let (store, temporary, settings) = self.into_parts()?;
+        let store = if temporary.is_empty() {
+            store
+        } else {
+            Arc::new(WithTemporary::new(temporary, store))
+        };
+        Ok(settings.over(store))
+    }
+}
+
+#[cfg(feature = "management")]
+#[cfg_attr(docsrs, doc(cfg(feature = "management")))]
+impl ServiceBuilder<dyn ManageStore> {
     /// The most active tokens one owner may hold (`None`: no cap; default 10).
-    #[cfg(feature = "management")]
     pub fn max_active_per_owner(mut self, limit: Option<usize>) -> Self {
         self.policy.max_active_per_owner = limit;
         self
     }
 
     /// Replaces the whole management policy.
-    #[cfg(feature = "management")]
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
     /// The secret the operator configured to claim a fresh installation.
-    #[cfg(feature = "management")]
     pub fn setup_token(mut self, token: TokenSecret) -> Self {
         self.setup.token = Some(token);
         self
@@ -149,51 +237,42 @@ impl ServiceBuilder {
 
     /// **Dangerous**: lets anyone who reaches the service claim a fresh
     /// installation without a setup token. For trusted development only.
-    #[cfg(feature = "management")]
     pub fn dangerously_skip_setup_token(mut self) -> Self {
         self.setup.skip_token = true;
         self
     }
 
-    /// The owner of the first manager token a claim mints (default `admin`).
-    #[cfg(feature = "management")]
+    /// The owner of the first manager token a claim mints (default
+    /// [`TokenManager::DEFAULT_SETUP_OWNER`]).
     pub fn setup_owner(mut self, owner: impl Into<String>) -> Self {
         self.setup.owner = owner.into();
         self
     }
 
-    /// Checks the settings and builds the service.
+    /// Checks the settings and builds the manager.
     ///
     /// # Errors
-    /// [`ConfigError`] for a non-positive last-used interval, two temporary
-    /// tokens with the same secret, or a bad setup owner.
-    pub fn build(self) -> Result<TokenService, ConfigError> {
-        if self.last_used_interval <= Duration::ZERO {
-            return Err(ConfigError::Invalid(
-                "the last-used interval must be positive",
-            ));
-        }
-        #[cfg(feature = "management")]
+    /// [`ConfigError`] as [`ServiceBuilder::build`], or a bad setup owner.
+    pub fn build(mut self) -> Result<TokenManager, ConfigError> {
         crate::record::check_owner(&self.setup.owner)
             .map_err(|_| ConfigError::Invalid("the setup owner is not a valid owner"))?;
-        let now = self.clock.now();
-        let temporary = TemporaryTokens::new(self.temporary, &self.format, &self.hasher, now)?;
-        Ok(TokenService {
-            inner: Arc::new(Inner {
-                store: self.store,
-                format: self.format,
-                hasher: self.hasher,
-                clock: self.clock,
-                realm: self.realm,
-                store_timeout: self.store_timeout,
-                accept_custom_secrets: self.accept_custom_secrets,
-                temporary,
-                last_used: LastUsedTracker::new(self.last_used_interval),
-                #[cfg(feature = "management")]
-                policy: self.policy,
-                #[cfg(feature = "management")]
-                setup: self.setup,
-            }),
-        })
+        let policy = self.policy.clone();
+        let setup = std::mem::take(&mut self.setup);
+        let accept_custom_secrets = self.accept_custom_secrets;
+        let (store, temporary, settings) = self.into_parts()?;
+        let store: Arc<dyn ManageStore> = if temporary.is_empty() {
+            store
+        } else {
+            Arc::new(WithTemporary::new(temporary, store))
+        };
+        Ok(TokenManager::new(
+            settings.over(store.clone()),
+            ManagerInner {
+                store,
+                policy,
+                setup,
+                accept_custom_secrets,
+            },
+        ))
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::TokenService;
-use crate::error::StoreError;
+use crate::store::StoreError;
 use crate::expiry::unix_millis;
 use crate::record::{TokenId, TokenRecord};
 use crate::store::LastUse;
@@ -161,16 +161,14 @@ impl TokenService {
     pub async fn flush_last_used(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
         let batch = inner.last_used.take_batch(inner.clock.now_unix_millis());
-        let count = batch.len();
-        let stored = inner.temporary.record_last_used(batch);
-        if stored.is_empty() {
-            return Ok(count);
+        if batch.is_empty() {
+            return Ok(0);
         }
-        if let Err(error) = inner.store.record_last_used(&stored).await {
-            inner.last_used.restore(&stored);
+        if let Err(error) = inner.store.record_last_used(&batch).await {
+            inner.last_used.restore(&batch);
             return Err(error);
         }
-        Ok(count)
+        Ok(batch.len())
     }
 
     /// Starts a task on the current Tokio runtime that flushes last-used

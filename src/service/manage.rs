@@ -4,17 +4,16 @@
 
 use time::Duration;
 
-use super::TokenService;
 use super::policy::Actor;
-use crate::error::{CustomSecretError, DurationError, ManageError};
-use crate::expiry::{Expiry, MAX_LIFETIME};
+use super::{ManageError, TokenManager};
+use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
     TokenId, TokenKind, TokenName, TokenRecord, check_description, check_owner, check_profile,
 };
 use crate::scope::Scopes;
-use crate::store::{ImportReport, InsertRules, ListQuery, Rotation, TokenUpdate};
-use crate::token::TokenSecret;
+use crate::store::{ImportReport, InsertRules, ListQuery, Rotation, StoreError, TokenUpdate};
+use crate::token::{CustomSecretError, TokenSecret};
 
 /// What to issue.
 ///
@@ -148,13 +147,13 @@ impl TokenRef {
     }
 }
 
-impl TokenService {
+impl TokenManager {
     /// Issues a token and returns its plaintext, once.
     ///
     /// # Errors
     /// [`ManageError`]: an invalid field (400), [`Forbidden`](ManageError::Forbidden)
-    /// (403), [`NameTaken`](ManageError::NameTaken) or
-    /// [`LimitReached`](ManageError::LimitReached) (409), or the store's failure.
+    /// (403), [`NameTaken`](StoreError::NameTaken) or
+    /// [`LimitReached`](StoreError::LimitReached) (409), or the store's failure.
     pub async fn issue(
         &self,
         actor: &Actor,
@@ -188,7 +187,7 @@ impl TokenService {
 
     /// Input is checked first (400), then whether the actor may issue it (403).
     fn require_issue(&self, actor: &Actor, record: &TokenRecord) -> Result<(), ManageError> {
-        let policy = &self.inner.policy;
+        let policy = &self.manage.policy;
         policy.require_owner(actor, &record.owner)?;
         policy.require_grant(actor, &record.scopes, None)
     }
@@ -196,9 +195,9 @@ impl TokenService {
     async fn insert(&self, record: TokenRecord) -> Result<(), ManageError> {
         let rules = InsertRules {
             now: record.created_at,
-            max_active_per_owner: self.inner.policy.max_active_per_owner,
+            max_active_per_owner: self.manage.policy.max_active_per_owner,
         };
-        Ok(self.inner.store.insert(record, rules).await?)
+        Ok(self.manage.store.insert(record, rules).await?)
     }
 
     /// Lists tokens: one owner's (a user's own by default) or, for a
@@ -219,13 +218,13 @@ impl TokenService {
             (owner, _) => owner,
         };
         match owner {
-            Some(owner) => self.inner.policy.require_owner(actor, owner)?,
-            None => self.inner.policy.require_manager(actor)?,
+            Some(owner) => self.manage.policy.require_owner(actor, owner)?,
+            None => self.manage.policy.require_manager(actor)?,
         }
         self.records(owner, include_inactive).await
     }
 
-    /// Store and temporary records together, oldest first.
+    /// Records of one owner (or every owner), oldest first.
     async fn records(
         &self,
         owner: Option<&str>,
@@ -237,31 +236,25 @@ impl TokenService {
             include_inactive,
             now,
         };
-        let mut records = self.inner.temporary.list(owner, include_inactive, now);
-        records.extend(self.inner.store.list(&query).await?);
-        records.sort_by_key(|record| (record.created_at, record.id));
-        Ok(records)
+        Ok(self.manage.store.list(&query).await?)
     }
 
     /// One token, with its last-used time; never the secret.
     ///
     /// # Errors
-    /// [`NotFound`](ManageError::NotFound) (also for a token the actor may
+    /// [`NotFound`](StoreError::NotFound) (also for a token the actor may
     /// not see), [`Ambiguous`](ManageError::Ambiguous), or the store's failure.
     pub async fn get(&self, actor: &Actor, token: &TokenRef) -> Result<TokenRecord, ManageError> {
         self.resolve(actor, token).await
     }
 
     async fn resolve(&self, actor: &Actor, token: &TokenRef) -> Result<TokenRecord, ManageError> {
-        let policy = &self.inner.policy;
+        let policy = &self.manage.policy;
         if let Actor::Token(_) = actor {
             policy.require_manager(actor)?;
         }
         if let Ok(id) = token.text.parse::<TokenId>() {
-            let record = match self.inner.temporary.get(&id) {
-                Some(record) => Some(record),
-                None => self.inner.store.get(&id).await?,
-            };
+            let record = self.manage.store.get(&id).await?;
             if let Some(record) = record.filter(|record| policy.may_manage(actor, &record.owner)) {
                 return Ok(record);
             }
@@ -279,7 +272,7 @@ impl TokenService {
             .filter(|record| policy.may_manage(actor, &record.owner))
             .collect();
         match named.len() {
-            0 => Err(ManageError::NotFound),
+            0 => Err(ManageError::NOT_FOUND),
             1 => Ok(named.remove(0)),
             _ => Err(ManageError::Ambiguous),
         }
@@ -307,9 +300,9 @@ impl TokenService {
     ///
     /// # Errors
     /// An invalid field (400), [`Forbidden`](ManageError::Forbidden) to grant
-    /// `manager` without being one, [`NotFound`](ManageError::NotFound),
-    /// [`NameTaken`](ManageError::NameTaken), [`Inactive`](ManageError::Inactive),
-    /// [`Temporary`](ManageError::Temporary), or the store's failure.
+    /// `manager` without being one, [`NotFound`](StoreError::NotFound),
+    /// [`NameTaken`](StoreError::NameTaken), [`Inactive`](StoreError::Inactive),
+    /// [`Temporary`](StoreError::Temporary), or the store's failure.
     pub async fn modify(
         &self,
         actor: &Actor,
@@ -318,7 +311,7 @@ impl TokenService {
     ) -> Result<TokenRecord, ManageError> {
         let record = self.resolve(actor, token).await?;
         if let Some(scopes) = &changes.scopes {
-            self.inner
+            self.manage
                 .policy
                 .require_grant(actor, scopes, Some(&record))?;
         }
@@ -334,11 +327,8 @@ impl TokenService {
                 .map(check_optional(check_profile))
                 .transpose()?,
         };
-        if record.kind == TokenKind::Temporary {
-            return Err(ManageError::Temporary);
-        }
         Ok(self
-            .inner
+            .manage
             .store
             .update(&record.id, &update, self.now())
             .await?)
@@ -348,7 +338,7 @@ impl TokenService {
     /// stays for the audit trail. Revoking a revoked token changes nothing.
     ///
     /// # Errors
-    /// [`NotFound`](ManageError::NotFound),
+    /// [`NotFound`](StoreError::NotFound),
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn revoke(
         &self,
@@ -356,15 +346,7 @@ impl TokenService {
         token: &TokenRef,
     ) -> Result<TokenRecord, ManageError> {
         let record = self.resolve(actor, token).await?;
-        let now = self.now();
-        if record.kind == TokenKind::Temporary {
-            let mut revoked = self
-                .inner
-                .temporary
-                .revoke_where(now, |other| other.id == record.id);
-            return Ok(revoked.pop().unwrap_or(record));
-        }
-        Ok(self.inner.store.revoke(&record.id, now).await?)
+        Ok(self.manage.store.revoke(&record.id, self.now()).await?)
     }
 
     /// Revokes every active token of `owner` (password change,
@@ -373,13 +355,8 @@ impl TokenService {
     /// # Errors
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn revoke_all(&self, actor: &Actor, owner: &str) -> Result<usize, ManageError> {
-        self.inner.policy.require_owner(actor, owner)?;
-        let now = self.now();
-        let temporary = self
-            .inner
-            .temporary
-            .revoke_where(now, |record| record.owner == owner);
-        Ok(temporary.len() + self.inner.store.revoke_owner(owner, now).await?)
+        self.manage.policy.require_owner(actor, owner)?;
+        Ok(self.manage.store.revoke_owner(owner, self.now()).await?)
     }
 
     /// Mints a replacement with the same owner, name, description, scopes,
@@ -389,8 +366,8 @@ impl TokenService {
     ///
     /// # Errors
     /// [`InvalidDuration`](ManageError::InvalidDuration) for a bad grace,
-    /// [`Inactive`](ManageError::Inactive) for a revoked, expired or already
-    /// rotated token, [`Temporary`](ManageError::Temporary), and as
+    /// [`Inactive`](StoreError::Inactive) for a revoked, expired or already
+    /// rotated token, [`Temporary`](StoreError::Temporary), and as
     /// [`revoke`](Self::revoke).
     pub async fn rotate(
         &self,
@@ -399,19 +376,16 @@ impl TokenService {
         grace: Option<Duration>,
     ) -> Result<IssuedToken, ManageError> {
         let old = self.resolve(actor, token).await?;
-        if old.kind == TokenKind::Temporary {
-            return Err(ManageError::Temporary);
-        }
         let now = self.now();
         if !old.holds_name(now) {
-            return Err(ManageError::Inactive);
+            return Err(StoreError::Inactive.into());
         }
         let old_expires_at = grace
             .map(|grace| {
                 if grace <= Duration::ZERO {
                     return Err(DurationError::Zero);
                 }
-                if grace > MAX_LIFETIME {
+                if grace > Expiry::MAX_LIFETIME {
                     return Err(DurationError::TooLong);
                 }
                 let end = now.checked_add(grace).ok_or(DurationError::TooLong)?;
@@ -435,7 +409,7 @@ impl TokenService {
             old_expires_at,
             now,
         };
-        self.inner.store.rotate(rotation).await?;
+        self.manage.store.rotate(rotation).await?;
         Ok(IssuedToken {
             token: secret,
             record: replacement,
@@ -445,18 +419,15 @@ impl TokenService {
     /// Removes a token's record for good (a data-removal request). Managers only.
     ///
     /// # Errors
-    /// [`Forbidden`](ManageError::Forbidden), [`NotFound`](ManageError::NotFound),
-    /// [`Temporary`](ManageError::Temporary), or the store's failure.
+    /// [`Forbidden`](ManageError::Forbidden), [`NotFound`](StoreError::NotFound),
+    /// [`Temporary`](StoreError::Temporary), or the store's failure.
     pub async fn delete(&self, actor: &Actor, token: &TokenRef) -> Result<(), ManageError> {
-        self.inner.policy.require_manager(actor)?;
+        self.manage.policy.require_manager(actor)?;
         let record = self.resolve(actor, token).await?;
-        if record.kind == TokenKind::Temporary {
-            return Err(ManageError::Temporary);
-        }
-        if self.inner.store.delete(&record.id).await? {
+        if self.manage.store.delete(&record.id).await? {
             Ok(())
         } else {
-            Err(ManageError::NotFound)
+            Err(ManageError::NOT_FOUND)
         }
     }
 
@@ -466,13 +437,13 @@ impl TokenService {
     /// # Errors
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn export(&self, actor: &Actor) -> Result<Vec<TokenRecord>, ManageError> {
-        self.inner.policy.require_manager(actor)?;
+        self.manage.policy.require_manager(actor)?;
         let query = ListQuery {
             owner: None,
             include_inactive: true,
             now: self.now(),
         };
-        Ok(self.inner.store.list(&query).await?)
+        Ok(self.manage.store.list(&query).await?)
     }
 
     /// Writes exported records into this service's store, history included;
@@ -485,8 +456,8 @@ impl TokenService {
         actor: &Actor,
         records: Vec<TokenRecord>,
     ) -> Result<ImportReport, ManageError> {
-        self.inner.policy.require_manager(actor)?;
-        Ok(self.inner.store.import(records).await?)
+        self.manage.policy.require_manager(actor)?;
+        Ok(self.manage.store.import(records).await?)
     }
 
     /// A fresh token, or the adopted custom secret; with its hash and
@@ -495,7 +466,7 @@ impl TokenService {
         &self,
         custom: Option<TokenSecret>,
     ) -> Result<(TokenSecret, TokenHash, String), ManageError> {
-        let inner = &self.inner;
+        let inner = &self.service().inner;
         let secret = match custom {
             Some(secret) => secret,
             None => inner.format.mint(&inner.hasher)?.secret,
@@ -506,7 +477,7 @@ impl TokenService {
             Err(_) if inner.format.claims_prefix(secret.expose_secret()) => {
                 return Err(CustomSecretError::ClaimsPrefix.into());
             }
-            Err(_) if inner.accept_custom_secrets => String::new(),
+            Err(_) if self.manage.accept_custom_secrets => String::new(),
             // It could never verify: refuse it now rather than store it.
             Err(_) => return Err(CustomSecretError::NotAccepted.into()),
         };

@@ -1,7 +1,7 @@
 //! Who may manage which tokens (design §4, Policy).
 
 use super::verify::Authenticated;
-use crate::error::ManageError;
+use super::ManageError;
 use crate::record::TokenRecord;
 use crate::scope::Scopes;
 

@@ -1,17 +1,33 @@
-//! The verification path, header to verdict, in the order design §4 gives:
-//! header → format → checksum → hash → lookup → constant-time compare →
-//! revoked / expired → requirement → last-used note.
+//! The verification path, header to verdict, in this order:
+//!
+//! 1. **header**: RFC 6750 parsing (scheme case-insensitive, `1*SP`, the
+//!    `b64token` set, one credential only); no header is 401 without an
+//!    error code, a malformed one 400 `invalid_request`;
+//! 2. **format and checksum**: prefix, length, alphabet and CRC32; a typo or
+//!    random text stops here, before any hashing (unless custom secrets are
+//!    accepted, and then only text that does not claim the service's prefix
+//!    goes on);
+//! 3. **hash**: SHA-256 (or the keyed HMAC) of the whole token text;
+//! 4. **lookup**: the store (with temporary tokens and any cache layered in
+//!    front) finds the record by hash; a store that fails, panics or times
+//!    out answers 503 and never authenticates;
+//! 5. **constant-time compare** of the stored hash with the presented one;
+//! 6. **revoked, then expired**: 401 `invalid_token`, one answer to the
+//!    client, the reason kept in [`InvalidToken`] for the server's logs;
+//! 7. **last-used note**: in memory, written later in batches;
+//! 8. **requirement**: 403 `insufficient_scope` naming the scope needed.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
 
+use super::{AuthError, InvalidToken};
 use crate::bearer::parse_authorization;
-use crate::error::{AuthError, InvalidToken, StoreError};
 use crate::expiry::unix_millis;
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenKind, TokenRecord};
 use crate::scope::{Requirement, Scopes};
+use crate::store::StoreError;
 
 use super::TokenService;
 
@@ -55,6 +71,21 @@ impl Authenticated {
     /// The whole record as it was when the token verified.
     pub fn record(&self) -> &TokenRecord {
         &self.record
+    }
+
+    /// Checks a further requirement against the token's scopes, as
+    /// verification does for the one it was given.
+    ///
+    /// # Errors
+    /// [`AuthError::InsufficientScope`] naming the scope needed.
+    pub fn require(&self, requirement: &Requirement<'_>) -> Result<(), AuthError> {
+        if self.record.scopes.satisfies(requirement) {
+            Ok(())
+        } else {
+            Err(AuthError::InsufficientScope {
+                scope: requirement.to_string(),
+            })
+        }
     }
 }
 
@@ -116,25 +147,18 @@ impl TokenService {
         // any hashing. Custom secrets (when accepted) are looked up, but
         // text that claims this service's prefix is a mistyped minted token.
         let format_error = inner.format.parse(token).err();
-        let store_may_hold = format_error.is_none()
-            || (inner.accept_custom_secrets && !inner.format.claims_prefix(token));
         if let Some(error) = format_error
-            && !store_may_hold
-            && !inner.temporary.any_custom()
+            && !(inner.look_up_custom && !inner.format.claims_prefix(token))
         {
             return invalid(InvalidToken::Format(error));
         }
 
         let hash = inner.hasher.hash(token);
-        let found = match inner.temporary.find(&hash) {
-            Some(record) => Some(record),
-            None if !store_may_hold => None,
-            None => match inner.store.find_by_hash_now(&hash) {
-                Some(found) => found,
-                None => self.ask_store(&hash).await,
-            }
-            .map_err(AuthError::Unavailable)?,
-        };
+        let found = match inner.store.find_by_hash_now(&hash) {
+            Some(found) => found,
+            None => self.ask_store(&hash).await,
+        }
+        .map_err(AuthError::Unavailable)?;
         let record = match found {
             // The store found it by hash; the comparison is repeated in
             // constant time so no store's lookup has to be trusted for it.
@@ -156,11 +180,8 @@ impl TokenService {
             return invalid(InvalidToken::Expired);
         }
         inner.last_used.note(&record, now);
-        if !record.scopes.satisfies(&requirement) {
-            return Err(AuthError::InsufficientScope {
-                scope: requirement.to_string(),
-            });
-        }
-        Ok(Authenticated { record })
+        let who = Authenticated { record };
+        who.require(&requirement)?;
+        Ok(who)
     }
 }

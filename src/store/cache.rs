@@ -17,9 +17,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, TokenStore};
-use crate::error::StoreError;
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
 
@@ -233,18 +232,19 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
     }
+}
 
-    #[cfg(feature = "management")]
+#[cfg(feature = "management")]
+#[async_trait]
+impl<S: ManageStore> ManageStore for CachedStore<S> {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
         self.inner.insert(record, rules).await
     }
 
-    #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
         self.inner.claim_setup(record).await
     }
 
-    #[cfg(feature = "management")]
     async fn update(
         &self,
         id: &TokenId,
@@ -256,21 +256,18 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
         Ok(record)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
         let record = self.inner.revoke(id, at).await?;
         self.cache.remove(&record.hash);
         Ok(record)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
         let count = self.inner.revoke_owner(owner, at).await?;
         self.cache.remove_where(|record| record.owner == owner);
         Ok(count)
     }
 
-    #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
         let old = rotation.old;
         self.inner.rotate(rotation).await?;
@@ -278,14 +275,12 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
         Ok(())
     }
 
-    #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
         let deleted = self.inner.delete(id).await?;
         self.cache.remove_where(|record| record.id == *id);
         Ok(deleted)
     }
 
-    #[cfg(feature = "management")]
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
         self.inner.import(records).await
     }

@@ -9,9 +9,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, TokenStore};
-use crate::error::StoreError;
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
 
@@ -217,8 +216,11 @@ impl TokenStore for MemoryStore {
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         Ok(self.index().ever_held)
     }
+}
 
-    #[cfg(feature = "management")]
+#[cfg(feature = "management")]
+#[async_trait]
+impl ManageStore for MemoryStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
         let mut index = self.index();
         if self.name_taken(&index, &record, rules.now) {
@@ -241,7 +243,6 @@ impl TokenStore for MemoryStore {
         }
     }
 
-    #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
         let mut index = self.index();
         if index.ever_held {
@@ -251,7 +252,6 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    #[cfg(feature = "management")]
     async fn update(
         &self,
         id: &TokenId,
@@ -276,7 +276,6 @@ impl TokenStore for MemoryStore {
             .ok_or(StoreError::NotFound)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
         let index = self.index();
         self.modify(&index, id, |record| {
@@ -285,7 +284,6 @@ impl TokenStore for MemoryStore {
         .ok_or(StoreError::NotFound)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
         let index = self.index();
         let active: Vec<TokenId> = self
@@ -300,7 +298,6 @@ impl TokenStore for MemoryStore {
         Ok(active.len())
     }
 
-    #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
         let mut index = self.index();
         let old = self
@@ -318,7 +315,6 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
         let mut index = self.index();
         let Some(hash) = index.hash_of.remove(id) else {
@@ -336,7 +332,6 @@ impl TokenStore for MemoryStore {
         Ok(true)
     }
 
-    #[cfg(feature = "management")]
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
         let mut index = self.index();
         let mut report = ImportReport::default();

@@ -2,7 +2,7 @@
 
 mod invalidation;
 
-pub use invalidation::{INVALIDATION_CHANNEL, InvalidationListener};
+pub use invalidation::InvalidationListener;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,9 +17,8 @@ use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token, token_columns};
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, TokenStore};
-use crate::error::StoreError;
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
 
@@ -52,6 +51,11 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// The channel changes are announced on. Payload: schema, kind (`hash`
+    /// or `owner`) and value, separated by U+001F; a listener ignores other
+    /// schemas.
+    pub const INVALIDATION_CHANNEL: &'static str = "tokenkeep_invalidate";
+
     /// Connects to a `postgres://` URL.
     ///
     /// # Errors
@@ -252,8 +256,11 @@ impl TokenStore for PostgresStore {
             .await
             .map_err(backend_error)
     }
+}
 
-    #[cfg(feature = "management")]
+#[cfg(feature = "management")]
+#[async_trait]
+impl ManageStore for PostgresStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
         let mut tx = begin(&self.pool).await?;
         lock_owner(&mut tx, &record.owner).await?;
@@ -285,7 +292,6 @@ impl TokenStore for PostgresStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
         let mut tx = begin(&self.pool).await?;
         // Concurrent claims block on this row; only the first inserts it.
@@ -300,7 +306,6 @@ impl TokenStore for PostgresStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    #[cfg(feature = "management")]
     async fn update(
         &self,
         id: &TokenId,
@@ -350,7 +355,6 @@ impl TokenStore for PostgresStore {
         Ok(record)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
         let statement = concat!(
             "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 ",
@@ -372,7 +376,6 @@ impl TokenStore for PostgresStore {
         Ok(record)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
         let result = sqlx::query(
             "UPDATE tokenkeep_tokens SET revoked_at = $2 WHERE owner = $1 \
@@ -387,7 +390,6 @@ impl TokenStore for PostgresStore {
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 
-    #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
         let mut tx = begin(&self.pool).await?;
         let mut old = fetch_for_update(&mut tx, &rotation.old)
@@ -414,7 +416,6 @@ impl TokenStore for PostgresStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
         let hash: Option<Vec<u8>> =
             sqlx::query_scalar("DELETE FROM tokenkeep_tokens WHERE id = $1 RETURNING hash")
@@ -427,7 +428,6 @@ impl TokenStore for PostgresStore {
         Ok(true)
     }
 
-    #[cfg(feature = "management")]
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
         let mut tx = begin(&self.pool).await?;
         let mut report = ImportReport::default();

@@ -7,7 +7,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{ColumnIndex, Decode, Row, SqlSafeStr as _, Type};
 use time::OffsetDateTime;
 
-use crate::error::StoreError;
+use super::StoreError;
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
 #[cfg(feature = "management")]

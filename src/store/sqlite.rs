@@ -17,9 +17,8 @@ use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token};
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, TokenStore};
-use crate::error::StoreError;
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
 
@@ -270,8 +269,11 @@ impl TokenStore for SqliteStore {
                 .map_err(backend_error)?;
         Ok(held > 0)
     }
+}
 
-    #[cfg(feature = "management")]
+#[cfg(feature = "management")]
+#[async_trait]
+impl ManageStore for SqliteStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         // Both counts over the owner's tokens that hold a name.
@@ -301,7 +303,6 @@ impl TokenStore for SqliteStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let marked = sqlx::query(MARK_EVER_HELD)
@@ -315,7 +316,6 @@ impl TokenStore for SqliteStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    #[cfg(feature = "management")]
     async fn update(
         &self,
         id: &TokenId,
@@ -352,7 +352,6 @@ impl TokenStore for SqliteStore {
         Ok(record)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
@@ -370,7 +369,6 @@ impl TokenStore for SqliteStore {
         Ok(record)
     }
 
-    #[cfg(feature = "management")]
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
         let mut tx = self.write().await?;
         let result = sqlx::query(
@@ -386,7 +384,6 @@ impl TokenStore for SqliteStore {
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 
-    #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
         let mut old = fetch_by_id(&mut tx, &rotation.old)
@@ -411,7 +408,6 @@ impl TokenStore for SqliteStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let result = sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = ?1")
@@ -423,7 +419,6 @@ impl TokenStore for SqliteStore {
         Ok(result.rows_affected() > 0)
     }
 
-    #[cfg(feature = "management")]
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
         let mut tx = self.write().await?;
         let mut report = ImportReport::default();

@@ -4,12 +4,7 @@ use std::fmt;
 
 use zeroize::Zeroize as _;
 
-use crate::error::CustomSecretError;
-
-/// Shortest custom secret accepted ([`TokenSecret::custom`]).
-pub const MIN_CUSTOM_SECRET_LEN: usize = 8;
-/// Longest custom secret accepted.
-pub const MAX_CUSTOM_SECRET_LEN: usize = 512;
+use super::CustomSecretError;
 
 /// A plaintext token.
 ///
@@ -27,6 +22,12 @@ pub const MAX_CUSTOM_SECRET_LEN: usize = 512;
 pub struct TokenSecret(String);
 
 impl TokenSecret {
+    /// Longest custom secret accepted.
+    pub const MAX_CUSTOM_LEN: usize = 512;
+
+    /// Shortest custom secret accepted ([`TokenSecret::custom`]).
+    pub const MIN_CUSTOM_LEN: usize = 8;
+
     pub(crate) fn from_minted(text: String) -> Self {
         Self(text)
     }
@@ -50,10 +51,10 @@ impl TokenSecret {
     pub fn custom(text: impl Into<String>) -> Result<Self, CustomSecretError> {
         let secret = Self(text.into());
         let len = secret.0.len();
-        if len < MIN_CUSTOM_SECRET_LEN {
+        if len < TokenSecret::MIN_CUSTOM_LEN {
             return Err(CustomSecretError::TooShort);
         }
-        if len > MAX_CUSTOM_SECRET_LEN {
+        if len > TokenSecret::MAX_CUSTOM_LEN {
             return Err(CustomSecretError::TooLong);
         }
         if !crate::bearer::is_b64token(&secret.0) {

@@ -9,14 +9,11 @@ use sqlx::postgres::PgListener;
 use tokio::task::JoinHandle;
 
 use super::PostgresStore;
-use crate::error::StoreError;
+use super::StoreError;
 use crate::hash::TokenHash;
 use crate::store::cache::{CachedStore, VerifyCache};
 use crate::store::sql::backend_error;
 
-/// The channel changes are announced on. Payload: schema, kind (`hash` or
-/// `owner`) and value, separated by U+001F; a listener ignores other schemas.
-pub const INVALIDATION_CHANNEL: &str = "tokenkeep_invalidate";
 
 /// The background task of [`CachedStore::listen_for_invalidations`]; it
 /// stops when dropped.
@@ -46,7 +43,7 @@ impl CachedStore<PostgresStore> {
             .await
             .map_err(backend_error)?;
         listener
-            .listen(INVALIDATION_CHANNEL)
+            .listen(PostgresStore::INVALIDATION_CHANNEL)
             .await
             .map_err(backend_error)?;
         let schema: String = sqlx::query_scalar("SELECT current_schema()")

@@ -1,16 +1,13 @@
-//! Claiming a fresh installation (seed 004): the operator configured a
-//! setup token; whoever presents it first gets the first manager token.
+//! Claiming a fresh installation: the operator configured a setup token;
+//! whoever presents it first gets the first manager token.
 //! Once the store has ever held a token, claiming answers conflict, even if
 //! every token was revoked since.
 
-use crate::error::{ManageError, StoreError};
+use super::{IssueRequest, IssuedToken, ManageError, TokenManager};
 use crate::hash::TokenHasher;
 use crate::scope::Scopes;
-use crate::service::{IssueRequest, IssuedToken, TokenService};
+use crate::store::StoreError;
 use crate::token::TokenSecret;
-
-/// The owner of the first manager token, unless configured otherwise.
-pub const DEFAULT_SETUP_OWNER: &str = "admin";
 
 #[derive(Debug)]
 pub(crate) struct SetupConfig {
@@ -24,12 +21,12 @@ impl Default for SetupConfig {
         Self {
             token: None,
             skip_token: false,
-            owner: DEFAULT_SETUP_OWNER.to_owned(),
+            owner: TokenManager::DEFAULT_SETUP_OWNER.to_owned(),
         }
     }
 }
 
-impl TokenService {
+impl TokenManager {
     /// Whether the installation was claimed: whether the store has ever
     /// held a token.
     ///
@@ -45,22 +42,23 @@ impl TokenService {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use tokenkeep::{ManageError, MemoryStore, Prefix, TokenSecret, TokenService};
+    /// use tokenkeep::store::{MemoryStore, StoreError};
+    /// use tokenkeep::{ManageError, Prefix, TokenManager, TokenSecret};
     /// # tokio::runtime::Runtime::new()?.block_on(async {
-    /// let service = TokenService::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
+    /// let service = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
     ///     .setup_token(TokenSecret::custom("set-me-up-please")?)
     ///     .build()?;
     /// let first = service.claim_setup("admin", Some("set-me-up-please")).await?;
     /// assert!(first.record.scopes.manager);
     /// let again = service.claim_setup("admin", Some("set-me-up-please")).await;
-    /// assert!(matches!(again, Err(ManageError::AlreadyClaimed)));
+    /// assert!(matches!(again, Err(ManageError::Store(StoreError::AlreadyClaimed))));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
-    /// [`AlreadyClaimed`](ManageError::AlreadyClaimed) (409),
+    /// [`StoreError::AlreadyClaimed`] (409),
     /// [`InvalidSetupToken`](ManageError::InvalidSetupToken) (401; also when
     /// no setup token is configured and the dangerous skip is off), a bad
     /// name (400), or the store's failure.
@@ -70,21 +68,21 @@ impl TokenService {
         setup_token: Option<&str>,
     ) -> Result<IssuedToken, ManageError> {
         if self.is_claimed().await? {
-            return Err(ManageError::AlreadyClaimed);
+            return Err(StoreError::AlreadyClaimed.into());
         }
         self.check_setup_token(setup_token)?;
-        let setup = self.setup_config();
+        let setup = &self.manage.setup;
         let request = IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
         let (token, hash, display_prefix) = self.mint_or_adopt(None)?;
         let record = self.new_record(&request, hash, display_prefix)?;
-        self.store().claim_setup(record.clone()).await?;
+        self.manage.store.claim_setup(record.clone()).await?;
         Ok(IssuedToken { token, record })
     }
 
     /// Compares hashes of both texts, so the comparison is constant-time
     /// whatever their lengths.
     fn check_setup_token(&self, presented: Option<&str>) -> Result<(), ManageError> {
-        let setup = self.setup_config();
+        let setup = &self.manage.setup;
         if setup.skip_token {
             return Ok(());
         }

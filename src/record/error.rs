@@ -1,0 +1,55 @@
+//! Why a record field is unusable.
+
+use thiserror::Error;
+
+use crate::error::ErrorCode;
+
+/// A token name is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum NameError {
+    /// Empty or only whitespace.
+    #[error("token name is empty")]
+    Empty,
+    /// More than 100 characters.
+    #[error("token name is longer than 100 characters")]
+    TooLong,
+    /// It holds a control character.
+    #[error("token name contains a control character")]
+    ControlCharacter,
+}
+
+impl ErrorCode for NameError {
+    fn code(&self) -> &'static str {
+        "INVALID_NAME"
+    }
+}
+
+/// Another record field is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// An id must be 22 base64url characters.
+    #[error("token id must be 22 base64url characters")]
+    Id,
+    /// An owner must be 1–256 characters without control characters.
+    #[error("owner must be 1-256 characters without control characters")]
+    Owner,
+    /// A description must be at most 1,000 characters.
+    #[error("description must be at most 1000 characters without control characters")]
+    Description,
+    /// A profile must be 1–100 characters without control characters.
+    #[error("profile must be 1-100 characters without control characters")]
+    Profile,
+}
+
+impl ErrorCode for RecordError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Id => "INVALID_ID",
+            Self::Owner => "INVALID_OWNER",
+            Self::Description => "INVALID_DESCRIPTION",
+            Self::Profile => "INVALID_PROFILE",
+        }
+    }
+}

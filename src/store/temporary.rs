@@ -1,0 +1,214 @@
+//! Temporary tokens as a layer around a store: configured at start-up
+//! (`--token root:root-secret`, a legacy admin bearer from the
+//! environment), answered from memory, never written to the store below,
+//! gone on restart.
+//!
+//! The service does not know about them: it asks this layer as it would ask
+//! any store. The layer answers for the temporary tokens and passes every
+//! other call through. They can be listed and revoked (in memory), but not
+//! changed, rotated or deleted: such calls answer [`StoreError::Temporary`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+#[cfg(feature = "management")]
+use time::OffsetDateTime;
+
+#[cfg(feature = "management")]
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{LastUse, ListQuery, StoreError, TokenStore};
+use crate::hash::TokenHash;
+use crate::record::{TokenId, TokenRecord};
+
+/// A store with the process's temporary tokens in front of it.
+pub(crate) struct WithTemporary<S: ?Sized> {
+    by_hash: RwLock<HashMap<TokenHash, Arc<TokenRecord>>>,
+    inner: Arc<S>,
+}
+
+impl<S: ?Sized + fmt::Debug> fmt::Debug for WithTemporary<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithTemporary")
+            .field("temporary_tokens", &self.read().len())
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<S: ?Sized> WithTemporary<S> {
+    /// The layer over `inner`; the records were checked by the builder (no
+    /// two share a hash or a name).
+    pub(crate) fn new(records: Vec<TokenRecord>, inner: Arc<S>) -> Self {
+        let by_hash = records
+            .into_iter()
+            .map(|record| (record.hash, Arc::new(record)))
+            .collect();
+        Self {
+            by_hash: RwLock::new(by_hash),
+            inner,
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<TokenHash, Arc<TokenRecord>>> {
+        self.by_hash.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<TokenHash, Arc<TokenRecord>>> {
+        self.by_hash.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn find(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
+        self.read().get(hash).cloned()
+    }
+
+    fn get_temporary(&self, id: &TokenId) -> Option<TokenRecord> {
+        self.read()
+            .values()
+            .find(|record| record.id == *id)
+            .map(|record| TokenRecord::clone(record))
+    }
+
+    #[cfg(feature = "management")]
+    fn is_temporary(&self, id: &TokenId) -> bool {
+        self.read().values().any(|record| record.id == *id)
+    }
+
+    /// Revokes the matching active temporary tokens in memory; returns them.
+    #[cfg(feature = "management")]
+    fn revoke_where(
+        &self,
+        at: OffsetDateTime,
+        matches: impl Fn(&TokenRecord) -> bool,
+    ) -> Vec<TokenRecord> {
+        let mut revoked = Vec::new();
+        for record in self.write().values_mut() {
+            if matches(record) && record.is_active(at) {
+                let record = Arc::make_mut(record);
+                record.revoked_at = Some(at);
+                revoked.push(record.clone());
+            }
+        }
+        revoked
+    }
+}
+
+#[async_trait]
+impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        match self.find(hash) {
+            Some(record) => Ok(Some(record)),
+            None => self.inner.find_by_hash(hash).await,
+        }
+    }
+
+    fn find_by_hash_now(
+        &self,
+        hash: &TokenHash,
+    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        match self.find(hash) {
+            Some(record) => Some(Ok(Some(record))),
+            None => self.inner.find_by_hash_now(hash),
+        }
+    }
+
+    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        match self.get_temporary(id) {
+            Some(record) => Ok(Some(record)),
+            None => self.inner.get(id).await,
+        }
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut records: Vec<TokenRecord> = self
+            .read()
+            .values()
+            .filter(|record| query.owner.as_deref().is_none_or(|owner| record.owner == owner))
+            .filter(|record| query.include_inactive || record.is_active(query.now))
+            .map(|record| TokenRecord::clone(record))
+            .collect();
+        records.extend(self.inner.list(query).await?);
+        records.sort_by_key(|record| (record.created_at, record.id));
+        Ok(records)
+    }
+
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        let mut rest = Vec::with_capacity(uses.len());
+        {
+            let mut by_hash = self.write();
+            for used in uses {
+                match by_hash.values_mut().find(|record| record.id == used.id) {
+                    Some(record) => {
+                        let record = Arc::make_mut(record);
+                        record.last_used_at = record.last_used_at.max(Some(used.at));
+                    }
+                    None => rest.push(*used),
+                }
+            }
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        self.inner.record_last_used(&rest).await
+    }
+
+    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+        self.inner.has_ever_held_token().await
+    }
+}
+
+#[cfg(feature = "management")]
+#[async_trait]
+impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
+    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        self.inner.insert(record, rules).await
+    }
+
+    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
+        self.inner.claim_setup(record).await
+    }
+
+    async fn update(
+        &self,
+        id: &TokenId,
+        update: &TokenUpdate,
+        now: OffsetDateTime,
+    ) -> Result<TokenRecord, StoreError> {
+        if self.is_temporary(id) {
+            return Err(StoreError::Temporary);
+        }
+        self.inner.update(id, update, now).await
+    }
+
+    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+        let Some(record) = self.get_temporary(id) else {
+            return self.inner.revoke(id, at).await;
+        };
+        let mut revoked = self.revoke_where(at, |other| other.id == *id);
+        Ok(revoked.pop().unwrap_or(record))
+    }
+
+    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+        let temporary = self.revoke_where(at, |record| record.owner == owner).len();
+        Ok(temporary + self.inner.revoke_owner(owner, at).await?)
+    }
+
+    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+        if self.is_temporary(&rotation.old) {
+            return Err(StoreError::Temporary);
+        }
+        self.inner.rotate(rotation).await
+    }
+
+    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
+        if self.is_temporary(id) {
+            return Err(StoreError::Temporary);
+        }
+        self.inner.delete(id).await
+    }
+
+    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+        self.inner.import(records).await
+    }
+}
