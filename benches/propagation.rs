@@ -11,16 +11,14 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokenkeep::sqlx::postgres::PgConnectOptions;
-use tokenkeep::{
-    Actor, CacheConfig, CachedStore, IssueRequest, PostgresStore, Prefix, Requirement, TokenRef,
-    TokenService,
-};
+use tokenkeep::store::sqlx::postgres::PgConnectOptions;
+use tokenkeep::store::{CacheConfig, CachedStore, PostgresStore};
+use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
 
 const ROUNDS: usize = 200;
 
-fn service(store: Arc<dyn tokenkeep::TokenStore>) -> TokenService {
-    TokenService::builder(store, Prefix::new("tk").expect("prefix"))
+fn service(store: Arc<dyn tokenkeep::store::ManageStore>) -> TokenManager {
+    TokenManager::builder(store, Prefix::new("tk").expect("prefix"))
         .max_active_per_owner(None)
         .build()
         .expect("service")
@@ -31,14 +29,14 @@ async fn main() {
     let url = std::env::var("TOKENKEEP_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let schema = format!("tokenkeep_bench_{}", std::process::id());
-    let admin = match tokenkeep::sqlx::PgPool::connect(&url).await {
+    let admin = match tokenkeep::store::sqlx::PgPool::connect(&url).await {
         Ok(pool) => pool,
         Err(error) => {
             eprintln!("SKIPPED: no PostgreSQL at {url}: {error}");
             return;
         }
     };
-    tokenkeep::sqlx::query(tokenkeep::sqlx::AssertSqlSafe(format!(
+    tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
         "CREATE SCHEMA {schema}"
     )))
     .execute(&admin)
@@ -106,7 +104,7 @@ async fn main() {
             at(quantile).as_secs_f64() * 1_000.0
         );
     }
-    let _ = tokenkeep::sqlx::query(tokenkeep::sqlx::AssertSqlSafe(format!(
+    let _ = tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
         "DROP SCHEMA {schema} CASCADE"
     )))
     .execute(&admin)

@@ -13,10 +13,10 @@ use common::{Population, now_ready, population, sizes};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use prefixed_api_key::{PrefixedApiKey, PrefixedApiKeyController};
 use sha2::{Digest, Sha256};
-use tokenkeep::{
-    CacheConfig, CachedStore, MemoryStore, Prefix, Requirement, SqliteStore, TokenService,
-    TokenStore,
+use tokenkeep::store::{
+    CacheConfig, CachedStore, ManageStore as _, MemoryStore, SqliteStore, TokenStore,
 };
+use tokenkeep::{Prefix, Requirement, TokenService};
 
 /// The floor's table hashes keys the way tokenkeep's does: SHA-256 output
 /// is already uniform, so its first eight bytes are the hash.
@@ -198,7 +198,7 @@ fn bcrypt_for_scale(c: &mut Criterion) {
 
 fn mint(c: &mut Criterion) {
     let format = common::format();
-    let hasher = tokenkeep::TokenHasher::sha256();
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
     let controller = PrefixedApiKeyController::configure()
         .prefix("tk".to_owned())
         .seam_defaults()

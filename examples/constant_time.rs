@@ -21,10 +21,9 @@ use std::sync::Arc;
 
 use dudect_bencher::rand::{Rng, RngExt};
 use dudect_bencher::{BenchRng, Class, CtRunner, ctbench_main};
-use tokenkeep::{
-    LastUse, ListQuery, Prefix, Requirement, StoreError, TokenHash, TokenHasher, TokenId,
-    TokenRecord, TokenService, TokenStore,
-};
+use tokenkeep::hash::{TokenHash, TokenHasher};
+use tokenkeep::store::{LastUse, ListQuery, StoreError, TokenStore};
+use tokenkeep::{Prefix, Requirement, TokenId, TokenRecord, TokenService};
 
 const SAMPLES: usize = 1_000_000;
 
@@ -95,7 +94,7 @@ impl OneRecord {
     }
 }
 
-#[tokenkeep::async_trait]
+#[tokenkeep::store::async_trait]
 impl TokenStore for OneRecord {
     async fn find_by_hash(&self, _: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         Ok(Some(self.current()))
@@ -117,43 +116,6 @@ impl TokenStore for OneRecord {
     }
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         Ok(true)
-    }
-    async fn insert(&self, _: TokenRecord, _: tokenkeep::InsertRules) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn claim_setup(&self, _: TokenRecord) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn update(
-        &self,
-        _: &TokenId,
-        _: &tokenkeep::TokenUpdate,
-        _: tokenkeep::time::OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        Err(StoreError::NotFound)
-    }
-    async fn revoke(
-        &self,
-        _: &TokenId,
-        _: tokenkeep::time::OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        Err(StoreError::NotFound)
-    }
-    async fn revoke_owner(
-        &self,
-        _: &str,
-        _: tokenkeep::time::OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        Ok(0)
-    }
-    async fn rotate(&self, _: tokenkeep::Rotation) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn delete(&self, _: &TokenId) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-    async fn import(&self, _: Vec<TokenRecord>) -> Result<tokenkeep::ImportReport, StoreError> {
-        Ok(tokenkeep::ImportReport::default())
     }
 }
 

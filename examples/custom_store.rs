@@ -21,12 +21,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
-use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{
-    Actor, ImportReport, InsertRules, IssueRequest, LastUse, ListQuery, MemoryStore, Prefix,
-    Requirement, Rotation, StoreError, TokenHash, TokenId, TokenRecord, TokenService, TokenStore,
-    TokenUpdate, async_trait,
+use tokenkeep::hash::TokenHash;
+use tokenkeep::store::{
+    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Rotation, StoreError,
+    TokenStore, TokenUpdate, async_trait,
 };
+use tokenkeep::time::OffsetDateTime;
+use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenId, TokenManager, TokenRecord};
 
 /// One line of the file.
 #[derive(Serialize, Deserialize)]
@@ -138,7 +139,10 @@ impl TokenStore for JsonLinesStore {
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         Ok(self.ever_held.load(Ordering::SeqCst))
     }
+}
 
+#[async_trait]
+impl ManageStore for JsonLinesStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
         let mut log = self.log.lock().await;
         let id = record.id;
@@ -224,7 +228,7 @@ impl TokenStore for JsonLinesStore {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::temp_dir().join(format!("tokenkeep-{}.jsonl", TokenId::random()?));
     let service = |store: JsonLinesStore| {
-        TokenService::builder(Arc::new(store), Prefix::new("tk").expect("a valid prefix")).build()
+        TokenManager::builder(Arc::new(store), Prefix::new("tk").expect("a valid prefix")).build()
     };
 
     let first = service(JsonLinesStore::open(&path)?)?;
@@ -268,7 +272,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_reopened_file_holds_what_was_written() {
-        use tokenkeep::TokenStore as _;
+        use tokenkeep::store::{ManageStore as _, TokenStore as _};
         let path = fresh_path();
         let store = JsonLinesStore::open(&path).unwrap();
         let record = tokenkeep::conformance::sample_record("alice", "laptop");

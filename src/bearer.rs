@@ -20,7 +20,7 @@ pub use error::BearerError;
 /// whole value is ignored, as HTTP field values do.
 ///
 /// ```
-/// use tokenkeep::{parse_authorization, BearerError};
+/// use tokenkeep::bearer::{parse_authorization, BearerError};
 /// assert_eq!(parse_authorization(Some("bearer  abc.def~"))?, "abc.def~");
 /// assert_eq!(parse_authorization(None), Err(BearerError::Missing));
 /// assert_eq!(parse_authorization(Some("Basic dXNlcg==")), Err(BearerError::UnsupportedScheme));
@@ -134,7 +134,7 @@ const CLASS: [u8; 256] = {
 /// carried: more than one is refused, never guessed between.
 ///
 /// ```
-/// use tokenkeep::{parse_authorization_values, BearerError};
+/// use tokenkeep::bearer::{parse_authorization_values, BearerError};
 /// assert_eq!(
 ///     parse_authorization_values(["Bearer a", "Bearer b"]),
 ///     Err(BearerError::MultipleCredentials)
@@ -237,8 +237,8 @@ mod tests {
         assert!(BearerError::Missing.is_missing_credentials());
         assert!(BearerError::UnsupportedScheme.is_missing_credentials());
         assert!(!BearerError::EmptyToken.is_missing_credentials());
-        assert_eq!(BearerError::EmptyToken.http_status(), 400);
-        assert_eq!(BearerError::Missing.http_status(), 401);
+        assert_eq!(BearerError::EmptyToken.code(), "INVALID_REQUEST");
+        assert_eq!(BearerError::Missing.code(), "UNAUTHORIZED");
     }
 
     #[test]

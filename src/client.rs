@@ -38,8 +38,8 @@ use std::path::PathBuf;
 
 pub use file::{CredentialFile, StoredCredentials};
 
-pub use error::ClientError;
 use crate::token::TokenSecret;
+pub use error::ClientError;
 
 /// The file name inside the application's config directory.
 pub const AUTH_FILE: &str = "auth.json";

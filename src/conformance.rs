@@ -21,10 +21,10 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
 
-use crate::store::StoreError;
 use crate::hash::{TokenHash, TokenHasher};
 use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::{Ability, Access, Route, Scopes};
+use crate::store::StoreError;
 use crate::store::{InsertRules, LastUse, ListQuery, ManageStore, Rotation, TokenUpdate};
 
 /// Turns every conformance check into a `#[tokio::test]` for the store that

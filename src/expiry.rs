@@ -22,7 +22,7 @@ pub use error::DurationError;
 /// assert_eq!("1y".parse::<Expiry>()?, Expiry::After(Duration::days(365)));
 /// assert_eq!("never".parse::<Expiry>()?, Expiry::Never);
 /// assert!("0d".parse::<Expiry>().is_err());
-/// # Ok::<(), tokenkeep::DurationError>(())
+/// # Ok::<(), tokenkeep::expiry::DurationError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Expiry {
@@ -81,11 +81,11 @@ impl fmt::Display for Expiry {
 /// `h`, `d`, `w` or `y` (365 days), at most 100 years.
 ///
 /// ```
-/// use tokenkeep::parse_duration;
+/// use tokenkeep::expiry::parse_duration;
 /// use time::Duration;
 /// assert_eq!(parse_duration("12h")?, Duration::hours(12));
 /// assert_eq!(parse_duration("10m")?, Duration::minutes(10));
-/// # Ok::<(), tokenkeep::DurationError>(())
+/// # Ok::<(), tokenkeep::expiry::DurationError>(())
 /// ```
 ///
 /// # Errors

@@ -20,10 +20,10 @@ use crate::error::{ConfigError, ErrorCode};
 /// shows only the first four bytes, so logs never carry a full hash.
 ///
 /// ```
-/// use tokenkeep::{TokenHash, TokenHasher};
+/// use tokenkeep::hash::{TokenHash, TokenHasher};
 /// let hash = TokenHasher::sha256().hash("root-secret");
 /// assert_eq!(TokenHash::from_hex(&hash.to_hex())?, hash);
-/// # Ok::<(), tokenkeep::HashParseError>(())
+/// # Ok::<(), tokenkeep::hash::HashParseError>(())
 /// ```
 #[derive(Clone, Copy, Eq)]
 pub struct TokenHash([u8; 32]);
@@ -119,7 +119,7 @@ impl<'de> Deserialize<'de> for TokenHash {
 /// goes through the same function.
 ///
 /// ```
-/// use tokenkeep::TokenHasher;
+/// use tokenkeep::hash::TokenHasher;
 /// let plain = TokenHasher::sha256();
 /// let keyed = TokenHasher::keyed(b"a server-side pepper of 32+ bytes!")?;
 /// assert_ne!(plain.hash("root-secret"), keyed.hash("root-secret"));

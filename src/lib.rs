@@ -45,12 +45,12 @@ pub use error::{ConfigError, ErrorCode};
 pub use expiry::Expiry;
 pub use record::{TokenId, TokenRecord};
 pub use scope::{Access, Requirement, Route, Scopes};
-pub use service::{AuthError, Authenticated, InvalidToken, TemporaryToken, TokenService};
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 pub use service::{
     Actor, IssueRequest, IssuedToken, ManageError, Policy, TokenChanges, TokenManager, TokenRef,
 };
+pub use service::{AuthError, Authenticated, InvalidToken, TemporaryToken, TokenService};
 pub use token::{Prefix, TokenSecret};
 
 /// Re-exported: every instant in the API is a `time::OffsetDateTime`.

@@ -112,7 +112,7 @@ impl TokenName {
     /// Checks and wraps a name.
     ///
     /// ```
-    /// use tokenkeep::TokenName;
+    /// use tokenkeep::record::TokenName;
     /// assert!(TokenName::new("ci-runner").is_ok());
     /// assert!(TokenName::new("x".repeat(101)).is_err());
     /// ```

@@ -13,7 +13,7 @@
 //! assert!(scopes.satisfies(&Requirement::Read(&inside)));
 //! assert!(!scopes.satisfies(&Requirement::Read(&beside)));
 //! assert!(!scopes.satisfies(&Requirement::Write(&inside)));
-//! # Ok::<(), tokenkeep::ScopeError>(())
+//! # Ok::<(), tokenkeep::scope::ScopeError>(())
 //! ```
 
 mod error;

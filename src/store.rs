@@ -54,10 +54,10 @@ pub use sqlite::SqliteStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub use sqlx;
-pub use types::{LastUse, ListQuery};
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 pub use types::{ImportReport, InsertRules, Rotation, TokenUpdate};
+pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};

@@ -74,7 +74,9 @@ fn is_valid_prefix(bytes: &[u8]) -> bool {
 /// the size of the secret.
 ///
 /// ```
-/// use tokenkeep::{Prefix, TokenFormat, TokenHasher};
+/// use tokenkeep::Prefix;
+/// use tokenkeep::hash::TokenHasher;
+/// use tokenkeep::token::TokenFormat;
 ///
 /// let format = TokenFormat::new(Prefix::new("myc")?);
 /// let minted = format.mint(&TokenHasher::sha256())?;
@@ -189,7 +191,7 @@ impl TokenFormat {
 /// size from 16 to 64 bytes; what a leak scanner needs.
 ///
 /// ```
-/// use tokenkeep::{parse_any, FormatError};
+/// use tokenkeep::token::{parse_any, FormatError};
 /// assert_eq!(parse_any("not a token").unwrap_err(), FormatError::Prefix);
 /// ```
 ///
@@ -204,7 +206,8 @@ pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
         .filter(|&len| is_valid_prefix(&bytes[..len]))
         .ok_or(FormatError::Prefix)?;
     let secret_len = bytes.len().saturating_sub(prefix_len + 1 + CHECKSUM_LEN);
-    let valid_len = (encoded_len(TokenFormat::MIN_SECRET_BYTES)..=encoded_len(TokenFormat::MAX_SECRET_BYTES))
+    let valid_len = (encoded_len(TokenFormat::MIN_SECRET_BYTES)
+        ..=encoded_len(TokenFormat::MAX_SECRET_BYTES))
         .contains(&secret_len)
         && secret_len % 4 != 1;
     if !valid_len {

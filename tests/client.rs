@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
+use tokenkeep::client::ClientError;
 use tokenkeep::client::{ClientConfig, CredentialFile, Explicit, Source};
-use tokenkeep::{ClientError, Prefix, TokenFormat, TokenHasher, TokenId, TokenSecret};
+use tokenkeep::hash::TokenHasher;
+use tokenkeep::token::TokenFormat;
+use tokenkeep::{Prefix, TokenId, TokenSecret};
 
 const HOST_VAR: &str = "REPO_SHARE_HOST";
 const TOKEN_VAR: &str = "REPO_SHARE_TOKEN";

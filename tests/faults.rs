@@ -11,15 +11,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use support::faulty::{FaultyStore, Lookups};
-use tokenkeep::{
-    Actor, AuthError, ErrorCode, IssueRequest, MemoryStore, Prefix, Requirement, TokenService,
-};
+use tokenkeep::store::MemoryStore;
+use tokenkeep::{Actor, AuthError, ErrorCode, IssueRequest, Prefix, Requirement, TokenManager};
 
 /// A service over a faulty store whose lookups go the async way (the
 /// wrapper has no immediate answer), with a short store timeout.
-async fn setup() -> (TokenService, Arc<FaultyStore>, String) {
+async fn setup() -> (TokenManager, Arc<FaultyStore>, String) {
     let store = FaultyStore::new(MemoryStore::new());
-    let service = TokenService::builder(store.clone(), Prefix::new("tk").unwrap())
+    let service = TokenManager::builder(store.clone(), Prefix::new("tk").unwrap())
         .store_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -30,13 +29,13 @@ async fn setup() -> (TokenService, Arc<FaultyStore>, String) {
     (service, store, issued.token.expose_secret().to_owned())
 }
 
-async fn assert_fails_closed(service: &TokenService, token: &str) {
+async fn assert_fails_closed(service: &TokenManager, token: &str) {
     let error = service
         .verify_token(token, Requirement::None)
         .await
         .unwrap_err();
     assert!(matches!(error, AuthError::Unavailable(_)), "{error:?}");
-    assert_eq!(error.http_status(), 503);
+    assert_eq!(error.code(), "STORE_UNAVAILABLE");
 }
 
 #[tokio::test]
@@ -103,7 +102,7 @@ async fn refused_last_used_batches_are_retried_without_blocking_verification() {
         "the batch was kept and retried"
     );
     assert_eq!(store.notes.load(Ordering::SeqCst), 1);
-    let query = tokenkeep::ListQuery {
+    let query = tokenkeep::store::ListQuery {
         owner: Some("alice".into()),
         include_inactive: true,
         now: service.now(),
@@ -116,7 +115,7 @@ async fn refused_last_used_batches_are_retried_without_blocking_verification() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_postgres_connection_heals_without_a_restart() {
     use std::str::FromStr as _;
-    use tokenkeep::sqlx;
+    use tokenkeep::store::sqlx;
     let Some(url) = support::sql::postgres_url().await else {
         return;
     };
@@ -124,7 +123,7 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
     let options = support::sql::fresh_schema(&url)
         .await
         .application_name(&name);
-    let store = tokenkeep::PostgresStore::connect_with(options)
+    let store = tokenkeep::store::PostgresStore::connect_with(options)
         .await
         .unwrap();
     store.migrate().await.unwrap();

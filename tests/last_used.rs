@@ -8,13 +8,15 @@ use std::sync::atomic::Ordering;
 
 use support::faulty::FaultyStore;
 use support::t0;
+use tokenkeep::expiry::ManualClock;
+use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
-use tokenkeep::{ManualClock, MemoryStore, Prefix, Requirement, TokenService};
+use tokenkeep::{Prefix, Requirement, TokenManager};
 
 #[tokio::test]
 async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
-    let format = tokenkeep::TokenFormat::new(Prefix::new("tk").expect("prefix"));
-    let hasher = tokenkeep::TokenHasher::sha256();
+    let format = tokenkeep::token::TokenFormat::new(Prefix::new("tk").expect("prefix"));
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
     let mut records = Vec::new();
     let mut tokens = Vec::new();
     for index in 0..1_000 {
@@ -26,7 +28,7 @@ async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
     }
     let store = FaultyStore::new(MemoryStore::from_records(records));
     let clock = ManualClock::new(t0());
-    let service = TokenService::builder(store.clone(), Prefix::new("tk").expect("prefix"))
+    let service = TokenManager::builder(store.clone(), Prefix::new("tk").expect("prefix"))
         .clock(clock.clone())
         .last_used_interval(Duration::seconds(60))
         .build()

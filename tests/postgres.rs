@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use support::service_over;
 use support::sql::{fresh_schema, postgres_store, postgres_url};
-use tokenkeep::sqlx;
-use tokenkeep::{Actor, IssueRequest, PostgresStore, Requirement, TokenRef};
+use tokenkeep::store::PostgresStore;
+use tokenkeep::store::sqlx;
+use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 
 #[cfg(feature = "conformance")]
 mod conformance {
@@ -22,11 +23,12 @@ mod conformance {
 
 #[cfg(feature = "conformance")]
 mod cached_conformance {
-    async fn cached_postgres() -> Option<tokenkeep::CachedStore<tokenkeep::PostgresStore>> {
+    async fn cached_postgres()
+    -> Option<tokenkeep::store::CachedStore<tokenkeep::store::PostgresStore>> {
         let store = super::postgres_store().await?;
-        Some(tokenkeep::CachedStore::new(
+        Some(tokenkeep::store::CachedStore::new(
             store,
-            tokenkeep::CacheConfig::default(),
+            tokenkeep::store::CacheConfig::default(),
         ))
     }
 
@@ -36,32 +38,32 @@ mod cached_conformance {
 /// Two service instances on one schema, each with a cache whose TTL is far
 /// too long to hide a missed notification.
 async fn two_cached_instances() -> Option<(
-    tokenkeep::TokenService,
-    tokenkeep::TokenService,
-    Arc<tokenkeep::CachedStore<PostgresStore>>,
-    tokenkeep::InvalidationListener,
+    tokenkeep::TokenManager,
+    tokenkeep::TokenManager,
+    Arc<tokenkeep::store::CachedStore<PostgresStore>>,
+    tokenkeep::store::InvalidationListener,
 )> {
     let url = postgres_url().await?;
     let options = fresh_schema(&url).await;
-    let config = tokenkeep::CacheConfig {
+    let config = tokenkeep::store::CacheConfig {
         capacity: 1_000,
         ttl: std::time::Duration::from_secs(600),
     };
     let a = PostgresStore::connect_with(options.clone()).await.unwrap();
     a.migrate().await.unwrap();
-    let b = Arc::new(tokenkeep::CachedStore::new(
+    let b = Arc::new(tokenkeep::store::CachedStore::new(
         PostgresStore::connect_with(options).await.unwrap(),
         config,
     ));
     let listener = b.listen_for_invalidations().await.unwrap();
-    let first = service_over(Arc::new(tokenkeep::CachedStore::new(a, config)));
+    let first = service_over(Arc::new(tokenkeep::store::CachedStore::new(a, config)));
     let second = service_over(b.clone());
     Some((first, second, b, listener))
 }
 
 /// Verifies on `service` until it fails, for at most `limit`.
 async fn until_refused(
-    service: &tokenkeep::TokenService,
+    service: &tokenkeep::TokenManager,
     token: &str,
     limit: std::time::Duration,
 ) -> bool {

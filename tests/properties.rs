@@ -3,10 +3,10 @@
 mod support;
 
 use proptest::prelude::*;
-use tokenkeep::{
-    Ability, Access, Expiry, Prefix, Requirement, Route, RoutePath, Scopes, TokenFormat,
-    TokenHasher, parse_any,
-};
+use tokenkeep::hash::TokenHasher;
+use tokenkeep::scope::{Ability, RoutePath};
+use tokenkeep::token::{TokenFormat, parse_any};
+use tokenkeep::{Access, Expiry, Prefix, Requirement, Route, Scopes};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(10_000)
@@ -221,10 +221,12 @@ proptest! {
 #[cfg(feature = "management")]
 #[tokio::test]
 async fn the_service_refuses_at_expiry_exactly() {
-    use tokenkeep::{ManualClock, MemoryStore, TokenService};
+    use tokenkeep::TokenManager;
+    use tokenkeep::expiry::ManualClock;
+    use tokenkeep::store::MemoryStore;
 
     let clock = ManualClock::new(support::t0());
-    let service = TokenService::builder(
+    let service = TokenManager::builder(
         std::sync::Arc::new(MemoryStore::new()),
         Prefix::new("tk").unwrap(),
     )

@@ -1,5 +1,5 @@
 //! Races, on every backend: the cap, the setup claim, verify against
-//! revoke. Each backend runs the same scenarios through `TokenService`.
+//! revoke. Each backend runs the same scenarios through `TokenManager`.
 #![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
 // The scenario helpers are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -11,15 +11,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use support::service_over;
 use support::sql::{postgres_store, sqlite_store};
+use tokenkeep::store::{ManageStore, MemoryStore, StoreError};
 use tokenkeep::{
-    Actor, IssueRequest, ManageError, MemoryStore, Prefix, Requirement, TokenRef, TokenSecret,
-    TokenService, TokenStore,
+    Actor, IssueRequest, ManageError, Prefix, Requirement, TokenManager, TokenRef, TokenSecret,
 };
 
 const REPETITIONS: usize = 100;
 
 /// 50 concurrent issues for an owner one below the cap: exactly one wins.
-async fn cap_race(service: TokenService) {
+async fn cap_race(service: TokenManager) {
     for repetition in 0..REPETITIONS {
         let owner = format!("owner{repetition}");
         for index in 0..9 {
@@ -48,7 +48,7 @@ async fn cap_race(service: TokenService) {
         for attempt in attempts {
             match attempt.await.unwrap() {
                 Ok(_) => winners += 1,
-                Err(ManageError::LimitReached { limit: 10 }) => {}
+                Err(ManageError::Store(StoreError::LimitReached { limit: 10 })) => {}
                 Err(other) => panic!("repetition {repetition}: {other:?}"),
             }
         }
@@ -57,8 +57,8 @@ async fn cap_race(service: TokenService) {
 }
 
 /// 50 concurrent setup claims: exactly one wins.
-async fn claim_race(store: Arc<dyn TokenStore>) {
-    let service = TokenService::builder(store, Prefix::new("tk").unwrap())
+async fn claim_race(store: Arc<dyn ManageStore>) {
+    let service = TokenManager::builder(store, Prefix::new("tk").unwrap())
         .setup_token(TokenSecret::custom("the-setup-token").unwrap())
         .build()
         .unwrap();
@@ -76,7 +76,7 @@ async fn claim_race(store: Arc<dyn TokenStore>) {
     for claim in claims {
         match claim.await.unwrap() {
             Ok(_) => winners += 1,
-            Err(ManageError::AlreadyClaimed) => {}
+            Err(ManageError::Store(StoreError::AlreadyClaimed)) => {}
             Err(other) => panic!("{other:?}"),
         }
     }
@@ -85,7 +85,7 @@ async fn claim_race(store: Arc<dyn TokenStore>) {
 
 /// Verifications racing a revoke: none that starts after `revoke`
 /// returned succeeds.
-async fn verify_revoke_race(service: TokenService) {
+async fn verify_revoke_race(service: TokenManager) {
     for _ in 0..20 {
         let issued = service
             .issue(
@@ -171,6 +171,7 @@ async fn cached_postgres_races() {
     let Some(store) = postgres_store().await else {
         return;
     };
-    let cached = tokenkeep::CachedStore::new(store, tokenkeep::CacheConfig::default());
+    let cached =
+        tokenkeep::store::CachedStore::new(store, tokenkeep::store::CacheConfig::default());
     verify_revoke_race(service_over(Arc::new(cached))).await;
 }

@@ -4,6 +4,7 @@
 mod support;
 
 use support::builder;
+use tokenkeep::store::StoreError;
 use tokenkeep::{Actor, ManageError, Requirement, TokenRef, TokenSecret};
 
 fn setup_secret() -> TokenSecret {
@@ -29,7 +30,10 @@ async fn the_setup_token_claims_once_and_mints_a_manager() {
         .claim_setup("admin", Some("claim-me-once-please"))
         .await
         .unwrap();
-    assert_eq!(first.record.owner, tokenkeep::DEFAULT_SETUP_OWNER);
+    assert_eq!(
+        first.record.owner,
+        tokenkeep::TokenManager::DEFAULT_SETUP_OWNER
+    );
     assert_eq!(first.record.name.as_str(), "admin");
     service
         .verify_token(first.token.expose_secret(), Requirement::Manager)
@@ -39,7 +43,10 @@ async fn the_setup_token_claims_once_and_mints_a_manager() {
     let again = service
         .claim_setup("admin", Some("claim-me-once-please"))
         .await;
-    assert!(matches!(again, Err(ManageError::AlreadyClaimed)));
+    assert!(matches!(
+        again,
+        Err(ManageError::Store(StoreError::AlreadyClaimed))
+    ));
 }
 
 #[tokio::test]
@@ -57,7 +64,10 @@ async fn revoking_every_token_does_not_reopen_setup() {
     let again = service
         .claim_setup("admin", Some("claim-me-once-please"))
         .await;
-    assert!(matches!(again, Err(ManageError::AlreadyClaimed)));
+    assert!(matches!(
+        again,
+        Err(ManageError::Store(StoreError::AlreadyClaimed))
+    ));
 }
 
 #[tokio::test]
@@ -90,7 +100,7 @@ async fn of_fifty_concurrent_claims_exactly_one_wins() {
     for claim in claims {
         match claim.await.unwrap() {
             Ok(_) => winners += 1,
-            Err(ManageError::AlreadyClaimed) => {}
+            Err(ManageError::Store(StoreError::AlreadyClaimed)) => {}
             Err(other) => panic!("{other:?}"),
         }
     }

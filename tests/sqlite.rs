@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use support::service_over;
 use support::sql::{scratch_dir, sqlite_store};
-use tokenkeep::sqlx;
-use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, SqliteStore, TokenRef, TokenService};
+use tokenkeep::store::SqliteStore;
+use tokenkeep::store::sqlx;
+use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
 
 #[cfg(feature = "conformance")]
 mod conformance {
@@ -18,10 +19,10 @@ mod conformance {
 
 #[cfg(feature = "conformance")]
 mod cached_conformance {
-    async fn cached_sqlite() -> tokenkeep::CachedStore<tokenkeep::SqliteStore> {
-        tokenkeep::CachedStore::new(
+    async fn cached_sqlite() -> tokenkeep::store::CachedStore<tokenkeep::store::SqliteStore> {
+        tokenkeep::store::CachedStore::new(
             super::sqlite_store().await,
-            tokenkeep::CacheConfig::default(),
+            tokenkeep::store::CacheConfig::default(),
         )
     }
 
@@ -169,7 +170,7 @@ async fn only_hashes_reach_the_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_two_concurrent_writers_never_see_busy() {
     let store = Arc::new(sqlite_store().await);
-    let service = TokenService::builder(store, Prefix::new("tk").unwrap())
+    let service = TokenManager::builder(store, Prefix::new("tk").unwrap())
         .max_active_per_owner(None)
         .build()
         .unwrap();

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use support::{bearer, builder, service, t0};
+use tokenkeep::bearer::BearerError;
+use tokenkeep::scope::RoutePath;
+use tokenkeep::store::TokenStore;
 use tokenkeep::time::Duration;
+use tokenkeep::token::FormatError;
 use tokenkeep::{
-    Access, Actor, AuthError, BearerError, ErrorCode, Expiry, FormatError, InvalidToken,
-    IssueRequest, Requirement, Route, RoutePath, Scopes, TemporaryToken, TokenRef, TokenSecret,
-    TokenStore,
+    Access, Actor, AuthError, ErrorCode, Expiry, InvalidToken, IssueRequest, Requirement, Route,
+    Scopes, TemporaryToken, TokenRef, TokenSecret,
 };
 
 fn admin() -> Actor {
@@ -61,7 +64,7 @@ async fn header_problems_come_before_any_lookup() {
         missing,
         AuthError::NoCredentials(BearerError::Missing)
     ));
-    assert_eq!(missing.http_status(), 401);
+    assert_eq!(missing.code(), "UNAUTHORIZED");
     let basic = service
         .verify_bearer(Some("Basic abc"), Requirement::None)
         .await
@@ -78,7 +81,7 @@ async fn header_problems_come_before_any_lookup() {
         two,
         AuthError::InvalidRequest(BearerError::MultipleCredentials)
     ));
-    assert_eq!(two.http_status(), 400);
+    assert_eq!(two.code(), "INVALID_REQUEST");
 }
 
 #[tokio::test]
@@ -180,7 +183,7 @@ async fn a_read_only_route_token_gets_insufficient_scope_on_write() {
         .verify_token(token, Requirement::Write(&jar))
         .await
         .unwrap_err();
-    assert_eq!(error.http_status(), 403);
+    assert_eq!(error.code(), "INSUFFICIENT_SCOPE");
     assert_eq!(
         error.challenge("tokenkeep").unwrap().to_string(),
         r#"Bearer realm="tokenkeep", error="insufficient_scope", scope="write:/releases/app/1.0/app.jar""#
@@ -213,7 +216,7 @@ async fn scope_changes_take_effect_on_the_next_verification() {
     assert!(matches!(denied, Err(AuthError::InsufficientScope { .. })));
     let changes = tokenkeep::TokenChanges {
         scopes: Some(Scopes {
-            abilities: vec![tokenkeep::Ability::new("deploy").unwrap()],
+            abilities: vec![tokenkeep::scope::Ability::new("deploy").unwrap()],
             ..Scopes::default()
         }),
         ..Default::default()
@@ -240,7 +243,7 @@ async fn temporary_tokens_verify_and_never_reach_the_store() {
         .await
         .unwrap();
     assert_eq!(who.name(), "root");
-    assert_eq!(who.kind(), tokenkeep::TokenKind::Temporary);
+    assert_eq!(who.kind(), tokenkeep::record::TokenKind::Temporary);
     assert!(store.is_empty(), "never written to the store");
     assert!(!store.has_ever_held_token().await.unwrap());
 
@@ -328,7 +331,7 @@ async fn imported_sha256_hashes_verify() {
     let service = builder.accept_custom_secrets(true).build().unwrap();
     // A token minted by another system, known here only by its SHA-256.
     let foreign = "jf_0123456789abcdef0123456789abcdef";
-    let hash = tokenkeep::TokenHasher::sha256().hash(foreign);
+    let hash = tokenkeep::hash::TokenHasher::sha256().hash(foreign);
     service
         .adopt_hash(&admin(), IssueRequest::new("alice", "imported"), hash)
         .await
@@ -343,7 +346,7 @@ async fn imported_sha256_hashes_verify() {
 #[tokio::test]
 async fn keyed_hashing_verifies_and_stores_no_plain_sha256() {
     let (builder, _, store) = builder();
-    let hasher = tokenkeep::TokenHasher::keyed(&[7u8; 32]).unwrap();
+    let hasher = tokenkeep::hash::TokenHasher::keyed(&[7u8; 32]).unwrap();
     let service = builder.hasher(hasher).build().unwrap();
     let issued = service
         .issue(&admin(), IssueRequest::new("alice", "laptop"))
@@ -354,7 +357,7 @@ async fn keyed_hashing_verifies_and_stores_no_plain_sha256() {
         .verify_token(token, Requirement::None)
         .await
         .unwrap();
-    let plain = tokenkeep::TokenHasher::sha256().hash(token);
+    let plain = tokenkeep::hash::TokenHasher::sha256().hash(token);
     assert!(store.find_by_hash(&plain).await.unwrap().is_none());
 }
 
@@ -481,9 +484,9 @@ async fn no_verification_succeeds_after_revoke_returned() {
 async fn a_store_that_cannot_answer_fails_closed() {
     use support::faulty::{FaultyStore, Lookups};
 
-    let store = FaultyStore::new(tokenkeep::MemoryStore::new());
+    let store = FaultyStore::new(tokenkeep::store::MemoryStore::new());
     let service =
-        tokenkeep::TokenService::builder(store.clone(), tokenkeep::Prefix::new("tk").unwrap())
+        tokenkeep::TokenManager::builder(store.clone(), tokenkeep::Prefix::new("tk").unwrap())
             .build()
             .unwrap();
     let issued = service
@@ -496,7 +499,7 @@ async fn a_store_that_cannot_answer_fails_closed() {
         .await
         .unwrap_err();
     assert!(matches!(error, AuthError::Unavailable(_)));
-    assert_eq!(error.http_status(), 503);
+    assert_eq!(error.code(), "STORE_UNAVAILABLE");
     assert!(error.challenge("tokenkeep").is_none());
     // A malformed token is still rejected without the store.
     let result = service.verify_token("tk_nope", Requirement::None).await;

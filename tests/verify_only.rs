@@ -3,10 +3,15 @@
 
 use std::sync::Arc;
 
+use tokenkeep::hash::TokenHasher;
+use tokenkeep::record::{TokenKind, TokenName};
+use tokenkeep::scope::RoutePath;
+use tokenkeep::store::MemoryStore;
 use tokenkeep::time::OffsetDateTime;
+use tokenkeep::token::TokenFormat;
 use tokenkeep::{
-    Access, AuthError, MemoryStore, Prefix, Requirement, Route, RoutePath, Scopes, TemporaryToken,
-    TokenFormat, TokenHasher, TokenId, TokenKind, TokenName, TokenRecord, TokenService,
+    Access, AuthError, Prefix, Requirement, Route, Scopes, TemporaryToken, TokenId, TokenRecord,
+    TokenService,
 };
 
 #[tokio::test]

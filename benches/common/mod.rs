@@ -6,11 +6,11 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use tokenkeep::hash::TokenHasher;
+use tokenkeep::record::{TokenKind, TokenName};
 use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{
-    Access, Prefix, Route, Scopes, TokenFormat, TokenHasher, TokenId, TokenKind, TokenName,
-    TokenRecord,
-};
+use tokenkeep::token::TokenFormat;
+use tokenkeep::{Access, Prefix, Route, Scopes, TokenId, TokenRecord};
 
 /// Stored records and the plaintext of a sample of them.
 pub struct Population {

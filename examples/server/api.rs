@@ -7,9 +7,11 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::json;
 use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
+use tokenkeep::expiry::parse_duration;
+use tokenkeep::scope::Ability;
+use tokenkeep::store::StoreError;
 use tokenkeep::{
-    Ability, Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenId,
-    TokenRef, parse_duration,
+    Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenId, TokenRef,
 };
 
 use crate::app::{AppState, JsonBody};
@@ -138,7 +140,7 @@ pub(crate) async fn list(
 fn token_ref(id: &str) -> Result<TokenRef, ApiError> {
     id.parse::<TokenId>()
         .map(TokenRef::id)
-        .map_err(|_| ManageError::NotFound.into())
+        .map_err(|_| ManageError::Store(StoreError::NotFound).into())
 }
 
 pub(crate) async fn get_token(

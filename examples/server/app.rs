@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use tokenkeep::axum::{ApiError, RequireToken, RouteRequirement};
-use tokenkeep::{Prefix, TokenFormat, TokenHasher, TokenSecret, TokenService};
+use tokenkeep::hash::TokenHasher;
+use tokenkeep::token::TokenFormat;
+use tokenkeep::{Prefix, TokenManager, TokenSecret, TokenService};
 
 use crate::{api, files, web, ws};
 
@@ -20,14 +22,14 @@ const FILE_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) service: TokenService,
+    pub(crate) service: TokenManager,
     /// Where `/files/…` lives.
     pub(crate) files_dir: PathBuf,
 }
 
 impl FromRef<AppState> for TokenService {
     fn from_ref(state: &AppState) -> Self {
-        state.service.clone()
+        state.service.service().clone()
     }
 }
 
@@ -36,7 +38,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/{*path}", get(files::read).put(files::write))
         .layer(DefaultBodyLimit::max(FILE_BODY_LIMIT))
         .layer(RequireToken::new(
-            state.service.clone(),
+            state.service.service().clone(),
             RouteRequirement::PathByMethod,
         ));
     Router::new()
@@ -60,7 +62,7 @@ pub(crate) fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then flushes pending last-used times.
 pub(crate) async fn serve(
-    service: TokenService,
+    service: TokenManager,
     listen: SocketAddr,
     data_dir: &Path,
     data: &str,

@@ -96,8 +96,8 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
         ClientCommand::Login { host, token } => {
             let token = TokenSecret::custom(token)?;
             tokenkeep::client::check_host(&host)?;
-            tokenkeep::parse_any(token.expose_secret())
-                .map_err(tokenkeep::ClientError::InvalidToken)?;
+            tokenkeep::token::parse_any(token.expose_secret())
+                .map_err(tokenkeep::client::ClientError::InvalidToken)?;
             let who = call(&host, &token, "/api/whoami", None).await?;
             file.login(&host, &token)?;
             println!(

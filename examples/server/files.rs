@@ -5,8 +5,8 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use tokenkeep::RoutePath;
 use tokenkeep::axum::ApiError;
+use tokenkeep::scope::RoutePath;
 
 use crate::app::AppState;
 

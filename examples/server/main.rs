@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tokenkeep::{Prefix, TemporaryToken, TokenSecret, TokenService};
+use tokenkeep::{Prefix, TemporaryToken, TokenManager, TokenSecret};
 
 /// The reference tokenkeep service.
 #[derive(Debug, Parser)]
@@ -107,17 +107,17 @@ enum Role {
 
 async fn build_service(
     cli: &Cli,
-    store: std::sync::Arc<dyn tokenkeep::TokenStore>,
+    store: std::sync::Arc<dyn tokenkeep::store::ManageStore>,
     role: Role,
-) -> Result<TokenService, String> {
+) -> Result<TokenManager, String> {
     let claimed = store
         .has_ever_held_token()
         .await
         .map_err(|e| e.to_string())?;
     let prefix = Prefix::new(&cli.prefix).map_err(|e| e.to_string())?;
-    let mut builder = TokenService::builder(store, prefix)
+    let mut builder = TokenManager::builder(store, prefix)
         .max_active_per_owner(Some(cli.max_tokens_per_owner))
-        // `token create --secret` adopts secrets minted elsewhere (seed 002).
+        // `token create --secret` adopts secrets minted by another system.
         .accept_custom_secrets(true)
         // A store that does not answer fails closed, it does not hang requests.
         .store_timeout(std::time::Duration::from_secs(5));

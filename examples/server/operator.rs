@@ -6,9 +6,11 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use tokenkeep::expiry::parse_duration;
+use tokenkeep::scope::Ability;
 use tokenkeep::{
-    Ability, Actor, DEFAULT_SETUP_OWNER, ErrorCode, Expiry, IssueRequest, ManageError, Route,
-    Scopes, TokenChanges, TokenRecord, TokenRef, TokenSecret, TokenService, parse_duration,
+    Actor, ErrorCode, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenManager,
+    TokenRecord, TokenRef, TokenSecret,
 };
 
 use crate::view::TokenView;
@@ -18,7 +20,7 @@ pub(crate) enum TokenCommand {
     /// Create a token and print it, once.
     Create {
         name: String,
-        #[arg(long, default_value = DEFAULT_SETUP_OWNER)]
+        #[arg(long, default_value = TokenManager::DEFAULT_SETUP_OWNER)]
         owner: String,
         /// 12h, 30d, 90d, 1y; never when absent.
         #[arg(long)]
@@ -85,7 +87,7 @@ impl From<ManageError> for Refused {
     }
 }
 
-pub(crate) async fn run(service: &TokenService, command: TokenCommand) -> ExitCode {
+pub(crate) async fn run(service: &TokenManager, command: TokenCommand) -> ExitCode {
     match execute(service, command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Refused(code, message)) => {
@@ -102,7 +104,7 @@ fn routes(specs: &[String]) -> Result<Vec<Route>, Refused> {
         .collect()
 }
 
-async fn execute(service: &TokenService, command: TokenCommand) -> Result<(), Refused> {
+async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Refused> {
     let admin = Actor::Admin;
     match command {
         TokenCommand::Create {
@@ -266,7 +268,7 @@ fn describe(scopes: &Scopes) -> String {
     serde_json::to_string(scopes).unwrap_or_default()
 }
 
-fn print_table(service: &TokenService, records: &[TokenRecord]) {
+fn print_table(service: &TokenManager, records: &[TokenRecord]) {
     let instant = |at: Option<tokenkeep::time::OffsetDateTime>| {
         at.map_or_else(|| "-".to_owned(), |at| at.date().to_string())
     };

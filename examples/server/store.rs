@@ -3,15 +3,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tokenkeep::{
-    CacheConfig, CachedStore, InvalidationListener, PostgresStore, SqliteStore, TokenStore,
+use tokenkeep::store::{
+    CacheConfig, CachedStore, InvalidationListener, ManageStore, PostgresStore, SqliteStore,
 };
 
 /// The database file inside the data directory.
 pub(crate) const SQLITE_FILE: &str = "tokenkeep.db";
 
 pub(crate) struct Opened {
-    pub(crate) store: Arc<dyn TokenStore>,
+    pub(crate) store: Arc<dyn ManageStore>,
     /// Where the data is, for the start-up line.
     pub(crate) description: String,
     /// Keeps the cache in step with the other instances while it lives.
@@ -20,7 +20,8 @@ pub(crate) struct Opened {
 
 /// Opens and migrates the store the options name.
 pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Opened, String> {
-    let failed = |error: tokenkeep::StoreError| format!("cannot open the token store: {error}");
+    let failed =
+        |error: tokenkeep::store::StoreError| format!("cannot open the token store: {error}");
     match database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             // Many instances may share the database: verify from a cache that

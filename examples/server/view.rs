@@ -2,8 +2,9 @@
 //! answer that created it.
 
 use serde::Serialize;
+use tokenkeep::record::TokenKind;
 use tokenkeep::time::{self, OffsetDateTime};
-use tokenkeep::{Scopes, TokenKind, TokenRecord};
+use tokenkeep::{Scopes, TokenRecord};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct TokenView {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokenkeep::{BearerError, parse_authorization};
+use tokenkeep::bearer::{BearerError, parse_authorization};
 
 fuzz_target!(|header: &str| {
     match parse_authorization(Some(header)) {

@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokenkeep::{Access, Requirement, Route, RoutePath, Scopes};
+use tokenkeep::scope::RoutePath;
+use tokenkeep::{Access, Requirement, Route, Scopes};
 
 fuzz_target!(|input: (&str, &str)| {
     let (route, request) = input;

@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokenkeep::{Prefix, TokenFormat, parse_any};
+use tokenkeep::Prefix;
+use tokenkeep::token::{TokenFormat, parse_any};
 
 fuzz_target!(|text: &str| {
     let format = TokenFormat::new(Prefix::new("tk").expect("prefix"));

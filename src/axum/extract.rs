@@ -91,9 +91,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let service = TokenService::from_ref(state);
-        verify_request(&service, &R::route_requirement(), Credentials::Header, parts)
-            .await
-            .map(|who| Self(who, PhantomData))
+        verify_request(
+            &service,
+            &R::route_requirement(),
+            Credentials::Header,
+            parts,
+        )
+        .await
+        .map(|who| Self(who, PhantomData))
     }
 }
 

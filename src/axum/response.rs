@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ErrorCode;
 use crate::scope::ScopeError;
+use crate::service::AuthError;
 #[cfg(feature = "management")]
 use crate::service::ManageError;
-use crate::service::AuthError;
 use crate::store::StoreError;
 
 /// The HTTP status of each machine code the crate uses: the one place where
@@ -26,14 +26,28 @@ use crate::store::StoreError;
 /// | 500 | anything else (`INTERNAL`, `INVALID_CONFIG`, a local file error) |
 pub fn status_for_code(code: &str) -> StatusCode {
     match code {
-        "INVALID_REQUEST" | "INVALID_PATH" | "INVALID_NAME" | "INVALID_ID" | "INVALID_OWNER"
-        | "INVALID_DESCRIPTION" | "INVALID_PROFILE" | "INVALID_DURATION" | "INVALID_SCOPE"
-        | "INVALID_SECRET" | "INVALID_HASH" | "INVALID_HOST" => StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST"
+        | "INVALID_PATH"
+        | "INVALID_NAME"
+        | "INVALID_ID"
+        | "INVALID_OWNER"
+        | "INVALID_DESCRIPTION"
+        | "INVALID_PROFILE"
+        | "INVALID_DURATION"
+        | "INVALID_SCOPE"
+        | "INVALID_SECRET"
+        | "INVALID_HASH"
+        | "INVALID_HOST" => StatusCode::BAD_REQUEST,
         "UNAUTHORIZED" | "INVALID_TOKEN" | "INVALID_SETUP_TOKEN" => StatusCode::UNAUTHORIZED,
         "INSUFFICIENT_SCOPE" | "FORBIDDEN" => StatusCode::FORBIDDEN,
         "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "NAME_TAKEN" | "TOKEN_LIMIT_REACHED" | "ALREADY_CLAIMED" | "TOKEN_INACTIVE"
-        | "TOKEN_TEMPORARY" | "DUPLICATE" | "AMBIGUOUS_NAME" => StatusCode::CONFLICT,
+        "NAME_TAKEN"
+        | "TOKEN_LIMIT_REACHED"
+        | "ALREADY_CLAIMED"
+        | "TOKEN_INACTIVE"
+        | "TOKEN_TEMPORARY"
+        | "DUPLICATE"
+        | "AMBIGUOUS_NAME" => StatusCode::CONFLICT,
         "STORE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -118,7 +132,11 @@ impl ApiError {
     /// A verification failure for this realm: one message for every
     /// `invalid_token` reason, the RFC 6750 challenge, no internals.
     pub fn from_auth(error: &AuthError, realm: &str) -> Self {
-        let api = Self::new(status_for_code(error.code()), error.code(), error.client_message());
+        let api = Self::new(
+            status_for_code(error.code()),
+            error.code(),
+            error.client_message(),
+        );
         match error.challenge(realm) {
             Some(challenge) => api.with_challenge(challenge.to_string()),
             None => api,

@@ -161,9 +161,7 @@ fn reject_query(error: &AuthError, realm: &str) -> ApiError {
         AuthError::InvalidRequest(BearerError::MultipleCredentials) => {
             rejection.with_message("send the token either in the query or in a header, not both")
         }
-        AuthError::InvalidRequest(_) => {
-            rejection.with_message("malformed token query parameter")
-        }
+        AuthError::InvalidRequest(_) => rejection.with_message("malformed token query parameter"),
         _ => rejection,
     }
 }

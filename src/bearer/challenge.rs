@@ -31,7 +31,7 @@ impl ChallengeError {
 /// well-formed whatever text is passed in.
 ///
 /// ```
-/// use tokenkeep::{Challenge, ChallengeError};
+/// use tokenkeep::bearer::{Challenge, ChallengeError};
 /// let challenge = Challenge::new("tokenkeep")
 ///     .error(ChallengeError::InsufficientScope)
 ///     .scope("write:/releases");

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::obfuscate;
 use super::ClientError;
+use super::obfuscate;
 use crate::token::TokenSecret;
 
 /// The credential file of one application.

@@ -43,7 +43,7 @@ impl Clock for SystemClock {
 /// A clock that moves only when told to; clones share one instant.
 ///
 /// ```
-/// use tokenkeep::{Clock, ManualClock};
+/// use tokenkeep::expiry::{Clock, ManualClock};
 /// use time::{Duration, OffsetDateTime};
 /// let clock = ManualClock::new(OffsetDateTime::UNIX_EPOCH);
 /// clock.advance(Duration::days(1));

@@ -18,10 +18,10 @@ use super::ScopeError;
 /// what is checked is what is served.
 ///
 /// ```
-/// use tokenkeep::RoutePath;
+/// use tokenkeep::scope::RoutePath;
 /// assert_eq!(RoutePath::parse("releases//a/./b/../c%20d")?.as_str(), "/releases/a/c d");
 /// assert!(RoutePath::parse("/a/%2F..%2F/b").is_err());
-/// # Ok::<(), tokenkeep::ScopeError>(())
+/// # Ok::<(), tokenkeep::scope::ScopeError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

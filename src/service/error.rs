@@ -124,8 +124,6 @@ impl From<BearerError> for AuthError {
     }
 }
 
-
-
 /// A management call (issue, list, rename, revoke, rotate, claim…) was refused.
 ///
 /// The checks the service makes itself are variants here; what the store

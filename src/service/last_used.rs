@@ -16,10 +16,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::TokenService;
-use crate::store::StoreError;
 use crate::expiry::unix_millis;
 use crate::record::{TokenId, TokenRecord};
 use crate::store::LastUse;
+use crate::store::StoreError;
 
 const SHARDS: usize = 16;
 /// Slots of the lock-free filter of recent notes.

@@ -3,10 +3,10 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use super::TokenService;
 use super::builder::ServiceBuilder;
 use super::policy::Policy;
 use super::setup::SetupConfig;
-use super::TokenService;
 use crate::store::ManageStore;
 use crate::token::Prefix;
 

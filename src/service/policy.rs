@@ -1,7 +1,7 @@
 //! Who may manage which tokens (design §4, Policy).
 
-use super::verify::Authenticated;
 use super::ManageError;
+use super::verify::Authenticated;
 use crate::record::TokenRecord;
 use crate::scope::Scopes;
 

@@ -46,7 +46,7 @@ impl Default for CacheConfig {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tokenkeep::{CacheConfig, CachedStore, MemoryStore, TokenStore};
+/// use tokenkeep::store::{CacheConfig, CachedStore, MemoryStore, TokenStore};
 /// let store: Arc<dyn TokenStore> = Arc::new(CachedStore::new(MemoryStore::new(), CacheConfig::default()));
 /// ```
 #[derive(Debug)]
@@ -350,8 +350,11 @@ mod tests {
 #[cfg(test)]
 #[cfg(feature = "conformance")]
 mod conformance {
-    async fn cached_memory_store() -> super::CachedStore<crate::MemoryStore> {
-        super::CachedStore::new(crate::MemoryStore::new(), super::CacheConfig::default())
+    async fn cached_memory_store() -> super::CachedStore<crate::store::MemoryStore> {
+        super::CachedStore::new(
+            crate::store::MemoryStore::new(),
+            super::CacheConfig::default(),
+        )
     }
 
     crate::store_conformance_tests!(cached_memory_store);

@@ -27,7 +27,7 @@ const SHARDS: usize = 16;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tokenkeep::{MemoryStore, TokenStore};
+/// use tokenkeep::store::{MemoryStore, TokenStore};
 /// let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
 /// ```
 #[derive(Debug, Default)]

@@ -40,8 +40,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 /// `TIMESTAMPTZ`, so results never depend on the server's time zone.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), tokenkeep::StoreError> {
-/// let store = tokenkeep::PostgresStore::connect("postgres://postgres@127.0.0.1/app").await?;
+/// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
+/// let store = tokenkeep::store::PostgresStore::connect("postgres://postgres@127.0.0.1/app").await?;
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```

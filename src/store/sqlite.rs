@@ -42,8 +42,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 /// Instants are stored as UTC milliseconds since the epoch.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), tokenkeep::StoreError> {
-/// let store = tokenkeep::SqliteStore::open("./data/tokens.db").await?;
+/// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
+/// let store = tokenkeep::store::SqliteStore::open("./data/tokens.db").await?;
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```

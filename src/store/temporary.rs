@@ -124,7 +124,12 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
         let mut records: Vec<TokenRecord> = self
             .read()
             .values()
-            .filter(|record| query.owner.as_deref().is_none_or(|owner| record.owner == owner))
+            .filter(|record| {
+                query
+                    .owner
+                    .as_deref()
+                    .is_none_or(|owner| record.owner == owner)
+            })
             .filter(|record| query.include_inactive || record.is_active(query.now))
             .map(|record| TokenRecord::clone(record))
             .collect();

@@ -17,7 +17,7 @@ use super::CustomSecretError;
 /// let secret = TokenSecret::custom("root-secret")?;
 /// assert_eq!(format!("{secret:?} {secret}"), "TokenSecret([REDACTED]) [REDACTED]");
 /// assert_eq!(secret.expose_secret(), "root-secret");
-/// # Ok::<(), tokenkeep::CustomSecretError>(())
+/// # Ok::<(), tokenkeep::token::CustomSecretError>(())
 /// ```
 pub struct TokenSecret(String);
 

@@ -5,11 +5,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
-use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{
-    ImportReport, InsertRules, LastUse, ListQuery, MemoryStore, Rotation, StoreError, TokenHash,
-    TokenId, TokenRecord, TokenStore, TokenUpdate,
+use tokenkeep::hash::TokenHash;
+use tokenkeep::store::{
+    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Rotation, StoreError,
+    TokenStore, TokenUpdate,
 };
+use tokenkeep::time::OffsetDateTime;
+use tokenkeep::{TokenId, TokenRecord};
 
 /// What `find_by_hash` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +46,7 @@ impl FaultyStore {
     }
 }
 
-#[tokenkeep::async_trait]
+#[tokenkeep::store::async_trait]
 impl TokenStore for FaultyStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         match self.lookups.load(Ordering::SeqCst) {
@@ -71,6 +73,10 @@ impl TokenStore for FaultyStore {
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
     }
+}
+
+#[tokenkeep::store::async_trait]
+impl ManageStore for FaultyStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
         self.inner.insert(record, rules).await
     }

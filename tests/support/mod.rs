@@ -1,6 +1,7 @@
 //! Shared set-up for the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(feature = "management")]
 use std::sync::Arc;
 
 #[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
@@ -13,9 +14,12 @@ pub mod server;
 pub mod sql;
 
 use tokenkeep::time::OffsetDateTime;
+#[cfg(feature = "management")]
 use tokenkeep::{
-    ManualClock, MemoryStore, Prefix, Requirement, ServiceBuilder, TokenSecret, TokenService,
-    TokenStore,
+    Prefix, Requirement, TokenManager, TokenSecret,
+    expiry::ManualClock,
+    service::ServiceBuilder,
+    store::{ManageStore, MemoryStore},
 };
 
 /// 2026-01-01T00:00:00Z.
@@ -24,16 +28,22 @@ pub fn t0() -> OffsetDateTime {
 }
 
 /// A builder over a fresh `MemoryStore` with a manual clock at t0.
-pub fn builder() -> (ServiceBuilder, ManualClock, Arc<MemoryStore>) {
+#[cfg(feature = "management")]
+pub fn builder() -> (
+    ServiceBuilder<dyn ManageStore>,
+    ManualClock,
+    Arc<MemoryStore>,
+) {
     let clock = ManualClock::new(t0());
     let store = Arc::new(MemoryStore::new());
-    let builder = TokenService::builder(store.clone(), Prefix::new("tk").expect("a valid prefix"))
+    let builder = TokenManager::builder(store.clone(), Prefix::new("tk").expect("a valid prefix"))
         .clock(clock.clone());
     (builder, clock, store)
 }
 
 /// A default service with a manual clock.
-pub fn service() -> (TokenService, ManualClock) {
+#[cfg(feature = "management")]
+pub fn service() -> (TokenManager, ManualClock) {
     let (builder, clock, _) = builder();
     (builder.build().expect("a valid configuration"), clock)
 }
@@ -43,7 +53,8 @@ pub fn bearer(token: &str) -> String {
 }
 
 /// Whether `token` verifies with no requirement.
-pub async fn verifies(service: &TokenService, token: &TokenSecret) -> bool {
+#[cfg(feature = "management")]
+pub async fn verifies(service: &TokenManager, token: &TokenSecret) -> bool {
     service
         .verify_token(token.expose_secret(), Requirement::None)
         .await
@@ -51,8 +62,9 @@ pub async fn verifies(service: &TokenService, token: &TokenSecret) -> bool {
 }
 
 /// A default service (system clock) over `store`.
-pub fn service_over(store: Arc<dyn TokenStore>) -> TokenService {
-    TokenService::builder(store, Prefix::new("tk").expect("a valid prefix"))
+#[cfg(feature = "management")]
+pub fn service_over(store: Arc<dyn ManageStore>) -> TokenManager {
+    TokenManager::builder(store, Prefix::new("tk").expect("a valid prefix"))
         .build()
         .expect("a valid configuration")
 }
@@ -63,13 +75,13 @@ pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
     tokenkeep::TokenRecord {
         id,
         owner: "owner".to_owned(),
-        name: tokenkeep::TokenName::new(name).expect("name"),
+        name: tokenkeep::record::TokenName::new(name).expect("name"),
         description: None,
-        hash: tokenkeep::TokenHasher::sha256().hash(&id.to_string()),
+        hash: tokenkeep::hash::TokenHasher::sha256().hash(&id.to_string()),
         display_prefix: String::new(),
         scopes: tokenkeep::Scopes::default(),
         profile: None,
-        kind: tokenkeep::TokenKind::Persistent,
+        kind: tokenkeep::record::TokenKind::Persistent,
         created_at: t0(),
         expires_at: None,
         last_used_at: None,

@@ -180,7 +180,7 @@ pub fn assert_json_clean(text: &str, value: &serde_json::Value) {
                 "a token leaked into an answer: {text}"
             );
         }
-        let hash = tokenkeep::TokenHasher::sha256().hash(token).to_hex();
+        let hash = tokenkeep::hash::TokenHasher::sha256().hash(token).to_hex();
         assert!(
             !text.contains(&hash),
             "a full token hash leaked into an answer"
@@ -195,7 +195,7 @@ fn assert_no_secrets(log: &str) {
             !log.contains(token.as_str()),
             "a plaintext token reached the server's log"
         );
-        let hash = tokenkeep::TokenHasher::sha256().hash(token).to_hex();
+        let hash = tokenkeep::hash::TokenHasher::sha256().hash(token).to_hex();
         assert!(
             !log.contains(&hash),
             "a full token hash reached the server's log"

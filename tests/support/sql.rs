@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use tokenkeep::TokenId;
-use tokenkeep::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokenkeep::store::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// Set by `.ci/run`: the Postgres tests must run against it.
 pub const POSTGRES_URL_VAR: &str = "TOKENKEEP_POSTGRES_URL";
@@ -24,8 +24,8 @@ pub fn scratch_dir() -> PathBuf {
 }
 
 #[cfg(feature = "sqlite")]
-pub async fn sqlite_store() -> tokenkeep::SqliteStore {
-    let store = tokenkeep::SqliteStore::open(scratch_dir().join("tokens.db"))
+pub async fn sqlite_store() -> tokenkeep::store::SqliteStore {
+    let store = tokenkeep::store::SqliteStore::open(scratch_dir().join("tokens.db"))
         .await
         .expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
@@ -72,7 +72,7 @@ pub async fn fresh_schema(url: &str) -> PgConnectOptions {
         .connect(url)
         .await
         .expect("connect");
-    tokenkeep::sqlx::query(tokenkeep::sqlx::AssertSqlSafe(format!(
+    tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
         "CREATE SCHEMA {schema}"
     )))
     .execute(&admin)
@@ -89,9 +89,9 @@ fn hex_id(id: &TokenId) -> String {
 }
 
 #[cfg(feature = "postgres")]
-pub async fn postgres_store() -> Option<tokenkeep::PostgresStore> {
+pub async fn postgres_store() -> Option<tokenkeep::store::PostgresStore> {
     let url = postgres_url().await?;
-    let store = tokenkeep::PostgresStore::connect_with(fresh_schema(&url).await)
+    let store = tokenkeep::store::PostgresStore::connect_with(fresh_schema(&url).await)
         .await
         .expect("connect postgres");
     store.migrate().await.expect("migrate postgres");

@@ -14,7 +14,6 @@ use crate::hash::TokenHash;
 use crate::store::cache::{CachedStore, VerifyCache};
 use crate::store::sql::backend_error;
 
-
 /// The background task of [`CachedStore::listen_for_invalidations`]; it
 /// stops when dropped.
 #[derive(Debug)]
