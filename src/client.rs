@@ -1,5 +1,4 @@
-//! Where a command-line client keeps its credentials (design §7, seeds 000,
-//! 001, 003): `auth.json` (`{"host", "token"}`) in the platform's config
+//! Where a command-line client keeps its credentials: `auth.json` (`{"host", "token"}`) in the platform's config
 //! directory under the application's name, overridable by a variable, and
 //! host and token variables for scripts and CI.
 //!
@@ -92,8 +91,8 @@ impl ClientConfig {
         self
     }
 
-    /// Obfuscates the token in the file with a key built into your client
-    /// (seed 001). This is **obfuscation, not encryption**: anyone with the
+    /// Obfuscates the token in the file with a key built into your client,
+    /// as some command-line clients do. This is **obfuscation, not encryption**: anyone with the
     /// binary has the key. It only stops the value from being copied out of
     /// the file and pasted elsewhere; the file's 0600 mode is the protection.
     /// Changing the key makes stored tokens unreadable. Off by default.

@@ -133,7 +133,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_lifetimes_the_seeds_use() {
+    fn reads_the_lifetimes_users_type() {
         for (text, expected) in [
             ("12h", Duration::hours(12)),
             ("30d", Duration::days(30)),

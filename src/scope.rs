@@ -2,7 +2,8 @@
 //! requires of it.
 //!
 //! ```
-//! use tokenkeep::{Access, Requirement, Route, RoutePath, Scopes};
+//! use tokenkeep::scope::RoutePath;
+//! use tokenkeep::{Access, Requirement, Route, Scopes};
 //!
 //! let scopes = Scopes {
 //!     routes: vec![Route::new("/releases", Access::READ)?],

@@ -11,6 +11,28 @@
 //! | `service/policy.rs` | who may manage which tokens |
 //! | `service/setup.rs` | the one-time claim of a fresh installation |
 //! | `service/error.rs` | [`AuthError`] and `ManageError` |
+//!
+//! # From header to verdict
+//!
+//! [`TokenService::verify_bearer`] takes these steps, in this order, and
+//! stops at the first that refuses:
+//!
+//! 1. **header**: RFC 6750 parsing (scheme case-insensitive, `1*SP`, the
+//!    `b64token` set, one credential only); no header is 401 without an
+//!    error code, a malformed one 400 `invalid_request`;
+//! 2. **format and checksum**: prefix, length, alphabet and CRC32; a typo or
+//!    random text stops here, before any hashing (unless custom secrets are
+//!    accepted, and then only text that does not claim the service's prefix
+//!    goes on);
+//! 3. **hash**: SHA-256 (or the keyed HMAC) of the whole token text;
+//! 4. **lookup**: the store (with temporary tokens and any cache layered in
+//!    front) finds the record by hash; a store that fails, panics or times
+//!    out answers 503 and never authenticates;
+//! 5. **constant-time compare** of the stored hash with the presented one;
+//! 6. **revoked, then expired**: 401 `invalid_token`, one answer to the
+//!    client, the reason kept in [`InvalidToken`] for the server's logs;
+//! 7. **last-used note**: in memory, written later in batches;
+//! 8. **requirement**: 403 `insufficient_scope` naming the scope needed.
 
 mod builder;
 mod error;

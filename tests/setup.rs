@@ -1,4 +1,4 @@
-//! Claiming a fresh installation (seed 004).
+//! Claiming a fresh installation with the setup token.
 #![cfg(feature = "management")]
 
 mod support;

@@ -1,4 +1,5 @@
-//! The REST API of `server-api.md`: setup, whoami, and token management.
+//! The REST API (`docs/reference-server.md`): setup, whoami, and token
+//! management.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};

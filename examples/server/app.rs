@@ -127,7 +127,7 @@ pub(crate) fn generated_setup_token() -> Result<TokenSecret, String> {
     Ok(minted.secret)
 }
 
-/// A JSON body, refused with the §5 error shape: 400 `INVALID_REQUEST` for
+/// A JSON body, refused with the JSON error shape: 400 `INVALID_REQUEST` for
 /// malformed JSON, wrong types or unknown fields; 413 over the body limit.
 /// An empty body reads as `T::default()` where the route allows it.
 pub(crate) struct JsonBody<T>(pub T);

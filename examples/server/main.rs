@@ -1,6 +1,6 @@
 //! The reference service on tokenkeep: setup claim, the token REST API, a
 //! route-scoped file area, a WebSocket, and `token …` operator commands.
-//! Its contract is `server-api.md`.
+//! Its contract is `docs/reference-server.md`.
 //!
 //! ```sh
 //! cargo run --example server --all-features                  # SQLite in ./data

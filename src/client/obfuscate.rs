@@ -1,5 +1,5 @@
 //! Optional obfuscation of the stored token with a key built into the
-//! client (seed 001). Not encryption: the key ships with the binary. It only
+//! client. Not encryption: the key ships with the binary. It only
 //! keeps the value from being copied out of the file and used elsewhere.
 //!
 //! Stored form: `obf1:` + base64url(16-byte nonce ‖ token XOR keystream),

@@ -1,4 +1,12 @@
-//! Who may manage which tokens (design §4, Policy).
+//! Who may manage which tokens.
+//!
+//! - A token cannot manage tokens unless it has `manager`; the
+//!   application's own login (session, JWT, password) is the other way to
+//!   act ([`Actor::User`], [`Actor::Admin`]).
+//! - A manager may act on any owner's tokens; a user on their own only, and
+//!   only a manager may grant `manager`.
+//! - At most 10 active tokens per owner by default; the next is refused
+//!   with `TOKEN_LIMIT_REACHED` and nothing is deleted to make room.
 
 use super::ManageError;
 use super::verify::Authenticated;
