@@ -82,32 +82,6 @@ async fn without_a_setup_token_nobody_can_claim_unless_told_it_is_safe() {
     open.claim_setup("admin", None).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn of_fifty_concurrent_claims_exactly_one_wins() {
-    let (builder, _, store) = builder();
-    let service = builder.setup_token(setup_secret()).build().unwrap();
-    let claims: Vec<_> = (0..50)
-        .map(|index| {
-            let service = service.clone();
-            tokio::spawn(async move {
-                service
-                    .claim_setup(&format!("admin{index}"), Some("claim-me-once-please"))
-                    .await
-            })
-        })
-        .collect();
-    let mut winners = 0;
-    for claim in claims {
-        match claim.await.unwrap() {
-            Ok(_) => winners += 1,
-            Err(ManageError::Store(StoreError::AlreadyClaimed)) => {}
-            Err(other) => panic!("{other:?}"),
-        }
-    }
-    assert_eq!(winners, 1);
-    assert_eq!(store.len(), 1);
-}
-
 #[tokio::test]
 async fn a_bad_name_is_refused_before_anything_is_written() {
     let (builder, _, _) = builder();

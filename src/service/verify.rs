@@ -131,8 +131,9 @@ impl TokenService {
         // any hashing. Custom secrets (when accepted) are looked up, but
         // text that claims this service's prefix is a mistyped minted token.
         let format_error = inner.format.parse(token).err();
+        let may_be_custom = inner.look_up_custom && !inner.format.claims_prefix(token);
         if let Some(error) = format_error
-            && !(inner.look_up_custom && !inner.format.claims_prefix(token))
+            && !may_be_custom
         {
             return invalid(InvalidToken::Format(error));
         }

@@ -1,0 +1,210 @@
+//! The operator commands and the command-line client.
+
+use super::prelude::*;
+
+#[tokio::test]
+async fn operator_commands_and_their_exit_codes() {
+    let data = support::server::data_dir();
+    let create = token_command(
+        &data,
+        &[
+            "create",
+            "laptop",
+            "--owner",
+            "alice",
+            "--expires-in",
+            "90d",
+            "--route",
+            "/releases:rw",
+            "--ability",
+            "deploy",
+            "--description",
+            "mine",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(create.code, 0, "{}", create.stderr);
+    let token = create
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("Token: ")
+        .to_owned();
+    assert!(create.stdout.contains("will not be shown again"));
+
+    let list = token_command(&data, &["list"], "").await;
+    assert_eq!(list.code, 0);
+    assert!(
+        list.stdout.contains("laptop")
+            && list.stdout.contains("alice")
+            && !list.stdout.contains(&token[3..])
+    );
+    let json_list = token_command(&data, &["list", "--json"], "").await;
+    let views: Value = serde_json::from_str(&json_list.stdout).unwrap();
+    assert_eq!(views[0]["scopes"]["routes"][0]["access"], "rw");
+
+    let get = token_command(&data, &["get", "laptop"], "").await;
+    assert_eq!(get.code, 0);
+    assert!(!get.stdout.contains(&token[3..]));
+    let rename = token_command(&data, &["rename", "laptop", "work-laptop"], "").await;
+    assert_eq!(rename.code, 0, "{}", rename.stderr);
+    let modify = token_command(
+        &data,
+        &["modify", "work-laptop", "--manager", "--route", "/docs:r"],
+        "",
+    )
+    .await;
+    assert_eq!(modify.code, 0, "{}", modify.stderr);
+    assert!(modify.stdout.contains("\"manager\":true"));
+
+    let adopted = token_command(
+        &data,
+        &["create", "migrated", "--secret", "legacy-secret-42"],
+        "",
+    )
+    .await;
+    assert_eq!(adopted.code, 0, "{}", adopted.stderr);
+
+    // Export, then import into a fresh data directory: the token verifies there.
+    let export = token_command(&data, &["export"], "").await;
+    assert_eq!(export.code, 0);
+    assert_eq!(export.stdout.lines().count(), 2);
+    assert!(!export.stdout.contains(&token[3..]));
+    let elsewhere = support::server::data_dir();
+    let import = token_command(&elsewhere, &["import"], &export.stdout).await;
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    assert!(import.stderr.contains("imported 2"));
+    let server = Server::start_in(&elsewhere, &[], &[]).await;
+    assert_eq!(whoami(&server, &token).await.status(), StatusCode::OK);
+    assert_eq!(
+        whoami(&server, "legacy-secret-42").await.status(),
+        StatusCode::OK
+    );
+    server.stop().await;
+
+    let revoke = token_command(&data, &["revoke", "work-laptop", "--force"], "").await;
+    assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+    let again = token_command(&data, &["revoke", "work-laptop"], "").await;
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("NOT_FOUND"));
+
+    let refused = token_command(&data, &["create", "bad", "--expires-in", "0d"], "").await;
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("INVALID_DURATION"));
+    let garbage = token_command(&data, &["import"], "not json\n").await;
+    assert_eq!(garbage.code, 1);
+    let usage = token_command(&data, &["create"], "").await;
+    assert_eq!(usage.code, 2);
+    let unknown = token_command(&data, &["frobnicate"], "").await;
+    assert_eq!(unknown.code, 2);
+}
+
+#[tokio::test]
+async fn create_login_call_revoke_call_fails_from_a_terminal() {
+    let (server, admin) = claimed(&[]).await;
+    let laptop = created(
+        &server,
+        &admin,
+        json!({ "name": "laptop", "owner": "alice" }),
+    )
+    .await;
+    let token = laptop["token"].as_str().unwrap();
+    let home = support::server::data_dir();
+
+    let typo = format!("{}x", &token[..token.len() - 1]);
+    let refused = client_command(
+        &home,
+        &["login", "--host", &server.base, "--token", &typo],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("INVALID_TOKEN"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!home.join("auth.json").exists(), "nothing saved");
+
+    let login = client_command(
+        &home,
+        &["login", "--host", &server.base, "--token", token],
+        &[],
+    )
+    .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        !login.stdout.contains(&token[3..]),
+        "login never prints the token"
+    );
+
+    let whoami = client_command(&home, &["whoami"], &[]).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    assert!(whoami.stdout.contains("\"alice\""), "{}", whoami.stdout);
+    assert!(
+        whoami.stdout.contains("auth.json"),
+        "says where the token came from"
+    );
+    assert!(!whoami.stdout.contains(&token[3..]));
+
+    // The variables override the file: both, or one with the other from the file.
+    let env_token = client_command(&home, &["whoami"], &[("TOKENKEEP_TOKEN", &admin)]).await;
+    assert!(
+        env_token.stdout.contains("\"admin\"") && env_token.stdout.contains("$TOKENKEEP_TOKEN")
+    );
+    let env_host = client_command(
+        &home,
+        &["whoami"],
+        &[("TOKENKEEP_HOST", "http://127.0.0.1:9")],
+    )
+    .await;
+    assert_eq!(
+        env_host.code, 1,
+        "the host from the variable, the token from the file"
+    );
+
+    let revoke = authed(
+        &server,
+        Method::DELETE,
+        &format!("/api/auth/tokens/{}", laptop["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await;
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    let after = client_command(&home, &["whoami"], &[]).await;
+    assert_eq!(after.code, 1);
+    assert!(after.stderr.contains("INVALID_TOKEN"), "{}", after.stderr);
+
+    let logout = client_command(&home, &["logout"], &[]).await;
+    assert_eq!(logout.code, 0);
+    assert!(!home.join("auth.json").exists());
+    let nobody = client_command(&home, &["whoami"], &[]).await;
+    assert_eq!(nobody.code, 1);
+    assert!(nobody.stderr.contains("NOT_LOGGED_IN"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn upgrade_mints_a_machine_token_without_printing_it() {
+    let (server, admin) = claimed(&[]).await;
+    let home = support::server::data_dir();
+    let login = client_command(
+        &home,
+        &["login", "--host", &server.base, "--token", &admin],
+        &[],
+    )
+    .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let upgrade = client_command(&home, &["upgrade", "--name", "build-box"], &[]).await;
+    assert_eq!(upgrade.code, 0, "{}", upgrade.stderr);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join("auth.json")).unwrap()).unwrap();
+    let machine = saved["token"].as_str().unwrap();
+    assert_ne!(machine, admin);
+    assert!(!upgrade.stdout.contains(&machine[3..]) && !upgrade.stderr.contains(&machine[3..]));
+    let who = json_of(whoami(&server, machine).await).await;
+    assert_eq!(who["name"], "build-box");
+    server.stop().await;
+}

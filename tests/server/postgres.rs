@@ -1,0 +1,47 @@
+//! The same flows on PostgreSQL.
+
+use super::prelude::*;
+
+#[tokio::test]
+async fn the_same_flows_on_postgres() {
+    let Some(url) = support::sql::postgres_url().await else {
+        return;
+    };
+    let options = support::sql::fresh_schema(&url).await;
+    let schema = options.get_options().unwrap_or_default().to_owned();
+    let schema = schema.rsplit('=').next().unwrap().to_owned();
+    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    let args = ["--database-url", database_url.as_str()];
+    let server = Server::start(&args).await;
+    assert!(server.stderr().contains("data: postgres"));
+    let admin = claim(&server).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "laptop", "routes": [{ "path": "/releases", "access": "r" }] }),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap();
+    assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    // The owner holds the claimed token and `laptop`: 8 more reach the cap.
+    for index in 0..8 {
+        created(&server, &admin, json!({ "name": format!("t{index}") })).await;
+    }
+    let capped = create(&server, &admin, json!({ "name": "one-too-many" })).await;
+    assert_error(capped, StatusCode::CONFLICT, "TOKEN_LIMIT_REACHED").await;
+    let revoke = client()
+        .delete(server.url(&format!(
+            "/api/auth/tokens/{}",
+            issued["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        whoami(&server, token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    server.stop().await;
+}

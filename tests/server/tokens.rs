@@ -1,0 +1,318 @@
+//! The token REST API: create, list, revoke, expire, rotate, revoke-all, modify; temporary tokens.
+
+use super::prelude::*;
+
+#[tokio::test]
+async fn the_eleventh_token_is_refused() {
+    let (server, admin) = claimed(&[]).await;
+    for index in 0..10 {
+        created(
+            &server,
+            &admin,
+            json!({ "name": format!("t{index}"), "owner": "alice" }),
+        )
+        .await;
+    }
+    let eleventh = create(&server, &admin, json!({ "name": "t10", "owner": "alice" })).await;
+    assert_error(eleventh, StatusCode::CONFLICT, "TOKEN_LIMIT_REACHED").await;
+    let taken = create(&server, &admin, json!({ "name": "admin" })).await;
+    assert_error(taken, StatusCode::CONFLICT, "NAME_TAKEN").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn lists_never_show_secrets_or_hashes() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "laptop", "owner": "alice", "description": "mine", "profile": "staging" }),
+    )
+    .await;
+    let secret = issued["token"].as_str().unwrap();
+    let list = authed(&server, Method::GET, "/api/auth/tokens?owner=alice", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!list.contains(&secret[3..]) && !list.contains("\"token\"") && !list.contains("hash"));
+    let views: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(views.as_array().unwrap().len(), 1);
+    let view = &views[0];
+    for field in [
+        "id",
+        "owner",
+        "name",
+        "description",
+        "prefix",
+        "scopes",
+        "profile",
+        "kind",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ] {
+        assert!(view.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(view["kind"], "persistent");
+    assert_eq!(view["prefix"], &secret[..9]);
+    let one = client()
+        .get(server.url(&format!(
+            "/api/auth/tokens/{}",
+            view["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(json_of(one).await.get("token").is_none());
+    let missing = authed(&server, Method::GET, "/api/auth/tokens/nope", &admin).await;
+    assert_error(missing, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_answers_401_with_the_challenge() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(&server, &admin, json!({ "name": "laptop" })).await;
+    let token = issued["token"].as_str().unwrap();
+    assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    let revoke = client()
+        .delete(server.url(&format!(
+            "/api/auth/tokens/{}",
+            issued["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    let refused = whoami(&server, token).await;
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        r#"Bearer realm="tokenkeep", error="invalid_token""#
+    );
+    assert_error(refused, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+
+    let missing = client()
+        .get(server.url("/api/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.headers()["www-authenticate"],
+        r#"Bearer realm="tokenkeep""#
+    );
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    let malformed = client()
+        .get(server.url("/api/whoami"))
+        .header("authorization", "Bearer a b")
+        .send()
+        .await
+        .unwrap();
+    assert_error(malformed, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    let listed = authed(
+        &server,
+        Method::GET,
+        "/api/auth/tokens?include_revoked=true",
+        &admin,
+    )
+    .await;
+    let listed = json_of(listed).await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["revoked_at"].is_string()),
+        "audit trail"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_answers_401() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "brief", "expires_in": "1s" }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let refused = whoami(&server, issued["token"].as_str().unwrap()).await;
+    assert_error(refused, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn rotation_replaces_the_secret() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "ci", "expires_in": "30d" }),
+    )
+    .await;
+    let rotate = |id: &str, body: Value| {
+        client()
+            .post(server.url(&format!("/api/auth/tokens/{id}/rotate")))
+            .bearer_auth(admin.clone())
+            .json(&body)
+            .send()
+    };
+    let graced = rotate(issued["id"].as_str().unwrap(), json!({ "grace": "10m" }))
+        .await
+        .unwrap();
+    assert_eq!(graced.status(), StatusCode::CREATED);
+    let graced = json_of(graced).await;
+    assert_eq!(graced["name"], "ci");
+    assert_eq!(graced["expires_at"], issued["expires_at"]);
+    assert_eq!(
+        whoami(&server, issued["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        whoami(&server, graced["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let now = rotate(graced["id"].as_str().unwrap(), json!({}))
+        .await
+        .unwrap();
+    let now = json_of(now).await;
+    assert_eq!(
+        whoami(&server, graced["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        whoami(&server, now["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let bad = rotate(now["id"].as_str().unwrap(), json!({ "grace": "-1m" }))
+        .await
+        .unwrap();
+    assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_DURATION").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn temporary_tokens_vanish_on_restart() {
+    let data = support::server::data_dir();
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
+    let server = Server::start_in(&data, &["--token", "root:root-secret"], &env).await;
+    let who = json_of(whoami(&server, "root-secret").await).await;
+    assert_eq!(who["name"], "root");
+    let made = created(
+        &server,
+        "root-secret",
+        json!({ "name": "made-by-root", "owner": "bob" }),
+    )
+    .await;
+    let listed = authed(&server, Method::GET, "/api/auth/tokens", "root-secret").await;
+    let kinds: Vec<Value> = json_of(listed)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].clone())
+        .collect();
+    assert!(kinds.contains(&json!("temporary")) && kinds.contains(&json!("persistent")));
+    let status = client()
+        .get(server.url("/api/setup/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(status).await["claimed"],
+        true,
+        "the stored token claimed it, not root"
+    );
+    server.stop().await;
+
+    let restarted = Server::start_in(&data, &[], &env).await;
+    assert_eq!(
+        whoami(&restarted, "root-secret").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        whoami(&restarted, made["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    restarted.stop().await;
+}
+
+#[tokio::test]
+async fn revoke_all_revokes_one_owner() {
+    let (server, admin) = claimed(&[]).await;
+    let a1 = created(&server, &admin, json!({ "name": "a1", "owner": "alice" })).await;
+    created(&server, &admin, json!({ "name": "a2", "owner": "alice" })).await;
+    let bob = created(&server, &admin, json!({ "name": "b", "owner": "bob" })).await;
+    let response = authed(
+        &server,
+        Method::POST,
+        "/api/owners/alice/revoke-all",
+        &admin,
+    )
+    .await;
+    assert_eq!(json_of(response).await, json!({ "revoked": 2 }));
+    assert_eq!(
+        whoami(&server, a1["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        whoami(&server, bob["token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let plain = bob["token"].as_str().unwrap();
+    let refused = authed(&server, Method::POST, "/api/owners/bob/revoke-all", plain).await;
+    assert_error(refused, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn patch_changes_name_and_scopes() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(&server, &admin, json!({ "name": "ci" })).await;
+    let token = issued["token"].as_str().unwrap();
+    let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
+    let patched = client()
+        .patch(server.url(&path))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "deployer", "routes": [{ "path": "/deploy", "access": "w" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched = json_of(patched).await;
+    assert_eq!(patched["name"], "deployer");
+    assert_eq!(patched["scopes"]["routes"][0]["access"], "w");
+    let put = client()
+        .put(server.url("/files/deploy/x"))
+        .bearer_auth(token)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put.status(),
+        StatusCode::CREATED,
+        "the change applies at once"
+    );
+    server.stop().await;
+}
