@@ -1,4 +1,5 @@
-//! The public conformance suite for [`TokenStore`] implementations.
+//! The public conformance suite for [`TokenStore`](crate::store::TokenStore) and
+//! [`ManageStore`] implementations.
 //!
 //! Each check is an async function over a fresh, empty store; it panics
 //! with a message naming the broken contract. The

@@ -1,5 +1,5 @@
 //! The objects a service holds: [`TokenService`] verifies, and
-//! [`TokenManager`] (feature `management`) also issues and manages.
+//! `TokenManager` (feature `management`) also issues and manages.
 //!
 //! | file | holds |
 //! | --- | --- |
@@ -76,7 +76,7 @@ use last_used::LastUsedTracker;
 /// service holds.
 ///
 /// Cheap to clone (one `Arc`); share one per process. A service that also
-/// issues and manages tokens holds a [`TokenManager`], which derefs to the
+/// issues and manages tokens holds a `TokenManager`, which derefs to the
 /// `TokenService` it manages through.
 ///
 /// ```
@@ -114,7 +114,7 @@ struct Inner {
 impl TokenService {
     /// Starts configuring a verifying service over `store` whose tokens
     /// carry `prefix`. To issue and manage tokens too, start from
-    /// [`TokenManager::builder`] instead.
+    /// `TokenManager::builder` instead.
     pub fn builder(store: Arc<dyn TokenStore>, prefix: Prefix) -> ServiceBuilder {
         ServiceBuilder::new(store, prefix)
     }

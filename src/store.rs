@@ -237,7 +237,7 @@ pub trait ManageStore: TokenStore {
     async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError>;
 
     /// Removes a record for good (a data-removal request); returns whether
-    /// it existed. [`has_ever_held_token`](Self::has_ever_held_token) stays true.
+    /// it existed. [`has_ever_held_token`](TokenStore::has_ever_held_token) stays true.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].

@@ -1,4 +1,4 @@
-//! Configuring a [`TokenService`] or a [`TokenManager`](super::TokenManager).
+//! Configuring a [`TokenService`] or a `TokenManager`.
 //!
 //! The builder is also where the store is layered: temporary tokens go in
 //! front of it here, so that the verification path asks one store and
@@ -28,7 +28,7 @@ use {
 };
 
 /// Builds a [`TokenService`] (from [`TokenService::builder`]) or a
-/// [`TokenManager`](super::TokenManager) (from `TokenManager::builder`, over
+/// `TokenManager` (from `TokenManager::builder`, over
 /// a store that can also be written); every setting has a default.
 ///
 /// ```

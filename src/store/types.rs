@@ -11,7 +11,7 @@ use crate::{
     scope::Scopes,
 };
 
-/// Which records [`TokenStore::list`] returns.
+/// Which records [`TokenStore::list`](super::TokenStore::list) returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
     /// Only this owner's tokens; every owner's when `None`.
