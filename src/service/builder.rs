@@ -144,8 +144,19 @@ impl<S: ?Sized> ServiceBuilder<S> {
     }
 
     /// Checks the settings every service shares; returns the store, the
-    /// temporary records to layer in front of it, and the rest.
-    fn into_parts(self) -> Result<(Arc<S>, Vec<TokenRecord>, Settings), ConfigError>
+    /// temporary records to layer in front of it, and what makes the
+    /// service once the store is layered.
+    #[allow(clippy::type_complexity)]
+    fn into_parts(
+        self,
+    ) -> Result<
+        (
+            Arc<S>,
+            Vec<TokenRecord>,
+            impl FnOnce(Arc<dyn TokenStore>) -> TokenService,
+        ),
+        ConfigError,
+    >
     where
         Self: Sized,
     {
@@ -156,44 +167,23 @@ impl<S: ?Sized> ServiceBuilder<S> {
         }
         let (temporary, any_custom) =
             temporary_records(self.temporary, &self.format, &self.hasher, self.clock.now())?;
-        let settings = Settings {
-            format: self.format,
-            hasher: self.hasher,
-            clock: self.clock,
-            realm: self.realm,
-            store_timeout: self.store_timeout,
-            look_up_custom: self.accept_custom_secrets || any_custom,
-            last_used: LastUsedTracker::new(self.last_used_interval),
-        };
-        Ok((self.store, temporary, settings))
-    }
-}
-
-/// Everything a service holds but its store.
-struct Settings {
-    format: TokenFormat,
-    hasher: TokenHasher,
-    clock: Arc<dyn Clock>,
-    realm: String,
-    store_timeout: Option<std::time::Duration>,
-    look_up_custom: bool,
-    last_used: LastUsedTracker,
-}
-
-impl Settings {
-    fn over(self, store: Arc<dyn TokenStore>) -> TokenService {
-        TokenService {
+        let (format, hasher, clock, realm) = (self.format, self.hasher, self.clock, self.realm);
+        let store_timeout = self.store_timeout;
+        let look_up_custom = self.accept_custom_secrets || any_custom;
+        let last_used = LastUsedTracker::new(self.last_used_interval);
+        let over = move |store| TokenService {
             inner: Arc::new(Inner {
                 store,
-                format: self.format,
-                hasher: self.hasher,
-                clock: self.clock,
-                realm: self.realm,
-                store_timeout: self.store_timeout,
-                look_up_custom: self.look_up_custom,
-                last_used: self.last_used,
+                format,
+                hasher,
+                clock,
+                realm,
+                store_timeout,
+                look_up_custom,
+                last_used,
             }),
-        }
+        };
+        Ok((self.store, temporary, over))
     }
 }
 
@@ -204,13 +194,13 @@ impl ServiceBuilder<dyn TokenStore> {
     /// [`ConfigError`] for a non-positive last-used interval, or two
     /// temporary tokens with the same name or secret.
     pub fn build(self) -> Result<TokenService, ConfigError> {
-        let (store, temporary, settings) = self.into_parts()?;
+        let (store, temporary, over) = self.into_parts()?;
         let store = if temporary.is_empty() {
             store
         } else {
             Arc::new(WithTemporary::new(temporary, store))
         };
-        Ok(settings.over(store))
+        Ok(over(store))
     }
 }
 
@@ -259,14 +249,14 @@ impl ServiceBuilder<dyn ManageStore> {
         let policy = self.policy.clone();
         let setup = std::mem::take(&mut self.setup);
         let accept_custom_secrets = self.accept_custom_secrets;
-        let (store, temporary, settings) = self.into_parts()?;
+        let (store, temporary, over) = self.into_parts()?;
         let store: Arc<dyn ManageStore> = if temporary.is_empty() {
             store
         } else {
             Arc::new(WithTemporary::new(temporary, store))
         };
         Ok(TokenManager::new(
-            settings.over(store.clone()),
+            over(store.clone()),
             ManagerInner {
                 store,
                 policy,
