@@ -11,8 +11,8 @@ use tokenkeep::record::TokenStatus;
 use tokenkeep::store::{MemoryStore, StoreError};
 use tokenkeep::time::Duration;
 use tokenkeep::{
-    Actor, AuthError, Expiry, IssueRequest, ManageError, Prefix, Requirement, Scopes, TokenChanges,
-    TokenManager, TokenRef,
+    Actor, AuthError, Expiry, IssueRequest, ManageError, Prefix, Requirement, Scopes,
+    TemporaryToken, TokenChanges, TokenManager, TokenRef,
 };
 
 fn alice() -> Actor {
@@ -605,4 +605,61 @@ async fn exported_records_verify_in_another_store() {
         Err(AuthError::InvalidToken(tokenkeep::InvalidToken::Revoked))
     ));
     assert!(target.is_claimed().await.unwrap());
+}
+
+#[tokio::test]
+async fn temporary_tokens_are_listed_and_revoked_but_never_changed() {
+    let (builder, clock, store) = builder();
+    let service = builder
+        .temporary_token(
+            TemporaryToken::parse_spec("root:root-secret")
+                .unwrap()
+                .owner("alice"),
+        )
+        .build()
+        .unwrap();
+    clock.advance(Duration::seconds(1));
+    service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let listed = service.list(&alice(), None, false).await.unwrap();
+    let names: Vec<_> = listed.iter().map(|record| record.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["root", "laptop"],
+        "temporary and stored, oldest first"
+    );
+    assert_eq!(store.len(), 1, "only the stored token is in the store");
+
+    let root = TokenRef::id_or_name("root").of_owner("alice");
+    for refused in [
+        service.rename(&Actor::Admin, &root, "renamed").await.err(),
+        service.rotate(&Actor::Admin, &root, None).await.err(),
+        service.delete(&Actor::Admin, &root).await.err(),
+    ] {
+        let error = refused.expect("a temporary token cannot be changed");
+        assert!(
+            matches!(error, ManageError::Store(StoreError::Temporary)),
+            "{error:?}"
+        );
+        assert_eq!(tokenkeep::ErrorCode::code(&error), "TOKEN_TEMPORARY");
+    }
+    assert!(
+        service
+            .verify_token("root-secret", Requirement::Manager)
+            .await
+            .is_ok(),
+        "still as configured"
+    );
+
+    // Revoke-all counts it, and revokes it in memory only.
+    assert_eq!(service.revoke_all(&Actor::Admin, "alice").await.unwrap(), 2);
+    assert!(
+        service
+            .verify_token("root-secret", Requirement::None)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.len(), 1);
 }
