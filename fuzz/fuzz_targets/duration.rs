@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use tokenkeep::Expiry;
 use tokenkeep::expiry::parse_duration;
 use tokenkeep::time::{Duration, OffsetDateTime};
-use tokenkeep::{Expiry, Expiry::MAX_LIFETIME};
 
 fuzz_target!(|text: &str| {
     if let Ok(lifetime) = parse_duration(text) {
