@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Turns the medians of the last `cargo bench --bench verify` into the
-table of BENCHMARKS.md and the plot docs/benchmarks-verify.png.
+plot docs/benchmarks-verify.png (the bench itself prints the table).
 
-    cargo bench --all-features --bench verify
+    cargo bench --bench verify
     python3 benches/report.py            # needs matplotlib for the plot
 """
 import json

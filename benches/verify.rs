@@ -1,5 +1,15 @@
-//! Verification against the hardware floor and the alternatives, side by
-//! side in one run. See BENCHMARKS.md for the numbers and how to read them.
+//! Verification side by side with the hardware floor (SHA-256 plus one
+//! probe of a hash table), the `prefixed-api-key` crate and bcrypt, on
+//! `MemoryStore`; then rejections, two threads and minting. It needs no
+//! feature, and ends by printing the ratio table of BENCHMARKS.md.
+//!
+//! ```sh
+//! cargo bench --bench verify               # 1k to 10M tokens (about ten minutes)
+//! cargo bench --bench verify -- --quick    # 1k and 100k tokens, under two minutes
+//! TOKENKEEP_BENCH_SIZES=1000,1000000 cargo bench --bench verify
+//! ```
+//!
+//! The SQL stores and the cache are measured by `benches/verify_sql.rs`.
 
 mod common;
 
@@ -9,13 +19,12 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::table::{median, ratio, show, thousands};
 use common::{Population, now_ready, population, sizes};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion};
 use prefixed_api_key::{PrefixedApiKey, PrefixedApiKeyController};
 use sha2::{Digest, Sha256};
-use tokenkeep::store::{
-    CacheConfig, CachedStore, ManageStore as _, MemoryStore, SqliteStore, TokenStore,
-};
+use tokenkeep::store::{MemoryStore, TokenStore};
 use tokenkeep::{Prefix, Requirement, TokenService};
 
 /// The floor's table hashes keys the way tokenkeep's does: SHA-256 output
@@ -60,8 +69,9 @@ fn cycle<'a, T>(items: &'a [T]) -> impl FnMut() -> &'a T {
     }
 }
 
-fn verify_against_floor_and_peer(c: &mut Criterion) {
-    for size in sizes() {
+fn verify_against_floor_and_peer(c: &mut Criterion, sizes: &[usize]) {
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    for &size in sizes {
         let population = population(size, 4_096);
         let floor: FloorTable = population
             .records
@@ -114,7 +124,7 @@ fn verify_against_floor_and_peer(c: &mut Criterion) {
         });
         group.finish();
 
-        if size == 1_000_000 || sizes().len() == 1 {
+        if size == largest {
             rejections(c, &service, &tokens);
             two_threads(c, &service, &headers);
         }
@@ -214,69 +224,81 @@ fn mint(c: &mut Criterion) {
     group.finish();
 }
 
-/// The SQL read-through cache against the in-memory store, 10,000 tokens.
-fn cache(c: &mut Criterion) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let population = population(10_000, 1_024);
-    let headers = headers(&population);
-    let memory = service(Arc::new(MemoryStore::from_records(
-        population.records.clone(),
-    )));
-    let directory = std::env::temp_dir().join(format!("tokenkeep-bench-{}", std::process::id()));
-    let (cached, uncached) = runtime.block_on(async {
-        let sqlite = SqliteStore::open(directory.join("bench.db"))
-            .await
-            .expect("sqlite");
-        sqlite.migrate().await.expect("migrate");
-        sqlite.import(population.records).await.expect("import");
-        let config = CacheConfig {
-            capacity: 100_000,
-            ttl: Duration::from_secs(3_600),
-        };
-        let cached = service(Arc::new(CachedStore::new(sqlite.clone(), config)));
-        for header in &headers {
-            cached
-                .verify_bearer(Some(header), Requirement::None)
-                .await
-                .expect("warm the cache");
-        }
-        (cached, service(Arc::new(sqlite)))
-    });
-
-    let mut group = c.benchmark_group("cache");
-    group.bench_function("memory", |b| {
-        let mut next = cycle(&headers);
-        b.iter(|| {
-            black_box(now_ready(memory.verify_bearer(Some(next()), Requirement::None)).is_ok())
-        });
-    });
-    group.bench_function("sqlite-cached", |b| {
-        let mut next = cycle(&headers);
-        b.iter(|| {
-            black_box(now_ready(cached.verify_bearer(Some(next()), Requirement::None)).is_ok())
-        });
-    });
-    group.bench_function("sqlite-uncached", |b| {
-        let mut next = cycle(&headers);
-        b.iter(|| {
-            let verdict = runtime.block_on(uncached.verify_bearer(Some(next()), Requirement::None));
-            black_box(verdict.is_ok())
-        });
-    });
-    group.finish();
-    let _ = std::fs::remove_dir_all(directory);
+fn config(quick: bool) -> Criterion {
+    let criterion = Criterion::default().sample_size(50);
+    if quick {
+        criterion
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(1))
+    } else {
+        criterion
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+    }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50)
+fn main() {
+    let quick = std::env::args().any(|argument| argument == "--quick");
+    let sizes = if quick { vec![1_000, 100_000] } else { sizes() };
+    let mut criterion = config(quick).configure_from_args();
+    verify_against_floor_and_peer(&mut criterion, &sizes);
+    bcrypt_for_scale(&mut criterion);
+    mint(&mut criterion);
+    criterion.final_summary();
+    print_table(&sizes);
 }
 
-criterion_group! {
-    name = benches;
-    config = config();
-    targets = verify_against_floor_and_peer, bcrypt_for_scale, mint, cache
+/// The table of BENCHMARKS.md, from this run's medians.
+fn print_table(sizes: &[usize]) {
+    println!("\nverify, median per call (this run):\n");
+    println!(
+        "| tokens | floor | tokenkeep | ratio to floor | prefixed-api-key | peer / tokenkeep |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    for size in sizes {
+        let size_text = size.to_string();
+        let floor = median(&["verify", "floor", &size_text]);
+        let ours = median(&["verify", "tokenkeep", &size_text]);
+        let peer = median(&["verify", "prefixed-api-key", &size_text]);
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            thousands(*size),
+            show(floor),
+            show(ours),
+            ratio(ours, floor),
+            show(peer),
+            ratio(peer, ours)
+        );
+    }
+    let largest = sizes.iter().copied().max().unwrap_or(0).to_string();
+    let floor = median(&["verify", "floor", &largest]);
+    let ours = median(&["verify", "tokenkeep", &largest]);
+    println!("\nat {} tokens:\n", thousands(largest.parse().unwrap_or(0)));
+    println!("| measure | median | ratio |");
+    println!("| --- | ---: | ---: |");
+    for (name, parts) in [
+        ("bad checksum rejected / floor", ["reject", "bad-checksum"]),
+        ("wrong length rejected / floor", ["reject", "wrong-length"]),
+        (
+            "malformed header rejected / floor",
+            ["reject", "malformed-header"],
+        ),
+    ] {
+        let value = median(&parts);
+        println!("| {name} | {} | {} |", show(value), ratio(value, floor));
+    }
+    let one = median(&["threads", "verify", "1"]);
+    let two = median(&["threads", "verify", "2"]);
+    // Each iteration verifies once per thread: the rate ratio is 2 x t1 / t2.
+    let speedup = match (one, two) {
+        (Some(one), Some(two)) if two > 0.0 => format!("{:.2}×", 2.0 * one / two),
+        _ => "—".to_owned(),
+    };
+    println!("| two threads / one, throughput | | {speedup} |");
+    let bcrypt = median(&["bcrypt", "verify-cost-10"]);
+    println!(
+        "| bcrypt cost 10 / tokenkeep | {} | {} |",
+        show(bcrypt),
+        ratio(bcrypt, ours)
+    );
 }
-criterion_main!(benches);

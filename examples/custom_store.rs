@@ -8,9 +8,12 @@
 //!   to the file and synced. Opening the file replays it; the last line for
 //!   an id wins.
 //! - The conformance suite at the bottom proves it keeps the contract.
+//! - With the `conformance` feature, `main` also times its verification
+//!   against the hardware floor (`compare_with_floor`).
 //!
 //! ```sh
 //! cargo run --example custom_store
+//! cargo run --release --example custom_store --features conformance   # with the floor comparison
 //! cargo test --example custom_store --features conformance
 //! ```
 
@@ -248,6 +251,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("the file holds hashes, never the token:");
     println!("{}", std::fs::read_to_string(&path)?.trim_end());
     std::fs::remove_file(&path)?;
+    #[cfg(feature = "conformance")]
+    compare_with_the_floor().await?;
+    Ok(())
+}
+
+/// How this store's verification compares with the hardware floor.
+#[cfg(feature = "conformance")]
+async fn compare_with_the_floor() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::temp_dir().join(format!("tokenkeep-{}.jsonl", TokenId::random()?));
+    let store = Arc::new(JsonLinesStore::open(&path)?);
+    let comparison = tokenkeep::conformance::compare_with_floor(store, 10_000).await?;
+    println!(
+        "verify at {} tokens: {:?} per token, floor {:?}: {:.2}x the floor",
+        comparison.tokens,
+        comparison.store,
+        comparison.floor,
+        comparison.ratio()
+    );
+    std::fs::remove_file(&path)?;
     Ok(())
 }
 
@@ -269,6 +291,18 @@ mod tests {
     }
 
     tokenkeep::store_conformance_tests!(fresh_store);
+
+    #[tokio::test]
+    async fn the_floor_comparison_runs_on_this_store() {
+        let store = std::sync::Arc::new(fresh_store().await);
+        let comparison = tokenkeep::conformance::compare_with_floor(store, 2_000)
+            .await
+            .unwrap();
+        assert_eq!(comparison.tokens, 2_000);
+        assert!(comparison.floor > std::time::Duration::ZERO);
+        assert!(comparison.store > std::time::Duration::ZERO);
+        assert!(comparison.ratio().is_finite());
+    }
 
     #[tokio::test]
     async fn a_reopened_file_holds_what_was_written() {

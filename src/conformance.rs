@@ -16,6 +16,11 @@
 //!
 //! Every backend in this crate runs it, and so does the custom store in
 //! `examples/custom_store.rs`.
+//!
+//! [`compare_with_floor`] times your store's verification path against the
+//! hardware floor, for a first look at its speed.
+
+mod floor;
 
 use std::sync::Arc;
 
@@ -27,6 +32,8 @@ use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::StoreError;
 use crate::store::{InsertRules, LastUse, ListQuery, ManageStore, Rotation, TokenUpdate};
+
+pub use floor::{FloorComparison, compare_with_floor};
 
 /// Turns every conformance check into a `#[tokio::test]` for the store that
 /// `$make_store().await` returns (a fresh, empty store per test).

@@ -2,6 +2,8 @@
 //! future that never waits.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod table;
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
