@@ -198,11 +198,12 @@ impl ManageStore for JsonLinesStore {
         Ok(count)
     }
 
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let mut log = self.log.lock().await;
-        let ids = vec![rotation.old, rotation.replacement.id];
-        self.index.rotate(rotation).await?;
-        Self::append(&mut log, &self.puts(ids).await?)
+        let ids = vec![rotation.old, rotation.new_id];
+        let replacement = self.index.rotate(rotation).await?;
+        Self::append(&mut log, &self.puts(ids).await?)?;
+        Ok(replacement)
     }
 
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
@@ -278,23 +279,27 @@ async fn compare_with_the_floor() -> Result<(), Box<dyn std::error::Error>> {
 mod tests {
     use super::JsonLinesStore;
 
-    fn fresh_path() -> std::path::PathBuf {
-        let name = format!(
-            "custom-store-{}.jsonl",
-            tokenkeep::TokenId::random().unwrap()
-        );
+    /// One file per check and process, named after the check.
+    fn fresh_path(test: &str) -> std::path::PathBuf {
+        let name = format!("custom-store-{test}-{}.jsonl", std::process::id());
         std::env::temp_dir().join(name)
     }
 
-    async fn fresh_store() -> JsonLinesStore {
-        JsonLinesStore::open(fresh_path()).unwrap()
+    async fn fresh_store(test: &'static str) -> JsonLinesStore {
+        JsonLinesStore::open(fresh_path(test)).unwrap()
     }
 
-    tokenkeep::store_conformance_tests!(fresh_store);
+    /// The file goes when the check ends, passed or failed.
+    async fn remove_file(test: &'static str, _store: std::sync::Arc<JsonLinesStore>) {
+        let _ = std::fs::remove_file(fresh_path(test));
+    }
+
+    tokenkeep::store_conformance_tests!(fresh_store, teardown = remove_file);
 
     #[tokio::test]
     async fn the_floor_comparison_runs_on_this_store() {
-        let store = std::sync::Arc::new(fresh_store().await);
+        let store =
+            std::sync::Arc::new(fresh_store("the_floor_comparison_runs_on_this_store").await);
         let comparison = tokenkeep::conformance::compare_with_floor(store, 2_000)
             .await
             .unwrap();
@@ -307,7 +312,7 @@ mod tests {
     #[tokio::test]
     async fn a_reopened_file_holds_what_was_written() {
         use tokenkeep::store::{ManageStore as _, TokenStore as _};
-        let path = fresh_path();
+        let path = fresh_path("a_reopened_file_holds_what_was_written");
         let store = JsonLinesStore::open(&path).unwrap();
         let record = tokenkeep::conformance::sample_record("alice", "laptop");
         store.claim_setup(record.clone()).await.unwrap();

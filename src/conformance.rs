@@ -2,17 +2,40 @@
 //! [`ManageStore`] implementations.
 //!
 //! Each check is an async function over a fresh, empty store; it panics
-//! with a message naming the broken contract. The
-//! [`store_conformance_tests!`](crate::store_conformance_tests) macro turns
-//! all of them into one `#[tokio::test]` each for a store constructor:
+//! with a message that names the contract it checks. Each check's rustdoc
+//! lists its steps, so you never need to read this file to know what
+//! failed. The [`store_conformance_tests!`](crate::store_conformance_tests)
+//! macro turns all of them into one `#[tokio::test]` each for a store
+//! constructor that receives the test's name:
 //!
 //! ```ignore
 //! // In your crate's tests (needs tokio with `macros` and `rt-multi-thread`):
-//! async fn my_store() -> MyStore {
-//!     MyStore::connect_to_a_fresh_schema().await
+//! async fn my_store(test: &'static str) -> MyStore {
+//!     MyStore::connect_to_a_fresh_schema(test).await
 //! }
 //! tokenkeep::store_conformance_tests!(my_store);
 //! ```
+//!
+//! # What the traits leave open, answered
+//!
+//! - **Must `revoke_owner` and `import` be atomic?** No. `revoke_owner`
+//!   must have revoked every token that was active when it began by the
+//!   time it returns; `import` may stop half-way on a failure, and running
+//!   it again finishes the job (written records are skipped). Both must
+//!   refuse nothing silently: an error is returned.
+//! - **The name is taken and the cap is reached: which error?**
+//!   `NameTaken`. The name is checked first.
+//! - **What limit is reported without a cap?** None: with
+//!   `max_active_per_owner: None` an insert never answers `LimitReached`.
+//!   With a cap, `LimitReached { limit }` reports the cap.
+//! - **May `update` change a token in its rotation grace period?** Yes: it
+//!   is active until the grace period ends. It holds no name any more, so
+//!   renaming it never clashes with its successor.
+//! - **Is `TokenRecord`'s serde form stable enough to store?** Yes: it is
+//!   the export format. A field added later is optional when read, and a
+//!   change that breaks it is announced in the changelog with a migration.
+//! - **What counts toward the cap?** Every token that still verifies: not
+//!   revoked, not expired, a rotated one in its grace period included.
 //!
 //! Every backend in this crate runs it, and so does the custom store in
 //! `examples/custom_store.rs`.
@@ -35,60 +58,103 @@ use crate::store::{InsertRules, LastUse, ListQuery, ManageStore, Rotation, Token
 
 pub use floor::{FloorComparison, compare_with_floor};
 
-/// Turns every conformance check into a `#[tokio::test]` for the store that
-/// `$make_store().await` returns (a fresh, empty store per test).
+/// Turns every conformance check into a `#[tokio::test]` for your store.
 ///
-/// With `maybe:`, `$make_store().await` returns an `Option`: `None` skips
-/// the test (for a database that is not available; say why on stderr).
+/// `$make_store(test).await` returns a fresh, empty store for the check
+/// named `test` (a `&'static str`, handy to namespace keys or schemas):
+///
+/// ```ignore
+/// async fn my_store(test: &'static str) -> MyStore {
+///     MyStore::connect_with_key_prefix(test).await
+/// }
+/// tokenkeep::store_conformance_tests!(my_store);
+/// ```
+///
+/// - `teardown = $clean_up`: `$clean_up(test, store).await` runs after each
+///   check, passed or failed (`store` is the `Arc` the check used).
+/// - `maybe:` before the constructor: it returns an `Option`, and `None`
+///   skips the test (for a database that is not available; say why on
+///   stderr).
+///
+/// ```ignore
+/// tokenkeep::store_conformance_tests!(maybe: my_store, teardown = drop_keys);
+/// ```
 #[macro_export]
 macro_rules! store_conformance_tests {
-    (maybe: $make_store:path) => {
-        $crate::store_conformance_tests!(@list maybe $make_store);
+    (maybe: $make_store:path $(, teardown = $teardown:path)? $(,)?) => {
+        $crate::store_conformance_tests!(@list maybe $make_store; $($teardown)?);
     };
-    ($make_store:path) => {
-        $crate::store_conformance_tests!(@list always $make_store);
+    ($make_store:path $(, teardown = $teardown:path)? $(,)?) => {
+        $crate::store_conformance_tests!(@list always $make_store; $($teardown)?);
     };
-    (@list $mode:ident $make_store:path) => {
-        $crate::store_conformance_tests!(@each $mode $make_store;
-            insert_then_find_by_hash,
+    (@list $mode:ident $make_store:path; $($teardown:path)?) => {
+        $crate::store_conformance_tests!(@each $mode $make_store; [$($teardown)?];
+            find_by_hash_answers_exactly_that_record,
             unknown_hash_and_id_find_nothing,
             an_immediate_answer_agrees_with_find_by_hash,
             records_round_trip_every_field,
             duplicate_id_or_hash_is_refused,
+            temporary_records_are_never_stored,
             names_are_unique_among_an_owners_active_tokens,
             cap_counts_only_active_tokens,
+            cap_counts_tokens_in_their_grace_period,
             cap_holds_under_50_concurrent_inserts,
             one_name_wins_among_concurrent_inserts,
             revoke_is_visible_at_once,
-            revoke_owner_touches_only_that_owner,
+            revoke_owner_is_visible_at_once_for_that_owner_only,
             last_used_only_moves_forward,
             setup_claim_succeeds_once,
             setup_claim_has_one_winner_among_50,
             setup_claim_refused_once_any_token_was_held,
-            update_changes_fields_and_keeps_names_unique,
+            update_is_visible_at_once_and_keeps_names_unique,
+            concurrent_changes_of_different_fields_all_land,
             rotate_revokes_or_keeps_a_grace_period,
-            delete_removes_the_record,
+            a_rotation_racing_a_change_carries_it,
+            delete_is_visible_at_once,
             list_filters_by_owner_and_activity,
             export_import_round_trip,
         );
     };
-    (@each $mode:ident $make_store:path; $($check:ident),* $(,)?) => {
+    (@each $mode:ident $make_store:path; $teardown:tt; $($check:ident),* $(,)?) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
-                let Some(store) = $crate::store_conformance_tests!(@make $mode $make_store) else {
+                let test = stringify!($check);
+                let Some(store) = $crate::store_conformance_tests!(@make $mode $make_store, test) else {
                     return;
                 };
-                $crate::conformance::$check(::std::sync::Arc::new(store)).await;
+                let store = ::std::sync::Arc::new(store);
+                let outcome = $crate::conformance::run_check(
+                    $crate::conformance::$check(store.clone()),
+                )
+                .await;
+                $crate::store_conformance_tests!(@teardown $teardown test store);
+                if let ::core::result::Result::Err(panic) = outcome {
+                    ::std::panic::resume_unwind(panic);
+                }
             }
         )*
     };
-    (@make always $make_store:path) => {
-        ::core::option::Option::Some($make_store().await)
+    (@teardown [] $test:ident $store:ident) => {};
+    (@teardown [$teardown:path] $test:ident $store:ident) => {
+        $teardown($test, $store).await;
     };
-    (@make maybe $make_store:path) => {
-        $make_store().await
+    (@make always $make_store:path, $test:expr) => {
+        ::core::option::Option::Some($make_store($test).await)
     };
+    (@make maybe $make_store:path, $test:expr) => {
+        $make_store($test).await
+    };
+}
+
+/// Runs one check and catches its panic, so the macro's teardown runs
+/// whatever the outcome. Used by [`store_conformance_tests!`](crate::store_conformance_tests).
+#[doc(hidden)]
+pub async fn run_check(
+    check: impl std::future::Future<Output = ()>,
+) -> Result<(), Box<dyn std::any::Any + Send>> {
+    use futures_util::FutureExt as _;
+    std::panic::AssertUnwindSafe(check).catch_unwind().await
 }
 
 /// 2026-01-01T00:00:00Z, the instant the checks are set at.
@@ -166,6 +232,44 @@ where
     succeeded
 }
 
+/// Looks `record` up by hash, as verification does, and checks what the
+/// store answers against `contract`.
+async fn assert_seen(
+    store: &dyn ManageStore,
+    record: &TokenRecord,
+    contract: &str,
+    holds: impl Fn(&TokenRecord) -> bool,
+) {
+    let found = store
+        .find_by_hash(&record.hash)
+        .await
+        .expect("find_by_hash")
+        .unwrap_or_else(|| panic!("{contract}: find_by_hash found no record"));
+    assert_eq!(
+        found.id, record.id,
+        "{contract}: find_by_hash answered another record"
+    );
+    assert!(holds(&found), "{contract}: find_by_hash answered {found:?}");
+}
+
+/// A rotation of `old` to a fresh id and hash.
+fn rotation(
+    old: TokenId,
+    grace_until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+    cap: Option<usize>,
+) -> Rotation {
+    Rotation {
+        old,
+        new_id: TokenId::random().expect("randomness"),
+        new_hash: random_hash(),
+        new_display_prefix: "ct_rotate".to_owned(),
+        grace_until,
+        now,
+        max_active_per_owner: cap,
+    }
+}
+
 fn active_query(owner: Option<&str>, include_inactive: bool) -> ListQuery {
     ListQuery {
         owner: owner.map(str::to_owned),
@@ -174,24 +278,40 @@ fn active_query(owner: Option<&str>, include_inactive: bool) -> ListQuery {
     }
 }
 
-/// An inserted record is found by its hash and by its id, unchanged.
-pub async fn insert_then_find_by_hash(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    let found = store
-        .find_by_hash(&record.hash)
-        .await
-        .expect("find_by_hash");
-    assert_eq!(
-        found.as_deref(),
-        Some(&record),
-        "find_by_hash returns the record"
-    );
-    assert_eq!(
-        get(&*store, &record.id).await,
-        record,
-        "get returns the record"
-    );
+/// `find_by_hash` answers exactly the record with that hash, never another
+/// one (of the same owner, say): the verification path trusts it to.
+///
+/// Steps: insert 48 records, 6 for each of 8 owners, each with its own
+/// `created_at`; look every one up by hash and by id; each answer is that
+/// record, whole.
+pub async fn find_by_hash_answers_exactly_that_record(store: Arc<dyn ManageStore>) {
+    let mut records = Vec::new();
+    for owner in 0..8 {
+        for token in 0..6 {
+            let mut record = sample_record(&format!("owner-{owner}"), &format!("token-{token}"));
+            record.created_at = at(i64::from(owner * 6 + token));
+            insert(&*store, &record).await;
+            records.push(record);
+        }
+    }
+    for record in &records {
+        let found = store
+            .find_by_hash(&record.hash)
+            .await
+            .expect("find_by_hash");
+        assert_eq!(
+            found.as_deref(),
+            Some(record),
+            "find_by_hash answers the record with exactly that hash (owner {}, created {})",
+            record.owner,
+            record.created_at
+        );
+        assert_eq!(
+            get(&*store, &record.id).await,
+            *record,
+            "get answers the record with exactly that id"
+        );
+    }
 }
 
 /// A hash or id never inserted finds nothing (and is not an error).
@@ -260,6 +380,40 @@ pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
     }
 }
 
+/// Temporary tokens live in process memory only: a store refuses a record
+/// of kind `Temporary`, by `insert` and by `import`, and writes nothing.
+///
+/// Steps: insert a temporary record (refused with `Temporary`); import a
+/// batch with one persistent and one temporary record (refused with
+/// `Temporary`); neither record can be found afterwards.
+pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
+    let mut temporary = sample_record("root", "root");
+    temporary.kind = TokenKind::Temporary;
+    let inserted = store.insert(temporary.clone(), rules(None)).await;
+    assert!(
+        matches!(inserted, Err(StoreError::Temporary)),
+        "insert refuses a temporary record with Temporary, got {inserted:?}"
+    );
+    let persistent = sample_record("alice", "laptop");
+    let imported = store
+        .import(vec![persistent.clone(), temporary.clone()])
+        .await;
+    assert!(
+        matches!(imported, Err(StoreError::Temporary)),
+        "import refuses a batch holding a temporary record, got {imported:?}"
+    );
+    for record in [&persistent, &temporary] {
+        assert!(
+            store
+                .find_by_hash(&record.hash)
+                .await
+                .expect("find")
+                .is_none(),
+            "a refused import writes nothing"
+        );
+    }
+}
+
 /// Names are unique among one owner's active tokens; other owners, revoked
 /// and expired tokens do not block a name.
 pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn ManageStore>) {
@@ -318,6 +472,44 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
         .expect("an expired token does not count");
 }
 
+/// A rotated token in its grace period still verifies, so it counts
+/// toward the cap; a rotation with a grace period needs room for one more.
+///
+/// Steps, with a cap of 2: insert `a`; rotate it with a grace period (two
+/// tokens now verify); a third insert is refused with `LimitReached`;
+/// rotating the replacement with a grace period is refused too (it would
+/// make three); rotating it without one succeeds (the count stays).
+pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>) {
+    let a = sample_record("alice", "a");
+    store
+        .insert(a.clone(), rules(Some(2)))
+        .await
+        .expect("under the cap");
+    let graceful = rotation(a.id, Some(at(100)), t0(), Some(2));
+    let replacement = store
+        .rotate(graceful)
+        .await
+        .expect("a rotation with grace fits: one token verifies");
+    let third = store
+        .insert(sample_record("alice", "b"), rules(Some(2)))
+        .await;
+    assert!(
+        matches!(third, Err(StoreError::LimitReached { limit: 2 })),
+        "a token in its grace period counts toward the cap, got {third:?}"
+    );
+    let over = store
+        .rotate(rotation(replacement.id, Some(at(100)), t0(), Some(2)))
+        .await;
+    assert!(
+        matches!(over, Err(StoreError::LimitReached { limit: 2 })),
+        "a rotation with grace at the cap is refused, got {over:?}"
+    );
+    store
+        .rotate(rotation(replacement.id, None, t0(), Some(2)))
+        .await
+        .expect("a rotation without grace does not grow the count");
+}
+
 /// Of 50 concurrent inserts for one owner with a cap of 10, exactly 10 succeed.
 pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) {
     let attempts = (0..50)
@@ -355,32 +547,57 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
     assert_eq!(succeeded, 1);
 }
 
-/// A revoke is seen by the next lookup; revoking again changes nothing; the
-/// row stays for the audit trail.
+/// A revoke is seen by the next lookup, even right after a lookup that saw
+/// the token active (a read-through cache must be invalidated); revoking
+/// again changes nothing; the row stays for the audit trail.
+///
+/// Steps: insert; look it up (active); revoke at t5; look it up (revoked
+/// at t5); revoke again at t9 (still t5); revoke an unknown id
+/// (`NotFound`).
 pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
+    assert_seen(
+        &*store,
+        &record,
+        "before a revoke, the token is active",
+        |found| found.revoked_at.is_none(),
+    )
+    .await;
     let revoked = store.revoke(&record.id, at(5)).await.expect("revoke");
-    assert_eq!(revoked.revoked_at, Some(at(5)));
-    let found = store
-        .find_by_hash(&record.hash)
-        .await
-        .expect("find")
-        .expect("row kept");
-    assert_eq!(found.revoked_at, Some(at(5)), "visible at once");
+    assert_eq!(
+        revoked.revoked_at,
+        Some(at(5)),
+        "revoke returns the revoked record"
+    );
+    assert_seen(&*store, &record, "a revoke is visible at once", |found| {
+        found.revoked_at == Some(at(5))
+    })
+    .await;
     let again = store.revoke(&record.id, at(9)).await.expect("revoke again");
-    assert_eq!(again.revoked_at, Some(at(5)), "the first revocation stands");
+    assert_eq!(
+        again.revoked_at,
+        Some(at(5)),
+        "revoking a revoked token changes nothing"
+    );
     let missing = store
         .revoke(&TokenId::random().expect("randomness"), at(9))
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound)),
-        "got {missing:?}"
+        "revoking an unknown id answers NotFound, got {missing:?}"
     );
 }
 
-/// Revoking an owner's tokens revokes the active ones of that owner only.
-pub async fn revoke_owner_touches_only_that_owner(store: Arc<dyn ManageStore>) {
+/// Revoking an owner's tokens revokes the active ones of that owner only,
+/// and the next lookup of each sees it, even right after a lookup that saw
+/// it active.
+///
+/// Steps: insert three tokens for alice and one for bob; revoke alice's
+/// first at t1; look all of them up; revoke alice's at t2 (answers 2);
+/// alice's first keeps t1, the others read t2, bob's stays active;
+/// revoking an owner without tokens answers 0.
+pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn ManageStore>) {
     let alice: Vec<TokenRecord> = (0..3)
         .map(|index| sample_record("alice", &format!("a{index}")))
         .collect();
@@ -389,20 +606,47 @@ pub async fn revoke_owner_touches_only_that_owner(store: Arc<dyn ManageStore>) {
         insert(&*store, record).await;
     }
     store.revoke(&alice[0].id, at(1)).await.expect("revoke");
+    for record in alice.iter().chain([&bob]) {
+        assert_seen(&*store, record, "before revoke_owner, a lookup", |_| true).await;
+    }
     let count = store
         .revoke_owner("alice", at(2))
         .await
         .expect("revoke_owner");
-    assert_eq!(count, 2, "only the active ones count");
-    assert_eq!(get(&*store, &alice[0].id).await.revoked_at, Some(at(1)));
-    assert_eq!(get(&*store, &alice[2].id).await.revoked_at, Some(at(2)));
-    assert!(get(&*store, &bob.id).await.revoked_at.is_none());
+    assert_eq!(
+        count, 2,
+        "revoke_owner counts the tokens it revoked, the active ones"
+    );
+    assert_seen(
+        &*store,
+        &alice[0],
+        "revoke_owner keeps an earlier revocation",
+        |found| found.revoked_at == Some(at(1)),
+    )
+    .await;
+    for record in &alice[1..] {
+        assert_seen(
+            &*store,
+            record,
+            "revoke_owner is visible at once",
+            |found| found.revoked_at == Some(at(2)),
+        )
+        .await;
+    }
+    assert_seen(
+        &*store,
+        &bob,
+        "revoke_owner touches that owner only",
+        |found| found.revoked_at.is_none(),
+    )
+    .await;
     assert_eq!(
         store
             .revoke_owner("nobody", at(3))
             .await
             .expect("revoke_owner"),
-        0
+        0,
+        "an owner without tokens has nothing to revoke"
     );
 }
 
@@ -488,34 +732,49 @@ pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageSt
     );
 }
 
-/// Updates apply at once; a new name must be free; only active tokens change.
-pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn ManageStore>) {
+/// Updates change only the fields they name, are seen by the next lookup
+/// (even right after one that saw the old record), keep names unique among
+/// an owner's active tokens, and change only active tokens.
+///
+/// Steps: insert `laptop` and `phone`; look `laptop` up; rename it, set
+/// description, routes and profile; look it up (changed); clear the
+/// description (the name stays); renaming to `phone` is `NameTaken`;
+/// `phone` keeping its own name is fine; updating a revoked token is
+/// `Inactive`, an unknown id `NotFound`.
+pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn ManageStore>) {
     let laptop = sample_record("alice", "laptop");
     let phone = sample_record("alice", "phone");
     insert(&*store, &laptop).await;
     insert(&*store, &phone).await;
-    let scopes = Scopes {
-        routes: vec![Route::new("/releases", Access::READ).expect("route")],
-        ..Scopes::default()
-    };
+    assert_seen(
+        &*store,
+        &laptop,
+        "before an update, the old record",
+        |found| found.scopes.routes.is_empty(),
+    )
+    .await;
+    let routes = vec![Route::new("/releases", Access::READ).expect("route")];
     let update = TokenUpdate {
         name: Some(TokenName::new("work laptop").expect("name")),
         description: Some(Some("the work one".to_owned())),
-        scopes: Some(scopes.clone()),
+        routes: Some(routes.clone()),
         profile: Some(Some("prod".to_owned())),
+        ..TokenUpdate::default()
     };
     let changed = store
         .update(&laptop.id, &update, t0())
         .await
         .expect("update");
-    let found = store
-        .find_by_hash(&laptop.hash)
-        .await
-        .expect("find")
-        .expect("row");
-    assert_eq!(*found, changed, "visible at once");
-    assert_eq!(changed.name.as_str(), "work laptop");
-    assert_eq!(changed.scopes, scopes);
+    assert_seen(&*store, &laptop, "an update is visible at once", |found| {
+        *found == changed
+    })
+    .await;
+    assert_eq!(changed.name.as_str(), "work laptop", "update renames");
+    assert_eq!(changed.scopes.routes, routes, "update sets the routes");
+    assert!(
+        !changed.scopes.manager,
+        "update leaves fields it does not name"
+    );
     assert_eq!(changed.description.as_deref(), Some("the work one"));
     assert_eq!(changed.profile.as_deref(), Some("prod"));
 
@@ -527,11 +786,14 @@ pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn ManageS
         .update(&laptop.id, &clear, t0())
         .await
         .expect("update");
-    assert_eq!(cleared.description, None);
+    assert_eq!(
+        cleared.description, None,
+        "Some(None) clears the description"
+    );
     assert_eq!(
         cleared.name.as_str(),
         "work laptop",
-        "untouched fields stay"
+        "update leaves fields it does not name"
     );
 
     let take_phone = TokenUpdate {
@@ -539,7 +801,10 @@ pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn ManageS
         ..TokenUpdate::default()
     };
     let taken = store.update(&laptop.id, &take_phone, t0()).await;
-    assert!(matches!(taken, Err(StoreError::NameTaken)), "got {taken:?}");
+    assert!(
+        matches!(taken, Err(StoreError::NameTaken)),
+        "a rename onto an active token's name is NameTaken, got {taken:?}"
+    );
     store
         .update(&phone.id, &take_phone, t0())
         .await
@@ -549,79 +814,221 @@ pub async fn update_changes_fields_and_keeps_names_unique(store: Arc<dyn ManageS
     let inactive = store.update(&phone.id, &clear, at(2)).await;
     assert!(
         matches!(inactive, Err(StoreError::Inactive)),
-        "got {inactive:?}"
+        "updating a revoked token is Inactive, got {inactive:?}"
     );
     let missing = store
         .update(&TokenId::random().expect("randomness"), &clear, t0())
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound)),
-        "got {missing:?}"
+        "updating an unknown id is NotFound, got {missing:?}"
     );
 }
 
-/// A rotation inserts the replacement under the same name (even at the cap)
-/// and revokes the old token, or shortens it to the grace end.
+/// Concurrent updates of different fields of one token all land: the
+/// store applies each to the record as it is inside its atomic section,
+/// never to a copy read before.
+///
+/// Steps, ten rounds: five concurrent updates of one token, each setting
+/// one field of its own (description, `manager`, abilities, routes,
+/// profile) to this round's value; afterwards the token holds all five.
+pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    for round in 0..10 {
+        let label = format!("round-{round}");
+        let ability = Ability::new(label.as_str()).expect("ability");
+        let route = Route::new(&format!("/{label}"), Access::READ).expect("route");
+        let updates = [
+            TokenUpdate {
+                description: Some(Some(label.clone())),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                manager: Some(round % 2 == 0),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                abilities: Some(vec![ability.clone()]),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                routes: Some(vec![route.clone()]),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                profile: Some(Some(label.clone())),
+                ..TokenUpdate::default()
+            },
+        ];
+        let tasks: Vec<_> = updates
+            .into_iter()
+            .map(|update| {
+                let store = Arc::clone(&store);
+                let id = record.id;
+                tokio::spawn(async move { store.update(&id, &update, t0()).await })
+            })
+            .collect();
+        for result in join_all(tasks).await {
+            result.expect("task").expect("each update succeeds");
+        }
+        let now = get(&*store, &record.id).await;
+        let landed = now.description.as_deref() == Some(label.as_str())
+            && now.scopes.manager == (round % 2 == 0)
+            && now.scopes.abilities == [ability]
+            && now.scopes.routes == [route]
+            && now.profile.as_deref() == Some(label.as_str());
+        assert!(
+            landed,
+            "concurrent updates of different fields all land (round {round}), got {now:?}"
+        );
+    }
+}
+
+/// A rotation builds the replacement from the old token as the store holds
+/// it, hands it the name, and revokes the old token or shortens it to the
+/// grace end (never past its own expiry); lookups see both at once.
+///
+/// Steps: insert `old` (expires at t1000); look it up; rotate with grace
+/// until t100 at t10; the replacement has the old one's owner, name,
+/// scopes and expiry, and the new id and hash; the old one now expires at
+/// t100 and names its successor; rotating it again is `Inactive`; rotate
+/// the replacement without grace at t20: it is revoked at t20, and its own
+/// replacement holds the name.
 pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>) {
     let mut old = sample_record("alice", "laptop");
     old.expires_at = Some(at(1_000));
-    store
-        .insert(old.clone(), rules(Some(1)))
-        .await
-        .expect("insert");
-    let replacement = TokenRecord {
-        id: TokenId::random().expect("randomness"),
-        hash: random_hash(),
+    old.scopes = Scopes {
+        abilities: vec![Ability::new("deploy").expect("ability")],
+        ..Scopes::default()
+    };
+    insert(&*store, &old).await;
+    assert_seen(&*store, &old, "before a rotation, the old token", |found| {
+        found.replaced_by.is_none()
+    })
+    .await;
+    let graceful = rotation(old.id, Some(at(100)), at(10), None);
+    let replacement = store.rotate(graceful.clone()).await.expect("rotate");
+    let expected = TokenRecord {
+        id: graceful.new_id,
+        hash: graceful.new_hash,
+        display_prefix: graceful.new_display_prefix.clone(),
+        created_at: at(10),
         ..old.clone()
     };
-    let rotation = Rotation {
-        old: old.id,
-        replacement: replacement.clone(),
-        old_expires_at: Some(at(100)),
-        now: at(10),
-    };
-    store
-        .rotate(rotation.clone())
-        .await
-        .expect("rotate at the cap");
-    let old_now = get(&*store, &old.id).await;
-    assert_eq!(old_now.expires_at, Some(at(100)), "grace end");
-    assert_eq!(old_now.replaced_by, Some(replacement.id));
-    assert!(old_now.revoked_at.is_none());
-    assert_eq!(get(&*store, &replacement.id).await, replacement);
-    let twice = store.rotate(rotation).await;
-    assert!(matches!(twice, Err(StoreError::Inactive)), "got {twice:?}");
+    assert_eq!(
+        replacement, expected,
+        "the replacement copies the old token as stored, with the new id and hash"
+    );
+    assert_seen(
+        &*store,
+        &replacement,
+        "the replacement is visible at once",
+        |found| *found == expected,
+    )
+    .await;
+    assert_seen(
+        &*store,
+        &old,
+        "the old token gets the grace end at once",
+        |found| {
+            found.expires_at == Some(at(100))
+                && found.replaced_by == Some(replacement.id)
+                && found.revoked_at.is_none()
+        },
+    )
+    .await;
+    let twice = store.rotate(rotation(old.id, None, at(11), None)).await;
+    assert!(
+        matches!(twice, Err(StoreError::Inactive)),
+        "a rotated token cannot be rotated again, got {twice:?}"
+    );
 
-    let next = TokenRecord {
-        id: TokenId::random().expect("randomness"),
-        hash: random_hash(),
-        ..replacement.clone()
-    };
-    let revoke_now = Rotation {
-        old: replacement.id,
-        replacement: next.clone(),
-        old_expires_at: None,
-        now: at(20),
-    };
-    store.rotate(revoke_now).await.expect("rotate");
-    assert_eq!(get(&*store, &replacement.id).await.revoked_at, Some(at(20)));
-    assert!(get(&*store, &next.id).await.holds_name(at(20)));
+    let next = store
+        .rotate(rotation(replacement.id, None, at(20), None))
+        .await
+        .expect("rotate");
+    assert_seen(
+        &*store,
+        &replacement,
+        "a rotation without grace revokes at once",
+        |found| found.revoked_at == Some(at(20)),
+    )
+    .await;
+    assert!(
+        get(&*store, &next.id).await.holds_name(at(20)),
+        "the newest replacement holds the name"
+    );
 }
 
-/// A hard delete removes the row everywhere.
-pub async fn delete_removes_the_record(store: Arc<dyn ManageStore>) {
+/// A rotation racing a change of the same token carries the change when
+/// both succeed: the store copies the old token as it is inside its atomic
+/// section, not as it was read before.
+///
+/// Steps, twenty rounds: insert a token; concurrently rotate it (no grace)
+/// and set its routes; if the update succeeded before the rotation, the
+/// replacement carries the routes; if it came after, it is refused with
+/// `Inactive` (the old token is revoked).
+pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) {
+    for round in 0..20 {
+        let record = sample_record("alice", &format!("race-{round}"));
+        insert(&*store, &record).await;
+        let routes = vec![Route::new(&format!("/r{round}"), Access::READ).expect("route")];
+        let update = TokenUpdate {
+            routes: Some(routes.clone()),
+            ..TokenUpdate::default()
+        };
+        let (rotated, updated) = {
+            let (rotating, updating) = (Arc::clone(&store), Arc::clone(&store));
+            let rotation = rotation(record.id, None, t0(), None);
+            let id = record.id;
+            let rotate = tokio::spawn(async move { rotating.rotate(rotation).await });
+            let update = tokio::spawn(async move { updating.update(&id, &update, t0()).await });
+            (rotate.await.expect("task"), update.await.expect("task"))
+        };
+        let replacement = rotated.expect("the rotation succeeds");
+        match updated {
+            Ok(_) => assert_eq!(
+                replacement.scopes.routes, routes,
+                "a change that landed before the rotation is carried over (round {round})"
+            ),
+            Err(StoreError::Inactive) => {}
+            Err(other) => {
+                panic!("an update racing a rotation either lands or is Inactive, got {other:?}")
+            }
+        }
+    }
+}
+
+/// A hard delete removes the row everywhere, at once, even right after a
+/// lookup that found it.
+///
+/// Steps: insert; look it up; delete (true); `get` and `find_by_hash` find
+/// nothing; deleting again answers false; the name is free again.
+pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
-    assert!(store.delete(&record.id).await.expect("delete"));
-    assert!(store.get(&record.id).await.expect("get").is_none());
+    assert_seen(&*store, &record, "before a delete, the record", |_| true).await;
+    assert!(
+        store.delete(&record.id).await.expect("delete"),
+        "delete says it existed"
+    );
+    assert!(
+        store.get(&record.id).await.expect("get").is_none(),
+        "a delete is visible at once to get"
+    );
     assert!(
         store
             .find_by_hash(&record.hash)
             .await
             .expect("find")
-            .is_none()
+            .is_none(),
+        "a delete is visible at once to find_by_hash"
     );
-    assert!(!store.delete(&record.id).await.expect("delete again"));
+    assert!(
+        !store.delete(&record.id).await.expect("delete again"),
+        "deleting a missing record answers false"
+    );
     insert(&*store, &sample_record("alice", "laptop")).await;
 }
 

@@ -56,7 +56,7 @@ pub use sqlite::SqliteStore;
 pub use sqlx;
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
-pub use types::{ImportReport, InsertRules, Rotation, TokenUpdate};
+pub use types::{ImportReport, InsertRules, Rotation, TokenUpdate, refuse_temporary};
 pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
@@ -182,12 +182,18 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 pub trait ManageStore: TokenStore {
     /// Inserts a new record. Atomically with the insert: the owner's tokens
     /// that [hold a name](TokenRecord::holds_name) at `rules.now` must not
-    /// include this name, and must number fewer than the cap. Nothing is
-    /// ever removed to make room.
+    /// include this name, and the owner's tokens that are
+    /// [active](TokenRecord::is_active) (rotated ones in their grace period
+    /// included) must number fewer than the cap. Nothing is ever removed to
+    /// make room. When both the name is taken and the cap is reached, the
+    /// name wins: [`StoreError::NameTaken`]. A record of kind
+    /// [`Temporary`](crate::record::TokenKind::Temporary) is refused: such
+    /// tokens live in process memory only.
     ///
     /// # Errors
     /// [`StoreError::NameTaken`], [`StoreError::LimitReached`],
-    /// [`StoreError::Duplicate`] (id or hash exists), [`StoreError::Unavailable`].
+    /// [`StoreError::Duplicate`] (id or hash exists), [`StoreError::Temporary`],
+    /// [`StoreError::Unavailable`].
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError>;
 
     /// Inserts the first token of a fresh installation. Atomically: if the
@@ -198,8 +204,12 @@ pub trait ManageStore: TokenStore {
     /// [`StoreError::AlreadyClaimed`], [`StoreError::Unavailable`].
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError>;
 
-    /// Changes an active token and returns it as it now is. A new name must
-    /// be unique among the owner's other name-holding tokens, atomically.
+    /// Changes an active token and returns it as it now is: the change is
+    /// applied with [`TokenUpdate::apply_to`] to the record as it is inside
+    /// the atomic section, so concurrent changes of different fields all
+    /// land. A new name must be unique among the owner's other name-holding
+    /// tokens, atomically. A token in its rotation grace period may be
+    /// changed (it is active), but keeps no name of its own to clash.
     /// Visible at once.
     ///
     /// # Errors
@@ -221,20 +231,27 @@ pub trait ManageStore: TokenStore {
     async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError>;
 
     /// Revokes every active token of `owner` at `at`; returns how many.
+    /// Need not be atomic across the owner's tokens, but every token that
+    /// was active when it began is revoked when it returns.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError>;
 
-    /// Replaces an active, not yet replaced token, atomically: the
-    /// replacement is inserted (taking over the name; the cap is not
-    /// checked, since the owner's count does not grow) and the old token is
-    /// revoked now or given its grace expiry and `replaced_by`.
+    /// Replaces an active, not yet replaced token, atomically, and returns
+    /// the replacement: built with [`Rotation::replacement_for`] from the
+    /// old record as it is inside the atomic section (so a change that
+    /// committed before carries over), it takes over the name; the old
+    /// token is revoked now, or given its grace expiry and `replaced_by`.
+    /// With a grace period both tokens verify for a while, so the owner's
+    /// active tokens must leave room for one more
+    /// ([`Rotation::fits_the_cap`]); without one the count does not grow.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Inactive`],
-    /// [`StoreError::Duplicate`], [`StoreError::Unavailable`].
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError>;
+    /// [`StoreError::LimitReached`], [`StoreError::Duplicate`],
+    /// [`StoreError::Unavailable`].
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError>;
 
     /// Removes a record for good (a data-removal request); returns whether
     /// it existed. [`has_ever_held_token`](TokenStore::has_ever_held_token) stays true.
@@ -245,8 +262,12 @@ pub trait ManageStore: TokenStore {
 
     /// Writes records exported from another store, history included, as
     /// they are. A record whose id or hash is already present is skipped.
+    /// If any record is of kind
+    /// [`Temporary`](crate::record::TokenKind::Temporary), nothing is written.
+    /// Need not be atomic otherwise: after a failure, importing the same
+    /// records again finishes the job (written ones are skipped).
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`].
+    /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError>;
 }

@@ -506,22 +506,29 @@ async fn a_grace_period_never_outlasts_the_old_expiry() {
     assert!(matches!(bad, Err(ManageError::InvalidDuration(_))));
 }
 
+/// A token in its grace period still verifies, so it counts toward the
+/// cap: at the cap, a rotation works without a grace period, and one with
+/// a grace period is refused (it would leave two tokens verifying).
 #[tokio::test]
-async fn rotation_works_at_the_cap() {
+async fn rotation_at_the_cap_needs_no_grace_period() {
     let (builder, _, _) = builder();
     let service = builder.max_active_per_owner(Some(1)).build().unwrap();
     service
         .issue(&alice(), IssueRequest::new("alice", "only"))
         .await
         .unwrap();
-    service
-        .rotate(
-            &alice(),
-            &TokenRef::id_or_name("only"),
-            Some(Duration::minutes(5)),
-        )
-        .await
-        .unwrap();
+    let only = TokenRef::id_or_name("only");
+    let graceful = service
+        .rotate(&alice(), &only, Some(Duration::minutes(5)))
+        .await;
+    assert!(
+        matches!(
+            graceful,
+            Err(ManageError::Store(StoreError::LimitReached { limit: 1 }))
+        ),
+        "{graceful:?}"
+    );
+    service.rotate(&alice(), &only, None).await.unwrap();
     let full = service
         .issue(&alice(), IssueRequest::new("alice", "another"))
         .await;
@@ -529,6 +536,53 @@ async fn rotation_works_at_the_cap() {
         full,
         Err(ManageError::Store(StoreError::LimitReached { limit: 1 }))
     ));
+}
+
+/// Ten rotations with a long grace period and nine creates used to leave
+/// twenty tokens verifying for one owner with a cap of ten.
+#[tokio::test]
+async fn grace_periods_count_toward_the_cap_and_are_bounded() {
+    let (builder, _, _) = builder();
+    let service = builder.max_active_per_owner(Some(10)).build().unwrap();
+    service
+        .issue(&alice(), IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    let ci = TokenRef::id_or_name("ci");
+    let too_long = service
+        .rotate(&alice(), &ci, Some(Duration::days(36_500)))
+        .await;
+    assert!(
+        matches!(too_long, Err(ManageError::GraceTooLong { .. })),
+        "{too_long:?}"
+    );
+    assert_eq!(
+        tokenkeep::ErrorCode::code(&too_long.unwrap_err()),
+        "INVALID_DURATION"
+    );
+    let mut rotated = 0;
+    for _ in 0..10 {
+        if service
+            .rotate(&alice(), &ci, Some(Duration::days(7)))
+            .await
+            .is_ok()
+        {
+            rotated += 1;
+        }
+    }
+    let mut created = 0;
+    for index in 0..9 {
+        if service
+            .issue(&alice(), IssueRequest::new("alice", format!("t{index}")))
+            .await
+            .is_ok()
+        {
+            created += 1;
+        }
+    }
+    let verifying = service.list(&alice(), None, false).await.unwrap().len();
+    assert!(verifying <= 10, "{verifying} tokens verify for a cap of 10");
+    assert_eq!(rotated + created + 1, verifying, "every success counts");
 }
 
 #[tokio::test]

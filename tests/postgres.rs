@@ -18,13 +18,37 @@ use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 
 #[cfg(feature = "conformance")]
 mod conformance {
-    tokenkeep::store_conformance_tests!(maybe: super::postgres_store);
+    use std::sync::Arc;
+
+    use tokenkeep::store::PostgresStore;
+
+    async fn postgres_store(_test: &'static str) -> Option<PostgresStore> {
+        super::postgres_store().await
+    }
+
+    /// Each check's schema is dropped when it ends, passed or failed.
+    async fn drop_schema(_test: &'static str, store: Arc<PostgresStore>) {
+        let pool = store.pool();
+        let schema: String = tokenkeep::store::sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(pool)
+            .await
+            .expect("the schema");
+        tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+        )))
+        .execute(pool)
+        .await
+        .expect("drop the schema");
+    }
+
+    tokenkeep::store_conformance_tests!(maybe: postgres_store, teardown = drop_schema);
 }
 
 #[cfg(feature = "conformance")]
 mod cached_conformance {
-    async fn cached_postgres()
-    -> Option<tokenkeep::store::CachedStore<tokenkeep::store::PostgresStore>> {
+    async fn cached_postgres(
+        _test: &'static str,
+    ) -> Option<tokenkeep::store::CachedStore<tokenkeep::store::PostgresStore>> {
         let store = super::postgres_store().await?;
         Some(tokenkeep::store::CachedStore::new(
             store,

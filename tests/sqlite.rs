@@ -14,12 +14,18 @@ use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef
 
 #[cfg(feature = "conformance")]
 mod conformance {
-    tokenkeep::store_conformance_tests!(super::sqlite_store);
+    async fn sqlite_store(_test: &'static str) -> tokenkeep::store::SqliteStore {
+        super::sqlite_store().await
+    }
+
+    tokenkeep::store_conformance_tests!(sqlite_store);
 }
 
 #[cfg(feature = "conformance")]
 mod cached_conformance {
-    async fn cached_sqlite() -> tokenkeep::store::CachedStore<tokenkeep::store::SqliteStore> {
+    async fn cached_sqlite(
+        _test: &'static str,
+    ) -> tokenkeep::store::CachedStore<tokenkeep::store::SqliteStore> {
         tokenkeep::store::CachedStore::new(
             super::sqlite_store().await,
             tokenkeep::store::CacheConfig::default(),

@@ -215,10 +215,7 @@ async fn scope_changes_take_effect_on_the_next_verification() {
         .await;
     assert!(matches!(denied, Err(AuthError::InsufficientScope { .. })));
     let changes = tokenkeep::TokenChanges {
-        scopes: Some(Scopes {
-            abilities: vec![tokenkeep::scope::Ability::new("deploy").unwrap()],
-            ..Scopes::default()
-        }),
+        abilities: Some(vec![tokenkeep::scope::Ability::new("deploy").unwrap()]),
         ..Default::default()
     };
     service

@@ -65,10 +65,6 @@ pub(crate) struct ScopeFields {
 }
 
 impl ScopeFields {
-    fn is_empty(&self) -> bool {
-        self.manager.is_none() && self.abilities.is_none() && self.routes.is_none()
-    }
-
     /// `base` with the given parts replaced.
     fn apply(self, base: &Scopes) -> Scopes {
         Scopes {
@@ -173,16 +169,14 @@ pub(crate) async fn modify(
 ) -> ApiResult<Json<TokenView>> {
     let actor = Actor::Token(who);
     let token = token_ref(&id)?;
-    let scopes = if body.scopes.is_empty() {
-        None
-    } else {
-        let current = state.service.get(&actor, &token).await?;
-        Some(body.scopes.apply(&current.scopes))
-    };
+    // Only the fields sent change, each applied by the store to the token
+    // as it is then: concurrent PATCHes of different fields all land.
     let changes = TokenChanges {
         name: body.name,
         description: body.description.map(Some),
-        scopes,
+        manager: body.scopes.manager,
+        abilities: body.scopes.abilities,
+        routes: body.scopes.routes,
         profile: None,
     };
     let record = state.service.modify(&actor, &token, changes).await?;

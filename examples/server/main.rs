@@ -134,5 +134,5 @@ async fn build_service(
     } else if role == Role::Server && !claimed && !cli.dangerously_skip_setup_token {
         builder = builder.setup_token(app::generated_setup_token()?);
     }
-    builder.build().map_err(|e| e.to_string())
+    builder.build_checked().await.map_err(|e| e.to_string())
 }

@@ -203,15 +203,13 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
         } => {
             let token = TokenRef::id_or_name(id_or_name);
             let before = service.get(&admin, &token).await?;
-            let mut scopes = before.scopes.clone();
-            if manager || no_manager {
-                scopes.manager = manager;
-            }
-            if !specs.is_empty() {
-                scopes.routes = routes(&specs)?;
-            }
             let changes = TokenChanges {
-                scopes: Some(scopes),
+                manager: (manager || no_manager).then_some(manager),
+                routes: if specs.is_empty() {
+                    None
+                } else {
+                    Some(routes(&specs)?)
+                },
                 ..TokenChanges::default()
             };
             let after = service

@@ -195,13 +195,55 @@ impl ServiceBuilder<dyn TokenStore> {
     /// temporary tokens with the same name or secret.
     pub fn build(self) -> Result<TokenService, ConfigError> {
         let (store, temporary, over) = self.into_parts()?;
-        let store = if temporary.is_empty() {
-            store
-        } else {
-            Arc::new(WithTemporary::new(temporary, store))
-        };
-        Ok(over(store))
+        Ok(over(layered(store, temporary)))
     }
+
+    /// As [`build`](Self::build), and first asks the store whether a
+    /// stored token has a temporary token's secret: such a token would be
+    /// shadowed by the temporary one (and its rights), so the service
+    /// refuses to start. Call it at start-up when temporary tokens are
+    /// configured.
+    ///
+    /// # Errors
+    /// As `build`, and [`ConfigError::TemporaryToken`] for a shadowed
+    /// token or a store that cannot answer.
+    pub async fn build_checked(self) -> Result<TokenService, ConfigError> {
+        let (store, temporary, over) = self.into_parts()?;
+        refuse_shadowed(&*store, &temporary).await?;
+        Ok(over(layered(store, temporary)))
+    }
+}
+
+/// The store with the temporary tokens in front, when there are any.
+fn layered(store: Arc<dyn TokenStore>, temporary: Vec<TokenRecord>) -> Arc<dyn TokenStore> {
+    if temporary.is_empty() {
+        store
+    } else {
+        Arc::new(WithTemporary::new(temporary, store))
+    }
+}
+
+/// Refuses to start when a stored token has a temporary token's hash.
+async fn refuse_shadowed(
+    store: &dyn TokenStore,
+    temporary: &[TokenRecord],
+) -> Result<(), ConfigError> {
+    for record in temporary {
+        match store.find_by_hash(&record.hash).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                return Err(ConfigError::TemporaryToken(
+                    "a stored token has the same secret; revoke or delete it, or choose another secret",
+                ));
+            }
+            Err(_) => {
+                return Err(ConfigError::TemporaryToken(
+                    "the store could not be asked whether a stored token has the same secret",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "management")]
@@ -243,26 +285,67 @@ impl ServiceBuilder<dyn ManageStore> {
     ///
     /// # Errors
     /// [`ConfigError`] as [`ServiceBuilder::build`], or a bad setup owner.
-    pub fn build(mut self) -> Result<TokenManager, ConfigError> {
+    pub fn build(self) -> Result<TokenManager, ConfigError> {
+        let (store, temporary, finish) = self.manager_parts()?;
+        Ok(finish(layered_for_management(store, temporary)))
+    }
+
+    /// As [`build`](Self::build), and first refuses to start when a stored
+    /// token has a temporary token's secret (see
+    /// [`ServiceBuilder::build_checked`]).
+    ///
+    /// # Errors
+    /// As `build`, and [`ConfigError::TemporaryToken`] for a shadowed
+    /// token or a store that cannot answer.
+    pub async fn build_checked(self) -> Result<TokenManager, ConfigError> {
+        let (store, temporary, finish) = self.manager_parts()?;
+        refuse_shadowed(&*store, &temporary).await?;
+        Ok(finish(layered_for_management(store, temporary)))
+    }
+
+    /// The store, the temporary records, and what makes the manager once
+    /// the store is layered.
+    #[allow(clippy::type_complexity)]
+    fn manager_parts(
+        mut self,
+    ) -> Result<
+        (
+            Arc<dyn ManageStore>,
+            Vec<TokenRecord>,
+            impl FnOnce(Arc<dyn ManageStore>) -> TokenManager,
+        ),
+        ConfigError,
+    > {
         crate::record::check_owner(&self.setup.owner)
             .map_err(|_| ConfigError::Invalid("the setup owner is not a valid owner"))?;
         let policy = self.policy.clone();
         let setup = std::mem::take(&mut self.setup);
         let accept_custom_secrets = self.accept_custom_secrets;
         let (store, temporary, over) = self.into_parts()?;
-        let store: Arc<dyn ManageStore> = if temporary.is_empty() {
-            store
-        } else {
-            Arc::new(WithTemporary::new(temporary, store))
+        let finish = move |store: Arc<dyn ManageStore>| {
+            TokenManager::new(
+                over(store.clone()),
+                ManagerInner {
+                    store,
+                    policy,
+                    setup,
+                    accept_custom_secrets,
+                },
+            )
         };
-        Ok(TokenManager::new(
-            over(store.clone()),
-            ManagerInner {
-                store,
-                policy,
-                setup,
-                accept_custom_secrets,
-            },
-        ))
+        Ok((store, temporary, finish))
+    }
+}
+
+/// The store with the temporary tokens in front, when there are any.
+#[cfg(feature = "management")]
+fn layered_for_management(
+    store: Arc<dyn ManageStore>,
+    temporary: Vec<TokenRecord>,
+) -> Arc<dyn ManageStore> {
+    if temporary.is_empty() {
+        store
+    } else {
+        Arc::new(WithTemporary::new(temporary, store))
     }
 }

@@ -166,6 +166,12 @@ pub enum ManageError {
     /// The setup token is missing or wrong.
     #[error("the setup token is missing or wrong")]
     InvalidSetupToken,
+    /// A rotation's grace period is longer than the policy allows.
+    #[error("the grace period may be at most {max}")]
+    GraceTooLong {
+        /// The policy's longest grace period.
+        max: time::Duration,
+    },
     /// No randomness for a new token.
     #[error(transparent)]
     Mint(#[from] MintError),
@@ -192,6 +198,7 @@ impl ErrorCode for ManageError {
             Self::Forbidden => "FORBIDDEN",
             Self::Ambiguous => "AMBIGUOUS_NAME",
             Self::InvalidSetupToken => "INVALID_SETUP_TOKEN",
+            Self::GraceTooLong { .. } => "INVALID_DURATION",
             Self::Mint(e) => e.code(),
             Self::Store(e) => e.code(),
         }

@@ -11,7 +11,7 @@ use crate::hash::TokenHash;
 use crate::record::{
     TokenId, TokenKind, TokenName, TokenRecord, check_description, check_owner, check_profile,
 };
-use crate::scope::Scopes;
+use crate::scope::{Ability, Route, Scopes};
 use crate::store::{ImportReport, InsertRules, ListQuery, Rotation, StoreError, TokenUpdate};
 use crate::token::{CustomSecretError, TokenSecret};
 
@@ -99,16 +99,46 @@ pub struct IssuedToken {
 }
 
 /// Changes to a token; `None` fields stay as they are.
+///
+/// Each field is its own change, applied by the store to the token as it
+/// is at that moment: a change that sets only the abilities leaves routes
+/// that someone else changed meanwhile as they are.
+///
+/// ```
+/// use tokenkeep::{Access, Route, Scopes, TokenChanges};
+/// let narrower = TokenChanges {
+///     routes: Some(vec![Route::new("/releases", Access::READ)?]),
+///     ..TokenChanges::default()
+/// };
+/// let everything = TokenChanges::default().scopes(Scopes::manager());
+/// assert_eq!(everything.manager, Some(true));
+/// # Ok::<(), tokenkeep::scope::ScopeError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenChanges {
     /// A new name.
     pub name: Option<String>,
     /// A new description (`Some(None)` clears it).
     pub description: Option<Option<String>>,
-    /// New scopes (`token-modify`), in effect from the next verification.
-    pub scopes: Option<Scopes>,
+    /// Grants or withdraws `manager` (granting takes a manager).
+    pub manager: Option<bool>,
+    /// Replaces the abilities.
+    pub abilities: Option<Vec<Ability>>,
+    /// Replaces the routes.
+    pub routes: Option<Vec<Route>>,
     /// A new profile (`Some(None)` clears it).
     pub profile: Option<Option<String>>,
+}
+
+impl TokenChanges {
+    /// Replaces all of the scopes: `manager`, abilities and routes.
+    #[must_use]
+    pub fn scopes(mut self, scopes: Scopes) -> Self {
+        self.manager = Some(scopes.manager);
+        self.abilities = Some(scopes.abilities);
+        self.routes = Some(scopes.routes);
+        self
+    }
 }
 
 /// Names a token by id or by name (`token revoke ID|NAME`).
@@ -189,7 +219,7 @@ impl TokenManager {
     fn require_issue(&self, actor: &Actor, record: &TokenRecord) -> Result<(), ManageError> {
         let policy = &self.manage.policy;
         policy.require_owner(actor, &record.owner)?;
-        policy.require_grant(actor, &record.scopes, None)
+        policy.require_grant(actor, record.scopes.manager)
     }
 
     async fn insert(&self, record: TokenRecord) -> Result<(), ManageError> {
@@ -310,18 +340,17 @@ impl TokenManager {
         changes: TokenChanges,
     ) -> Result<TokenRecord, ManageError> {
         let record = self.resolve(actor, token).await?;
-        if let Some(scopes) = &changes.scopes {
-            self.manage
-                .policy
-                .require_grant(actor, scopes, Some(&record))?;
-        }
+        let grants_manager = changes.manager == Some(true) && !record.scopes.manager;
+        self.manage.policy.require_grant(actor, grants_manager)?;
         let update = TokenUpdate {
             name: changes.name.map(TokenName::new).transpose()?,
             description: changes
                 .description
                 .map(check_optional(check_description))
                 .transpose()?,
-            scopes: changes.scopes,
+            manager: changes.manager,
+            abilities: changes.abilities,
+            routes: changes.routes,
             profile: changes
                 .profile
                 .map(check_optional(check_profile))
@@ -380,39 +409,36 @@ impl TokenManager {
         if !old.holds_name(now) {
             return Err(StoreError::Inactive.into());
         }
-        let old_expires_at = grace
+        let policy = &self.manage.policy;
+        let grace_until = grace
             .map(|grace| {
                 if grace <= Duration::ZERO {
-                    return Err(DurationError::Zero);
+                    return Err(DurationError::Zero.into());
                 }
-                if grace > Expiry::MAX_LIFETIME {
-                    return Err(DurationError::TooLong);
+                if grace > policy.max_rotation_grace {
+                    return Err(ManageError::GraceTooLong {
+                        max: policy.max_rotation_grace,
+                    });
                 }
-                let end = now.checked_add(grace).ok_or(DurationError::TooLong)?;
-                Ok(old.expires_at.map_or(end, |expiry| expiry.min(end)))
+                now.checked_add(grace)
+                    .ok_or_else(|| DurationError::TooLong.into())
             })
             .transpose()?;
         let (secret, hash, display_prefix) = self.mint_or_adopt(None)?;
-        let replacement = TokenRecord {
-            id: TokenId::random()?,
-            hash,
-            display_prefix,
-            created_at: now,
-            last_used_at: None,
-            revoked_at: None,
-            replaced_by: None,
-            ..old.clone()
-        };
         let rotation = Rotation {
             old: old.id,
-            replacement: replacement.clone(),
-            old_expires_at,
+            new_id: TokenId::random()?,
+            new_hash: hash,
+            new_display_prefix: display_prefix,
+            grace_until,
             now,
+            max_active_per_owner: policy.max_active_per_owner,
         };
-        self.manage.store.rotate(rotation).await?;
+        // The store builds the replacement from the old token as it is then.
+        let record = self.manage.store.rotate(rotation).await?;
         Ok(IssuedToken {
             token: secret,
-            record: replacement,
+            record,
         })
     }
 

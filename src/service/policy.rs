@@ -6,12 +6,13 @@
 //! - A manager may act on any owner's tokens; a user on their own only, and
 //!   only a manager may grant `manager`.
 //! - At most 10 active tokens per owner by default; the next is refused
-//!   with `TOKEN_LIMIT_REACHED` and nothing is deleted to make room.
+//!   with `TOKEN_LIMIT_REACHED` and nothing is deleted to make room. Every
+//!   token that still verifies counts, a rotated one in its grace period
+//!   too, and a grace period lasts at most 7 days by default.
 
 use super::ManageError;
 use super::verify::Authenticated;
-use crate::record::TokenRecord;
-use crate::scope::Scopes;
+use time::Duration;
 
 /// The principal behind a management call.
 #[derive(Clone, Debug)]
@@ -34,6 +35,7 @@ pub enum Actor {
 /// let policy = Policy::default();
 /// assert_eq!(policy.max_active_per_owner, Some(10));
 /// assert!(policy.manager_tokens_may_manage);
+/// assert_eq!(policy.max_rotation_grace, tokenkeep::time::Duration::days(7));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -44,6 +46,9 @@ pub struct Policy {
     /// Whether a token with `manager` may manage tokens. Switch off to
     /// require the application's own login for every management call.
     pub manager_tokens_may_manage: bool,
+    /// The longest grace period a rotation may give the old token (both
+    /// verify meanwhile, and both count toward the cap).
+    pub max_rotation_grace: Duration,
 }
 
 impl Default for Policy {
@@ -51,6 +56,7 @@ impl Default for Policy {
         Self {
             max_active_per_owner: Some(10),
             manager_tokens_may_manage: true,
+            max_rotation_grace: Duration::days(7),
         }
     }
 }
@@ -91,11 +97,9 @@ impl Policy {
     pub(crate) fn require_grant(
         &self,
         actor: &Actor,
-        scopes: &Scopes,
-        before: Option<&TokenRecord>,
+        grants_manager: bool,
     ) -> Result<(), ManageError> {
-        let had_manager = before.is_some_and(|record| record.scopes.manager);
-        if scopes.manager && !had_manager {
+        if grants_manager {
             self.require_manager(actor)
         } else {
             Ok(())

@@ -268,11 +268,11 @@ impl<S: ManageStore> ManageStore for CachedStore<S> {
         Ok(count)
     }
 
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let old = rotation.old;
-        self.inner.rotate(rotation).await?;
+        let replacement = self.inner.rotate(rotation).await?;
         self.cache.remove_where(|record| record.id == old);
-        Ok(())
+        Ok(replacement)
     }
 
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
@@ -350,7 +350,9 @@ mod tests {
 #[cfg(test)]
 #[cfg(feature = "conformance")]
 mod conformance {
-    async fn cached_memory_store() -> super::CachedStore<crate::store::MemoryStore> {
+    async fn cached_memory_store(
+        _test: &'static str,
+    ) -> super::CachedStore<crate::store::MemoryStore> {
         super::CachedStore::new(
             crate::store::MemoryStore::new(),
             super::CacheConfig::default(),

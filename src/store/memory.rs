@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refuse_temporary};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
@@ -137,6 +137,15 @@ impl MemoryStore {
             .collect()
     }
 
+    /// How many of the owner's tokens still verify at `now`.
+    #[cfg(feature = "management")]
+    fn active_count(&self, index: &Index, owner: &str, now: OffsetDateTime) -> usize {
+        self.owned_by(index, owner)
+            .iter()
+            .filter(|record| record.is_active(now))
+            .count()
+    }
+
     #[cfg(feature = "management")]
     fn name_taken(&self, index: &Index, record: &TokenRecord, now: OffsetDateTime) -> bool {
         self.owned_by(index, &record.owner).iter().any(|other| {
@@ -222,19 +231,15 @@ impl TokenStore for MemoryStore {
 #[async_trait]
 impl ManageStore for MemoryStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        refuse_temporary([&record])?;
         let mut index = self.index();
         if self.name_taken(&index, &record, rules.now) {
             return Err(StoreError::NameTaken);
         }
-        if let Some(limit) = rules.max_active_per_owner {
-            let active = self
-                .owned_by(&index, &record.owner)
-                .iter()
-                .filter(|other| other.holds_name(rules.now))
-                .count();
-            if active >= limit {
-                return Err(StoreError::LimitReached { limit });
-            }
+        if let Some(limit) = rules.max_active_per_owner
+            && self.active_count(&index, &record.owner, rules.now) >= limit
+        {
+            return Err(StoreError::LimitReached { limit });
         }
         if self.put(&mut index, record) {
             Ok(())
@@ -298,7 +303,7 @@ impl ManageStore for MemoryStore {
         Ok(active.len())
     }
 
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let mut index = self.index();
         let old = self
             .by_id(&index, &rotation.old)
@@ -306,13 +311,19 @@ impl ManageStore for MemoryStore {
         if !old.holds_name(rotation.now) {
             return Err(StoreError::Inactive);
         }
-        let replacement = &rotation.replacement;
-        if index.hash_of.contains_key(&replacement.id) || self.lookup(&replacement.hash).is_some() {
+        if !rotation.fits_the_cap(self.active_count(&index, &old.owner, rotation.now)) {
+            return Err(StoreError::LimitReached {
+                limit: rotation.max_active_per_owner.unwrap_or(0),
+            });
+        }
+        if index.hash_of.contains_key(&rotation.new_id) || self.lookup(&rotation.new_hash).is_some()
+        {
             return Err(StoreError::Duplicate);
         }
+        let replacement = rotation.replacement_for(&old);
         self.modify(&index, &rotation.old, |old| rotation.retire(old));
-        self.put(&mut index, rotation.replacement);
-        Ok(())
+        self.put(&mut index, replacement.clone());
+        Ok(replacement)
     }
 
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
@@ -333,6 +344,7 @@ impl ManageStore for MemoryStore {
     }
 
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+        refuse_temporary(&records)?;
         let mut index = self.index();
         let mut report = ImportReport::default();
         for record in records {
@@ -348,7 +360,7 @@ impl ManageStore for MemoryStore {
 
 #[cfg(all(test, feature = "conformance"))]
 mod conformance {
-    async fn memory_store() -> super::MemoryStore {
+    async fn memory_store(_test: &'static str) -> super::MemoryStore {
         super::MemoryStore::new()
     }
 

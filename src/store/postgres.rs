@@ -17,7 +17,7 @@ use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token, token_columns};
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refuse_temporary};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
@@ -262,12 +262,14 @@ impl TokenStore for PostgresStore {
 #[async_trait]
 impl ManageStore for PostgresStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        refuse_temporary([&record])?;
         let mut tx = begin(&self.pool).await?;
         lock_owner(&mut tx, &record.owner).await?;
-        // Both counts over the owner's tokens that hold a name.
+        // Over the owner's active tokens: all of them count toward the cap
+        // (grace periods included); those not replaced hold their name.
         let (active, same_name): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE name = $3) FROM tokenkeep_tokens \
-             WHERE owner = $1 AND revoked_at IS NULL AND replaced_by IS NULL \
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE name = $3 AND replaced_by IS NULL) \
+             FROM tokenkeep_tokens WHERE owner = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(&record.owner)
@@ -390,7 +392,7 @@ impl ManageStore for PostgresStore {
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let mut tx = begin(&self.pool).await?;
         let mut old = fetch_for_update(&mut tx, &rotation.old)
             .await?
@@ -399,6 +401,21 @@ impl ManageStore for PostgresStore {
         if !old.holds_name(rotation.now) {
             return Err(StoreError::Inactive);
         }
+        let active: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tokenkeep_tokens WHERE owner = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(&old.owner)
+        .bind(rotation.now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        if !rotation.fits_the_cap(usize::try_from(active).unwrap_or(usize::MAX)) {
+            return Err(StoreError::LimitReached {
+                limit: rotation.max_active_per_owner.unwrap_or(0),
+            });
+        }
+        let replacement = rotation.replacement_for(&old);
         rotation.retire(&mut old);
         sqlx::query(
             "UPDATE tokenkeep_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4 \
@@ -411,9 +428,10 @@ impl ManageStore for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;
-        insert_row(&mut tx, &rotation.replacement, false).await?;
+        insert_row(&mut tx, &replacement, false).await?;
         announce(&mut *tx, "hash", &old.hash.to_hex()).await?;
-        tx.commit().await.map_err(backend_error)
+        tx.commit().await.map_err(backend_error)?;
+        Ok(replacement)
     }
 
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
@@ -429,6 +447,7 @@ impl ManageStore for PostgresStore {
     }
 
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+        refuse_temporary(&records)?;
         let mut tx = begin(&self.pool).await?;
         let mut report = ImportReport::default();
         for record in &records {

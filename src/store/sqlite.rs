@@ -17,7 +17,7 @@ use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token};
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refuse_temporary};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
@@ -184,6 +184,24 @@ async fn fetch_by_id(
         .transpose()
 }
 
+/// How many of the owner's tokens still verify at `now`.
+#[cfg(feature = "management")]
+async fn active_count(
+    tx: &mut Transaction<'static, Sqlite>,
+    owner: &str,
+    now: OffsetDateTime,
+) -> Result<usize, StoreError> {
+    let statement = "SELECT COUNT(*) FROM tokenkeep_tokens WHERE owner = ?1 \
+        AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)";
+    let count: i64 = sqlx::query_scalar(statement)
+        .bind(owner)
+        .bind(millis(now))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend_error)?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 #[cfg(feature = "management")]
 /// Whether another token of the owner holds `name` at `now`.
 async fn name_taken(
@@ -275,10 +293,12 @@ impl TokenStore for SqliteStore {
 #[async_trait]
 impl ManageStore for SqliteStore {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        refuse_temporary([&record])?;
         let mut tx = self.write().await?;
-        // Both counts over the owner's tokens that hold a name.
-        let statement = "SELECT COUNT(*), COALESCE(SUM(name = ?3), 0) FROM tokenkeep_tokens \
-            WHERE owner = ?1 AND revoked_at IS NULL AND replaced_by IS NULL \
+        // Over the owner's active tokens: all of them count toward the cap
+        // (grace periods included); those not replaced hold their name.
+        let statement = "SELECT COUNT(*), COALESCE(SUM(name = ?3 AND replaced_by IS NULL), 0) \
+            FROM tokenkeep_tokens WHERE owner = ?1 AND revoked_at IS NULL \
             AND (expires_at IS NULL OR expires_at > ?2)";
         let (active, same_name): (i64, i64) = sqlx::query_as(statement)
             .bind(&record.owner)
@@ -384,7 +404,7 @@ impl ManageStore for SqliteStore {
         Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let mut tx = self.write().await?;
         let mut old = fetch_by_id(&mut tx, &rotation.old)
             .await?
@@ -392,6 +412,12 @@ impl ManageStore for SqliteStore {
         if !old.holds_name(rotation.now) {
             return Err(StoreError::Inactive);
         }
+        if !rotation.fits_the_cap(active_count(&mut tx, &old.owner, rotation.now).await?) {
+            return Err(StoreError::LimitReached {
+                limit: rotation.max_active_per_owner.unwrap_or(0),
+            });
+        }
+        let replacement = rotation.replacement_for(&old);
         rotation.retire(&mut old);
         sqlx::query(
             "UPDATE tokenkeep_tokens SET expires_at = ?2, revoked_at = ?3, replaced_by = ?4 \
@@ -404,8 +430,9 @@ impl ManageStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;
-        insert_row(&mut tx, &rotation.replacement, false).await?;
-        tx.commit().await.map_err(backend_error)
+        insert_row(&mut tx, &replacement, false).await?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(replacement)
     }
 
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
@@ -420,6 +447,7 @@ impl ManageStore for SqliteStore {
     }
 
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+        refuse_temporary(&records)?;
         let mut tx = self.write().await?;
         let mut report = ImportReport::default();
         for record in &records {

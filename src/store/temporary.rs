@@ -70,6 +70,17 @@ impl<S: ?Sized> WithTemporary<S> {
             .map(|record| TokenRecord::clone(record))
     }
 
+    /// A stored token with a temporary token's hash would be shadowed by
+    /// it (and take its rights): refused as a duplicate.
+    #[cfg(feature = "management")]
+    fn refuse_shadowing(&self, record: &TokenRecord) -> Result<(), StoreError> {
+        if self.find(&record.hash).is_some() {
+            Err(StoreError::Duplicate)
+        } else {
+            Ok(())
+        }
+    }
+
     #[cfg(feature = "management")]
     fn is_temporary(&self, id: &TokenId) -> bool {
         self.read().values().any(|record| record.id == *id)
@@ -167,10 +178,12 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
 #[async_trait]
 impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+        self.refuse_shadowing(&record)?;
         self.inner.insert(record, rules).await
     }
 
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
+        self.refuse_shadowing(&record)?;
         self.inner.claim_setup(record).await
     }
 
@@ -199,7 +212,7 @@ impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
         Ok(temporary + self.inner.revoke_owner(owner, at).await?)
     }
 
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         if self.is_temporary(&rotation.old) {
             return Err(StoreError::Temporary);
         }
@@ -214,6 +227,12 @@ impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
     }
 
     async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        self.inner.import(records).await
+        // A temporary token's hash is already here: skipped, as any duplicate.
+        let (shadowing, rest): (Vec<TokenRecord>, Vec<TokenRecord>) = records
+            .into_iter()
+            .partition(|record| self.find(&record.hash).is_some());
+        let mut report = self.inner.import(rest).await?;
+        report.skipped += shadowing.len();
+        Ok(report)
     }
 }

@@ -7,8 +7,9 @@ use time::OffsetDateTime;
 use crate::record::TokenId;
 #[cfg(feature = "management")]
 use crate::{
+    hash::TokenHash,
     record::{TokenName, TokenRecord},
-    scope::Scopes,
+    scope::{Ability, Route},
 };
 
 /// Which records [`TokenStore::list`](super::TokenStore::list) returns.
@@ -32,6 +33,10 @@ pub struct LastUse {
 }
 
 /// The rules an insert must check atomically with the insert itself.
+///
+/// The cap counts every token of the owner that still verifies at `now`:
+/// not revoked and not expired, rotated ones in their grace period
+/// included.
 #[cfg(feature = "management")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InsertRules {
@@ -42,6 +47,11 @@ pub struct InsertRules {
 }
 
 /// A change to an active token; `None` fields stay as they are.
+///
+/// Each field is a change of its own, applied by the store to the record
+/// as it is inside the store's atomic section ([`apply_to`](Self::apply_to)),
+/// so two concurrent changes of different fields both land: a change of
+/// the routes and a change of the abilities never undo each other.
 #[cfg(feature = "management")]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenUpdate {
@@ -49,15 +59,21 @@ pub struct TokenUpdate {
     pub name: Option<TokenName>,
     /// A new description (`Some(None)` clears it).
     pub description: Option<Option<String>>,
-    /// New scopes, in effect from the next verification.
-    pub scopes: Option<Scopes>,
+    /// Grants or withdraws `manager`.
+    pub manager: Option<bool>,
+    /// Replaces the abilities.
+    pub abilities: Option<Vec<Ability>>,
+    /// Replaces the routes.
+    pub routes: Option<Vec<Route>>,
     /// A new profile (`Some(None)` clears it).
     pub profile: Option<Option<String>>,
 }
 
 #[cfg(feature = "management")]
 impl TokenUpdate {
-    /// Applies the change to `record` (checks are the store's job).
+    /// Applies the change to `record` (checks are the store's job). Call it
+    /// on the record as it is inside the atomic section, never on a copy
+    /// read before it.
     pub fn apply_to(&self, record: &mut TokenRecord) {
         if let Some(name) = &self.name {
             record.name = name.clone();
@@ -65,40 +81,89 @@ impl TokenUpdate {
         if let Some(description) = &self.description {
             record.description = description.clone();
         }
-        if let Some(scopes) = &self.scopes {
-            record.scopes = scopes.clone();
+        if let Some(manager) = self.manager {
+            record.scopes.manager = manager;
+        }
+        if let Some(abilities) = &self.abilities {
+            record.scopes.abilities = abilities.clone();
+        }
+        if let Some(routes) = &self.routes {
+            record.scopes.routes = routes.clone();
         }
         if let Some(profile) = &self.profile {
             record.profile = profile.clone();
         }
     }
+
+    /// Whether the change touches the scopes (it takes effect on the next
+    /// verification).
+    pub fn changes_scopes(&self) -> bool {
+        self.manager.is_some() || self.abilities.is_some() || self.routes.is_some()
+    }
 }
 
-/// A replacement for an active token, and what becomes of the old one.
+/// Replaces an active token with a new secret, and says what becomes of
+/// the old one.
+///
+/// The store builds the replacement from the old record **as it is inside
+/// its atomic section** ([`replacement_for`](Self::replacement_for)), so a
+/// change that committed just before the rotation is carried over.
 #[cfg(feature = "management")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rotation {
     /// The token being replaced.
     pub old: TokenId,
-    /// The new record (same owner, name and scopes; expiry never later).
-    pub replacement: TokenRecord,
+    /// The replacement's id.
+    pub new_id: TokenId,
+    /// The replacement's hash.
+    pub new_hash: TokenHash,
+    /// The replacement's display prefix.
+    pub new_display_prefix: String,
     /// `None`: revoke the old token at `now`. `Some(t)`: let it live until
-    /// `t` (the caller has already bounded it by the old expiry).
-    pub old_expires_at: Option<OffsetDateTime>,
+    /// `t`, but never past its own expiry. Then both tokens verify for a
+    /// while, and both count toward the owner's cap.
+    pub grace_until: Option<OffsetDateTime>,
     /// The instant of the rotation.
     pub now: OffsetDateTime,
+    /// The most tokens the owner may hold active; checked, atomically with
+    /// the rotation, only when a grace period lets the count grow.
+    pub max_active_per_owner: Option<usize>,
 }
 
 #[cfg(feature = "management")]
 impl Rotation {
+    /// The new record, made from the old one as the store holds it: same
+    /// owner, name, description, scopes, profile and expiry (never later).
+    pub fn replacement_for(&self, old: &TokenRecord) -> TokenRecord {
+        TokenRecord {
+            id: self.new_id,
+            hash: self.new_hash,
+            display_prefix: self.new_display_prefix.clone(),
+            created_at: self.now,
+            last_used_at: None,
+            revoked_at: None,
+            replaced_by: None,
+            ..old.clone()
+        }
+    }
+
     /// Applies the rotation's effect to the old record.
     pub fn retire(&self, old: &mut TokenRecord) {
-        match self.old_expires_at {
+        match self.grace_until {
             None => old.revoked_at = Some(self.now),
             Some(until) => {
                 old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
-                old.replaced_by = Some(self.replacement.id);
+                old.replaced_by = Some(self.new_id);
             }
+        }
+    }
+
+    /// Whether the owner's `active` tokens (the old one among them) leave
+    /// room for this rotation: with a grace period the count grows by one.
+    pub fn fits_the_cap(&self, active: usize) -> bool {
+        match (self.grace_until, self.max_active_per_owner) {
+            (Some(_), Some(limit)) => active < limit,
+            _ => true,
         }
     }
 }
@@ -111,4 +176,24 @@ pub struct ImportReport {
     pub imported: usize,
     /// Records skipped because their id or hash was already there.
     pub skipped: usize,
+}
+
+/// Refuses records of kind [`Temporary`](crate::record::TokenKind::Temporary):
+/// such tokens live in process memory only, never in a store. Every backend
+/// calls it before an insert or an import writes anything.
+///
+/// # Errors
+/// [`StoreError::Temporary`](super::StoreError::Temporary).
+#[cfg(feature = "management")]
+pub fn refuse_temporary<'a>(
+    records: impl IntoIterator<Item = &'a TokenRecord>,
+) -> Result<(), super::StoreError> {
+    if records
+        .into_iter()
+        .any(|record| record.kind == crate::record::TokenKind::Temporary)
+    {
+        Err(super::StoreError::Temporary)
+    } else {
+        Ok(())
+    }
 }

@@ -97,7 +97,7 @@ impl ManageStore for FaultyStore {
     async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
         self.inner.revoke_owner(owner, at).await
     }
-    async fn rotate(&self, rotation: Rotation) -> Result<(), StoreError> {
+    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         self.inner.rotate(rotation).await
     }
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
