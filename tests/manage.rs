@@ -717,3 +717,69 @@ async fn temporary_tokens_are_listed_and_revoked_but_never_changed() {
     );
     assert_eq!(store.len(), 1);
 }
+
+/// An imported record of kind `temporary` would live in the store, where
+/// revoking it as a temporary token (in memory) left it verifying.
+#[tokio::test]
+async fn import_refuses_temporary_records_and_writes_nothing() {
+    let (service, _) = service();
+    let stored = support::fresh_record("laptop");
+    let mut temporary = support::fresh_record("root");
+    temporary.kind = tokenkeep::record::TokenKind::Temporary;
+    let refused = service
+        .import(&Actor::Admin, vec![stored.clone(), temporary])
+        .await;
+    assert!(
+        matches!(refused, Err(ManageError::Store(StoreError::Temporary))),
+        "{refused:?}"
+    );
+    assert!(
+        service.export(&Actor::Admin).await.unwrap().is_empty(),
+        "nothing was written"
+    );
+}
+
+/// A stored token with a temporary token's text would be shadowed by it,
+/// and the temporary one carries manager rights.
+#[tokio::test]
+async fn a_temporary_tokens_secret_is_never_stored_and_never_shadows() {
+    let (builder, _, store) = builder();
+    let service = builder
+        .accept_custom_secrets(true)
+        .temporary_token(TemporaryToken::parse_spec("root:root-secret").unwrap())
+        .build()
+        .unwrap();
+    let adopted = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("mallory", "copy")
+                .secret(tokenkeep::TokenSecret::custom("root-secret").unwrap()),
+        )
+        .await;
+    assert!(
+        matches!(adopted, Err(ManageError::Store(StoreError::Duplicate))),
+        "{adopted:?}"
+    );
+    let mut imported = support::fresh_record("copy");
+    imported.hash = tokenkeep::hash::TokenHasher::sha256().hash("root-secret");
+    let report = service.import(&Actor::Admin, vec![imported]).await.unwrap();
+    assert_eq!((report.imported, report.skipped), (0, 1));
+    assert!(
+        store.is_empty(),
+        "the temporary token's hash is never stored"
+    );
+
+    // A stored token with that text already: the service refuses to start.
+    let mut stored = support::fresh_record("copy");
+    stored.hash = tokenkeep::hash::TokenHasher::sha256().hash("root-secret");
+    let shared = Arc::new(MemoryStore::from_records([stored]));
+    let refused = TokenManager::builder(shared, Prefix::new("tk").unwrap())
+        .accept_custom_secrets(true)
+        .temporary_token(TemporaryToken::parse_spec("root:root-secret").unwrap())
+        .build_checked()
+        .await;
+    assert!(
+        matches!(refused, Err(tokenkeep::ConfigError::TemporaryToken(_))),
+        "{refused:?}"
+    );
+}

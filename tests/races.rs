@@ -1,4 +1,6 @@
-//! Races, on every backend: the cap, and verify against revoke. Each
+//! Races, on every backend: the cap, disjoint PATCHes, a rotation racing a
+//! PATCH, rotations with grace racing creates at the cap, and verify
+//! against revoke, each repeated 100 times. Each
 //! backend runs the same scenarios through `TokenManager`. (The 50-way
 //! setup claim race is a conformance check, run on every backend there.)
 #![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
@@ -12,8 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use support::service_over;
 use support::sql::{postgres_store, sqlite_store};
+use tokenkeep::scope::Ability;
 use tokenkeep::store::{MemoryStore, StoreError};
-use tokenkeep::{Actor, IssueRequest, ManageError, Requirement, TokenManager, TokenRef};
+use tokenkeep::time::Duration;
+use tokenkeep::{
+    Access, Actor, IssueRequest, ManageError, Requirement, Route, TokenChanges, TokenManager,
+    TokenRef,
+};
 
 const REPETITIONS: usize = 100;
 
@@ -52,6 +59,158 @@ async fn cap_race(service: TokenManager) {
             }
         }
         assert_eq!(winners, 1, "repetition {repetition}");
+    }
+}
+
+/// 50 concurrent PATCHes of one token, ten for each of five fields, all
+/// setting this repetition's value: every field ends with it.
+async fn disjoint_patches_race(service: TokenManager) {
+    let issued = service
+        .issue(&Actor::Admin, IssueRequest::new("patcher", "target"))
+        .await
+        .unwrap();
+    let token = TokenRef::id(issued.record.id);
+    for repetition in 0..REPETITIONS {
+        let label = format!("r{repetition}");
+        let ability = Ability::new(label.as_str()).unwrap();
+        let route = Route::new(&format!("/{label}"), Access::READ).unwrap();
+        let patches: Vec<_> = (0..50)
+            .map(|index| {
+                let changes = match index % 5 {
+                    0 => TokenChanges {
+                        description: Some(Some(label.clone())),
+                        ..TokenChanges::default()
+                    },
+                    1 => TokenChanges {
+                        manager: Some(repetition % 2 == 0),
+                        ..TokenChanges::default()
+                    },
+                    2 => TokenChanges {
+                        abilities: Some(vec![ability.clone()]),
+                        ..TokenChanges::default()
+                    },
+                    3 => TokenChanges {
+                        routes: Some(vec![route.clone()]),
+                        ..TokenChanges::default()
+                    },
+                    _ => TokenChanges {
+                        profile: Some(Some(label.clone())),
+                        ..TokenChanges::default()
+                    },
+                };
+                let (service, token) = (service.clone(), token.clone());
+                tokio::spawn(async move { service.modify(&Actor::Admin, &token, changes).await })
+            })
+            .collect();
+        for patch in patches {
+            patch.await.unwrap().unwrap();
+        }
+        let now = service.get(&Actor::Admin, &token).await.unwrap();
+        assert_eq!(
+            now.description.as_deref(),
+            Some(label.as_str()),
+            "repetition {repetition}"
+        );
+        assert_eq!(
+            now.scopes.manager,
+            repetition % 2 == 0,
+            "repetition {repetition}"
+        );
+        assert_eq!(now.scopes.abilities, [ability], "repetition {repetition}");
+        assert_eq!(now.scopes.routes, [route], "repetition {repetition}");
+        assert_eq!(
+            now.profile.as_deref(),
+            Some(label.as_str()),
+            "repetition {repetition}"
+        );
+    }
+}
+
+/// A rotation racing a PATCH: when both succeed, the new token carries
+/// the PATCH (a PATCH after the rotation finds the old token revoked).
+async fn rotate_patch_race(service: TokenManager) {
+    for repetition in 0..REPETITIONS {
+        let issued = service
+            .issue(
+                &Actor::Admin,
+                IssueRequest::new(format!("rotator{repetition}"), "ci"),
+            )
+            .await
+            .unwrap();
+        let token = TokenRef::id(issued.record.id);
+        let route = Route::new(&format!("/r{repetition}"), Access::READ).unwrap();
+        let changes = TokenChanges {
+            routes: Some(vec![route.clone()]),
+            ..TokenChanges::default()
+        };
+        let rotate = {
+            let (service, token) = (service.clone(), token.clone());
+            tokio::spawn(async move { service.rotate(&Actor::Admin, &token, None).await })
+        };
+        let patch = {
+            let (service, token) = (service.clone(), token.clone());
+            tokio::spawn(async move { service.modify(&Actor::Admin, &token, changes).await })
+        };
+        let rotated = rotate.await.unwrap().unwrap();
+        match patch.await.unwrap() {
+            Ok(_) => assert_eq!(
+                rotated.record.scopes.routes,
+                [route],
+                "repetition {repetition}: the new token lost the PATCH"
+            ),
+            Err(ManageError::Store(StoreError::Inactive)) => {}
+            Err(other) => panic!("repetition {repetition}: {other:?}"),
+        }
+    }
+}
+
+/// Ten rotations with a grace period racing nine creates, for an owner
+/// with one token and a cap of ten: never more than ten verify.
+async fn grace_rotations_race_creates(service: TokenManager) {
+    for repetition in 0..REPETITIONS {
+        let owner = format!("graceful{repetition}");
+        service
+            .issue(&Actor::Admin, IssueRequest::new(owner.as_str(), "ci"))
+            .await
+            .unwrap();
+        let rotations = (0..10).map(|_| {
+            let (service, owner) = (service.clone(), owner.clone());
+            tokio::spawn(async move {
+                let token = TokenRef::id_or_name("ci").of_owner(owner);
+                service
+                    .rotate(&Actor::Admin, &token, Some(Duration::days(1)))
+                    .await
+                    .map(|_| ())
+            })
+        });
+        let creates = (0..9).map(|index| {
+            let (service, owner) = (service.clone(), owner.clone());
+            tokio::spawn(async move {
+                service
+                    .issue(&Actor::Admin, IssueRequest::new(owner, format!("t{index}")))
+                    .await
+                    .map(|_| ())
+            })
+        });
+        let attempts: Vec<_> = rotations.chain(creates).collect();
+        for attempt in attempts {
+            match attempt.await.unwrap() {
+                Ok(())
+                | Err(ManageError::Store(
+                    StoreError::LimitReached { .. } | StoreError::Inactive | StoreError::NotFound,
+                )) => {}
+                Err(other) => panic!("repetition {repetition}: {other:?}"),
+            }
+        }
+        let verifying = service
+            .list(&Actor::Admin, Some(owner.as_str()), false)
+            .await
+            .unwrap()
+            .len();
+        assert!(
+            verifying <= 10,
+            "repetition {repetition}: {verifying} tokens verify for a cap of 10"
+        );
     }
 }
 
@@ -111,12 +270,18 @@ fn rand_suffix() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_races() {
     cap_race(service_over(Arc::new(MemoryStore::new()))).await;
+    disjoint_patches_race(service_over(Arc::new(MemoryStore::new()))).await;
+    rotate_patch_race(service_over(Arc::new(MemoryStore::new()))).await;
+    grace_rotations_race_creates(service_over(Arc::new(MemoryStore::new()))).await;
     verify_revoke_race(service_over(Arc::new(MemoryStore::new()))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_races() {
     cap_race(service_over(Arc::new(sqlite_store().await))).await;
+    disjoint_patches_race(service_over(Arc::new(sqlite_store().await))).await;
+    rotate_patch_race(service_over(Arc::new(sqlite_store().await))).await;
+    grace_rotations_race_creates(service_over(Arc::new(sqlite_store().await))).await;
     verify_revoke_race(service_over(Arc::new(sqlite_store().await))).await;
 }
 
@@ -126,6 +291,18 @@ async fn postgres_races() {
         return;
     };
     cap_race(service_over(Arc::new(store))).await;
+    let Some(store) = postgres_store().await else {
+        return;
+    };
+    disjoint_patches_race(service_over(Arc::new(store))).await;
+    let Some(store) = postgres_store().await else {
+        return;
+    };
+    rotate_patch_race(service_over(Arc::new(store))).await;
+    let Some(store) = postgres_store().await else {
+        return;
+    };
+    grace_rotations_race_creates(service_over(Arc::new(store))).await;
     let Some(store) = postgres_store().await else {
         return;
     };
