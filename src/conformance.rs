@@ -315,6 +315,9 @@ pub async fn find_by_hash_answers_exactly_that_record(store: Arc<dyn ManageStore
 }
 
 /// A hash or id never inserted finds nothing (and is not an error).
+///
+/// Steps: insert one record; `find_by_hash` of another hash and `get` of
+/// another id both answer `Ok(None)`.
 pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn ManageStore>) {
     insert(&*store, &sample_record("alice", "laptop")).await;
     assert!(
@@ -322,13 +325,20 @@ pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn ManageStore>) {
             .find_by_hash(&random_hash())
             .await
             .expect("find")
-            .is_none()
+            .is_none(),
+        "find_by_hash of an unknown hash answers Ok(None)"
     );
     let id = TokenId::random().expect("randomness");
-    assert!(store.get(&id).await.expect("get").is_none());
+    assert!(
+        store.get(&id).await.expect("get").is_none(),
+        "get of an unknown id answers Ok(None)"
+    );
 }
 
 /// A store that answers `find_by_hash_now` gives `find_by_hash`'s answer.
+///
+/// Steps: insert one record; for its hash and an unknown one, when
+/// `find_by_hash_now` answers at all, it equals `find_by_hash`.
 pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -338,13 +348,17 @@ pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn ManageS
             assert_eq!(
                 now.expect("find_by_hash_now"),
                 awaited,
-                "the two lookups disagree"
+                "find_by_hash_now agrees with find_by_hash"
             );
         }
     }
 }
 
 /// Every field comes back exactly as written, instants to the millisecond.
+///
+/// Steps: insert a record with every field set (Unicode name and route,
+/// multi-line description, profile, manager, ability, two routes,
+/// millisecond instants); `get` returns it equal.
 pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     let mut record = sample_record("svc:deployer", "ci \u{1F680} runner");
     record.description = Some("line one\nline two".to_owned());
@@ -360,10 +374,17 @@ pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     record.created_at = t0() + Duration::milliseconds(123);
     record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
     insert(&*store, &record).await;
-    assert_eq!(get(&*store, &record.id).await, record);
+    assert_eq!(
+        get(&*store, &record.id).await,
+        record,
+        "every field round-trips exactly"
+    );
 }
 
 /// A second record with an existing id or hash is refused as a duplicate.
+///
+/// Steps: insert one record; inserting another with its hash, then another
+/// with its id, each answers `Duplicate`.
 pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
     let first = sample_record("alice", "one");
     insert(&*store, &first).await;
@@ -375,7 +396,7 @@ pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
         let result = store.insert(record, rules(None)).await;
         assert!(
             matches!(result, Err(StoreError::Duplicate)),
-            "got {result:?}"
+            "a record with an existing id or hash is Duplicate, got {result:?}"
         );
     }
 }
@@ -416,13 +437,20 @@ pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
 
 /// Names are unique among one owner's active tokens; other owners, revoked
 /// and expired tokens do not block a name.
+///
+/// Steps: insert alice's `laptop`; a second one is `NameTaken`; bob's
+/// `laptop` is fine; after a revoke alice may use the name again; an
+/// expired token's name is free too.
 pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn ManageStore>) {
     let laptop = sample_record("alice", "laptop");
     insert(&*store, &laptop).await;
     let again = store
         .insert(sample_record("alice", "laptop"), rules(None))
         .await;
-    assert!(matches!(again, Err(StoreError::NameTaken)), "got {again:?}");
+    assert!(
+        matches!(again, Err(StoreError::NameTaken)),
+        "a name is unique among an owner's active tokens, got {again:?}"
+    );
     insert(&*store, &sample_record("bob", "laptop")).await;
 
     store.revoke(&laptop.id, at(1)).await.expect("revoke");
@@ -435,6 +463,10 @@ pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn Manag
 }
 
 /// The cap counts active tokens only and removes nothing to make room.
+///
+/// Steps, with a cap of 3: three inserts pass, the fourth is
+/// `LimitReached { limit: 3 }` and no token was revoked; after a revoke the
+/// fourth passes; an expired token does not count.
 pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
     let mut records = Vec::new();
     for index in 0..3 {
@@ -450,7 +482,7 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
         .await;
     assert!(
         matches!(fourth, Err(StoreError::LimitReached { limit: 3 })),
-        "got {fourth:?}"
+        "an insert over the cap is LimitReached with the cap, got {fourth:?}"
     );
     for record in &records {
         assert!(
@@ -511,6 +543,9 @@ pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>
 }
 
 /// Of 50 concurrent inserts for one owner with a cap of 10, exactly 10 succeed.
+///
+/// Steps: 50 concurrent inserts of distinct names for alice, cap 10;
+/// exactly 10 succeed, the others answer `LimitReached`; alice lists 10.
 pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) {
     let attempts = (0..50)
         .map(|index| {
@@ -528,10 +563,13 @@ pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) 
         .list(&active_query(Some("alice"), false))
         .await
         .expect("list");
-    assert_eq!(listed.len(), 10);
+    assert_eq!(listed.len(), 10, "the cap holds under concurrency");
 }
 
 /// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
+///
+/// Steps: 20 concurrent inserts of alice's `laptop`; exactly one succeeds,
+/// the others answer `NameTaken`.
 pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>) {
     let attempts = (0..20)
         .map(|_| {
@@ -544,7 +582,7 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
         })
         .collect();
     let succeeded = successes(attempts, |error| matches!(error, StoreError::NameTaken)).await;
-    assert_eq!(succeeded, 1);
+    assert_eq!(succeeded, 1, "one name wins among concurrent inserts");
 }
 
 /// A revoke is seen by the next lookup, even right after a lookup that saw
@@ -651,6 +689,9 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
 }
 
 /// Last-used notes only ever move the time forward; unknown ids are ignored.
+///
+/// Steps: note t20 (with an unknown id in the batch): t20; note t10: still
+/// t20; note t30 and t25 in one batch: t30.
 pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -666,21 +707,33 @@ pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
         .record_last_used(&[note(20), stranger])
         .await
         .expect("batch");
-    assert_eq!(get(&*store, &record.id).await.last_used_at, Some(at(20)));
+    assert_eq!(
+        get(&*store, &record.id).await.last_used_at,
+        Some(at(20)),
+        "a last-used note is applied; unknown ids are ignored"
+    );
     store.record_last_used(&[note(10)]).await.expect("batch");
     assert_eq!(
         get(&*store, &record.id).await.last_used_at,
         Some(at(20)),
-        "never backwards"
+        "last-used never moves backwards"
     );
     store
         .record_last_used(&[note(30), note(25)])
         .await
         .expect("batch");
-    assert_eq!(get(&*store, &record.id).await.last_used_at, Some(at(30)));
+    assert_eq!(
+        get(&*store, &record.id).await.last_used_at,
+        Some(at(30)),
+        "the latest note of a batch wins"
+    );
 }
 
 /// A fresh store can be claimed once.
+///
+/// Steps: a fresh store has never held a token; the first claim writes its
+/// record and the store has now held one; a second claim is
+/// `AlreadyClaimed`.
 pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
     assert!(
         !store.has_ever_held_token().await.expect("status"),
@@ -691,16 +744,26 @@ pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
         .claim_setup(first.clone())
         .await
         .expect("the first claim");
-    assert!(store.has_ever_held_token().await.expect("status"));
-    assert_eq!(get(&*store, &first.id).await, first);
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "a claimed store has held a token"
+    );
+    assert_eq!(
+        get(&*store, &first.id).await,
+        first,
+        "the claim writes its record"
+    );
     let second = store.claim_setup(sample_record("admin", "other")).await;
     assert!(
         matches!(second, Err(StoreError::AlreadyClaimed)),
-        "got {second:?}"
+        "a second claim is AlreadyClaimed, got {second:?}"
     );
 }
 
 /// Of 50 concurrent claims, exactly one wins and one record is written.
+///
+/// Steps: 50 concurrent claims of a fresh store; exactly one succeeds, the
+/// others answer `AlreadyClaimed`; the store lists one record.
 pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
     let attempts = (0..50)
         .map(|index| {
@@ -713,22 +776,28 @@ pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
         matches!(error, StoreError::AlreadyClaimed)
     })
     .await;
-    assert_eq!(winners, 1);
+    assert_eq!(winners, 1, "exactly one of 50 concurrent claims wins");
     let all = store.list(&active_query(None, true)).await.expect("list");
-    assert_eq!(all.len(), 1);
+    assert_eq!(all.len(), 1, "only the winning claim writes a record");
 }
 
 /// Once a store has held a token, revoked or deleted since, it stays claimed.
+///
+/// Steps: insert, revoke and delete a token; the store has still held a
+/// token, and a claim is `AlreadyClaimed`.
 pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     store.revoke(&record.id, at(1)).await.expect("revoke");
     assert!(store.delete(&record.id).await.expect("delete"));
-    assert!(store.has_ever_held_token().await.expect("status"));
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "having held a token stays true after revoke and delete"
+    );
     let claim = store.claim_setup(sample_record("admin", "admin")).await;
     assert!(
         matches!(claim, Err(StoreError::AlreadyClaimed)),
-        "got {claim:?}"
+        "a store that held a token cannot be claimed, got {claim:?}"
     );
 }
 
@@ -1033,6 +1102,10 @@ pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
 }
 
 /// Lists filter by owner and by activity, oldest first.
+///
+/// Steps: insert four tokens (alice, bob, alice, alice) at t0..t3; revoke
+/// the third; alice's active list, alice's full list, everyone's list and
+/// an unknown owner's list each hold exactly the expected ids in order.
 pub async fn list_filters_by_owner_and_activity(store: Arc<dyn ManageStore>) {
     let mut records = Vec::new();
     for (index, owner) in ["alice", "bob", "alice", "alice"].into_iter().enumerate() {
@@ -1047,27 +1120,41 @@ pub async fn list_filters_by_owner_and_activity(store: Arc<dyn ManageStore>) {
         .list(&active_query(Some("alice"), false))
         .await
         .expect("list");
-    assert_eq!(ids(active), [records[0].id, records[3].id]);
+    assert_eq!(
+        ids(active),
+        [records[0].id, records[3].id],
+        "an owner's active list, oldest first"
+    );
     let all = store
         .list(&active_query(Some("alice"), true))
         .await
         .expect("list");
-    assert_eq!(ids(all), [records[0].id, records[2].id, records[3].id]);
+    assert_eq!(
+        ids(all),
+        [records[0].id, records[2].id, records[3].id],
+        "an owner's list with inactive tokens, oldest first"
+    );
     let everyone = store.list(&active_query(None, true)).await.expect("list");
     assert_eq!(
         ids(everyone),
-        records.iter().map(|r| r.id).collect::<Vec<_>>()
+        records.iter().map(|r| r.id).collect::<Vec<_>>(),
+        "every owner's list, oldest first"
     );
     assert!(
         store
             .list(&active_query(Some("nobody"), true))
             .await
             .expect("list")
-            .is_empty()
+            .is_empty(),
+        "an unknown owner lists nothing"
     );
 }
 
 /// Records with history import as they are; importing them again skips them.
+///
+/// Steps: import a revoked and a used manager record: 2 imported; the
+/// store has held a token; the full list equals them; importing again
+/// skips 2.
 pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     let mut revoked = sample_record("alice", "old");
     revoked.revoked_at = Some(at(50));
@@ -1079,10 +1166,21 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     let records = vec![revoked, used];
 
     let report = store.import(records.clone()).await.expect("import");
-    assert_eq!((report.imported, report.skipped), (2, 0));
-    assert!(store.has_ever_held_token().await.expect("status"));
+    assert_eq!(
+        (report.imported, report.skipped),
+        (2, 0),
+        "an import writes new records"
+    );
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "an import counts as having held a token"
+    );
     let exported = store.list(&active_query(None, true)).await.expect("export");
-    assert_eq!(exported, records, "history kept exactly");
+    assert_eq!(exported, records, "an import keeps history exactly");
     let again = store.import(records).await.expect("import again");
-    assert_eq!((again.imported, again.skipped), (0, 2));
+    assert_eq!(
+        (again.imported, again.skipped),
+        (0, 2),
+        "an import skips records already present"
+    );
 }
