@@ -141,6 +141,7 @@ mod tests {
             ("1y", Duration::days(365)),
             ("2w", Duration::days(14)),
             ("45s", Duration::seconds(45)),
+            ("10m", Duration::minutes(10)),
             ("007d", Duration::days(7)),
             ("100y", Duration::days(36_500)),
         ] {

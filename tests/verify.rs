@@ -502,3 +502,65 @@ async fn a_store_that_cannot_answer_fails_closed() {
     let result = service.verify_token("tk_nope", Requirement::None).await;
     assert!(matches!(result, Err(AuthError::InvalidToken(_))));
 }
+
+/// The verify path compares the stored hash with the presented one itself:
+/// a store that answers another record (a bug, or an index matching on
+/// part of the hash) never authenticates that record's owner.
+#[tokio::test]
+async fn a_store_answering_another_record_does_not_authenticate() {
+    #[derive(Debug)]
+    struct AlwaysThis(Arc<tokenkeep::TokenRecord>);
+
+    #[tokenkeep::store::async_trait]
+    impl tokenkeep::store::TokenStore for AlwaysThis {
+        async fn find_by_hash(
+            &self,
+            _: &tokenkeep::hash::TokenHash,
+        ) -> Result<Option<Arc<tokenkeep::TokenRecord>>, tokenkeep::store::StoreError> {
+            Ok(Some(Arc::clone(&self.0)))
+        }
+        async fn get(
+            &self,
+            _: &tokenkeep::TokenId,
+        ) -> Result<Option<tokenkeep::TokenRecord>, tokenkeep::store::StoreError> {
+            Ok(None)
+        }
+        async fn list(
+            &self,
+            _: &tokenkeep::store::ListQuery,
+        ) -> Result<Vec<tokenkeep::TokenRecord>, tokenkeep::store::StoreError> {
+            Ok(Vec::new())
+        }
+        async fn record_last_used(
+            &self,
+            _: &[tokenkeep::store::LastUse],
+        ) -> Result<(), tokenkeep::store::StoreError> {
+            Ok(())
+        }
+        async fn has_ever_held_token(&self) -> Result<bool, tokenkeep::store::StoreError> {
+            Ok(true)
+        }
+    }
+
+    let format = tokenkeep::token::TokenFormat::new(tokenkeep::Prefix::new("tk").unwrap());
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
+    let victim = format.mint(&hasher).unwrap();
+    let mut record = support::fresh_record("admin");
+    record.hash = victim.hash;
+    record.scopes = Scopes::manager();
+    let service = tokenkeep::TokenService::builder(
+        Arc::new(AlwaysThis(Arc::new(record))),
+        tokenkeep::Prefix::new("tk").unwrap(),
+    )
+    .build()
+    .unwrap();
+    let other = format.mint(&hasher).unwrap();
+    let result = service
+        .verify_token(other.secret.expose_secret(), Requirement::None)
+        .await;
+    assert_eq!(reason(result), InvalidToken::Unknown);
+    service
+        .verify_token(victim.secret.expose_secret(), Requirement::Manager)
+        .await
+        .unwrap();
+}

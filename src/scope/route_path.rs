@@ -111,6 +111,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_length_limit_is_exact() {
+        let longest = format!("/{}", "a".repeat(RoutePath::MAX_LEN - 1));
+        assert_eq!(
+            RoutePath::parse(&longest).map(|path| path.0.len()),
+            Ok(RoutePath::MAX_LEN)
+        );
+        let over = format!("/{}", "a".repeat(RoutePath::MAX_LEN));
+        assert_eq!(RoutePath::parse(&over), Err(ScopeError::Path));
+        // The raw text is bounded before any work, even when it would
+        // normalise to something shorter.
+        let raw_over = format!("//{}", "a".repeat(RoutePath::MAX_LEN - 1));
+        assert_eq!(RoutePath::parse(&raw_over), Err(ScopeError::Path));
+        let raw_fits = format!("//{}", "a".repeat(RoutePath::MAX_LEN - 2));
+        assert!(RoutePath::parse(&raw_fits).is_ok());
+        // The canonical form counts too: `%` becomes `%25`.
+        let grows = format!("/{}%", "a".repeat(RoutePath::MAX_LEN - 2));
+        assert_eq!(RoutePath::parse(&grows), Err(ScopeError::Path));
+        let fits = format!("/{}%", "a".repeat(RoutePath::MAX_LEN - 4));
+        assert_eq!(
+            RoutePath::parse(&fits).map(|path| path.0.len()),
+            Ok(RoutePath::MAX_LEN)
+        );
+    }
+
+    #[test]
     fn normalises() {
         for (raw, normal) in [
             ("", "/"),
