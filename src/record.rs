@@ -118,8 +118,21 @@ impl TokenName {
     /// ```
     ///
     /// # Errors
-    /// [`NameError`] for an empty, blank, over-long or control-character name.
+    /// [`NameError`] for an empty, blank, over-long or control-character
+    /// name, or one with an invisible or direction-changing character
+    /// (U+202E would show it reversed in a list).
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+        let name = Self::stored(name)?;
+        if name.0.chars().any(is_invisible) {
+            return Err(NameError::InvisibleCharacter);
+        }
+        Ok(name)
+    }
+
+    /// A name as read back from a store or an export: the rules of the
+    /// release that wrote it, so that a record stored before a rule was
+    /// added still loads. Every name a user gives goes through [`new`](Self::new).
+    fn stored(name: impl Into<String>) -> Result<Self, NameError> {
         let name = name.into();
         if name.trim().is_empty() {
             return Err(NameError::Empty);
@@ -139,11 +152,31 @@ impl TokenName {
     }
 }
 
+/// Reading stored or exported records: see [`TokenName::stored`].
 impl TryFrom<String> for TokenName {
     type Error = NameError;
     fn try_from(name: String) -> Result<Self, NameError> {
-        Self::new(name)
+        Self::stored(name)
     }
+}
+
+/// Whether `c` reorders or hides text where it is shown: bidirectional
+/// controls (U+202A–U+202E, U+2066–U+2069), zero-width and other invisible
+/// format characters. Names, owners, descriptions and profiles refuse them.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 impl From<TokenName> for String {
@@ -275,7 +308,7 @@ impl TokenRecord {
 pub fn check_owner(owner: &str) -> Result<(), RecordError> {
     let ok = !owner.trim().is_empty()
         && owner.chars().count() <= TokenRecord::MAX_OWNER_CHARS
-        && !owner.chars().any(char::is_control);
+        && !owner.chars().any(|c| c.is_control() || is_invisible(c));
     if ok { Ok(()) } else { Err(RecordError::Owner) }
 }
 
@@ -288,7 +321,7 @@ pub fn check_description(description: &str) -> Result<(), RecordError> {
     let ok = description.chars().count() <= TokenRecord::MAX_DESCRIPTION_CHARS
         && !description
             .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\t'));
+            .any(|c| (c.is_control() && !matches!(c, '\n' | '\t')) || is_invisible(c));
     if ok {
         Ok(())
     } else {
@@ -303,7 +336,7 @@ pub fn check_description(description: &str) -> Result<(), RecordError> {
 pub fn check_profile(profile: &str) -> Result<(), RecordError> {
     let ok = !profile.trim().is_empty()
         && profile.chars().count() <= TokenRecord::MAX_PROFILE_CHARS
-        && !profile.chars().any(char::is_control);
+        && !profile.chars().any(|c| c.is_control() || is_invisible(c));
     if ok {
         Ok(())
     } else {
@@ -336,6 +369,43 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_direction_changing_characters_are_refused() {
+        for sneaky in [
+            "evil\u{202E}gnp.exe",
+            "a\u{202A}b",
+            "\u{2066}isolate\u{2069}",
+            "zero\u{200B}width",
+            "joiner\u{200D}",
+            "\u{FEFF}bom",
+            "soft\u{00AD}hyphen",
+            "tag\u{E0041}",
+        ] {
+            assert_eq!(
+                TokenName::new(sneaky),
+                Err(NameError::InvisibleCharacter),
+                "{sneaky:?}"
+            );
+            assert_eq!(
+                check_description(sneaky),
+                Err(RecordError::Description),
+                "{sneaky:?}"
+            );
+            assert_eq!(check_owner(sneaky), Err(RecordError::Owner), "{sneaky:?}");
+            assert_eq!(
+                check_profile(sneaky),
+                Err(RecordError::Profile),
+                "{sneaky:?}"
+            );
+            // A record stored before the rule still loads.
+            assert!(TokenName::try_from(sneaky.to_owned()).is_ok(), "{sneaky:?}");
+        }
+        for fine in ["caf\u{e9} \u{1F680}", "\u{05D0}\u{05D1} hebrew", "日本語"] {
+            assert!(TokenName::new(fine).is_ok(), "{fine:?}");
+            assert!(check_description(fine).is_ok(), "{fine:?}");
+        }
+    }
 
     #[test]
     fn ids_are_random_and_round_trip() {

@@ -783,3 +783,46 @@ async fn a_temporary_tokens_secret_is_never_stored_and_never_shadows() {
         "{refused:?}"
     );
 }
+
+/// A name with U+202E shows reversed in the panel and the CLI: refused on
+/// issue, rename and import alike.
+#[tokio::test]
+async fn names_that_lie_are_refused_everywhere() {
+    let (service, _) = service();
+    let lying = "invoice\u{202E}fdp.exe";
+    let issued = service
+        .issue(&alice(), IssueRequest::new("alice", lying))
+        .await;
+    assert!(
+        matches!(issued, Err(ManageError::InvalidName(_))),
+        "{issued:?}"
+    );
+    service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let renamed = service
+        .rename(&alice(), &TokenRef::id_or_name("laptop"), lying)
+        .await;
+    assert!(
+        matches!(renamed, Err(ManageError::InvalidName(_))),
+        "{renamed:?}"
+    );
+    let described = service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "phone").description("zero\u{200B}width"),
+        )
+        .await;
+    assert!(
+        matches!(described, Err(ManageError::InvalidRecord(_))),
+        "{described:?}"
+    );
+    let mut record = support::fresh_record("x");
+    record.name = serde_json::from_value(serde_json::json!(lying)).unwrap();
+    let imported = service.import(&Actor::Admin, vec![record]).await;
+    assert!(
+        matches!(imported, Err(ManageError::InvalidName(_))),
+        "{imported:?}"
+    );
+}

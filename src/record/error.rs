@@ -17,6 +17,10 @@ pub enum NameError {
     /// It holds a control character.
     #[error("token name contains a control character")]
     ControlCharacter,
+    /// It holds an invisible or direction-changing character (a bidi
+    /// control such as U+202E, a zero-width character).
+    #[error("token name contains an invisible or direction-changing character")]
+    InvisibleCharacter,
 }
 
 impl ErrorCode for NameError {
@@ -32,14 +36,23 @@ pub enum RecordError {
     /// An id must be 22 base64url characters.
     #[error("token id must be 22 base64url characters")]
     Id,
-    /// An owner must be 1–256 characters without control characters.
-    #[error("owner must be 1-256 characters without control characters")]
+    /// An owner must be 1–256 characters without control, invisible or
+    /// direction-changing characters.
+    #[error(
+        "owner must be 1-256 characters without control, invisible or direction-changing characters"
+    )]
     Owner,
-    /// A description must be at most 1,000 characters.
-    #[error("description must be at most 1000 characters without control characters")]
+    /// A description must be at most 1,000 characters without control,
+    /// invisible or direction-changing characters (newlines and tabs are fine).
+    #[error(
+        "description must be at most 1000 characters without control, invisible or direction-changing characters"
+    )]
     Description,
-    /// A profile must be 1–100 characters without control characters.
-    #[error("profile must be 1-100 characters without control characters")]
+    /// A profile must be 1–100 characters without control, invisible or
+    /// direction-changing characters.
+    #[error(
+        "profile must be 1-100 characters without control, invisible or direction-changing characters"
+    )]
     Profile,
 }
 

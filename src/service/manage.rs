@@ -483,6 +483,17 @@ impl TokenManager {
         records: Vec<TokenRecord>,
     ) -> Result<ImportReport, ManageError> {
         self.manage.policy.require_manager(actor)?;
+        // What a user gives is held to today's rules, whatever wrote it.
+        for record in &records {
+            TokenName::new(record.name.as_str())?;
+            check_owner(&record.owner)?;
+            if let Some(description) = &record.description {
+                check_description(description)?;
+            }
+            if let Some(profile) = &record.profile {
+                check_profile(profile)?;
+            }
+        }
         Ok(self.manage.store.import(records).await?)
     }
 

@@ -163,7 +163,7 @@ where
     Ok(TokenRecord {
         id: token_id(id)?,
         owner: row.try_get("owner").map_err(get_err("owner"))?,
-        name: TokenName::new(name).map_err(|_| corrupt("name"))?,
+        name: TokenName::try_from(name).map_err(|_| corrupt("name"))?,
         description: row.try_get("description").map_err(get_err("description"))?,
         hash: TokenHash::from_bytes(hash.try_into().map_err(|_| corrupt("hash"))?),
         display_prefix: row
