@@ -13,7 +13,7 @@ use tokenkeep::hash::TokenHasher;
 use tokenkeep::token::TokenFormat;
 use tokenkeep::{Prefix, TokenManager, TokenSecret, TokenService};
 
-use crate::{api, files, web, ws};
+use crate::{api, files, guard, web, ws};
 
 /// The largest JSON body the API reads.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -57,6 +57,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .nest("/files", files)
         .merge(web::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        .layer(axum::middleware::from_fn(guard::browser_guard))
         .with_state(state)
 }
 
@@ -127,9 +128,12 @@ pub(crate) fn generated_setup_token() -> Result<TokenSecret, String> {
     Ok(minted.secret)
 }
 
-/// A JSON body, refused with the JSON error shape: 400 `INVALID_REQUEST` for
-/// malformed JSON, wrong types or unknown fields; 413 over the body limit.
-/// An empty body reads as `T::default()` where the route allows it.
+/// A JSON body, refused with the JSON error shape: 415
+/// `UNSUPPORTED_MEDIA_TYPE` unless it is sent as `application/json`; 400
+/// `INVALID_REQUEST` for malformed JSON, wrong types or unknown fields,
+/// with a message that never repeats what was sent (it may be a token);
+/// 413 over the body limit. An empty body reads as `T::default()` where
+/// the route allows it.
 pub(crate) struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -140,6 +144,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -160,12 +170,32 @@ where
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the body as Content-Type: application/json",
+            ));
+        }
         serde_json::from_slice(&bytes).map(Self).map_err(|error| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "INVALID_REQUEST",
-                error.to_string(),
+                json_problem(&error),
             )
         })
     }
+}
+
+/// What is wrong with a JSON body, by kind and place only: serde's own
+/// message quotes the value it refused, which may be a token.
+fn json_problem(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Syntax => "the body is not valid JSON",
+        Category::Eof => "the body ends too early",
+        Category::Data => "a field is unknown, missing, or has the wrong type or value",
+        Category::Io => "the body could not be read",
+    };
+    format!("{what} (line {}, column {})", error.line(), error.column())
 }

@@ -11,6 +11,7 @@ mod api;
 mod app;
 mod client;
 mod files;
+mod guard;
 mod operator;
 mod store;
 mod view;

@@ -86,3 +86,134 @@ async fn bad_input_gets_a_clear_error_and_the_server_stays_up() {
     assert_eq!(whoami(&server, &admin).await.status(), StatusCode::OK);
     server.stop().await;
 }
+
+/// A page on another origin cannot make a visitor's browser claim an
+/// instance or change anything: a `text/plain` POST (which a form or a
+/// `no-cors` fetch can send) and a cross-origin one are refused, even with
+/// the setup token skipped.
+#[tokio::test]
+async fn cross_origin_and_non_json_requests_are_refused() {
+    let server = Server::start(&["--dangerously-skip-setup-token"]).await;
+    let claim = |content_type: &'static str, origin: Option<&'static str>| {
+        let mut request = client()
+            .post(server.url("/api/setup/claim"))
+            .header("content-type", content_type)
+            .body(r#"{"name": "admin"}"#);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    assert_error(
+        claim("text/plain", None).await.unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
+    assert_error(
+        claim("application/json", Some("https://evil.example"))
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+        "CROSS_ORIGIN",
+    )
+    .await;
+    let fetch_metadata = client()
+        .post(server.url("/api/setup/claim"))
+        .header("content-type", "application/json")
+        .header("sec-fetch-site", "cross-site")
+        .body(r#"{"name": "admin"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_error(fetch_metadata, StatusCode::FORBIDDEN, "CROSS_ORIGIN").await;
+    let status = client()
+        .get(server.url("/api/setup/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json_of(status).await,
+        json!({ "claimed": false }),
+        "nothing was claimed"
+    );
+
+    // The same origin (the panel) and clients that are not browsers may.
+    let same_origin = format!("http://{}", server.address());
+    let response = client()
+        .post(server.url("/api/setup/claim"))
+        .header("content-type", "application/json")
+        .header("origin", same_origin)
+        .body(r#"{"name": "admin"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    support::server::remember(json_of(response).await["token"].as_str().unwrap());
+    server.stop().await;
+}
+
+/// Answers that carry a token are never cached; a refused body never comes
+/// back in the error (it may be a token); every error is the JSON shape.
+#[tokio::test]
+async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
+    let (server, admin) = claimed(&[]).await;
+    let response = create(&server, &admin, json!({ "name": "ci" })).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "a token view with its token is not to be cached"
+    );
+    support::server::remember(json_of(response).await["token"].as_str().unwrap());
+
+    // A token sent where a boolean belongs is not repeated in the error.
+    let wrong_type = client()
+        .post(server.url("/api/auth/tokens"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(json!({ "name": "x", "manager": admin }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), StatusCode::BAD_REQUEST);
+    let text = wrong_type.text().await.unwrap();
+    assert!(!text.contains(&admin), "the error echoed the token: {text}");
+    assert!(text.contains("INVALID_REQUEST"), "{text}");
+
+    // A file over the file area's limit: 413 in the JSON shape.
+    let manager_files = created(
+        &server,
+        &admin,
+        json!({ "name": "uploader", "routes": [{ "path": "/", "access": "rw" }] }),
+    )
+    .await;
+    let big = client()
+        .put(server.url("/files/big.bin"))
+        .bearer_auth(manager_files["token"].as_str().unwrap())
+        .body(vec![0u8; 17 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_error(big, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    // A query string the list cannot read, and a method a route has not.
+    let bad_query = authed(
+        &server,
+        Method::GET,
+        "/api/auth/tokens?include_revoked=maybe",
+        &admin,
+    )
+    .await;
+    assert_error(bad_query, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
+    let bad_method = authed(&server, Method::PUT, "/api/whoami", &admin).await;
+    assert_error(
+        bad_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+    )
+    .await;
+    server.stop().await;
+}
