@@ -199,3 +199,21 @@ async fn thirty_two_concurrent_writers_never_see_busy() {
         writer.await.unwrap().unwrap();
     }
 }
+
+/// What `open` creates is private whatever the umask: the directory 0700,
+/// the database and SQLite's WAL and shared-memory files 0600.
+#[cfg(unix)]
+#[tokio::test]
+async fn what_open_creates_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let directory = scratch_dir().join("private");
+    let path = directory.join("tokens.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(mode(&directory), 0o700);
+    for file in ["tokens.db", "tokens.db-wal", "tokens.db-shm"] {
+        assert_eq!(mode(&directory.join(file)), 0o600, "{file}");
+    }
+}

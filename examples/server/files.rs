@@ -1,6 +1,8 @@
 //! The route-scoped file area: `GET` needs read, `PUT` needs write, on the
 //! file's path. The `RequireToken` layer has checked that already; files are
-//! served by the same normalised path that was checked.
+//! served by the same normalised path that was checked, and never through a
+//! symbolic link (one planted inside `files/` could read `/etc` or write
+//! into another route). What is written is private: 0700 and 0600.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -8,22 +10,39 @@ use axum::http::{StatusCode, Uri};
 use tokenkeep::axum::ApiError;
 use tokenkeep::scope::RoutePath;
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
 use crate::app::AppState;
+use crate::private;
 
 fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such file")
 }
 
 /// The file's place on disk: the data directory's `files/` plus the
-/// normalised segments, which cannot climb out of it.
-fn locate(state: &AppState, uri: &Uri) -> Result<std::path::PathBuf, ApiError> {
+/// normalised segments, which cannot climb out of it; refused if any part
+/// of the way, `files/` included, is a symbolic link.
+fn locate(state: &AppState, uri: &Uri) -> Result<PathBuf, ApiError> {
     let path = RoutePath::parse(uri.path()).map_err(ApiError::invalid_path)?;
     if path.segments().next().is_none() {
         return Err(not_found());
     }
-    Ok(path
-        .segments()
-        .fold(state.files_dir.clone(), |dir, segment| dir.join(segment)))
+    let mut place = state.files_dir.clone();
+    refuse_link(&place)?;
+    for segment in path.segments() {
+        place.push(segment);
+        refuse_link(&place)?;
+    }
+    Ok(place)
+}
+
+/// A symbolic link is treated as if nothing were there to serve.
+fn refuse_link(place: &Path) -> Result<(), ApiError> {
+    match std::fs::symlink_metadata(place) {
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(not_found()),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) async fn read(State(state): State<AppState>, uri: Uri) -> Result<Bytes, ApiError> {
@@ -47,9 +66,14 @@ pub(crate) async fn write(
             "the file cannot be written there",
         )
     };
-    if let Some(directory) = file.parent() {
-        tokio::fs::create_dir_all(directory).await.map_err(failed)?;
-    }
-    tokio::fs::write(&file, &body).await.map_err(failed)?;
+    let written = tokio::task::spawn_blocking(move || {
+        if let Some(directory) = file.parent() {
+            private::directory(directory)?;
+        }
+        private::create_file(&file)?.write_all(&body)
+    })
+    .await
+    .map_err(|_| failed(std::io::Error::other("the write did not finish")))?;
+    written.map_err(failed)?;
     Ok(StatusCode::CREATED)
 }

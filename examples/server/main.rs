@@ -13,6 +13,7 @@ mod client;
 mod files;
 mod guard;
 mod operator;
+mod private;
 mod store;
 mod view;
 mod web;
@@ -83,6 +84,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode, String> {
+    if cli.database_url.is_none() && !matches!(cli.command, Some(Command::Client(_))) {
+        private::tighten(&cli.data_dir, store::SQLITE_FILE)
+            .map_err(|e| format!("cannot secure {}: {e}", cli.data_dir.display()))?;
+    }
     match cli.command.take() {
         Some(Command::Client(command)) => Ok(client::run(command).await),
         Some(Command::Token(command)) => {

@@ -55,22 +55,30 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating it, and its directory, if needed) the database file at `path`.
     ///
+    /// What it creates is private whatever the umask: directories 0700, the
+    /// database file 0600 (SQLite gives its WAL and shared-memory files the
+    /// database file's mode). Existing files keep their modes.
+    ///
     /// # Errors
     /// [`StoreError::Unavailable`] if the directory or file cannot be created
     /// or opened.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
-        create_parent_dir(path)?;
+        create_private(path)?;
         Self::connect_with(SqliteConnectOptions::new().filename(path)).await
     }
 
-    /// Opens a `sqlite://path` URL.
+    /// Opens a `sqlite://path` URL, creating what is missing as
+    /// [`open`](Self::open) does.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] for a bad URL or an unopenable file.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(backend_error)?;
-        create_parent_dir(options.get_filename())?;
+        let path = options.get_filename();
+        if path != Path::new(":memory:") && !path.as_os_str().is_empty() {
+            create_private(path)?;
+        }
         Self::connect_with(options).await
     }
 
@@ -119,14 +127,28 @@ impl SqliteStore {
     }
 }
 
-/// Creates the directory a database file goes in.
-fn create_parent_dir(path: &Path) -> Result<(), StoreError> {
-    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        Some(directory) => std::fs::create_dir_all(directory).map_err(|error| {
-            StoreError::unavailable(format!("cannot create {}: {error}", directory.display()))
-        }),
-        None => Ok(()),
+/// Creates the directory a database file goes in (0700) and the file
+/// itself (0600) when they are missing, so that no other local user reads
+/// the hashes whatever the process's umask.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let failed = |what: &Path, error: std::io::Error| {
+        StoreError::unavailable(format!("cannot create {}: {error}", what.display()))
+    };
+    if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(directory)
+            .map_err(|error| failed(directory, error))?;
     }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|error| failed(path, error))?;
+    Ok(())
 }
 
 fn millis(instant: OffsetDateTime) -> i64 {

@@ -131,3 +131,104 @@ async fn the_websocket_takes_its_token_from_the_query() {
     }
     server.stop().await;
 }
+
+/// Under umask 022 the data directory would be 0755 and its files 0644:
+/// any local user could read the hashes and the route-scoped files. They
+/// are 0700 and 0600, and a data directory left wider is tightened at start.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let data = support::server::data_dir();
+    std::fs::create_dir_all(data.join("files").join("old")).unwrap();
+    std::fs::write(data.join("files").join("old").join("a.txt"), "x").unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
+    let (server, admin) = claimed_in(&data, &[], &env).await;
+    let writer = created(
+        &server,
+        &admin,
+        json!({ "name": "w", "routes": [{ "path": "/", "access": "rw" }] }),
+    )
+    .await;
+    let put = client()
+        .put(server.url("/files/releases/new/app.jar"))
+        .bearer_auth(writer["token"].as_str().unwrap())
+        .body("bytes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    for file in ["tokenkeep.db", "tokenkeep.db-wal", "tokenkeep.db-shm"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    let files = data.join("files");
+    assert_eq!(mode(&files), 0o700, "files/");
+    assert_eq!(
+        mode(&files.join("releases").join("new")),
+        0o700,
+        "a new directory"
+    );
+    assert_eq!(
+        mode(&files.join("releases/new/app.jar")),
+        0o600,
+        "a new file"
+    );
+    assert_eq!(
+        mode(&files.join("old")),
+        0o700,
+        "an old directory, tightened"
+    );
+    assert_eq!(
+        mode(&files.join("old/a.txt")),
+        0o600,
+        "an old file, tightened"
+    );
+    server.stop().await;
+}
+
+/// A link planted inside `files/` is not followed: it read `/etc/hostname`
+/// and wrote into another route.
+#[cfg(unix)]
+#[tokio::test]
+async fn symbolic_links_in_the_file_area_are_not_followed() {
+    let (server, admin) = claimed(&[]).await;
+    let token = created(
+        &server,
+        &admin,
+        json!({ "name": "r", "routes": [{ "path": "/public", "access": "rw" }] }),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let files = server.data_dir.join("files");
+    let secret_dir = server.data_dir.join("elsewhere");
+    std::fs::create_dir_all(files.join("public")).unwrap();
+    std::fs::create_dir_all(&secret_dir).unwrap();
+    std::fs::write(secret_dir.join("secret.txt"), "not for you").unwrap();
+    std::os::unix::fs::symlink(secret_dir.join("secret.txt"), files.join("public/leak.txt"))
+        .unwrap();
+    std::os::unix::fs::symlink(&secret_dir, files.join("public/dir")).unwrap();
+
+    for path in ["/files/public/leak.txt", "/files/public/dir/secret.txt"] {
+        let read = authed(&server, Method::GET, path, &token).await;
+        assert_eq!(read.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let write = client()
+        .put(server.url("/files/public/dir/planted.txt"))
+        .bearer_auth(&token)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), StatusCode::NOT_FOUND);
+    assert!(
+        !secret_dir.join("planted.txt").exists(),
+        "nothing written through the link"
+    );
+    server.stop().await;
+}

@@ -56,10 +56,15 @@ impl Server {
         Self::start_in(&data_dir(), args, &[("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)]).await
     }
 
-    /// Starts a server on `data_dir` with extra options and environment.
+    /// Starts a server on `data_dir` with extra options and environment,
+    /// under the usual umask 022 (so file modes are tested as a default
+    /// system would create them).
     pub async fn start_in(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(binary());
+        let mut command = Command::new("sh");
         command
+            .arg("-c")
+            .arg("umask 022 && exec \"$0\" \"$@\"")
+            .arg(binary())
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--data-dir")
