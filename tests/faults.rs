@@ -166,3 +166,40 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
         }
     }
 }
+
+/// Unauthenticated work is bounded: with custom secrets accepted, text no
+/// custom secret could be (over 512 characters, under 8, outside the
+/// b64token set) is refused without hashing or asking the store; a 300 KB
+/// bearer used to be hashed and looked up.
+#[tokio::test]
+async fn text_no_token_could_be_never_reaches_the_store() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let service = TokenManager::builder(store.clone(), Prefix::new("tk").unwrap())
+        .accept_custom_secrets(true)
+        .build()
+        .unwrap();
+    let huge = format!("Bearer {}", "a".repeat(300_000));
+    for header in [huge.as_str(), "Bearer short"] {
+        let refused = service.verify_bearer(Some(header), Requirement::None).await;
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(_))),
+            "{refused:?}"
+        );
+    }
+    let odd = service
+        .verify_token("not a bearer value!", Requirement::None)
+        .await;
+    assert!(matches!(odd, Err(AuthError::InvalidToken(_))), "{odd:?}");
+    assert_eq!(
+        store.lookups_made.load(Ordering::SeqCst),
+        0,
+        "no store query"
+    );
+
+    // Text a custom secret could be is still looked up, as it must be.
+    let plausible = service
+        .verify_bearer(Some("Bearer legacy-admin-secret"), Requirement::None)
+        .await;
+    assert!(matches!(plausible, Err(AuthError::InvalidToken(_))));
+    assert_eq!(store.lookups_made.load(Ordering::SeqCst), 1);
+}

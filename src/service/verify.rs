@@ -12,6 +12,7 @@ use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenKind, TokenRecord};
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
+use crate::token::TokenSecret;
 
 use super::TokenService;
 
@@ -129,9 +130,13 @@ impl TokenService {
 
         // Format and checksum: a typo or random string stops here, before
         // any hashing. Custom secrets (when accepted) are looked up, but
-        // text that claims this service's prefix is a mistyped minted token.
+        // only text a custom secret could be (8-512 b64token characters,
+        // so a 300 KB value is never hashed), and not text that claims this
+        // service's prefix: that is a mistyped minted token.
         let format_error = inner.format.parse(token).err();
-        let may_be_custom = inner.look_up_custom && !inner.format.claims_prefix(token);
+        let may_be_custom = inner.look_up_custom
+            && !inner.format.claims_prefix(token)
+            && TokenSecret::check_custom(token).is_ok();
         if let Some(error) = format_error
             && !may_be_custom
         {

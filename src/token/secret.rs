@@ -50,17 +50,27 @@ impl TokenSecret {
     /// in an `Authorization: Bearer` header (RFC 6750 `b64token`).
     pub fn custom(text: impl Into<String>) -> Result<Self, CustomSecretError> {
         let secret = Self(text.into());
-        let len = secret.0.len();
-        if len < TokenSecret::MIN_CUSTOM_LEN {
+        Self::check_custom(&secret.0)?;
+        Ok(secret)
+    }
+
+    /// Whether `text` is usable as a custom secret: 8–512 characters of the
+    /// bearer `b64token` set. Verification asks this before it hashes text
+    /// that is not a minted token, so over-long garbage costs nothing.
+    ///
+    /// # Errors
+    /// As [`custom`](Self::custom).
+    pub fn check_custom(text: &str) -> Result<(), CustomSecretError> {
+        if text.len() < TokenSecret::MIN_CUSTOM_LEN {
             return Err(CustomSecretError::TooShort);
         }
-        if len > TokenSecret::MAX_CUSTOM_LEN {
+        if text.len() > TokenSecret::MAX_CUSTOM_LEN {
             return Err(CustomSecretError::TooLong);
         }
-        if !crate::bearer::is_b64token(&secret.0) {
+        if !crate::bearer::is_b64token(text) {
             return Err(CustomSecretError::Charset);
         }
-        Ok(secret)
+        Ok(())
     }
 
     /// The plaintext. Every read of it is visible in the code as this call.

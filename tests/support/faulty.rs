@@ -28,6 +28,8 @@ pub struct FaultyStore {
     pub inner: MemoryStore,
     lookups: AtomicU8,
     pub fail_last_used: AtomicBool,
+    /// `find_by_hash` calls that reached the store.
+    pub lookups_made: AtomicUsize,
     /// `record_last_used` calls that reached the store, and notes in them.
     pub batches: AtomicUsize,
     pub notes: AtomicUsize,
@@ -49,6 +51,7 @@ impl FaultyStore {
 #[tokenkeep::store::async_trait]
 impl TokenStore for FaultyStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        self.lookups_made.fetch_add(1, Ordering::SeqCst);
         match self.lookups.load(Ordering::SeqCst) {
             1 => Err(StoreError::unavailable("injected failure")),
             2 => std::future::pending().await,
