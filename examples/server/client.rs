@@ -13,12 +13,15 @@ use tokenkeep::client::{ClientConfig, CredentialFile, Explicit};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ClientCommand {
-    /// Check a token with the server and save it with the host.
+    /// Check a token with the server and save it with the host. Without
+    /// `--token` the token is read from standard input (a prompt on a
+    /// terminal), which keeps it out of `ps`, argv and shell history.
     Login {
         #[arg(long)]
         host: String,
+        /// The token; prefer standard input, which no other user can see.
         #[arg(long)]
-        token: String,
+        token: Option<String>,
     },
     /// Forget the saved credentials.
     Logout,
@@ -94,6 +97,10 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
     let file: CredentialFile = config().credential_file()?;
     match command {
         ClientCommand::Login { host, token } => {
+            let token = match token {
+                Some(token) => token,
+                None => read_token()?,
+            };
             let token = TokenSecret::custom(token)?;
             tokenkeep::client::check_host(&host)?;
             tokenkeep::token::parse_any(token.expose_secret())
@@ -151,4 +158,22 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
         }
     }
     Ok(())
+}
+
+/// The token from standard input: one line, after a prompt on a terminal.
+fn read_token() -> Result<String, Failed> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Paste the token, then press Enter: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|error| {
+        Failed::from(tokenkeep::client::ClientError::Io {
+            path: "<stdin>".into(),
+            source: error,
+        })
+    })?;
+    Ok(line.trim().to_owned())
 }

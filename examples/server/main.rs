@@ -42,9 +42,23 @@ struct Cli {
     /// Token prefix.
     #[arg(long, env = "TOKENKEEP_PREFIX", default_value = "tk")]
     prefix: String,
-    /// A temporary manager token, never stored (repeatable).
+    /// A temporary manager token, never stored (repeatable). Visible in
+    /// `ps`: prefer `TOKENKEEP_TOKENS` or `--token-file`.
     #[arg(long = "token", value_name = "NAME:SECRET")]
     tokens: Vec<String>,
+    /// Temporary manager tokens from the environment, `NAME:SECRET` each,
+    /// separated by commas or newlines (a legacy single admin bearer is
+    /// `admin:SECRET`).
+    #[arg(
+        long = "tokens",
+        env = "TOKENKEEP_TOKENS",
+        value_name = "NAME:SECRET,...",
+        hide_env_values = true
+    )]
+    env_tokens: Option<String>,
+    /// A file of temporary manager tokens, `NAME:SECRET` per line.
+    #[arg(long, env = "TOKENKEEP_TOKEN_FILE", value_name = "PATH")]
+    token_file: Option<PathBuf>,
     /// Let anyone claim a fresh instance without a setup token. Trusted
     /// development only.
     #[arg(long)]
@@ -127,9 +141,9 @@ async fn build_service(
         .accept_custom_secrets(true)
         // A store that does not answer fails closed, it does not hang requests.
         .store_timeout(std::time::Duration::from_secs(5));
-    for spec in &cli.tokens {
+    for spec in temporary_specs(cli)? {
         builder =
-            builder.temporary_token(TemporaryToken::parse_spec(spec).map_err(|e| e.to_string())?);
+            builder.temporary_token(TemporaryToken::parse_spec(&spec).map_err(|e| e.to_string())?);
     }
     if cli.dangerously_skip_setup_token {
         builder = builder.dangerously_skip_setup_token();
@@ -141,4 +155,26 @@ async fn build_service(
         builder = builder.setup_token(app::generated_setup_token()?);
     }
     builder.build_checked().await.map_err(|e| e.to_string())
+}
+
+/// Every `NAME:SECRET` the operator gave: `--token`, `TOKENKEEP_TOKENS`
+/// (commas or newlines) and the lines of `--token-file`.
+fn temporary_specs(cli: &Cli) -> Result<Vec<String>, String> {
+    let mut specs = cli.tokens.clone();
+    let listed = |text: &str| {
+        text.split([',', '\n'])
+            .map(str::trim)
+            .filter(|spec| !spec.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    if let Some(text) = &cli.env_tokens {
+        specs.extend(listed(text));
+    }
+    if let Some(path) = &cli.token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        specs.extend(listed(&text));
+    }
+    Ok(specs)
 }

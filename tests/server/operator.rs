@@ -128,15 +128,17 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
     );
     assert!(!home.join("auth.json").exists(), "nothing saved");
 
-    let login = client_command(
+    // The token comes on standard input: never in argv, `ps` or history.
+    let login = support::server::client_command_with_input(
         &home,
-        &["login", "--host", &server.base, "--token", token],
+        &["login", "--host", &server.base],
         &[],
+        &format!("{token}\n"),
     )
     .await;
     assert_eq!(login.code, 0, "{}", login.stderr);
     assert!(
-        !login.stdout.contains(&token[3..]),
+        !login.stdout.contains(&token[3..]) && !login.stderr.contains(&token[3..]),
         "login never prints the token"
     );
 

@@ -364,3 +364,37 @@ async fn concurrent_patches_of_different_fields_both_land() {
     }
     server.stop().await;
 }
+
+/// Temporary tokens out of `ps`: from `TOKENKEEP_TOKENS` (a legacy single
+/// admin bearer among them) and from a file, never from argv.
+#[tokio::test]
+async fn temporary_tokens_come_from_the_environment_or_a_file() {
+    let data = support::server::data_dir();
+    std::fs::create_dir_all(&data).unwrap();
+    let file = data.join("tokens.txt");
+    std::fs::write(&file, "ops:ops-secret-from-file\n\n").unwrap();
+    let file_text = file.display().to_string();
+    let env = [
+        ("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN),
+        (
+            "TOKENKEEP_TOKENS",
+            "admin:legacy-admin-bearer,ci:ci-secret-value",
+        ),
+        ("TOKENKEEP_TOKEN_FILE", file_text.as_str()),
+    ];
+    let server = Server::start_in(&data, &[], &env).await;
+    for (secret, name) in [
+        ("legacy-admin-bearer", "admin"),
+        ("ci-secret-value", "ci"),
+        ("ops-secret-from-file", "ops"),
+    ] {
+        let who = json_of(whoami(&server, secret).await).await;
+        assert_eq!(who["name"], name, "{who}");
+        assert_eq!(who["scopes"]["manager"], true, "{who}");
+    }
+    assert!(
+        !server.stderr().contains("legacy-admin-bearer"),
+        "the server never prints a temporary secret"
+    );
+    server.stop().await;
+}

@@ -226,10 +226,20 @@ pub async fn token_command(data_dir: &Path, args: &[&str], stdin: &str) -> CliOu
 /// Runs the binary as a client (`login`, `whoami`…) with its config dir
 /// in `config_dir` and the extra environment `env`.
 pub async fn client_command(config_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> CliOutput {
+    client_command_with_input(config_dir, args, env, "").await
+}
+
+/// As [`client_command`], with `stdin` as its standard input.
+pub async fn client_command_with_input(
+    config_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> CliOutput {
     let config_dir = config_dir.display().to_string();
     let mut full_env = vec![("TOKENKEEP_CONFIG_DIR", config_dir.as_str())];
     full_env.extend_from_slice(env);
-    run_binary(args, &full_env, "").await
+    run_binary(args, &full_env, stdin).await
 }
 
 async fn run_binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> CliOutput {

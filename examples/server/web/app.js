@@ -158,7 +158,7 @@ async function confirmRevoke() {
 function showNewToken(token) {
   $("new-token").textContent = token;
   $("login-command").textContent =
-    `cargo run --example server --all-features -- login --host ${location.origin} --token ${token}`;
+    `cargo run --example server --all-features -- login --host ${location.origin}`;
   $("banner").hidden = false;
 }
 
