@@ -155,27 +155,13 @@ pub fn parse_authorization_values<'a>(
     parse_authorization(first)
 }
 
-fn check_b64token(token: &str) -> Result<(), BearerError> {
-    let mut in_padding = false;
-    for &byte in token.as_bytes() {
-        match CLASS[usize::from(byte)] {
-            TOKEN if !in_padding => {}
-            PADDING => in_padding = true,
-            CONTROL => return Err(BearerError::ControlCharacter),
-            COMMA => return Err(BearerError::MultipleCredentials),
-            _ => return Err(BearerError::InvalidCharacter),
-        }
-    }
-    // "=" alone is padding with nothing before it.
-    if token.as_bytes().first() == Some(&b'=') {
-        return Err(BearerError::InvalidCharacter);
-    }
-    Ok(())
-}
-
-/// Whether `text` is a non-empty RFC 6750 `b64token`.
+/// Whether `text` is a non-empty RFC 6750 `b64token`: token characters,
+/// then optional `=` padding, and nothing after the padding.
 pub(crate) fn is_b64token(text: &str) -> bool {
-    !text.is_empty() && check_b64token(text).is_ok()
+    let bytes = text.as_bytes();
+    let padding = bytes.iter().rev().take_while(|&&byte| byte == b'=').count();
+    let (token, _) = bytes.split_at(bytes.len() - padding);
+    !token.is_empty() && token.iter().all(|&byte| CLASS[usize::from(byte)] == TOKEN)
 }
 
 #[cfg(test)]

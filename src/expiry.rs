@@ -133,6 +133,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn expiries_display_in_seconds_and_parse_back() {
+        for (text, shown) in [("12h", "43200s"), ("1y", "31536000s"), ("never", "never")] {
+            let expiry = text.parse::<Expiry>().unwrap();
+            assert_eq!(expiry.to_string(), shown);
+            assert_eq!(shown.parse::<Expiry>().unwrap(), expiry);
+        }
+    }
+
+    #[test]
     fn reads_the_lifetimes_users_type() {
         for (text, expected) in [
             ("12h", Duration::hours(12)),
@@ -142,6 +151,7 @@ mod tests {
             ("2w", Duration::days(14)),
             ("45s", Duration::seconds(45)),
             ("10m", Duration::minutes(10)),
+            ("000000000045s", Duration::seconds(45)),
             ("007d", Duration::days(7)),
             ("100y", Duration::days(36_500)),
         ] {
@@ -188,6 +198,11 @@ mod tests {
         assert_eq!(
             Expiry::After(Duration::seconds(-1)).expires_at(now),
             Err(DurationError::Zero)
+        );
+        assert_eq!(
+            Expiry::After(Expiry::MAX_LIFETIME).expires_at(now),
+            Ok(Some(now + Expiry::MAX_LIFETIME)),
+            "exactly the longest lifetime is accepted"
         );
         assert_eq!(
             Expiry::After(Expiry::MAX_LIFETIME + Duration::seconds(1)).expires_at(now),

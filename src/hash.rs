@@ -201,6 +201,32 @@ impl ErrorCode for HashParseError {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_table_key_spreads_hashes_over_the_table() {
+        use std::hash::BuildHasher as _;
+        let build = BuildHasherDefault::<PrehashedKey>::default();
+        let keys: std::collections::HashSet<u64> = (0..1_000)
+            .map(|index| build.hash_one(TokenHasher::sha256().hash(&format!("token-{index}"))))
+            .collect();
+        assert!(keys.len() > 990, "{} distinct keys of 1000", keys.len());
+        let mut bytes = PrehashedKey::default();
+        bytes.write(&[1, 2, 3]);
+        assert_eq!(bytes.finish(), 0x0001_0203);
+    }
+
+    #[test]
+    fn the_hasher_and_its_errors_say_what_they_are() {
+        assert_eq!(
+            format!("{:?}", TokenHasher::sha256()),
+            "TokenHasher::Sha256"
+        );
+        assert_eq!(
+            format!("{:?}", TokenHasher::keyed(&[7; 32]).unwrap()),
+            "TokenHasher::Keyed([REDACTED])"
+        );
+        assert_eq!(HashParseError.code(), "INVALID_HASH");
+    }
+
     const TOKEN: &str = "tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     const PEPPER: &[u8] = b"pepper-pepper-pepper-pepper-0123";
 

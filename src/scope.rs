@@ -264,6 +264,21 @@ impl fmt::Display for Requirement<'_> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn access_reads_writes_and_names_itself() {
+        for (text, access, read, write) in [
+            ("r", Access::READ, true, false),
+            ("w", Access::WRITE, false, true),
+            ("rw", Access::READ_WRITE, true, true),
+        ] {
+            assert_eq!(Access::parse(text), Ok(access), "{text}");
+            assert_eq!((access.read(), access.write()), (read, write), "{text}");
+            assert_eq!(access.as_str(), text);
+        }
+        assert_eq!(Access::parse("x"), Err(ScopeError::Access));
+        assert_eq!(Ability::new("deploy").unwrap().as_str(), "deploy");
+    }
+
     fn path(text: &str) -> RoutePath {
         RoutePath::parse(text).unwrap()
     }

@@ -216,15 +216,14 @@ pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
     check_body(text, prefix_len)
 }
 
-/// Alphabet and checksum of everything after `prefix_`; the caller has
-/// checked the prefix and that the text is longer than prefix + checksum.
+/// Alphabet and checksum; the caller has checked the prefix and that the
+/// text is longer than prefix + checksum. The alphabet is checked over the
+/// whole text: the prefix's letters and digits and its `_` are base64url
+/// too, so only the secret and the checksum can fail it.
 fn check_body(text: &str, prefix_len: usize) -> Result<ParsedToken<'_>, FormatError> {
     let bytes = text.as_bytes();
     let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if !bytes[prefix_len + 1..]
-        .iter()
-        .all(|&b| IS_BASE64URL[usize::from(b)])
-    {
+    if !bytes.iter().all(|&b| IS_BASE64URL[usize::from(b)]) {
         return Err(FormatError::Alphabet);
     }
     if checksum(body) != sum {
@@ -283,6 +282,37 @@ pub(crate) fn display_prefix(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parsed_token_exposes_itself_and_debugs_only_its_prefix() {
+        let format = TokenFormat::new(Prefix::new("myc").unwrap());
+        let minted = format.mint(&TokenHasher::sha256()).unwrap();
+        let text = minted.secret.expose_secret();
+        let parsed = format.parse(text).unwrap();
+        assert_eq!(parsed.expose_secret(), text);
+        assert_eq!(parsed.prefix(), "myc");
+        let debug = format!("{parsed:?}");
+        assert!(
+            debug.contains("ParsedToken") && debug.contains("myc"),
+            "{debug}"
+        );
+        assert!(!debug.contains(&text[4..]), "{debug}");
+    }
+
+    #[test]
+    fn a_secret_length_no_base64_can_have_is_a_length_error() {
+        // 33 characters of secret: 33 % 4 == 1, which no byte count encodes.
+        for secret_len in [33_usize, 37, 41] {
+            let text = format!("myc_{}{}", "A".repeat(secret_len), "AAAAAA");
+            assert_eq!(
+                parse_any(&text).err(),
+                Some(FormatError::Length),
+                "{secret_len}"
+            );
+        }
+        let fits = format!("myc_{}{}", "A".repeat(34), "AAAAAA");
+        assert_ne!(parse_any(&fits).err(), Some(FormatError::Length));
+    }
 
     fn format() -> TokenFormat {
         TokenFormat::new(Prefix::new("myc").unwrap())

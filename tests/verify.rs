@@ -564,3 +564,14 @@ async fn a_store_answering_another_record_does_not_authenticate() {
         .await
         .unwrap();
 }
+
+/// Without custom secrets, text that is not in the service's format is a
+/// format error, never looked up: it could not have been stored.
+#[tokio::test]
+async fn without_custom_secrets_foreign_text_is_a_format_error() {
+    let (service, _) = support::service();
+    for text in ["legacy-admin-secret", "tk_mistyped-but-claims-the-prefix"] {
+        let result = service.verify_token(text, Requirement::None).await;
+        assert!(matches!(reason(result), InvalidToken::Format(_)), "{text}");
+    }
+}

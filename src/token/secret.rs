@@ -120,6 +120,29 @@ mod tests {
             CustomSecretError::Charset
         );
         assert!(TokenSecret::custom("q1w2e3r4t5y6u7i8o9p0+/==").is_ok());
+        for outside in [
+            "padding=inside",
+            "========",
+            "comma,separated",
+            "bell\u{7}bell",
+            "tab\there",
+            "quote\"here",
+        ] {
+            assert_eq!(
+                TokenSecret::check_custom(outside),
+                Err(CustomSecretError::Charset),
+                "{outside:?}"
+            );
+        }
+        assert_eq!(TokenSecret::check_custom("12345678"), Ok(()));
+        assert_eq!(
+            TokenSecret::check_custom("1234567"),
+            Err(CustomSecretError::TooShort)
+        );
+        assert_eq!(
+            TokenSecret::check_custom(&"x".repeat(TokenSecret::MAX_CUSTOM_LEN)),
+            Ok(())
+        );
     }
 
     #[test]
