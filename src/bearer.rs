@@ -104,12 +104,13 @@ fn skip_ows(bytes: &[u8], from: usize) -> usize {
 
 const OTHER: u8 = 0;
 const TOKEN: u8 = 1;
-const PADDING: u8 = 2;
 const SPACE: u8 = 3;
 const CONTROL: u8 = 4;
 const COMMA: u8 = 5;
 
-/// RFC 6750 `b64token` classes of every byte.
+/// RFC 6750 `b64token` classes of every byte. The `=` padding has no class
+/// of its own: it is matched byte by byte where it may stand, after the
+/// token characters, and anywhere else it is just not a token character.
 const CLASS: [u8; 256] = {
     let mut class = [OTHER; 256];
     let mut byte = 0;
@@ -118,7 +119,6 @@ const CLASS: [u8; 256] = {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/' => {
                 TOKEN
             }
-            b'=' => PADDING,
             // Whitespace ends the token; only whitespace may follow it.
             b' ' | b'\t' => SPACE,
             0..=31 | 127 => CONTROL,

@@ -566,12 +566,37 @@ async fn a_store_answering_another_record_does_not_authenticate() {
 }
 
 /// Without custom secrets, text that is not in the service's format is a
-/// format error, never looked up: it could not have been stored.
+/// format error and is never looked up, even when a record with its hash
+/// is stored (imported from another system, for a service that accepts
+/// such text).
 #[tokio::test]
-async fn without_custom_secrets_foreign_text_is_a_format_error() {
-    let (service, _) = support::service();
-    for text in ["legacy-admin-secret", "tk_mistyped-but-claims-the-prefix"] {
-        let result = service.verify_token(text, Requirement::None).await;
+async fn without_custom_secrets_foreign_text_never_verifies() {
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
+    let texts = ["legacy-admin-secret", "tk_mistyped-but-claims-the-prefix"];
+    let records = texts.map(|text| {
+        let mut record = support::fresh_record(&text[..10]);
+        record.hash = hasher.hash(text);
+        record
+    });
+    let store = Arc::new(tokenkeep::store::MemoryStore::from_records(records));
+    let prefix = || tokenkeep::Prefix::new("tk").unwrap();
+    let strict = tokenkeep::TokenService::builder(store.clone(), prefix())
+        .build()
+        .unwrap();
+    for text in texts {
+        let result = strict.verify_token(text, Requirement::None).await;
         assert!(matches!(reason(result), InvalidToken::Format(_)), "{text}");
     }
+    // The same store with custom secrets accepted: the legacy text
+    // verifies; text claiming the prefix is still a mistyped token.
+    let lenient = tokenkeep::TokenService::builder(store, prefix())
+        .accept_custom_secrets(true)
+        .build()
+        .unwrap();
+    lenient
+        .verify_token(texts[0], Requirement::None)
+        .await
+        .unwrap();
+    let mistyped = lenient.verify_token(texts[1], Requirement::None).await;
+    assert!(matches!(reason(mistyped), InvalidToken::Format(_)));
 }
