@@ -13,7 +13,7 @@ use tokenkeep::hash::TokenHasher;
 use tokenkeep::token::TokenFormat;
 use tokenkeep::{Prefix, TokenManager, TokenSecret, TokenService};
 
-use crate::{api, files, guard, web, ws};
+use crate::{api, files, guard, listener, web, ws};
 
 /// The largest JSON body the API reads.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -65,6 +65,7 @@ pub(crate) fn router(state: AppState) -> Router {
 pub(crate) async fn serve(
     service: TokenManager,
     listen: SocketAddr,
+    limits: listener::Limits,
     data_dir: &Path,
     data: &str,
 ) -> Result<(), String> {
@@ -79,10 +80,7 @@ pub(crate) async fn serve(
     let flusher = service.spawn_last_used_flusher();
     let shutdown = shutdown_signal()?;
     eprintln!("tokenkeep listening on http://{bound} (data: {data})");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| e.to_string())?;
+    listener::serve(listener, router(state), limits, shutdown).await;
     flusher
         .shutdown()
         .await

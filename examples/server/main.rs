@@ -12,6 +12,7 @@ mod app;
 mod client;
 mod files;
 mod guard;
+mod listener;
 mod operator;
 mod private;
 mod store;
@@ -66,6 +67,13 @@ struct Cli {
     /// The most active tokens one owner may hold.
     #[arg(long, default_value_t = 10)]
     max_tokens_per_owner: usize,
+    /// Seconds a connection gets to send a whole request head, new or idle
+    /// between requests.
+    #[arg(long, env = "TOKENKEEP_HEADER_TIMEOUT", default_value_t = 10)]
+    header_timeout: u64,
+    /// The most connections served at once.
+    #[arg(long, env = "TOKENKEEP_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -112,7 +120,18 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         None | Some(Command::Serve) => {
             let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
             let service = build_service(&cli, opened.store.clone(), Role::Server).await?;
-            app::serve(service, cli.listen, &cli.data_dir, &opened.description).await?;
+            let limits = listener::Limits {
+                header_timeout: std::time::Duration::from_secs(cli.header_timeout.max(1)),
+                max_connections: cli.max_connections,
+            };
+            app::serve(
+                service,
+                cli.listen,
+                limits,
+                &cli.data_dir,
+                &opened.description,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }

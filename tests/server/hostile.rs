@@ -217,3 +217,48 @@ async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
     .await;
     server.stop().await;
 }
+
+/// A socket that sends half a header is closed within the header timeout
+/// (one stayed open 45 s and more), and a crowd of them cannot lock a real
+/// client out: the connection limit keeps descriptors free, and each slow
+/// socket gives its place back when its time is up.
+#[tokio::test]
+async fn slow_clients_are_timed_out_and_cannot_lock_others_out() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (server, admin) = claimed(&["--header-timeout", "1", "--max-connections", "8"]).await;
+    let half = |address: String| async move {
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        socket
+            .write_all(b"GET /api/whoami HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        socket
+    };
+    let mut slow = half(server.address()).await;
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buffer))
+        .await
+        .expect("the server closes a half-header socket");
+    assert!(
+        matches!(read, Ok(0) | Err(_)) || String::from_utf8_lossy(&buffer).contains("408"),
+        "{read:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let mut crowd = Vec::new();
+    for _ in 0..20 {
+        crowd.push(half(server.address()).await);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(10), whoami(&server, &admin))
+        .await
+        .expect("a real client is served while slow sockets crowd the server")
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    drop(crowd);
+    server.stop().await;
+}
