@@ -152,7 +152,9 @@ impl TokenName {
     }
 }
 
-/// Reading stored or exported records: see [`TokenName::stored`].
+/// Reading stored or exported records: the rules of the release that wrote
+/// them, without the later ones ([`TokenName::new`] holds every name a user
+/// gives to today's rules).
 impl TryFrom<String> for TokenName {
     type Error = NameError;
     fn try_from(name: String) -> Result<Self, NameError> {
