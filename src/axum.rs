@@ -38,6 +38,11 @@
 //!
 //! [`ApiError`] holds the table of HTTP statuses for every error code of
 //! the crate.
+//!
+//! A long-lived connection (a WebSocket, an SSE stream) verified once at
+//! its start holds [`TokenService::revocation`](crate::TokenService::revocation)
+//! beside it and ends when it resolves: the reference server's `/ws`
+//! closes with code 1008 (`examples/server/ws.rs`).
 
 mod extract;
 mod layer;

@@ -47,6 +47,7 @@ mod policy;
 mod setup;
 mod temporary;
 mod verify;
+mod watch;
 
 use std::sync::Arc;
 
@@ -109,6 +110,9 @@ struct Inner {
     /// secrets are accepted, or a temporary token has one.
     look_up_custom: bool,
     last_used: LastUsedTracker,
+    /// Bumped by every change a [`TokenManager`] of this service makes, so
+    /// that [`TokenService::revocation`] futures look again at once.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl TokenService {
@@ -137,6 +141,14 @@ impl TokenService {
     /// The hasher this service uses.
     pub fn hasher(&self) -> &TokenHasher {
         &self.inner.hasher
+    }
+
+    /// Tells this service's revocation watches that tokens may have changed.
+    #[cfg(feature = "management")]
+    pub(crate) fn signal_change(&self) {
+        self.inner
+            .changes
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// The current instant in UTC, to the millisecond: every stored instant

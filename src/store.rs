@@ -154,6 +154,16 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// [`StoreError::Unavailable`]; the caller may retry or drop the batch.
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError>;
 
+    /// A signal that records may have changed, for long-lived connections
+    /// that must learn of a revoke made elsewhere (another instance, through
+    /// a notification channel). Its value means nothing; that it changed
+    /// does. The default, `None`, leaves them to the changes made through
+    /// their own service and a periodic check. [`CachedStore`] answers one:
+    /// every invalidation, its own or another instance's, signals.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+
     /// Whether this store has ever held a token, even if every one was
     /// revoked or deleted since. Once true, it stays true.
     ///

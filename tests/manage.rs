@@ -826,3 +826,90 @@ async fn names_that_lie_are_refused_everywhere() {
         "{imported:?}"
     );
 }
+
+/// A long-lived connection learns why its token stopped being good: a
+/// revoke, a scope taken away, a delete, each the moment the manager
+/// returns (no timing is asserted; the bound is generous).
+#[tokio::test]
+async fn the_revocation_watch_resolves_with_the_reason() {
+    let (service, _) = service();
+    let within = std::time::Duration::from_secs(3);
+    let deploy = tokenkeep::scope::Ability::new("deploy").unwrap();
+    let issue = |name: &'static str| {
+        let (service, deploy) = (service.clone(), deploy.clone());
+        async move {
+            let scopes = Scopes {
+                abilities: vec![deploy],
+                ..Scopes::default()
+            };
+            service
+                .issue(&alice(), IssueRequest::new("alice", name).scopes(scopes))
+                .await
+        }
+    };
+    let verified = |token: tokenkeep::TokenSecret| {
+        let service = service.clone();
+        async move {
+            service
+                .verify_token(token.expose_secret(), Requirement::None)
+                .await
+                .unwrap()
+        }
+    };
+
+    let revoked = issue("revoked").await.unwrap();
+    let who = verified(revoked.token).await;
+    let watch = service.revocation(&who, Requirement::None);
+    tokio::pin!(watch);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), &mut watch)
+            .await
+            .is_err(),
+        "a good token's watch does not resolve"
+    );
+    service
+        .revoke(&alice(), &TokenRef::id(revoked.record.id))
+        .await
+        .unwrap();
+    let reason = tokio::time::timeout(within, watch).await.unwrap();
+    assert!(
+        matches!(
+            reason,
+            AuthError::InvalidToken(tokenkeep::InvalidToken::Revoked)
+        ),
+        "{reason:?}"
+    );
+
+    let narrowed = issue("narrowed").await.unwrap();
+    let who = verified(narrowed.token).await;
+    let watch = service.revocation(&who, Requirement::Ability("deploy"));
+    let changes = TokenChanges {
+        abilities: Some(Vec::new()),
+        ..TokenChanges::default()
+    };
+    service
+        .modify(&alice(), &TokenRef::id(narrowed.record.id), changes)
+        .await
+        .unwrap();
+    let reason = tokio::time::timeout(within, watch).await.unwrap();
+    assert!(
+        matches!(reason, AuthError::InsufficientScope { .. }),
+        "{reason:?}"
+    );
+
+    let deleted = issue("deleted").await.unwrap();
+    let who = verified(deleted.token).await;
+    let watch = service.revocation(&who, Requirement::None);
+    service
+        .delete(&Actor::Admin, &TokenRef::id(deleted.record.id))
+        .await
+        .unwrap();
+    let reason = tokio::time::timeout(within, watch).await.unwrap();
+    assert!(
+        matches!(
+            reason,
+            AuthError::InvalidToken(tokenkeep::InvalidToken::Unknown)
+        ),
+        "{reason:?}"
+    );
+}

@@ -181,6 +181,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
                 store_timeout,
                 look_up_custom,
                 last_used,
+                changes: tokio::sync::watch::Sender::new(0),
             }),
         };
         Ok((self.store, temporary, over))

@@ -356,11 +356,13 @@ impl TokenManager {
                 .map(check_optional(check_profile))
                 .transpose()?,
         };
-        Ok(self
+        let changed = self
             .manage
             .store
             .update(&record.id, &update, self.now())
-            .await?)
+            .await?;
+        self.signal_change();
+        Ok(changed)
     }
 
     /// Revokes a token; from then on it answers `invalid_token`. The record
@@ -375,7 +377,9 @@ impl TokenManager {
         token: &TokenRef,
     ) -> Result<TokenRecord, ManageError> {
         let record = self.resolve(actor, token).await?;
-        Ok(self.manage.store.revoke(&record.id, self.now()).await?)
+        let revoked = self.manage.store.revoke(&record.id, self.now()).await?;
+        self.signal_change();
+        Ok(revoked)
     }
 
     /// Revokes every active token of `owner` (password change,
@@ -385,7 +389,9 @@ impl TokenManager {
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn revoke_all(&self, actor: &Actor, owner: &str) -> Result<usize, ManageError> {
         self.manage.policy.require_owner(actor, owner)?;
-        Ok(self.manage.store.revoke_owner(owner, self.now()).await?)
+        let revoked = self.manage.store.revoke_owner(owner, self.now()).await?;
+        self.signal_change();
+        Ok(revoked)
     }
 
     /// Mints a replacement with the same owner, name, description, scopes,
@@ -436,6 +442,7 @@ impl TokenManager {
         };
         // The store builds the replacement from the old token as it is then.
         let record = self.manage.store.rotate(rotation).await?;
+        self.signal_change();
         Ok(IssuedToken {
             token: secret,
             record,
@@ -451,6 +458,7 @@ impl TokenManager {
         self.manage.policy.require_manager(actor)?;
         let record = self.resolve(actor, token).await?;
         if self.manage.store.delete(&record.id).await? {
+            self.signal_change();
             Ok(())
         } else {
             Err(ManageError::NOT_FOUND)

@@ -78,7 +78,10 @@ impl TokenService {
     /// The store's answer, failing closed: a store that panics or (with a
     /// [`store_timeout`](super::ServiceBuilder::store_timeout)) takes too
     /// long is "unavailable", never "authenticated", and the service goes on.
-    async fn ask_store(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+    pub(super) async fn ask_store(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         let mut lookup = self.inner.store.find_by_hash(hash);
         let guarded = std::future::poll_fn(|cx| {
             std::panic::catch_unwind(AssertUnwindSafe(|| lookup.as_mut().poll(cx))).unwrap_or_else(

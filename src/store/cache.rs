@@ -77,6 +77,8 @@ pub(crate) struct VerifyCache {
     shards: [RwLock<Shard>; SHARDS],
     per_shard: usize,
     ttl: Duration,
+    /// Bumped on every invalidation, for [`TokenStore::changes`].
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// One shard: its entries, and a generation that every invalidation bumps.
@@ -108,7 +110,13 @@ impl VerifyCache {
             shards: std::array::from_fn(|_| RwLock::default()),
             per_shard: config.capacity.div_ceil(SHARDS).max(1),
             ttl: config.ttl,
+            changes: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    fn changed(&self) {
+        self.changes
+            .send_modify(|count| *count = count.wrapping_add(1));
     }
 
     fn shard(&self, hash: &TokenHash) -> &RwLock<Shard> {
@@ -168,6 +176,8 @@ impl VerifyCache {
             .unwrap_or_else(PoisonError::into_inner);
         shard.generation += 1;
         shard.entries.remove(hash);
+        drop(shard);
+        self.changed();
     }
 
     pub(crate) fn remove_where(&self, matches: impl Fn(&TokenRecord) -> bool) {
@@ -176,6 +186,7 @@ impl VerifyCache {
             shard.generation += 1;
             shard.entries.retain(|_, entry| !matches(&entry.record));
         }
+        self.changed();
     }
 
     pub(crate) fn clear(&self) {
@@ -248,6 +259,10 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
+    }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.cache.changes.subscribe())
     }
 }
 

@@ -172,6 +172,10 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
     }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.changes()
+    }
 }
 
 #[cfg(feature = "management")]

@@ -45,3 +45,29 @@ async fn the_same_flows_on_postgres() {
     );
     server.stop().await;
 }
+
+/// Two instances on one database: a revoke on one closes a socket open on
+/// the other, through the invalidation channel, within its delay.
+#[tokio::test]
+async fn a_revoke_on_one_instance_closes_a_websocket_on_another() {
+    let Some(url) = support::sql::postgres_url().await else {
+        return;
+    };
+    let options = support::sql::fresh_schema(&url).await;
+    let schema = options.get_options().unwrap_or_default().to_owned();
+    let schema = schema.rsplit('=').next().unwrap().to_owned();
+    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    let args = ["--database-url", database_url.as_str()];
+    let first = Server::start(&args).await;
+    let second = Server::start(&args).await;
+    let admin = claim(&first).await;
+    let issued = created(&first, &admin, json!({ "name": "socket" })).await;
+    let mut socket = super::routes::open_socket(&second, issued["token"].as_str().unwrap()).await;
+    let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
+    let revoked = authed(&first, Method::DELETE, &path, &admin).await;
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let took = super::routes::closed_for_policy(&mut socket, Duration::from_secs(3)).await;
+    eprintln!("closed on the other instance {took:?} after the revoke returned");
+    first.stop().await;
+    second.stop().await;
+}

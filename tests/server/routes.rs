@@ -232,3 +232,77 @@ async fn symbolic_links_in_the_file_area_are_not_followed() {
     );
     server.stop().await;
 }
+
+/// Opens the echo WebSocket with `token` and checks that it echoes.
+pub(crate) async fn open_socket(
+    server: &Server,
+    token: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let url = format!("ws://{}/ws?token={token}", server.address());
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("upgrade");
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text("ping"))
+        .await
+        .unwrap();
+    let echoed = socket.next().await.unwrap().unwrap();
+    assert_eq!(echoed.into_text().unwrap().as_str(), "ping");
+    socket
+}
+
+/// Waits for the server to close `socket` with 1008; returns how long it took.
+pub(crate) async fn closed_for_policy(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    within: Duration,
+) -> Duration {
+    use tokio_tungstenite::tungstenite::Message;
+    let started = std::time::Instant::now();
+    let frame = tokio::time::timeout(within, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the server closes the socket in time")
+    .expect("a close frame with a code");
+    assert_eq!(u16::from(frame.code), 1008, "{frame:?}");
+    assert!(!frame.reason.contains("tk_"), "no token text in the reason");
+    started.elapsed()
+}
+
+/// A revoke reaches an open socket: after `DELETE` answered 204 the socket
+/// kept echoing 2, 4 and 6 s later. Now it is closed with 1008 at once.
+#[tokio::test]
+async fn a_revoke_closes_an_open_websocket() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(&server, &admin, json!({ "name": "socket" })).await;
+    let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
+    let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
+    let revoked = authed(&server, Method::DELETE, &path, &admin).await;
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let took = closed_for_policy(&mut socket, Duration::from_secs(3)).await;
+    eprintln!("closed {took:?} after the revoke returned");
+    server.stop().await;
+}
+
+/// A token's expiry ends its socket too.
+#[tokio::test]
+async fn an_expiring_token_closes_its_websocket() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "brief", "expires_in": "2s" }),
+    )
+    .await;
+    let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
+    closed_for_policy(&mut socket, Duration::from_secs(6)).await;
+    server.stop().await;
+}
