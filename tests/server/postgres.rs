@@ -2,15 +2,21 @@
 
 use super::prelude::*;
 
-#[tokio::test]
-async fn the_same_flows_on_postgres() {
-    let Some(url) = support::sql::postgres_url().await else {
-        return;
-    };
+/// A `--database-url` for a fresh schema of its own, or `None` (said on
+/// stderr) without a PostgreSQL server.
+async fn fresh_database_url() -> Option<String> {
+    let url = support::sql::postgres_url().await?;
     let options = support::sql::fresh_schema(&url).await;
     let schema = options.get_options().unwrap_or_default().to_owned();
     let schema = schema.rsplit('=').next().unwrap().to_owned();
-    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
+    Some(format!("{url}?options=-c%20search_path%3D{schema}"))
+}
+
+#[tokio::test]
+async fn the_same_flows_on_postgres() {
+    let Some(database_url) = fresh_database_url().await else {
+        return;
+    };
     let args = ["--database-url", database_url.as_str()];
     let server = Server::start(&args).await;
     assert!(server.stderr().contains("data: postgres"));
@@ -50,13 +56,9 @@ async fn the_same_flows_on_postgres() {
 /// the other, through the invalidation channel, within its delay.
 #[tokio::test]
 async fn a_revoke_on_one_instance_closes_a_websocket_on_another() {
-    let Some(url) = support::sql::postgres_url().await else {
+    let Some(database_url) = fresh_database_url().await else {
         return;
     };
-    let options = support::sql::fresh_schema(&url).await;
-    let schema = options.get_options().unwrap_or_default().to_owned();
-    let schema = schema.rsplit('=').next().unwrap().to_owned();
-    let database_url = format!("{url}?options=-c%20search_path%3D{schema}");
     let args = ["--database-url", database_url.as_str()];
     let first = Server::start(&args).await;
     let second = Server::start(&args).await;

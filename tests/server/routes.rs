@@ -106,16 +106,7 @@ async fn route_scopes_hold_on_segment_boundaries() {
 #[tokio::test]
 async fn the_websocket_takes_its_token_from_the_query() {
     let (server, admin) = claimed(&[]).await;
-    let url = format!("ws://{}/ws?token={admin}", server.address());
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("upgrade");
-    socket
-        .send(tokio_tungstenite::tungstenite::Message::text("ping"))
-        .await
-        .unwrap();
-    let echoed = socket.next().await.unwrap().unwrap();
-    assert_eq!(echoed.into_text().unwrap().as_str(), "ping");
+    open_socket(&server, &admin).await;
 
     let without = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.address())).await;
     let bad =
