@@ -5,7 +5,9 @@
 //!   keep-alive one waiting for its next request, alike;
 //! - at most `max_connections` are served at once; the next waits in the
 //!   kernel's accept queue until one closes, so a flood of slow sockets
-//!   cannot take every file descriptor.
+//!   cannot take every file descriptor (keep it below the process's
+//!   descriptor limit; should accept fail anyway, the loop pauses instead
+//!   of spinning).
 //!
 //! WebSocket upgrades are served on the same connections.
 
@@ -22,6 +24,9 @@ use tokio::sync::Semaphore;
 
 /// How long open connections get to finish once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
+/// The pause after a failed accept (out of file descriptors, say), so the
+/// loop waits for one to be freed instead of spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The limits of [`serve`].
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +60,13 @@ pub(crate) async fn serve(
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
-                // Out of descriptors or a reset before accept: go on.
-                Err(_) => continue,
+                // Out of descriptors, or a reset before accept: wait a
+                // moment rather than spin, then go on.
+                Err(_) => {
+                    drop(slot);
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
             },
             () = &mut shutdown => break,
         };

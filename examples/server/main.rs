@@ -72,7 +72,7 @@ struct Cli {
     #[arg(long, env = "TOKENKEEP_HEADER_TIMEOUT", default_value_t = 10)]
     header_timeout: u64,
     /// The most connections served at once.
-    #[arg(long, env = "TOKENKEEP_MAX_CONNECTIONS", default_value_t = 1024)]
+    #[arg(long, env = "TOKENKEEP_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: usize,
     #[command(subcommand)]
     command: Option<Command>,
