@@ -11,8 +11,8 @@ use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
 use crate::hash::TokenHasher;
-use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
-use crate::scope::{Requirement, Scopes};
+use crate::record::TokenRecord;
+use crate::scope::Requirement;
 use crate::service::{AuthError, TokenService};
 use crate::store::{ManageStore, StoreError};
 use crate::token::{Prefix, TokenFormat};
@@ -81,20 +81,12 @@ pub async fn compare_with_floor(
             sample.push(minted.secret.expose_secret().to_owned());
         }
         records.push(TokenRecord {
-            id: TokenId::random().expect("randomness"),
-            owner: format!("owner{}", index % 1_000),
-            name: TokenName::new(format!("token-{index:07}")).expect("a valid name"),
-            description: None,
             hash: minted.hash,
-            display_prefix: String::new(),
-            scopes: Scopes::default(),
-            profile: None,
-            kind: TokenKind::Persistent,
             created_at: now,
-            expires_at: None,
-            last_used_at: None,
-            revoked_at: None,
-            replaced_by: None,
+            ..super::sample_record(
+                &format!("owner{}", index % 1_000),
+                &format!("token-{index:07}"),
+            )
         });
     }
     let floor_table: HashMap<[u8; 32], usize> = records

@@ -137,11 +137,10 @@ impl TokenService {
         // so a 300 KB value is never hashed), and not text that claims this
         // service's prefix: that is a mistyped minted token.
         let format_error = inner.format.parse(token).err();
-        let may_be_custom = inner.look_up_custom
-            && !inner.format.claims_prefix(token)
-            && TokenSecret::check_custom(token).is_ok();
         if let Some(error) = format_error
-            && !may_be_custom
+            && !(inner.look_up_custom
+                && !inner.format.claims_prefix(token)
+                && TokenSecret::check_custom(token).is_ok())
         {
             return invalid(InvalidToken::Format(error));
         }
