@@ -55,6 +55,7 @@ use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::StoreError;
 use crate::store::{InsertRules, LastUse, ListQuery, ManageStore, Rotation, TokenUpdate};
+use crate::token::Prefix;
 
 pub use floor::{FloorComparison, compare_with_floor};
 
@@ -91,6 +92,7 @@ macro_rules! store_conformance_tests {
         $crate::store_conformance_tests!(@each $mode $make_store; [$($teardown)?];
             find_by_hash_answers_exactly_that_record,
             unknown_hash_and_id_find_nothing,
+            custom_secrets_are_never_denied,
             an_immediate_answer_agrees_with_find_by_hash,
             records_round_trip_every_field,
             duplicate_id_or_hash_is_refused,
@@ -332,6 +334,34 @@ pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn ManageStore>) {
     assert!(
         store.get(&id).await.expect("get").is_none(),
         "get of an unknown id answers Ok(None)"
+    );
+}
+
+/// A store never denies holding a record made from text outside the
+/// format: the service would refuse that token without a lookup.
+///
+/// Steps: with only records whose display prefix is `ct_…`, the answer for
+/// prefix `ct` may be either; once a record with an empty display prefix
+/// (an adopted custom secret) is stored, revoked, it is `true` for `ct`;
+/// and a `ct_…` record counts as custom for prefix `zz`.
+pub async fn custom_secrets_are_never_denied(store: Arc<dyn ManageStore>) {
+    let ct = Prefix::new("ct").expect("a prefix");
+    let zz = Prefix::new("zz").expect("a prefix");
+    insert(&*store, &sample_record("alice", "laptop")).await;
+    assert!(
+        store.may_hold_custom_secrets(&zz).await.expect("answer"),
+        "a `ct_` record is outside the format of prefix `zz`"
+    );
+    let mut custom = sample_record("alice", "legacy");
+    custom.display_prefix = String::new();
+    insert(&*store, &custom).await;
+    store
+        .revoke(&custom.id, t0())
+        .await
+        .expect("revoke the custom one");
+    assert!(
+        store.may_hold_custom_secrets(&ct).await.expect("answer"),
+        "a record with an empty display prefix (revoked too) may be a custom secret"
     );
 }
 

@@ -17,7 +17,7 @@ pub use error::{NameError, RecordError};
 
 use crate::hash::TokenHash;
 use crate::scope::Scopes;
-use crate::token::MintError;
+use crate::token::{MintError, Prefix};
 
 /// A token's id: 128 random bits, shown as 22 URL-safe characters. It is
 /// opaque, non-sequential, and never derived from the secret.
@@ -280,6 +280,16 @@ impl TokenRecord {
         self.expires_at.is_some_and(|expiry| now >= expiry)
     }
 
+    /// Whether the token's text was in the format of tokens carrying
+    /// `prefix`, judged by its display prefix (`myc_3f12c4` is, an empty
+    /// one or another prefix's is not): the records that verification can
+    /// find without looking up text outside the format.
+    pub fn is_in_format_of(&self, prefix: &Prefix) -> bool {
+        self.display_prefix
+            .strip_prefix(prefix.as_str())
+            .is_some_and(|rest| rest.starts_with('_'))
+    }
+
     /// Whether the token verifies at `now`.
     pub fn is_active(&self, now: OffsetDateTime) -> bool {
         !self.is_revoked() && !self.is_expired(now)
@@ -371,6 +381,19 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_is_in_the_format_of_the_prefix_its_display_prefix_shows() {
+        let mut record = test_record("alice", "ci");
+        let myc = Prefix::new("myc").unwrap();
+        record.display_prefix = "myc_3f12c4".to_owned();
+        assert!(record.is_in_format_of(&myc));
+        assert!(!record.is_in_format_of(&Prefix::new("my").unwrap()));
+        record.display_prefix = "mycx_3f12c4".to_owned();
+        assert!(!record.is_in_format_of(&myc));
+        record.display_prefix.clear();
+        assert!(!record.is_in_format_of(&myc));
+    }
 
     #[test]
     fn invisible_and_direction_changing_characters_are_refused() {

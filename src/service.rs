@@ -4,6 +4,7 @@
 //! | file | holds |
 //! | --- | --- |
 //! | `service/verify.rs` | the verification path, header to verdict |
+//! | `service/custom.rs` | whether text outside the format is worth a store query |
 //! | `service/builder.rs` | every setting, and how the store is layered |
 //! | `service/temporary.rs` | temporary tokens configured at start-up |
 //! | `service/last_used.rs` | batched last-used notes |
@@ -22,12 +23,14 @@
 //!    error code, a malformed one 400 `invalid_request`;
 //! 2. **format and checksum**: prefix, length, alphabet and CRC32; a typo or
 //!    random text stops here, before any hashing (unless custom secrets are
-//!    accepted, and then only text that does not claim the service's prefix
-//!    goes on);
+//!    accepted, and then only text a custom secret could be that does not
+//!    claim the service's prefix goes on);
 //! 3. **hash**: SHA-256 (or the keyed HMAC) of the whole token text;
 //! 4. **lookup**: the store (with temporary tokens and any cache layered in
 //!    front) finds the record by hash; a store that fails, panics or times
-//!    out answers 503 and never authenticates;
+//!    out answers 503 and never authenticates. Text outside the format is
+//!    looked up only while the store may hold custom secrets at all, and
+//!    not again when it was just found absent (`service/custom.rs`);
 //! 5. **constant-time compare** of the stored hash with the presented one;
 //! 6. **revoked, then expired**: 401 `invalid_token`, one answer to the
 //!    client, the reason kept in [`InvalidToken`] for the server's logs;
@@ -35,6 +38,7 @@
 //! 8. **requirement**: 403 `insufficient_scope` naming the scope needed.
 
 mod builder;
+mod custom;
 mod error;
 mod last_used;
 #[cfg(feature = "management")]
@@ -71,7 +75,14 @@ use crate::expiry::Clock;
 use crate::hash::TokenHasher;
 use crate::store::TokenStore;
 use crate::token::{Prefix, TokenFormat};
+use custom::CustomLookups;
 use last_used::LastUsedTracker;
+
+/// How often the service asks the store again about what no change signal
+/// reaches it for (another process writing the same SQLite file, a store
+/// without [`changes`](TokenStore::changes)): the bound on how long such a
+/// change goes unseen by revocation watches and by the custom-secret check.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Verifies tokens over one [`TokenStore`]: the one object a verifying
 /// service holds.
@@ -106,9 +117,10 @@ struct Inner {
     clock: Arc<dyn Clock>,
     realm: String,
     store_timeout: Option<std::time::Duration>,
-    /// Whether text outside the format is hashed and looked up: custom
-    /// secrets are accepted, or a temporary token has one.
-    look_up_custom: bool,
+    /// Present when text outside the format is hashed and looked up
+    /// (custom secrets are accepted, or a temporary token has one): what
+    /// spares the store a query for such text that cannot be there.
+    custom: Option<CustomLookups>,
     last_used: LastUsedTracker,
     /// Bumped by every change a [`TokenManager`] of this service makes, so
     /// that [`TokenService::revocation`] futures look again at once.
@@ -149,6 +161,15 @@ impl TokenService {
         self.inner
             .changes
             .send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    /// Tells the custom-secret check that a record made from text outside
+    /// the format may have just been stored.
+    #[cfg(feature = "management")]
+    pub(crate) fn forget_absent_custom(&self) {
+        if let Some(custom) = &self.inner.custom {
+            custom.forget();
+        }
     }
 
     /// The current instant in UTC, to the millisecond: every stored instant

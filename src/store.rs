@@ -61,6 +61,7 @@ pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
 
 /// Where token records live: what verification and listing need.
 ///
@@ -162,6 +163,27 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// every invalidation, its own or another instance's, signals.
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         None
+    }
+
+    /// Whether any record here, revoked and expired ones included, may have
+    /// been made from text outside the format of tokens carrying `prefix`:
+    /// an adopted custom secret, a hash imported from another system. A
+    /// record is in the format when its
+    /// [`display_prefix`](TokenRecord::display_prefix) starts with `prefix`
+    /// and `_` (see [`TokenRecord::is_in_format_of`]).
+    ///
+    /// A service that accepts custom secrets asks this (again after every
+    /// change it hears of, and every few seconds) so that it can refuse
+    /// unprefixed text without a lookup while no such record exists. `true`
+    /// is always safe: the default answers it, and verification then looks
+    /// such text up. `false` while such a record exists makes its token
+    /// fail to verify.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        let _ = prefix;
+        Ok(true)
     }
 
     /// Whether this store has ever held a token, even if every one was

@@ -17,7 +17,7 @@ use tokenkeep::store::{
     TokenStore, TokenUpdate, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{TokenId, TokenRecord};
+use tokenkeep::{Prefix, TokenId, TokenRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bug {
@@ -33,6 +33,9 @@ enum Bug {
     GraceOutsideTheCap,
     /// `import` stores a temporary record as if it were persistent.
     ImportsTemporary,
+    /// Only an empty display prefix counts as a custom secret, so a token
+    /// imported from a service with another prefix would never verify.
+    CustomMeansEmptyPrefix,
 }
 
 #[derive(Debug)]
@@ -92,6 +95,20 @@ impl TokenStore for Planted {
     }
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
         self.inner.record_last_used(uses).await
+    }
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        if self.bug != Bug::CustomMeansEmptyPrefix {
+            return self.inner.may_hold_custom_secrets(prefix).await;
+        }
+        let query = ListQuery {
+            owner: None,
+            include_inactive: true,
+            now: OffsetDateTime::now_utc(),
+        };
+        let records = self.inner.list(&query).await?;
+        Ok(records
+            .iter()
+            .any(|record| record.display_prefix.is_empty()))
     }
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
@@ -276,4 +293,9 @@ async fn the_checks_pass_without_a_bug() {
     conformance::a_rotation_racing_a_change_carries_it(Arc::new(MemoryStore::new())).await;
     conformance::cap_counts_tokens_in_their_grace_period(Arc::new(MemoryStore::new())).await;
     conformance::temporary_records_are_never_stored(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denying_foreign_tokens_are_custom_is_caught() {
+    caught!(Bug::CustomMeansEmptyPrefix, custom_secrets_are_never_denied);
 }

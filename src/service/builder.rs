@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
+use super::custom::CustomLookups;
 use super::last_used::LastUsedTracker;
 use super::temporary::{TemporaryToken, temporary_records};
 use super::{Inner, TokenService};
@@ -128,7 +129,12 @@ impl<S: ?Sized> ServiceBuilder<S> {
     /// Also verifies stored tokens whose text is not in this service's
     /// format: custom secrets and hashes imported from another system. Such
     /// text is hashed and looked up instead of being rejected by the format
-    /// check, so it costs a hash and a lookup. Off by default.
+    /// check, but only while the store
+    /// [may hold](crate::store::TokenStore::may_hold_custom_secrets) such a
+    /// record, and the same absent text once every few seconds: garbage
+    /// costs a hash, not a store query each. A custom secret stored through
+    /// this service's manager verifies at once; one stored by another
+    /// process within five seconds. Off by default.
     pub fn accept_custom_secrets(mut self, accept: bool) -> Self {
         self.accept_custom_secrets = accept;
         self
@@ -145,7 +151,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
 
     /// Checks the settings every service shares; returns the store, the
     /// temporary records to layer in front of it, and what makes the
-    /// service once the store is layered.
+    /// service from the layered store and the store as it was.
     #[allow(clippy::type_complexity)]
     fn into_parts(
         self,
@@ -153,7 +159,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
         (
             Arc<S>,
             Vec<TokenRecord>,
-            impl FnOnce(Arc<dyn TokenStore>) -> TokenService,
+            impl FnOnce(Arc<dyn TokenStore>, Arc<dyn TokenStore>) -> TokenService,
         ),
         ConfigError,
     >
@@ -171,15 +177,16 @@ impl<S: ?Sized> ServiceBuilder<S> {
         let store_timeout = self.store_timeout;
         let look_up_custom = self.accept_custom_secrets || any_custom;
         let last_used = LastUsedTracker::new(self.last_used_interval);
-        let over = move |store| TokenService {
+        // `layered` has the temporary tokens in front of `plain`.
+        let over = move |layered, plain| TokenService {
             inner: Arc::new(Inner {
-                store,
+                store: layered,
+                custom: look_up_custom.then(|| CustomLookups::new(plain, format.prefix().clone())),
                 format,
                 hasher,
                 clock,
                 realm,
                 store_timeout,
-                look_up_custom,
                 last_used,
                 changes: tokio::sync::watch::Sender::new(0),
             }),
@@ -196,7 +203,7 @@ impl ServiceBuilder<dyn TokenStore> {
     /// temporary tokens with the same name or secret.
     pub fn build(self) -> Result<TokenService, ConfigError> {
         let (store, temporary, over) = self.into_parts()?;
-        Ok(over(layered(store, temporary)))
+        Ok(over(layered(store.clone(), temporary), store))
     }
 
     /// As [`build`](Self::build), and first asks the store whether a
@@ -211,7 +218,7 @@ impl ServiceBuilder<dyn TokenStore> {
     pub async fn build_checked(self) -> Result<TokenService, ConfigError> {
         let (store, temporary, over) = self.into_parts()?;
         refuse_shadowed(&*store, &temporary).await?;
-        Ok(over(layered(store, temporary)))
+        Ok(over(layered(store.clone(), temporary), store))
     }
 }
 
@@ -288,7 +295,10 @@ impl ServiceBuilder<dyn ManageStore> {
     /// [`ConfigError`] as [`ServiceBuilder::build`], or a bad setup owner.
     pub fn build(self) -> Result<TokenManager, ConfigError> {
         let (store, temporary, finish) = self.manager_parts()?;
-        Ok(finish(layered_for_management(store, temporary)))
+        Ok(finish(
+            layered_for_management(store.clone(), temporary),
+            store,
+        ))
     }
 
     /// As [`build`](Self::build), and first refuses to start when a stored
@@ -301,11 +311,14 @@ impl ServiceBuilder<dyn ManageStore> {
     pub async fn build_checked(self) -> Result<TokenManager, ConfigError> {
         let (store, temporary, finish) = self.manager_parts()?;
         refuse_shadowed(&*store, &temporary).await?;
-        Ok(finish(layered_for_management(store, temporary)))
+        Ok(finish(
+            layered_for_management(store.clone(), temporary),
+            store,
+        ))
     }
 
-    /// The store, the temporary records, and what makes the manager once
-    /// the store is layered.
+    /// The store, the temporary records, and what makes the manager from
+    /// the layered store and the store as it was.
     #[allow(clippy::type_complexity)]
     fn manager_parts(
         mut self,
@@ -313,7 +326,7 @@ impl ServiceBuilder<dyn ManageStore> {
         (
             Arc<dyn ManageStore>,
             Vec<TokenRecord>,
-            impl FnOnce(Arc<dyn ManageStore>) -> TokenManager,
+            impl FnOnce(Arc<dyn ManageStore>, Arc<dyn ManageStore>) -> TokenManager,
         ),
         ConfigError,
     > {
@@ -323,11 +336,11 @@ impl ServiceBuilder<dyn ManageStore> {
         let setup = std::mem::take(&mut self.setup);
         let accept_custom_secrets = self.accept_custom_secrets;
         let (store, temporary, over) = self.into_parts()?;
-        let finish = move |store: Arc<dyn ManageStore>| {
+        let finish = move |layered: Arc<dyn ManageStore>, plain: Arc<dyn ManageStore>| {
             TokenManager::new(
-                over(store.clone()),
+                over(layered.clone(), plain),
                 ManagerInner {
-                    store,
+                    store: layered,
                     policy,
                     setup,
                     accept_custom_secrets,

@@ -227,7 +227,12 @@ impl TokenManager {
             now: record.created_at,
             max_active_per_owner: self.manage.policy.max_active_per_owner,
         };
-        Ok(self.manage.store.insert(record, rules).await?)
+        let in_format = record.is_in_format_of(self.format().prefix());
+        self.manage.store.insert(record, rules).await?;
+        if !in_format {
+            self.forget_absent_custom();
+        }
+        Ok(())
     }
 
     /// Lists tokens: one owner's (a user's own by default) or, for a
@@ -502,7 +507,10 @@ impl TokenManager {
                 check_profile(profile)?;
             }
         }
-        Ok(self.manage.store.import(records).await?)
+        let report = self.manage.store.import(records).await;
+        // Even a failed import may have stored some records.
+        self.forget_absent_custom();
+        Ok(report?)
     }
 
     /// A fresh token, or the adopted custom secret; with its hash and

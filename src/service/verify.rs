@@ -1,10 +1,13 @@
 //! The verification path, header to verdict: the steps listed in the
 //! `service` module documentation, top to bottom in this file.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 
+use super::custom::Gate;
 use super::{AuthError, InvalidToken};
 use crate::bearer::parse_authorization;
 use crate::expiry::unix_millis;
@@ -15,6 +18,9 @@ use crate::store::StoreError;
 use crate::token::TokenSecret;
 
 use super::TokenService;
+
+/// A store call's boxed future, as `async_trait` returns it.
+type StoreCall<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// Who a verified request is: the token's record, shared, not copied.
 #[derive(Clone, Debug)]
@@ -82,9 +88,14 @@ impl TokenService {
         &self,
         hash: &TokenHash,
     ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        let mut lookup = self.inner.store.find_by_hash(hash);
+        self.guarded(self.inner.store.find_by_hash(hash)).await
+    }
+
+    /// Any store call, with a panic or (with a timeout) a late answer
+    /// turned into "unavailable".
+    async fn guarded<T>(&self, mut call: StoreCall<'_, T>) -> Result<T, StoreError> {
         let guarded = std::future::poll_fn(|cx| {
-            std::panic::catch_unwind(AssertUnwindSafe(|| lookup.as_mut().poll(cx))).unwrap_or_else(
+            std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))).unwrap_or_else(
                 |_| Poll::Ready(Err(StoreError::unavailable("the token store panicked"))),
             )
         });
@@ -98,6 +109,35 @@ impl TokenService {
                     ))
                 }),
         }
+    }
+
+    /// The lookup of text outside the format (a custom secret, or not):
+    /// made only when the store may hold such text and has not just said
+    /// it does not hold this one (see `service/custom.rs`).
+    async fn ask_store_for_custom(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let Some(custom) = &self.inner.custom else {
+            return Ok(None);
+        };
+        let lookup = match custom.check(hash) {
+            Gate::Refuse => return Ok(None),
+            Gate::LookUp(lookup) => lookup,
+            Gate::AskFirst(lookup) => {
+                let (store, prefix) = custom.question();
+                let answer = self.guarded(store.may_hold_custom_secrets(prefix)).await;
+                if !custom.answered(lookup, answer) {
+                    return Ok(None);
+                }
+                lookup
+            }
+        };
+        let found = self.ask_store(hash).await?;
+        if found.is_none() {
+            custom.absent(*hash, lookup);
+        }
+        Ok(found)
     }
 
     /// Verifies an `Authorization` header value (`None` when the request had
@@ -138,7 +178,7 @@ impl TokenService {
         // service's prefix: that is a mistyped minted token.
         let format_error = inner.format.parse(token).err();
         if let Some(error) = format_error
-            && !(inner.look_up_custom
+            && !(inner.custom.is_some()
                 && !inner.format.claims_prefix(token)
                 && TokenSecret::check_custom(token).is_ok())
         {
@@ -148,6 +188,7 @@ impl TokenService {
         let hash = inner.hasher.hash(token);
         let found = match inner.store.find_by_hash_now(&hash) {
             Some(found) => found,
+            None if format_error.is_some() => self.ask_store_for_custom(&hash).await,
             None => self.ask_store(&hash).await,
         }
         .map_err(AuthError::Unavailable)?;

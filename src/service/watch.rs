@@ -7,16 +7,9 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use super::{AuthError, Authenticated, InvalidToken, TokenService};
+use super::{AuthError, Authenticated, InvalidToken, RECHECK, TokenService};
 use crate::expiry::unix_millis;
 use crate::scope::Requirement;
-
-/// How often a watch asks the store again when nothing signalled a change:
-/// the bound for changes made where no signal reaches (another process
-/// writing the same SQLite file, a store without [`changes`]).
-///
-/// [`changes`]: crate::store::TokenStore::changes
-const RECHECK: Duration = Duration::from_secs(5);
 
 impl TokenService {
     /// Resolves when `who`'s token no longer passes `requirement`, with the

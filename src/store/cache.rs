@@ -38,6 +38,7 @@ use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
 
 const SHARDS: usize = 16;
 
@@ -255,6 +256,10 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
     /// decide anything a stale value could get wrong.
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
         self.inner.record_last_used(uses).await
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        self.inner.may_hold_custom_secrets(prefix).await
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

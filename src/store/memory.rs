@@ -13,6 +13,7 @@ use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refus
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
 
 const SHARDS: usize = 16;
 
@@ -220,6 +221,14 @@ impl TokenStore for MemoryStore {
             });
         }
         Ok(())
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        Ok(self.shards.iter().any(|shard| {
+            read(shard)
+                .values()
+                .any(|record| !record.is_in_format_of(prefix))
+        }))
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

@@ -21,6 +21,7 @@ use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refus
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
 
 /// The schema, embedded: `(version, description, script)`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -248,6 +249,19 @@ impl TokenStore for PostgresStore {
         .await
         .map_err(backend_error)?;
         Ok(())
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        let in_format = format!("{}_", prefix.as_str());
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens \
+             WHERE substr(display_prefix, 1, $2) <> $1)",
+        )
+        .bind(&in_format)
+        .bind(i32::try_from(in_format.len()).unwrap_or(i32::MAX))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend_error)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

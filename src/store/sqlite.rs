@@ -21,6 +21,7 @@ use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refus
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
 
 /// How long a writer waits for another writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -299,6 +300,20 @@ impl TokenStore for SqliteStore {
             .map_err(backend_error)?;
         }
         tx.commit().await.map_err(backend_error)
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        let in_format = format!("{}_", prefix.as_str());
+        let held: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens \
+             WHERE substr(display_prefix, 1, ?2) <> ?1)",
+        )
+        .bind(&in_format)
+        .bind(i64::try_from(in_format.len()).unwrap_or(i64::MAX))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        Ok(held != 0)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

@@ -21,6 +21,7 @@ use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
 
 /// A store with the process's temporary tokens in front of it.
 pub(crate) struct WithTemporary<S: ?Sized> {
@@ -167,6 +168,14 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
             return Ok(());
         }
         self.inner.record_last_used(&rest).await
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        let in_memory = self
+            .read()
+            .values()
+            .any(|record| !record.is_in_format_of(prefix));
+        Ok(in_memory || self.inner.may_hold_custom_secrets(prefix).await?)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

@@ -11,7 +11,7 @@ use tokenkeep::store::{
     TokenStore, TokenUpdate,
 };
 use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{TokenId, TokenRecord};
+use tokenkeep::{Prefix, TokenId, TokenRecord};
 
 /// What `find_by_hash` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +30,10 @@ pub struct FaultyStore {
     pub fail_last_used: AtomicBool,
     /// `find_by_hash` calls that reached the store.
     pub lookups_made: AtomicUsize,
+    /// `may_hold_custom_secrets` calls that reached the store, and whether
+    /// they fail.
+    pub custom_questions: AtomicUsize,
+    pub fail_custom_questions: AtomicBool,
     /// `record_last_used` calls that reached the store, and notes in them.
     pub batches: AtomicUsize,
     pub notes: AtomicUsize,
@@ -72,6 +76,13 @@ impl TokenStore for FaultyStore {
         self.batches.fetch_add(1, Ordering::SeqCst);
         self.notes.fetch_add(uses.len(), Ordering::SeqCst);
         self.inner.record_last_used(uses).await
+    }
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        self.custom_questions.fetch_add(1, Ordering::SeqCst);
+        if self.fail_custom_questions.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("injected failure"));
+        }
+        self.inner.may_hold_custom_secrets(prefix).await
     }
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await

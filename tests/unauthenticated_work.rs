@@ -1,0 +1,166 @@
+//! What a bearer costs before it authenticates: text no token could be is
+//! refused without hashing or a store query; text outside the format (what
+//! a custom secret would be) is looked up only while the store holds such
+//! secrets at all, and the same absent text only once an epoch.
+#![cfg(feature = "management")]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use support::faulty::FaultyStore;
+use tokenkeep::store::MemoryStore;
+use tokenkeep::{
+    Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager, TokenSecret,
+    TokenService,
+};
+
+fn manager(store: Arc<FaultyStore>) -> TokenManager {
+    TokenManager::builder(store, Prefix::new("tk").unwrap())
+        .accept_custom_secrets(true)
+        .build()
+        .unwrap()
+}
+
+fn lookups(store: &FaultyStore) -> usize {
+    store.lookups_made.load(Ordering::SeqCst)
+}
+
+/// Adopts `secret` as root's custom secret.
+async fn adopt(manager: &TokenManager, secret: &str) {
+    let request = IssueRequest::new("root", "legacy").secret(TokenSecret::custom(secret).unwrap());
+    manager.issue(&Actor::Admin, request).await.unwrap();
+}
+
+async fn refused_as_format(service: &TokenService, text: &str) -> bool {
+    matches!(
+        service.verify_token(text, Requirement::None).await,
+        Err(AuthError::InvalidToken(InvalidToken::Format(_)))
+    )
+}
+
+/// With custom secrets accepted, text no custom secret could be (over 512
+/// characters, under 8, outside the b64token set) is refused without
+/// hashing or asking the store; a 300 KB bearer used to be hashed and
+/// looked up.
+#[tokio::test]
+async fn text_no_token_could_be_never_reaches_the_store() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let service = manager(store.clone());
+    let huge = format!("Bearer {}", "a".repeat(300_000));
+    for header in [huge.as_str(), "Bearer short"] {
+        let refused = service.verify_bearer(Some(header), Requirement::None).await;
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(_))),
+            "{refused:?}"
+        );
+    }
+    assert!(refused_as_format(&service, "not a bearer value!").await);
+    assert_eq!(lookups(&store), 0, "no store query");
+    assert_eq!(store.custom_questions.load(Ordering::SeqCst), 0);
+}
+
+/// A flood of unprefixed text costs one question to the store, not a
+/// query each, while the store holds no custom secret; used to be a
+/// lookup per request (SQLite read locks, a Postgres round trip).
+#[tokio::test]
+async fn unprefixed_text_is_not_looked_up_while_no_custom_secret_is_stored() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let service = manager(store.clone());
+    let minted = service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    for n in 0..200 {
+        assert!(refused_as_format(&service, &format!("garbage-bearer-{n}")).await);
+    }
+    assert_eq!(lookups(&store), 0, "no lookup of garbage");
+    assert_eq!(store.custom_questions.load(Ordering::SeqCst), 1);
+
+    // Tokens in the format go on verifying as ever.
+    let token = minted.token.expose_secret();
+    assert!(service.verify_token(token, Requirement::None).await.is_ok());
+}
+
+/// A custom secret adopted through this service verifies at once, and from
+/// then on unprefixed text is looked up, but the same absent text only
+/// once an epoch: a client repeating a wrong secret costs one query.
+#[tokio::test]
+async fn an_adopted_custom_secret_verifies_at_once_and_absent_text_is_remembered() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let service = manager(store.clone());
+    assert!(refused_as_format(&service, "legacy-admin-secret").await);
+
+    adopt(&service, "legacy-admin-secret").await;
+    let adopted = service
+        .verify_token("legacy-admin-secret", Requirement::None)
+        .await;
+    assert_eq!(adopted.unwrap().owner(), "root");
+
+    let before = lookups(&store);
+    for _ in 0..100 {
+        assert!(refused_as_format(&service, "a-wrong-secret").await);
+    }
+    assert_eq!(lookups(&store) - before, 1, "one lookup, then remembered");
+    assert!(refused_as_format(&service, "another-wrong-secret").await);
+    assert_eq!(lookups(&store) - before, 2, "other text is looked up");
+}
+
+/// A custom secret stored where this service hears nothing of it (another
+/// process, another service over the store) verifies here within five
+/// seconds: the epoch's knowledge ends then.
+#[tokio::test(start_paused = true)]
+async fn a_custom_secret_stored_elsewhere_verifies_within_five_seconds() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let elsewhere = manager(store.clone());
+    let here = TokenService::builder(store.clone(), Prefix::new("tk").unwrap())
+        .accept_custom_secrets(true)
+        .build()
+        .unwrap();
+    assert!(refused_as_format(&here, "set-elsewhere").await);
+    adopt(&elsewhere, "set-elsewhere").await;
+    assert!(refused_as_format(&here, "set-elsewhere").await, "not yet");
+
+    tokio::time::advance(Duration::from_secs(5)).await;
+    let now = here.verify_token("set-elsewhere", Requirement::None).await;
+    assert_eq!(now.unwrap().owner(), "root");
+}
+
+/// A store that cannot say whether it holds custom secrets is looked up
+/// (never refused on what is not known), and its failure is the answer.
+#[tokio::test]
+async fn a_store_that_cannot_answer_is_looked_up() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let service = manager(store.clone());
+    store.set_lookups(support::faulty::Lookups::Fail);
+    store.fail_custom_questions.store(true, Ordering::SeqCst);
+    let answer = service
+        .verify_token("some-custom-text", Requirement::None)
+        .await;
+    assert!(
+        matches!(answer, Err(AuthError::Unavailable(_))),
+        "{answer:?}"
+    );
+    assert_eq!(lookups(&store), 1);
+}
+
+/// An import may bring custom secrets: the next verification asks again.
+#[tokio::test]
+async fn an_import_ends_what_the_service_knew() {
+    let service = manager(FaultyStore::new(MemoryStore::new()));
+    assert!(refused_as_format(&service, "imported-secret").await);
+
+    let mut record = support::fresh_record("imported");
+    record.hash = service.hasher().hash("imported-secret");
+    record.display_prefix = String::new();
+    service.import(&Actor::Admin, vec![record]).await.unwrap();
+    assert!(
+        service
+            .verify_token("imported-secret", Requirement::None)
+            .await
+            .is_ok()
+    );
+}
