@@ -35,6 +35,7 @@ pub mod conformance;
 mod error;
 pub mod expiry;
 pub mod hash;
+pub mod observability;
 pub mod record;
 pub mod scope;
 pub mod service;

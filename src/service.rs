@@ -37,6 +37,8 @@
 //! 7. **last-used note**: in memory, written later in batches;
 //! 8. **requirement**: 403 `insufficient_scope` naming the scope needed.
 
+#[cfg(feature = "management")]
+mod audit;
 mod builder;
 mod custom;
 mod error;
@@ -170,6 +172,25 @@ impl TokenService {
         if let Some(custom) = &self.inner.custom {
             custom.forget();
         }
+    }
+
+    /// Counts the store's active tokens and sets the
+    /// `tokenkeep_active_tokens` gauge (feature `metrics`; see
+    /// [`observability`](crate::observability)); returns the count. It lists
+    /// every active token: call it on demand (a scrape, a timer), not per
+    /// request.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn report_active_tokens(&self) -> Result<usize, crate::store::StoreError> {
+        let query = crate::store::ListQuery {
+            owner: None,
+            include_inactive: false,
+            now: self.now(),
+        };
+        let count = self.inner.store.list(&query).await?.len();
+        crate::observability::active_tokens(count);
+        Ok(count)
     }
 
     /// The current instant in UTC, to the millisecond: every stored instant

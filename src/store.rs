@@ -31,6 +31,7 @@ mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub(crate) mod temporary;
+pub(crate) mod traced;
 mod types;
 
 use std::fmt::Debug;

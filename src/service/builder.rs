@@ -1,8 +1,9 @@
 //! Configuring a [`TokenService`] or a `TokenManager`.
 //!
-//! The builder is also where the store is layered: temporary tokens go in
-//! front of it here, so that the verification path asks one store and
-//! never branches on where a record lives.
+//! The builder is also where the store is layered: every call traced
+//! (`store/traced.rs`), and temporary tokens in front of that, so that the
+//! verification path asks one store and never branches on where a record
+//! lives or whether it is observed.
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::hash::TokenHasher;
 use crate::record::TokenRecord;
 use crate::store::TokenStore;
 use crate::store::temporary::WithTemporary;
+use crate::store::traced::Traced;
 use crate::token::{Prefix, TokenFormat};
 #[cfg(feature = "management")]
 use {
@@ -203,7 +205,8 @@ impl ServiceBuilder<dyn TokenStore> {
     /// temporary tokens with the same name or secret.
     pub fn build(self) -> Result<TokenService, ConfigError> {
         let (store, temporary, over) = self.into_parts()?;
-        Ok(over(layered(store.clone(), temporary), store))
+        let traced: Arc<dyn TokenStore> = Arc::new(Traced::new(store));
+        Ok(over(layered(traced.clone(), temporary), traced))
     }
 
     /// As [`build`](Self::build), and first asks the store whether a
@@ -218,7 +221,8 @@ impl ServiceBuilder<dyn TokenStore> {
     pub async fn build_checked(self) -> Result<TokenService, ConfigError> {
         let (store, temporary, over) = self.into_parts()?;
         refuse_shadowed(&*store, &temporary).await?;
-        Ok(over(layered(store.clone(), temporary), store))
+        let traced: Arc<dyn TokenStore> = Arc::new(Traced::new(store));
+        Ok(over(layered(traced.clone(), temporary), traced))
     }
 }
 
@@ -295,9 +299,10 @@ impl ServiceBuilder<dyn ManageStore> {
     /// [`ConfigError`] as [`ServiceBuilder::build`], or a bad setup owner.
     pub fn build(self) -> Result<TokenManager, ConfigError> {
         let (store, temporary, finish) = self.manager_parts()?;
+        let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
         Ok(finish(
-            layered_for_management(store.clone(), temporary),
-            store,
+            layered_for_management(traced.clone(), temporary),
+            traced,
         ))
     }
 
@@ -311,9 +316,10 @@ impl ServiceBuilder<dyn ManageStore> {
     pub async fn build_checked(self) -> Result<TokenManager, ConfigError> {
         let (store, temporary, finish) = self.manager_parts()?;
         refuse_shadowed(&*store, &temporary).await?;
+        let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
         Ok(finish(
-            layered_for_management(store.clone(), temporary),
-            store,
+            layered_for_management(traced.clone(), temporary),
+            traced,
         ))
     }
 

@@ -66,6 +66,28 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Why, in one word for logs and metric labels: `no_credentials`,
+    /// `invalid_request`, `malformed`, `unknown`, `revoked`, `expired`,
+    /// `insufficient_scope` or `unavailable`. Finer than the client's
+    /// answer, which is one for every `invalid_token` reason.
+    ///
+    /// ```
+    /// use tokenkeep::{AuthError, InvalidToken};
+    /// assert_eq!(AuthError::InvalidToken(InvalidToken::Revoked).outcome(), "revoked");
+    /// ```
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::NoCredentials(_) => "no_credentials",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidToken(InvalidToken::Format(_)) => "malformed",
+            Self::InvalidToken(InvalidToken::Unknown) => "unknown",
+            Self::InvalidToken(InvalidToken::Revoked) => "revoked",
+            Self::InvalidToken(InvalidToken::Expired) => "expired",
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
     /// The message for the client: the same for every `invalid_token` reason.
     pub fn client_message(&self) -> &'static str {
         match self {

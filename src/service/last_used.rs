@@ -164,7 +164,13 @@ impl TokenService {
         if batch.is_empty() {
             return Ok(0);
         }
-        if let Err(error) = inner.store.record_last_used(&batch).await {
+        let stored = inner.store.record_last_used(&batch).await;
+        crate::observability::last_used_batch(batch.len(), stored.is_ok());
+        if let Err(error) = stored {
+            tracing::warn!(
+                target: "tokenkeep::last_used",
+                notes = batch.len(), %error, "last-used batch not stored"
+            );
             inner.last_used.restore(&batch);
             return Err(error);
         }

@@ -4,6 +4,7 @@
 
 use time::Duration;
 
+use super::audit::{Named, audited};
 use super::policy::Actor;
 use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
@@ -152,6 +153,16 @@ pub struct TokenRef {
     owner: Option<String>,
 }
 
+impl std::fmt::Display for TokenRef {
+    /// `owner/text` when an owner narrows the name, else the text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.owner {
+            Some(owner) => write!(f, "{owner}/{}", self.text),
+            None => f.write_str(&self.text),
+        }
+    }
+}
+
 impl TokenRef {
     /// A token by its id.
     pub fn id(id: TokenId) -> Self {
@@ -189,11 +200,16 @@ impl TokenManager {
         actor: &Actor,
         mut request: IssueRequest,
     ) -> Result<IssuedToken, ManageError> {
-        let (token, hash, display_prefix) = self.mint_or_adopt(request.secret.take())?;
-        let record = self.new_record(&request, hash, display_prefix)?;
-        self.require_issue(actor, &record)?;
-        self.insert(record.clone()).await?;
-        Ok(IssuedToken { token, record })
+        let secret = request.secret.take();
+        let issued = async {
+            let (token, hash, display_prefix) = self.mint_or_adopt(secret)?;
+            let record = self.new_record(&request, hash, display_prefix)?;
+            self.require_issue(actor, &record)?;
+            self.insert(record.clone()).await?;
+            Ok(IssuedToken { token, record })
+        };
+        let target = Named(&request.owner, &request.name);
+        audited("issue", actor, &target, issued.await)
     }
 
     /// Stores a SHA-256 (or HMAC) imported from another system, so the
@@ -209,10 +225,14 @@ impl TokenManager {
         request: IssueRequest,
         hash: TokenHash,
     ) -> Result<TokenRecord, ManageError> {
-        let record = self.new_record(&request, hash, String::new())?;
-        self.require_issue(actor, &record)?;
-        self.insert(record.clone()).await?;
-        Ok(record)
+        let adopted = async {
+            let record = self.new_record(&request, hash, String::new())?;
+            self.require_issue(actor, &record)?;
+            self.insert(record.clone()).await?;
+            Ok(record)
+        };
+        let target = Named(&request.owner, &request.name);
+        audited("adopt_hash", actor, &target, adopted.await)
     }
 
     /// Input is checked first (400), then whether the actor may issue it (403).
@@ -327,7 +347,12 @@ impl TokenManager {
             name: Some(new_name.to_owned()),
             ..TokenChanges::default()
         };
-        self.modify(actor, token, changes).await
+        audited(
+            "rename",
+            actor,
+            token,
+            self.change(actor, token, changes).await,
+        )
     }
 
     /// Changes a token's name, description, scopes or profile
@@ -339,6 +364,21 @@ impl TokenManager {
     /// [`NameTaken`](StoreError::NameTaken), [`Inactive`](StoreError::Inactive),
     /// [`Temporary`](StoreError::Temporary), or the store's failure.
     pub async fn modify(
+        &self,
+        actor: &Actor,
+        token: &TokenRef,
+        changes: TokenChanges,
+    ) -> Result<TokenRecord, ManageError> {
+        audited(
+            "modify",
+            actor,
+            token,
+            self.change(actor, token, changes).await,
+        )
+    }
+
+    /// What `rename` and `modify` do.
+    async fn change(
         &self,
         actor: &Actor,
         token: &TokenRef,
@@ -381,10 +421,13 @@ impl TokenManager {
         actor: &Actor,
         token: &TokenRef,
     ) -> Result<TokenRecord, ManageError> {
-        let record = self.resolve(actor, token).await?;
-        let revoked = self.manage.store.revoke(&record.id, self.now()).await?;
-        self.signal_change();
-        Ok(revoked)
+        let revoked = async {
+            let record = self.resolve(actor, token).await?;
+            let revoked = self.manage.store.revoke(&record.id, self.now()).await?;
+            self.signal_change();
+            Ok(revoked)
+        };
+        audited("revoke", actor, token, revoked.await)
     }
 
     /// Revokes every active token of `owner` (password change,
@@ -393,10 +436,13 @@ impl TokenManager {
     /// # Errors
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn revoke_all(&self, actor: &Actor, owner: &str) -> Result<usize, ManageError> {
-        self.manage.policy.require_owner(actor, owner)?;
-        let revoked = self.manage.store.revoke_owner(owner, self.now()).await?;
-        self.signal_change();
-        Ok(revoked)
+        let revoked = async {
+            self.manage.policy.require_owner(actor, owner)?;
+            let revoked = self.manage.store.revoke_owner(owner, self.now()).await?;
+            self.signal_change();
+            Ok(revoked)
+        };
+        audited("revoke_all", actor, &owner, revoked.await)
     }
 
     /// Mints a replacement with the same owner, name, description, scopes,
@@ -410,6 +456,17 @@ impl TokenManager {
     /// rotated token, [`Temporary`](StoreError::Temporary), and as
     /// [`revoke`](Self::revoke).
     pub async fn rotate(
+        &self,
+        actor: &Actor,
+        token: &TokenRef,
+        grace: Option<Duration>,
+    ) -> Result<IssuedToken, ManageError> {
+        let rotated = self.replace(actor, token, grace).await;
+        audited("rotate", actor, token, rotated)
+    }
+
+    /// What `rotate` does.
+    async fn replace(
         &self,
         actor: &Actor,
         token: &TokenRef,
@@ -460,14 +517,17 @@ impl TokenManager {
     /// [`Forbidden`](ManageError::Forbidden), [`NotFound`](StoreError::NotFound),
     /// [`Temporary`](StoreError::Temporary), or the store's failure.
     pub async fn delete(&self, actor: &Actor, token: &TokenRef) -> Result<(), ManageError> {
-        self.manage.policy.require_manager(actor)?;
-        let record = self.resolve(actor, token).await?;
-        if self.manage.store.delete(&record.id).await? {
-            self.signal_change();
-            Ok(())
-        } else {
-            Err(ManageError::NOT_FOUND)
-        }
+        let deleted = async {
+            self.manage.policy.require_manager(actor)?;
+            let record = self.resolve(actor, token).await?;
+            if self.manage.store.delete(&record.id).await? {
+                self.signal_change();
+                Ok(())
+            } else {
+                Err(ManageError::NOT_FOUND)
+            }
+        };
+        audited("delete", actor, token, deleted.await)
     }
 
     /// Every stored record, revoked and expired ones included: hashes, never
@@ -476,13 +536,16 @@ impl TokenManager {
     /// # Errors
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn export(&self, actor: &Actor) -> Result<Vec<TokenRecord>, ManageError> {
-        self.manage.policy.require_manager(actor)?;
-        let query = ListQuery {
-            owner: None,
-            include_inactive: true,
-            now: self.now(),
+        let exported = async {
+            self.manage.policy.require_manager(actor)?;
+            let query = ListQuery {
+                owner: None,
+                include_inactive: true,
+                now: self.now(),
+            };
+            Ok(self.manage.store.list(&query).await?)
         };
-        Ok(self.manage.store.list(&query).await?)
+        audited("export", actor, &"all tokens", exported.await)
     }
 
     /// Writes exported records into this service's store, history included;
@@ -495,22 +558,26 @@ impl TokenManager {
         actor: &Actor,
         records: Vec<TokenRecord>,
     ) -> Result<ImportReport, ManageError> {
-        self.manage.policy.require_manager(actor)?;
-        // What a user gives is held to today's rules, whatever wrote it.
-        for record in &records {
-            TokenName::new(record.name.as_str())?;
-            check_owner(&record.owner)?;
-            if let Some(description) = &record.description {
-                check_description(description)?;
+        let target = format!("{} records", records.len());
+        let imported = async {
+            self.manage.policy.require_manager(actor)?;
+            // What a user gives is held to today's rules, whatever wrote it.
+            for record in &records {
+                TokenName::new(record.name.as_str())?;
+                check_owner(&record.owner)?;
+                if let Some(description) = &record.description {
+                    check_description(description)?;
+                }
+                if let Some(profile) = &record.profile {
+                    check_profile(profile)?;
+                }
             }
-            if let Some(profile) = &record.profile {
-                check_profile(profile)?;
-            }
-        }
-        let report = self.manage.store.import(records).await;
-        // Even a failed import may have stored some records.
-        self.forget_absent_custom();
-        Ok(report?)
+            let report = self.manage.store.import(records).await;
+            // Even a failed import may have stored some records.
+            self.forget_absent_custom();
+            Ok(report?)
+        };
+        audited("import", actor, &target, imported.await)
     }
 
     /// A fresh token, or the adopted custom secret; with its hash and

@@ -3,6 +3,7 @@
 //! Once the store has ever held a token, claiming answers conflict, even if
 //! every token was revoked since.
 
+use super::audit::{Named, audited_unauthenticated};
 use super::{IssueRequest, IssuedToken, ManageError, TokenManager};
 use crate::hash::TokenHasher;
 use crate::scope::Scopes;
@@ -67,16 +68,20 @@ impl TokenManager {
         name: &str,
         setup_token: Option<&str>,
     ) -> Result<IssuedToken, ManageError> {
-        if self.is_claimed().await? {
-            return Err(StoreError::AlreadyClaimed.into());
-        }
-        self.check_setup_token(setup_token)?;
         let setup = &self.manage.setup;
-        let request = IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
-        let (token, hash, display_prefix) = self.mint_or_adopt(None)?;
-        let record = self.new_record(&request, hash, display_prefix)?;
-        self.manage.store.claim_setup(record.clone()).await?;
-        Ok(IssuedToken { token, record })
+        let claimed = async {
+            if self.is_claimed().await? {
+                return Err(StoreError::AlreadyClaimed.into());
+            }
+            self.check_setup_token(setup_token)?;
+            let request = IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
+            let (token, hash, display_prefix) = self.mint_or_adopt(None)?;
+            let record = self.new_record(&request, hash, display_prefix)?;
+            self.manage.store.claim_setup(record.clone()).await?;
+            Ok(IssuedToken { token, record })
+        };
+        let target = Named(&setup.owner, name);
+        audited_unauthenticated("claim_setup", &target, claimed.await)
     }
 
     /// Compares hashes of both texts, so the comparison is constant-time

@@ -152,8 +152,11 @@ impl TokenService {
         authorization: Option<&str>,
         requirement: Requirement<'_>,
     ) -> Result<Authenticated, AuthError> {
-        let token = parse_authorization(authorization)?;
-        self.verify_token(token, requirement).await
+        let verdict = match parse_authorization(authorization) {
+            Ok(token) => self.judge(token, requirement).await,
+            Err(error) => Err(Refusal::from(AuthError::from(error))),
+        };
+        report(verdict)
     }
 
     /// Verifies a raw token, for places where a header cannot be sent (a
@@ -168,8 +171,17 @@ impl TokenService {
         token: &str,
         requirement: Requirement<'_>,
     ) -> Result<Authenticated, AuthError> {
+        report(self.judge(token, requirement).await)
+    }
+
+    /// The path itself, from token text to verdict.
+    async fn judge(
+        &self,
+        token: &str,
+        requirement: Requirement<'_>,
+    ) -> Result<Authenticated, Refusal> {
         let inner = &*self.inner;
-        let invalid = |reason| Err(AuthError::InvalidToken(reason));
+        let invalid = |reason| Err(Refusal::from(AuthError::InvalidToken(reason)));
 
         // Format and checksum: a typo or random string stops here, before
         // any hashing. Custom secrets (when accepted) are looked up, but
@@ -203,18 +215,77 @@ impl TokenService {
 
         // Milliseconds: no calendar arithmetic on the hot path.
         let now = inner.clock.now_unix_millis();
+        let refused = |reason| Err(Refusal::of(&record, AuthError::InvalidToken(reason)));
         if record.is_revoked() {
-            return invalid(InvalidToken::Revoked);
+            return refused(InvalidToken::Revoked);
         }
         if record
             .expires_at
             .is_some_and(|expiry| now >= unix_millis(expiry))
         {
-            return invalid(InvalidToken::Expired);
+            return refused(InvalidToken::Expired);
         }
         inner.last_used.note(&record, now);
         let who = Authenticated { record };
-        who.require(&requirement)?;
-        Ok(who)
+        match who.require(&requirement) {
+            Ok(()) => Ok(who),
+            Err(error) => Err(Refusal::of(&who.record, error)),
+        }
+    }
+}
+
+/// A refusal, and the token it concerns when one was found: for the
+/// report, not for the caller.
+struct Refusal {
+    error: AuthError,
+    token: Option<Arc<TokenRecord>>,
+}
+
+impl Refusal {
+    fn of(record: &Arc<TokenRecord>, error: AuthError) -> Self {
+        Self {
+            error,
+            token: Some(Arc::clone(record)),
+        }
+    }
+}
+
+impl From<AuthError> for Refusal {
+    fn from(error: AuthError) -> Self {
+        Self { error, token: None }
+    }
+}
+
+/// The last step: every verdict is an event and a count (see
+/// [`observability`](crate::observability)), never with token text.
+fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, AuthError> {
+    match verdict {
+        Ok(who) => {
+            tracing::trace!(
+                target: "tokenkeep::verify",
+                token_id = %who.token_id(), owner = who.owner(), "verified"
+            );
+            crate::observability::verification("ok");
+            Ok(who)
+        }
+        Err(Refusal { error, token }) => {
+            let outcome = error.outcome();
+            if let AuthError::Unavailable(cause) = &error {
+                tracing::warn!(
+                    target: "tokenkeep::verify", outcome, error = %cause, "token store unavailable"
+                );
+            } else {
+                tracing::debug!(
+                    target: "tokenkeep::verify",
+                    outcome,
+                    reason = %error,
+                    token_id = token.as_ref().map(|token| tracing::field::display(token.id)),
+                    owner = token.as_ref().map(|token| token.owner.as_str()),
+                    "verification refused"
+                );
+            }
+            crate::observability::verification(outcome);
+            Err(error)
+        }
     }
 }

@@ -116,6 +116,7 @@ impl VerifyCache {
     }
 
     fn changed(&self) {
+        crate::observability::cache_invalidation();
         self.changes
             .send_modify(|count| *count = count.wrapping_add(1));
     }
@@ -224,9 +225,14 @@ impl<S: TokenStore> CachedStore<S> {
 impl<S: TokenStore> TokenStore for CachedStore<S> {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         let generation = match self.cache.lookup(hash) {
-            Lookup::Hit(record) => return Ok(Some(record)),
+            Lookup::Hit(record) => {
+                crate::observability::cache_lookup(true);
+                return Ok(Some(record));
+            }
             Lookup::Miss(generation) => generation,
         };
+        // Counted here, not in `find_by_hash_now`, which a miss falls through.
+        crate::observability::cache_lookup(false);
         let found = self.inner.find_by_hash(hash).await?;
         if let Some(record) = &found {
             self.cache.put(Arc::clone(record), generation);
@@ -238,10 +244,13 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
         &self,
         hash: &TokenHash,
     ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
-        self.cache
-            .get(hash)
-            .map(|record| Ok(Some(record)))
-            .or_else(|| self.inner.find_by_hash_now(hash))
+        match self.cache.get(hash) {
+            Some(record) => {
+                crate::observability::cache_lookup(true);
+                Some(Ok(Some(record)))
+            }
+            None => self.inner.find_by_hash_now(hash),
+        }
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {

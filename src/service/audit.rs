@@ -1,0 +1,117 @@
+//! Who did what: every management action ends in one `info` event on the
+//! `tokenkeep::manage` target, whatever its result (see
+//! [`observability`](crate::observability)).
+
+use std::fmt;
+
+use super::ManageError;
+use super::manage::IssuedToken;
+use super::policy::Actor;
+use crate::error::ErrorCode as _;
+use crate::record::{TokenId, TokenRecord};
+use crate::store::ImportReport;
+
+/// What a management action's result tells the audit: the token it made or
+/// changed, when there is one.
+pub(super) trait AuditedResult {
+    fn token_id(&self) -> Option<TokenId> {
+        None
+    }
+}
+
+impl AuditedResult for TokenRecord {
+    fn token_id(&self) -> Option<TokenId> {
+        Some(self.id)
+    }
+}
+
+impl AuditedResult for IssuedToken {
+    fn token_id(&self) -> Option<TokenId> {
+        Some(self.record.id)
+    }
+}
+
+impl AuditedResult for usize {}
+impl AuditedResult for () {}
+impl AuditedResult for ImportReport {}
+impl AuditedResult for Vec<TokenRecord> {}
+
+/// Reports one action and hands its result back unchanged.
+pub(super) fn audited<T: AuditedResult>(
+    action: &'static str,
+    actor: &(dyn fmt::Display + Sync),
+    target: &(dyn fmt::Display + Sync),
+    result: Result<T, ManageError>,
+) -> Result<T, ManageError> {
+    report(action, actor, target, &result, tracing::Level::INFO);
+    result
+}
+
+/// As [`audited`], for an action anyone may attempt without credentials
+/// (the setup claim): its refusals are `debug`, so that a flood of
+/// attempts cannot flood an `info` log.
+pub(super) fn audited_unauthenticated<T: AuditedResult>(
+    action: &'static str,
+    target: &(dyn fmt::Display + Sync),
+    result: Result<T, ManageError>,
+) -> Result<T, ManageError> {
+    let level = if result.is_ok() {
+        tracing::Level::INFO
+    } else {
+        tracing::Level::DEBUG
+    };
+    report(action, &"setup", target, &result, level);
+    result
+}
+
+fn report<T: AuditedResult>(
+    action: &'static str,
+    actor: &(dyn fmt::Display + Sync),
+    target: &(dyn fmt::Display + Sync),
+    result: &Result<T, ManageError>,
+    level: tracing::Level,
+) {
+    let outcome = result.as_ref().map_or_else(|error| error.code(), |_| "ok");
+    let token_id = result.as_ref().ok().and_then(AuditedResult::token_id);
+    // The level of an event is fixed where it is written.
+    macro_rules! event {
+        ($level:expr) => {
+            tracing::event!(
+                target: "tokenkeep::manage",
+                $level,
+                action,
+                actor = %actor,
+                subject = %target,
+                result = outcome,
+                token_id = token_id.map(tracing::field::display),
+                "management action"
+            )
+        };
+    }
+    if level == tracing::Level::INFO {
+        event!(tracing::Level::INFO);
+    } else {
+        event!(tracing::Level::DEBUG);
+    }
+}
+
+impl fmt::Display for Actor {
+    /// The acting principal as the audit names it: `admin`, `user:alice`,
+    /// `token:<id>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User(user) => write!(f, "user:{user}"),
+            Self::Admin => f.write_str("admin"),
+            Self::Token(who) => write!(f, "token:{}", who.token_id()),
+        }
+    }
+}
+
+/// An owner's token by name, for issue: `owner/name`.
+pub(super) struct Named<'a>(pub(super) &'a str, pub(super) &'a str);
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
+    }
+}
