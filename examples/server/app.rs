@@ -7,13 +7,14 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde::de::DeserializeOwned;
 use tokenkeep::axum::{ApiError, RequireToken, RouteRequirement};
 use tokenkeep::hash::TokenHasher;
 use tokenkeep::token::TokenFormat;
 use tokenkeep::{Prefix, TokenManager, TokenSecret, TokenService};
 
-use crate::{api, files, guard, listener, web, ws};
+use crate::{api, files, guard, listener, observe, web, ws};
 
 /// The largest JSON body the API reads.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -33,7 +34,8 @@ impl FromRef<AppState> for TokenService {
     }
 }
 
-pub(crate) fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState, metrics: PrometheusHandle) -> Router {
+    let scrape = observe::metrics_route(state.service.service().clone(), metrics);
     let files = Router::new()
         .route("/{*path}", get(files::read).put(files::write))
         .layer(DefaultBodyLimit::max(FILE_BODY_LIMIT))
@@ -41,7 +43,7 @@ pub(crate) fn router(state: AppState) -> Router {
             state.service.service().clone(),
             RouteRequirement::PathByMethod,
         ));
-    Router::new()
+    let app = Router::new()
         .route("/api/setup/status", get(api::setup_status))
         .route("/api/setup/claim", post(api::claim))
         .route("/api/whoami", get(api::whoami))
@@ -59,11 +61,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
         .layer(axum::middleware::from_fn(guard::browser_guard))
         .with_state(state)
+        .merge(scrape);
+    observe::access_log(app)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then flushes pending last-used times.
 pub(crate) async fn serve(
     service: TokenManager,
+    metrics: PrometheusHandle,
     listen: SocketAddr,
     limits: listener::Limits,
     data_dir: &Path,
@@ -80,7 +85,7 @@ pub(crate) async fn serve(
     let flusher = service.spawn_last_used_flusher();
     let shutdown = shutdown_signal()?;
     eprintln!("tokenkeep listening on http://{bound} (data: {data})");
-    listener::serve(listener, router(state), limits, shutdown).await;
+    listener::serve(listener, router(state, metrics), limits, shutdown).await;
     flusher
         .shutdown()
         .await

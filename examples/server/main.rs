@@ -13,6 +13,7 @@ mod client;
 mod files;
 mod guard;
 mod listener;
+mod observe;
 mod operator;
 mod private;
 mod store;
@@ -74,6 +75,10 @@ struct Cli {
     /// The most connections served at once.
     #[arg(long, env = "TOKENKEEP_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: usize,
+    /// How log lines look on standard error (which lines: `RUST_LOG`,
+    /// `info` by default when serving, `warn` for other commands).
+    #[arg(long, env = "TOKENKEEP_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: observe::LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -113,11 +118,14 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
     match cli.command.take() {
         Some(Command::Client(command)) => Ok(client::run(command).await),
         Some(Command::Token(command)) => {
+            observe::init_logging(cli.log_format, "warn");
             let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
             let service = build_service(&cli, opened.store, Role::Operator).await?;
             Ok(operator::run(&service, command).await)
         }
         None | Some(Command::Serve) => {
+            observe::init_logging(cli.log_format, "info");
+            let metrics = observe::install_metrics()?;
             let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
             let service = build_service(&cli, opened.store.clone(), Role::Server).await?;
             let limits = listener::Limits {
@@ -126,6 +134,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
             };
             app::serve(
                 service,
+                metrics,
                 cli.listen,
                 limits,
                 &cli.data_dir,

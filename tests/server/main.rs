@@ -16,6 +16,7 @@ mod support;
 mod api;
 mod durability;
 mod hostile;
+mod observe;
 mod operator;
 mod postgres;
 mod routes;
