@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Rotation, StoreError,
-    TokenStore, TokenUpdate, async_trait,
+    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
+    StoreError, TokenStore, TokenUpdate, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenId, TokenManager, TokenRecord};
@@ -177,20 +177,28 @@ impl ManageStore for JsonLinesStore {
         Ok(record)
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
         let mut log = self.log.lock().await;
-        let record = self.index.revoke(id, at).await?;
+        let record = self.index.revoke(id, revocation).await?;
         Self::append(&mut log, &[Line::put(record.clone())])?;
         Ok(record)
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
         let mut log = self.log.lock().await;
-        let count = self.index.revoke_owner(owner, at).await?;
+        let count = self.index.revoke_owner(owner, revocation).await?;
         let query = ListQuery {
             owner: Some(owner.to_owned()),
             include_inactive: true,
-            now: at,
+            now: revocation.at,
         };
         let owned = self.index.list(&query).await?;
         let lines: Vec<Line> = owned.into_iter().map(Line::put).collect();

@@ -51,10 +51,12 @@ use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
 
 use crate::hash::{TokenHash, TokenHasher};
-use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::StoreError;
-use crate::store::{InsertRules, LastUse, ListQuery, ManageStore, Rotation, TokenUpdate};
+use crate::store::{
+    InsertRules, LastUse, ListQuery, ManageStore, Revocation, Rotation, TokenUpdate,
+};
 use crate::token::Prefix;
 
 pub use floor::{FloorComparison, compare_with_floor};
@@ -186,7 +188,20 @@ pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
         last_used_at: None,
         revoked_at: None,
         replaced_by: None,
+        created_by: Some("admin".to_owned()),
+        revoked_by: None,
+        revoke_reason: None,
     }
+}
+
+/// A revocation by a manager at `at`.
+pub fn revocation(at: OffsetDateTime) -> Revocation {
+    Revocation::new(at, "admin", RevokeReason::Revoked)
+}
+
+/// A revoke-all (a password change) by a manager at `at`.
+fn revocation_of_all(at: OffsetDateTime) -> Revocation {
+    Revocation::new(at, "admin", RevokeReason::RevokeAll)
 }
 
 fn random_hash() -> TokenHash {
@@ -269,6 +284,7 @@ fn rotation(
         grace_until,
         now,
         max_active_per_owner: cap,
+        by: "admin".to_owned(),
     }
 }
 
@@ -356,7 +372,7 @@ pub async fn custom_secrets_are_never_denied(store: Arc<dyn ManageStore>) {
     custom.display_prefix = String::new();
     insert(&*store, &custom).await;
     store
-        .revoke(&custom.id, t0())
+        .revoke(&custom.id, &revocation(t0()))
         .await
         .expect("revoke the custom one");
     assert!(
@@ -403,11 +419,23 @@ pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     };
     record.created_at = t0() + Duration::milliseconds(123);
     record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
+    record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
     insert(&*store, &record).await;
     assert_eq!(
         get(&*store, &record.id).await,
         record,
         "every field round-trips exactly"
+    );
+    // Who and why come back as imported: an export carries them.
+    let mut retired = sample_record("svc:deployer", "retired");
+    retired.revoked_at = Some(at(3));
+    retired.revoked_by = Some("user:svc".to_owned());
+    retired.revoke_reason = Some(RevokeReason::RevokeAll);
+    store.import(vec![retired.clone()]).await.expect("import");
+    assert_eq!(
+        get(&*store, &retired.id).await,
+        retired,
+        "revoked_by and revoke_reason round-trip"
     );
 }
 
@@ -483,7 +511,10 @@ pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn Manag
     );
     insert(&*store, &sample_record("bob", "laptop")).await;
 
-    store.revoke(&laptop.id, at(1)).await.expect("revoke");
+    store
+        .revoke(&laptop.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
     insert(&*store, &sample_record("alice", "laptop")).await;
 
     let mut expired = sample_record("carol", "ci");
@@ -520,7 +551,10 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
             "nothing made room"
         );
     }
-    store.revoke(&records[0].id, at(1)).await.expect("revoke");
+    store
+        .revoke(&records[0].id, &revocation(at(1)))
+        .await
+        .expect("revoke");
     store
         .insert(sample_record("alice", "four"), rules(Some(3)))
         .await
@@ -619,9 +653,10 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
 /// the token active (a read-through cache must be invalidated); revoking
 /// again changes nothing; the row stays for the audit trail.
 ///
-/// Steps: insert; look it up (active); revoke at t5; look it up (revoked
-/// at t5); revoke again at t9 (still t5); revoke an unknown id
-/// (`NotFound`).
+/// Steps: insert; look it up (active); revoke at t5 by `admin`; look it
+/// up (revoked at t5, by `admin`, `revoked`); revoke again at t9 by
+/// someone else for another reason (all still as at t5); revoke an unknown
+/// id (`NotFound`).
 pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -632,24 +667,39 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
         |found| found.revoked_at.is_none(),
     )
     .await;
-    let revoked = store.revoke(&record.id, at(5)).await.expect("revoke");
+    let revoked = store
+        .revoke(&record.id, &revocation(at(5)))
+        .await
+        .expect("revoke");
     assert_eq!(
-        revoked.revoked_at,
-        Some(at(5)),
-        "revoke returns the revoked record"
+        (
+            revoked.revoked_at,
+            revoked.revoked_by.as_deref(),
+            revoked.revoke_reason
+        ),
+        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
+        "revoke returns the revoked record, with who and why"
     );
     assert_seen(&*store, &record, "a revoke is visible at once", |found| {
         found.revoked_at == Some(at(5))
     })
     .await;
-    let again = store.revoke(&record.id, at(9)).await.expect("revoke again");
+    let by_someone_else = Revocation::new(at(9), "user:alice", RevokeReason::RevokeAll);
+    let again = store
+        .revoke(&record.id, &by_someone_else)
+        .await
+        .expect("revoke again");
     assert_eq!(
-        again.revoked_at,
-        Some(at(5)),
-        "revoking a revoked token changes nothing"
+        (
+            again.revoked_at,
+            again.revoked_by.as_deref(),
+            again.revoke_reason
+        ),
+        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
+        "revoking a revoked token changes nothing, not even who or why"
     );
     let missing = store
-        .revoke(&TokenId::random().expect("randomness"), at(9))
+        .revoke(&TokenId::random().expect("randomness"), &revocation(at(9)))
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound)),
@@ -673,12 +723,15 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
     for record in alice.iter().chain([&bob]) {
         insert(&*store, record).await;
     }
-    store.revoke(&alice[0].id, at(1)).await.expect("revoke");
+    store
+        .revoke(&alice[0].id, &revocation(at(1)))
+        .await
+        .expect("revoke");
     for record in alice.iter().chain([&bob]) {
         assert_seen(&*store, record, "before revoke_owner, a lookup", |_| true).await;
     }
     let count = store
-        .revoke_owner("alice", at(2))
+        .revoke_owner("alice", &revocation_of_all(at(2)))
         .await
         .expect("revoke_owner");
     assert_eq!(
@@ -696,8 +749,12 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
         assert_seen(
             &*store,
             record,
-            "revoke_owner is visible at once",
-            |found| found.revoked_at == Some(at(2)),
+            "revoke_owner is visible at once, saying who and why",
+            |found| {
+                found.revoked_at == Some(at(2))
+                    && found.revoke_reason == Some(RevokeReason::RevokeAll)
+                    && found.revoked_by.as_deref() == Some("admin")
+            },
         )
         .await;
     }
@@ -710,7 +767,7 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
     .await;
     assert_eq!(
         store
-            .revoke_owner("nobody", at(3))
+            .revoke_owner("nobody", &revocation_of_all(at(3)))
             .await
             .expect("revoke_owner"),
         0,
@@ -818,7 +875,10 @@ pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
 pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
-    store.revoke(&record.id, at(1)).await.expect("revoke");
+    store
+        .revoke(&record.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
     assert!(store.delete(&record.id).await.expect("delete"));
     assert!(
         store.has_ever_held_token().await.expect("status"),
@@ -909,7 +969,10 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         .await
         .expect("keeping its own name is no conflict");
 
-    store.revoke(&phone.id, at(1)).await.expect("revoke");
+    store
+        .revoke(&phone.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
     let inactive = store.update(&phone.id, &clear, at(2)).await;
     assert!(
         matches!(inactive, Err(StoreError::Inactive)),
@@ -1013,6 +1076,7 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         hash: graceful.new_hash,
         display_prefix: graceful.new_display_prefix.clone(),
         created_at: at(10),
+        created_by: Some(graceful.by.clone()),
         ..old.clone()
     };
     assert_eq!(
@@ -1034,6 +1098,8 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
             found.expires_at == Some(at(100))
                 && found.replaced_by == Some(replacement.id)
                 && found.revoked_at.is_none()
+                && found.revoked_by.as_deref() == Some("admin")
+                && found.revoke_reason == Some(RevokeReason::RotationGrace)
         },
     )
     .await;
@@ -1050,8 +1116,12 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
     assert_seen(
         &*store,
         &replacement,
-        "a rotation without grace revokes at once",
-        |found| found.revoked_at == Some(at(20)),
+        "a rotation without grace revokes at once, saying who and why",
+        |found| {
+            found.revoked_at == Some(at(20))
+                && found.revoked_by.as_deref() == Some("admin")
+                && found.revoke_reason == Some(RevokeReason::Rotated)
+        },
     )
     .await;
     assert!(
@@ -1144,7 +1214,10 @@ pub async fn list_filters_by_owner_and_activity(store: Arc<dyn ManageStore>) {
         insert(&*store, &record).await;
         records.push(record);
     }
-    store.revoke(&records[2].id, at(5)).await.expect("revoke");
+    store
+        .revoke(&records[2].id, &revocation(at(5)))
+        .await
+        .expect("revoke");
     let ids = |list: Vec<TokenRecord>| list.into_iter().map(|r| r.id).collect::<Vec<_>>();
     let active = store
         .list(&active_query(Some("alice"), false))

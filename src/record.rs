@@ -203,6 +203,49 @@ pub enum TokenKind {
     Temporary,
 }
 
+/// Why a token was revoked, or will stop working before its own expiry.
+/// Who did it is the record's `revoked_by`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RevokeReason {
+    /// Its owner or a manager revoked it.
+    Revoked,
+    /// Every token of its owner was revoked at once (a password change, a
+    /// purge).
+    RevokeAll,
+    /// A rotation replaced it, at once.
+    Rotated,
+    /// A rotation replaced it with a grace period: it stops at its
+    /// (shortened) expiry, without being revoked.
+    RotationGrace,
+}
+
+impl RevokeReason {
+    /// The stored and displayed form: `revoked`, `revoke_all`, `rotated`,
+    /// `rotation_grace`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::RevokeAll => "revoke_all",
+            Self::Rotated => "rotated",
+            Self::RotationGrace => "rotation_grace",
+        }
+    }
+
+    /// Reads [`as_str`](Self::as_str)'s form.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Revoked,
+            Self::RevokeAll,
+            Self::Rotated,
+            Self::RotationGrace,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == text)
+    }
+}
+
 /// Where a token stands at an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -258,6 +301,16 @@ pub struct TokenRecord {
     /// its name or counts toward the owner's cap.
     #[serde(default)]
     pub replaced_by: Option<TokenId>,
+    /// Who issued it: the acting principal (`admin`, `user:alice`,
+    /// `token:<id>`, `setup`); `None` for records older than this field.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Who revoked or rotated it, as `created_by` names principals.
+    #[serde(default)]
+    pub revoked_by: Option<String>,
+    /// Why it was revoked, or stops before its own expiry.
+    #[serde(default)]
+    pub revoke_reason: Option<RevokeReason>,
 }
 
 impl TokenRecord {
@@ -341,6 +394,26 @@ pub fn check_description(description: &str) -> Result<(), RecordError> {
     }
 }
 
+/// The longest principal (`created_by`, `revoked_by`) a record may name.
+const MAX_PRINCIPAL_CHARS: usize = 200;
+
+/// Checks a principal a record names as its creator or revoker (records
+/// imported from elsewhere): 1–200 characters, no control or invisible
+/// characters.
+///
+/// # Errors
+/// [`RecordError::Principal`].
+pub fn check_principal(principal: &str) -> Result<(), RecordError> {
+    let ok = !principal.trim().is_empty()
+        && principal.chars().count() <= MAX_PRINCIPAL_CHARS
+        && !principal.chars().any(|c| c.is_control() || is_invisible(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(RecordError::Principal)
+    }
+}
+
 /// Checks a profile: 1–100 characters, no control characters, not blank.
 ///
 /// # Errors
@@ -375,12 +448,42 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
         last_used_at: None,
         revoked_at: None,
         replaced_by: None,
+        created_by: None,
+        revoked_by: None,
+        revoke_reason: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_export_written_before_who_and_why_still_imports() {
+        let mut record = test_record("alice", "ci");
+        record.created_by = Some("admin".to_owned());
+        record.revoke_reason = Some(RevokeReason::RotationGrace);
+        let mut json: serde_json::Value = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["revoke_reason"], "rotation_grace");
+        for field in ["created_by", "revoked_by", "revoke_reason"] {
+            json.as_object_mut().unwrap().remove(field);
+        }
+        let older: TokenRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            (older.created_by, older.revoked_by, older.revoke_reason),
+            (None, None, None)
+        );
+        for reason in [
+            RevokeReason::Revoked,
+            RevokeReason::RevokeAll,
+            RevokeReason::Rotated,
+            RevokeReason::RotationGrace,
+        ] {
+            assert_eq!(RevokeReason::parse(reason.as_str()), Some(reason));
+            let text = serde_json::to_value(reason).unwrap();
+            assert_eq!(text, reason.as_str());
+        }
+    }
 
     #[test]
     fn a_record_is_in_the_format_of_the_prefix_its_display_prefix_shows() {

@@ -57,7 +57,7 @@ pub use sqlite::SqliteStore;
 pub use sqlx;
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
-pub use types::{ImportReport, InsertRules, Rotation, TokenUpdate, refuse_temporary};
+pub use types::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate, refuse_temporary};
 pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
@@ -255,27 +255,36 @@ pub trait ManageStore: TokenStore {
         now: OffsetDateTime,
     ) -> Result<TokenRecord, StoreError>;
 
-    /// Marks a token revoked at `at` (the row stays, for the audit trail) and
-    /// returns it. Revoking a revoked token changes nothing. Visible at once:
-    /// no `find_by_hash` that starts after this returns sees it unrevoked.
+    /// Marks a token revoked (`revoked_at`, `revoked_by`, `revoke_reason`,
+    /// as [`Revocation::apply_to`] does; the row stays, for the audit trail)
+    /// and returns it. Revoking a revoked token changes nothing. Visible at
+    /// once: no `find_by_hash` that starts after this returns sees it
+    /// unrevoked.
     ///
     /// # Errors
     /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError>;
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError>;
 
-    /// Revokes every active token of `owner` at `at`; returns how many.
-    /// Need not be atomic across the owner's tokens, but every token that
-    /// was active when it began is revoked when it returns.
+    /// Revokes every token of `owner` active at `revocation.at`, as
+    /// [`revoke`](Self::revoke) does; returns how many. Need not be atomic
+    /// across the owner's tokens, but every token that was active when it
+    /// began is revoked when it returns.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError>;
+    async fn revoke_owner(&self, owner: &str, revocation: &Revocation)
+    -> Result<usize, StoreError>;
 
     /// Replaces an active, not yet replaced token, atomically, and returns
     /// the replacement: built with [`Rotation::replacement_for`] from the
     /// old record as it is inside the atomic section (so a change that
     /// committed before carries over), it takes over the name; the old
-    /// token is revoked now, or given its grace expiry and `replaced_by`.
+    /// token is revoked now, or given its grace expiry and `replaced_by`,
+    /// with its `revoked_by` and `revoke_reason` ([`Rotation::retire`]).
     /// With a grace period both tokens verify for a while, so the owner's
     /// active tokens must leave room for one more
     /// ([`Rotation::fits_the_cap`]); without one the count does not grow.

@@ -138,11 +138,12 @@ async fn the_whole_panel_flow() {
     );
     browser.screenshot("revoked").await;
 
-    // The audit trail on request.
+    // The audit trail on request: when, and who (the panel's own token).
     browser.click("#show-revoked").await;
     browser
         .wait_until(&format!(
-            "{row} !== undefined && {row}.textContent.includes('revoked')"
+            "{row} !== undefined && {row}.textContent.includes('revoked') \
+             && {row}.textContent.includes(' by token:')"
         ))
         .await;
     browser.screenshot("audit-trail").await;

@@ -13,8 +13,8 @@ use tokenkeep::conformance::{self, run_check};
 use tokenkeep::hash::TokenHash;
 use tokenkeep::record::TokenKind;
 use tokenkeep::store::{
-    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Rotation, StoreError,
-    TokenStore, TokenUpdate, async_trait,
+    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
+    StoreError, TokenStore, TokenUpdate, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenId, TokenRecord};
@@ -161,11 +161,19 @@ impl ManageStore for Planted {
         };
         self.inner.update(id, &everything, now).await
     }
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
-        self.inner.revoke(id, at).await
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
+        self.inner.revoke(id, revocation).await
     }
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-        self.inner.revoke_owner(owner, at).await
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
+        self.inner.revoke_owner(owner, revocation).await
     }
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         match self.bug {

@@ -180,7 +180,7 @@ async fn migrations_are_versioned_and_idempotent() {
             .fetch_all(store.pool())
             .await
             .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
     let kind: String = sqlx::query_scalar(
         "SELECT data_type FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name = 'tokenkeep_tokens' AND column_name = 'created_at'",
@@ -282,4 +282,55 @@ async fn two_instances_share_one_database() {
             .await
             .is_err()
     );
+}
+
+/// A schema the first release (0.1) wrote is upgraded in place: the
+/// who-and-why columns are added, old rows keep NULL there, their tokens
+/// still verify, a revoked one stays revoked, and new actions record who.
+#[tokio::test]
+async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify() {
+    use support::sql::{FIRST_RELEASE_COLUMNS, FIRST_RELEASE_SCOPES, first_release_migrator};
+    use tokenkeep::time::OffsetDateTime;
+
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    let store = PostgresStore::connect_with(fresh_schema(&url).await)
+        .await
+        .unwrap();
+    first_release_migrator(include_str!(
+        "../migrations/postgres/0001_create_tokens.sql"
+    ))
+    .run(store.pool())
+    .await
+    .unwrap();
+    let (kept, gone) = support::sql::two_tokens();
+    let statement = format!(
+        "INSERT INTO tokenkeep_tokens ({FIRST_RELEASE_COLUMNS}) VALUES \
+         ($1, 'alice', $2, NULL, $3, 'tk_old', $4, NULL, 'persistent', $5, NULL, NULL, $6, NULL)"
+    );
+    let created = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+    for (name, minted, revoked_at) in [("kept", &kept, None), ("gone", &gone, Some(created))] {
+        tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(statement.clone()))
+            .bind(tokenkeep::TokenId::random().unwrap().as_bytes().to_vec())
+            .bind(name)
+            .bind(minted.hash.as_bytes().to_vec())
+            .bind(FIRST_RELEASE_SCOPES)
+            .bind(created)
+            .bind(revoked_at)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    store.migrate().await.unwrap();
+    let versions: Vec<i64> = tokenkeep::store::sqlx::query_scalar(
+        "SELECT version FROM tokenkeep_migrations ORDER BY version",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(versions, [1, 2]);
+
+    support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }

@@ -70,12 +70,7 @@ async fn opening_creates_the_directory_and_sets_durable_pragmas() {
 async fn migrations_are_versioned_and_idempotent() {
     let store = sqlite_store().await;
     store.migrate().await.unwrap();
-    let versions: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM tokenkeep_migrations ORDER BY version")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(applied_versions(&store).await, [1, 2]);
 }
 
 #[tokio::test]
@@ -216,4 +211,51 @@ async fn what_open_creates_is_private() {
     for file in ["tokens.db", "tokens.db-wal", "tokens.db-shm"] {
         assert_eq!(mode(&directory.join(file)), 0o600, "{file}");
     }
+}
+
+/// A database the first release (0.1) wrote is upgraded in place: the
+/// who-and-why columns are added, old rows keep NULL there, their tokens
+/// still verify, a revoked one stays revoked, and new actions record who.
+#[tokio::test]
+async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_verify() {
+    use support::sql::{FIRST_RELEASE_COLUMNS, FIRST_RELEASE_SCOPES, first_release_migrator};
+
+    let path = scratch_dir().join("from-0.1.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    first_release_migrator(include_str!("../migrations/sqlite/0001_create_tokens.sql"))
+        .run(store.pool())
+        .await
+        .unwrap();
+    let (kept, gone) = support::sql::two_tokens();
+    let statement = format!(
+        "INSERT INTO tokenkeep_tokens ({FIRST_RELEASE_COLUMNS}) VALUES \
+         (?1, 'alice', ?2, NULL, ?3, 'tk_old', ?4, NULL, 'persistent', 1700000000000, NULL, NULL, ?5, NULL)"
+    );
+    for (name, minted, revoked_at) in [
+        ("kept", &kept, None),
+        ("gone", &gone, Some(1_700_000_001_000_i64)),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
+            .bind(tokenkeep::TokenId::random().unwrap().as_bytes().to_vec())
+            .bind(name)
+            .bind(minted.hash.as_bytes().to_vec())
+            .bind(FIRST_RELEASE_SCOPES)
+            .bind(revoked_at)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+
+    store.migrate().await.unwrap();
+    assert_eq!(applied_versions(&store).await, [1, 2]);
+
+    support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
+}
+
+/// The versions `tokenkeep_migrations` records as applied.
+async fn applied_versions(store: &SqliteStore) -> Vec<i64> {
+    sqlx::query_scalar("SELECT version FROM tokenkeep_migrations ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("the applied versions")
 }

@@ -36,6 +36,9 @@ async fn verifies_records_written_by_another_service() {
         last_used_at: None,
         revoked_at: None,
         replaced_by: None,
+        created_by: None,
+        revoked_by: None,
+        revoke_reason: None,
     };
     let store = Arc::new(MemoryStore::from_records([record]));
     let service = TokenService::builder(store, Prefix::new("tk").unwrap())

@@ -61,6 +61,9 @@ pub fn population(count: usize, sample: usize) -> Population {
             last_used_at: None,
             revoked_at: None,
             replaced_by: None,
+            created_by: None,
+            revoked_by: None,
+            revoke_reason: None,
         });
     }
     Population {

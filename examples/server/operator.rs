@@ -271,18 +271,26 @@ fn print_table(service: &TokenManager, records: &[TokenRecord]) {
         at.map_or_else(|| "-".to_owned(), |at| at.date().to_string())
     };
     println!(
-        "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<10}  {:<10}  STATUS",
-        "ID", "NAME", "OWNER", "PREFIX", "CREATED", "LAST USED", "EXPIRES"
+        "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<12}  {:<10}  {:<10}  STATUS",
+        "ID", "NAME", "OWNER", "PREFIX", "CREATED", "CREATED BY", "LAST USED", "EXPIRES"
     );
     let now = service.now();
     for record in records {
+        // Who revoked or rotated it, and why, when the record says.
+        let why = match (&record.revoked_by, record.revoke_reason) {
+            (Some(by), Some(reason)) => format!(" ({} by {by})", reason.as_str()),
+            (Some(by), None) => format!(" (by {by})"),
+            (None, Some(reason)) => format!(" ({})", reason.as_str()),
+            (None, None) => String::new(),
+        };
         println!(
-            "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<10}  {:<10}  {:?}",
+            "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<12}  {:<10}  {:<10}  {:?}{why}",
             record.id.to_string(),
             record.name.as_str(),
             record.owner,
             record.display_prefix,
             record.created_at.date(),
+            record.created_by.as_deref().unwrap_or("-"),
             instant(record.last_used_at),
             instant(record.expires_at),
             record.status(now),

@@ -2,7 +2,7 @@
 //! answer that created it.
 
 use serde::Serialize;
-use tokenkeep::record::TokenKind;
+use tokenkeep::record::{RevokeReason, TokenKind};
 use tokenkeep::time::{self, OffsetDateTime};
 use tokenkeep::{Scopes, TokenRecord};
 
@@ -24,6 +24,9 @@ pub(crate) struct TokenView {
     pub(crate) last_used_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub(crate) revoked_at: Option<OffsetDateTime>,
+    pub(crate) created_by: Option<String>,
+    pub(crate) revoked_by: Option<String>,
+    pub(crate) revoke_reason: Option<RevokeReason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
 }
@@ -43,6 +46,9 @@ impl TokenView {
             expires_at: record.expires_at,
             last_used_at: record.last_used_at,
             revoked_at: record.revoked_at,
+            created_by: record.created_by.clone(),
+            revoked_by: record.revoked_by.clone(),
+            revoke_reason: record.revoke_reason,
             token: None,
         }
     }

@@ -54,6 +54,12 @@ pub enum RecordError {
         "profile must be 1-100 characters without control, invisible or direction-changing characters"
     )]
     Profile,
+    /// A record's creator or revoker must be 1–200 characters without
+    /// control, invisible or direction-changing characters.
+    #[error(
+        "created_by and revoked_by must be 1-200 characters without control, invisible or direction-changing characters"
+    )]
+    Principal,
 }
 
 impl ErrorCode for RecordError {
@@ -63,6 +69,7 @@ impl ErrorCode for RecordError {
             Self::Owner => "INVALID_OWNER",
             Self::Description => "INVALID_DESCRIPTION",
             Self::Profile => "INVALID_PROFILE",
+            Self::Principal => "INVALID_PRINCIPAL",
         }
     }
 }

@@ -10,10 +10,13 @@ use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
-    TokenId, TokenKind, TokenName, TokenRecord, check_description, check_owner, check_profile,
+    RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, check_description, check_owner,
+    check_principal, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
-use crate::store::{ImportReport, InsertRules, ListQuery, Rotation, StoreError, TokenUpdate};
+use crate::store::{
+    ImportReport, InsertRules, ListQuery, Revocation, Rotation, StoreError, TokenUpdate,
+};
 use crate::token::{CustomSecretError, TokenSecret};
 
 /// What to issue.
@@ -203,7 +206,7 @@ impl TokenManager {
         let secret = request.secret.take();
         let issued = async {
             let (token, hash, display_prefix) = self.mint_or_adopt(secret)?;
-            let record = self.new_record(&request, hash, display_prefix)?;
+            let record = self.new_record(&request, hash, display_prefix, actor)?;
             self.require_issue(actor, &record)?;
             self.insert(record.clone()).await?;
             Ok(IssuedToken { token, record })
@@ -226,7 +229,7 @@ impl TokenManager {
         hash: TokenHash,
     ) -> Result<TokenRecord, ManageError> {
         let adopted = async {
-            let record = self.new_record(&request, hash, String::new())?;
+            let record = self.new_record(&request, hash, String::new(), actor)?;
             self.require_issue(actor, &record)?;
             self.insert(record.clone()).await?;
             Ok(record)
@@ -423,7 +426,8 @@ impl TokenManager {
     ) -> Result<TokenRecord, ManageError> {
         let revoked = async {
             let record = self.resolve(actor, token).await?;
-            let revoked = self.manage.store.revoke(&record.id, self.now()).await?;
+            let revocation = Revocation::new(self.now(), actor.to_string(), RevokeReason::Revoked);
+            let revoked = self.manage.store.revoke(&record.id, &revocation).await?;
             self.signal_change();
             Ok(revoked)
         };
@@ -438,7 +442,9 @@ impl TokenManager {
     pub async fn revoke_all(&self, actor: &Actor, owner: &str) -> Result<usize, ManageError> {
         let revoked = async {
             self.manage.policy.require_owner(actor, owner)?;
-            let revoked = self.manage.store.revoke_owner(owner, self.now()).await?;
+            let revocation =
+                Revocation::new(self.now(), actor.to_string(), RevokeReason::RevokeAll);
+            let revoked = self.manage.store.revoke_owner(owner, &revocation).await?;
             self.signal_change();
             Ok(revoked)
         };
@@ -501,6 +507,7 @@ impl TokenManager {
             grace_until,
             now,
             max_active_per_owner: policy.max_active_per_owner,
+            by: actor.to_string(),
         };
         // The store builds the replacement from the old token as it is then.
         let record = self.manage.store.rotate(rotation).await?;
@@ -571,6 +578,12 @@ impl TokenManager {
                 if let Some(profile) = &record.profile {
                     check_profile(profile)?;
                 }
+                for principal in [&record.created_by, &record.revoked_by]
+                    .into_iter()
+                    .flatten()
+                {
+                    check_principal(principal)?;
+                }
             }
             let report = self.manage.store.import(records).await;
             // Even a failed import may have stored some records.
@@ -606,11 +619,14 @@ impl TokenManager {
     }
 
     /// Checks every field of `request` and builds the record to store.
+    /// A record for `request`, issued by `by` (an actor as the audit names
+    /// it).
     pub(crate) fn new_record(
         &self,
         request: &IssueRequest,
         hash: TokenHash,
         display_prefix: String,
+        by: &dyn std::fmt::Display,
     ) -> Result<TokenRecord, ManageError> {
         check_owner(&request.owner)?;
         let name = TokenName::new(request.name.as_str())?;
@@ -636,6 +652,9 @@ impl TokenManager {
             last_used_at: None,
             revoked_at: None,
             replaced_by: None,
+            created_by: Some(by.to_string()),
+            revoked_by: None,
+            revoke_reason: None,
         })
     }
 }

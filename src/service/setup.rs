@@ -76,7 +76,7 @@ impl TokenManager {
             self.check_setup_token(setup_token)?;
             let request = IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
             let (token, hash, display_prefix) = self.mint_or_adopt(None)?;
-            let record = self.new_record(&request, hash, display_prefix)?;
+            let record = self.new_record(&request, hash, display_prefix, &"setup")?;
             self.manage.store.claim_setup(record.clone()).await?;
             Ok(IssuedToken { token, record })
         };

@@ -125,6 +125,9 @@ pub(super) fn temporary_records(
             last_used_at: None,
             revoked_at: None,
             replaced_by: None,
+            created_by: Some("configuration".to_owned()),
+            revoked_by: None,
+            revoke_reason: None,
         });
     }
     Ok((records, any_custom))

@@ -34,7 +34,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
@@ -302,14 +302,22 @@ impl<S: ManageStore> ManageStore for CachedStore<S> {
         Ok(record)
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
-        let record = self.inner.revoke(id, at).await?;
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
+        let record = self.inner.revoke(id, revocation).await?;
         self.cache.remove(&record.hash);
         Ok(record)
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-        let count = self.inner.revoke_owner(owner, at).await?;
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
+        let count = self.inner.revoke_owner(owner, revocation).await?;
         self.cache.remove_where(|record| record.owner == owner);
         Ok(count)
     }

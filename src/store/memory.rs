@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refuse_temporary};
+use super::{
+    ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate, refuse_temporary,
+};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::{TokenId, TokenRecord};
@@ -290,24 +292,30 @@ impl ManageStore for MemoryStore {
             .ok_or(StoreError::NotFound)
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
         let index = self.index();
-        self.modify(&index, id, |record| {
-            record.revoked_at.get_or_insert(at);
-        })
-        .ok_or(StoreError::NotFound)
+        self.modify(&index, id, |record| revocation.apply_to(record))
+            .ok_or(StoreError::NotFound)
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
         let index = self.index();
         let active: Vec<TokenId> = self
             .owned_by(&index, owner)
             .iter()
-            .filter(|record| record.is_active(at))
+            .filter(|record| record.is_active(revocation.at))
             .map(|record| record.id)
             .collect();
         for id in &active {
-            self.modify(&index, id, |record| record.revoked_at = Some(at));
+            self.modify(&index, id, |record| revocation.apply_to(record));
         }
         Ok(active.len())
     }

@@ -17,18 +17,29 @@ use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token, token_columns};
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refuse_temporary};
+use super::{
+    ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate, refuse_temporary,
+};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
+#[cfg(feature = "management")]
+use crate::record::RevokeReason;
 use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// The schema, embedded: `(version, description, script)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "create tokens",
-    include_str!("../../migrations/postgres/0001_create_tokens.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "create tokens",
+        include_str!("../../migrations/postgres/0001_create_tokens.sql"),
+    ),
+    (
+        2,
+        "who and why",
+        include_str!("../../migrations/postgres/0002_who_and_why.sql"),
+    ),
+];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
 ///
@@ -159,11 +170,13 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              ON CONFLICT DO NOTHING"
         )
     } else {
-        insert_token!("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+        insert_token!(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        )
     };
     let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
         instant
@@ -371,15 +384,25 @@ impl ManageStore for PostgresStore {
         Ok(record)
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
+        // A revoked token keeps its first revocation: each column is set
+        // only where `revoked_at` was still NULL (SET reads the old row).
         let statement = concat!(
-            "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 ",
-            "RETURNING ",
+            "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, $2), ",
+            "revoked_by = CASE WHEN revoked_at IS NULL THEN $3 ELSE revoked_by END, ",
+            "revoke_reason = CASE WHEN revoked_at IS NULL THEN $4 ELSE revoke_reason END ",
+            "WHERE id = $1 RETURNING ",
             token_columns!()
         );
         let row = sqlx::query(statement)
             .bind(id.as_bytes().as_slice())
-            .bind(at)
+            .bind(revocation.at)
+            .bind(&revocation.by)
+            .bind(revocation.reason.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(backend_error)?;
@@ -392,13 +415,19 @@ impl ManageStore for PostgresStore {
         Ok(record)
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
         let result = sqlx::query(
-            "UPDATE tokenkeep_tokens SET revoked_at = $2 WHERE owner = $1 \
-             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+            "UPDATE tokenkeep_tokens SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 \
+             WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(owner)
-        .bind(at)
+        .bind(revocation.at)
+        .bind(&revocation.by)
+        .bind(revocation.reason.as_str())
         .execute(&self.pool)
         .await
         .map_err(backend_error)?;
@@ -432,13 +461,15 @@ impl ManageStore for PostgresStore {
         let replacement = rotation.replacement_for(&old);
         rotation.retire(&mut old);
         sqlx::query(
-            "UPDATE tokenkeep_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4 \
-             WHERE id = $1",
+            "UPDATE tokenkeep_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4, \
+             revoked_by = $5, revoke_reason = $6 WHERE id = $1",
         )
         .bind(old.id.as_bytes().as_slice())
         .bind(old.expires_at)
         .bind(old.revoked_at)
         .bind(old.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+        .bind(&old.revoked_by)
+        .bind(old.revoke_reason.map(RevokeReason::as_str))
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
 #[cfg(feature = "management")]
 use crate::scope::Scopes;
 
@@ -17,7 +17,8 @@ use crate::scope::Scopes;
 macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
-         created_at, expires_at, last_used_at, revoked_at, replaced_by"
+         created_at, expires_at, last_used_at, revoked_at, replaced_by, \
+         created_by, revoked_by, revoke_reason"
     };
 }
 
@@ -69,6 +70,13 @@ macro_rules! bind_record {
             .bind(record.last_used_at.map(instant))
             .bind(record.revoked_at.map(instant))
             .bind(record.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+            .bind(&record.created_by)
+            .bind(&record.revoked_by)
+            .bind(
+                record
+                    .revoke_reason
+                    .map($crate::record::RevokeReason::as_str),
+            )
     }};
 }
 
@@ -160,6 +168,9 @@ where
     let kind: String = row.try_get("kind").map_err(get_err("kind"))?;
     let replaced_by: Option<Vec<u8>> =
         row.try_get("replaced_by").map_err(get_err("replaced_by"))?;
+    let revoke_reason: Option<String> = row
+        .try_get("revoke_reason")
+        .map_err(get_err("revoke_reason"))?;
     Ok(TokenRecord {
         id: token_id(id)?,
         owner: row.try_get("owner").map_err(get_err("owner"))?,
@@ -181,6 +192,11 @@ where
         last_used_at: optional_instant("last_used_at")?,
         revoked_at: optional_instant("revoked_at")?,
         replaced_by: replaced_by.map(token_id).transpose()?,
+        created_by: row.try_get("created_by").map_err(get_err("created_by"))?,
+        revoked_by: row.try_get("revoked_by").map_err(get_err("revoked_by"))?,
+        revoke_reason: revoke_reason
+            .map(|text| RevokeReason::parse(&text).ok_or_else(|| corrupt("revoke_reason")))
+            .transpose()?,
     })
 }
 

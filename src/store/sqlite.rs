@@ -17,9 +17,13 @@ use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token};
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate, refuse_temporary};
+use super::{
+    ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate, refuse_temporary,
+};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
+#[cfg(feature = "management")]
+use crate::record::RevokeReason;
 use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
@@ -27,11 +31,18 @@ use crate::token::Prefix;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The schema, embedded: `(version, description, script)`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "create tokens",
-    include_str!("../../migrations/sqlite/0001_create_tokens.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "create tokens",
+        include_str!("../../migrations/sqlite/0001_create_tokens.sql"),
+    ),
+    (
+        2,
+        "who and why",
+        include_str!("../../migrations/sqlite/0002_who_and_why.sql"),
+    ),
+];
 
 /// Keeps tokens in one SQLite file.
 ///
@@ -179,11 +190,13 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
              ON CONFLICT DO NOTHING"
         )
     } else {
-        insert_token!("VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+        insert_token!(
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        )
     };
     let result = bind_record!(sqlx::query(statement), record, millis)
         .execute(&mut **tx)
@@ -409,13 +422,20 @@ impl ManageStore for SqliteStore {
         Ok(record)
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            "UPDATE tokenkeep_tokens SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 \
+             WHERE id = ?1 AND revoked_at IS NULL",
         )
         .bind(id.as_bytes().as_slice())
-        .bind(millis(at))
+        .bind(millis(revocation.at))
+        .bind(&revocation.by)
+        .bind(revocation.reason.as_str())
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;
@@ -426,14 +446,20 @@ impl ManageStore for SqliteStore {
         Ok(record)
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
         let mut tx = self.write().await?;
         let result = sqlx::query(
-            "UPDATE tokenkeep_tokens SET revoked_at = ?2 WHERE owner = ?1 \
-             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+            "UPDATE tokenkeep_tokens SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 \
+             WHERE owner = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
         )
         .bind(owner)
-        .bind(millis(at))
+        .bind(millis(revocation.at))
+        .bind(&revocation.by)
+        .bind(revocation.reason.as_str())
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;
@@ -457,13 +483,15 @@ impl ManageStore for SqliteStore {
         let replacement = rotation.replacement_for(&old);
         rotation.retire(&mut old);
         sqlx::query(
-            "UPDATE tokenkeep_tokens SET expires_at = ?2, revoked_at = ?3, replaced_by = ?4 \
-             WHERE id = ?1",
+            "UPDATE tokenkeep_tokens SET expires_at = ?2, revoked_at = ?3, replaced_by = ?4, \
+             revoked_by = ?5, revoke_reason = ?6 WHERE id = ?1",
         )
         .bind(old.id.as_bytes().as_slice())
         .bind(old.expires_at.map(millis))
         .bind(old.revoked_at.map(millis))
         .bind(old.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+        .bind(&old.revoked_by)
+        .bind(old.revoke_reason.map(RevokeReason::as_str))
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

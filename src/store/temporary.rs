@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
@@ -91,14 +91,14 @@ impl<S: ?Sized> WithTemporary<S> {
     #[cfg(feature = "management")]
     fn revoke_where(
         &self,
-        at: OffsetDateTime,
+        revocation: &Revocation,
         matches: impl Fn(&TokenRecord) -> bool,
     ) -> Vec<TokenRecord> {
         let mut revoked = Vec::new();
         for record in self.write().values_mut() {
-            if matches(record) && record.is_active(at) {
+            if matches(record) && record.is_active(revocation.at) {
                 let record = Arc::make_mut(record);
-                record.revoked_at = Some(at);
+                revocation.apply_to(record);
                 revoked.push(record.clone());
             }
         }
@@ -212,17 +212,27 @@ impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
         self.inner.update(id, update, now).await
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
         let Some(record) = self.get_temporary(id) else {
-            return self.inner.revoke(id, at).await;
+            return self.inner.revoke(id, revocation).await;
         };
-        let mut revoked = self.revoke_where(at, |other| other.id == *id);
+        let mut revoked = self.revoke_where(revocation, |other| other.id == *id);
         Ok(revoked.pop().unwrap_or(record))
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-        let temporary = self.revoke_where(at, |record| record.owner == owner).len();
-        Ok(temporary + self.inner.revoke_owner(owner, at).await?)
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
+        let temporary = self
+            .revoke_where(revocation, |record| record.owner == owner)
+            .len();
+        Ok(temporary + self.inner.revoke_owner(owner, revocation).await?)
     }
 
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tracing::Instrument as _;
 
 #[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Rotation, TokenUpdate};
+use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::error::ErrorCode as _;
 use crate::hash::TokenHash;
@@ -129,12 +129,20 @@ impl<S: ManageStore + ?Sized> ManageStore for Traced<S> {
         observed("update", self.inner.update(id, update, now)).await
     }
 
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
-        observed("revoke", self.inner.revoke(id, at)).await
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
+        observed("revoke", self.inner.revoke(id, revocation)).await
     }
 
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-        observed("revoke_owner", self.inner.revoke_owner(owner, at)).await
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
+        observed("revoke_owner", self.inner.revoke_owner(owner, revocation)).await
     }
 
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {

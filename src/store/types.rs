@@ -8,7 +8,7 @@ use crate::record::TokenId;
 #[cfg(feature = "management")]
 use crate::{
     hash::TokenHash,
-    record::{TokenName, TokenRecord},
+    record::{RevokeReason, TokenName, TokenRecord},
     scope::{Ability, Route},
 };
 
@@ -128,6 +128,9 @@ pub struct Rotation {
     /// The most tokens the owner may hold active; checked, atomically with
     /// the rotation, only when a grace period lets the count grow.
     pub max_active_per_owner: Option<usize>,
+    /// Who rotates: the replacement's `created_by`, the old token's
+    /// `revoked_by`.
+    pub by: String,
 }
 
 #[cfg(feature = "management")]
@@ -143,17 +146,25 @@ impl Rotation {
             last_used_at: None,
             revoked_at: None,
             replaced_by: None,
+            created_by: Some(self.by.clone()),
+            revoked_by: None,
+            revoke_reason: None,
             ..old.clone()
         }
     }
 
     /// Applies the rotation's effect to the old record.
     pub fn retire(&self, old: &mut TokenRecord) {
+        old.revoked_by = Some(self.by.clone());
         match self.grace_until {
-            None => old.revoked_at = Some(self.now),
+            None => {
+                old.revoked_at = Some(self.now);
+                old.revoke_reason = Some(RevokeReason::Rotated);
+            }
             Some(until) => {
                 old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
                 old.replaced_by = Some(self.new_id);
+                old.revoke_reason = Some(RevokeReason::RotationGrace);
             }
         }
     }
@@ -164,6 +175,40 @@ impl Rotation {
         match (self.grace_until, self.max_active_per_owner) {
             (Some(_), Some(limit)) => active < limit,
             _ => true,
+        }
+    }
+}
+
+/// A revocation: when, by whom, why. A token already revoked keeps its
+/// first revocation.
+#[cfg(feature = "management")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// When.
+    pub at: OffsetDateTime,
+    /// The acting principal (`admin`, `user:alice`, `token:<id>`).
+    pub by: String,
+    /// Why.
+    pub reason: RevokeReason,
+}
+
+#[cfg(feature = "management")]
+impl Revocation {
+    /// A revocation at `at` by `by` for `reason`.
+    pub fn new(at: OffsetDateTime, by: impl Into<String>, reason: RevokeReason) -> Self {
+        Self {
+            at,
+            by: by.into(),
+            reason,
+        }
+    }
+
+    /// Applies it to `record`, unless the record is revoked already.
+    pub fn apply_to(&self, record: &mut TokenRecord) {
+        if record.revoked_at.is_none() {
+            record.revoked_at = Some(self.at);
+            record.revoked_by = Some(self.by.clone());
+            record.revoke_reason = Some(self.reason);
         }
     }
 }

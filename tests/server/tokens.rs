@@ -202,6 +202,23 @@ async fn rotation_replaces_the_secret() {
         .await
         .unwrap();
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_DURATION").await;
+
+    // Who rotated each, and why it stops.
+    let manager_id = json_of(whoami(&server, &admin).await).await["token_id"].clone();
+    let rotator = format!("token:{}", manager_id.as_str().unwrap());
+    let view = |id: &Value| {
+        let path = format!("/api/auth/tokens/{}", id.as_str().unwrap());
+        let (server, admin) = (&server, admin.clone());
+        async move { json_of(authed(server, Method::GET, &path, &admin).await).await }
+    };
+    let first = view(&issued["id"]).await;
+    assert_eq!(first["revoke_reason"], "rotation_grace");
+    assert_eq!(first["revoked_by"], rotator.as_str());
+    assert!(first["revoked_at"].is_null());
+    let second = view(&graced["id"]).await;
+    assert_eq!(second["revoke_reason"], "rotated");
+    assert_eq!(second["created_by"], rotator.as_str());
+    assert_eq!(view(&now["id"]).await["revoke_reason"], Value::Null);
     server.stop().await;
 }
 
@@ -282,6 +299,21 @@ async fn revoke_all_revokes_one_owner() {
     let plain = bob["token"].as_str().unwrap();
     let refused = authed(&server, Method::POST, "/api/owners/bob/revoke-all", plain).await;
     assert_error(refused, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
+    let path = format!("/api/auth/tokens/{}", a1["id"].as_str().unwrap());
+    let revoked = json_of(authed(&server, Method::GET, &path, &admin).await).await;
+    assert_eq!(revoked["revoke_reason"], "revoke_all");
+    assert!(
+        revoked["revoked_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("token:")
+    );
+    assert!(
+        revoked["created_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("token:")
+    );
     server.stop().await;
 }
 

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Rotation, StoreError,
-    TokenStore, TokenUpdate,
+    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
+    StoreError, TokenStore, TokenUpdate,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenId, TokenRecord};
@@ -105,11 +105,19 @@ impl ManageStore for FaultyStore {
     ) -> Result<TokenRecord, StoreError> {
         self.inner.update(id, update, now).await
     }
-    async fn revoke(&self, id: &TokenId, at: OffsetDateTime) -> Result<TokenRecord, StoreError> {
-        self.inner.revoke(id, at).await
+    async fn revoke(
+        &self,
+        id: &TokenId,
+        revocation: &Revocation,
+    ) -> Result<TokenRecord, StoreError> {
+        self.inner.revoke(id, revocation).await
     }
-    async fn revoke_owner(&self, owner: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-        self.inner.revoke_owner(owner, at).await
+    async fn revoke_owner(
+        &self,
+        owner: &str,
+        revocation: &Revocation,
+    ) -> Result<usize, StoreError> {
+        self.inner.revoke_owner(owner, revocation).await
     }
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         self.inner.rotate(rotation).await

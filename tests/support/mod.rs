@@ -87,5 +87,8 @@ pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
         last_used_at: None,
         revoked_at: None,
         replaced_by: None,
+        created_by: None,
+        revoked_by: None,
+        revoke_reason: None,
     }
 }

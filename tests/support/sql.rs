@@ -97,3 +97,75 @@ pub async fn postgres_store() -> Option<tokenkeep::store::PostgresStore> {
     store.migrate().await.expect("migrate postgres");
     Some(store)
 }
+
+/// The migrator of the first release (0.1): its one script, recorded in
+/// `tokenkeep_migrations` exactly as that release recorded it, so a test
+/// can build the database an upgrade meets.
+pub fn first_release_migrator(script: &'static str) -> tokenkeep::store::sqlx::migrate::Migrator {
+    use tokenkeep::store::sqlx::SqlSafeStr as _;
+    use tokenkeep::store::sqlx::migrate::{Migration, MigrationType, Migrator};
+    let first = Migration::new(
+        1,
+        std::borrow::Cow::Borrowed("create tokens"),
+        MigrationType::Simple,
+        script.into_sql_str(),
+        false,
+    );
+    let mut migrator = Migrator::with_migrations(vec![first]);
+    migrator.dangerous_set_table_name("tokenkeep_migrations");
+    migrator
+}
+
+/// The columns the first release wrote.
+pub const FIRST_RELEASE_COLUMNS: &str = "id, owner, name, description, hash, display_prefix, \
+     scopes, profile, kind, created_at, expires_at, last_used_at, revoked_at, replaced_by";
+
+/// Scopes as the first release stored them: nothing granted.
+pub const FIRST_RELEASE_SCOPES: &str = r#"{"manager":false,"abilities":[],"routes":[]}"#;
+
+/// Two fresh `tk_` tokens, as the first release minted them.
+pub fn two_tokens() -> (tokenkeep::token::MintedToken, tokenkeep::token::MintedToken) {
+    let format = tokenkeep::token::TokenFormat::new(tokenkeep::Prefix::new("tk").expect("prefix"));
+    let mint = || {
+        format
+            .mint(&tokenkeep::hash::TokenHasher::sha256())
+            .expect("mint")
+    };
+    (mint(), mint())
+}
+
+/// After an upgrade: `kept` (alice's, active) verifies and records no
+/// creator, `gone` (revoked) stays refused, and a revoke now records who
+/// and why.
+#[cfg(feature = "management")]
+pub async fn assert_upgraded_tokens(
+    service: &tokenkeep::TokenManager,
+    kept: &tokenkeep::token::MintedToken,
+    gone: &tokenkeep::token::MintedToken,
+) {
+    use tokenkeep::{Actor, Requirement, TokenRef};
+    let who = service
+        .verify_token(kept.secret.expose_secret(), Requirement::None)
+        .await
+        .expect("an old token verifies");
+    assert_eq!(
+        (who.owner(), who.record().created_by.as_deref()),
+        ("alice", None)
+    );
+    assert!(
+        service
+            .verify_token(gone.secret.expose_secret(), Requirement::None)
+            .await
+            .is_err(),
+        "an old revoked token stays revoked"
+    );
+    let revoked = service
+        .revoke(&Actor::Admin, &TokenRef::id(who.token_id()))
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.revoked_by.as_deref(), Some("admin"));
+    assert_eq!(
+        revoked.revoke_reason,
+        Some(tokenkeep::record::RevokeReason::Revoked)
+    );
+}

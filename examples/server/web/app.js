@@ -87,6 +87,24 @@ async function signIn(token) {
   }
 }
 
+// Why a token stopped, as the record says: who revoked or rotated it.
+const REASONS = {
+  revoked: "revoked",
+  revoke_all: "revoked with all of its owner's tokens",
+  rotated: "rotated",
+  rotation_grace: "rotated, in its grace period",
+};
+
+function status(token) {
+  const by = token.revoked_by ? ` by ${token.revoked_by}` : "";
+  if (token.revoked_at) {
+    const reason = REASONS[token.revoke_reason] || "revoked";
+    return `${reason} ${when(token.revoked_at)}${by}`;
+  }
+  if (token.revoke_reason === "rotation_grace") return `${REASONS.rotation_grace}${by}`;
+  return "active";
+}
+
 function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -117,7 +135,7 @@ async function refresh() {
     cell(row, when(token.created_at)).dataset.label = "Created";
     cell(row, when(token.last_used_at)).dataset.label = "Last used";
     cell(row, token.expires_at ? when(token.expires_at) : "never").dataset.label = "Expires";
-    cell(row, revoked ? `revoked ${when(token.revoked_at)}` : "active").dataset.label = "Status";
+    cell(row, status(token)).dataset.label = "Status";
     const actions = cell(row, "");
     if (!revoked && token.kind === "persistent") {
       const button = document.createElement("button");

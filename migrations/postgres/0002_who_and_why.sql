@@ -1,0 +1,7 @@
+-- Who issued a token, who revoked or rotated it, and why. Rows written
+-- before this migration keep NULL: their history did not record it.
+ALTER TABLE tokenkeep_tokens
+    ADD COLUMN created_by TEXT,
+    ADD COLUMN revoked_by TEXT,
+    ADD COLUMN revoke_reason TEXT
+        CHECK (revoke_reason IN ('revoked', 'revoke_all', 'rotated', 'rotation_grace'));
