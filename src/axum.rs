@@ -49,9 +49,9 @@ mod layer;
 mod response;
 mod verify;
 
-pub use extract::{
-    AnyToken, Manager, PathByMethod, QueryToken, ReadPath, RequirementSpec, Token, WritePath,
+pub use crate::http::{
+    AnyToken, Manager, PathByMethod, ReadPath, RequirementSpec, RouteRequirement, WritePath,
 };
+pub use extract::{QueryToken, Token};
 pub use layer::{RequireToken, RequireTokenService};
 pub use response::{ApiError, status_for_code};
-pub use verify::RouteRequirement;

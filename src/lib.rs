@@ -20,8 +20,12 @@
 //! | [`record`] | [`TokenRecord`], ids, names, owners |
 //! | [`service`] | verification, management, policy, the setup claim |
 //! | [`store`] | the traits a store implements, the types only they need, and the backends |
-//! | `axum`, `client`, `conformance` | the integrations, each behind its feature |
+//! | [`http`] | what every HTTP integration shares: statuses, route requirements, rejections |
+//! | `axum`, `actix`, `tonic`, `client`, `conformance` | the integrations, each behind its feature |
 
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -35,12 +39,16 @@ pub mod conformance;
 mod error;
 pub mod expiry;
 pub mod hash;
+pub mod http;
 pub mod observability;
 pub mod record;
 pub mod scope;
 pub mod service;
 pub mod store;
 pub mod token;
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub mod tonic;
 
 pub use error::{ConfigError, ErrorCode};
 pub use expiry::Expiry;

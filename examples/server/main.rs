@@ -3,8 +3,8 @@
 //! Its contract is `docs/reference-server.md`.
 //!
 //! ```sh
-//! cargo run --example server --all-features                  # SQLite in ./data
-//! cargo run --example server --all-features -- token list    # operators
+//! cargo run --example server --features reference-server                 # SQLite in ./data
+//! cargo run --example server --features reference-server -- token list   # operators
 //! ```
 
 mod api;

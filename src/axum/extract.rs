@@ -6,72 +6,10 @@ use std::marker::PhantomData;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
+use super::ApiError;
 use super::verify::{Credentials, verify_request};
-use super::{ApiError, RouteRequirement};
+use crate::http::{AnyToken, RequirementSpec};
 use crate::service::{Authenticated, TokenService};
-
-/// A requirement named by a type, so a handler states it in its signature.
-///
-/// The crate provides [`AnyToken`], [`Manager`], [`ReadPath`],
-/// [`WritePath`] and [`PathByMethod`]; an ability is your own type:
-///
-/// ```
-/// use tokenkeep::axum::{RequirementSpec, RouteRequirement, Token};
-///
-/// struct Deploy;
-/// impl RequirementSpec for Deploy {
-///     fn route_requirement() -> RouteRequirement {
-///         RouteRequirement::Ability("deploy".into())
-///     }
-/// }
-///
-/// async fn deploy(Token(who, ..): Token<Deploy>) -> String {
-///     format!("{} deploys", who.owner())
-/// }
-/// ```
-pub trait RequirementSpec: Send + Sync + 'static {
-    /// What the handler requires.
-    fn route_requirement() -> RouteRequirement;
-}
-
-macro_rules! requirement_marker {
-    ($(#[$doc:meta])* $name:ident => $requirement:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default)]
-        pub struct $name;
-
-        impl RequirementSpec for $name {
-            fn route_requirement() -> RouteRequirement {
-                RouteRequirement::$requirement
-            }
-        }
-    };
-}
-
-requirement_marker!(
-    /// Any valid token.
-    AnyToken => AnyToken
-);
-requirement_marker!(
-    /// A token with `manager`.
-    Manager => Manager
-);
-requirement_marker!(
-    /// Read access to the request's path as the router sees it: inside
-    /// `nest("/docs", …)` without the `/docs` prefix, on a top-level
-    /// `/docs/{*path}` route with it (see [`RouteRequirement`]).
-    ReadPath => ReadPath
-);
-requirement_marker!(
-    /// Write access to the request's path as the router sees it (see
-    /// [`ReadPath`]).
-    WritePath => WritePath
-);
-requirement_marker!(
-    /// Read for `GET`/`HEAD`/`OPTIONS`, write otherwise, on the request's
-    /// path as the router sees it (see [`ReadPath`]).
-    PathByMethod => PathByMethod
-);
 
 /// The token of a request, from its `Authorization: Bearer` header, verified
 /// against `R` before the handler runs. Rejections are [`ApiError`]s.

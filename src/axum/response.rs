@@ -6,56 +6,23 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ErrorCode;
+use crate::http::Rejection;
 use crate::scope::ScopeError;
 use crate::service::AuthError;
 #[cfg(feature = "management")]
 use crate::service::ManageError;
 use crate::store::StoreError;
 
-/// The HTTP status of each machine code the crate uses: the one place where
-/// errors meet HTTP.
-///
-/// | status | codes |
-/// | --- | --- |
-/// | 400 | `INVALID_REQUEST`, `INVALID_PATH`, `INVALID_NAME`, `INVALID_ID`, `INVALID_OWNER`, `INVALID_DESCRIPTION`, `INVALID_PROFILE`, `INVALID_PRINCIPAL`, `INVALID_DURATION`, `INVALID_SCOPE`, `INVALID_SECRET`, `INVALID_HASH`, `INVALID_HOST` |
-/// | 401 | `UNAUTHORIZED` (no credentials), `INVALID_TOKEN` (unknown, malformed, revoked, expired), `INVALID_SETUP_TOKEN` |
-/// | 403 | `INSUFFICIENT_SCOPE`, `FORBIDDEN` |
-/// | 404 | `NOT_FOUND` |
-/// | 409 | `NAME_TAKEN`, `TOKEN_LIMIT_REACHED`, `ALREADY_CLAIMED`, `TOKEN_INACTIVE`, `TOKEN_TEMPORARY`, `DUPLICATE`, `AMBIGUOUS_NAME` |
-/// | 503 | `STORE_UNAVAILABLE` (verification fails closed) |
-/// | 500 | anything else (`INTERNAL`, `INVALID_CONFIG`, a local file error) |
+/// The HTTP status of each machine code the crate uses, as axum's type
+/// (the table is [`crate::http::status_for_code`]).
 pub fn status_for_code(code: &str) -> StatusCode {
-    match code {
-        "INVALID_REQUEST"
-        | "INVALID_PATH"
-        | "INVALID_NAME"
-        | "INVALID_ID"
-        | "INVALID_OWNER"
-        | "INVALID_DESCRIPTION"
-        | "INVALID_PROFILE"
-        | "INVALID_PRINCIPAL"
-        | "INVALID_DURATION"
-        | "INVALID_SCOPE"
-        | "INVALID_SECRET"
-        | "INVALID_HASH"
-        | "INVALID_HOST" => StatusCode::BAD_REQUEST,
-        "UNAUTHORIZED" | "INVALID_TOKEN" | "INVALID_SETUP_TOKEN" => StatusCode::UNAUTHORIZED,
-        "INSUFFICIENT_SCOPE" | "FORBIDDEN" => StatusCode::FORBIDDEN,
-        "NOT_FOUND" => StatusCode::NOT_FOUND,
-        "NAME_TAKEN"
-        | "TOKEN_LIMIT_REACHED"
-        | "ALREADY_CLAIMED"
-        | "TOKEN_INACTIVE"
-        | "TOKEN_TEMPORARY"
-        | "DUPLICATE"
-        | "AMBIGUOUS_NAME" => StatusCode::CONFLICT,
-        "STORE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(crate::http::status_for_code(code))
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// An error ready to be sent: every rejection of this module, and what a
-/// handler returns for a refused management call.
+/// handler returns for a refused management call. It renders a
+/// [`Rejection`] as axum's response.
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -64,84 +31,62 @@ pub fn status_for_code(code: &str) -> StatusCode {
 /// assert_eq!(response.status(), 409);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    challenge: Option<String>,
-}
+pub struct ApiError(Rejection);
 
 impl ApiError {
     /// An error with any status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            challenge: None,
-        }
+        Self(Rejection::new(status.as_u16(), code, message))
     }
 
     /// From any of the crate's errors, with its own code and status. Server
     /// faults (5xx) get a generic message, so no backend detail leaks.
     pub fn from_error(error: &(impl ErrorCode + std::fmt::Display)) -> Self {
-        let status = status_for_code(error.code());
-        let message = if status.is_server_error() {
-            "the service cannot answer right now".to_owned()
-        } else {
-            error.to_string()
-        };
-        Self::new(status, error.code(), message)
+        Self(Rejection::from_error(error))
     }
 
     /// 400 `INVALID_PATH`: a path that escapes its root or hides a separator.
     pub fn invalid_path(error: ScopeError) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "INVALID_PATH", error.to_string())
+        Self(Rejection::invalid_path(&error))
+    }
+
+    /// A verification failure for this realm: one message for every
+    /// `invalid_token` reason, the RFC 6750 challenge, no internals.
+    pub fn from_auth(error: &AuthError, realm: &str) -> Self {
+        Self(Rejection::from_auth(error, realm))
     }
 
     /// Replaces the message for the client.
     #[must_use]
-    pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = message.into();
-        self
+    pub fn with_message(self, message: impl Into<String>) -> Self {
+        Self(self.0.with_message(message))
     }
 
     /// Adds a `WWW-Authenticate` value.
     #[must_use]
-    pub fn with_challenge(mut self, challenge: impl Into<String>) -> Self {
-        self.challenge = Some(challenge.into());
-        self
+    pub fn with_challenge(self, challenge: impl Into<String>) -> Self {
+        Self(self.0.with_challenge(challenge))
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The machine code.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code()
     }
 
     /// The message for the client.
     pub fn message(&self) -> &str {
-        &self.message
+        self.0.message()
     }
 }
 
-impl ApiError {
-    /// A verification failure for this realm: one message for every
-    /// `invalid_token` reason, the RFC 6750 challenge, no internals.
-    pub fn from_auth(error: &AuthError, realm: &str) -> Self {
-        let api = Self::new(
-            status_for_code(error.code()),
-            error.code(),
-            error.client_message(),
-        );
-        match error.challenge(realm) {
-            Some(challenge) => api.with_challenge(challenge.to_string()),
-            None => api,
-        }
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        Self(rejection)
     }
 }
 
@@ -160,11 +105,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.code, "message": self.message });
-        let mut response = (self.status, Json(body)).into_response();
+        let body = serde_json::json!({ "error": self.code(), "message": self.message() });
+        let mut response = (self.status(), Json(body)).into_response();
         if let Some(value) = self
-            .challenge
-            .and_then(|challenge| HeaderValue::from_str(&challenge).ok())
+            .0
+            .challenge()
+            .and_then(|challenge| HeaderValue::from_str(challenge).ok())
         {
             response
                 .headers_mut()

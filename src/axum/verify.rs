@@ -7,86 +7,14 @@
 //! (a path that cannot be normalised is 400 `INVALID_PATH`), then the scope
 //! check (403).
 
-use axum::http::Method;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, Entry};
 use axum::http::request::Parts;
 
 use super::ApiError;
-use crate::bearer::BearerError;
-use crate::scope::{Requirement, RoutePath};
+use crate::bearer::{BearerError, one_authorization_value};
+use crate::http::RouteRequirement;
+use crate::scope::Requirement;
 use crate::service::{AuthError, Authenticated, TokenService};
-
-/// A requirement owned by a router (the layer's counterpart of
-/// [`Requirement`], which borrows).
-///
-/// The path requirements check the path **as the router sees it**, which
-/// is not always the path the client sent:
-///
-/// - inside `Router::nest("/docs", …)` the `/docs` prefix is already
-///   stripped, so a request for `/docs/releases/a` is checked as
-///   `/releases/a` (a token scoped to `/releases` may read it);
-/// - on a top-level route such as `/docs/{*path}` nothing is stripped, so
-///   the same request is checked as `/docs/releases/a` (the token needs a
-///   route for `/docs/releases`, or `/docs`).
-///
-/// Choose the form whose paths match the routes your tokens carry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RouteRequirement {
-    /// Any valid token.
-    AnyToken,
-    /// The `manager` permission.
-    Manager,
-    /// An application-defined ability.
-    Ability(String),
-    /// Read access to the request's path as the router sees it.
-    ReadPath,
-    /// Write access to the request's path as the router sees it.
-    WritePath,
-    /// Read for `GET`, `HEAD` and `OPTIONS`; write for every other method.
-    PathByMethod,
-}
-
-impl RouteRequirement {
-    /// Resolves the requirement for one request, normalising its path.
-    fn resolve(&self, parts: &Parts) -> Result<Resolved, ApiError> {
-        let path = || RoutePath::parse(parts.uri.path()).map_err(ApiError::invalid_path);
-        Ok(match self {
-            Self::AnyToken => Resolved::None,
-            Self::Manager => Resolved::Manager,
-            Self::Ability(name) => Resolved::Ability(name.clone()),
-            Self::ReadPath => Resolved::Read(path()?),
-            Self::WritePath => Resolved::Write(path()?),
-            Self::PathByMethod if is_read_method(&parts.method) => Resolved::Read(path()?),
-            Self::PathByMethod => Resolved::Write(path()?),
-        })
-    }
-}
-
-fn is_read_method(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
-/// A requirement with its path normalised: it owns what [`Requirement`] borrows.
-enum Resolved {
-    None,
-    Manager,
-    Ability(String),
-    Read(RoutePath),
-    Write(RoutePath),
-}
-
-impl Resolved {
-    fn as_requirement(&self) -> Requirement<'_> {
-        match self {
-            Self::None => Requirement::None,
-            Self::Manager => Requirement::Manager,
-            Self::Ability(name) => Requirement::Ability(name),
-            Self::Read(path) => Requirement::Read(path),
-            Self::Write(path) => Requirement::Write(path),
-        }
-    }
-}
 
 /// Where a request's credentials are read from.
 #[derive(Clone, Copy, Debug)]
@@ -121,25 +49,28 @@ pub(super) async fn verify_request(
         }
         .map_err(reject)?,
     };
-    let requirement = requirement.resolve(parts)?;
+    let requirement = requirement
+        .resolve(parts.method.as_str(), parts.uri.path())
+        .map_err(ApiError::invalid_path)?;
     who.require(&requirement.as_requirement()).map_err(reject)?;
     Ok(who)
 }
 
-/// Marks the `Authorization` header sensitive and returns its value; more
-/// than one header is refused, a value that is not visible ASCII is malformed.
+/// Marks the `Authorization` header sensitive and returns its value (see
+/// [`one_authorization_value`]).
 fn authorization(parts: &mut Parts) -> Result<Option<&str>, BearerError> {
-    if parts.headers.get_all(AUTHORIZATION).iter().count() > 1 {
-        return Err(BearerError::MultipleCredentials);
+    if let Entry::Occupied(mut values) = parts.headers.entry(AUTHORIZATION) {
+        for value in values.iter_mut() {
+            value.set_sensitive(true);
+        }
     }
-    let Some(value) = parts.headers.get_mut(AUTHORIZATION) else {
-        return Ok(None);
-    };
-    value.set_sensitive(true);
-    value
-        .to_str()
-        .map(Some)
-        .map_err(|_| BearerError::InvalidCharacter)
+    one_authorization_value(
+        parts
+            .headers
+            .get_all(AUTHORIZATION)
+            .iter()
+            .map(|value| value.to_str()),
+    )
 }
 
 /// The `?token=` credential: exactly one, and no header beside it.

@@ -8,6 +8,8 @@ use std::sync::Arc;
 pub mod browser;
 #[cfg(feature = "management")]
 pub mod faulty;
+#[cfg(feature = "management")]
+pub mod kinds;
 #[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
 pub mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

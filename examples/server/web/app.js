@@ -176,7 +176,7 @@ async function confirmRevoke() {
 function showNewToken(token) {
   $("new-token").textContent = token;
   $("login-command").textContent =
-    `cargo run --example server --all-features -- login --host ${location.origin}`;
+    `cargo run --example server --features reference-server -- login --host ${location.origin}`;
   $("banner").hidden = false;
 }
 
