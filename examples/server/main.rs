@@ -68,6 +68,10 @@ struct Cli {
     /// The most active tokens one owner may hold.
     #[arg(long, default_value_t = 10)]
     max_tokens_per_owner: usize,
+    /// The longest a token may live (`90d`, `1y`); every token must then
+    /// expire within it. No limit by default.
+    #[arg(long, env = "TOKENKEEP_MAX_TOKEN_LIFETIME", value_name = "DURATION")]
+    max_token_lifetime: Option<String>,
     /// Seconds a connection gets to send a whole request head, new or idle
     /// between requests.
     #[arg(long, env = "TOKENKEEP_HEADER_TIMEOUT", default_value_t = 10)]
@@ -163,8 +167,15 @@ async fn build_service(
         .await
         .map_err(|e| e.to_string())?;
     let prefix = Prefix::new(&cli.prefix).map_err(|e| e.to_string())?;
+    let max_lifetime = cli
+        .max_token_lifetime
+        .as_deref()
+        .map(tokenkeep::expiry::parse_duration)
+        .transpose()
+        .map_err(|e| format!("--max-token-lifetime: {e}"))?;
     let mut builder = TokenManager::builder(store, prefix)
         .max_active_per_owner(Some(cli.max_tokens_per_owner))
+        .max_lifetime(max_lifetime)
         // `token create --secret` adopts secrets minted by another system.
         .accept_custom_secrets(true)
         // A store that does not answer fails closed, it does not hang requests.

@@ -261,6 +261,13 @@ async fn refuse_shadowed(
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 impl ServiceBuilder<dyn ManageStore> {
+    /// The longest a token may live (`None`, the default: no limit); see
+    /// [`Policy::max_lifetime`].
+    pub fn max_lifetime(mut self, limit: Option<Duration>) -> Self {
+        self.policy.max_lifetime = limit;
+        self
+    }
+
     /// The most active tokens one owner may hold (`None`: no cap; default 10).
     pub fn max_active_per_owner(mut self, limit: Option<usize>) -> Self {
         self.policy.max_active_per_owner = limit;

@@ -194,6 +194,13 @@ pub enum ManageError {
         /// The policy's longest grace period.
         max: time::Duration,
     },
+    /// The token would never expire, or outlive the policy's longest
+    /// lifetime.
+    #[error("a token must expire within {max}")]
+    LifetimeTooLong {
+        /// The policy's longest lifetime.
+        max: time::Duration,
+    },
     /// No randomness for a new token.
     #[error(transparent)]
     Mint(#[from] MintError),
@@ -221,6 +228,7 @@ impl ErrorCode for ManageError {
             Self::Ambiguous => "AMBIGUOUS_NAME",
             Self::InvalidSetupToken => "INVALID_SETUP_TOKEN",
             Self::GraceTooLong { .. } => "INVALID_DURATION",
+            Self::LifetimeTooLong { .. } => "LIFETIME_TOO_LONG",
             Self::Mint(e) => e.code(),
             Self::Store(e) => e.code(),
         }

@@ -484,6 +484,8 @@ impl TokenManager {
             return Err(StoreError::Inactive.into());
         }
         let policy = &self.manage.policy;
+        // The replacement keeps the old token's expiry.
+        policy.require_lifetime(now, old.expires_at)?;
         let grace_until = grace
             .map(|grace| {
                 if grace <= Duration::ZERO {
@@ -584,6 +586,13 @@ impl TokenManager {
                 {
                     check_principal(principal)?;
                 }
+                // History may be as it was; what still works keeps the policy.
+                let now = self.now();
+                if record.is_active(now) {
+                    self.manage
+                        .policy
+                        .require_lifetime(now, record.expires_at)?;
+                }
             }
             let report = self.manage.store.import(records).await;
             // Even a failed import may have stored some records.
@@ -637,6 +646,8 @@ impl TokenManager {
             check_profile(profile)?;
         }
         let now = self.now();
+        let expires_at = request.expires.expires_at(now)?;
+        self.manage.policy.require_lifetime(now, expires_at)?;
         Ok(TokenRecord {
             id: TokenId::random()?,
             owner: request.owner.clone(),
@@ -648,7 +659,7 @@ impl TokenManager {
             profile: request.profile.clone(),
             kind: TokenKind::Persistent,
             created_at: now,
-            expires_at: request.expires.expires_at(now)?,
+            expires_at,
             last_used_at: None,
             revoked_at: None,
             replaced_by: None,

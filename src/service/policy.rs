@@ -12,7 +12,7 @@
 
 use super::ManageError;
 use super::verify::Authenticated;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 /// The principal behind a management call.
 #[derive(Clone, Debug)]
@@ -36,6 +36,7 @@ pub enum Actor {
 /// assert_eq!(policy.max_active_per_owner, Some(10));
 /// assert!(policy.manager_tokens_may_manage);
 /// assert_eq!(policy.max_rotation_grace, tokenkeep::time::Duration::days(7));
+/// assert_eq!(policy.max_lifetime, None);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -49,6 +50,13 @@ pub struct Policy {
     /// The longest grace period a rotation may give the old token (both
     /// verify meanwhile, and both count toward the cap).
     pub max_rotation_grace: Duration,
+    /// The longest a token may live, from its issue (`None`: no limit, the
+    /// default). With a limit every token must expire: one that would
+    /// never expire or outlive the limit is refused with
+    /// `LIFETIME_TOO_LONG` at issue, at import (records still active) and
+    /// at rotation (a replacement keeps its predecessor's expiry); a setup
+    /// claim's token expires at the limit.
+    pub max_lifetime: Option<Duration>,
 }
 
 impl Default for Policy {
@@ -57,6 +65,7 @@ impl Default for Policy {
             max_active_per_owner: Some(10),
             manager_tokens_may_manage: true,
             max_rotation_grace: Duration::days(7),
+            max_lifetime: None,
         }
     }
 }
@@ -74,6 +83,20 @@ impl Policy {
     /// Whether `actor` may act on `owner`'s tokens.
     pub fn may_manage(&self, actor: &Actor, owner: &str) -> bool {
         self.is_manager(actor) || matches!(actor, Actor::User(user) if user == owner)
+    }
+
+    /// Whether a token living from `from` until `expires_at` keeps within
+    /// [`max_lifetime`](Self::max_lifetime).
+    pub(crate) fn require_lifetime(
+        &self,
+        from: OffsetDateTime,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<(), ManageError> {
+        match (self.max_lifetime, expires_at) {
+            (None, _) => Ok(()),
+            (Some(max), Some(expiry)) if expiry - from <= max => Ok(()),
+            (Some(max), _) => Err(ManageError::LifetimeTooLong { max }),
+        }
     }
 
     pub(crate) fn require_manager(&self, actor: &Actor) -> Result<(), ManageError> {

@@ -5,6 +5,7 @@
 
 use super::audit::{Named, audited_unauthenticated};
 use super::{IssueRequest, IssuedToken, ManageError, TokenManager};
+use crate::expiry::Expiry;
 use crate::hash::TokenHasher;
 use crate::scope::Scopes;
 use crate::store::StoreError;
@@ -74,7 +75,12 @@ impl TokenManager {
                 return Err(StoreError::AlreadyClaimed.into());
             }
             self.check_setup_token(setup_token)?;
-            let request = IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
+            let mut request =
+                IssueRequest::new(setup.owner.as_str(), name).scopes(Scopes::manager());
+            // Under a lifetime policy the first token lives as long as allowed.
+            if let Some(max) = self.manage.policy.max_lifetime {
+                request = request.expires(Expiry::After(max));
+            }
             let (token, hash, display_prefix) = self.mint_or_adopt(None)?;
             let record = self.new_record(&request, hash, display_prefix, &"setup")?;
             self.manage.store.claim_setup(record.clone()).await?;

@@ -430,3 +430,25 @@ async fn temporary_tokens_come_from_the_environment_or_a_file() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_lifetime_policy_refuses_tokens_that_would_live_too_long() {
+    let (server, admin) = claimed(&["--max-token-lifetime", "30d"]).await;
+    let forever = create(&server, &admin, json!({ "name": "forever" })).await;
+    assert_error(forever, StatusCode::BAD_REQUEST, "LIFETIME_TOO_LONG").await;
+    let long = create(
+        &server,
+        &admin,
+        json!({ "name": "long", "expires_in": "31d" }),
+    )
+    .await;
+    assert_error(long, StatusCode::BAD_REQUEST, "LIFETIME_TOO_LONG").await;
+    let ok = created(
+        &server,
+        &admin,
+        json!({ "name": "ok", "expires_in": "30d" }),
+    )
+    .await;
+    assert!(ok["expires_at"].is_string());
+    server.stop().await;
+}
