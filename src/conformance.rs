@@ -107,6 +107,7 @@ macro_rules! store_conformance_tests {
             revoke_is_visible_at_once,
             revoke_owner_is_visible_at_once_for_that_owner_only,
             last_used_only_moves_forward,
+            expiring_tokens_are_listed_soonest_first,
             setup_claim_succeeds_once,
             setup_claim_has_one_winner_among_50,
             setup_claim_refused_once_any_token_was_held,
@@ -773,6 +774,54 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
         0,
         "an owner without tokens has nothing to revoke"
     );
+}
+
+/// Tokens about to expire are listed soonest first: active ones only, and
+/// only those expiring within the window.
+///
+/// Steps: at t10, insert tokens expiring at t50, t20, t5 (already expired),
+/// t30 (revoked), t200, and one that never expires; `list_expiring(t10,
+/// t100)` answers t20, then t50; `list_expiring(t10, t20)` answers t20 (the
+/// bound is inclusive).
+pub async fn expiring_tokens_are_listed_soonest_first(store: Arc<dyn ManageStore>) {
+    let expiring = |name: &str, seconds: Option<i64>| {
+        let mut record = sample_record("alice", name);
+        record.expires_at = seconds.map(at);
+        record
+    };
+    let later = expiring("later", Some(50));
+    let sooner = expiring("sooner", Some(20));
+    let revoked = expiring("revoked", Some(30));
+    for record in [
+        &later,
+        &sooner,
+        &expiring("expired", Some(5)),
+        &revoked,
+        &expiring("far", Some(200)),
+        &expiring("never", None),
+    ] {
+        insert(&*store, record).await;
+    }
+    store
+        .revoke(&revoked.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
+    let ids =
+        |records: Vec<TokenRecord>| records.iter().map(|record| record.id).collect::<Vec<_>>();
+    let within = store
+        .list_expiring(at(10), at(100))
+        .await
+        .expect("list_expiring");
+    assert_eq!(
+        ids(within),
+        [sooner.id, later.id],
+        "only active tokens expiring in the window, soonest first"
+    );
+    let edge = store
+        .list_expiring(at(10), at(20))
+        .await
+        .expect("list_expiring");
+    assert_eq!(ids(edge), [sooner.id], "the window's end is inclusive");
 }
 
 /// Last-used notes only ever move the time forward; unknown ids are ignored.

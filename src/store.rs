@@ -37,7 +37,6 @@ mod types;
 use std::fmt::Debug;
 use std::sync::Arc;
 
-#[cfg(feature = "management")]
 use time::OffsetDateTime;
 
 /// Re-exported so store implementers use the same version.
@@ -147,6 +146,33 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// # Errors
     /// [`StoreError::Unavailable`].
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// The active tokens (not revoked, not expired at `now`) that expire at
+    /// or before `before`, soonest first (then by id): whose owners an
+    /// application tells in time. The default filters [`list`](Self::list);
+    /// the SQL stores answer from an index on `expires_at`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let query = ListQuery {
+            owner: None,
+            include_inactive: false,
+            now,
+        };
+        let mut expiring: Vec<TokenRecord> = self
+            .list(&query)
+            .await?
+            .into_iter()
+            .filter(|record| record.expires_at.is_some_and(|expiry| expiry <= before))
+            .collect();
+        expiring.sort_by_key(|record| (record.expires_at, record.id));
+        Ok(expiring)
+    }
 
     /// Applies a batch of last-used notes. Forward-only: a note older than
     /// the stored time is ignored; notes for unknown ids are ignored. May be

@@ -148,6 +148,26 @@ async fn the_whole_panel_flow() {
         .await;
     browser.screenshot("audit-trail").await;
 
+    // A token that expires within a week is marked.
+    let soon = reqwest::Client::new()
+        .post(server.url("/api/auth/tokens"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "name": "soon", "expires_in": "3d" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(soon.status(), StatusCode::CREATED);
+    let soon: serde_json::Value = soon.json().await.unwrap();
+    support::server::remember(soon["token"].as_str().unwrap());
+    browser.click("#show-revoked").await;
+    browser
+        .wait_until(
+            "[...document.querySelectorAll('#token-rows tr.expiring td.label')].some(td => td.textContent === 'soon') \
+             && ![...document.querySelectorAll('#token-rows tr.expiring td.label')].some(td => td.textContent === 'admin')",
+        )
+        .await;
+    browser.screenshot("expiring-soon").await;
+
     // A phone-sized window.
     browser.client.set_window_size(390, 844).await.unwrap();
     browser.screenshot("phone").await;

@@ -70,7 +70,7 @@ async fn opening_creates_the_directory_and_sets_durable_pragmas() {
 async fn migrations_are_versioned_and_idempotent() {
     let store = sqlite_store().await;
     store.migrate().await.unwrap();
-    assert_eq!(applied_versions(&store).await, [1, 2]);
+    assert_eq!(applied_versions(&store).await, [1, 2, 3]);
 }
 
 #[tokio::test]
@@ -247,7 +247,7 @@ async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_veri
     }
 
     store.migrate().await.unwrap();
-    assert_eq!(applied_versions(&store).await, [1, 2]);
+    assert_eq!(applied_versions(&store).await, [1, 2, 3]);
 
     support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
@@ -258,4 +258,27 @@ async fn applied_versions(store: &SqliteStore) -> Vec<i64> {
         .fetch_all(store.pool())
         .await
         .expect("the applied versions")
+}
+
+/// Tokens about to expire are found through an index, not a scan.
+#[tokio::test]
+async fn tokens_about_to_expire_are_found_through_the_index() {
+    let store = sqlite_store().await;
+    let rows = sqlx::query(
+        "EXPLAIN QUERY PLAN SELECT id FROM tokenkeep_tokens WHERE revoked_at IS NULL \
+         AND expires_at IS NOT NULL AND expires_at > 1 AND expires_at <= 2 ORDER BY expires_at, id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let detail: Vec<String> = rows
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+        .collect();
+    assert!(
+        detail
+            .iter()
+            .any(|line| line.contains("tokenkeep_tokens_expiry")),
+        "{detail:?}"
+    );
 }

@@ -115,6 +115,9 @@ pub(crate) struct ListQuery {
     owner: Option<String>,
     #[serde(default)]
     include_revoked: bool,
+    /// Only the active tokens expiring within this window (`7d`), soonest
+    /// first.
+    expiring_within: Option<String>,
 }
 
 pub(crate) async fn list(
@@ -122,14 +125,18 @@ pub(crate) async fn list(
     Token(who, ..): Token<Manager>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
-    let records = state
-        .service
-        .list(
-            &Actor::Token(who),
-            query.owner.as_deref(),
-            query.include_revoked,
-        )
-        .await?;
+    let actor = Actor::Token(who);
+    let owner = query.owner.as_deref();
+    let records = match query.expiring_within.as_deref() {
+        Some(window) => {
+            let within = parse_duration(window).map_err(ManageError::from)?;
+            state.service.expiring(&actor, owner, within).await?
+        }
+        None => {
+            let service = &state.service;
+            service.list(&actor, owner, query.include_revoked).await?
+        }
+    };
     Ok(Json(records.iter().map(TokenView::of).collect()))
 }
 

@@ -45,6 +45,10 @@ pub(crate) enum TokenCommand {
         /// Include revoked and expired tokens.
         #[arg(long)]
         all: bool,
+        /// Only the active tokens expiring within this window (`7d`),
+        /// soonest first.
+        #[arg(long, value_name = "DURATION", conflicts_with = "all")]
+        expiring_within: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -145,8 +149,19 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 issued.record.id
             );
         }
-        TokenCommand::List { owner, all, json } => {
-            let records = service.list(&admin, owner.as_deref(), all).await?;
+        TokenCommand::List {
+            owner,
+            all,
+            expiring_within,
+            json,
+        } => {
+            let records = match expiring_within {
+                Some(window) => {
+                    let within = parse_duration(&window).map_err(ManageError::from)?;
+                    service.expiring(&admin, owner.as_deref(), within).await?
+                }
+                None => service.list(&admin, owner.as_deref(), all).await?,
+            };
             if json {
                 let views: Vec<TokenView> = records.iter().map(TokenView::of).collect();
                 println!(

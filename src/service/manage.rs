@@ -271,6 +271,17 @@ impl TokenManager {
         owner: Option<&str>,
         include_inactive: bool,
     ) -> Result<Vec<TokenRecord>, ManageError> {
+        let owner = self.whose(actor, owner)?;
+        self.records(owner, include_inactive).await
+    }
+
+    /// Whose tokens `actor` asks for: the owner named, a user's own by
+    /// default, everyone's (`None`) for a manager who names no one.
+    fn whose<'a>(
+        &self,
+        actor: &'a Actor,
+        owner: Option<&'a str>,
+    ) -> Result<Option<&'a str>, ManageError> {
         let owner = match (owner, actor) {
             (None, Actor::User(user)) => Some(user.as_str()),
             (owner, _) => owner,
@@ -279,7 +290,35 @@ impl TokenManager {
             Some(owner) => self.manage.policy.require_owner(actor, owner)?,
             None => self.manage.policy.require_manager(actor)?,
         }
-        self.records(owner, include_inactive).await
+        Ok(owner)
+    }
+
+    /// The active tokens that expire within `within` from now, soonest
+    /// first: one owner's (a user's own by default) or, for a manager,
+    /// everyone's. Call it on a schedule to tell owners before their tokens
+    /// stop working.
+    ///
+    /// # Errors
+    /// [`InvalidDuration`](ManageError::InvalidDuration) for a window that
+    /// is not positive, [`Forbidden`](ManageError::Forbidden) for another
+    /// owner's tokens, or the store's failure.
+    pub async fn expiring(
+        &self,
+        actor: &Actor,
+        owner: Option<&str>,
+        within: Duration,
+    ) -> Result<Vec<TokenRecord>, ManageError> {
+        if within <= Duration::ZERO {
+            return Err(DurationError::Zero.into());
+        }
+        let owner = self.whose(actor, owner)?;
+        let now = self.now();
+        let before = now.checked_add(within).ok_or(DurationError::TooLong)?;
+        let mut expiring = self.manage.store.list_expiring(now, before).await?;
+        if let Some(owner) = owner {
+            expiring.retain(|record| record.owner == owner);
+        }
+        Ok(expiring)
     }
 
     /// Records of one owner (or every owner), oldest first.

@@ -30,7 +30,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-#[cfg(feature = "management")]
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
@@ -263,6 +262,14 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
 
     /// Cached records keep their old last-used time; it is not used to
     /// decide anything a stale value could get wrong.
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        self.inner.list_expiring(now, before).await
+    }
+
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
         self.inner.record_last_used(uses).await
     }

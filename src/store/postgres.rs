@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "who and why",
         include_str!("../../migrations/postgres/0002_who_and_why.sql"),
     ),
+    (
+        3,
+        "expiry index",
+        include_str!("../../migrations/postgres/0003_expiry_index.sql"),
+    ),
 ];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
@@ -237,6 +242,24 @@ impl TokenStore for PostgresStore {
             .bind(&query.owner)
             .bind(query.include_inactive)
             .bind(query.now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let statement = select_tokens!(
+            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
+             AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id"
+        );
+        let rows = sqlx::query(statement)
+            .bind(now)
+            .bind(before)
             .fetch_all(&self.pool)
             .await
             .map_err(backend_error)?;

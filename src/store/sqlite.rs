@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "who and why",
         include_str!("../../migrations/sqlite/0002_who_and_why.sql"),
     ),
+    (
+        3,
+        "expiry index",
+        include_str!("../../migrations/sqlite/0003_expiry_index.sql"),
+    ),
 ];
 
 /// Keeps tokens in one SQLite file.
@@ -293,6 +298,24 @@ impl TokenStore for SqliteStore {
             .bind(&query.owner)
             .bind(query.include_inactive)
             .bind(millis(query.now))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let statement = select_tokens!(
+            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
+             AND expires_at > ?1 AND expires_at <= ?2 ORDER BY expires_at, id"
+        );
+        let rows = sqlx::query(statement)
+            .bind(millis(now))
+            .bind(millis(before))
             .fetch_all(&self.pool)
             .await
             .map_err(backend_error)?;

@@ -13,7 +13,6 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-#[cfg(feature = "management")]
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
@@ -147,6 +146,23 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
             .collect();
         records.extend(self.inner.list(query).await?);
         records.sort_by_key(|record| (record.created_at, record.id));
+        Ok(records)
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut records: Vec<TokenRecord> = self
+            .read()
+            .values()
+            .filter(|record| record.is_active(now))
+            .filter(|record| record.expires_at.is_some_and(|expiry| expiry <= before))
+            .map(|record| TokenRecord::clone(record))
+            .collect();
+        records.extend(self.inner.list_expiring(now, before).await?);
+        records.sort_by_key(|record| (record.expires_at, record.id));
         Ok(records)
     }
 

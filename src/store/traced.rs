@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-#[cfg(feature = "management")]
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
@@ -86,6 +85,14 @@ impl<S: TokenStore + ?Sized> TokenStore for Traced<S> {
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
         observed("list", self.inner.list(query)).await
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        observed("list_expiring", self.inner.list_expiring(now, before)).await
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {

@@ -44,6 +44,16 @@ async fn operator_commands_and_their_exit_codes() {
     let json_list = token_command(&data, &["list", "--json"], "").await;
     let views: Value = serde_json::from_str(&json_list.stdout).unwrap();
     assert_eq!(views[0]["scopes"]["routes"][0]["access"], "rw");
+    // Expiring within a week: none yet (laptop has 90 days); within a
+    // hundred days, laptop.
+    let week = token_command(&data, &["list", "--expiring-within", "7d", "--json"], "").await;
+    assert_eq!(week.code, 0, "{}", week.stderr);
+    assert_eq!(
+        serde_json::from_str::<Value>(&week.stdout).unwrap(),
+        json!([])
+    );
+    let season = token_command(&data, &["list", "--expiring-within", "100d"], "").await;
+    assert!(season.stdout.contains("laptop"), "{}", season.stdout);
 
     let get = token_command(&data, &["get", "laptop"], "").await;
     assert_eq!(get.code, 0);

@@ -452,3 +452,60 @@ async fn a_lifetime_policy_refuses_tokens_that_would_live_too_long() {
     assert!(ok["expires_at"].is_string());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn managers_list_the_tokens_about_to_expire_soonest_first() {
+    let (server, admin) = claimed(&[]).await;
+    let week = created(
+        &server,
+        &admin,
+        json!({ "name": "week", "expires_in": "6d" }),
+    )
+    .await;
+    let days = created(
+        &server,
+        &admin,
+        json!({ "name": "days", "expires_in": "2d" }),
+    )
+    .await;
+    created(
+        &server,
+        &admin,
+        json!({ "name": "month", "expires_in": "30d" }),
+    )
+    .await;
+    created(&server, &admin, json!({ "name": "never" })).await;
+    let listed = authed(
+        &server,
+        Method::GET,
+        "/api/auth/tokens?expiring_within=7d",
+        &admin,
+    )
+    .await;
+    let names: Vec<Value> = json_of(listed)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|view| view["id"].clone())
+        .collect();
+    assert_eq!(names, [days["id"].clone(), week["id"].clone()]);
+    let bad = authed(
+        &server,
+        Method::GET,
+        "/api/auth/tokens?expiring_within=soon",
+        &admin,
+    )
+    .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_DURATION").await;
+    let plain = days["token"].as_str().unwrap();
+    let refused = authed(
+        &server,
+        Method::GET,
+        "/api/auth/tokens?expiring_within=7d",
+        plain,
+    )
+    .await;
+    assert_error(refused, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
+    server.stop().await;
+}

@@ -95,6 +95,8 @@ const REASONS = {
   rotation_grace: "rotated, in its grace period",
 };
 
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
 function status(token) {
   const by = token.revoked_by ? ` by ${token.revoked_by}` : "";
   if (token.revoked_at) {
@@ -134,7 +136,12 @@ async function refresh() {
     cell(row, token.prefix ? `${token.prefix}…` : "—", "mono").dataset.label = "Prefix";
     cell(row, when(token.created_at)).dataset.label = "Created";
     cell(row, when(token.last_used_at)).dataset.label = "Last used";
-    cell(row, token.expires_at ? when(token.expires_at) : "never").dataset.label = "Expires";
+    // Tokens that stop working within a week are marked, so their owner
+    // rotates them in time.
+    const soon = !revoked && token.expires_at && Date.parse(token.expires_at) - Date.now() < WEEK_MS;
+    if (soon) row.classList.add("expiring");
+    const expires = token.expires_at ? `${when(token.expires_at)}${soon ? " (soon)" : ""}` : "never";
+    cell(row, expires).dataset.label = "Expires";
     cell(row, status(token)).dataset.label = "Status";
     const actions = cell(row, "");
     if (!revoked && token.kind === "persistent") {
