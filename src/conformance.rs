@@ -51,7 +51,7 @@ use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
 
 use crate::hash::{TokenHash, TokenHasher};
-use crate::record::{RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::StoreError;
 use crate::store::{
@@ -108,6 +108,7 @@ macro_rules! store_conformance_tests {
             revoke_owner_is_visible_at_once_for_that_owner_only,
             last_used_only_moves_forward,
             expiring_tokens_are_listed_soonest_first,
+            metadata_is_replaced_and_cleared,
             setup_claim_succeeds_once,
             setup_claim_has_one_winner_among_50,
             setup_claim_refused_once_any_token_was_held,
@@ -192,6 +193,7 @@ pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
         created_by: Some("admin".to_owned()),
         revoked_by: None,
         revoke_reason: None,
+        metadata: None,
     }
 }
 
@@ -421,6 +423,12 @@ pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     record.created_at = t0() + Duration::milliseconds(123);
     record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
     record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
+    record.metadata = Some(
+        Metadata::parse(
+            r#"{"plan": "pro", "seats": 12, "tags": ["a", "\u00e9"], "nested": {"x": null}}"#,
+        )
+        .expect("metadata"),
+    );
     insert(&*store, &record).await;
     assert_eq!(
         get(&*store, &record.id).await,
@@ -774,6 +782,53 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
         0,
         "an owner without tokens has nothing to revoke"
     );
+}
+
+/// Metadata is replaced and cleared through `update`, visible at once.
+///
+/// Steps: insert with `{"plan": "free"}`; update to `{"plan": "pro"}`:
+/// the next lookup sees it; update to `None`: the next lookup sees none;
+/// a name change leaves metadata as it is.
+pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
+    let plan = |name: &str| Metadata::parse(&format!(r#"{{"plan": "{name}"}}"#)).expect("metadata");
+    let mut record = sample_record("alice", "laptop");
+    record.metadata = Some(plan("free"));
+    insert(&*store, &record).await;
+    let change = |metadata: Option<Metadata>| TokenUpdate {
+        metadata: Some(metadata),
+        ..TokenUpdate::default()
+    };
+    store
+        .update(&record.id, &change(Some(plan("pro"))), t0())
+        .await
+        .expect("update");
+    assert_seen(
+        &*store,
+        &record,
+        "new metadata is visible at once",
+        |found| found.metadata == Some(plan("pro")),
+    )
+    .await;
+    let rename = TokenUpdate {
+        name: Some(TokenName::new("renamed").expect("name")),
+        ..TokenUpdate::default()
+    };
+    store
+        .update(&record.id, &rename, t0())
+        .await
+        .expect("rename");
+    assert_seen(&*store, &record, "a rename keeps the metadata", |found| {
+        found.metadata == Some(plan("pro"))
+    })
+    .await;
+    store
+        .update(&record.id, &change(None), t0())
+        .await
+        .expect("clear");
+    assert_seen(&*store, &record, "cleared metadata is gone", |found| {
+        found.metadata.is_none()
+    })
+    .await;
 }
 
 /// Tokens about to expire are listed soonest first: active ones only, and

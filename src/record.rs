@@ -2,6 +2,7 @@
 //! and the metadata lists and audits need.
 
 mod error;
+mod metadata;
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
 pub use error::{NameError, RecordError};
+pub use metadata::Metadata;
 
 use crate::hash::TokenHash;
 use crate::scope::Scopes;
@@ -311,6 +313,9 @@ pub struct TokenRecord {
     /// Why it was revoked, or stops before its own expiry.
     #[serde(default)]
     pub revoke_reason: Option<RevokeReason>,
+    /// The application's own JSON object, returned with every verdict.
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
 }
 
 impl TokenRecord {
@@ -451,6 +456,7 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
         created_by: None,
         revoked_by: None,
         revoke_reason: None,
+        metadata: None,
     }
 }
 

@@ -39,6 +39,7 @@ async fn verifies_records_written_by_another_service() {
         created_by: None,
         revoked_by: None,
         revoke_reason: None,
+        metadata: None,
     };
     let store = Arc::new(MemoryStore::from_records([record]));
     let service = TokenService::builder(store, Prefix::new("tk").unwrap())

@@ -64,6 +64,7 @@ pub fn population(count: usize, sample: usize) -> Population {
             created_by: None,
             revoked_by: None,
             revoke_reason: None,
+            metadata: None,
         });
     }
     Population {

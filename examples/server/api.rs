@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
 use tokenkeep::expiry::parse_duration;
+use tokenkeep::record::{Metadata, RecordError};
 use tokenkeep::scope::Ability;
 use tokenkeep::store::StoreError;
 use tokenkeep::{
@@ -52,6 +53,7 @@ pub(crate) async fn whoami(Token(who, ..): Token<AnyToken>) -> Json<serde_json::
         "token_id": who.token_id().to_string(),
         "name": who.name(),
         "scopes": who.scopes(),
+        "metadata": who.metadata(),
     }))
 }
 
@@ -84,6 +86,8 @@ pub(crate) struct CreateBody {
     expires_in: Option<String>,
     profile: Option<String>,
     owner: Option<String>,
+    /// The application's own JSON object (at most 4 KB).
+    metadata: Option<serde_json::Value>,
     #[serde(flatten)]
     scopes: ScopeFields,
 }
@@ -106,6 +110,7 @@ pub(crate) async fn create(
         .expires(expiry(body.expires_in.as_deref())?);
     request.description = body.description;
     request.profile = body.profile;
+    request.metadata = metadata_change(body.metadata)?.flatten();
     let issued = state.service.issue(&Actor::Token(who), request).await?;
     Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
 }
@@ -164,8 +169,31 @@ pub(crate) async fn get_token(
 pub(crate) struct ModifyBody {
     name: Option<String>,
     description: Option<String>,
+    /// An object replaces the metadata, `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    metadata: Option<serde_json::Value>,
     #[serde(flatten)]
     scopes: ScopeFields,
+}
+
+/// A field that was sent, `null` included (serde reads a `null` option as
+/// absent otherwise).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+/// What a PATCH's `metadata` asks for: keep, clear, or replace.
+fn metadata_change(
+    value: Option<serde_json::Value>,
+) -> Result<Option<Option<Metadata>>, ManageError> {
+    Ok(match value {
+        None => None,
+        Some(serde_json::Value::Null) => Some(None),
+        Some(serde_json::Value::Object(object)) => Some(Some(Metadata::new(object)?)),
+        Some(_) => return Err(RecordError::Metadata.into()),
+    })
 }
 
 pub(crate) async fn modify(
@@ -185,6 +213,7 @@ pub(crate) async fn modify(
         abilities: body.scopes.abilities,
         routes: body.scopes.routes,
         profile: None,
+        metadata: metadata_change(body.metadata)?,
     };
     let record = state.service.modify(&actor, &token, changes).await?;
     Ok(Json(TokenView::of(&record)))

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use tokenkeep::expiry::parse_duration;
+use tokenkeep::record::Metadata;
 use tokenkeep::scope::Ability;
 use tokenkeep::{
     Actor, ErrorCode, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenManager,
@@ -37,6 +38,9 @@ pub(crate) enum TokenCommand {
         /// Adopt this secret instead of minting one (migration).
         #[arg(long)]
         secret: Option<String>,
+        /// The application's own JSON object (`{"plan":"pro"}`).
+        #[arg(long)]
+        metadata: Option<String>,
     },
     /// List tokens; never a secret.
     List {
@@ -120,6 +124,7 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             abilities,
             description,
             secret,
+            metadata,
         } => {
             let abilities = abilities
                 .into_iter()
@@ -138,6 +143,11 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 .scopes(scopes)
                 .expires(expires);
             request.description = description;
+            request.metadata = metadata
+                .as_deref()
+                .map(Metadata::parse)
+                .transpose()
+                .map_err(ManageError::from)?;
             if let Some(secret) = secret {
                 request = request.secret(TokenSecret::custom(secret).map_err(ManageError::from)?);
             }

@@ -2,7 +2,7 @@
 //! answer that created it.
 
 use serde::Serialize;
-use tokenkeep::record::{RevokeReason, TokenKind};
+use tokenkeep::record::{Metadata, RevokeReason, TokenKind};
 use tokenkeep::time::{self, OffsetDateTime};
 use tokenkeep::{Scopes, TokenRecord};
 
@@ -27,6 +27,7 @@ pub(crate) struct TokenView {
     pub(crate) created_by: Option<String>,
     pub(crate) revoked_by: Option<String>,
     pub(crate) revoke_reason: Option<RevokeReason>,
+    pub(crate) metadata: Option<Metadata>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
 }
@@ -49,6 +50,7 @@ impl TokenView {
             created_by: record.created_by.clone(),
             revoked_by: record.revoked_by.clone(),
             revoke_reason: record.revoke_reason,
+            metadata: record.metadata.clone(),
             token: None,
         }
     }

@@ -60,6 +60,9 @@ pub enum RecordError {
         "created_by and revoked_by must be 1-200 characters without control, invisible or direction-changing characters"
     )]
     Principal,
+    /// Metadata must be a JSON object of at most 4,096 bytes.
+    #[error("metadata must be a JSON object of at most 4096 bytes")]
+    Metadata,
 }
 
 impl ErrorCode for RecordError {
@@ -70,6 +73,7 @@ impl ErrorCode for RecordError {
             Self::Description => "INVALID_DESCRIPTION",
             Self::Profile => "INVALID_PROFILE",
             Self::Principal => "INVALID_PRINCIPAL",
+            Self::Metadata => "INVALID_METADATA",
         }
     }
 }

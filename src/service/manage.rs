@@ -10,8 +10,8 @@ use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
-    RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, check_description, check_owner,
-    check_principal, check_profile,
+    Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, check_description,
+    check_owner, check_principal, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
 use crate::store::{
@@ -45,6 +45,8 @@ pub struct IssueRequest {
     pub expires: Expiry,
     /// A secret to adopt instead of minting one (migration); `None` mints.
     pub secret: Option<TokenSecret>,
+    /// The application's own JSON object, returned with every verdict.
+    pub metadata: Option<Metadata>,
 }
 
 impl IssueRequest {
@@ -58,7 +60,14 @@ impl IssueRequest {
             profile: None,
             expires: Expiry::Never,
             secret: None,
+            metadata: None,
         }
+    }
+
+    /// Sets the metadata.
+    pub fn metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = Some(metadata);
+        self
     }
 
     /// Sets the description.
@@ -132,6 +141,8 @@ pub struct TokenChanges {
     pub routes: Option<Vec<Route>>,
     /// A new profile (`Some(None)` clears it).
     pub profile: Option<Option<String>>,
+    /// New metadata (`Some(None)` clears it).
+    pub metadata: Option<Option<Metadata>>,
 }
 
 impl TokenChanges {
@@ -442,6 +453,7 @@ impl TokenManager {
                 .profile
                 .map(check_optional(check_profile))
                 .transpose()?,
+            metadata: changes.metadata,
         };
         let changed = self
             .manage
@@ -705,6 +717,7 @@ impl TokenManager {
             created_by: Some(by.to_string()),
             revoked_by: None,
             revoke_reason: None,
+            metadata: request.metadata.clone(),
         })
     }
 }

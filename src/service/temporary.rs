@@ -128,6 +128,7 @@ pub(super) fn temporary_records(
             created_by: Some("configuration".to_owned()),
             revoked_by: None,
             revoke_reason: None,
+            metadata: None,
         });
     }
     Ok((records, any_custom))

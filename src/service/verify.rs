@@ -12,7 +12,7 @@ use super::{AuthError, InvalidToken};
 use crate::bearer::parse_authorization;
 use crate::expiry::unix_millis;
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenKind, TokenRecord};
+use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
 use crate::token::TokenSecret;
@@ -52,6 +52,11 @@ impl Authenticated {
     /// The profile the token is narrowed to, if any.
     pub fn profile(&self) -> Option<&str> {
         self.record.profile.as_deref()
+    }
+
+    /// The application's own JSON object on the token, if any.
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.record.metadata.as_ref()
     }
 
     /// Persistent or temporary.

@@ -23,7 +23,7 @@ use super::{
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 #[cfg(feature = "management")]
-use crate::record::RevokeReason;
+use crate::record::{Metadata, RevokeReason};
 use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "expiry index",
         include_str!("../../migrations/postgres/0003_expiry_index.sql"),
+    ),
+    (
+        4,
+        "metadata",
+        include_str!("../../migrations/postgres/0004_metadata.sql"),
     ),
 ];
 
@@ -175,12 +180,12 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         )
     };
     let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
@@ -391,7 +396,8 @@ impl ManageStore for PostgresStore {
             }
         }
         sqlx::query(
-            "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5 \
+            "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5, \
+             metadata = $6 \
              WHERE id = $1",
         )
         .bind(id.as_bytes().as_slice())
@@ -399,6 +405,7 @@ impl ManageStore for PostgresStore {
         .bind(&record.description)
         .bind(encode_scopes(&record.scopes)?)
         .bind(&record.profile)
+        .bind(record.metadata.as_ref().map(Metadata::to_json))
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::hash::TokenHash;
-use crate::record::{RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
 #[cfg(feature = "management")]
 use crate::scope::Scopes;
 
@@ -18,7 +18,7 @@ macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
          created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         created_by, revoked_by, revoke_reason"
+         created_by, revoked_by, revoke_reason, metadata"
     };
 }
 
@@ -76,6 +76,12 @@ macro_rules! bind_record {
                 record
                     .revoke_reason
                     .map($crate::record::RevokeReason::as_str),
+            )
+            .bind(
+                record
+                    .metadata
+                    .as_ref()
+                    .map($crate::record::Metadata::to_json),
             )
     }};
 }
@@ -168,6 +174,7 @@ where
     let kind: String = row.try_get("kind").map_err(get_err("kind"))?;
     let replaced_by: Option<Vec<u8>> =
         row.try_get("replaced_by").map_err(get_err("replaced_by"))?;
+    let metadata: Option<String> = row.try_get("metadata").map_err(get_err("metadata"))?;
     let revoke_reason: Option<String> = row
         .try_get("revoke_reason")
         .map_err(get_err("revoke_reason"))?;
@@ -196,6 +203,9 @@ where
         revoked_by: row.try_get("revoked_by").map_err(get_err("revoked_by"))?,
         revoke_reason: revoke_reason
             .map(|text| RevokeReason::parse(&text).ok_or_else(|| corrupt("revoke_reason")))
+            .transpose()?,
+        metadata: metadata
+            .map(|text| Metadata::parse(&text).map_err(|_| corrupt("metadata")))
             .transpose()?,
     })
 }

@@ -8,7 +8,7 @@ use crate::record::TokenId;
 #[cfg(feature = "management")]
 use crate::{
     hash::TokenHash,
-    record::{RevokeReason, TokenName, TokenRecord},
+    record::{Metadata, RevokeReason, TokenName, TokenRecord},
     scope::{Ability, Route},
 };
 
@@ -67,6 +67,8 @@ pub struct TokenUpdate {
     pub routes: Option<Vec<Route>>,
     /// A new profile (`Some(None)` clears it).
     pub profile: Option<Option<String>>,
+    /// New metadata (`Some(None)` clears it).
+    pub metadata: Option<Option<Metadata>>,
 }
 
 #[cfg(feature = "management")]
@@ -92,6 +94,9 @@ impl TokenUpdate {
         }
         if let Some(profile) = &self.profile {
             record.profile = profile.clone();
+        }
+        if let Some(metadata) = &self.metadata {
+            record.metadata = metadata.clone();
         }
     }
 

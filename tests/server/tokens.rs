@@ -509,3 +509,45 @@ async fn managers_list_the_tokens_about_to_expire_soonest_first() {
     assert_error(refused, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metadata_is_set_shown_with_whoami_replaced_and_cleared() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "api", "metadata": { "plan": "pro", "seats": 3 } }),
+    )
+    .await;
+    assert_eq!(issued["metadata"], json!({ "plan": "pro", "seats": 3 }));
+    let token = issued["token"].as_str().unwrap();
+    let me = json_of(whoami(&server, token).await).await;
+    assert_eq!(me["metadata"]["plan"], "pro");
+
+    let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
+    let patch = |body: Value| {
+        client()
+            .patch(server.url(&path))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let replaced = json_of(
+        patch(json!({ "metadata": { "plan": "team" } }))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(replaced["metadata"], json!({ "plan": "team" }));
+    let renamed = json_of(patch(json!({ "name": "api-2" })).await.unwrap()).await;
+    assert_eq!(renamed["metadata"], json!({ "plan": "team" }), "kept");
+    let cleared = json_of(patch(json!({ "metadata": null })).await.unwrap()).await;
+    assert_eq!(cleared["metadata"], Value::Null);
+
+    let array = patch(json!({ "metadata": [1, 2] })).await.unwrap();
+    assert_error(array, StatusCode::BAD_REQUEST, "INVALID_METADATA").await;
+    let huge = json!({ "name": "huge", "metadata": { "blob": "x".repeat(5000) } });
+    let refused = create(&server, &admin, huge).await;
+    assert_error(refused, StatusCode::BAD_REQUEST, "INVALID_METADATA").await;
+    server.stop().await;
+}

@@ -92,5 +92,6 @@ pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
         created_by: None,
         revoked_by: None,
         revoke_reason: None,
+        metadata: None,
     }
 }

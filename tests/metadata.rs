@@ -1,0 +1,66 @@
+//! Metadata: an application's JSON object on a token, set at issue,
+//! changed through the update path, returned with the verdict, bounded.
+#![cfg(feature = "management")]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::service;
+use tokenkeep::record::{Metadata, RecordError};
+use tokenkeep::{Actor, IssueRequest, Requirement, TokenChanges, TokenRef};
+
+#[tokio::test]
+async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
+    let (service, _) = service();
+    let metadata = Metadata::parse(r#"{"plan": "pro", "customer": 42}"#).unwrap();
+    let issued = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "api").metadata(metadata.clone()),
+        )
+        .await
+        .unwrap();
+    let token = issued.token.expose_secret();
+    let who = service
+        .verify_token(token, Requirement::None)
+        .await
+        .unwrap();
+    assert_eq!(who.metadata(), Some(&metadata));
+    assert_eq!(who.metadata().unwrap().get("customer"), Some(&42.into()));
+
+    let cleared = TokenChanges {
+        metadata: Some(None),
+        ..TokenChanges::default()
+    };
+    service
+        .modify(&Actor::Admin, &TokenRef::id(issued.record.id), cleared)
+        .await
+        .unwrap();
+    let who = service
+        .verify_token(token, Requirement::None)
+        .await
+        .unwrap();
+    assert_eq!(
+        who.metadata(),
+        None,
+        "a change applies at the next verification"
+    );
+}
+
+#[test]
+fn metadata_is_an_object_of_at_most_four_kilobytes() {
+    let big = format!(r#"{{"blob": "{}"}}"#, "x".repeat(Metadata::MAX_BYTES));
+    assert_eq!(Metadata::parse(&big), Err(RecordError::Metadata));
+    for not_an_object in ["[]", "42", "\"text\"", "null", "{", ""] {
+        assert_eq!(
+            Metadata::parse(not_an_object),
+            Err(RecordError::Metadata),
+            "{not_an_object}"
+        );
+    }
+    let fits = format!(r#"{{"blob": "{}"}}"#, "x".repeat(Metadata::MAX_BYTES - 20));
+    assert!(Metadata::parse(&fits).is_ok());
+    // Imported records are held to the same bound.
+    let json = format!(r#"{{"blob": "{}"}}"#, "x".repeat(5000));
+    assert!(serde_json::from_str::<Metadata>(&json).is_err());
+}
