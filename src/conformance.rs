@@ -194,6 +194,7 @@ pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
         revoked_by: None,
         revoke_reason: None,
         metadata: None,
+        rate_limit: None,
     }
 }
 
@@ -423,6 +424,7 @@ pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     record.created_at = t0() + Duration::milliseconds(123);
     record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
     record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
+    record.rate_limit = Some("90/1h".parse().expect("rate limit"));
     record.metadata = Some(
         Metadata::parse(
             r#"{"plan": "pro", "seats": 12, "tags": ["a", "\u00e9"], "nested": {"x": null}}"#,

@@ -14,10 +14,11 @@ use crate::service::AuthError;
 ///
 /// | status | codes |
 /// | --- | --- |
-/// | 400 | `INVALID_REQUEST`, `INVALID_PATH`, `INVALID_NAME`, `INVALID_ID`, `INVALID_OWNER`, `INVALID_DESCRIPTION`, `INVALID_PROFILE`, `INVALID_PRINCIPAL`, `INVALID_METADATA`, `INVALID_DURATION`, `INVALID_SCOPE`, `INVALID_SECRET`, `INVALID_HASH`, `INVALID_HOST`, `LIFETIME_TOO_LONG` |
+/// | 400 | `INVALID_REQUEST`, `INVALID_PATH`, `INVALID_NAME`, `INVALID_ID`, `INVALID_OWNER`, `INVALID_DESCRIPTION`, `INVALID_PROFILE`, `INVALID_PRINCIPAL`, `INVALID_METADATA`, `INVALID_RATE_LIMIT`, `INVALID_DURATION`, `INVALID_SCOPE`, `INVALID_SECRET`, `INVALID_HASH`, `INVALID_HOST`, `LIFETIME_TOO_LONG` |
 /// | 401 | `UNAUTHORIZED` (no credentials), `INVALID_TOKEN` (unknown, malformed, revoked, expired), `INVALID_SETUP_TOKEN` |
 /// | 403 | `INSUFFICIENT_SCOPE`, `FORBIDDEN` |
 /// | 404 | `NOT_FOUND` |
+/// | 429 | `RATE_LIMITED` (with `Retry-After`) |
 /// | 409 | `NAME_TAKEN`, `TOKEN_LIMIT_REACHED`, `ALREADY_CLAIMED`, `TOKEN_INACTIVE`, `TOKEN_TEMPORARY`, `DUPLICATE`, `AMBIGUOUS_NAME` |
 /// | 503 | `STORE_UNAVAILABLE` (verification fails closed) |
 /// | 500 | anything else (`INTERNAL`, `INVALID_CONFIG`, a local file error) |
@@ -36,6 +37,7 @@ pub fn status_for_code(code: &str) -> u16 {
         | "INVALID_PROFILE"
         | "INVALID_PRINCIPAL"
         | "INVALID_METADATA"
+        | "INVALID_RATE_LIMIT"
         | "INVALID_DURATION"
         | "INVALID_SCOPE"
         | "INVALID_SECRET"
@@ -45,6 +47,7 @@ pub fn status_for_code(code: &str) -> u16 {
         "UNAUTHORIZED" | "INVALID_TOKEN" | "INVALID_SETUP_TOKEN" => 401,
         "INSUFFICIENT_SCOPE" | "FORBIDDEN" => 403,
         "NOT_FOUND" => 404,
+        "RATE_LIMITED" => 429,
         "NAME_TAKEN"
         | "TOKEN_LIMIT_REACHED"
         | "ALREADY_CLAIMED"
@@ -75,6 +78,7 @@ pub struct Rejection {
     code: &'static str,
     message: String,
     challenge: Option<String>,
+    retry_after: Option<u64>,
 }
 
 impl Rejection {
@@ -85,6 +89,7 @@ impl Rejection {
             code,
             message: message.into(),
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -108,9 +113,19 @@ impl Rejection {
             error.code(),
             error.client_message(),
         );
-        match error.challenge(realm) {
+        let rejection = match error.challenge(realm) {
             Some(challenge) => rejection.with_challenge(challenge.to_string()),
             None => rejection,
+        };
+        match error {
+            // Whole seconds, rounded up: never earlier than allowed.
+            AuthError::RateLimited { retry_after } => Self {
+                retry_after: Some(
+                    retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+                ),
+                ..rejection
+            },
+            _ => rejection,
         }
     }
 
@@ -151,6 +166,11 @@ impl Rejection {
     /// The `WWW-Authenticate` value, if any.
     pub fn challenge(&self) -> Option<&str> {
         self.challenge.as_deref()
+    }
+
+    /// The `Retry-After` value in seconds, if any (a spent rate limit).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 }
 

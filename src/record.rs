@@ -3,6 +3,7 @@
 
 mod error;
 mod metadata;
+mod rate_limit;
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,6 +17,7 @@ use time::OffsetDateTime;
 
 pub use error::{NameError, RecordError};
 pub use metadata::Metadata;
+pub use rate_limit::RateLimit;
 
 use crate::hash::TokenHash;
 use crate::scope::Scopes;
@@ -316,6 +318,9 @@ pub struct TokenRecord {
     /// The application's own JSON object, returned with every verdict.
     #[serde(default)]
     pub metadata: Option<Metadata>,
+    /// At most so many verifications per period, in each verifying process.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl TokenRecord {
@@ -457,6 +462,7 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
         revoked_by: None,
         revoke_reason: None,
         metadata: None,
+        rate_limit: None,
     }
 }
 

@@ -49,6 +49,7 @@ mod manage;
 mod manager;
 #[cfg(feature = "management")]
 mod policy;
+mod rate;
 #[cfg(feature = "management")]
 mod setup;
 mod temporary;
@@ -124,6 +125,8 @@ struct Inner {
     /// spares the store a query for such text that cannot be there.
     custom: Option<CustomLookups>,
     last_used: LastUsedTracker,
+    /// The limiters of the tokens that carry a rate limit.
+    rates: rate::RateLimits,
     /// Bumped by every change a [`TokenManager`] of this service makes, so
     /// that [`TokenService::revocation`] futures look again at once.
     changes: tokio::sync::watch::Sender<u64>,

@@ -49,6 +49,7 @@ pub fn status_for(error: &AuthError) -> ::tonic::Status {
             ::tonic::Status::permission_denied(format!("{message} (requires {scope})"))
         }
         AuthError::Unavailable(_) => ::tonic::Status::unavailable(message),
+        AuthError::RateLimited { .. } => ::tonic::Status::resource_exhausted(message),
         _ => ::tonic::Status::unauthenticated(message),
     }
 }

@@ -40,6 +40,7 @@ async fn verifies_records_written_by_another_service() {
         revoked_by: None,
         revoke_reason: None,
         metadata: None,
+        rate_limit: None,
     };
     let store = Arc::new(MemoryStore::from_records([record]));
     let service = TokenService::builder(store, Prefix::new("tk").unwrap())

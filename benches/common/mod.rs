@@ -65,6 +65,7 @@ pub fn population(count: usize, sample: usize) -> Population {
             revoked_by: None,
             revoke_reason: None,
             metadata: None,
+            rate_limit: None,
         });
     }
     Population {

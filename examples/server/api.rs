@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
 use tokenkeep::expiry::parse_duration;
-use tokenkeep::record::{Metadata, RecordError};
+use tokenkeep::record::{Metadata, RateLimit, RecordError};
 use tokenkeep::scope::Ability;
 use tokenkeep::store::StoreError;
 use tokenkeep::{
@@ -88,6 +88,8 @@ pub(crate) struct CreateBody {
     owner: Option<String>,
     /// The application's own JSON object (at most 4 KB).
     metadata: Option<serde_json::Value>,
+    /// At most so many requests per period, per server process (`100/1m`).
+    rate_limit: Option<String>,
     #[serde(flatten)]
     scopes: ScopeFields,
 }
@@ -110,7 +112,13 @@ pub(crate) async fn create(
         .expires(expiry(body.expires_in.as_deref())?);
     request.description = body.description;
     request.profile = body.profile;
-    request.metadata = metadata_change(body.metadata)?.flatten();
+    request.metadata = field_change(body.metadata, metadata_of)?.flatten();
+    request.rate_limit = body
+        .rate_limit
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(ManageError::from)?;
     let issued = state.service.issue(&Actor::Token(who), request).await?;
     Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
 }
@@ -172,6 +180,9 @@ pub(crate) struct ModifyBody {
     /// An object replaces the metadata, `null` clears it.
     #[serde(default, deserialize_with = "present")]
     metadata: Option<serde_json::Value>,
+    /// `100/1m` sets the rate limit, `null` lifts it.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<serde_json::Value>,
     #[serde(flatten)]
     scopes: ScopeFields,
 }
@@ -184,16 +195,30 @@ fn present<'de, D: serde::Deserializer<'de>>(
     serde_json::Value::deserialize(deserializer).map(Some)
 }
 
-/// What a PATCH's `metadata` asks for: keep, clear, or replace.
-fn metadata_change(
+/// What a PATCH asks of an optional field: keep it (absent), clear it
+/// (`null`), or set it to what `set` makes of the value.
+fn field_change<T>(
     value: Option<serde_json::Value>,
-) -> Result<Option<Option<Metadata>>, ManageError> {
+    set: impl FnOnce(serde_json::Value) -> Result<T, RecordError>,
+) -> Result<Option<Option<T>>, ManageError> {
     Ok(match value {
         None => None,
         Some(serde_json::Value::Null) => Some(None),
-        Some(serde_json::Value::Object(object)) => Some(Some(Metadata::new(object)?)),
-        Some(_) => return Err(RecordError::Metadata.into()),
+        Some(value) => Some(Some(set(value)?)),
     })
+}
+
+/// Metadata from JSON: an object of at most 4 KB.
+fn metadata_of(value: serde_json::Value) -> Result<Metadata, RecordError> {
+    match value {
+        serde_json::Value::Object(object) => Metadata::new(object),
+        _ => Err(RecordError::Metadata),
+    }
+}
+
+/// A rate limit from JSON: a string such as `100/1m`.
+fn rate_limit_of(value: serde_json::Value) -> Result<RateLimit, RecordError> {
+    value.as_str().ok_or(RecordError::RateLimit)?.parse()
 }
 
 pub(crate) async fn modify(
@@ -213,7 +238,8 @@ pub(crate) async fn modify(
         abilities: body.scopes.abilities,
         routes: body.scopes.routes,
         profile: None,
-        metadata: metadata_change(body.metadata)?,
+        metadata: field_change(body.metadata, metadata_of)?,
+        rate_limit: field_change(body.rate_limit, rate_limit_of)?,
     };
     let record = state.service.modify(&actor, &token, changes).await?;
     Ok(Json(TokenView::of(&record)))

@@ -41,6 +41,9 @@ pub(crate) enum TokenCommand {
         /// The application's own JSON object (`{"plan":"pro"}`).
         #[arg(long)]
         metadata: Option<String>,
+        /// At most so many requests per period, per server process (`100/1m`).
+        #[arg(long)]
+        rate_limit: Option<String>,
     },
     /// List tokens; never a secret.
     List {
@@ -125,6 +128,7 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             description,
             secret,
             metadata,
+            rate_limit,
         } => {
             let abilities = abilities
                 .into_iter()
@@ -146,6 +150,11 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             request.metadata = metadata
                 .as_deref()
                 .map(Metadata::parse)
+                .transpose()
+                .map_err(ManageError::from)?;
+            request.rate_limit = rate_limit
+                .as_deref()
+                .map(str::parse)
                 .transpose()
                 .map_err(ManageError::from)?;
             if let Some(secret) = secret {

@@ -2,7 +2,7 @@
 //! answer that created it.
 
 use serde::Serialize;
-use tokenkeep::record::{Metadata, RevokeReason, TokenKind};
+use tokenkeep::record::{Metadata, RateLimit, RevokeReason, TokenKind};
 use tokenkeep::time::{self, OffsetDateTime};
 use tokenkeep::{Scopes, TokenRecord};
 
@@ -28,6 +28,7 @@ pub(crate) struct TokenView {
     pub(crate) revoked_by: Option<String>,
     pub(crate) revoke_reason: Option<RevokeReason>,
     pub(crate) metadata: Option<Metadata>,
+    pub(crate) rate_limit: Option<RateLimit>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
 }
@@ -51,6 +52,7 @@ impl TokenView {
             revoked_by: record.revoked_by.clone(),
             revoke_reason: record.revoke_reason,
             metadata: record.metadata.clone(),
+            rate_limit: record.rate_limit,
             token: None,
         }
     }

@@ -77,6 +77,9 @@ impl ResponseError for ApiError {
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
         }
+        if let Some(seconds) = self.0.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
         response.json(serde_json::json!({
             "error": self.0.code(),
             "message": self.0.message(),

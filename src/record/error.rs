@@ -63,6 +63,10 @@ pub enum RecordError {
     /// Metadata must be a JSON object of at most 4,096 bytes.
     #[error("metadata must be a JSON object of at most 4096 bytes")]
     Metadata,
+    /// A rate limit is `REQUESTS/PERIOD`: 1 to 1,000,000 requests per 1 s
+    /// to 1 d (`100/1m`).
+    #[error("rate limit must be REQUESTS/PERIOD, 1 to 1000000 requests per 1s to 1d (100/1m)")]
+    RateLimit,
 }
 
 impl ErrorCode for RecordError {
@@ -74,6 +78,7 @@ impl ErrorCode for RecordError {
             Self::Profile => "INVALID_PROFILE",
             Self::Principal => "INVALID_PRINCIPAL",
             Self::Metadata => "INVALID_METADATA",
+            Self::RateLimit => "INVALID_RATE_LIMIT",
         }
     }
 }

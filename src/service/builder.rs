@@ -190,6 +190,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
                 realm,
                 store_timeout,
                 last_used,
+                rates: super::rate::RateLimits::default(),
                 changes: tokio::sync::watch::Sender::new(0),
             }),
         };

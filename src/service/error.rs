@@ -41,6 +41,7 @@ pub enum InvalidToken {
 /// | `InvalidRequest` | 400 | `error="invalid_request"` |
 /// | `InvalidToken` | 401 | `error="invalid_token"`, one answer for every reason |
 /// | `InsufficientScope` | 403 | `error="insufficient_scope", scope="…"` |
+/// | `RateLimited` | 429 | none; `Retry-After` |
 /// | `Unavailable` | 503 | none: fail closed, never authenticated |
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -60,6 +61,13 @@ pub enum AuthError {
         /// The scope that would have been enough (`write:/releases`).
         scope: String,
     },
+    /// The token's rate limit is spent in this process: 429, with the time
+    /// until the next request would be allowed (`Retry-After`).
+    #[error("rate limited: retry in {}s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// How long until the next request would be allowed.
+        retry_after: std::time::Duration,
+    },
     /// The store could not answer: 503, and the request is not authenticated.
     #[error("cannot verify: {0}")]
     Unavailable(#[source] StoreError),
@@ -68,7 +76,7 @@ pub enum AuthError {
 impl AuthError {
     /// Why, in one word for logs and metric labels: `no_credentials`,
     /// `invalid_request`, `malformed`, `unknown`, `revoked`, `expired`,
-    /// `insufficient_scope` or `unavailable`. Finer than the client's
+    /// `insufficient_scope`, `rate_limited` or `unavailable`. Finer than the client's
     /// answer, which is one for every `invalid_token` reason.
     ///
     /// ```
@@ -84,6 +92,7 @@ impl AuthError {
             Self::InvalidToken(InvalidToken::Revoked) => "revoked",
             Self::InvalidToken(InvalidToken::Expired) => "expired",
             Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
         }
     }
@@ -95,6 +104,7 @@ impl AuthError {
             Self::InvalidRequest(_) => "malformed Authorization header",
             Self::InvalidToken(_) => "the token is invalid, expired or revoked",
             Self::InsufficientScope { .. } => "the token does not grant access to this resource",
+            Self::RateLimited { .. } => "too many requests for this token; retry later",
             Self::Unavailable(_) => "token verification is temporarily unavailable",
         }
     }
@@ -119,7 +129,7 @@ impl AuthError {
             Self::InsufficientScope { scope } => {
                 Some(challenge.error(Rfc::InsufficientScope).scope(scope))
             }
-            Self::Unavailable(_) => None,
+            Self::RateLimited { .. } | Self::Unavailable(_) => None,
         }
     }
 }
@@ -131,6 +141,7 @@ impl ErrorCode for AuthError {
             Self::InvalidRequest(_) => "INVALID_REQUEST",
             Self::InvalidToken(_) => "INVALID_TOKEN",
             Self::InsufficientScope { .. } => "INSUFFICIENT_SCOPE",
+            Self::RateLimited { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "STORE_UNAVAILABLE",
         }
     }

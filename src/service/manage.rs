@@ -10,8 +10,8 @@ use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
-    Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, check_description,
-    check_owner, check_principal, check_profile,
+    Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord,
+    check_description, check_owner, check_principal, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
 use crate::store::{
@@ -47,6 +47,8 @@ pub struct IssueRequest {
     pub secret: Option<TokenSecret>,
     /// The application's own JSON object, returned with every verdict.
     pub metadata: Option<Metadata>,
+    /// At most so many verifications per period, in each process.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl IssueRequest {
@@ -61,12 +63,19 @@ impl IssueRequest {
             expires: Expiry::Never,
             secret: None,
             metadata: None,
+            rate_limit: None,
         }
     }
 
     /// Sets the metadata.
     pub fn metadata(mut self, metadata: Metadata) -> Self {
         self.metadata = Some(metadata);
+        self
+    }
+
+    /// Sets the rate limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -143,6 +152,8 @@ pub struct TokenChanges {
     pub profile: Option<Option<String>>,
     /// New metadata (`Some(None)` clears it).
     pub metadata: Option<Option<Metadata>>,
+    /// A new rate limit (`Some(None)` lifts it).
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
 impl TokenChanges {
@@ -454,6 +465,7 @@ impl TokenManager {
                 .map(check_optional(check_profile))
                 .transpose()?,
             metadata: changes.metadata,
+            rate_limit: changes.rate_limit,
         };
         let changed = self
             .manage
@@ -718,6 +730,7 @@ impl TokenManager {
             revoked_by: None,
             revoke_reason: None,
             metadata: request.metadata.clone(),
+            rate_limit: request.rate_limit,
         })
     }
 }

@@ -129,6 +129,7 @@ pub(super) fn temporary_records(
             revoked_by: None,
             revoke_reason: None,
             metadata: None,
+            rate_limit: None,
         });
     }
     Ok((records, any_custom))

@@ -230,6 +230,11 @@ impl TokenService {
         {
             return refused(InvalidToken::Expired);
         }
+        if let Some(limit) = record.rate_limit
+            && let Err(retry_after) = inner.rates.check(record.id, limit)
+        {
+            return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
+        }
         inner.last_used.note(&record, now);
         let who = Authenticated { record };
         match who.require(&requirement) {

@@ -49,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "metadata",
         include_str!("../../migrations/postgres/0004_metadata.sql"),
     ),
+    (
+        5,
+        "rate limit",
+        include_str!("../../migrations/postgres/0005_rate_limit.sql"),
+    ),
 ];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
@@ -180,12 +185,12 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         )
     };
     let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
@@ -397,7 +402,7 @@ impl ManageStore for PostgresStore {
         }
         sqlx::query(
             "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5, \
-             metadata = $6 \
+             metadata = $6, rate_limit = $7 \
              WHERE id = $1",
         )
         .bind(id.as_bytes().as_slice())
@@ -406,6 +411,7 @@ impl ManageStore for PostgresStore {
         .bind(encode_scopes(&record.scopes)?)
         .bind(&record.profile)
         .bind(record.metadata.as_ref().map(Metadata::to_json))
+        .bind(record.rate_limit.map(|limit| limit.to_string()))
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

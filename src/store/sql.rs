@@ -18,7 +18,7 @@ macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
          created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         created_by, revoked_by, revoke_reason, metadata"
+         created_by, revoked_by, revoke_reason, metadata, rate_limit"
     };
 }
 
@@ -83,6 +83,7 @@ macro_rules! bind_record {
                     .as_ref()
                     .map($crate::record::Metadata::to_json),
             )
+            .bind(record.rate_limit.map(|limit| limit.to_string()))
     }};
 }
 
@@ -175,6 +176,7 @@ where
     let replaced_by: Option<Vec<u8>> =
         row.try_get("replaced_by").map_err(get_err("replaced_by"))?;
     let metadata: Option<String> = row.try_get("metadata").map_err(get_err("metadata"))?;
+    let rate_limit: Option<String> = row.try_get("rate_limit").map_err(get_err("rate_limit"))?;
     let revoke_reason: Option<String> = row
         .try_get("revoke_reason")
         .map_err(get_err("revoke_reason"))?;
@@ -206,6 +208,9 @@ where
             .transpose()?,
         metadata: metadata
             .map(|text| Metadata::parse(&text).map_err(|_| corrupt("metadata")))
+            .transpose()?,
+        rate_limit: rate_limit
+            .map(|text| text.parse().map_err(|_| corrupt("rate_limit")))
             .transpose()?,
     })
 }

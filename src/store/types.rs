@@ -8,7 +8,7 @@ use crate::record::TokenId;
 #[cfg(feature = "management")]
 use crate::{
     hash::TokenHash,
-    record::{Metadata, RevokeReason, TokenName, TokenRecord},
+    record::{Metadata, RateLimit, RevokeReason, TokenName, TokenRecord},
     scope::{Ability, Route},
 };
 
@@ -69,6 +69,8 @@ pub struct TokenUpdate {
     pub profile: Option<Option<String>>,
     /// New metadata (`Some(None)` clears it).
     pub metadata: Option<Option<Metadata>>,
+    /// A new rate limit (`Some(None)` lifts it).
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
 #[cfg(feature = "management")]
@@ -97,6 +99,9 @@ impl TokenUpdate {
         }
         if let Some(metadata) = &self.metadata {
             record.metadata = metadata.clone();
+        }
+        if let Some(rate_limit) = self.rate_limit {
+            record.rate_limit = rate_limit;
         }
     }
 

@@ -551,3 +551,35 @@ async fn metadata_is_set_shown_with_whoami_replaced_and_cleared() {
     assert_error(refused, StatusCode::BAD_REQUEST, "INVALID_METADATA").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_rate_limited_token_answers_429_with_retry_after() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "ci", "rate_limit": "2/1m" }),
+    )
+    .await;
+    assert_eq!(issued["rate_limit"], "2/1m");
+    let token = issued["token"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    }
+    let refused = whoami(&server, token).await;
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
+    let bad = create(
+        &server,
+        &admin,
+        json!({ "name": "bad", "rate_limit": "lots" }),
+    )
+    .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_RATE_LIMIT").await;
+    server.stop().await;
+}

@@ -93,5 +93,6 @@ pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
         revoked_by: None,
         revoke_reason: None,
         metadata: None,
+        rate_limit: None,
     }
 }
