@@ -157,6 +157,23 @@ async fn each_kind_of_credential_gets_the_axum_integrations_answer() {
     let (status, _, body) = get(Some(bearer(&kinds.plain))).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "alice"));
 
+    // A spent rate limit: 429 with the time to wait.
+    let (status, _, _) = get(Some(bearer(&kinds.limited))).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = reqwest::Client::new()
+        .get(&whoami)
+        .bearer_auth(&kinds.limited)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+
     let admin = format!("{address}/admin");
     let (status, challenge, body) =
         call(reqwest::Method::GET, &admin, Some(&bearer(&kinds.plain))).await;

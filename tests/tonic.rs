@@ -96,6 +96,13 @@ async fn each_kind_of_credential_gets_its_grpc_status_and_never_the_token() {
         }
     }
     check(&channel, Some(&bearer(&kinds.plain))).await.unwrap();
+    check(&channel, Some(&bearer(&kinds.limited)))
+        .await
+        .unwrap();
+    let spent = check(&channel, Some(&bearer(&kinds.limited)))
+        .await
+        .unwrap_err();
+    assert_eq!(spent.code(), Code::ResourceExhausted, "{spent:?}");
 
     // The manager-only method beside the open one.
     let watched = HealthClient::new(channel.clone())

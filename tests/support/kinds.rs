@@ -22,6 +22,8 @@ pub struct Kinds {
     pub expired: String,
     /// May read `/releases` and below.
     pub reader: String,
+    /// Allowed one request a minute.
+    pub limited: String,
 }
 
 impl Kinds {
@@ -67,6 +69,13 @@ pub async fn kinds() -> Kinds {
     )
     .await;
     let routes = vec![Route::new("/releases", Access::READ).expect("route")];
+    let limited = tokens
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "limited").rate_limit("1/1m".parse().expect("limit")),
+        )
+        .await
+        .expect("issue");
     let reader = issue(
         "alice",
         "reader",
@@ -91,5 +100,6 @@ pub async fn kinds() -> Kinds {
         revoked: text(revoked),
         expired: text(expired),
         reader: text(reader),
+        limited: text(limited),
     }
 }
