@@ -139,6 +139,21 @@ impl TokenStore for JsonLinesStore {
         Self::append(&mut log, &lines)
     }
 
+    /// Uses are counted under the log's lock, so each consumption is
+    /// written before the next one starts.
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: tokenkeep::time::OffsetDateTime,
+    ) -> Result<Option<tokenkeep::record::Usage>, StoreError> {
+        let mut log = self.log.lock().await;
+        let after = self.index.consume_use(id, now).await?;
+        if after.is_some() {
+            Self::append(&mut log, &self.puts(vec![*id]).await?)?;
+        }
+        Ok(after)
+    }
+
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         Ok(self.ever_held.load(Ordering::SeqCst))
     }

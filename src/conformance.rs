@@ -51,7 +51,7 @@ use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
 
 use crate::hash::{TokenHash, TokenHasher};
-use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::StoreError;
 use crate::store::{
@@ -103,6 +103,7 @@ macro_rules! store_conformance_tests {
             cap_counts_only_active_tokens,
             cap_counts_tokens_in_their_grace_period,
             cap_holds_under_50_concurrent_inserts,
+            uses_are_consumed_exactly_under_50_concurrent_calls,
             one_name_wins_among_concurrent_inserts,
             revoke_is_visible_at_once,
             revoke_owner_is_visible_at_once_for_that_owner_only,
@@ -195,6 +196,7 @@ pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
         revoke_reason: None,
         metadata: None,
         rate_limit: None,
+        usage: None,
     }
 }
 
@@ -639,6 +641,84 @@ pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) 
         .await
         .expect("list");
     assert_eq!(listed.len(), 10, "the cap holds under concurrency");
+}
+
+/// Uses are consumed exactly, under concurrency, and refilled on time.
+///
+/// Steps: a token with 10 uses; 50 concurrent `consume_use` at t1: exactly
+/// 10 answer `Some`, and the stored record has 0 left; one more answers
+/// `None`. A token refilled to 3 every hour, spent, is refilled at t0 + 2h
+/// (2 left after the consuming call). A token without a limit answers
+/// `None` and is not changed; an unknown id is `NotFound`.
+pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn ManageStore>) {
+    let mut limited = sample_record("alice", "limited");
+    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
+    insert(&*store, &limited).await;
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            async move { store.consume_use(&limited.id, at(1)).await }
+        })
+        .collect();
+    let answers = join_all(calls).await;
+    let consumed = answers
+        .iter()
+        .filter(|answer| matches!(answer, Ok(Some(_))))
+        .count();
+    assert_eq!(consumed, 10, "exactly the uses left succeed: {answers:?}");
+    assert_eq!(
+        get(&*store, &limited.id)
+            .await
+            .usage
+            .map(|usage| usage.remaining),
+        Some(0),
+        "the store keeps the count"
+    );
+    assert_eq!(
+        store
+            .consume_use(&limited.id, at(2))
+            .await
+            .expect("consume"),
+        None
+    );
+
+    let mut refilled = sample_record("alice", "refilled");
+    refilled.usage = Some(
+        Usage::new(0, t0())
+            .and_then(|usage| usage.refilled(3, Duration::hours(1)))
+            .expect("usage"),
+    );
+    insert(&*store, &refilled).await;
+    assert_eq!(
+        store
+            .consume_use(&refilled.id, at(60))
+            .await
+            .expect("consume"),
+        None
+    );
+    let later = t0() + Duration::hours(2);
+    let after = store
+        .consume_use(&refilled.id, later)
+        .await
+        .expect("consume")
+        .expect("refilled");
+    assert_eq!((after.remaining, after.refilled_at), (2, later));
+
+    let free = sample_record("alice", "free");
+    insert(&*store, &free).await;
+    assert_eq!(
+        store.consume_use(&free.id, at(1)).await.expect("consume"),
+        None
+    );
+    assert_eq!(
+        get(&*store, &free.id).await,
+        free,
+        "a token without a limit is not touched"
+    );
+    let unknown = store
+        .consume_use(&TokenId::random().expect("randomness"), at(1))
+        .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
 }
 
 /// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.

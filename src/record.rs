@@ -4,6 +4,7 @@
 mod error;
 mod metadata;
 mod rate_limit;
+mod usage;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use time::OffsetDateTime;
 pub use error::{NameError, RecordError};
 pub use metadata::Metadata;
 pub use rate_limit::RateLimit;
+pub use usage::Usage;
 
 use crate::hash::TokenHash;
 use crate::scope::Scopes;
@@ -321,6 +323,9 @@ pub struct TokenRecord {
     /// At most so many verifications per period, in each verifying process.
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// Verifications left (consumed atomically by the store), and refills.
+    #[serde(default)]
+    pub usage: Option<Usage>,
 }
 
 impl TokenRecord {
@@ -463,6 +468,7 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
         revoke_reason: None,
         metadata: None,
         rate_limit: None,
+        usage: None,
     }
 }
 

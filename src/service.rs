@@ -34,8 +34,14 @@
 //! 5. **constant-time compare** of the stored hash with the presented one;
 //! 6. **revoked, then expired**: 401 `invalid_token`, one answer to the
 //!    client, the reason kept in [`InvalidToken`] for the server's logs;
-//! 7. **last-used note**: in memory, written later in batches;
-//! 8. **requirement**: 403 `insufficient_scope` naming the scope needed.
+//! 7. **rate limit** (tokens that carry one): 429 with the time to wait,
+//!    counted in this process;
+//! 8. **last-used note**: in memory, written later in batches;
+//! 9. **requirement**: 403 `insufficient_scope` naming the scope needed;
+//! 10. **usage limit** (tokens that carry one): the store consumes one use
+//!     atomically; none left is 401 `invalid_token` (`UsesExhausted`);
+//! 11. **report**: an event and a count for every verdict (see
+//!     [`observability`](crate::observability)).
 
 #[cfg(feature = "management")]
 mod audit;

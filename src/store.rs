@@ -60,7 +60,7 @@ pub use types::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate, re
 pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 /// Where token records live: what verification and listing need.
@@ -172,6 +172,30 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
             .collect();
         expiring.sort_by_key(|record| (record.expires_at, record.id));
         Ok(expiring)
+    }
+
+    /// Consumes one use of a token with a [`Usage`](crate::record::Usage)
+    /// limit, atomically: reads the record's usage, applies
+    /// [`Usage::consume`](crate::record::Usage::consume) at `now` and
+    /// writes it back in one atomic section (across instances, for a
+    /// shared database). Answers the usage after, or `None` when none is
+    /// left (nothing is written). Of 50 concurrent calls on a token with 10
+    /// uses left, exactly 10 answer `Some`.
+    ///
+    /// The default refuses (fail closed): a store that does not count uses
+    /// cannot verify a token that has a usage limit.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        let _ = (id, now);
+        Err(StoreError::unavailable(
+            "this store does not count token uses",
+        ))
     }
 
     /// Applies a batch of last-used notes. Forward-only: a note older than

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokenkeep::conformance::{self, run_check};
 use tokenkeep::hash::TokenHash;
-use tokenkeep::record::TokenKind;
+use tokenkeep::record::{TokenKind, Usage};
 use tokenkeep::store::{
     ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
     StoreError, TokenStore, TokenUpdate, async_trait,
@@ -36,6 +36,9 @@ enum Bug {
     /// Only an empty display prefix counts as a custom secret, so a token
     /// imported from a service with another prefix would never verify.
     CustomMeansEmptyPrefix,
+    /// `consume_use` reads the count, then writes it back later: two
+    /// concurrent verifications spend one use.
+    UsesReadThenWritten,
 }
 
 #[derive(Debug)]
@@ -109,6 +112,26 @@ impl TokenStore for Planted {
         Ok(records
             .iter()
             .any(|record| record.display_prefix.is_empty()))
+    }
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        if self.bug != Bug::UsesReadThenWritten {
+            return self.inner.consume_use(id, now).await;
+        }
+        let record = self.inner.get(id).await?.ok_or(StoreError::NotFound)?;
+        let Some(after) = record.usage.and_then(|usage| usage.consume(now)) else {
+            return Ok(None);
+        };
+        pause().await;
+        let write = TokenUpdate {
+            usage: Some(Some(after)),
+            ..TokenUpdate::default()
+        };
+        self.inner.update(id, &write, now).await?;
+        Ok(Some(after))
     }
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
@@ -306,4 +329,12 @@ async fn the_checks_pass_without_a_bug() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denying_foreign_tokens_are_custom_is_caught() {
     caught!(Bug::CustomMeansEmptyPrefix, custom_secrets_are_never_denied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uses_counted_outside_an_atomic_section_are_caught() {
+    caught!(
+        Bug::UsesReadThenWritten,
+        uses_are_consumed_exactly_under_50_concurrent_calls
+    );
 }

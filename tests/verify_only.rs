@@ -41,6 +41,7 @@ async fn verifies_records_written_by_another_service() {
         revoke_reason: None,
         metadata: None,
         rate_limit: None,
+        usage: None,
     };
     let store = Arc::new(MemoryStore::from_records([record]));
     let service = TokenService::builder(store, Prefix::new("tk").unwrap())

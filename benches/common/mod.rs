@@ -66,6 +66,7 @@ pub fn population(count: usize, sample: usize) -> Population {
             revoke_reason: None,
             metadata: None,
             rate_limit: None,
+            usage: None,
         });
     }
     Population {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
 use tokenkeep::expiry::parse_duration;
-use tokenkeep::record::{Metadata, RateLimit, RecordError};
+use tokenkeep::record::{Metadata, RateLimit, RecordError, Usage};
 use tokenkeep::scope::Ability;
 use tokenkeep::store::StoreError;
 use tokenkeep::{
@@ -90,6 +90,10 @@ pub(crate) struct CreateBody {
     metadata: Option<serde_json::Value>,
     /// At most so many requests per period, per server process (`100/1m`).
     rate_limit: Option<String>,
+    /// Successful verifications the token may make (consumed atomically).
+    uses: Option<u64>,
+    /// Refills `uses`: `100/1d` sets it back to 100 every day.
+    uses_refill: Option<String>,
     #[serde(flatten)]
     scopes: ScopeFields,
 }
@@ -113,6 +117,12 @@ pub(crate) async fn create(
     request.description = body.description;
     request.profile = body.profile;
     request.metadata = field_change(body.metadata, metadata_of)?.flatten();
+    if let Some(uses) = body.uses {
+        let usage = Usage::parse(uses, body.uses_refill.as_deref(), state.service.now());
+        request.usage = Some(usage.map_err(ManageError::from)?);
+    } else if body.uses_refill.is_some() {
+        return Err(ManageError::from(RecordError::Usage).into());
+    }
     request.rate_limit = body
         .rate_limit
         .as_deref()
@@ -240,6 +250,7 @@ pub(crate) async fn modify(
         profile: None,
         metadata: field_change(body.metadata, metadata_of)?,
         rate_limit: field_change(body.rate_limit, rate_limit_of)?,
+        usage: None,
     };
     let record = state.service.modify(&actor, &token, changes).await?;
     Ok(Json(TokenView::of(&record)))

@@ -88,6 +88,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Serve HTTP (the default).
     Serve,

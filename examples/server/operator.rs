@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use tokenkeep::expiry::parse_duration;
-use tokenkeep::record::Metadata;
+use tokenkeep::record::{Metadata, Usage};
 use tokenkeep::scope::Ability;
 use tokenkeep::{
     Actor, ErrorCode, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenManager,
@@ -17,6 +17,8 @@ use tokenkeep::{
 use crate::view::TokenView;
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum TokenCommand {
     /// Create a token and print it, once.
     Create {
@@ -44,6 +46,12 @@ pub(crate) enum TokenCommand {
         /// At most so many requests per period, per server process (`100/1m`).
         #[arg(long)]
         rate_limit: Option<String>,
+        /// Successful verifications the token may make.
+        #[arg(long)]
+        uses: Option<u64>,
+        /// Refills the uses: `100/1d` sets them back to 100 every day.
+        #[arg(long, requires = "uses")]
+        uses_refill: Option<String>,
     },
     /// List tokens; never a secret.
     List {
@@ -129,6 +137,8 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             secret,
             metadata,
             rate_limit,
+            uses,
+            uses_refill,
         } => {
             let abilities = abilities
                 .into_iter()
@@ -157,6 +167,10 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 .map(str::parse)
                 .transpose()
                 .map_err(ManageError::from)?;
+            if let Some(uses) = uses {
+                let usage = Usage::parse(uses, uses_refill.as_deref(), service.now());
+                request.usage = Some(usage.map_err(ManageError::from)?);
+            }
             if let Some(secret) = secret {
                 request = request.secret(TokenSecret::custom(secret).map_err(ManageError::from)?);
             }

@@ -2,7 +2,7 @@
 //! answer that created it.
 
 use serde::Serialize;
-use tokenkeep::record::{Metadata, RateLimit, RevokeReason, TokenKind};
+use tokenkeep::record::{Metadata, RateLimit, RevokeReason, TokenKind, Usage};
 use tokenkeep::time::{self, OffsetDateTime};
 use tokenkeep::{Scopes, TokenRecord};
 
@@ -29,6 +29,7 @@ pub(crate) struct TokenView {
     pub(crate) revoke_reason: Option<RevokeReason>,
     pub(crate) metadata: Option<Metadata>,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) usage: Option<Usage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
 }
@@ -53,6 +54,7 @@ impl TokenView {
             revoke_reason: record.revoke_reason,
             metadata: record.metadata.clone(),
             rate_limit: record.rate_limit,
+            usage: record.usage,
             token: None,
         }
     }

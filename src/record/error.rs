@@ -67,6 +67,10 @@ pub enum RecordError {
     /// to 1 d (`100/1m`).
     #[error("rate limit must be REQUESTS/PERIOD, 1 to 1000000 requests per 1s to 1d (100/1m)")]
     RateLimit,
+    /// A usage limit holds at most 1,000,000,000 uses and refills every
+    /// 1 s to 365 d.
+    #[error("usage limit must be at most 1000000000 uses, refilled every 1s to 365d")]
+    Usage,
 }
 
 impl ErrorCode for RecordError {
@@ -79,6 +83,7 @@ impl ErrorCode for RecordError {
             Self::Principal => "INVALID_PRINCIPAL",
             Self::Metadata => "INVALID_METADATA",
             Self::RateLimit => "INVALID_RATE_LIMIT",
+            Self::Usage => "INVALID_USAGE",
         }
     }
 }

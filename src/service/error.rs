@@ -31,6 +31,9 @@ pub enum InvalidToken {
     /// Its expiry has passed.
     #[error("expired token")]
     Expired,
+    /// Its usage limit has no use left (until its next refill).
+    #[error("token has no uses left")]
+    UsesExhausted,
 }
 
 /// Verification refused a request.
@@ -76,7 +79,7 @@ pub enum AuthError {
 impl AuthError {
     /// Why, in one word for logs and metric labels: `no_credentials`,
     /// `invalid_request`, `malformed`, `unknown`, `revoked`, `expired`,
-    /// `insufficient_scope`, `rate_limited` or `unavailable`. Finer than the client's
+    /// `exhausted`, `insufficient_scope`, `rate_limited` or `unavailable`. Finer than the client's
     /// answer, which is one for every `invalid_token` reason.
     ///
     /// ```
@@ -91,6 +94,7 @@ impl AuthError {
             Self::InvalidToken(InvalidToken::Unknown) => "unknown",
             Self::InvalidToken(InvalidToken::Revoked) => "revoked",
             Self::InvalidToken(InvalidToken::Expired) => "expired",
+            Self::InvalidToken(InvalidToken::UsesExhausted) => "exhausted",
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",

@@ -10,7 +10,7 @@ use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
-    Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord,
+    Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage,
     check_description, check_owner, check_principal, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
@@ -49,6 +49,8 @@ pub struct IssueRequest {
     pub metadata: Option<Metadata>,
     /// At most so many verifications per period, in each process.
     pub rate_limit: Option<RateLimit>,
+    /// Uses left and refills (its `refilled_at` becomes the issue instant).
+    pub usage: Option<Usage>,
 }
 
 impl IssueRequest {
@@ -64,6 +66,7 @@ impl IssueRequest {
             secret: None,
             metadata: None,
             rate_limit: None,
+            usage: None,
         }
     }
 
@@ -76,6 +79,12 @@ impl IssueRequest {
     /// Sets the rate limit.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Sets the usage limit.
+    pub fn usage(mut self, usage: Usage) -> Self {
+        self.usage = Some(usage);
         self
     }
 
@@ -154,6 +163,8 @@ pub struct TokenChanges {
     pub metadata: Option<Option<Metadata>>,
     /// A new rate limit (`Some(None)` lifts it).
     pub rate_limit: Option<Option<RateLimit>>,
+    /// A new usage limit (`Some(None)` lifts it).
+    pub usage: Option<Option<Usage>>,
 }
 
 impl TokenChanges {
@@ -466,6 +477,7 @@ impl TokenManager {
                 .transpose()?,
             metadata: changes.metadata,
             rate_limit: changes.rate_limit,
+            usage: changes.usage,
         };
         let changed = self
             .manage
@@ -731,6 +743,10 @@ impl TokenManager {
             revoke_reason: None,
             metadata: request.metadata.clone(),
             rate_limit: request.rate_limit,
+            usage: request.usage.map(|usage| Usage {
+                refilled_at: now,
+                ..usage
+            }),
         })
     }
 }

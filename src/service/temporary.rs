@@ -130,6 +130,7 @@ pub(super) fn temporary_records(
             revoke_reason: None,
             metadata: None,
             rate_limit: None,
+            usage: None,
         });
     }
     Ok((records, any_custom))

@@ -236,11 +236,24 @@ impl TokenService {
             return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
         }
         inner.last_used.note(&record, now);
-        let who = Authenticated { record };
-        match who.require(&requirement) {
-            Ok(()) => Ok(who),
-            Err(error) => Err(Refusal::of(&who.record, error)),
+        if !record.scopes.satisfies(&requirement) {
+            let scope = requirement.to_string();
+            return Err(Refusal::of(&record, AuthError::InsufficientScope { scope }));
         }
+        // Last, so only a verification that succeeds uses one up: a usage
+        // limit is counted by the store, atomically; tokens without one
+        // never reach it.
+        if record.usage.is_some() {
+            let consumed = self
+                .guarded(inner.store.consume_use(&record.id, inner.clock.now()))
+                .await;
+            match consumed {
+                Ok(Some(_)) => {}
+                Ok(None) => return refused(InvalidToken::UsesExhausted),
+                Err(error) => return Err(Refusal::of(&record, AuthError::Unavailable(error))),
+            }
+        }
+        Ok(Authenticated { record })
     }
 }
 

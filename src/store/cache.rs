@@ -36,7 +36,7 @@ use time::OffsetDateTime;
 use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 const SHARDS: usize = 16;
@@ -272,6 +272,14 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
         self.inner.record_last_used(uses).await
+    }
+
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        self.inner.consume_use(id, now).await
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {

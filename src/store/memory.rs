@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use async_trait::async_trait;
-#[cfg(feature = "management")]
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
@@ -14,7 +13,7 @@ use super::{
 };
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::{ByHash, TokenHash};
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 const SHARDS: usize = 16;
@@ -223,6 +222,23 @@ impl TokenStore for MemoryStore {
             });
         }
         Ok(())
+    }
+
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        let index = self.index();
+        let mut after = None;
+        self.modify(&index, id, |record| {
+            after = record.usage.and_then(|usage| usage.consume(now));
+            if after.is_some() {
+                record.usage = after;
+            }
+        })
+        .ok_or(StoreError::NotFound)?;
+        Ok(after)
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {

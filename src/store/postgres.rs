@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-#[cfg(feature = "management")]
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 
@@ -24,7 +23,7 @@ use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 #[cfg(feature = "management")]
 use crate::record::{Metadata, RevokeReason};
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 /// The schema, embedded: `(version, description, script)`.
@@ -53,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "rate limit",
         include_str!("../../migrations/postgres/0005_rate_limit.sql"),
+    ),
+    (
+        6,
+        "usage",
+        include_str!("../../migrations/postgres/0006_usage.sql"),
     ),
 ];
 
@@ -136,7 +140,6 @@ fn decode(row: &PgRow) -> Result<TokenRecord, StoreError> {
 const MARK_EVER_HELD: &str =
     "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
 
-#[cfg(feature = "management")]
 async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
     pool.begin().await.map_err(backend_error)
 }
@@ -185,12 +188,12 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         )
     };
     let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
@@ -203,7 +206,6 @@ async fn insert_row(
 }
 
 /// The row, locked against other writers until the transaction ends.
-#[cfg(feature = "management")]
 async fn fetch_for_update(
     tx: &mut Transaction<'static, Postgres>,
     id: &TokenId,
@@ -295,6 +297,29 @@ impl TokenStore for PostgresStore {
         .await
         .map_err(backend_error)?;
         Ok(())
+    }
+
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        // The row lock makes concurrent consumers on every instance queue.
+        let mut tx = begin(&self.pool).await?;
+        let record = fetch_for_update(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let Some(after) = record.usage.and_then(|usage| usage.consume(now)) else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE tokenkeep_tokens SET usage = $2 WHERE id = $1")
+            .bind(id.as_bytes().as_slice())
+            .bind(sql::encode_usage(&after)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(Some(after))
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
@@ -402,7 +427,7 @@ impl ManageStore for PostgresStore {
         }
         sqlx::query(
             "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5, \
-             metadata = $6, rate_limit = $7 \
+             metadata = $6, rate_limit = $7, usage = $8 \
              WHERE id = $1",
         )
         .bind(id.as_bytes().as_slice())
@@ -412,6 +437,7 @@ impl ManageStore for PostgresStore {
         .bind(&record.profile)
         .bind(record.metadata.as_ref().map(Metadata::to_json))
         .bind(record.rate_limit.map(|limit| limit.to_string()))
+        .bind(record.usage.as_ref().map(sql::encode_usage).transpose()?)
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

@@ -18,7 +18,7 @@ macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
          created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         created_by, revoked_by, revoke_reason, metadata, rate_limit"
+         created_by, revoked_by, revoke_reason, metadata, rate_limit, usage"
     };
 }
 
@@ -84,6 +84,13 @@ macro_rules! bind_record {
                     .map($crate::record::Metadata::to_json),
             )
             .bind(record.rate_limit.map(|limit| limit.to_string()))
+            .bind(
+                record
+                    .usage
+                    .as_ref()
+                    .map($crate::store::sql::encode_usage)
+                    .transpose()?,
+            )
     }};
 }
 
@@ -132,6 +139,11 @@ fn corrupt(what: &'static str) -> StoreError {
     StoreError::unavailable(format!("corrupt token record in the database: bad {what}"))
 }
 
+/// A usage limit as the JSON text of its column.
+pub(crate) fn encode_usage(usage: &crate::record::Usage) -> Result<String, StoreError> {
+    serde_json::to_string(usage).map_err(StoreError::unavailable)
+}
+
 #[cfg(feature = "management")]
 pub(crate) fn encode_scopes(scopes: &Scopes) -> Result<String, StoreError> {
     serde_json::to_string(scopes).map_err(StoreError::unavailable)
@@ -176,6 +188,7 @@ where
     let replaced_by: Option<Vec<u8>> =
         row.try_get("replaced_by").map_err(get_err("replaced_by"))?;
     let metadata: Option<String> = row.try_get("metadata").map_err(get_err("metadata"))?;
+    let usage: Option<String> = row.try_get("usage").map_err(get_err("usage"))?;
     let rate_limit: Option<String> = row.try_get("rate_limit").map_err(get_err("rate_limit"))?;
     let revoke_reason: Option<String> = row
         .try_get("revoke_reason")
@@ -211,6 +224,9 @@ where
             .transpose()?,
         rate_limit: rate_limit
             .map(|text| text.parse().map_err(|_| corrupt("rate_limit")))
+            .transpose()?,
+        usage: usage
+            .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("usage")))
             .transpose()?,
     })
 }

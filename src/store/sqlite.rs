@@ -24,7 +24,7 @@ use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 #[cfg(feature = "management")]
 use crate::record::{Metadata, RevokeReason};
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 /// How long a writer waits for another writer's lock before giving up.
@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "rate limit",
         include_str!("../../migrations/sqlite/0005_rate_limit.sql"),
+    ),
+    (
+        6,
+        "usage",
+        include_str!("../../migrations/sqlite/0006_usage.sql"),
     ),
 ];
 
@@ -205,12 +210,12 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
         )
     };
     let result = bind_record!(sqlx::query(statement), record, millis)
@@ -220,7 +225,6 @@ async fn insert_row(
     Ok(result.rows_affected())
 }
 
-#[cfg(feature = "management")]
 async fn fetch_by_id(
     tx: &mut Transaction<'static, Sqlite>,
     id: &TokenId,
@@ -348,6 +352,28 @@ impl TokenStore for SqliteStore {
         tx.commit().await.map_err(backend_error)
     }
 
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        let mut tx = self.write().await?;
+        let record = fetch_by_id(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let Some(after) = record.usage.and_then(|usage| usage.consume(now)) else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE tokenkeep_tokens SET usage = ?2 WHERE id = ?1")
+            .bind(id.as_bytes().as_slice())
+            .bind(sql::encode_usage(&after)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(Some(after))
+    }
+
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
         let in_format = format!("{}_", prefix.as_str());
         let held: i64 = sqlx::query_scalar(
@@ -441,7 +467,7 @@ impl ManageStore for SqliteStore {
         }
         sqlx::query(
             "UPDATE tokenkeep_tokens SET name = ?2, description = ?3, scopes = ?4, profile = ?5, \
-             metadata = ?6, rate_limit = ?7 \
+             metadata = ?6, rate_limit = ?7, usage = ?8 \
              WHERE id = ?1",
         )
         .bind(id.as_bytes().as_slice())
@@ -451,6 +477,7 @@ impl ManageStore for SqliteStore {
         .bind(&record.profile)
         .bind(record.metadata.as_ref().map(Metadata::to_json))
         .bind(record.rate_limit.map(|limit| limit.to_string()))
+        .bind(record.usage.as_ref().map(sql::encode_usage).transpose()?)
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

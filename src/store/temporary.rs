@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 /// A store with the process's temporary tokens in front of it.
@@ -184,6 +184,14 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
             return Ok(());
         }
         self.inner.record_last_used(&rest).await
+    }
+
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        self.inner.consume_use(id, now).await
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {

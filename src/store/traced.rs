@@ -19,7 +19,7 @@ use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenU
 use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::error::ErrorCode as _;
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
 
 /// A store whose calls are traced (and, with feature `metrics`, timed).
@@ -101,6 +101,14 @@ impl<S: TokenStore + ?Sized> TokenStore for Traced<S> {
 
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         self.inner.changes()
+    }
+
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, StoreError> {
+        observed("consume_use", self.inner.consume_use(id, now)).await
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {

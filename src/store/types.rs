@@ -8,7 +8,7 @@ use crate::record::TokenId;
 #[cfg(feature = "management")]
 use crate::{
     hash::TokenHash,
-    record::{Metadata, RateLimit, RevokeReason, TokenName, TokenRecord},
+    record::{Metadata, RateLimit, RevokeReason, TokenName, TokenRecord, Usage},
     scope::{Ability, Route},
 };
 
@@ -71,6 +71,8 @@ pub struct TokenUpdate {
     pub metadata: Option<Option<Metadata>>,
     /// A new rate limit (`Some(None)` lifts it).
     pub rate_limit: Option<Option<RateLimit>>,
+    /// A new usage limit (`Some(None)` lifts it).
+    pub usage: Option<Option<Usage>>,
 }
 
 #[cfg(feature = "management")]
@@ -102,6 +104,9 @@ impl TokenUpdate {
         }
         if let Some(rate_limit) = self.rate_limit {
             record.rate_limit = rate_limit;
+        }
+        if let Some(usage) = self.usage {
+            record.usage = usage;
         }
     }
 

@@ -583,3 +583,33 @@ async fn a_rate_limited_token_answers_429_with_retry_after() {
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_RATE_LIMIT").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_token_with_uses_answers_401_once_they_are_spent() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "twice", "uses": 2, "uses_refill": "2/1d" }),
+    )
+    .await;
+    assert_eq!(issued["usage"]["remaining"], 2);
+    assert_eq!(issued["usage"]["refill_to"], 2);
+    let token = issued["token"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    }
+    let spent = whoami(&server, token).await;
+    assert_error(spent, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+    let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
+    let view = json_of(authed(&server, Method::GET, &path, &admin).await).await;
+    assert_eq!(view["usage"]["remaining"], 0);
+    let bad = create(
+        &server,
+        &admin,
+        json!({ "name": "bad", "uses": 1, "uses_refill": "often" }),
+    )
+    .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_USAGE").await;
+    server.stop().await;
+}

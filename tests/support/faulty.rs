@@ -84,6 +84,13 @@ impl TokenStore for FaultyStore {
         }
         self.inner.may_hold_custom_secrets(prefix).await
     }
+    async fn consume_use(
+        &self,
+        id: &TokenId,
+        now: OffsetDateTime,
+    ) -> Result<Option<tokenkeep::record::Usage>, StoreError> {
+        self.inner.consume_use(id, now).await
+    }
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
         self.inner.has_ever_held_token().await
     }

@@ -94,5 +94,6 @@ pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
         revoke_reason: None,
         metadata: None,
         rate_limit: None,
+        usage: None,
     }
 }

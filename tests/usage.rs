@@ -1,0 +1,85 @@
+//! Usage limits through the verify path: of 50 concurrent verifications of
+//! a token with 10 uses left, exactly 10 succeed on every backend (memory,
+//! SQLite, PostgreSQL); the rest answer `invalid_token` with their own
+//! reason; tokens without a limit never touch the count.
+#![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use support::sql::{postgres_store, sqlite_store};
+use tokenkeep::ErrorCode as _;
+use tokenkeep::record::Usage;
+use tokenkeep::store::{ManageStore, MemoryStore};
+use tokenkeep::{Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager};
+
+async fn fifty_verifications_of_ten_uses(store: Arc<dyn ManageStore>) {
+    let service = TokenManager::builder(store, Prefix::new("tk").unwrap())
+        .build()
+        .unwrap();
+    let usage = Usage::new(10, tokenkeep::time::OffsetDateTime::UNIX_EPOCH).unwrap();
+    let issued = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "ten").usage(usage),
+        )
+        .await
+        .unwrap();
+    let token = issued.token.expose_secret().to_owned();
+    let attempts: Vec<_> = (0..50)
+        .map(|_| {
+            let (service, token) = (service.clone(), token.clone());
+            tokio::spawn(async move { service.verify_token(&token, Requirement::None).await })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => succeeded += 1,
+            Err(AuthError::InvalidToken(InvalidToken::UsesExhausted)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(succeeded, 10, "exactly the uses left");
+    let spent = service.verify_token(&token, Requirement::None).await;
+    assert!(matches!(
+        spent,
+        Err(AuthError::InvalidToken(InvalidToken::UsesExhausted))
+    ));
+    assert_eq!(spent.unwrap_err().code(), "INVALID_TOKEN");
+
+    // A refused scope does not use one up.
+    let more = Usage::new(1, tokenkeep::time::OffsetDateTime::UNIX_EPOCH).unwrap();
+    let one = service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "one").usage(more))
+        .await
+        .unwrap();
+    let one = one.token.expose_secret();
+    assert!(
+        service
+            .verify_token(one, Requirement::Manager)
+            .await
+            .is_err()
+    );
+    assert!(service.verify_token(one, Requirement::None).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory() {
+    fifty_verifications_of_ten_uses(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    fifty_verifications_of_ten_uses(Arc::new(sqlite_store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let Some(store) = postgres_store().await else {
+        return;
+    };
+    fifty_verifications_of_ten_uses(Arc::new(store)).await;
+}
