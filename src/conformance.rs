@@ -197,6 +197,7 @@ pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
         metadata: None,
         rate_limit: None,
         usage: None,
+        allowed_ips: Vec::new(),
     }
 }
 
@@ -427,6 +428,10 @@ pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
     record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
     record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
     record.rate_limit = Some("90/1h".parse().expect("rate limit"));
+    record.allowed_ips = vec![
+        "10.0.0.0/8".parse().expect("range"),
+        "2001:db8::/32".parse().expect("range"),
+    ];
     record.metadata = Some(
         Metadata::parse(
             r#"{"plan": "pro", "seats": 12, "tags": ["a", "\u00e9"], "nested": {"x": null}}"#,

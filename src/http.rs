@@ -5,7 +5,10 @@
 //! (status, RFC 6750 challenge, JSON `{"error", "message"}`), so a client
 //! sees one contract whichever framework serves it.
 
+use std::net::IpAddr;
+
 use crate::error::ErrorCode;
+use crate::record::IpNet;
 use crate::scope::{Requirement, RoutePath, ScopeError};
 use crate::service::AuthError;
 
@@ -59,6 +62,48 @@ pub fn status_for_code(code: &str) -> u16 {
         "STORE_UNAVAILABLE" => 503,
         _ => 500,
     }
+}
+
+/// The client's address for an address allow-list: the peer's, unless
+/// the peer is one of the application's `trusted` proxies; then the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy
+/// (the one the nearest untrusted hop added, which a client cannot forge).
+/// A header from an untrusted peer is ignored; an unreadable entry ends
+/// the walk (no address: an allow-listed token is refused).
+///
+/// ```
+/// use tokenkeep::http::client_address;
+/// let proxy: tokenkeep::record::IpNet = "10.0.0.0/8".parse()?;
+/// let peer = Some("10.0.0.2".parse()?);
+/// let forwarded = Some("203.0.113.9, 198.51.100.7");
+/// assert_eq!(client_address(peer, forwarded, &[proxy]), Some("198.51.100.7".parse()?));
+/// // The same header from a peer that is no proxy of ours means nothing.
+/// let stranger = Some("192.0.2.1".parse()?);
+/// assert_eq!(client_address(stranger, forwarded, &[proxy]), stranger);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn client_address(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+    let peer = peer?;
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let Some(forwarded_for) = forwarded_for else {
+        return Some(peer);
+    };
+    for hop in forwarded_for.rsplit(',') {
+        let address: IpAddr = hop.trim().parse().ok()?;
+        if !is_trusted(&address) {
+            return Some(address);
+        }
+    }
+    // Every hop is one of ours: the left-most is as near the client as
+    // the header goes.
+    forwarded_for.split(',').next()?.trim().parse().ok()
 }
 
 /// A refusal as every HTTP integration sends it: a status, a machine code,

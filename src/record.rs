@@ -21,6 +21,8 @@ pub use metadata::Metadata;
 pub use rate_limit::RateLimit;
 pub use usage::Usage;
 
+pub use ipnet::IpNet;
+
 use crate::hash::TokenHash;
 use crate::scope::Scopes;
 use crate::token::{MintError, Prefix};
@@ -225,17 +227,21 @@ pub enum RevokeReason {
     /// A rotation replaced it with a grace period: it stops at its
     /// (shortened) expiry, without being revoked.
     RotationGrace,
+    /// A token it replaced was presented after its rotation retired it:
+    /// whoever holds the old token may hold this one too.
+    ReuseDetected,
 }
 
 impl RevokeReason {
     /// The stored and displayed form: `revoked`, `revoke_all`, `rotated`,
-    /// `rotation_grace`.
+    /// `rotation_grace`, `reuse_detected`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Revoked => "revoked",
             Self::RevokeAll => "revoke_all",
             Self::Rotated => "rotated",
             Self::RotationGrace => "rotation_grace",
+            Self::ReuseDetected => "reuse_detected",
         }
     }
 
@@ -246,6 +252,7 @@ impl RevokeReason {
             Self::RevokeAll,
             Self::Rotated,
             Self::RotationGrace,
+            Self::ReuseDetected,
         ]
         .into_iter()
         .find(|reason| reason.as_str() == text)
@@ -326,6 +333,11 @@ pub struct TokenRecord {
     /// Verifications left (consumed atomically by the store), and refills.
     #[serde(default)]
     pub usage: Option<Usage>,
+    /// The client addresses the token may be used from (`10.0.0.0/8`);
+    /// empty: any. Verification without a client address refuses a token
+    /// that has a list (fail closed).
+    #[serde(default)]
+    pub allowed_ips: Vec<IpNet>,
 }
 
 impl TokenRecord {
@@ -356,6 +368,14 @@ impl TokenRecord {
         self.display_prefix
             .strip_prefix(prefix.as_str())
             .is_some_and(|rest| rest.starts_with('_'))
+    }
+
+    /// Whether a request from `client` may use the token: any address when
+    /// it has no list; with a list, an address inside one of its ranges
+    /// (none when the address is unknown).
+    pub fn allows_address(&self, client: Option<std::net::IpAddr>) -> bool {
+        self.allowed_ips.is_empty()
+            || client.is_some_and(|client| self.allowed_ips.iter().any(|net| net.contains(&client)))
     }
 
     /// Whether the token verifies at `now`.
@@ -469,6 +489,7 @@ pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
         metadata: None,
         rate_limit: None,
         usage: None,
+        allowed_ips: Vec::new(),
     }
 }
 

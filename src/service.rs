@@ -57,6 +57,8 @@ mod manager;
 mod policy;
 mod rate;
 #[cfg(feature = "management")]
+mod reuse;
+#[cfg(feature = "management")]
 mod setup;
 mod temporary;
 mod verify;
@@ -126,6 +128,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     realm: String,
     store_timeout: Option<std::time::Duration>,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    trusted_proxies: Vec<crate::record::IpNet>,
     /// Present when text outside the format is hashed and looked up
     /// (custom secrets are accepted, or a temporary token has one): what
     /// spares the store a query for such text that cannot be there.
@@ -133,6 +137,10 @@ struct Inner {
     last_used: LastUsedTracker,
     /// The limiters of the tokens that carry a rate limit.
     rates: rate::RateLimits,
+    /// Set by a `TokenManager` whose policy detects rotation reuse: the
+    /// store it revokes a retired token's successors in.
+    #[cfg(feature = "management")]
+    reuse: std::sync::OnceLock<Arc<dyn crate::store::ManageStore>>,
     /// Bumped by every change a [`TokenManager`] of this service makes, so
     /// that [`TokenService::revocation`] futures look again at once.
     changes: tokio::sync::watch::Sender<u64>,
@@ -154,6 +162,12 @@ impl TokenService {
     /// The format of the tokens this service accepts (and mints).
     pub fn format(&self) -> &TokenFormat {
         &self.inner.format
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`ServiceBuilder::trusted_proxies`]).
+    pub fn trusted_proxies(&self) -> &[crate::record::IpNet] {
+        &self.inner.trusted_proxies
     }
 
     /// The realm its `WWW-Authenticate` challenges name.

@@ -21,7 +21,8 @@
 //! ```
 //!
 //! In a handler, `request.extensions().get::<Authenticated>()` names the
-//! caller. With [`RequireToken::end_streams_on_revocation`], a response
+//! caller. The layer passes no client address, so a token with an address
+//! allow-list is refused here (fail closed). With [`RequireToken::end_streams_on_revocation`], a response
 //! stream ends with `UNAUTHENTICATED` as soon as its token is revoked,
 //! expires or loses the method's scope (see
 //! [`TokenService::revocation`](crate::TokenService::revocation)).

@@ -42,6 +42,7 @@ async fn verifies_records_written_by_another_service() {
         metadata: None,
         rate_limit: None,
         usage: None,
+        allowed_ips: Vec::new(),
     };
     let store = Arc::new(MemoryStore::from_records([record]));
     let service = TokenService::builder(store, Prefix::new("tk").unwrap())

@@ -67,6 +67,7 @@ pub fn population(count: usize, sample: usize) -> Population {
             metadata: None,
             rate_limit: None,
             usage: None,
+            allowed_ips: Vec::new(),
         });
     }
     Population {

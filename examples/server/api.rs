@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
 use tokenkeep::expiry::parse_duration;
-use tokenkeep::record::{Metadata, RateLimit, RecordError, Usage};
+use tokenkeep::record::{IpNet, Metadata, RateLimit, RecordError, Usage};
 use tokenkeep::scope::Ability;
 use tokenkeep::store::StoreError;
 use tokenkeep::{
@@ -94,6 +94,9 @@ pub(crate) struct CreateBody {
     uses: Option<u64>,
     /// Refills `uses`: `100/1d` sets it back to 100 every day.
     uses_refill: Option<String>,
+    /// The client address ranges the token may be used from.
+    #[serde(default)]
+    allowed_ips: Vec<String>,
     #[serde(flatten)]
     scopes: ScopeFields,
 }
@@ -117,6 +120,7 @@ pub(crate) async fn create(
     request.description = body.description;
     request.profile = body.profile;
     request.metadata = field_change(body.metadata, metadata_of)?.flatten();
+    request.allowed_ips = parse_ranges(&body.allowed_ips)?;
     if let Some(uses) = body.uses {
         let usage = Usage::parse(uses, body.uses_refill.as_deref(), state.service.now());
         request.usage = Some(usage.map_err(ManageError::from)?);
@@ -193,6 +197,8 @@ pub(crate) struct ModifyBody {
     /// `100/1m` sets the rate limit, `null` lifts it.
     #[serde(default, deserialize_with = "present")]
     rate_limit: Option<serde_json::Value>,
+    /// Replaces the address ranges; `[]` allows any address.
+    allowed_ips: Option<Vec<String>>,
     #[serde(flatten)]
     scopes: ScopeFields,
 }
@@ -203,6 +209,22 @@ fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<serde_json::Value>, D::Error> {
     serde_json::Value::deserialize(deserializer).map(Some)
+}
+
+/// Address ranges as the API takes them: CIDR strings.
+fn parse_ranges(ranges: &[String]) -> Result<Vec<IpNet>, ApiError> {
+    ranges
+        .iter()
+        .map(|range| {
+            range.parse().map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_ADDRESS_RANGE",
+                    "allowed_ips takes CIDR ranges such as 10.0.0.0/8",
+                )
+            })
+        })
+        .collect()
 }
 
 /// What a PATCH asks of an optional field: keep it (absent), clear it
@@ -251,6 +273,10 @@ pub(crate) async fn modify(
         metadata: field_change(body.metadata, metadata_of)?,
         rate_limit: field_change(body.rate_limit, rate_limit_of)?,
         usage: None,
+        allowed_ips: body
+            .allowed_ips
+            .map(|ranges| parse_ranges(&ranges))
+            .transpose()?,
     };
     let record = state.service.modify(&actor, &token, changes).await?;
     Ok(Json(TokenView::of(&record)))

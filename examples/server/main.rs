@@ -72,6 +72,15 @@ struct Cli {
     /// expire within it. No limit by default.
     #[arg(long, env = "TOKENKEEP_MAX_TOKEN_LIFETIME", value_name = "DURATION")]
     max_token_lifetime: Option<String>,
+    /// A reverse proxy in front of the server (CIDR, repeatable): requests
+    /// from it are taken to come from the address it puts in
+    /// `X-Forwarded-For`, for tokens with address allow-lists.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<tokenkeep::record::IpNet>,
+    /// Revoke a rotated token's successors when the retired token is
+    /// presented again (rotation reuse detection).
+    #[arg(long, env = "TOKENKEEP_DETECT_ROTATION_REUSE")]
+    detect_rotation_reuse: bool,
     /// Seconds a connection gets to send a whole request head, new or idle
     /// between requests.
     #[arg(long, env = "TOKENKEEP_HEADER_TIMEOUT", default_value_t = 10)]
@@ -178,6 +187,8 @@ async fn build_service(
     let mut builder = TokenManager::builder(store, prefix)
         .max_active_per_owner(Some(cli.max_tokens_per_owner))
         .max_lifetime(max_lifetime)
+        .detect_rotation_reuse(cli.detect_rotation_reuse)
+        .trusted_proxies(cli.trusted_proxies.clone())
         // `token create --secret` adopts secrets minted by another system.
         .accept_custom_secrets(true)
         // A store that does not answer fails closed, it does not hang requests.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use tokenkeep::expiry::parse_duration;
-use tokenkeep::record::{Metadata, Usage};
+use tokenkeep::record::{IpNet, Metadata, Usage};
 use tokenkeep::scope::Ability;
 use tokenkeep::{
     Actor, ErrorCode, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenManager,
@@ -52,6 +52,9 @@ pub(crate) enum TokenCommand {
         /// Refills the uses: `100/1d` sets them back to 100 every day.
         #[arg(long, requires = "uses")]
         uses_refill: Option<String>,
+        /// A client address range the token may be used from (repeatable).
+        #[arg(long = "allowed-ip", value_name = "CIDR")]
+        allowed_ips: Vec<IpNet>,
     },
     /// List tokens; never a secret.
     List {
@@ -139,6 +142,7 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             rate_limit,
             uses,
             uses_refill,
+            allowed_ips,
         } => {
             let abilities = abilities
                 .into_iter()
@@ -167,6 +171,7 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 .map(str::parse)
                 .transpose()
                 .map_err(ManageError::from)?;
+            request.allowed_ips = allowed_ips;
             if let Some(uses) = uses {
                 let usage = Usage::parse(uses, uses_refill.as_deref(), service.now());
                 request.usage = Some(usage.map_err(ManageError::from)?);

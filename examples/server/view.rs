@@ -2,7 +2,7 @@
 //! answer that created it.
 
 use serde::Serialize;
-use tokenkeep::record::{Metadata, RateLimit, RevokeReason, TokenKind, Usage};
+use tokenkeep::record::{IpNet, Metadata, RateLimit, RevokeReason, TokenKind, Usage};
 use tokenkeep::time::{self, OffsetDateTime};
 use tokenkeep::{Scopes, TokenRecord};
 
@@ -30,6 +30,7 @@ pub(crate) struct TokenView {
     pub(crate) metadata: Option<Metadata>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) usage: Option<Usage>,
+    pub(crate) allowed_ips: Vec<IpNet>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) token: Option<String>,
 }
@@ -55,6 +56,7 @@ impl TokenView {
             metadata: record.metadata.clone(),
             rate_limit: record.rate_limit,
             usage: record.usage,
+            allowed_ips: record.allowed_ips.clone(),
             token: None,
         }
     }

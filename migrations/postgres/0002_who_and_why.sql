@@ -4,4 +4,4 @@ ALTER TABLE tokenkeep_tokens
     ADD COLUMN created_by TEXT,
     ADD COLUMN revoked_by TEXT,
     ADD COLUMN revoke_reason TEXT
-        CHECK (revoke_reason IN ('revoked', 'revoke_all', 'rotated', 'rotation_grace'));
+        CHECK (revoke_reason IN ('revoked', 'revoke_all', 'rotated', 'rotation_grace', 'reuse_detected'));

@@ -3,4 +3,4 @@
 ALTER TABLE tokenkeep_tokens ADD COLUMN created_by TEXT;
 ALTER TABLE tokenkeep_tokens ADD COLUMN revoked_by TEXT;
 ALTER TABLE tokenkeep_tokens ADD COLUMN revoke_reason TEXT
-    CHECK (revoke_reason IN ('revoked', 'revoke_all', 'rotated', 'rotation_grace'));
+    CHECK (revoke_reason IN ('revoked', 'revoke_all', 'rotated', 'rotation_grace', 'reuse_detected'));

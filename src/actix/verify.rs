@@ -13,7 +13,7 @@ use actix_web::http::header::AUTHORIZATION;
 
 use super::ApiError;
 use crate::bearer::{BearerError, one_authorization_value};
-use crate::http::{Rejection, RouteRequirement};
+use crate::http::{Rejection, RouteRequirement, client_address};
 use crate::scope::Requirement;
 use crate::service::{AuthError, Authenticated, TokenService};
 
@@ -33,8 +33,14 @@ pub(super) async fn verify_request(
         Some(who) => who,
         None => {
             let header = authorization(request).map_err(|error| reject(error.into()))?;
+            let peer = request.peer_addr().map(|address| address.ip());
+            let forwarded = request
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|value| value.to_str().ok());
+            let client = client_address(peer, forwarded, service.trusted_proxies());
             service
-                .verify_bearer(header, Requirement::None)
+                .verify_bearer_from(header, Requirement::None, client)
                 .await
                 .map_err(reject)?
         }

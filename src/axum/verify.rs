@@ -7,12 +7,15 @@
 //! (a path that cannot be normalised is 400 `INVALID_PATH`), then the scope
 //! check (403).
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
 use axum::http::header::{AUTHORIZATION, Entry};
 use axum::http::request::Parts;
 
 use super::ApiError;
 use crate::bearer::{BearerError, one_authorization_value};
-use crate::http::RouteRequirement;
+use crate::http::{RouteRequirement, client_address};
 use crate::scope::Requirement;
 use crate::service::{AuthError, Authenticated, TokenService};
 
@@ -35,15 +38,22 @@ pub(super) async fn verify_request(
     parts: &mut Parts,
 ) -> Result<Authenticated, ApiError> {
     let reject = |error: AuthError| ApiError::from_auth(&error, service.realm());
+    let client = client(service, parts);
     let who = match parts.extensions.get::<Authenticated>() {
         Some(who) => who.clone(),
         None => match credentials {
             Credentials::Header => {
                 let header = authorization(parts).map_err(|error| reject(error.into()))?;
-                service.verify_bearer(header, Requirement::None).await
+                service
+                    .verify_bearer_from(header, Requirement::None, client)
+                    .await
             }
             Credentials::Query => match query_credentials(parts) {
-                Ok(token) => service.verify_token(&token, Requirement::None).await,
+                Ok(token) => {
+                    service
+                        .verify_token_from(&token, Requirement::None, client)
+                        .await
+                }
                 Err(error) => return Err(reject_query(&error.into(), service.realm())),
             },
         }
@@ -54,6 +64,21 @@ pub(super) async fn verify_request(
         .map_err(ApiError::invalid_path)?;
     who.require(&requirement.as_requirement()).map_err(reject)?;
     Ok(who)
+}
+
+/// The client's address: the connection's (served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`), or the forwarded
+/// one behind the service's trusted proxies.
+fn client(service: &TokenService, parts: &Parts) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|value| value.to_str().ok());
+    client_address(peer, forwarded, service.trusted_proxies())
 }
 
 /// Marks the `Authorization` header sensitive and returns its value (see

@@ -57,6 +57,7 @@ pub struct ServiceBuilder<S: ?Sized = dyn TokenStore> {
     last_used_interval: Duration,
     accept_custom_secrets: bool,
     temporary: Vec<TemporaryToken>,
+    trusted_proxies: Vec<crate::record::IpNet>,
     #[cfg(feature = "management")]
     policy: Policy,
     #[cfg(feature = "management")]
@@ -81,6 +82,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
             last_used_interval: Self::DEFAULT_LAST_USED_INTERVAL,
             accept_custom_secrets: false,
             temporary: Vec::new(),
+            trusted_proxies: Vec::new(),
             #[cfg(feature = "management")]
             policy: Policy::default(),
             #[cfg(feature = "management")]
@@ -142,6 +144,16 @@ impl<S: ?Sized> ServiceBuilder<S> {
         self
     }
 
+    /// The reverse proxies (load balancers) in front of the service: a
+    /// request from one of them is taken to come from the address it puts
+    /// in `X-Forwarded-For` (see [`crate::http::client_address`]). None by
+    /// default: the peer's address is the client's, whatever the header
+    /// says.
+    pub fn trusted_proxies(mut self, proxies: Vec<crate::record::IpNet>) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
     /// Adds a temporary token: answered from memory in front of the store,
     /// never written to it, gone when the process ends. A temporary token
     /// whose secret is not in this service's format makes verification hash
@@ -177,6 +189,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
             temporary_records(self.temporary, &self.format, &self.hasher, self.clock.now())?;
         let (format, hasher, clock, realm) = (self.format, self.hasher, self.clock, self.realm);
         let store_timeout = self.store_timeout;
+        let trusted_proxies = self.trusted_proxies;
         let look_up_custom = self.accept_custom_secrets || any_custom;
         let last_used = LastUsedTracker::new(self.last_used_interval);
         // `layered` has the temporary tokens in front of `plain`.
@@ -189,8 +202,11 @@ impl<S: ?Sized> ServiceBuilder<S> {
                 clock,
                 realm,
                 store_timeout,
+                trusted_proxies,
                 last_used,
                 rates: super::rate::RateLimits::default(),
+                #[cfg(feature = "management")]
+                reuse: std::sync::OnceLock::new(),
                 changes: tokio::sync::watch::Sender::new(0),
             }),
         };
@@ -262,6 +278,13 @@ async fn refuse_shadowed(
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
 impl ServiceBuilder<dyn ManageStore> {
+    /// Turns on rotation reuse detection; see
+    /// [`Policy::detect_rotation_reuse`].
+    pub fn detect_rotation_reuse(mut self, detect: bool) -> Self {
+        self.policy.detect_rotation_reuse = detect;
+        self
+    }
+
     /// The longest a token may live (`None`, the default: no limit); see
     /// [`Policy::max_lifetime`].
     pub fn max_lifetime(mut self, limit: Option<Duration>) -> Self {
@@ -351,8 +374,12 @@ impl ServiceBuilder<dyn ManageStore> {
         let accept_custom_secrets = self.accept_custom_secrets;
         let (store, temporary, over) = self.into_parts()?;
         let finish = move |layered: Arc<dyn ManageStore>, plain: Arc<dyn ManageStore>| {
+            let service = over(layered.clone(), plain);
+            if policy.detect_rotation_reuse {
+                let _ = service.inner.reuse.set(Arc::clone(&layered));
+            }
             TokenManager::new(
-                over(layered.clone(), plain),
+                service,
                 ManagerInner {
                     store: layered,
                     policy,

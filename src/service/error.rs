@@ -34,6 +34,10 @@ pub enum InvalidToken {
     /// Its usage limit has no use left (until its next refill).
     #[error("token has no uses left")]
     UsesExhausted,
+    /// The token has an address allow-list, and the request came from
+    /// outside it (or from an unknown address).
+    #[error("token not allowed from this address")]
+    AddressNotAllowed,
 }
 
 /// Verification refused a request.
@@ -79,7 +83,7 @@ pub enum AuthError {
 impl AuthError {
     /// Why, in one word for logs and metric labels: `no_credentials`,
     /// `invalid_request`, `malformed`, `unknown`, `revoked`, `expired`,
-    /// `exhausted`, `insufficient_scope`, `rate_limited` or `unavailable`. Finer than the client's
+    /// `exhausted`, `address_not_allowed`, `insufficient_scope`, `rate_limited` or `unavailable`. Finer than the client's
     /// answer, which is one for every `invalid_token` reason.
     ///
     /// ```
@@ -95,6 +99,7 @@ impl AuthError {
             Self::InvalidToken(InvalidToken::Revoked) => "revoked",
             Self::InvalidToken(InvalidToken::Expired) => "expired",
             Self::InvalidToken(InvalidToken::UsesExhausted) => "exhausted",
+            Self::InvalidToken(InvalidToken::AddressNotAllowed) => "address_not_allowed",
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",

@@ -10,7 +10,7 @@ use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
-    Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage,
+    IpNet, Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage,
     check_description, check_owner, check_principal, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
@@ -51,6 +51,8 @@ pub struct IssueRequest {
     pub rate_limit: Option<RateLimit>,
     /// Uses left and refills (its `refilled_at` becomes the issue instant).
     pub usage: Option<Usage>,
+    /// The client address ranges it may be used from; empty: any.
+    pub allowed_ips: Vec<IpNet>,
 }
 
 impl IssueRequest {
@@ -67,6 +69,7 @@ impl IssueRequest {
             metadata: None,
             rate_limit: None,
             usage: None,
+            allowed_ips: Vec::new(),
         }
     }
 
@@ -85,6 +88,12 @@ impl IssueRequest {
     /// Sets the usage limit.
     pub fn usage(mut self, usage: Usage) -> Self {
         self.usage = Some(usage);
+        self
+    }
+
+    /// Sets the client address ranges the token may be used from.
+    pub fn allowed_ips(mut self, ranges: Vec<IpNet>) -> Self {
+        self.allowed_ips = ranges;
         self
     }
 
@@ -165,6 +174,8 @@ pub struct TokenChanges {
     pub rate_limit: Option<Option<RateLimit>>,
     /// A new usage limit (`Some(None)` lifts it).
     pub usage: Option<Option<Usage>>,
+    /// New client address ranges (`Some(vec![])`: any address).
+    pub allowed_ips: Option<Vec<IpNet>>,
 }
 
 impl TokenChanges {
@@ -478,6 +489,7 @@ impl TokenManager {
             metadata: changes.metadata,
             rate_limit: changes.rate_limit,
             usage: changes.usage,
+            allowed_ips: changes.allowed_ips,
         };
         let changed = self
             .manage
@@ -747,6 +759,7 @@ impl TokenManager {
                 refilled_at: now,
                 ..usage
             }),
+            allowed_ips: request.allowed_ips.clone(),
         })
     }
 }

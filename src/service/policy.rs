@@ -57,6 +57,12 @@ pub struct Policy {
     /// at rotation (a replacement keeps its predecessor's expiry); a setup
     /// claim's token expires at the limit.
     pub max_lifetime: Option<Duration>,
+    /// Rotation reuse detection (off by default): presenting a token that a
+    /// rotation retired (revoked at once, or after its grace period)
+    /// revokes the token that replaced it and that one's successors, with
+    /// the reason `reuse_detected`. A stolen old token then burns the
+    /// chain instead of quietly failing.
+    pub detect_rotation_reuse: bool,
 }
 
 impl Default for Policy {
@@ -66,6 +72,7 @@ impl Default for Policy {
             manager_tokens_may_manage: true,
             max_rotation_grace: Duration::days(7),
             max_lifetime: None,
+            detect_rotation_reuse: false,
         }
     }
 }

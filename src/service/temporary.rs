@@ -131,6 +131,7 @@ pub(super) fn temporary_records(
             metadata: None,
             rate_limit: None,
             usage: None,
+            allowed_ips: Vec::new(),
         });
     }
     Ok((records, any_custom))

@@ -2,6 +2,7 @@
 //! `service` module documentation, top to bottom in this file.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -146,7 +147,10 @@ impl TokenService {
     }
 
     /// Verifies an `Authorization` header value (`None` when the request had
-    /// none) against what the handler requires.
+    /// none) against what the handler requires. A token with an address
+    /// allow-list is refused here: use
+    /// [`verify_bearer_from`](Self::verify_bearer_from) with the client's
+    /// address.
     ///
     /// # Errors
     /// [`AuthError`]: no credentials (401), a malformed header (400), an
@@ -157,8 +161,27 @@ impl TokenService {
         authorization: Option<&str>,
         requirement: Requirement<'_>,
     ) -> Result<Authenticated, AuthError> {
+        self.verify_bearer_from(authorization, requirement, None)
+            .await
+    }
+
+    /// As [`verify_bearer`](Self::verify_bearer), for a request from
+    /// `client` (`None` when unknown): a token with an address allow-list
+    /// verifies only from inside it. The HTTP integrations pass the peer's
+    /// address, or the forwarded one behind a trusted proxy (see
+    /// [`http::client_address`](crate::http::client_address)).
+    ///
+    /// # Errors
+    /// As `verify_bearer`; a refused address is
+    /// [`InvalidToken::AddressNotAllowed`] (401).
+    pub async fn verify_bearer_from(
+        &self,
+        authorization: Option<&str>,
+        requirement: Requirement<'_>,
+        client: Option<IpAddr>,
+    ) -> Result<Authenticated, AuthError> {
         let verdict = match parse_authorization(authorization) {
-            Ok(token) => self.judge(token, requirement).await,
+            Ok(token) => self.judge(token, requirement, client).await,
             Err(error) => Err(Refusal::from(AuthError::from(error))),
         };
         report(verdict)
@@ -176,7 +199,20 @@ impl TokenService {
         token: &str,
         requirement: Requirement<'_>,
     ) -> Result<Authenticated, AuthError> {
-        report(self.judge(token, requirement).await)
+        report(self.judge(token, requirement, None).await)
+    }
+
+    /// As [`verify_token`](Self::verify_token), for a request from `client`.
+    ///
+    /// # Errors
+    /// As [`verify_bearer_from`](Self::verify_bearer_from).
+    pub async fn verify_token_from(
+        &self,
+        token: &str,
+        requirement: Requirement<'_>,
+        client: Option<IpAddr>,
+    ) -> Result<Authenticated, AuthError> {
+        report(self.judge(token, requirement, client).await)
     }
 
     /// The path itself, from token text to verdict.
@@ -184,6 +220,7 @@ impl TokenService {
         &self,
         token: &str,
         requirement: Requirement<'_>,
+        client: Option<IpAddr>,
     ) -> Result<Authenticated, Refusal> {
         let inner = &*self.inner;
         let invalid = |reason| Err(Refusal::from(AuthError::InvalidToken(reason)));
@@ -222,13 +259,24 @@ impl TokenService {
         let now = inner.clock.now_unix_millis();
         let refused = |reason| Err(Refusal::of(&record, AuthError::InvalidToken(reason)));
         if record.is_revoked() {
+            #[cfg(feature = "management")]
+            self.retired_token_presented(&record).await;
             return refused(InvalidToken::Revoked);
         }
         if record
             .expires_at
             .is_some_and(|expiry| now >= unix_millis(expiry))
         {
+            #[cfg(feature = "management")]
+            self.retired_token_presented(&record).await;
             return refused(InvalidToken::Expired);
+        }
+        if !record.allows_address(client) {
+            let error = AuthError::InvalidToken(InvalidToken::AddressNotAllowed);
+            return Err(Refusal {
+                client,
+                ..Refusal::of(&record, error)
+            });
         }
         if let Some(limit) = record.rate_limit
             && let Err(retry_after) = inner.rates.check(record.id, limit)
@@ -262,12 +310,15 @@ impl TokenService {
 struct Refusal {
     error: AuthError,
     token: Option<Arc<TokenRecord>>,
+    /// The client address, when it is the reason.
+    client: Option<IpAddr>,
 }
 
 impl Refusal {
     fn of(record: &Arc<TokenRecord>, error: AuthError) -> Self {
         Self {
             error,
+            client: None,
             token: Some(Arc::clone(record)),
         }
     }
@@ -275,7 +326,11 @@ impl Refusal {
 
 impl From<AuthError> for Refusal {
     fn from(error: AuthError) -> Self {
-        Self { error, token: None }
+        Self {
+            error,
+            token: None,
+            client: None,
+        }
     }
 }
 
@@ -291,7 +346,11 @@ fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, Auth
             crate::observability::verification("ok");
             Ok(who)
         }
-        Err(Refusal { error, token }) => {
+        Err(Refusal {
+            error,
+            token,
+            client,
+        }) => {
             let outcome = error.outcome();
             if let AuthError::Unavailable(cause) = &error {
                 tracing::warn!(
@@ -304,6 +363,7 @@ fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, Auth
                     reason = %error,
                     token_id = token.as_ref().map(|token| tracing::field::display(token.id)),
                     owner = token.as_ref().map(|token| token.owner.as_str()),
+                    client = client.map(tracing::field::display),
                     "verification refused"
                 );
             }

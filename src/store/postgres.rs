@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "usage",
         include_str!("../../migrations/postgres/0006_usage.sql"),
     ),
+    (
+        7,
+        "allowed ips",
+        include_str!("../../migrations/postgres/0007_allowed_ips.sql"),
+    ),
 ];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
@@ -188,12 +193,12 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         )
     };
     let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
@@ -427,7 +432,8 @@ impl ManageStore for PostgresStore {
         }
         sqlx::query(
             "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5, \
-             metadata = $6, rate_limit = $7, usage = $8 \
+             metadata = $6, rate_limit = $7, usage = $8, \
+             allowed_ips = $9 \
              WHERE id = $1",
         )
         .bind(id.as_bytes().as_slice())
@@ -438,6 +444,7 @@ impl ManageStore for PostgresStore {
         .bind(record.metadata.as_ref().map(Metadata::to_json))
         .bind(record.rate_limit.map(|limit| limit.to_string()))
         .bind(record.usage.as_ref().map(sql::encode_usage).transpose()?)
+        .bind(sql::encode_ranges(&record.allowed_ips))
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

@@ -18,7 +18,7 @@ macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
          created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         created_by, revoked_by, revoke_reason, metadata, rate_limit, usage"
+         created_by, revoked_by, revoke_reason, metadata, rate_limit, usage, allowed_ips"
     };
 }
 
@@ -91,6 +91,7 @@ macro_rules! bind_record {
                     .map($crate::store::sql::encode_usage)
                     .transpose()?,
             )
+            .bind($crate::store::sql::encode_ranges(&record.allowed_ips))
     }};
 }
 
@@ -137,6 +138,25 @@ pub(crate) fn migrate_error(error: sqlx::migrate::MigrateError) -> StoreError {
 
 fn corrupt(what: &'static str) -> StoreError {
     StoreError::unavailable(format!("corrupt token record in the database: bad {what}"))
+}
+
+/// Address ranges as their column holds them: comma-separated, or NULL
+/// for none.
+#[cfg(feature = "management")]
+pub(crate) fn encode_ranges(ranges: &[crate::record::IpNet]) -> Option<String> {
+    (!ranges.is_empty()).then(|| {
+        ranges
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+fn decode_ranges(text: &str) -> Result<Vec<crate::record::IpNet>, StoreError> {
+    text.split(',')
+        .map(|range| range.parse().map_err(|_| corrupt("allowed_ips")))
+        .collect()
 }
 
 /// A usage limit as the JSON text of its column.
@@ -189,6 +209,7 @@ where
         row.try_get("replaced_by").map_err(get_err("replaced_by"))?;
     let metadata: Option<String> = row.try_get("metadata").map_err(get_err("metadata"))?;
     let usage: Option<String> = row.try_get("usage").map_err(get_err("usage"))?;
+    let allowed_ips: Option<String> = row.try_get("allowed_ips").map_err(get_err("allowed_ips"))?;
     let rate_limit: Option<String> = row.try_get("rate_limit").map_err(get_err("rate_limit"))?;
     let revoke_reason: Option<String> = row
         .try_get("revoke_reason")
@@ -228,6 +249,11 @@ where
         usage: usage
             .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("usage")))
             .transpose()?,
+        allowed_ips: allowed_ips
+            .as_deref()
+            .map(decode_ranges)
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 

@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "usage",
         include_str!("../../migrations/sqlite/0006_usage.sql"),
     ),
+    (
+        7,
+        "allowed ips",
+        include_str!("../../migrations/sqlite/0007_allowed_ips.sql"),
+    ),
 ];
 
 /// Keeps tokens in one SQLite file.
@@ -210,12 +215,12 @@ async fn insert_row(
 ) -> Result<u64, StoreError> {
     let statement = if on_conflict_skip {
         insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
              ON CONFLICT DO NOTHING"
         )
     } else {
         insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
         )
     };
     let result = bind_record!(sqlx::query(statement), record, millis)
@@ -467,7 +472,8 @@ impl ManageStore for SqliteStore {
         }
         sqlx::query(
             "UPDATE tokenkeep_tokens SET name = ?2, description = ?3, scopes = ?4, profile = ?5, \
-             metadata = ?6, rate_limit = ?7, usage = ?8 \
+             metadata = ?6, rate_limit = ?7, usage = ?8, \
+             allowed_ips = ?9 \
              WHERE id = ?1",
         )
         .bind(id.as_bytes().as_slice())
@@ -478,6 +484,7 @@ impl ManageStore for SqliteStore {
         .bind(record.metadata.as_ref().map(Metadata::to_json))
         .bind(record.rate_limit.map(|limit| limit.to_string()))
         .bind(record.usage.as_ref().map(sql::encode_usage).transpose()?)
+        .bind(sql::encode_ranges(&record.allowed_ips))
         .execute(&mut *tx)
         .await
         .map_err(backend_error)?;

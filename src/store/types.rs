@@ -8,7 +8,7 @@ use crate::record::TokenId;
 #[cfg(feature = "management")]
 use crate::{
     hash::TokenHash,
-    record::{Metadata, RateLimit, RevokeReason, TokenName, TokenRecord, Usage},
+    record::{IpNet, Metadata, RateLimit, RevokeReason, TokenName, TokenRecord, Usage},
     scope::{Ability, Route},
 };
 
@@ -73,6 +73,8 @@ pub struct TokenUpdate {
     pub rate_limit: Option<Option<RateLimit>>,
     /// A new usage limit (`Some(None)` lifts it).
     pub usage: Option<Option<Usage>>,
+    /// New client address ranges (`Some(vec![])`: any address).
+    pub allowed_ips: Option<Vec<IpNet>>,
 }
 
 #[cfg(feature = "management")]
@@ -107,6 +109,9 @@ impl TokenUpdate {
         }
         if let Some(usage) = self.usage {
             record.usage = usage;
+        }
+        if let Some(ranges) = &self.allowed_ips {
+            record.allowed_ips = ranges.clone();
         }
     }
 
@@ -171,6 +176,8 @@ impl Rotation {
     /// Applies the rotation's effect to the old record.
     pub fn retire(&self, old: &mut TokenRecord) {
         old.revoked_by = Some(self.by.clone());
+        // The successor is named either way: reuse detection follows it.
+        old.replaced_by = Some(self.new_id);
         match self.grace_until {
             None => {
                 old.revoked_at = Some(self.now);
@@ -178,7 +185,6 @@ impl Rotation {
             }
             Some(until) => {
                 old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
-                old.replaced_by = Some(self.new_id);
                 old.revoke_reason = Some(RevokeReason::RotationGrace);
             }
         }

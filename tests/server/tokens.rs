@@ -613,3 +613,74 @@ async fn a_token_with_uses_answers_401_once_they_are_spent() {
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_USAGE").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_retired_token_presented_again_burns_its_successor() {
+    let (server, admin) = claimed(&["--detect-rotation-reuse"]).await;
+    let old = created(&server, &admin, json!({ "name": "ci" })).await;
+    let path = format!("/api/auth/tokens/{}/rotate", old["id"].as_str().unwrap());
+    let rotated = client()
+        .post(server.url(&path))
+        .bearer_auth(&admin)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let new = json_of(rotated).await;
+    support::server::remember(new["token"].as_str().unwrap());
+    let new_token = new["token"].as_str().unwrap();
+    assert_eq!(whoami(&server, new_token).await.status(), StatusCode::OK);
+    let stolen = whoami(&server, old["token"].as_str().unwrap()).await;
+    assert_error(stolen, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+    assert_eq!(
+        whoami(&server, new_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let view_path = format!("/api/auth/tokens/{}", new["id"].as_str().unwrap());
+    let view = json_of(authed(&server, Method::GET, &view_path, &admin).await).await;
+    assert_eq!(view["revoke_reason"], "reuse_detected");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn address_allow_lists_hold_and_forwarded_addresses_count_only_from_trusted_proxies() {
+    let (server, admin) = claimed(&["--trusted-proxy", "127.0.0.1/32"]).await;
+    let local = created(
+        &server,
+        &admin,
+        json!({ "name": "local", "allowed_ips": ["127.0.0.0/8"] }),
+    )
+    .await;
+    assert_eq!(local["allowed_ips"], json!(["127.0.0.0/8"]));
+    let office = created(
+        &server,
+        &admin,
+        json!({ "name": "office", "allowed_ips": ["10.0.0.0/8"] }),
+    )
+    .await;
+    let whoami_from = |token: &str, forwarded: Option<&str>| {
+        let mut request = client().get(server.url("/api/whoami")).bearer_auth(token);
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        request.send()
+    };
+    let local = local["token"].as_str().unwrap();
+    let office = office["token"].as_str().unwrap();
+    assert_eq!(
+        whoami_from(local, None).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let outside = whoami_from(office, None).await.unwrap();
+    assert_error(outside, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+    let proxied = whoami_from(office, Some("10.20.30.40")).await.unwrap();
+    assert_eq!(proxied.status(), StatusCode::OK, "behind the trusted proxy");
+    let bad = create(
+        &server,
+        &admin,
+        json!({ "name": "bad", "allowed_ips": ["nowhere"] }),
+    )
+    .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_ADDRESS_RANGE").await;
+    server.stop().await;
+}

@@ -95,5 +95,6 @@ pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
         metadata: None,
         rate_limit: None,
         usage: None,
+        allowed_ips: Vec::new(),
     }
 }

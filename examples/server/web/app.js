@@ -93,6 +93,7 @@ const REASONS = {
   revoke_all: "revoked with all of its owner's tokens",
   rotated: "rotated",
   rotation_grace: "rotated, in its grace period",
+  reuse_detected: "revoked: a token it replaced was used again",
 };
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;

@@ -1,0 +1,142 @@
+//! Address allow-lists: a token with a list verifies only from inside it;
+//! an unknown address is refused (fail closed); axum takes the address
+//! from the connection, and from `X-Forwarded-For` only behind a proxy the
+//! application trusts.
+#![cfg(all(feature = "management", feature = "axum"))]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use reqwest::StatusCode;
+use tokenkeep::axum::Token;
+use tokenkeep::store::MemoryStore;
+use tokenkeep::{
+    Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenChanges, TokenManager,
+    TokenRef,
+};
+
+fn manager(trusted: &[&str]) -> TokenManager {
+    TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
+        .trusted_proxies(trusted.iter().map(|net| net.parse().unwrap()).collect())
+        .build()
+        .unwrap()
+}
+
+async fn issue(service: &TokenManager, name: &str, ranges: &[&str]) -> (String, TokenRef) {
+    let ranges = ranges.iter().map(|net| net.parse().unwrap()).collect();
+    let issued = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", name).allowed_ips(ranges),
+        )
+        .await
+        .unwrap();
+    (
+        issued.token.expose_secret().to_owned(),
+        TokenRef::id(issued.record.id),
+    )
+}
+
+#[tokio::test]
+async fn a_listed_token_verifies_only_from_inside_its_ranges() {
+    let service = manager(&[]);
+    let (token, by_id) = issue(&service, "office", &["10.0.0.0/8", "2001:db8::/32"]).await;
+    let from = |address: Option<&str>| {
+        let (service, token) = (service.clone(), token.clone());
+        let client = address.map(|address| address.parse().unwrap());
+        async move {
+            service
+                .verify_token_from(&token, Requirement::None, client)
+                .await
+        }
+    };
+    assert!(from(Some("10.1.2.3")).await.is_ok());
+    assert!(from(Some("2001:db8::7")).await.is_ok());
+    for outside in [Some("192.0.2.1"), Some("11.0.0.1"), None] {
+        let refused = from(outside).await;
+        assert!(
+            matches!(
+                refused,
+                Err(AuthError::InvalidToken(InvalidToken::AddressNotAllowed))
+            ),
+            "{outside:?}: {refused:?}"
+        );
+    }
+    // Without a list, any address, known or not.
+    let (free, _) = issue(&service, "free", &[]).await;
+    assert!(service.verify_token(&free, Requirement::None).await.is_ok());
+    // An empty list, set later, lifts it.
+    let any = TokenChanges {
+        allowed_ips: Some(Vec::new()),
+        ..TokenChanges::default()
+    };
+    service.modify(&Actor::Admin, &by_id, any).await.unwrap();
+    assert!(from(None).await.is_ok());
+}
+
+async fn owner(Token(who, ..): Token) -> String {
+    who.owner().to_owned()
+}
+
+/// Serves a route behind the token extractor, with the connection's
+/// address in each request.
+async fn serve(service: &TokenManager) -> String {
+    let app = Router::new()
+        .route("/whoami", get(owner))
+        .with_state(service.service().clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/whoami", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    address
+}
+
+async fn status(url: &str, token: &str, forwarded_for: Option<&str>) -> StatusCode {
+    let mut request = reqwest::Client::new().get(url).bearer_auth(token);
+    if let Some(forwarded) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded);
+    }
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn axum_takes_the_connections_address_and_forwarded_ones_only_from_trusted_proxies() {
+    // No trusted proxy: the header is the client's to forge, and ignored.
+    let direct = manager(&[]);
+    let url = serve(&direct).await;
+    let (local, _) = issue(&direct, "local", &["127.0.0.0/8"]).await;
+    let (office, _) = issue(&direct, "office", &["10.0.0.0/8"]).await;
+    assert_eq!(status(&url, &local, None).await, StatusCode::OK);
+    assert_eq!(status(&url, &office, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status(&url, &office, Some("10.1.2.3")).await,
+        StatusCode::UNAUTHORIZED,
+        "a forwarded address from an untrusted peer means nothing"
+    );
+
+    // Behind a trusted proxy (here, loopback), the forwarded address counts.
+    let proxied = manager(&["127.0.0.1/32"]);
+    let url = serve(&proxied).await;
+    let (office, _) = issue(&proxied, "office", &["10.0.0.0/8"]).await;
+    assert_eq!(
+        status(&url, &office, Some("10.1.2.3")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&url, &office, Some("10.1.2.3, 192.0.2.8")).await,
+        StatusCode::UNAUTHORIZED,
+        "the right-most untrusted hop is the client"
+    );
+    assert_eq!(status(&url, &office, None).await, StatusCode::UNAUTHORIZED);
+}

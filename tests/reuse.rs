@@ -1,0 +1,173 @@
+//! Rotation reuse detection: with the policy on, presenting a token that a
+//! rotation retired revokes its successors (`reuse_detected`), whether it
+//! was revoked at once or after its grace period; concurrent presentations
+//! burn the chain once; with the policy off nothing happens. On every
+//! backend.
+#![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use support::sql::{postgres_store, sqlite_store};
+use support::t0;
+use tokenkeep::expiry::ManualClock;
+use tokenkeep::record::RevokeReason;
+use tokenkeep::store::{ManageStore, MemoryStore};
+use tokenkeep::time::Duration;
+use tokenkeep::{
+    Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager, TokenRef,
+};
+
+fn manager(store: Arc<dyn ManageStore>, detect: bool) -> (TokenManager, ManualClock) {
+    let clock = ManualClock::new(t0());
+    let service = TokenManager::builder(store, Prefix::new("tk").unwrap())
+        .clock(clock.clone())
+        .detect_rotation_reuse(detect)
+        .build()
+        .unwrap();
+    (service, clock)
+}
+
+async fn reason(service: &TokenManager, id: tokenkeep::TokenId) -> Option<RevokeReason> {
+    service
+        .get(&Actor::Admin, &TokenRef::id(id))
+        .await
+        .unwrap()
+        .revoke_reason
+}
+
+async fn the_chain_burns(store: Arc<dyn ManageStore>) {
+    let (service, clock) = manager(store, true);
+    let admin = Actor::Admin;
+    let a = service
+        .issue(&admin, IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    let a_text = a.token.expose_secret().to_owned();
+    // A to B with a grace hour, then B to C at once.
+    let b = service
+        .rotate(&admin, &TokenRef::id(a.record.id), Some(Duration::hours(1)))
+        .await
+        .unwrap();
+    assert!(
+        service
+            .verify_token(&a_text, Requirement::None)
+            .await
+            .is_ok(),
+        "in its grace"
+    );
+    let c = service
+        .rotate(&admin, &TokenRef::id(b.record.id), None)
+        .await
+        .unwrap();
+    let c_text = c.token.expose_secret().to_owned();
+    assert!(
+        service
+            .verify_token(&c_text, Requirement::None)
+            .await
+            .is_ok()
+    );
+
+    // After the grace, the stolen A comes back, twenty times at once.
+    clock.advance(Duration::hours(2));
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let (service, text) = (service.clone(), a_text.clone());
+            tokio::spawn(async move { service.verify_token(&text, Requirement::None).await })
+        })
+        .collect();
+    for attempt in attempts {
+        let refused = attempt.await.unwrap();
+        assert!(
+            matches!(refused, Err(AuthError::InvalidToken(InvalidToken::Expired))),
+            "{refused:?}"
+        );
+    }
+    let burnt = service
+        .get(&admin, &TokenRef::id(c.record.id))
+        .await
+        .unwrap();
+    assert_eq!(burnt.revoke_reason, Some(RevokeReason::ReuseDetected));
+    assert_eq!(burnt.revoked_by.as_deref(), Some("reuse-detection"));
+    assert_eq!(
+        burnt.revoked_at,
+        Some(t0() + Duration::hours(2)),
+        "revoked once"
+    );
+    assert_eq!(
+        reason(&service, b.record.id).await,
+        Some(RevokeReason::Rotated),
+        "kept"
+    );
+    assert!(
+        service
+            .verify_token(&c_text, Requirement::None)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory() {
+    the_chain_burns(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    the_chain_burns(Arc::new(sqlite_store().await)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let Some(store) = postgres_store().await else {
+        return;
+    };
+    the_chain_burns(Arc::new(store)).await;
+}
+
+/// An immediate rotation's old token presented again burns its successor;
+/// with the policy off, the successor goes on working.
+#[tokio::test]
+async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
+    for detect in [true, false] {
+        let (service, _) = manager(Arc::new(MemoryStore::new()), detect);
+        let admin = Actor::Admin;
+        let a = service
+            .issue(&admin, IssueRequest::new("alice", "ci"))
+            .await
+            .unwrap();
+        let b = service
+            .rotate(&admin, &TokenRef::id(a.record.id), None)
+            .await
+            .unwrap();
+        let presented = service
+            .verify_token(a.token.expose_secret(), Requirement::None)
+            .await;
+        assert!(matches!(
+            presented,
+            Err(AuthError::InvalidToken(InvalidToken::Revoked))
+        ));
+        let b_works = service
+            .verify_token(b.token.expose_secret(), Requirement::None)
+            .await
+            .is_ok();
+        assert_eq!(b_works, !detect, "detect = {detect}");
+        // An ordinary revoke is no rotation: nothing to burn.
+        let d = service
+            .issue(&admin, IssueRequest::new("alice", "other"))
+            .await
+            .unwrap();
+        service
+            .revoke(&admin, &TokenRef::id(d.record.id))
+            .await
+            .unwrap();
+        assert!(
+            service
+                .verify_token(d.token.expose_secret(), Requirement::None)
+                .await
+                .is_err()
+        );
+    }
+}
