@@ -1307,11 +1307,12 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
     assert_seen(
         &*store,
         &replacement,
-        "a rotation without grace revokes at once, saying who and why",
+        "a rotation without grace revokes at once, saying who, why and by what",
         |found| {
             found.revoked_at == Some(at(20))
                 && found.revoked_by.as_deref() == Some("admin")
                 && found.revoke_reason == Some(RevokeReason::Rotated)
+                && found.replaced_by == Some(next.id)
         },
     )
     .await;
