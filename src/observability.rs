@@ -12,7 +12,9 @@
 //! | --- | --- | --- | --- |
 //! | `tokenkeep::verify` | `trace` | `verified` | `token_id`, `owner` |
 //! | `tokenkeep::verify` | `debug` | `verification refused` | `outcome`, `reason`, and `token_id`, `owner` when the token is known (revoked, expired, insufficient scope) |
+//! | `tokenkeep::verify` | `debug` | `address not in the token's allow-list` | `token_id`, `client` |
 //! | `tokenkeep::verify` | `warn` | `token store unavailable` | `error` (verification failed closed) |
+//! | `tokenkeep::verify` | `warn` | `rotation reuse detected: …` | `retired`, `owner`, `revoked` (how many successors) |
 //! | `tokenkeep::store` | `debug` span | `store_call` | `op` (`find_by_hash`, `insert`, `revoke`, …) |
 //! | `tokenkeep::store` | `debug` | `store call` | `op`, `outcome` (`ok` or an error code), `duration_us` |
 //! | `tokenkeep::store` | `warn` | `store call failed` | `op`, `outcome`, `duration_us`, `error` |

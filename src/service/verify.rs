@@ -272,11 +272,15 @@ impl TokenService {
             return refused(InvalidToken::Expired);
         }
         if !record.allows_address(client) {
-            let error = AuthError::InvalidToken(InvalidToken::AddressNotAllowed);
-            return Err(Refusal {
-                client,
-                ..Refusal::of(&record, error)
-            });
+            // The address goes to the log here, not through the refusal:
+            // carrying it would cost every verification a larger value.
+            tracing::debug!(
+                target: "tokenkeep::verify",
+                token_id = %record.id,
+                client = ?client,
+                "address not in the token's allow-list"
+            );
+            return refused(InvalidToken::AddressNotAllowed);
         }
         if let Some(limit) = record.rate_limit
             && let Err(retry_after) = inner.rates.check(record.id, limit)
@@ -310,15 +314,12 @@ impl TokenService {
 struct Refusal {
     error: AuthError,
     token: Option<Arc<TokenRecord>>,
-    /// The client address, when it is the reason.
-    client: Option<IpAddr>,
 }
 
 impl Refusal {
     fn of(record: &Arc<TokenRecord>, error: AuthError) -> Self {
         Self {
             error,
-            client: None,
             token: Some(Arc::clone(record)),
         }
     }
@@ -326,11 +327,7 @@ impl Refusal {
 
 impl From<AuthError> for Refusal {
     fn from(error: AuthError) -> Self {
-        Self {
-            error,
-            token: None,
-            client: None,
-        }
+        Self { error, token: None }
     }
 }
 
@@ -346,11 +343,7 @@ fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, Auth
             crate::observability::verification("ok");
             Ok(who)
         }
-        Err(Refusal {
-            error,
-            token,
-            client,
-        }) => {
+        Err(Refusal { error, token }) => {
             let outcome = error.outcome();
             if let AuthError::Unavailable(cause) = &error {
                 tracing::warn!(
@@ -363,7 +356,6 @@ fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, Auth
                     reason = %error,
                     token_id = token.as_ref().map(|token| tracing::field::display(token.id)),
                     owner = token.as_ref().map(|token| token.owner.as_str()),
-                    client = client.map(tracing::field::display),
                     "verification refused"
                 );
             }
