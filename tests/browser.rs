@@ -152,7 +152,7 @@ async fn the_whole_panel_flow() {
     let soon = reqwest::Client::new()
         .post(server.url("/api/auth/tokens"))
         .bearer_auth(&admin)
-        .json(&serde_json::json!({ "name": "soon", "expires_in": "3d" }))
+        .json(&serde_json::json!({ "name": "soon", "expires_in": "3d", "uses": 5, "allowed_ips": ["127.0.0.0/8"] }))
         .send()
         .await
         .unwrap();
@@ -162,7 +162,7 @@ async fn the_whole_panel_flow() {
     browser.click("#show-revoked").await;
     browser
         .wait_until(
-            "[...document.querySelectorAll('#token-rows tr.expiring td.label')].some(td => td.textContent === 'soon') \
+            "[...document.querySelectorAll('#token-rows tr.expiring')].some(tr => tr.textContent.includes('soon') && tr.textContent.includes('5 uses left') && tr.textContent.includes('from 127.0.0.0/8')) \
              && ![...document.querySelectorAll('#token-rows tr.expiring td.label')].some(td => td.textContent === 'admin')",
         )
         .await;

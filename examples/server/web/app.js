@@ -98,6 +98,15 @@ const REASONS = {
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
+// What else holds the token back: uses left, addresses, a rate.
+function limits(token) {
+  const notes = [];
+  if (token.usage) notes.push(`${token.usage.remaining} uses left`);
+  if (token.allowed_ips && token.allowed_ips.length) notes.push(`from ${token.allowed_ips.join(", ")}`);
+  if (token.rate_limit) notes.push(`at most ${token.rate_limit}`);
+  return notes;
+}
+
 function status(token) {
   const by = token.revoked_by ? ` by ${token.revoked_by}` : "";
   if (token.revoked_at) {
@@ -143,7 +152,7 @@ async function refresh() {
     if (soon) row.classList.add("expiring");
     const expires = token.expires_at ? `${when(token.expires_at)}${soon ? " (soon)" : ""}` : "never";
     cell(row, expires).dataset.label = "Expires";
-    cell(row, status(token)).dataset.label = "Status";
+    cell(row, [status(token), ...limits(token)].join(" · ")).dataset.label = "Status";
     const actions = cell(row, "");
     if (!revoked && token.kind === "persistent") {
       const button = document.createElement("button");
