@@ -76,13 +76,7 @@ impl Authenticated {
     /// # Errors
     /// [`AuthError::InsufficientScope`] naming the scope needed.
     pub fn require(&self, requirement: &Requirement<'_>) -> Result<(), AuthError> {
-        if self.record.scopes.satisfies(requirement) {
-            Ok(())
-        } else {
-            Err(AuthError::InsufficientScope {
-                scope: requirement.to_string(),
-            })
-        }
+        require(&self.record.scopes, requirement)
     }
 }
 
@@ -288,9 +282,8 @@ impl TokenService {
             return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
         }
         inner.last_used.note(&record, now);
-        if !record.scopes.satisfies(&requirement) {
-            let scope = requirement.to_string();
-            return Err(Refusal::of(&record, AuthError::InsufficientScope { scope }));
+        if let Err(error) = require(&record.scopes, &requirement) {
+            return Err(Refusal::of(&record, error));
         }
         // Last, so only a verification that succeeds uses one up: a usage
         // limit is counted by the store, atomically; tokens without one
@@ -306,6 +299,17 @@ impl TokenService {
             }
         }
         Ok(Authenticated { record })
+    }
+}
+
+/// `requirement` checked against `scopes`: 403 naming the scope needed.
+fn require(scopes: &Scopes, requirement: &Requirement<'_>) -> Result<(), AuthError> {
+    if scopes.satisfies(requirement) {
+        Ok(())
+    } else {
+        Err(AuthError::InsufficientScope {
+            scope: requirement.to_string(),
+        })
     }
 }
 
