@@ -14,37 +14,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::table::{median, ratio, show, thousands};
-use common::{Population, now_ready, population, sizes};
+use common::{FloorTable, Population, now_ready, population, sizes};
 use criterion::{BenchmarkId, Criterion};
 use prefixed_api_key::{PrefixedApiKey, PrefixedApiKeyController};
 use sha2::{Digest, Sha256};
 use tokenkeep::store::{MemoryStore, TokenStore};
 use tokenkeep::{Prefix, Requirement, TokenService};
-
-/// The floor's table hashes keys the way tokenkeep's does: SHA-256 output
-/// is already uniform, so its first eight bytes are the hash.
-#[derive(Default)]
-struct FirstEightBytes(u64);
-
-impl Hasher for FirstEightBytes {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut head = [0u8; 8];
-        let len = bytes.len().min(8);
-        head[..len].copy_from_slice(&bytes[..len]);
-        self.0 ^= u64::from_le_bytes(head);
-    }
-}
-
-type FloorTable = HashMap<[u8; 32], u32, BuildHasherDefault<FirstEightBytes>>;
 
 fn service(store: Arc<dyn TokenStore>) -> TokenService {
     TokenService::builder(store, Prefix::new("tk").expect("prefix"))

@@ -56,9 +56,22 @@ impl TokenHash {
 }
 
 impl PartialEq for TokenHash {
+    /// Four 64-bit words XORed and ORed together, then one constant-time
+    /// test of the result: no branch on any byte, and a tenth of the
+    /// instructions of a byte-by-byte comparison (which every hash-table
+    /// probe and the verdict's own check pay).
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        let difference = words(&self.0)
+            .zip(words(&other.0))
+            .fold(0u64, |difference, (a, b)| difference | (a ^ b));
+        difference.ct_eq(&0).into()
     }
+}
+
+fn words(bytes: &[u8; 32]) -> impl Iterator<Item = u64> + '_ {
+    bytes
+        .chunks_exact(8)
+        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
 }
 
 /// The hash is already uniform, so eight of its bytes are as good a hash-map
@@ -279,11 +292,14 @@ mod tests {
     #[test]
     fn equality_covers_every_byte() {
         let hash = TokenHasher::sha256().hash(TOKEN);
-        for index in [0, 15, 31] {
-            let mut bytes = *hash.as_bytes();
-            bytes[index] ^= 1;
-            assert_ne!(TokenHash::from_bytes(bytes), hash);
+        for index in 0..32 {
+            for bit in 0..8 {
+                let mut bytes = *hash.as_bytes();
+                bytes[index] ^= 1 << bit;
+                assert_ne!(TokenHash::from_bytes(bytes), hash, "byte {index} bit {bit}");
+            }
         }
+        assert_eq!(TokenHash::from_bytes(*hash.as_bytes()), hash);
     }
 
     #[test]

@@ -24,9 +24,10 @@ use zeroize::Zeroizing;
 pub use error::{CustomSecretError, FormatError, MintError};
 pub use secret::TokenSecret;
 
+use crate::byte_class::{self, is_base64url};
 use crate::error::ConfigError;
 use crate::hash::{TokenHash, TokenHasher};
-use checksum::{CHECKSUM_LEN, IS_BASE64URL, checksum};
+use checksum::{CHECKSUM_LEN, checksum};
 
 /// How many base64url characters (no padding) encode `bytes` bytes.
 const fn encoded_len(bytes: usize) -> usize {
@@ -223,7 +224,7 @@ pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
 fn check_body(text: &str, prefix_len: usize) -> Result<ParsedToken<'_>, FormatError> {
     let bytes = text.as_bytes();
     let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-    if !bytes.iter().all(|&b| IS_BASE64URL[usize::from(b)]) {
+    if !byte_class::all(bytes, is_base64url) {
         return Err(FormatError::Alphabet);
     }
     if checksum(body) != sum {

@@ -4,7 +4,9 @@
 
 pub mod table;
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
@@ -13,6 +15,26 @@ use tokenkeep::record::{TokenKind, TokenName};
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::token::TokenFormat;
 use tokenkeep::{Access, Prefix, Route, Scopes, TokenId, TokenRecord};
+
+/// The floor's table hashes keys the way tokenkeep's does: SHA-256 output
+/// is already uniform, so its first eight bytes are the hash.
+#[derive(Default)]
+pub struct FirstEightBytes(u64);
+
+impl Hasher for FirstEightBytes {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut head = [0u8; 8];
+        let len = bytes.len().min(8);
+        head[..len].copy_from_slice(&bytes[..len]);
+        self.0 ^= u64::from_le_bytes(head);
+    }
+}
+
+/// The floor: SHA-256 outputs to a value, keyed as tokenkeep keys them.
+pub type FloorTable = HashMap<[u8; 32], u32, BuildHasherDefault<FirstEightBytes>>;
 
 /// Stored records and the plaintext of a sample of them.
 pub struct Population {

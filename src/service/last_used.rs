@@ -1,14 +1,15 @@
 //! Last-used times: noted on the verification path without waiting, written
 //! in batches at most once per token per interval.
 //!
-//! A note takes no lock when a lock-free slot or the record already shows a
-//! use within the interval; otherwise one of sixteen shard locks. A flush drains the notes
+//! A note takes no lock and reads no clock when a lock-free slot shows the
+//! token was noted since the last flush; otherwise it reads the clock and
+//! checks the record, then one of sixteen shard locks. A flush drains the notes
 //! into one `record_last_used` call. The notes of the last interval are lost
 //! if the process crashes: last-used times are a convenience, not an audit
 //! of every request.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::{Duration, OffsetDateTime};
@@ -28,10 +29,15 @@ const SLOTS: usize = 4_096;
 #[derive(Debug)]
 pub(crate) struct LastUsedTracker {
     interval_ms: i64,
-    /// Per slot, the token it last noted (32 bits of its id) and when (the
-    /// low 32 bits of the Unix milliseconds). A hot token finds itself here
-    /// and returns after one atomic load. Two tokens sharing a slot only
-    /// send each other down the locked path, never skip a note.
+    /// Bumped by every flush. A note within one epoch is a note within the
+    /// interval as far as the store will see (one batch per epoch), so the
+    /// fast path compares epochs instead of reading the clock.
+    epoch: AtomicU32,
+    /// Per slot, the token it last noted (32 bits of its id) and in which
+    /// epoch (31 bits, with the top bit set so an empty slot matches
+    /// nothing). A hot token finds itself here and returns after two
+    /// atomic loads. Two tokens sharing a slot only send each other down
+    /// the locked path, never skip a note.
     recent: Box<[AtomicU64]>,
     shards: [Mutex<Shard>; SHARDS],
 }
@@ -54,6 +60,7 @@ impl LastUsedTracker {
     pub(crate) fn new(interval: Duration) -> Self {
         Self {
             interval_ms: i64::try_from(interval.whole_milliseconds()).unwrap_or(i64::MAX),
+            epoch: AtomicU32::new(0),
             recent: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
             shards: std::array::from_fn(|_| Mutex::default()),
         }
@@ -73,58 +80,43 @@ impl LastUsedTracker {
         self.shard_at(usize::from(id.as_bytes()[0]) % SHARDS)
     }
 
+    /// The token's slot, and what the slot holds once the token is noted
+    /// in the current epoch.
     fn slot(&self, id: &TokenId) -> (&AtomicU64, u64) {
         let bytes = id.as_bytes();
         let index = usize::from(u16::from_le_bytes([bytes[1], bytes[2]])) % SLOTS;
         let tag = u64::from(u32::from_le_bytes([bytes[3], bytes[4], bytes[5], bytes[6]]));
-        (&self.recent[index], tag << 32)
+        let epoch = u64::from(self.epoch.load(Ordering::Relaxed) | 1 << 31);
+        (&self.recent[index], tag << 32 | epoch)
     }
 
-    /// Whether the slot says this token was noted within the interval. The
-    /// 32-bit millisecond clock wraps every 49 days, so longer intervals
-    /// skip the filter.
-    fn recently_noted(&self, id: &TokenId, now_ms: i64) -> bool {
-        if self.interval_ms >= i64::from(u32::MAX / 2) {
-            return false;
-        }
-        let (slot, tag) = self.slot(id);
-        let seen = slot.load(Ordering::Relaxed);
-        let elapsed = (now_ms as u32).wrapping_sub(seen as u32);
-        seen & !0xffff_ffff == tag && i64::from(elapsed) < self.interval_ms
-    }
-
-    fn remember(&self, id: &TokenId, noted_ms: i64) {
-        let (slot, tag) = self.slot(id);
-        slot.store(tag | u64::from(noted_ms as u32), Ordering::Relaxed);
-    }
-
-    /// Notes that `record` verified at `now_ms`, unless a note or a write
-    /// within the interval already covers it.
-    pub(crate) fn note(&self, record: &TokenRecord, now_ms: i64) {
-        if self.recently_noted(&record.id, now_ms) {
+    /// Notes that `record` verified, at the time `now_ms` reads, unless a
+    /// note since the last flush or a write within the interval already
+    /// covers it. The clock is read only when the slot cannot say.
+    pub(crate) fn note(&self, record: &TokenRecord, now_ms: impl FnOnce() -> i64) {
+        let (slot, noted) = self.slot(&record.id);
+        if slot.load(Ordering::Relaxed) == noted {
             return;
         }
-        if let Some(last) = record.last_used_at.map(unix_millis)
-            && now_ms - last < self.interval_ms
-        {
-            self.remember(&record.id, last);
+        let now_ms = now_ms();
+        let covered = |at: i64| now_ms - at < self.interval_ms;
+        if record.last_used_at.map(unix_millis).is_some_and(covered) {
+            slot.store(noted, Ordering::Relaxed);
             return;
         }
         let mut shard = self.shard(&record.id);
-        if let Some(&flushed) = shard.flushed.get(&record.id)
-            && now_ms - flushed < self.interval_ms
-        {
-            drop(shard);
-            self.remember(&record.id, flushed);
-            return;
+        if !shard.flushed.get(&record.id).is_some_and(|&at| covered(at)) {
+            shard.pending.entry(record.id).or_insert(now_ms);
         }
-        shard.pending.entry(record.id).or_insert(now_ms);
         drop(shard);
-        self.remember(&record.id, now_ms);
+        slot.store(noted, Ordering::Relaxed);
     }
 
     /// Takes every pending note, remembering them as flushed.
     pub(crate) fn take_batch(&self, now_ms: i64) -> Vec<LastUse> {
+        // Every slot is stale from here: the next use of each token reads
+        // the clock once and looks again.
+        self.epoch.fetch_add(1, Ordering::Relaxed);
         let mut batch = Vec::new();
         for index in 0..SHARDS {
             let mut shard = self.shard_at(index);

@@ -150,13 +150,12 @@ impl TokenService {
     /// [`AuthError`]: no credentials (401), a malformed header (400), an
     /// invalid token (401, with the reason for logs), a requirement not met
     /// (403), or a store that cannot answer (503: never authenticated).
-    pub async fn verify_bearer(
+    pub fn verify_bearer(
         &self,
         authorization: Option<&str>,
         requirement: Requirement<'_>,
-    ) -> Result<Authenticated, AuthError> {
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
         self.verify_bearer_from(authorization, requirement, None)
-            .await
     }
 
     /// As [`verify_bearer`](Self::verify_bearer), for a request from
@@ -168,17 +167,14 @@ impl TokenService {
     /// # Errors
     /// As `verify_bearer`; a refused address is
     /// [`InvalidToken::AddressNotAllowed`] (401).
-    pub async fn verify_bearer_from(
+    pub fn verify_bearer_from(
         &self,
         authorization: Option<&str>,
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
-    ) -> Result<Authenticated, AuthError> {
-        let verdict = match parse_authorization(authorization) {
-            Ok(token) => self.judge(token, requirement, client).await,
-            Err(error) => Err(Refusal::from(AuthError::from(error))),
-        };
-        report(verdict)
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
+        let token = parse_authorization(authorization).map_err(AuthError::from);
+        self.judge(token, requirement, client)
     }
 
     /// Verifies a raw token, for places where a header cannot be sent (a
@@ -188,29 +184,45 @@ impl TokenService {
     ///
     /// # Errors
     /// As [`verify_bearer`](Self::verify_bearer), without the header cases.
-    pub async fn verify_token(
+    pub fn verify_token(
         &self,
         token: &str,
         requirement: Requirement<'_>,
-    ) -> Result<Authenticated, AuthError> {
-        report(self.judge(token, requirement, None).await)
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
+        self.judge(Ok(token), requirement, None)
     }
 
     /// As [`verify_token`](Self::verify_token), for a request from `client`.
     ///
     /// # Errors
     /// As [`verify_bearer_from`](Self::verify_bearer_from).
-    pub async fn verify_token_from(
+    pub fn verify_token_from(
         &self,
         token: &str,
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
+        self.judge(Ok(token), requirement, client)
+    }
+
+    /// The verdict on token text (or on the header that held none), and
+    /// its report. The public entry points return this future itself, not
+    /// one wrapping it: it is moved whole each time a caller pins it.
+    async fn judge(
+        &self,
+        token: Result<&str, AuthError>,
+        requirement: Requirement<'_>,
+        client: Option<IpAddr>,
     ) -> Result<Authenticated, AuthError> {
-        report(self.judge(token, requirement, client).await)
+        let verdict = match token {
+            Ok(token) => self.decide(token, requirement, client).await,
+            Err(error) => Err(Refusal::from(error)),
+        };
+        report(verdict)
     }
 
     /// The path itself, from token text to verdict.
-    async fn judge(
+    async fn decide(
         &self,
         token: &str,
         requirement: Requirement<'_>,
@@ -233,11 +245,14 @@ impl TokenService {
             return invalid(InvalidToken::Format(error));
         }
 
+        // Every await below is boxed: they are the slow or rare steps, and
+        // unboxed they would make the future of every verification (moved
+        // whole each time a caller pins or stores it) a kilobyte.
         let hash = inner.hasher.hash(token);
         let found = match inner.store.find_by_hash_now(&hash) {
             Some(found) => found,
-            None if format_error.is_some() => self.ask_store_for_custom(&hash).await,
-            None => self.ask_store(&hash).await,
+            None if format_error.is_some() => Box::pin(self.ask_store_for_custom(&hash)).await,
+            None => Box::pin(self.ask_store(&hash)).await,
         }
         .map_err(AuthError::Unavailable)?;
         let record = match found {
@@ -249,20 +264,21 @@ impl TokenService {
             }
         };
 
-        // Milliseconds: no calendar arithmetic on the hot path.
-        let now = inner.clock.now_unix_millis();
+        // Milliseconds, read only when needed: a token without an expiry
+        // that was noted since the last flush verifies without the clock.
+        let now = || inner.clock.now_unix_millis();
         let refused = |reason| Err(Refusal::of(&record, AuthError::InvalidToken(reason)));
         if record.is_revoked() {
             #[cfg(feature = "management")]
-            self.retired_token_presented(&record).await;
+            Box::pin(self.retired_token_presented(&record)).await;
             return refused(InvalidToken::Revoked);
         }
         if record
             .expires_at
-            .is_some_and(|expiry| now >= unix_millis(expiry))
+            .is_some_and(|expiry| now() >= unix_millis(expiry))
         {
             #[cfg(feature = "management")]
-            self.retired_token_presented(&record).await;
+            Box::pin(self.retired_token_presented(&record)).await;
             return refused(InvalidToken::Expired);
         }
         if !record.allows_address(client) {
@@ -289,9 +305,9 @@ impl TokenService {
         // limit is counted by the store, atomically; tokens without one
         // never reach it.
         if record.usage.is_some() {
-            let consumed = self
-                .guarded(inner.store.consume_use(&record.id, inner.clock.now()))
-                .await;
+            let consumed =
+                Box::pin(self.guarded(inner.store.consume_use(&record.id, inner.clock.now())))
+                    .await;
             match consumed {
                 Ok(Some(_)) => {}
                 Ok(None) => return refused(InvalidToken::UsesExhausted),

@@ -7,17 +7,6 @@ pub(crate) const CHECKSUM_LEN: usize = 6;
 pub(crate) const BASE64URL: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// Whether each byte is in [`BASE64URL`].
-pub(crate) const IS_BASE64URL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut index = 0;
-    while index < 64 {
-        table[BASE64URL[index] as usize] = true;
-        index += 1;
-    }
-    table
-};
-
 /// CRC32 (IEEE) of `body` (`prefix_secret`), as base64url: the 32 bits,
 /// big-endian, padded with four zero bits to six 6-bit characters. Written
 /// out here rather than through a base64 engine because it runs on every
@@ -36,6 +25,7 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
+    use crate::byte_class::is_base64url;
 
     #[test]
     fn fixed_vectors() {
@@ -54,9 +44,7 @@ mod tests {
                 URL_SAFE_NO_PAD.encode(crc).as_bytes()
             );
         }
-        let alphabet: Vec<u8> = (0..=255u8)
-            .filter(|b| IS_BASE64URL[usize::from(*b)])
-            .collect();
+        let alphabet: Vec<u8> = (0..=255u8).filter(|&byte| is_base64url(byte)).collect();
         let mut expected = BASE64URL.to_vec();
         expected.sort_unstable();
         assert_eq!(alphabet, expected);
