@@ -41,7 +41,7 @@ use time::OffsetDateTime;
 
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
-pub use cache::{CacheConfig, CachedStore};
+pub use cache::{CacheConfig, CachedStore, ChangeStamp};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
@@ -49,7 +49,7 @@ pub use memory::MemoryStore;
 pub use postgres::{InvalidationListener, PostgresStore};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteCommits, SqliteStore};
 /// Re-exported: the SQL stores are built on it, and take its pools and options.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use support::service_over;
 use support::sql::{scratch_dir, sqlite_store};
-use tokenkeep::store::SqliteStore;
 use tokenkeep::store::sqlx;
+use tokenkeep::store::{SqliteStore, TokenStore as _};
 use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
 
 #[cfg(feature = "conformance")]
@@ -281,4 +281,58 @@ async fn tokens_about_to_expire_are_found_through_the_index() {
             .any(|line| line.contains("tokenkeep_tokens_expiry")),
         "{detail:?}"
     );
+}
+
+/// A cache in front of SQLite serves a hot token from memory, yet a revoke
+/// committed by another process (here a second pool on the same file, as
+/// the operator's command line opens it) is seen by the next verification.
+#[tokio::test]
+async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
+    use tokenkeep::store::{CacheConfig, CachedStore};
+    let path = scratch_dir().join("shared.db");
+    let server_side = SqliteStore::open(&path).await.unwrap();
+    server_side.migrate().await.unwrap();
+    let commits = server_side.commits().unwrap();
+    let cached = Arc::new(CachedStore::new(server_side, CacheConfig::default()).checking(commits));
+    let server = service_over(cached.clone());
+    let operator_store = SqliteStore::open(&path).await.unwrap();
+    let operator = service_over(Arc::new(operator_store));
+
+    for round in 0..20 {
+        let issued = operator
+            .issue(
+                &Actor::Admin,
+                IssueRequest::new("alice", format!("laptop-{round}")),
+            )
+            .await
+            .unwrap();
+        let secret = issued.token.expose_secret();
+        for _ in 0..3 {
+            server
+                .verify_token(secret, Requirement::None)
+                .await
+                .unwrap();
+        }
+        assert!(
+            cached.find_by_hash_now(&issued.record.hash).is_some(),
+            "a hot token is answered from memory"
+        );
+        operator
+            .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
+            .await
+            .unwrap();
+        assert!(
+            server
+                .verify_token(secret, Requirement::None)
+                .await
+                .is_err(),
+            "round {round}: the other process's revoke is seen at once"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_in_memory_database_has_no_commit_counter() {
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    assert!(store.commits().is_err());
 }

@@ -38,23 +38,36 @@ pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<
         }
         Some(url) if url.starts_with("sqlite:") => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
-            store.migrate().await.map_err(failed)?;
-            Ok(Opened {
-                store: Arc::new(store),
-                description: url.to_owned(),
-                _listener: None,
-            })
+            cached_sqlite(store, url.to_owned()).await.map_err(failed)
         }
         Some(_) => Err("--database-url must start with postgres:// or sqlite:".to_owned()),
         None => {
             let path = data_dir.join(SQLITE_FILE);
             let store = SqliteStore::open(&path).await.map_err(failed)?;
-            store.migrate().await.map_err(failed)?;
-            Ok(Opened {
-                store: Arc::new(store),
-                description: format!("sqlite {}", path.display()),
-                _listener: None,
-            })
+            cached_sqlite(store, format!("sqlite {}", path.display()))
+                .await
+                .map_err(failed)
         }
     }
+}
+
+/// SQLite behind the verification cache. This process is the file's only
+/// server, and the operator's `token …` commands, which open the file
+/// directly, are seen through its commit counter: the cache checks it
+/// before every answer, so their revokes take effect at once.
+async fn cached_sqlite(
+    store: SqliteStore,
+    description: String,
+) -> Result<Opened, tokenkeep::store::StoreError> {
+    store.migrate().await?;
+    let store: Arc<dyn ManageStore> = match store.commits() {
+        Ok(commits) => Arc::new(CachedStore::new(store, CacheConfig::default()).checking(commits)),
+        // In memory: no other process can write it, nothing to check.
+        Err(_) => Arc::new(CachedStore::new(store, CacheConfig::default())),
+    };
+    Ok(Opened {
+        store,
+        description,
+        _listener: None,
+    })
 }

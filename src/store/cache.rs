@@ -26,6 +26,7 @@
 //!   without this cache: each verification then reads the database (one
 //!   round trip) and sees every committed revoke.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,33 @@ impl Default for CacheConfig {
 pub struct CachedStore<S> {
     inner: S,
     cache: Arc<VerifyCache>,
+    /// Changes made where no invalidation reaches (another process on the
+    /// same file), and the stamp last seen.
+    outside: Option<(Box<dyn ChangeStamp>, AtomicU64)>,
+}
+
+/// Something that reads differently after every change another process
+/// may have made to a store's data: what a [`CachedStore`] checks before
+/// each cached answer when no notification can reach it (see
+/// [`CachedStore::checking`]). [`SqliteCommits`](crate::store::SqliteCommits)
+/// is one.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use tokenkeep::store::ChangeStamp;
+/// /// A version number every writer bumps.
+/// #[derive(Debug)]
+/// struct Version(AtomicU64);
+/// impl ChangeStamp for Version {
+///     fn stamp(&self) -> u64 {
+///         self.0.load(Ordering::Acquire)
+///     }
+/// }
+/// ```
+pub trait ChangeStamp: std::fmt::Debug + Send + Sync + 'static {
+    /// The current stamp: equal to the last one only if nothing changed
+    /// in between. When it cannot tell, it must return a new value.
+    fn stamp(&self) -> u64;
 }
 
 #[derive(Debug)]
@@ -201,6 +229,38 @@ impl<S: TokenStore> CachedStore<S> {
         Self {
             inner,
             cache: Arc::new(VerifyCache::new(config)),
+            outside: None,
+        }
+    }
+
+    /// Checks `stamp` before every lookup and forgets every cached record
+    /// when it changed: for a store other processes write where no
+    /// notification reaches this one (a SQLite file the operator's command
+    /// line also opens). A change committed before a verification starts
+    /// is seen by that verification; the price is the stamp's read.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
+    /// use tokenkeep::store::{CacheConfig, CachedStore, SqliteStore};
+    /// let sqlite = SqliteStore::open("data/tokens.db").await?;
+    /// let commits = sqlite.commits()?;
+    /// let store = CachedStore::new(sqlite, CacheConfig::default()).checking(commits);
+    /// # Ok(()) }
+    /// ```
+    pub fn checking(mut self, stamp: impl ChangeStamp) -> Self {
+        let seen = AtomicU64::new(stamp.stamp());
+        self.outside = Some((Box::new(stamp), seen));
+        self
+    }
+
+    /// Forgets everything if another process changed the data since the
+    /// last look.
+    fn catch_up(&self) {
+        if let Some((stamp, seen)) = &self.outside {
+            let now = stamp.stamp();
+            if seen.swap(now, Ordering::AcqRel) != now {
+                self.cache.clear();
+            }
         }
     }
 
@@ -223,6 +283,7 @@ impl<S: TokenStore> CachedStore<S> {
 #[async_trait]
 impl<S: TokenStore> TokenStore for CachedStore<S> {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        self.catch_up();
         let generation = match self.cache.lookup(hash) {
             Lookup::Hit(record) => {
                 crate::observability::cache_lookup(true);
@@ -243,6 +304,7 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
         &self,
         hash: &TokenHash,
     ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        self.catch_up();
         match self.cache.get(hash) {
             Some(record) => {
                 crate::observability::cache_lookup(true);

@@ -13,6 +13,9 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use time::OffsetDateTime;
 
+mod commits;
+pub use commits::SqliteCommits;
+
 use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
 use super::sql::{bind_record, encode_scopes, insert_token};
@@ -137,6 +140,28 @@ impl SqliteStore {
             .await
             .map_err(backend_error)?;
         Ok(Self { pool })
+    }
+
+    /// The commit counter of this database, which changes with every
+    /// transaction any process commits: what a [`CachedStore`] in front of
+    /// this store checks when other processes (the operator's command
+    /// line) may write the same file. See [`CachedStore::checking`].
+    ///
+    /// [`CachedStore`]: crate::store::CachedStore
+    /// [`CachedStore::checking`]: crate::store::CachedStore::checking
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for an in-memory database, which no
+    /// other process can open.
+    pub fn commits(&self) -> Result<SqliteCommits, StoreError> {
+        let options = self.pool.connect_options();
+        let path = options.get_filename();
+        if path == Path::new(":memory:") || path.as_os_str().is_empty() {
+            return Err(StoreError::unavailable(
+                "an in-memory SQLite database has no commit counter to share",
+            ));
+        }
+        Ok(SqliteCommits::open(path))
     }
 
     /// The connection pool, for your own queries.

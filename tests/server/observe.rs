@@ -54,9 +54,10 @@ async fn metrics_count_what_the_server_verified_for_managers_only() {
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     }
     let later = scrape(&server, &manager).await;
-    assert_eq!(
-        sample(&later, LOOKUPS) - sample(&after, LOOKUPS),
-        1.0,
+    // At most the scrape's own lookup: the cache answers it unless a
+    // commit (a last-used batch) or its time bound emptied the cache.
+    assert!(
+        sample(&later, LOOKUPS) - sample(&after, LOOKUPS) <= 1.0,
         "only the scrape's own lookup: {later}"
     );
     assert_eq!(

@@ -220,3 +220,35 @@ async fn upgrade_mints_a_machine_token_without_printing_it() {
     assert_eq!(who["name"], "build-box");
     server.stop().await;
 }
+
+/// The server verifies from a cache in front of its SQLite file; the
+/// operator's commands write that file from another process, and their
+/// revoke still takes effect on the very next request.
+#[tokio::test]
+async fn a_revoke_from_the_command_line_reaches_the_running_server_at_once() {
+    let data = support::server::data_dir();
+    let server = Server::start_in(&data, &[], &[]).await;
+    for round in 0..5 {
+        let name = format!("laptop-{round}");
+        let create = token_command(&data, &["create", &name], "").await;
+        assert_eq!(create.code, 0, "{}", create.stderr);
+        let token = create
+            .stdout
+            .lines()
+            .next()
+            .expect("the token is printed")
+            .trim_start_matches("Token: ")
+            .to_owned();
+        for _ in 0..3 {
+            assert_eq!(whoami(&server, &token).await.status(), StatusCode::OK);
+        }
+        let revoke = token_command(&data, &["revoke", &name, "--force"], "").await;
+        assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+        assert_eq!(
+            whoami(&server, &token).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "round {round}"
+        );
+    }
+    server.stop().await;
+}
