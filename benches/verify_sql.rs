@@ -15,7 +15,7 @@ use common::table::{median, ratio, show};
 use common::{now_ready, population};
 use criterion::Criterion;
 use tokenkeep::store::{
-    CacheConfig, CachedStore, ManageStore as _, MemoryStore, SqliteStore, TokenStore,
+    CacheConfig, CachedStore, ManageStore as _, MemoryStore, SqliteStore, TokenStore, sqlx,
 };
 use tokenkeep::{Prefix, Requirement, TokenService};
 
@@ -88,7 +88,54 @@ fn cache(c: &mut Criterion) {
         });
     });
     group.finish();
+
+    // Where an uncached verification's time goes: each step below adds
+    // one piece to the one before it.
+    let sqlite = runtime
+        .block_on(SqliteStore::open(directory.join("bench.db")))
+        .expect("sqlite");
+    let hashes: Vec<_> = population_hashes(&headers);
+    let pool = sqlite.pool().clone();
+    let mut group = c.benchmark_group("cold");
+    group.bench_function("thread-round-trip", |b| {
+        b.iter(|| runtime.block_on(tokio::task::spawn_blocking(|| black_box(1))))
+    });
+    group.bench_function("select-1", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(sqlx::query("SELECT 1").fetch_one(&pool))
+                .expect("select 1");
+        })
+    });
+    group.bench_function("row-by-hash", |b| {
+        let mut next = cycle(&hashes);
+        b.iter(|| {
+            let query = sqlx::query("SELECT * FROM tokenkeep_tokens WHERE hash = ?1")
+                .bind(next().as_bytes().as_slice());
+            black_box(runtime.block_on(query.fetch_optional(&pool)).expect("row"))
+        })
+    });
+    group.bench_function("find-by-hash", |b| {
+        let mut next = cycle(&hashes);
+        b.iter(|| {
+            black_box(
+                runtime
+                    .block_on(sqlite.find_by_hash(next()))
+                    .expect("found"),
+            )
+        })
+    });
+    group.finish();
     let _ = std::fs::remove_dir_all(directory);
+}
+
+/// The stored hash of each header's token.
+fn population_hashes(headers: &[String]) -> Vec<tokenkeep::hash::TokenHash> {
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
+    headers
+        .iter()
+        .map(|header| hasher.hash(header.trim_start_matches("Bearer ")))
+        .collect()
 }
 
 fn main() {
@@ -106,4 +153,27 @@ fn main() {
         let value = median(&["cache", name]);
         println!("| {name} | {} | {} |", show(value), ratio(value, memory));
     }
+    println!("\n| an uncached SQLite verification, step by step | median |");
+    println!("| --- | ---: |");
+    for (name, what) in [
+        (
+            "thread-round-trip",
+            "a hop to another thread and back (spawn_blocking)",
+        ),
+        (
+            "select-1",
+            "`SELECT 1` through the pool (acquire, the driver's worker thread)",
+        ),
+        ("row-by-hash", "the token's row by its hash"),
+        (
+            "find-by-hash",
+            "`SqliteStore::find_by_hash` (the row decoded into a record)",
+        ),
+    ] {
+        println!("| {what} | {} |", show(median(&["cold", name])));
+    }
+    println!(
+        "| `verify_bearer`, uncached | {} |",
+        show(median(&["cache", "sqlite-uncached"]))
+    );
 }

@@ -134,8 +134,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        // Connections stay open for the pool's life: SQLite deletes the
+        // WAL index when its last connection closes, and `commits()` reads
+        // the one its connections share.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options)
             .await
             .map_err(backend_error)?;
@@ -151,17 +157,13 @@ impl SqliteStore {
     /// [`CachedStore::checking`]: crate::store::CachedStore::checking
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] for an in-memory database, which no
-    /// other process can open.
+    /// [`StoreError::Unavailable`] when there is no WAL index file to read:
+    /// an in-memory database, which no other process can open anyway.
     pub fn commits(&self) -> Result<SqliteCommits, StoreError> {
         let options = self.pool.connect_options();
-        let path = options.get_filename();
-        if path == Path::new(":memory:") || path.as_os_str().is_empty() {
-            return Err(StoreError::unavailable(
-                "an in-memory SQLite database has no commit counter to share",
-            ));
-        }
-        Ok(SqliteCommits::open(path))
+        SqliteCommits::open(options.get_filename()).ok_or_else(|| {
+            StoreError::unavailable("this SQLite database has no WAL index file (in memory?)")
+        })
     }
 
     /// The connection pool, for your own queries.

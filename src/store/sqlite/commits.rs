@@ -8,15 +8,15 @@
 //! at byte 16. A writer updates it before its commit returns, so one
 //! positioned read of those bytes, after the commit, shows it changed.
 //!
-//! The last connection to close deletes the file and the next one makes a
-//! new one, so each read first checks (one `stat`) that the open file is
-//! still the one at the path.
+//! The last connection to close deletes the file, and the next one to
+//! open makes a new one that an open handle would not see; the store's
+//! pool never closes its connections, so while it lives the file stays.
+//! A file that cannot be read reads as a change every time.
 
 use std::fs::File;
-use std::os::unix::fs::{FileExt as _, MetadataExt as _};
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
 
 use crate::store::ChangeStamp;
 
@@ -27,39 +27,31 @@ use crate::store::ChangeStamp;
 #[derive(Debug)]
 pub struct SqliteCommits {
     path: PathBuf,
-    /// The open wal-index and its inode number.
-    shm: RwLock<Option<(File, u64)>>,
+    /// The wal-index, opened while the store's connections hold it.
+    shm: File,
     /// Counts reads that failed, so each one reads as a change.
     failures: AtomicU64,
 }
 
 impl SqliteCommits {
-    pub(crate) fn open(database: &Path) -> Self {
+    /// The counter of the database at `database`, whose connections must
+    /// be open (they create the wal-index); `None` when there is no such
+    /// file (an in-memory database).
+    pub(crate) fn open(database: &Path) -> Option<Self> {
         let mut path = database.as_os_str().to_owned();
         path.push("-shm");
-        Self {
-            path: PathBuf::from(path),
-            shm: RwLock::new(None),
+        let path = PathBuf::from(path);
+        Some(Self {
+            shm: File::open(&path).ok()?,
+            path,
             failures: AtomicU64::new(0),
-        }
+        })
     }
 
-    /// The header's first 20 bytes, from the file now at the path.
+    /// The header's first 20 bytes: one positioned read.
     fn header(&self) -> Option<[u8; 20]> {
-        let inode = std::fs::metadata(&self.path).ok()?.ino();
         let mut header = [0u8; 20];
-        {
-            let shm = self.shm.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some((file, open)) = &*shm
-                && *open == inode
-            {
-                return file.read_exact_at(&mut header, 0).ok().map(|()| header);
-            }
-        }
-        let file = File::open(&self.path).ok()?;
-        let inode = file.metadata().ok()?.ino();
-        file.read_exact_at(&mut header, 0).ok()?;
-        *self.shm.write().unwrap_or_else(PoisonError::into_inner) = Some((file, inode));
+        self.shm.read_exact_at(&mut header, 0).ok()?;
         Some(header)
     }
 

@@ -1,0 +1,216 @@
+//! Management throughput: tokens issued and revoked per second on SQLite
+//! and PostgreSQL, with 1,000 and with 1,000,000 tokens already stored;
+//! then the round trip of an uncached lookup on each (the cold path).
+//! One client, one operation at a time, each durable when it returns
+//! (SQLite's `synchronous=FULL`, PostgreSQL's commit): the numbers are
+//! bounded by the disk's flush and the round trip, not by tokenkeep.
+//!
+//! ```sh
+//! TOKENKEEP_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
+//!   cargo bench --features sqlite,postgres,management --bench management
+//! TOKENKEEP_BENCH_SIZES=1000 cargo bench …   # the small store only
+//! ```
+
+mod common;
+
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokenkeep::store::sqlx::postgres::PgConnectOptions;
+use tokenkeep::store::{ManageStore, PostgresStore, SqliteStore};
+use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager, TokenRecord, TokenRef};
+
+/// Operations timed per store and size.
+const OPERATIONS: usize = 500;
+
+fn manager(store: Arc<dyn ManageStore>) -> TokenManager {
+    TokenManager::builder(store, Prefix::new("tk").expect("prefix"))
+        .max_active_per_owner(None)
+        .build()
+        .expect("service")
+}
+
+/// Issues, then revokes, `OPERATIONS` tokens one at a time; per second.
+async fn measure(manager: &TokenManager) -> (f64, f64) {
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(OPERATIONS);
+    for index in 0..OPERATIONS {
+        let request = IssueRequest::new("bench-owner", format!("measured-{index:05}"));
+        let issued = manager.issue(&Actor::Admin, request).await.expect("issue");
+        ids.push(issued.record.id);
+    }
+    let issue = OPERATIONS as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for id in ids {
+        manager
+            .revoke(&Actor::Admin, &TokenRef::id(id))
+            .await
+            .expect("revoke");
+    }
+    let revoke = OPERATIONS as f64 / started.elapsed().as_secs_f64();
+    (issue, revoke)
+}
+
+fn sqlite_directory(size: usize) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("tokenkeep-manage-{}-{size}", std::process::id()))
+}
+
+fn schema(size: usize) -> String {
+    format!("tokenkeep_manage_{}_{size}", std::process::id())
+}
+
+async fn run_sql(statement: String) -> Option<()> {
+    let url = std::env::var("TOKENKEEP_POSTGRES_URL").ok()?;
+    let admin = tokenkeep::store::sqlx::PgPool::connect(&url).await.ok()?;
+    tokenkeep::store::sqlx::raw_sql(tokenkeep::store::sqlx::AssertSqlSafe(statement))
+        .execute(&admin)
+        .await
+        .ok()?;
+    Some(())
+}
+
+async fn sqlite(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
+    let size = records.len();
+    let store = SqliteStore::open(sqlite_directory(size).join("manage.db"))
+        .await
+        .ok()?;
+    store.migrate().await.ok()?;
+    store
+        .import(common::population(size, 1).records)
+        .await
+        .ok()?;
+    Some(Arc::new(store))
+}
+
+async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
+    let size = records.len();
+    let url = std::env::var("TOKENKEEP_POSTGRES_URL").ok()?;
+    let schema = schema(size);
+    run_sql(format!("CREATE SCHEMA {schema}")).await?;
+    let options = PgConnectOptions::from_str(&url)
+        .ok()?
+        .options([("search_path", schema.as_str())]);
+    let store = PostgresStore::connect_with(options).await.ok()?;
+    store.migrate().await.ok()?;
+    // In batches: one transaction of a million rows holds them all in memory.
+    for batch in records.chunks(50_000) {
+        store.import(batch.to_vec()).await.ok()?;
+    }
+    Some(Arc::new(store))
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes = std::env::var("TOKENKEEP_BENCH_SIZES")
+        .ok()
+        .map(|text| {
+            text.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_else(|| vec![1_000, 1_000_000]);
+    println!("\n| store | tokens stored | issued per second | revoked per second |");
+    println!("| --- | ---: | ---: | ---: |");
+    for &size in &sizes {
+        let records = common::population(size, 1).records;
+        let stores = [
+            ("SQLite", sqlite(records.clone()).await),
+            ("PostgreSQL", postgres(records).await),
+        ];
+        for (name, store) in stores {
+            let Some(store) = store else {
+                println!("| {name} | {size} | skipped (not reachable) | |");
+                continue;
+            };
+            let (issue, revoke) = measure(&manager(store)).await;
+            println!("| {name} | {size} | {issue:.0} | {revoke:.0} |");
+        }
+        let _ = std::fs::remove_dir_all(sqlite_directory(size));
+        let _ = run_sql(format!("DROP SCHEMA {} CASCADE", schema(size))).await;
+    }
+    cold_path().await;
+}
+
+/// The median of `ROUND_TRIPS` runs of `call`.
+async fn median_of<F: std::future::Future>(mut call: impl FnMut() -> F) -> Duration {
+    let mut times = Vec::with_capacity(ROUND_TRIPS);
+    for _ in 0..ROUND_TRIPS {
+        let started = Instant::now();
+        call().await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Lookups timed for the cold path.
+const ROUND_TRIPS: usize = 2_000;
+
+/// An uncached lookup's round trip, next to the driver's own `SELECT 1`.
+async fn cold_path() {
+    println!("\n| store, 1,000 tokens | `SELECT 1` | `find_by_hash` |");
+    println!("| --- | ---: | ---: |");
+    let population = common::population(1_000, 1_000);
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
+    let hashes: Vec<_> = population
+        .sample
+        .iter()
+        .map(|token| hasher.hash(token))
+        .collect();
+    for name in ["SQLite", "PostgreSQL"] {
+        let size = population.records.len();
+        let records = population.records.clone();
+        let (store, pool_select): (Option<Arc<dyn ManageStore>>, _) = match name {
+            "SQLite" => (sqlite(records).await, None),
+            _ => (
+                postgres(records).await,
+                std::env::var("TOKENKEEP_POSTGRES_URL").ok(),
+            ),
+        };
+        let Some(store) = store else {
+            println!("| {name} | skipped | |");
+            continue;
+        };
+        let select = match pool_select {
+            Some(url) => {
+                let pool = tokenkeep::store::sqlx::PgPool::connect(&url)
+                    .await
+                    .expect("pool");
+                let took = median_of(|| async {
+                    tokenkeep::store::sqlx::query("SELECT 1")
+                        .fetch_one(&pool)
+                        .await
+                        .expect("select");
+                })
+                .await;
+                format!("{took:.1?}")
+            }
+            None => {
+                let path = sqlite_directory(size).join("manage.db");
+                let sqlite = SqliteStore::open(path).await.expect("sqlite");
+                let took = median_of(|| async {
+                    tokenkeep::store::sqlx::query("SELECT 1")
+                        .fetch_one(sqlite.pool())
+                        .await
+                        .expect("select");
+                })
+                .await;
+                format!("{took:.1?}")
+            }
+        };
+        let mut index = 0;
+        let find = median_of(|| {
+            index = (index + 1) % hashes.len();
+            let store = Arc::clone(&store);
+            let hash = hashes[index];
+            async move {
+                store.find_by_hash(&hash).await.expect("lookup");
+            }
+        })
+        .await;
+        println!("| {name} | {select} | {find:.1?} |");
+        let _ = std::fs::remove_dir_all(sqlite_directory(size));
+        let _ = run_sql(format!("DROP SCHEMA {} CASCADE", schema(size))).await;
+    }
+}
