@@ -332,7 +332,9 @@ async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
 }
 
 #[tokio::test]
-async fn an_in_memory_database_has_no_commit_counter() {
+async fn an_in_memory_database_has_no_commit_counter_and_leaves_no_file() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     assert!(store.commits().is_err());
+    let name = store.pool().connect_options().get_filename().to_owned();
+    assert!(!name.exists(), "{} was created", name.display());
 }

@@ -116,7 +116,9 @@ impl SqliteStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url).map_err(backend_error)?;
         let path = options.get_filename();
-        if path != Path::new(":memory:") && !path.as_os_str().is_empty() {
+        // An in-memory URL's "filename" is a name sqlx makes up, not a file.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory && !path.as_os_str().is_empty() {
             create_private(path)?;
         }
         Self::connect_with(options).await
