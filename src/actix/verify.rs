@@ -34,11 +34,16 @@ pub(super) async fn verify_request(
         None => {
             let header = authorization(request).map_err(|error| reject(error.into()))?;
             let peer = request.peer_addr().map(|address| address.ip());
-            let forwarded = request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|value| value.to_str().ok());
-            let client = client_address(peer, forwarded, service.trusted_proxies());
+            // Without trusted proxies the header counts for nothing: not read.
+            let trusted = service.trusted_proxies();
+            let forwarded = match trusted {
+                [] => None,
+                _ => request
+                    .headers()
+                    .get("x-forwarded-for")
+                    .and_then(|value| value.to_str().ok()),
+            };
+            let client = client_address(peer, forwarded, trusted);
             service
                 .verify_bearer_from(header, Requirement::None, client)
                 .await

@@ -10,6 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
+use axum::http::HeaderName;
 use axum::http::header::{AUTHORIZATION, Entry};
 use axum::http::request::Parts;
 
@@ -18,6 +19,8 @@ use crate::bearer::{BearerError, one_authorization_value};
 use crate::http::{RouteRequirement, client_address};
 use crate::scope::Requirement;
 use crate::service::{AuthError, Authenticated, TokenService};
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Where a request's credentials are read from.
 #[derive(Clone, Copy, Debug)]
@@ -74,11 +77,16 @@ fn client(service: &TokenService, parts: &Parts) -> Option<IpAddr> {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let forwarded = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|value| value.to_str().ok());
-    client_address(peer, forwarded, service.trusted_proxies())
+    // Without trusted proxies the header counts for nothing: not read.
+    let trusted = service.trusted_proxies();
+    let forwarded = match trusted {
+        [] => None,
+        _ => parts
+            .headers
+            .get(X_FORWARDED_FOR)
+            .and_then(|value| value.to_str().ok()),
+    };
+    client_address(peer, forwarded, trusted)
 }
 
 /// Marks the `Authorization` header sensitive and returns its value (see
