@@ -51,4 +51,10 @@ fn main() {
         );
     }
     println!("memory/records: {}", store.len());
+    // The part of each token that is the record itself, before its strings
+    // and lists, the Arc around it and the two index tables.
+    println!(
+        "memory/record-inline-bytes: {}",
+        std::mem::size_of::<tokenkeep::TokenRecord>()
+    );
 }

@@ -14,7 +14,9 @@ use sqlx::{Sqlite, Transaction};
 use time::OffsetDateTime;
 
 mod commits;
+mod readers;
 pub use commits::SqliteCommits;
+use readers::Readers;
 
 use super::sql::{self, backend_error, decode_record, select_tokens};
 #[cfg(feature = "management")]
@@ -90,6 +92,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Verification's lookups, outside the pool (see `sqlite/readers.rs`).
+    readers: Arc<Readers>,
 }
 
 impl SqliteStore {
@@ -147,7 +151,8 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(backend_error)?;
-        Ok(Self { pool })
+        let readers = Arc::new(Readers::take_from(&pool).await?);
+        Ok(Self { pool, readers })
     }
 
     /// The commit counter of this database, which changes with every
@@ -315,11 +320,13 @@ async fn name_taken(
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let mut reader = self.readers.get().await;
         let row = sqlx::query(select_tokens!("WHERE hash = ?1"))
             .bind(hash.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *reader)
             .await
             .map_err(backend_error)?;
+        drop(reader);
         row.as_ref()
             .map(|row| decode(row).map(Arc::new))
             .transpose()
