@@ -258,8 +258,12 @@ impl<S: TokenStore> CachedStore<S> {
     fn catch_up(&self) {
         if let Some((stamp, seen)) = &self.outside {
             let now = stamp.stamp();
-            if seen.swap(now, Ordering::AcqRel) != now {
+            // Cleared before the new stamp is published: a verification
+            // that reads the new stamp as seen finds the cache already
+            // emptied, never one another thread is about to empty.
+            if seen.load(Ordering::Acquire) != now {
                 self.cache.clear();
+                seen.store(now, Ordering::Release);
             }
         }
     }
