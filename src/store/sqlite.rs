@@ -140,17 +140,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        // Connections stay open for the pool's life: SQLite deletes the
-        // WAL index when its last connection closes, and `commits()` reads
-        // the one its connections share.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
             .connect_with(options)
             .await
             .map_err(backend_error)?;
+        // The readers stay open for the store's life, which also keeps the
+        // WAL index `commits()` reads: SQLite deletes it when the last
+        // connection closes.
         let readers = Arc::new(Readers::take_from(&pool).await?);
         Ok(Self { pool, readers })
     }

@@ -10,7 +10,7 @@
 //!
 //! The last connection to close deletes the file, and the next one to
 //! open makes a new one that an open handle would not see; the store's
-//! pool never closes its connections, so while it lives the file stays.
+//! verification connections stay open for its life, so the file stays.
 //! A file that cannot be read reads as a change every time.
 
 use std::fs::File;
