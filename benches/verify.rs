@@ -204,6 +204,40 @@ fn mint(c: &mut Criterion) {
     group.finish();
 }
 
+/// What each remaining lever could save at most: the pieces of a
+/// verification it would remove, timed alone.
+fn levers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lever");
+    let record = Arc::new(common::population(1, 1).records.remove(0));
+    group.bench_function("arc-clone-and-drop", |b| {
+        b.iter(|| drop(black_box(Arc::clone(&record))))
+    });
+    let lock = std::sync::RwLock::new(0u64);
+    group.bench_function("read-lock-and-release", |b| {
+        b.iter(|| {
+            *black_box(
+                lock.read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+        })
+    });
+    group.bench_function("clock-read", |b| {
+        b.iter(|| black_box(std::time::SystemTime::now()))
+    });
+    let token = common::population(1, 1).sample.remove(0);
+    let format = common::format();
+    group.bench_function("format-and-checksum", |b| {
+        b.iter(|| black_box(format.parse(black_box(&token)).is_ok()))
+    });
+    let header = format!("Bearer {token}");
+    group.bench_function("header-parse", |b| {
+        b.iter(|| {
+            black_box(tokenkeep::bearer::parse_authorization(Some(black_box(&header))).is_ok())
+        })
+    });
+    group.finish();
+}
+
 fn config(quick: bool) -> Criterion {
     let criterion = Criterion::default().sample_size(50);
     if quick {
@@ -224,6 +258,7 @@ fn main() {
     verify_against_floor_and_peer(&mut criterion, &sizes);
     bcrypt_for_scale(&mut criterion);
     mint(&mut criterion);
+    levers(&mut criterion);
     criterion.final_summary();
     print_table(&sizes);
 }
@@ -275,6 +310,32 @@ fn print_table(sizes: &[usize]) {
         _ => "—".to_owned(),
     };
     println!("| two threads / one, throughput | | {speedup} |");
+    for (name, lever) in [
+        (
+            "an `Arc` clone and drop (refcount-free lookups)",
+            "arc-clone-and-drop",
+        ),
+        (
+            "a shard's read lock and release (a lock-free map)",
+            "read-lock-and-release",
+        ),
+        ("a system clock read (a coarse clock)", "clock-read"),
+        (
+            "format and checksum (one pass over the bytes)",
+            "format-and-checksum",
+        ),
+        (
+            "the header's parse (one pass over the bytes)",
+            "header-parse",
+        ),
+    ] {
+        let value = median(&["lever", lever]);
+        println!(
+            "| {name} / floor | {} | {} |",
+            show(value),
+            ratio(value, floor)
+        );
+    }
     let bcrypt = median(&["bcrypt", "verify-cost-10"]);
     println!(
         "| bcrypt cost 10 / tokenkeep | {} | {} |",

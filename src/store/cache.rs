@@ -240,6 +240,7 @@ impl<S: TokenStore> CachedStore<S> {
     /// is seen by that verification; the price is the stamp's read.
     ///
     /// ```no_run
+    /// # #[cfg(feature = "sqlite")]
     /// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
     /// use tokenkeep::store::{CacheConfig, CachedStore, SqliteStore};
     /// let sqlite = SqliteStore::open("data/tokens.db").await?;
