@@ -74,13 +74,22 @@ fn words(bytes: &[u8; 32]) -> impl Iterator<Item = u64> + '_ {
         .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
 }
 
-/// The hash is already uniform, so eight of its bytes are as good a hash-map
-/// key as all 32, and cheaper to feed to any `Hasher`.
-impl Hash for TokenHash {
-    fn hash<H: Hasher>(&self, state: &mut H) {
+impl TokenHash {
+    /// The hash is already uniform, so eight of its bytes are as good a
+    /// hash-table key as all 32 (see [`PrehashedKey`] on why an attacker's
+    /// choice of hash does not matter).
+    pub(crate) fn table_key(&self) -> u64 {
         let mut head = [0u8; 8];
         head.copy_from_slice(&self.0[..8]);
-        state.write_u64(u64::from_le_bytes(head));
+        u64::from_le_bytes(head)
+    }
+}
+
+/// Feeds the hash's first eight bytes: uniform already, and cheaper for any
+/// `Hasher` than all 32.
+impl Hash for TokenHash {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.table_key());
     }
 }
 

@@ -64,3 +64,12 @@ fn metadata_is_an_object_of_at_most_four_kilobytes() {
     let json = format!(r#"{{"blob": "{}"}}"#, "x".repeat(5000));
     assert!(serde_json::from_str::<Metadata>(&json).is_err());
 }
+
+/// Every record carries the option and most set none, so it is a pointer.
+#[test]
+fn absent_metadata_costs_a_record_one_pointer() {
+    assert_eq!(
+        std::mem::size_of::<Option<Metadata>>(),
+        std::mem::size_of::<usize>()
+    );
+}

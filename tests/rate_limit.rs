@@ -98,3 +98,9 @@ fn rate_limits_are_written_as_requests_per_period() {
         assert!(bad.parse::<RateLimit>().is_err(), "{bad}");
     }
 }
+
+/// Every record carries the option and few set it, so it stays small.
+#[test]
+fn an_absent_rate_limit_costs_a_record_sixteen_bytes() {
+    assert_eq!(std::mem::size_of::<Option<RateLimit>>(), 16);
+}

@@ -2,6 +2,7 @@
 //! enforced in the verifying process.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -24,11 +25,12 @@ use crate::expiry::parse_duration;
 /// # Ok::<(), tokenkeep::record::RecordError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+// Sixteen bytes, and `Option<RateLimit>` no more (the count is never 0):
+// every record carries the option, few set it.
 pub struct RateLimit {
-    requests: u32,
-    per: Duration,
-    /// The period as written (`1m`), so it displays as it was given.
-    text_seconds: i64,
+    requests: NonZeroU32,
+    /// The period in nanoseconds (at most a day's, well inside a `u64`).
+    per_nanos: u64,
 }
 
 impl RateLimit {
@@ -42,27 +44,30 @@ impl RateLimit {
     /// # Errors
     /// [`RecordError::RateLimit`].
     pub fn new(requests: u32, per: Duration) -> Result<Self, RecordError> {
-        let ok = (1..=Self::MAX_REQUESTS).contains(&requests)
-            && per >= Duration::SECOND
-            && per <= Self::MAX_PERIOD;
-        if !ok {
+        let ok =
+            requests <= Self::MAX_REQUESTS && per >= Duration::SECOND && per <= Self::MAX_PERIOD;
+        let (Some(requests), Ok(per_nanos), true) = (
+            NonZeroU32::new(requests),
+            u64::try_from(per.whole_nanoseconds()),
+            ok,
+        ) else {
             return Err(RecordError::RateLimit);
-        }
+        };
         Ok(Self {
             requests,
-            per,
-            text_seconds: per.whole_seconds(),
+            per_nanos,
         })
     }
 
     /// How many requests per period.
     pub const fn requests(&self) -> u32 {
-        self.requests
+        self.requests.get()
     }
 
     /// The period.
     pub const fn per(&self) -> Duration {
-        self.per
+        // At most a day's nanoseconds: the cast never wraps.
+        Duration::nanoseconds(self.per_nanos as i64)
     }
 }
 
@@ -79,7 +84,8 @@ impl FromStr for RateLimit {
 
 impl fmt::Display for RateLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let seconds = self.text_seconds;
+        // Whole seconds: the period as it was written (`1m`).
+        let seconds = self.per().whole_seconds();
         let (count, unit) = [(86_400, "d"), (3_600, "h"), (60, "m")]
             .into_iter()
             .find(|(size, _)| seconds % size == 0)
