@@ -44,15 +44,16 @@ impl RateLimit {
     /// # Errors
     /// [`RecordError::RateLimit`].
     pub fn new(requests: u32, per: Duration) -> Result<Self, RecordError> {
-        let ok =
-            requests <= Self::MAX_REQUESTS && per >= Duration::SECOND && per <= Self::MAX_PERIOD;
-        let (Some(requests), Ok(per_nanos), true) = (
-            NonZeroU32::new(requests),
-            u64::try_from(per.whole_nanoseconds()),
-            ok,
-        ) else {
+        let ok = (1..=Self::MAX_REQUESTS).contains(&requests)
+            && per >= Duration::SECOND
+            && per <= Self::MAX_PERIOD;
+        if !ok {
             return Err(RecordError::RateLimit);
-        };
+        }
+        // Both hold within the bounds just checked.
+        let requests = NonZeroU32::new(requests).ok_or(RecordError::RateLimit)?;
+        let per_nanos =
+            u64::try_from(per.whole_nanoseconds()).map_err(|_| RecordError::RateLimit)?;
         Ok(Self {
             requests,
             per_nanos,

@@ -1,12 +1,12 @@
 //! The in-process store: the default, the test double, and the benchmark's
 //! subject.
 
+mod records;
+
 use std::collections::HashMap;
-use std::hash::{BuildHasher as _, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use async_trait::async_trait;
-use hashbrown::HashTable;
 use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
@@ -17,6 +17,7 @@ use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord, Usage};
 use crate::token::Prefix;
+use records::Records;
 
 const SHARDS: usize = 16;
 
@@ -41,7 +42,7 @@ const SHARDS: usize = 16;
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    shards: [RwLock<HashTable<Arc<TokenRecord>>>; SHARDS],
+    shards: [RwLock<Records<TokenHash>>; SHARDS],
     index: Mutex<Index>,
 }
 
@@ -49,53 +50,9 @@ pub struct MemoryStore {
 /// before any shard's.
 #[derive(Debug, Default)]
 struct Index {
-    by_id: ById,
+    by_id: Records<TokenId>,
     by_owner: HashMap<String, Vec<TokenId>>,
     ever_held: bool,
-}
-
-/// The records again, found by id: the same `Arc`s as the shards hold.
-#[derive(Debug, Default)]
-struct ById {
-    table: HashTable<Arc<TokenRecord>>,
-    // Ids can come from an import, so they are hashed with a random key.
-    state: RandomState,
-}
-
-impl ById {
-    fn get(&self, id: &TokenId) -> Option<&Arc<TokenRecord>> {
-        self.table
-            .find(self.state.hash_one(id), |record| record.id == *id)
-    }
-
-    fn get_mut(&mut self, id: &TokenId) -> Option<&mut Arc<TokenRecord>> {
-        self.table
-            .find_mut(self.state.hash_one(id), |record| record.id == *id)
-    }
-
-    fn insert(&mut self, record: Arc<TokenRecord>) {
-        let state = &self.state;
-        self.table
-            .insert_unique(state.hash_one(record.id), record, |record| {
-                state.hash_one(record.id)
-            });
-    }
-
-    #[cfg(feature = "management")]
-    fn remove(&mut self, id: &TokenId) -> Option<Arc<TokenRecord>> {
-        let entry = self
-            .table
-            .find_entry(self.state.hash_one(id), |record| record.id == *id)
-            .ok()?;
-        Some(entry.remove().0)
-    }
-}
-
-/// Where a hash's record sits in its shard's table.
-fn in_shard(table: &HashTable<Arc<TokenRecord>>, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
-    table
-        .find(hash.table_key(), |record| record.hash == *hash)
-        .cloned()
 }
 
 impl MemoryStore {
@@ -133,13 +90,13 @@ impl MemoryStore {
         self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn shard(&self, hash: &TokenHash) -> &RwLock<HashTable<Arc<TokenRecord>>> {
+    fn shard(&self, hash: &TokenHash) -> &RwLock<Records<TokenHash>> {
         // Byte 8: bytes 0-7 already pick the bucket inside the shard.
         &self.shards[usize::from(hash.as_bytes()[8]) % SHARDS]
     }
 
     fn lookup(&self, hash: &TokenHash) -> Option<Arc<TokenRecord>> {
-        in_shard(&read(self.shard(hash)), hash)
+        read(self.shard(hash)).get(hash).cloned()
     }
 
     fn by_id(&self, index: &Index, id: &TokenId) -> Option<Arc<TokenRecord>> {
@@ -153,7 +110,7 @@ impl MemoryStore {
         index: &mut Index,
         id: &TokenId,
         change: impl FnOnce(&mut TokenRecord),
-    ) -> Option<TokenRecord> {
+    ) -> Option<Arc<TokenRecord>> {
         let slot = index.by_id.get_mut(id)?;
         let hash = slot.hash;
         let mut record = TokenRecord::clone(slot);
@@ -161,13 +118,12 @@ impl MemoryStore {
         // No change moves a record to another hash; keep the one it is
         // filed under, whatever `change` did.
         record.hash = hash;
-        let changed = Arc::new(record.clone());
-        let mut shard = write(self.shard(&hash));
-        if let Some(stored) = shard.find_mut(hash.table_key(), |stored| stored.id == *id) {
+        let changed = Arc::new(record);
+        if let Some(stored) = write(self.shard(&hash)).get_mut(&hash) {
             *stored = Arc::clone(&changed);
         }
-        *slot = changed;
-        Some(record)
+        *slot = Arc::clone(&changed);
+        Some(changed)
     }
 
     /// Adds a record unless its id or hash is present; says whether it did.
@@ -176,7 +132,7 @@ impl MemoryStore {
             return false;
         }
         let mut shard = write(self.shard(&record.hash));
-        if in_shard(&shard, &record.hash).is_some() {
+        if shard.get(&record.hash).is_some() {
             return false;
         }
         index
@@ -187,9 +143,7 @@ impl MemoryStore {
         index.ever_held = true;
         let record = Arc::new(record);
         index.by_id.insert(Arc::clone(&record));
-        shard.insert_unique(record.hash.table_key(), record, |record| {
-            record.hash.table_key()
-        });
+        shard.insert(record);
         true
     }
 
@@ -369,6 +323,7 @@ impl ManageStore for MemoryStore {
         }
         let stored = changed.clone();
         self.modify(&mut index, id, |record| *record = stored)
+            .map(|record| TokenRecord::clone(&record))
             .ok_or(StoreError::NotFound)
     }
 
@@ -379,6 +334,7 @@ impl ManageStore for MemoryStore {
     ) -> Result<TokenRecord, StoreError> {
         let mut index = self.index();
         self.modify(&mut index, id, |record| revocation.apply_to(record))
+            .map(|record| TokenRecord::clone(&record))
             .ok_or(StoreError::NotFound)
     }
 
@@ -428,12 +384,7 @@ impl ManageStore for MemoryStore {
         let Some(record) = index.by_id.remove(id) else {
             return Ok(false);
         };
-        let hash = record.hash;
-        if let Ok(entry) =
-            write(self.shard(&hash)).find_entry(hash.table_key(), |stored| stored.id == *id)
-        {
-            entry.remove();
-        }
+        write(self.shard(&record.hash)).remove(&record.hash);
         if let Some(ids) = index.by_owner.get_mut(&record.owner) {
             ids.retain(|other| other != id);
             if ids.is_empty() {
