@@ -41,11 +41,14 @@
 //! }
 //! ```
 //!
-//! From request to verdict, in `actix/verify.rs`: credentials first (no
-//! credentials is always the 401 challenge), then the requirement on the
-//! path (see [`RouteRequirement`]), then the scope check. A long-lived
-//! response (a server-sent event stream) wrapped in [`until_revoked`] ends
-//! when its token is revoked; `examples/actix.rs` shows one.
+//! From request to verdict: the adapter (`actix/verify.rs`) fills in the
+//! request's facts and runs the one [request pipeline](crate::http), the
+//! same for every framework: one credential, the requirement on the path
+//! (see [`RouteRequirement`]), the client's address, then verification
+//! with that requirement, so a request the route refuses never consumes a
+//! use. A long-lived response (a server-sent event stream) wrapped in
+//! [`until_revoked`] ends when its token is revoked; `examples/actix.rs`
+//! shows one.
 
 mod extract;
 mod middleware;

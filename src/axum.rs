@@ -30,11 +30,18 @@
 //! }
 //! ```
 //!
-//! From request to verdict, in `axum/verify.rs`: credentials first (no
-//! credentials is always the 401 challenge), then the route's requirement
-//! on the path as the router sees it (see [`RouteRequirement`]), then the
-//! scope check. The `Authorization` header is marked sensitive, so `http`'s
-//! `Debug` (and tracing layers that honour it) never print it.
+//! From request to verdict: the adapter (`axum/verify.rs`) fills in the
+//! request's facts and runs the one [request pipeline](crate::http), the
+//! same for every framework: one credential (none is the 401 challenge),
+//! the route's requirement on the path as the router sees it (see
+//! [`RouteRequirement`]), the client's address (the connection's, served
+//! with `into_make_service_with_connect_info::<SocketAddr>()`, or behind
+//! trusted proxies the forwarded one), then verification with that
+//! requirement, so a request the route refuses never consumes a use. The
+//! `Authorization` header is marked sensitive, so `http`'s `Debug` (and
+//! tracing layers that honour it) never print it. The extractors work
+//! with a [`TokenService`](crate::TokenService) or a [`TokenManager`](crate::TokenManager) as
+//! the router's state.
 //!
 //! [`ApiError`] holds the table of HTTP statuses for every error code of
 //! the crate.

@@ -179,34 +179,6 @@ pub fn parse_authorization_values<'a>(
     parse_authorization(first)
 }
 
-/// The one `Authorization` value of a request, from every value its header
-/// map holds as text (`HeaderValue::to_str` of each): `None` without one;
-/// more than one is refused, a value that is not visible ASCII is
-/// malformed. Each framework integration reads its headers through it.
-///
-/// ```
-/// use tokenkeep::bearer::{BearerError, one_authorization_value};
-/// assert_eq!(one_authorization_value::<()>([Ok("Bearer a")]), Ok(Some("Bearer a")));
-/// assert_eq!(one_authorization_value::<()>([]), Ok(None));
-/// assert_eq!(one_authorization_value([Err(())]), Err(BearerError::InvalidCharacter));
-/// ```
-///
-/// # Errors
-/// [`MultipleCredentials`](BearerError::MultipleCredentials),
-/// [`InvalidCharacter`](BearerError::InvalidCharacter).
-pub fn one_authorization_value<'a, E>(
-    values: impl IntoIterator<Item = Result<&'a str, E>>,
-) -> Result<Option<&'a str>, BearerError> {
-    let mut values = values.into_iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(BearerError::MultipleCredentials);
-    }
-    first.map(Some).map_err(|_| BearerError::InvalidCharacter)
-}
-
 /// Whether `text` is a non-empty RFC 6750 `b64token`: token characters,
 /// then optional `=` padding, and nothing after the padding.
 pub(crate) fn is_b64token(text: &str) -> bool {

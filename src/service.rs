@@ -34,14 +34,22 @@
 //! 5. **constant-time compare** of the stored hash with the presented one;
 //! 6. **revoked, then expired**: 401 `invalid_token`, one answer to the
 //!    client, the reason kept in [`InvalidToken`] for the server's logs;
-//! 7. **rate limit** (tokens that carry one): 429 with the time to wait,
+//! 7. **address allow-list** (tokens that carry one): the client's address
+//!    must be inside it; an unknown address is refused (401, fail closed);
+//! 8. **rate limit** (tokens that carry one): 429 with the time to wait,
 //!    counted in this process;
-//! 8. **last-used note**: in memory, written later in batches;
-//! 9. **requirement**: 403 `insufficient_scope` naming the scope needed;
-//! 10. **usage limit** (tokens that carry one): the store consumes one use
+//! 9. **last-used note**: in memory, written later in batches;
+//! 10. **requirement**: 403 `insufficient_scope` naming the scope needed;
+//! 11. **usage limit** (tokens that carry one): the store consumes one use
 //!     atomically; none left is 401 `invalid_token` (`UsesExhausted`);
-//! 11. **report**: an event and a count for every verdict (see
+//! 12. **report**: an event and a count for every verdict (see
 //!     [`observability`](crate::observability)).
+//!
+//! A web request reaches these steps through the one
+//! [request pipeline](crate::http), which resolves the route's requirement
+//! first and passes it in: a request its route refuses stops at step 10
+//! and never consumes a use (step 11). It has passed step 8, so it does
+//! count against the token's rate limit.
 
 #[cfg(feature = "management")]
 mod audit;

@@ -334,3 +334,46 @@ async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify
 
     support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
+
+/// The documented way into an application's own schema: `search_path`
+/// names it, `migrate()` puts the tables there, and does not create the
+/// schema itself (it fails, clearly, until the schema exists).
+#[tokio::test]
+async fn tokens_live_in_the_schema_the_search_path_names() {
+    use std::str::FromStr;
+    use tokenkeep::store::sqlx::postgres::PgConnectOptions;
+
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    let schema = format!("app_{}", std::process::id());
+    let options = || PgConnectOptions::from_str(&url).unwrap();
+    let admin = PostgresStore::connect_with(options()).await.unwrap();
+    let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+    let run = |sql: String| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(admin.pool());
+    run(drop.clone()).await.unwrap();
+
+    let in_schema = options().options([("search_path", schema.as_str())]);
+    let store = PostgresStore::connect_with(in_schema.clone())
+        .await
+        .unwrap();
+    assert!(
+        store.migrate().await.is_err(),
+        "no schema yet: migrate refuses"
+    );
+    store.pool().close().await;
+
+    run(format!("CREATE SCHEMA {schema}")).await.unwrap();
+    let store = PostgresStore::connect_with(in_schema).await.unwrap();
+    store.migrate().await.unwrap();
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'tokenkeep_tokens'",
+    )
+    .bind(&schema)
+    .fetch_one(admin.pool())
+    .await
+    .unwrap();
+    assert_eq!(tables, 1, "the tokens table is in the application's schema");
+    store.pool().close().await;
+    run(drop).await.unwrap();
+}

@@ -15,10 +15,13 @@ use tokenkeep::{Authenticated, Requirement, TokenService};
 /// The close code for a token that is no longer good (RFC 6455, 1008).
 const POLICY_VIOLATION: u16 = 1008;
 
+/// The upgrade is extracted before the token: a request that is no
+/// WebSocket handshake is refused (400) before its token is verified, so
+/// it never consumes one of the token's uses.
 pub(crate) async fn echo(
     State(service): State<TokenService>,
-    QueryToken(who, ..): QueryToken<AnyToken>,
     upgrade: WebSocketUpgrade,
+    QueryToken(who, ..): QueryToken<AnyToken>,
 ) -> Response {
     upgrade.on_upgrade(move |socket| echo_frames(socket, service, who))
 }

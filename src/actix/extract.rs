@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::ApiError;
-use super::verify::verify_request;
+use super::verify::verify_http_request;
 use crate::http::{AnyToken, Rejection, RequirementSpec};
 use crate::service::{Authenticated, TokenService};
 
@@ -17,7 +17,8 @@ use crate::service::{Authenticated, TokenService};
 /// against `R` before the handler runs; path requirements check the whole
 /// request path. Rejections are [`ApiError`]s.
 ///
-/// The service comes from the app's data (`web::Data<TokenService>`). If a
+/// The service comes from the app's data (`web::Data<TokenService>`, or
+/// `web::Data<TokenManager>` with the `management` feature). If a
 /// [`RequireToken`](super::RequireToken) middleware already verified the
 /// request, its verdict is reused.
 #[derive(Clone, Debug)]
@@ -30,19 +31,29 @@ impl<R: RequirementSpec> FromRequest for Token<R> {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request = request.clone();
         Box::pin(async move {
-            let service = request
-                .app_data::<web::Data<TokenService>>()
-                .map(|service| TokenService::clone(service))
-                .ok_or_else(|| {
-                    ApiError::from(Rejection::new(
-                        500,
-                        "INTERNAL",
-                        "the token service is not configured",
-                    ))
-                })?;
+            let service = service_of(&request).ok_or_else(|| {
+                ApiError::from(Rejection::new(
+                    500,
+                    "INTERNAL",
+                    "the token service is not configured",
+                ))
+            })?;
             let requirement = R::route_requirement();
-            let who = verify_request(&service, &requirement, &request, request.path()).await?;
-            Ok(Self(who, PhantomData))
+            let verdict =
+                verify_http_request(&service, &requirement, &request, request.path()).await?;
+            Ok(Self(verdict.authenticated, PhantomData))
         })
     }
+}
+
+/// The service from the app's data: a `web::Data<TokenService>`, or the
+/// one inside a `web::Data<TokenManager>`.
+fn service_of(request: &HttpRequest) -> Option<TokenService> {
+    let service = request.app_data::<web::Data<TokenService>>();
+    #[cfg(feature = "management")]
+    if service.is_none() {
+        let manager = request.app_data::<web::Data<crate::TokenManager>>();
+        return manager.map(|manager| TokenService::clone(manager));
+    }
+    service.map(|service| TokenService::clone(service))
 }

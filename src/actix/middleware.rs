@@ -9,7 +9,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::{Error, ResponseError as _};
 
-use super::verify::verify_request;
+use super::verify::verify_http_request;
 use crate::http::RouteRequirement;
 use crate::service::TokenService;
 
@@ -89,10 +89,11 @@ where
             // The path inside the scope: what its prefix left unmatched.
             let path = request.match_info().unprocessed().to_owned();
             let verdict =
-                verify_request(&layer.service, &layer.requirement, request.request(), &path).await;
+                verify_http_request(&layer.service, &layer.requirement, request.request(), &path)
+                    .await;
             match verdict {
-                Ok(who) => {
-                    request.extensions_mut().insert(who);
+                Ok(verdict) => {
+                    request.extensions_mut().insert(verdict.authenticated);
                     Ok(inner.call(request).await?.map_into_left_body())
                 }
                 Err(rejection) => {

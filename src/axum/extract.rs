@@ -7,7 +7,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use super::ApiError;
-use super::verify::{Credentials, verify_request};
+use super::verify::{Credentials, verify_parts};
 use crate::http::{AnyToken, RequirementSpec};
 use crate::service::{Authenticated, TokenService};
 
@@ -29,14 +29,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let service = TokenService::from_ref(state);
-        verify_request(
+        let verdict = verify_parts(
             &service,
             &R::route_requirement(),
             Credentials::Header,
             parts,
         )
-        .await
-        .map(|who| Self(who, PhantomData))
+        .await?;
+        Ok(Self(verdict.authenticated, PhantomData))
     }
 }
 
@@ -57,8 +57,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let service = TokenService::from_ref(state);
-        verify_request(&service, &R::route_requirement(), Credentials::Query, parts)
-            .await
-            .map(|who| Self(who, PhantomData))
+        let verdict =
+            verify_parts(&service, &R::route_requirement(), Credentials::Query, parts).await?;
+        Ok(Self(verdict.authenticated, PhantomData))
+    }
+}
+
+/// The extractors work on a router whose state is a [`TokenManager`]
+/// (`.with_state(manager)`), as on one whose state is a [`TokenService`].
+///
+/// [`TokenManager`]: crate::TokenManager
+#[cfg(feature = "management")]
+impl FromRef<crate::TokenManager> for TokenService {
+    fn from_ref(manager: &crate::TokenManager) -> Self {
+        TokenService::clone(manager)
     }
 }

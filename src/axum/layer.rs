@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
 use super::RouteRequirement;
-use super::verify::{Credentials, verify_request};
+use super::verify::{Credentials, verify_parts};
 use crate::service::TokenService;
 
 /// Verifies each request against a requirement before the inner service
@@ -84,7 +84,7 @@ where
         let layer = self.layer.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let verdict = verify_request(
+            let verdict = verify_parts(
                 &layer.service,
                 &layer.requirement,
                 Credentials::Header,
@@ -92,8 +92,8 @@ where
             )
             .await;
             match verdict {
-                Ok(who) => {
-                    parts.extensions.insert(who);
+                Ok(verdict) => {
+                    parts.extensions.insert(verdict.authenticated);
                     inner.call(Request::from_parts(parts, body)).await
                 }
                 Err(error) => Ok(error.into_response()),

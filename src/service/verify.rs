@@ -174,7 +174,7 @@ impl TokenService {
         client: Option<IpAddr>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
         let token = parse_authorization(authorization).map_err(AuthError::from);
-        self.judge(token, requirement, client)
+        self.judge(token, requirement, client, Uses::Consume)
     }
 
     /// Verifies a raw token, for places where a header cannot be sent (a
@@ -189,7 +189,7 @@ impl TokenService {
         token: &str,
         requirement: Requirement<'_>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.judge(Ok(token), requirement, None)
+        self.judge(Ok(token), requirement, None, Uses::Consume)
     }
 
     /// As [`verify_token`](Self::verify_token), for a request from `client`.
@@ -202,7 +202,26 @@ impl TokenService {
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.judge(Ok(token), requirement, client)
+        self.judge(Ok(token), requirement, client, Uses::Consume)
+    }
+
+    /// Verifies a token for a request that will be refused whatever the
+    /// verdict (its path cannot be normalised): every step but the last,
+    /// so a caller without a valid token still gets 401, and one with a
+    /// valid token consumes none of its uses.
+    pub(crate) fn check_token_from(
+        &self,
+        token: &str,
+        client: Option<IpAddr>,
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
+        self.judge(Ok(token), Requirement::None, client, Uses::Keep)
+    }
+
+    /// A refusal reached before any token text was read (no credential, a
+    /// malformed one), reported like every verdict: the request pipeline's
+    /// first step ends here.
+    pub(crate) fn refused_before_lookup(&self, error: AuthError) -> AuthError {
+        report_refusal(Refusal::from(error))
     }
 
     /// The verdict on token text (or on the header that held none), and
@@ -213,9 +232,10 @@ impl TokenService {
         token: Result<&str, AuthError>,
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
+        uses: Uses,
     ) -> Result<Authenticated, AuthError> {
         let verdict = match token {
-            Ok(token) => self.decide(token, requirement, client).await,
+            Ok(token) => self.decide(token, requirement, client, uses).await,
             Err(error) => Err(Refusal::from(error)),
         };
         report(verdict)
@@ -227,6 +247,7 @@ impl TokenService {
         token: &str,
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
+        uses: Uses,
     ) -> Result<Authenticated, Refusal> {
         let inner = &*self.inner;
         let invalid = |reason| Err(Refusal::from(AuthError::InvalidToken(reason)));
@@ -304,7 +325,7 @@ impl TokenService {
         // Last, so only a verification that succeeds uses one up: a usage
         // limit is counted by the store, atomically; tokens without one
         // never reach it.
-        if record.usage.is_some() {
+        if record.usage.is_some() && matches!(uses, Uses::Consume) {
             let consumed =
                 Box::pin(self.guarded(inner.store.consume_use(&record.id, inner.clock.now())))
                     .await;
@@ -316,6 +337,14 @@ impl TokenService {
         }
         Ok(Authenticated { record })
     }
+}
+
+/// Whether a verification that passes consumes one of the token's uses.
+#[derive(Clone, Copy)]
+enum Uses {
+    Consume,
+    /// The request is refused whatever the verdict: nothing to pay for.
+    Keep,
 }
 
 /// `requirement` checked against `scopes`: 403 naming the scope needed.
@@ -363,24 +392,27 @@ fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, Auth
             crate::observability::verification("ok");
             Ok(who)
         }
-        Err(Refusal { error, token }) => {
-            let outcome = error.outcome();
-            if let AuthError::Unavailable(cause) = &error {
-                tracing::warn!(
-                    target: "tokenkeep::verify", outcome, error = %cause, "token store unavailable"
-                );
-            } else {
-                tracing::debug!(
-                    target: "tokenkeep::verify",
-                    outcome,
-                    reason = %error,
-                    token_id = token.as_ref().map(|token| tracing::field::display(token.id)),
-                    owner = token.as_ref().map(|token| token.owner.as_str()),
-                    "verification refused"
-                );
-            }
-            crate::observability::verification(outcome);
-            Err(error)
-        }
+        Err(refusal) => Err(report_refusal(refusal)),
     }
+}
+
+/// A refusal's event and count.
+fn report_refusal(Refusal { error, token }: Refusal) -> AuthError {
+    let outcome = error.outcome();
+    if let AuthError::Unavailable(cause) = &error {
+        tracing::warn!(
+            target: "tokenkeep::verify", outcome, error = %cause, "token store unavailable"
+        );
+    } else {
+        tracing::debug!(
+            target: "tokenkeep::verify",
+            outcome,
+            reason = %error,
+            token_id = token.as_ref().map(|token| tracing::field::display(token.id)),
+            owner = token.as_ref().map(|token| token.owner.as_str()),
+            "verification refused"
+        );
+    }
+    crate::observability::verification(outcome);
+    error
 }

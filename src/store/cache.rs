@@ -43,6 +43,21 @@ use crate::token::Prefix;
 const SHARDS: usize = 16;
 
 /// Sizes and lifetimes of a [`CachedStore`].
+///
+/// The default keeps at most **100,000 records**, each served for at most
+/// **5 seconds** before the store is asked again. The lifetime bounds how
+/// long a change the cache hears nothing of (a lost notification, another
+/// process without a change signal) can go unseen; changes made through
+/// the cache, or announced to it, take effect at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokenkeep::store::CacheConfig;
+/// let defaults = CacheConfig::default();
+/// assert_eq!((defaults.capacity, defaults.ttl), (100_000, Duration::from_secs(5)));
+/// let small = CacheConfig { capacity: 1_000, ttl: Duration::from_secs(1) };
+/// # let _ = small;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheConfig {
     /// The most records kept.
@@ -52,6 +67,7 @@ pub struct CacheConfig {
 }
 
 impl Default for CacheConfig {
+    /// 100,000 records, 5 seconds each.
     fn default() -> Self {
         Self {
             capacity: 100_000,

@@ -102,6 +102,26 @@ impl PostgresStore {
 
     /// Connects with your own options (a `search_path`, TLS, …).
     ///
+    /// To keep the tokens in a schema of your application's own, name it
+    /// in the connection's `search_path`. [`migrate`](Self::migrate)
+    /// creates its tables in the first schema of that path but does not
+    /// create the schema itself:
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::str::FromStr;
+    /// use tokenkeep::store::PostgresStore;
+    /// use tokenkeep::store::sqlx::postgres::PgConnectOptions;
+    ///
+    /// let url = "postgres://app@db.internal/app";
+    /// // Once, by whoever owns the database (a migration of your own):
+    /// //     CREATE SCHEMA IF NOT EXISTS auth;
+    /// let options = PgConnectOptions::from_str(url)?.options([("search_path", "auth")]);
+    /// let store = PostgresStore::connect_with(options).await?;
+    /// store.migrate().await?; // tokenkeep's tables, in `auth`
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`StoreError::Unavailable`].
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
@@ -123,12 +143,14 @@ impl PostgresStore {
         &self.pool
     }
 
-    /// Creates or updates the schema in the connection's `search_path`;
-    /// safe to run from several instances at once. Applied migrations are
-    /// recorded in `tokenkeep_migrations`.
+    /// Creates or updates tokenkeep's tables in the first schema of the
+    /// connection's `search_path`; safe to run from several instances at
+    /// once. Applied migrations are recorded in `tokenkeep_migrations`.
+    /// The schema itself must exist (see [`connect_with`](Self::connect_with)).
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`].
+    /// [`StoreError::Unavailable`], also when the `search_path` names no
+    /// schema that exists.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sql::migrator(MIGRATIONS)
             .run(&self.pool)

@@ -2,19 +2,20 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use tower::{Layer, Service};
 
-use super::status_for;
+use super::status_for_rejection;
 use super::stream::UntilRevoked;
-use crate::bearer::{BearerError, one_authorization_value};
-use crate::http::RouteRequirement;
-use crate::scope::Requirement;
-use crate::service::{AuthError, Authenticated, TokenService};
+use crate::http::{Rejection, RequestFacts, RouteRequirement, Verdict, verify_request};
+use crate::service::TokenService;
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Verifies each call before the gRPC service sees it, against the
 /// requirement of its method (`/package.Service/Method`) or the default.
@@ -24,6 +25,7 @@ pub struct RequireToken {
     default: RouteRequirement,
     methods: Arc<HashMap<String, RouteRequirement>>,
     end_streams: bool,
+    peer: fn(&http::Extensions) -> Option<IpAddr>,
 }
 
 impl RequireToken {
@@ -34,6 +36,7 @@ impl RequireToken {
             default,
             methods: Arc::new(HashMap::new()),
             end_streams: false,
+            peer: tcp_peer,
         }
     }
 
@@ -54,35 +57,41 @@ impl RequireToken {
         self
     }
 
-    /// Verifies one call: credentials first, then its method's requirement.
-    async fn verify(
-        &self,
-        headers: &http::HeaderMap,
-        path: &str,
-    ) -> Result<(Authenticated, crate::http::Resolved), AuthError> {
-        let header = authorization(headers)?;
-        let who = self
-            .service
-            .verify_bearer(header, Requirement::None)
-            .await?;
+    /// Where the client's address comes from. By default it is the TCP
+    /// peer that tonic's transport records (`TcpConnectInfo`); a server
+    /// over TLS or another transport names its own (behind trusted proxies
+    /// `x-forwarded-for` is read as everywhere else). Without an address a
+    /// token with an address allow-list is refused.
+    #[must_use]
+    pub fn peer_from(mut self, peer: fn(&http::Extensions) -> Option<IpAddr>) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// Runs the pipeline on one call: gRPC calls are all POSTs to
+    /// `/package.Service/Method`, which a path requirement reads.
+    async fn verify(&self, request: &http::request::Parts) -> Result<Verdict, Rejection> {
+        let path = request.uri.path();
+        let values = |name| {
+            request
+                .headers
+                .get_all(name)
+                .into_iter()
+                .map(HeaderValue::as_bytes)
+        };
+        let facts = RequestFacts::new("POST", path)
+            .authorization(values(AUTHORIZATION))
+            .forwarded_for(values(X_FORWARDED_FOR))
+            .peer((self.peer)(&request.extensions));
         let requirement = self.methods.get(path).unwrap_or(&self.default);
-        // gRPC calls are all POSTs: a path requirement reads the method's path.
-        let resolved = requirement
-            .resolve("POST", path)
-            .map_err(|_| AuthError::InvalidRequest(BearerError::InvalidCharacter))?;
-        who.require(&resolved.as_requirement())?;
-        Ok((who, resolved))
+        verify_request(&self.service, &facts, requirement).await
     }
 }
 
-/// The `authorization` metadata's value (see [`one_authorization_value`]).
-fn authorization(headers: &http::HeaderMap) -> Result<Option<&str>, BearerError> {
-    one_authorization_value(
-        headers
-            .get_all(AUTHORIZATION)
-            .iter()
-            .map(|value| value.to_str()),
-    )
+/// The TCP peer tonic's transport records for each connection.
+fn tcp_peer(extensions: &http::Extensions) -> Option<IpAddr> {
+    let info = extensions.get::<::tonic::transport::server::TcpConnectInfo>()?;
+    info.remote_addr().map(|address| address.ip())
 }
 
 impl<S> Layer<S> for RequireToken {
@@ -120,25 +129,30 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         // The clone that was polled ready serves this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
+        let (mut parts, body) = request.into_parts();
         Box::pin(async move {
-            let path = request.uri().path().to_owned();
-            let (who, resolved) = match layer.verify(request.headers(), &path).await {
+            let Verdict {
+                authenticated: who,
+                requirement,
+                ..
+            } = match layer.verify(&parts).await {
                 Ok(verdict) => verdict,
-                Err(error) => return Ok(status_for(&error).into_http()),
+                Err(rejection) => return Ok(status_for_rejection(&rejection).into_http()),
             };
-            request.extensions_mut().insert(who.clone());
+            parts.extensions.insert(who.clone());
+            let request = http::Request::from_parts(parts, body);
             let response = inner.call(request).await?;
             if !layer.end_streams {
                 return Ok(response);
             }
             let service = layer.service.clone();
             Ok(response.map(|body| {
-                ::tonic::body::Body::new(UntilRevoked::new(body, service, who, resolved))
+                ::tonic::body::Body::new(UntilRevoked::new(body, service, who, requirement))
             }))
         })
     }

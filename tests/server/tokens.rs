@@ -614,6 +614,45 @@ async fn a_token_with_uses_answers_401_once_they_are_spent() {
     server.stop().await;
 }
 
+/// A request refused before verification (a path that escapes its root, a
+/// WebSocket request without the handshake) or by its route (a write, a
+/// manager's route) never consumes the token's one use.
+#[tokio::test]
+async fn requests_refused_before_or_by_their_route_keep_the_tokens_uses() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "once", "uses": 1, "routes": [{ "path": "/releases", "access": "r" }] }),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap();
+    let address = server.address();
+    let escaping = raw_request(&address, "GET", "/files/releases/%2F..%2Fx", token).await;
+    assert_eq!(escaping, 400);
+    let not_a_handshake = client()
+        .get(server.url(&format!("/ws?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_handshake.status(), StatusCode::BAD_REQUEST);
+    let write = client()
+        .put(server.url("/files/releases/x"))
+        .bearer_auth(token)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    let managing = authed(&server, Method::GET, "/api/auth/tokens", token).await;
+    assert_eq!(managing.status(), StatusCode::FORBIDDEN);
+
+    assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    let spent = whoami(&server, token).await;
+    assert_error(spent, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_retired_token_presented_again_burns_its_successor() {
     let (server, admin) = claimed(&["--detect-rotation-reuse"]).await;

@@ -1,0 +1,244 @@
+//! From request to verdict: the one verification pipeline every HTTP
+//! integration (axum, actix-web, tonic) runs. The steps are listed on
+//! [`verify_request`], and run top to bottom in it.
+
+use std::borrow::Cow;
+
+use crate::bearer::{BearerError, parse_authorization};
+use crate::service::{AuthError, Authenticated, TokenService};
+
+use super::client_address::visible_ascii;
+use super::request::HeaderValues;
+use super::{Rejection, RequestFacts, Resolved, RouteRequirement, client_address};
+
+/// What the pipeline lets through: who the request is, and the requirement
+/// it was judged against (a long-lived response watches it, see
+/// [`TokenService::revocation`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Verdict {
+    /// The verified token.
+    pub authenticated: Authenticated,
+    /// The route's requirement for this request, resolved.
+    pub requirement: Resolved,
+}
+
+/// Verifies one request against its route's `requirement`: the verdict,
+/// or a refusal ready to render (status, code, message, challenge). The
+/// steps, in order:
+///
+/// 1. **One credential**, or the 401 challenge: the `Authorization` header
+///    (or, where the route takes one, the `?token=` query parameter);
+///    none is 401, two or a malformed one is 400 `invalid_request`.
+/// 2. **The route's requirement**, resolved on the path as the router sees
+///    it. A path that escapes its root is 400 `INVALID_PATH`, answered
+///    once the token is known to be valid (a caller without one gets the
+///    401 and learns nothing about paths), and it consumes no use.
+/// 3. **The client's address**: the peer's, or the forwarded one behind
+///    the service's trusted proxies ([`client_address`]).
+/// 4. **Verification with the resolved requirement** (see
+///    [`service`](crate::service) for its own order: format, lookup,
+///    revoked, expired, address, rate, scope, usage). The requirement is
+///    judged inside it, so a request the route refuses never consumes a
+///    token's use.
+///
+/// ```
+/// # #[cfg(feature = "management")]
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// use std::sync::Arc;
+/// use tokenkeep::http::{RequestFacts, RouteRequirement, verify_request};
+/// use tokenkeep::store::MemoryStore;
+/// use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager};
+///
+/// let tokens = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
+/// let issued = tokens
+///     .issue(&Actor::User("alice".into()), IssueRequest::new("alice", "ci"))
+///     .await?;
+/// let header = format!("Bearer {}", issued.token.expose_secret());
+/// let request = RequestFacts::new("GET", "/admin").authorization([header.as_bytes()]);
+///
+/// let refused = verify_request(&tokens, &request, &RouteRequirement::Manager).await;
+/// assert_eq!(refused.unwrap_err().status(), 403);
+/// let verdict = verify_request(&tokens, &request, &RouteRequirement::AnyToken).await?;
+/// assert_eq!(verdict.authenticated.owner(), "alice");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// A [`Rejection`]: 401 without a credential or with an invalid one, 400
+/// for a malformed request or path, 403 for a requirement not met, 429
+/// for a spent rate limit, 503 when the store cannot answer.
+pub async fn verify_request(
+    service: &TokenService,
+    request: &RequestFacts<'_>,
+    requirement: &RouteRequirement,
+) -> Result<Verdict, Rejection> {
+    let realm = service.realm();
+    let refuse = |error: AuthError| Rejection::from_auth(&error, realm);
+
+    // 1. One credential (or an outer layer's verdict).
+    let credential = credential(request).map_err(|error| {
+        let error = service.refused_before_lookup(error);
+        match request.query {
+            Some(_) => query_rejection(&error, realm),
+            None => refuse(error),
+        }
+    })?;
+
+    // 2. The route's requirement on the path as the router sees it.
+    let path = match request.path {
+        "" => "/",
+        path => path,
+    };
+    let resolved = requirement.resolve(request.method, path);
+
+    // 3. The client's address.
+    let client = client_address(
+        request.peer,
+        &request.forwarded_for,
+        service.trusted_proxies(),
+    );
+
+    // 4. Verification, with the requirement judged inside it. A path that
+    // cannot be normalised is refused once the credential is checked: a
+    // caller without a valid token learns nothing about paths, and that
+    // check consumes none of the token's uses.
+    let resolved = match resolved {
+        Ok(resolved) => resolved,
+        Err(bad_path) => {
+            if let Credential::Token(token) = &credential {
+                let checked = service.check_token_from(token, client).await;
+                checked.map_err(refuse)?;
+            }
+            return Err(Rejection::invalid_path(&bad_path));
+        }
+    };
+    let authenticated = match credential {
+        Credential::Verified(who) => {
+            who.require(&resolved.as_requirement()).map_err(refuse)?;
+            who.clone()
+        }
+        Credential::Token(token) => service
+            .verify_token_from(&token, resolved.as_requirement(), client)
+            .await
+            .map_err(refuse)?,
+    };
+    Ok(Verdict {
+        authenticated,
+        requirement: resolved,
+    })
+}
+
+/// The request's one credential.
+enum Credential<'a> {
+    /// An outer layer verified this request already.
+    Verified(&'a Authenticated),
+    /// Token text, not yet verified.
+    Token(Cow<'a, str>),
+}
+
+fn credential<'a>(request: &RequestFacts<'a>) -> Result<Credential<'a>, AuthError> {
+    if let Some(who) = request.verified {
+        return Ok(Credential::Verified(who));
+    }
+    let header = one_header_value(request.authorization)?;
+    let Some(query) = request.query else {
+        return Ok(Credential::Token(Cow::Borrowed(parse_authorization(
+            header,
+        )?)));
+    };
+    match (header.is_some(), query_token(query)?) {
+        (true, Some(_)) => Err(BearerError::MultipleCredentials.into()),
+        (_, None) => Err(BearerError::Missing.into()),
+        (false, Some(token)) => Ok(Credential::Token(token)),
+    }
+}
+
+/// The one `Authorization` value as text: none, or exactly one that is
+/// visible ASCII.
+fn one_header_value(values: HeaderValues<'_>) -> Result<Option<&str>, BearerError> {
+    match values {
+        HeaderValues { first: None, .. } => Ok(None),
+        HeaderValues { more: true, .. } => Err(BearerError::MultipleCredentials),
+        HeaderValues {
+            first: Some(value), ..
+        } => visible_ascii(value)
+            .map(Some)
+            .ok_or(BearerError::InvalidCharacter),
+    }
+}
+
+/// The `token` parameter of a query string, percent-decoded (`+` stays
+/// `+`); borrowed unless it had to be decoded.
+fn query_token(query: Option<&str>) -> Result<Option<Cow<'_, str>>, BearerError> {
+    let mut found = None;
+    for pair in query.unwrap_or("").split('&') {
+        let Some(value) = pair.strip_prefix("token=") else {
+            continue;
+        };
+        if found.is_some() {
+            return Err(BearerError::MultipleCredentials);
+        }
+        let decoded = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .map_err(|_| BearerError::InvalidCharacter)?;
+        if decoded.is_empty() {
+            return Err(BearerError::EmptyToken);
+        }
+        found = Some(decoded);
+    }
+    Ok(found)
+}
+
+/// A refused query credential, worded for the query parameter rather than
+/// the header the client never sent.
+fn query_rejection(error: &AuthError, realm: &str) -> Rejection {
+    let rejection = Rejection::from_auth(error, realm);
+    match error {
+        AuthError::InvalidRequest(BearerError::MultipleCredentials) => {
+            rejection.with_message("send the token either in the query or in a header, not both")
+        }
+        AuthError::InvalidRequest(_) => rejection.with_message("malformed token query parameter"),
+        _ => rejection,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_tokens_are_found_and_checked() {
+        let found = |query| query_token(query).map(|token| token.map(Cow::into_owned));
+        assert_eq!(found(None), Ok(None));
+        assert_eq!(found(Some("a=1")), Ok(None));
+        assert_eq!(found(Some("a=1&token=tk_x%2By")), Ok(Some("tk_x+y".into())));
+        assert_eq!(found(Some("token=a+b")), Ok(Some("a+b".into())));
+        assert_eq!(found(Some("token=")), Err(BearerError::EmptyToken));
+        assert_eq!(
+            found(Some("token=a&token=b")),
+            Err(BearerError::MultipleCredentials)
+        );
+        assert_eq!(found(Some("token=%FF")), Err(BearerError::InvalidCharacter));
+    }
+
+    #[test]
+    fn one_header_value_refuses_two_and_unreadable_bytes() {
+        let values = |first: Option<&'static [u8]>, more| HeaderValues { first, more };
+        assert_eq!(one_header_value(values(None, false)), Ok(None));
+        assert_eq!(
+            one_header_value(values(Some(b"Bearer a"), false)),
+            Ok(Some("Bearer a"))
+        );
+        assert_eq!(
+            one_header_value(values(Some(b"Bearer a"), true)),
+            Err(BearerError::MultipleCredentials)
+        );
+        assert_eq!(
+            one_header_value(values(Some(b"Bearer \x80"), false)),
+            Err(BearerError::InvalidCharacter)
+        );
+    }
+}
