@@ -662,7 +662,7 @@ async fn exported_records_verify_in_another_store() {
 }
 
 #[tokio::test]
-async fn temporary_tokens_are_listed_and_revoked_but_never_changed() {
+async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
     let (builder, clock, store) = builder();
     let service = builder
         .temporary_token(
@@ -690,6 +690,7 @@ async fn temporary_tokens_are_listed_and_revoked_but_never_changed() {
     for refused in [
         service.rename(&Actor::Admin, &root, "renamed").await.err(),
         service.rotate(&Actor::Admin, &root, None).await.err(),
+        service.revoke(&Actor::Admin, &root).await.err(),
         service.delete(&Actor::Admin, &root).await.err(),
     ] {
         let error = refused.expect("a temporary token cannot be changed");
@@ -707,15 +708,42 @@ async fn temporary_tokens_are_listed_and_revoked_but_never_changed() {
         "still as configured"
     );
 
-    // Revoke-all counts it, and revokes it in memory only.
-    assert_eq!(service.revoke_all(&Actor::Admin, "alice").await.unwrap(), 2);
+    // Revoke-all revokes what the store holds; a revocation of the
+    // temporary one would not outlive a restart, so none is pretended.
+    assert_eq!(service.revoke_all(&Actor::Admin, "alice").await.unwrap(), 1);
     assert!(
         service
             .verify_token("root-secret", Requirement::None)
             .await
-            .is_err()
+            .is_ok()
     );
     assert_eq!(store.len(), 1);
+}
+
+/// A lifetime limit does not make a temporary token's rotation look like
+/// a policy problem: it cannot be rotated at all, and says so first.
+#[tokio::test]
+async fn rotating_a_temporary_token_is_token_temporary_whatever_the_lifetime_policy() {
+    let (builder, _, _) = builder();
+    let service = builder
+        .max_lifetime(Some(Duration::days(30)))
+        .temporary_token(TemporaryToken::parse_spec("root:root-secret").unwrap())
+        .build()
+        .unwrap();
+    let root = service
+        .verify_token("root-secret", Requirement::None)
+        .await
+        .unwrap();
+    let root = TokenRef::id(root.token_id());
+    let refused = service
+        .rotate(&Actor::Admin, &root, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        tokenkeep::ErrorCode::code(&refused),
+        "TOKEN_TEMPORARY",
+        "{refused:?}"
+    );
 }
 
 /// An imported record of kind `temporary` would live in the store, where

@@ -244,18 +244,21 @@ async fn temporary_tokens_verify_and_never_reach_the_store() {
     assert!(store.is_empty(), "never written to the store");
     assert!(!store.has_ever_held_token().await.unwrap());
 
-    // The temporary manager can manage; revoking it works in memory.
+    // The temporary manager can manage; it cannot be revoked (that would
+    // not outlive a restart): the configuration is where it goes away.
     let actor = Actor::Token(who.clone());
     service
         .issue(&actor, IssueRequest::new("bob", "laptop"))
         .await
         .unwrap();
-    service
+    let refused = service
         .revoke(&Actor::Admin, &TokenRef::id(who.token_id()))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(tokenkeep::ErrorCode::code(&refused), "TOKEN_TEMPORARY");
+    assert!(refused.to_string().contains("configuration"), "{refused}");
     let result = service.verify_token("root-secret", Requirement::None).await;
-    assert_eq!(reason(result), InvalidToken::Revoked);
+    assert!(result.is_ok(), "nothing pretended");
 
     // A restart without the option: the token is gone.
     let (builder, _, _) = support::builder();

@@ -126,7 +126,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode, String> {
-    if cli.database_url.is_none() && !matches!(cli.command, Some(Command::Client(_))) {
+    // The data directory holds the file area whatever the database: it is
+    // made private at every start, with a database URL too.
+    if !matches!(cli.command, Some(Command::Client(_))) {
         private::tighten(&cli.data_dir, store::SQLITE_FILE)
             .map_err(|e| format!("cannot secure {}: {e}", cli.data_dir.display()))?;
     }
@@ -224,6 +226,7 @@ fn temporary_specs(cli: &Cli) -> Result<Vec<String>, String> {
         specs.extend(listed(text));
     }
     if let Some(path) = &cli.token_file {
+        private::require_unshared(path)?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         specs.extend(listed(&text));

@@ -49,6 +49,31 @@ pub(crate) fn tighten(data_dir: &Path, database: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// Refuses a file of secrets (the `--token-file`) that another local user
+/// could read: its tokens carry manager rights.
+pub(crate) fn require_unshared(file: &Path) -> Result<(), String> {
+    let mode = shared_bits(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    if mode == 0 {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is readable or writable by other users (mode {:o}): its tokens are secrets; run `chmod 600 {}`",
+        file.display(),
+        mode,
+        file.display()
+    ))
+}
+
+#[cfg(unix)]
+fn shared_bits(file: &Path) -> io::Result<u32> {
+    Ok(fs::metadata(file)?.permissions().mode() & 0o077)
+}
+
+#[cfg(not(unix))]
+fn shared_bits(file: &Path) -> io::Result<u32> {
+    fs::metadata(file).map(|_| 0)
+}
+
 /// Every directory 0700 and file 0600 below `dir`; links are not followed.
 fn tighten_tree(dir: &Path) -> io::Result<()> {
     set_mode(dir, DIRECTORY)?;

@@ -566,6 +566,11 @@ impl TokenManager {
         grace: Option<Duration>,
     ) -> Result<IssuedToken, ManageError> {
         let old = self.resolve(actor, token).await?;
+        // What cannot be rotated at all says so before any policy on what
+        // the rotation would make.
+        if old.kind == TokenKind::Temporary {
+            return Err(StoreError::Temporary.into());
+        }
         let now = self.now();
         if !old.holds_name(now) {
             return Err(StoreError::Inactive.into());

@@ -30,9 +30,14 @@ pub enum StoreError {
     /// A record with this id or hash exists already.
     #[error("a token with this id or hash exists already")]
     Duplicate,
-    /// The token is temporary: configured at start-up and kept in memory,
-    /// it can be revoked but not changed, rotated, deleted or stored.
-    #[error("temporary tokens cannot be changed")]
+    /// The token is temporary: part of the service's configuration, kept
+    /// in memory, it cannot be changed, rotated, revoked, deleted or
+    /// stored. A revocation in memory would not last (a restart, or
+    /// another instance, would honour the token again), so none is made:
+    /// remove the token from the configuration and restart.
+    #[error(
+        "temporary tokens are part of the service's configuration and cannot be changed, revoked or deleted here: remove the token from the configuration and restart every instance"
+    )]
     Temporary,
     /// The backend failed (connection, I/O, corrupt data). Verification
     /// fails closed on it.

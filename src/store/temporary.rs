@@ -5,8 +5,12 @@
 //!
 //! The service does not know about them: it asks this layer as it would ask
 //! any store. The layer answers for the temporary tokens and passes every
-//! other call through. They can be listed and revoked (in memory), but not
-//! changed, rotated or deleted: such calls answer [`StoreError::Temporary`].
+//! other call through. They can be listed, but not changed, rotated,
+//! revoked or deleted: such calls answer [`StoreError::Temporary`]. A
+//! revocation kept in memory would not outlive a restart nor reach another
+//! instance, so it is refused rather than answered with a success that
+//! does not last; revoking all of an owner's tokens leaves the temporary
+//! ones, which the operator removes from the configuration.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -84,24 +88,6 @@ impl<S: ?Sized> WithTemporary<S> {
     #[cfg(feature = "management")]
     fn is_temporary(&self, id: &TokenId) -> bool {
         self.read().values().any(|record| record.id == *id)
-    }
-
-    /// Revokes the matching active temporary tokens in memory; returns them.
-    #[cfg(feature = "management")]
-    fn revoke_where(
-        &self,
-        revocation: &Revocation,
-        matches: impl Fn(&TokenRecord) -> bool,
-    ) -> Vec<TokenRecord> {
-        let mut revoked = Vec::new();
-        for record in self.write().values_mut() {
-            if matches(record) && record.is_active(revocation.at) {
-                let record = Arc::make_mut(record);
-                revocation.apply_to(record);
-                revoked.push(record.clone());
-            }
-        }
-        revoked
     }
 }
 
@@ -241,11 +227,10 @@ impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
         id: &TokenId,
         revocation: &Revocation,
     ) -> Result<TokenRecord, StoreError> {
-        let Some(record) = self.get_temporary(id) else {
-            return self.inner.revoke(id, revocation).await;
-        };
-        let mut revoked = self.revoke_where(revocation, |other| other.id == *id);
-        Ok(revoked.pop().unwrap_or(record))
+        if self.is_temporary(id) {
+            return Err(StoreError::Temporary);
+        }
+        self.inner.revoke(id, revocation).await
     }
 
     async fn revoke_owner(
@@ -253,10 +238,8 @@ impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
         owner: &str,
         revocation: &Revocation,
     ) -> Result<usize, StoreError> {
-        let temporary = self
-            .revoke_where(revocation, |record| record.owner == owner)
-            .len();
-        Ok(temporary + self.inner.revoke_owner(owner, revocation).await?)
+        // The owner's temporary tokens stay: see the module documentation.
+        self.inner.revoke_owner(owner, revocation).await
     }
 
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {

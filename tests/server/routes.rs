@@ -181,6 +181,37 @@ async fn the_data_directory_is_private_whatever_the_umask() {
     server.stop().await;
 }
 
+/// With `--database-url` the data directory still holds the file area:
+/// a directory and files left open to everyone are tightened too.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_tightened_with_a_database_url_too() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let set = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let data = support::server::data_dir();
+    let old = data.join("files").join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("a.txt"), "x").unwrap();
+    for dir in [&data, &data.join("files"), &old] {
+        set(dir, 0o777);
+    }
+    set(&old.join("a.txt"), 0o666);
+    let elsewhere = support::server::data_dir();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", elsewhere.join("t.db").display());
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
+    let server = Server::start_in(&data, &["--database-url", &url], &env).await;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    assert_eq!(mode(&data.join("files")), 0o700, "files/");
+    assert_eq!(mode(&old), 0o700, "an old directory");
+    assert_eq!(mode(&old.join("a.txt")), 0o600, "an old file");
+    server.stop().await;
+}
+
 /// A link planted inside `files/` is not followed: it read `/etc/hostname`
 /// and wrote into another route.
 #[cfg(unix)]

@@ -254,6 +254,15 @@ async fn temporary_tokens_vanish_on_restart() {
         true,
         "the stored token claimed it, not root"
     );
+    // Revoking it would not outlive a restart: refused, saying what to do.
+    let root_id = who["token_id"].as_str().unwrap();
+    let path = format!("/api/auth/tokens/{root_id}");
+    let revoke = authed(&server, Method::DELETE, &path, "root-secret").await;
+    let body = assert_error(revoke, StatusCode::CONFLICT, "TOKEN_TEMPORARY").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("configuration"),
+        "{body}"
+    );
     server.stop().await;
 
     let restarted = Server::start_in(&data, &[], &env).await;
@@ -406,6 +415,26 @@ async fn temporary_tokens_come_from_the_environment_or_a_file() {
     let file = data.join("tokens.txt");
     std::fs::write(&file, "ops:ops-secret-from-file\n\n").unwrap();
     let file_text = file.display().to_string();
+
+    // Readable by others (the default umask's 0644): refused, with the fix.
+    let data_text = data.display().to_string();
+    let args = [
+        "--data-dir",
+        &data_text,
+        "--token-file",
+        &file_text,
+        "token",
+        "list",
+    ];
+    let refused = support::server::run_binary(&args, &[], "").await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("chmod 600"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("ops-secret"), "{}", refused.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let env = [
         ("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN),
         (

@@ -242,7 +242,8 @@ pub async fn client_command_with_input(
     run_binary(args, &full_env, stdin).await
 }
 
-async fn run_binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> CliOutput {
+/// Runs the binary with `args` and the extra environment `env`.
+pub async fn run_binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> CliOutput {
     let mut child = Command::new(binary())
         .args(args)
         .env_remove("TOKENKEEP_DATABASE_URL")
