@@ -53,6 +53,7 @@
 
 #[cfg(feature = "management")]
 mod audit;
+mod budget;
 mod builder;
 mod custom;
 mod error;

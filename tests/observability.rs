@@ -314,3 +314,34 @@ fn verifications_are_counted_by_outcome() {
     assert!(text.contains("tokenkeep_active_tokens 1"), "{text}");
     assert!(text.contains("tokenkeep_store_call_seconds"), "{text}");
 }
+
+/// A reuse burn can revoke the owner's current token, so it is logged at
+/// `warn`, with the address the retired token came from.
+#[tokio::test]
+async fn a_reuse_burn_is_a_warning_naming_the_client() {
+    let (log, _guard) = Captured::start(LevelFilter::WARN);
+    let service = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
+        .detect_rotation_reuse(true)
+        .build()
+        .unwrap();
+    let old = service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    service
+        .rotate(&Actor::Admin, &TokenRef::id(old.record.id), None)
+        .await
+        .unwrap();
+    let client = "203.0.113.7".parse().unwrap();
+    let presented = service
+        .verify_token_from(old.token.expose_secret(), Requirement::None, Some(client))
+        .await;
+    assert!(presented.is_err());
+    let events = log.events();
+    let burns = find(
+        &events,
+        "rotation reuse detected: the retired token's successors and what it minted since are revoked",
+        &[("level", "WARN"), ("client", "Some(203.0.113.7)")],
+    );
+    assert_eq!(burns.len(), 1, "{events:?}");
+}

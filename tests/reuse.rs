@@ -171,3 +171,63 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
         );
     }
 }
+
+/// A retired manager token may still mint during its grace; what it
+/// minted since its rotation burns with its successors when it comes
+/// back. What it minted before the rotation stays.
+#[tokio::test]
+async fn what_a_retired_token_minted_in_its_grace_burns_too() {
+    let (service, clock) = manager(Arc::new(MemoryStore::new()), true);
+    let admin = Actor::Admin;
+    let scopes = tokenkeep::Scopes {
+        manager: true,
+        ..tokenkeep::Scopes::default()
+    };
+    let m = service
+        .issue(&admin, IssueRequest::new("root", "ops").scopes(scopes))
+        .await
+        .unwrap();
+    let m_text = m.token.expose_secret().to_owned();
+    let as_m = || async {
+        let who = service
+            .verify_token(&m_text, Requirement::Manager)
+            .await
+            .unwrap();
+        Actor::Token(who)
+    };
+    let before = service
+        .issue(&as_m().await, IssueRequest::new("bob", "before"))
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    let m2 = service
+        .rotate(&admin, &TokenRef::id(m.record.id), Some(Duration::hours(1)))
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    let during = service
+        .issue(&as_m().await, IssueRequest::new("bob", "during"))
+        .await
+        .unwrap();
+
+    clock.advance(Duration::hours(2));
+    let presented = service.verify_token(&m_text, Requirement::None).await;
+    assert!(matches!(
+        presented,
+        Err(AuthError::InvalidToken(InvalidToken::Expired))
+    ));
+    assert_eq!(
+        reason(&service, m2.record.id).await,
+        Some(RevokeReason::ReuseDetected)
+    );
+    assert_eq!(
+        reason(&service, during.record.id).await,
+        Some(RevokeReason::ReuseDetected),
+        "minted by the retired token in its grace"
+    );
+    assert_eq!(
+        reason(&service, before.record.id).await,
+        None,
+        "minted before the rotation: kept"
+    );
+}

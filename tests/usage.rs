@@ -83,3 +83,39 @@ async fn postgres() {
     };
     fifty_verifications_of_ten_uses(Arc::new(store)).await;
 }
+
+/// A rotation with a grace period leaves two tokens working: they share
+/// one budget, so 10 uses give 10 successes, not 20.
+#[tokio::test]
+async fn a_rotation_chain_shares_one_budget() {
+    let service = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
+        .build()
+        .unwrap();
+    let usage = Usage::new(10, service.now()).unwrap();
+    let old = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "ten").usage(usage),
+        )
+        .await
+        .unwrap();
+    let grace = Some(tokenkeep::time::Duration::hours(1));
+    let new = service
+        .rotate(
+            &Actor::Admin,
+            &tokenkeep::TokenRef::id(old.record.id),
+            grace,
+        )
+        .await
+        .unwrap();
+    let mut succeeded = 0;
+    for _ in 0..15 {
+        for token in [&old.token, &new.token] {
+            let verdict = service
+                .verify_token(token.expose_secret(), Requirement::None)
+                .await;
+            succeeded += usize::from(verdict.is_ok());
+        }
+    }
+    assert_eq!(succeeded, 10, "one budget for the chain");
+}

@@ -102,8 +102,18 @@ impl fmt::Display for Actor {
         match self {
             Self::User(user) => write!(f, "user:{user}"),
             Self::Admin => f.write_str("admin"),
-            Self::Token(who) => write!(f, "token:{}", who.token_id()),
+            Self::Token(who) => TokenPrincipal(who.token_id()).fmt(f),
         }
+    }
+}
+
+/// How the audit names a token acting as a principal (`token:<id>`): in
+/// `created_by` and `revoked_by`.
+pub(super) struct TokenPrincipal(pub(super) crate::record::TokenId);
+
+impl fmt::Display for TokenPrincipal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "token:{}", self.0)
     }
 }
 

@@ -59,9 +59,17 @@ pub struct Policy {
     pub max_lifetime: Option<Duration>,
     /// Rotation reuse detection (off by default): presenting a token that a
     /// rotation retired (revoked at once, or after its grace period)
-    /// revokes the token that replaced it and that one's successors, with
-    /// the reason `reuse_detected`. A stolen old token then burns the
-    /// chain instead of quietly failing.
+    /// revokes the token that replaced it and that one's successors, and
+    /// every token the retired one minted after its rotation, with the
+    /// reason `reuse_detected`. A stolen old token then burns the chain
+    /// instead of quietly failing.
+    ///
+    /// **It burns wherever the retired token is presented**, so whoever
+    /// holds an old leaked token can also revoke the owner's current one
+    /// (GitLab shipped the same rule and narrowed it to its rotate
+    /// endpoint after a production incident). Turn it on where a stolen
+    /// token going unnoticed is worse than that denial of service; each
+    /// burn is logged at `warn` with the client's address.
     pub detect_rotation_reuse: bool,
 }
 

@@ -93,7 +93,7 @@ impl TokenService {
 
     /// Any store call, with a panic or (with a timeout) a late answer
     /// turned into "unavailable".
-    async fn guarded<T>(&self, mut call: StoreCall<'_, T>) -> Result<T, StoreError> {
+    pub(super) async fn guarded<T>(&self, mut call: StoreCall<'_, T>) -> Result<T, StoreError> {
         let guarded = std::future::poll_fn(|cx| {
             std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))).unwrap_or_else(
                 |_| Poll::Ready(Err(StoreError::unavailable("the token store panicked"))),
@@ -291,7 +291,7 @@ impl TokenService {
         let refused = |reason| Err(Refusal::of(&record, AuthError::InvalidToken(reason)));
         if record.is_revoked() {
             #[cfg(feature = "management")]
-            Box::pin(self.retired_token_presented(&record)).await;
+            Box::pin(self.retired_token_presented(&record, client)).await;
             return refused(InvalidToken::Revoked);
         }
         if record
@@ -299,7 +299,7 @@ impl TokenService {
             .is_some_and(|expiry| now() >= unix_millis(expiry))
         {
             #[cfg(feature = "management")]
-            Box::pin(self.retired_token_presented(&record)).await;
+            Box::pin(self.retired_token_presented(&record, client)).await;
             return refused(InvalidToken::Expired);
         }
         if !record.allows_address(client) {
@@ -326,9 +326,15 @@ impl TokenService {
         // limit is counted by the store, atomically; tokens without one
         // never reach it.
         if record.usage.is_some() && matches!(uses, Uses::Consume) {
-            let consumed =
-                Box::pin(self.guarded(inner.store.consume_use(&record.id, inner.clock.now())))
-                    .await;
+            let consumed = Box::pin(async {
+                let holder = match record.replaced_by {
+                    None => record.id,
+                    Some(_) => self.budget_holder(&record).await?,
+                };
+                self.guarded(inner.store.consume_use(&holder, inner.clock.now()))
+                    .await
+            })
+            .await;
             match consumed {
                 Ok(Some(_)) => {}
                 Ok(None) => return refused(InvalidToken::UsesExhausted),
