@@ -57,6 +57,8 @@ mod budget;
 mod builder;
 mod custom;
 mod error;
+#[cfg(feature = "management")]
+mod import;
 mod last_used;
 #[cfg(feature = "management")]
 mod manage;

@@ -71,6 +71,9 @@ pub enum RecordError {
     /// 1 s to 365 d.
     #[error("usage limit must be at most 1000000000 uses, refilled every 1s to 365d")]
     Usage,
+    /// A rotation chain (`replaced_by`) must name a token of the same owner.
+    #[error("replaced_by must name a token of the same owner")]
+    Chain,
 }
 
 impl ErrorCode for RecordError {
@@ -84,6 +87,7 @@ impl ErrorCode for RecordError {
             Self::Metadata => "INVALID_METADATA",
             Self::RateLimit => "INVALID_RATE_LIMIT",
             Self::Usage => "INVALID_USAGE",
+            Self::Chain => "INVALID_CHAIN",
         }
     }
 }

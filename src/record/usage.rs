@@ -100,20 +100,54 @@ impl Usage {
         usage.refilled(to, every)
     }
 
+    /// Whether the limit is one [`new`](Self::new) and
+    /// [`refilled`](Self::refilled) could have made: records from outside
+    /// (an import) are checked with it.
+    ///
+    /// ```
+    /// use tokenkeep::record::Usage;
+    /// use tokenkeep::time::{Duration, OffsetDateTime};
+    /// let mut usage = Usage::new(1, OffsetDateTime::UNIX_EPOCH)?.refilled(5, Duration::HOUR)?;
+    /// assert!(usage.check().is_ok());
+    /// usage.refill_every = Some(Duration::ZERO);
+    /// assert!(usage.check().is_err());
+    /// # Ok::<(), tokenkeep::record::RecordError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecordError::Usage`].
+    pub fn check(&self) -> Result<(), RecordError> {
+        let fresh = Self::new(self.remaining, self.refilled_at)?;
+        match (self.refill_to, self.refill_every) {
+            (None, None) => Ok(()),
+            (Some(to), Some(every)) => fresh.refilled(to, every).map(|_| ()),
+            _ => Err(RecordError::Usage),
+        }
+    }
+
     /// The state at `now`: refilled if a refill is due (the refill instant
-    /// moves on by whole intervals, so refills never drift).
+    /// moves on by whole intervals, so refills never drift). A refill no
+    /// constructor would make (an interval under a second) never happens,
+    /// and nothing here panics, whatever the values.
     pub fn at(self, now: OffsetDateTime) -> Self {
         let (Some(to), Some(every)) = (self.refill_to, self.refill_every) else {
             return self;
         };
+        if every < Duration::SECOND {
+            return self;
+        }
         let elapsed = now - self.refilled_at;
         if elapsed < every {
             return self;
         }
-        let periods = (elapsed.whole_seconds() / every.whole_seconds().max(1)).max(1);
+        let periods = elapsed.whole_seconds() / every.whole_seconds();
+        let advanced = every
+            .checked_mul(i32::try_from(periods).unwrap_or(i32::MAX))
+            .and_then(|span| self.refilled_at.checked_add(span))
+            .unwrap_or(now);
         Self {
             remaining: to,
-            refilled_at: self.refilled_at + every * i32::try_from(periods).unwrap_or(i32::MAX),
+            refilled_at: advanced,
             ..self
         }
     }

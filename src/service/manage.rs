@@ -11,12 +11,10 @@ use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
     IpNet, Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage,
-    check_description, check_owner, check_principal, check_profile,
+    check_description, check_owner, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
-use crate::store::{
-    ImportReport, InsertRules, ListQuery, Revocation, Rotation, StoreError, TokenUpdate,
-};
+use crate::store::{InsertRules, ListQuery, Revocation, Rotation, StoreError, TokenUpdate};
 use crate::token::{CustomSecretError, TokenSecret};
 
 /// What to issue.
@@ -647,51 +645,6 @@ impl TokenManager {
             Ok(self.manage.store.list(&query).await?)
         };
         audited("export", actor, &"all tokens", exported.await)
-    }
-
-    /// Writes exported records into this service's store, history included;
-    /// records whose id or hash exists are skipped. Managers only.
-    ///
-    /// # Errors
-    /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
-    pub async fn import(
-        &self,
-        actor: &Actor,
-        records: Vec<TokenRecord>,
-    ) -> Result<ImportReport, ManageError> {
-        let target = format!("{} records", records.len());
-        let imported = async {
-            self.manage.policy.require_manager(actor)?;
-            // What a user gives is held to today's rules, whatever wrote it.
-            for record in &records {
-                TokenName::new(record.name.as_str())?;
-                check_owner(&record.owner)?;
-                if let Some(description) = &record.description {
-                    check_description(description)?;
-                }
-                if let Some(profile) = &record.profile {
-                    check_profile(profile)?;
-                }
-                for principal in [&record.created_by, &record.revoked_by]
-                    .into_iter()
-                    .flatten()
-                {
-                    check_principal(principal)?;
-                }
-                // History may be as it was; what still works keeps the policy.
-                let now = self.now();
-                if record.is_active(now) {
-                    self.manage
-                        .policy
-                        .require_lifetime(now, record.expires_at)?;
-                }
-            }
-            let report = self.manage.store.import(records).await;
-            // Even a failed import may have stored some records.
-            self.forget_absent_custom();
-            Ok(report?)
-        };
-        audited("import", actor, &target, imported.await)
     }
 
     /// A fresh token, or the adopted custom secret; with its hash and

@@ -1,0 +1,155 @@
+//! Import is held to the rules issue applies: each owner's cap and unique
+//! active names (counting what the store holds), valid usage limits
+//! (never a panic on outside values), and rotation chains that stay
+//! within their owner. A record that breaks a rule refuses the whole
+//! import, and nothing is written.
+#![cfg(feature = "management")]
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use support::{fresh_record, service, t0};
+use tokenkeep::record::{RecordError, TokenName, Usage};
+use tokenkeep::store::StoreError;
+use tokenkeep::time::Duration;
+use tokenkeep::{Actor, ErrorCode as _, IssueRequest, ManageError, TokenRecord};
+
+fn of(owner: &str, name: &str) -> TokenRecord {
+    let mut record = fresh_record(name);
+    record.owner = owner.to_owned();
+    record.name = TokenName::new(name).unwrap();
+    record
+}
+
+async fn stored_count(service: &tokenkeep::TokenManager) -> usize {
+    service.export(&Actor::Admin).await.unwrap().len()
+}
+
+#[tokio::test]
+async fn the_cap_counts_what_the_store_holds() {
+    let (service, _) = service();
+    for n in 0..9 {
+        service
+            .issue(&Actor::Admin, IssueRequest::new("alice", format!("t{n}")))
+            .await
+            .unwrap();
+    }
+    let refused = service
+        .import(&Actor::Admin, vec![of("alice", "a"), of("alice", "b")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            ManageError::Store(StoreError::LimitReached { limit: 10 })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(stored_count(&service).await, 9, "nothing written");
+    // Revoked history does not count, and one more active fits.
+    let mut old = of("alice", "old");
+    old.revoked_at = Some(t0());
+    let report = service
+        .import(&Actor::Admin, vec![of("alice", "a"), old])
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 2);
+}
+
+#[tokio::test]
+async fn active_names_stay_unique_per_owner() {
+    let (service, _) = service();
+    service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    for batch in [
+        vec![of("alice", "ci")],
+        vec![of("alice", "deploy"), of("alice", "deploy")],
+    ] {
+        let refused = service.import(&Actor::Admin, batch).await.unwrap_err();
+        assert_eq!(refused.code(), "NAME_TAKEN", "{refused:?}");
+    }
+    assert_eq!(stored_count(&service).await, 1, "nothing written");
+    let mut revoked = of("alice", "ci");
+    revoked.revoked_at = Some(t0());
+    let report = service
+        .import(&Actor::Admin, vec![revoked, of("bob", "ci")])
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 2, "history and another owner may share it");
+}
+
+#[tokio::test]
+async fn usage_values_are_checked_and_never_panic() {
+    let (service, _) = service();
+    let usage = Usage::new(1, t0()).unwrap();
+    let broken = [
+        Usage {
+            refill_to: Some(1),
+            refill_every: Some(Duration::ZERO),
+            ..usage
+        },
+        Usage {
+            refill_to: Some(1),
+            refill_every: Some(Duration::seconds(i64::MIN / 2)),
+            ..usage
+        },
+        Usage {
+            remaining: u64::MAX,
+            ..usage
+        },
+        Usage {
+            refill_to: Some(5),
+            ..usage
+        },
+    ];
+    for usage in broken {
+        let mut record = of("alice", "limited");
+        record.usage = Some(usage);
+        let refused = service
+            .import(&Actor::Admin, vec![record])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, ManageError::InvalidRecord(RecordError::Usage)),
+            "{usage:?}: {refused:?}"
+        );
+        // Whatever a store holds, reading the limit never panics.
+        let _ = usage.at(t0() + Duration::days(400)).consume(t0());
+    }
+    assert_eq!(stored_count(&service).await, 0);
+}
+
+#[tokio::test]
+async fn a_rotation_chain_stays_within_its_owner() {
+    let (service, _) = service();
+    let bobs = service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
+        .await
+        .unwrap();
+    let mut retired = of("alice", "ci");
+    retired.revoked_at = Some(t0());
+    retired.replaced_by = Some(bobs.record.id);
+    let refused = service
+        .import(&Actor::Admin, vec![retired.clone()])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "INVALID_CHAIN", "{refused:?}");
+    let mut batch_bob = of("bob", "other");
+    retired.replaced_by = Some(batch_bob.id);
+    let refused = service
+        .import(&Actor::Admin, vec![retired.clone(), batch_bob.clone()])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "INVALID_CHAIN");
+    assert_eq!(stored_count(&service).await, 1, "nothing written");
+
+    // Within the owner, in the batch: fine.
+    batch_bob.owner = "alice".to_owned();
+    let report = service
+        .import(&Actor::Admin, vec![retired, batch_bob])
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 2);
+}
