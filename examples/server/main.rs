@@ -13,6 +13,7 @@ mod client;
 mod files;
 mod guard;
 mod listener;
+mod log_line;
 mod observe;
 mod operator;
 mod private;

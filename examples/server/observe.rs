@@ -3,8 +3,6 @@
 //! crate's metrics in the Prometheus text format on `/metrics`, for
 //! manager tokens only.
 
-use std::io::IsTerminal as _;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, Request, header};
@@ -18,6 +16,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use tracing_subscriber::EnvFilter;
 
+use crate::log_line::EscapedStderr;
+
 /// How log lines look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum LogFormat {
@@ -28,14 +28,20 @@ pub(crate) enum LogFormat {
 /// Logs to standard error, filtered by `RUST_LOG` (`default` when unset).
 pub(crate) fn init_logging(format: LogFormat, default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // A second initialisation (tests in one process) keeps the first.
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        // No colours: their escape sequences would be escaped with the
+        // rest (see `log_line.rs`).
+        LogFormat::Text => builder
+            .with_ansi(false)
+            .with_writer(|| EscapedStderr)
+            .try_init(),
+        LogFormat::Json => builder
+            .with_writer(std::io::stderr)
+            .json()
+            .flatten_event(true)
+            .try_init(),
     };
 }
 

@@ -80,8 +80,8 @@ fn report<T: AuditedResult>(
                 target: "tokenkeep::manage",
                 $level,
                 action,
-                actor = %actor,
-                subject = %target,
+                actor = %Escaped(actor),
+                subject = %Escaped(target),
                 result = outcome,
                 token_id = token_id.map(tracing::field::display),
                 "management action"
@@ -117,11 +117,50 @@ impl fmt::Display for TokenPrincipal {
     }
 }
 
+/// Outside text in a log field, with every control character written as
+/// an escape (`\n`, `\u{1b}`): an owner or a name, audited before or
+/// after it was validated, can never start a line of its own or drive a
+/// terminal, whatever subscriber writes the log.
+struct Escaped<'a>(&'a (dyn fmt::Display + Sync));
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct EscapeControls<'a, 'b>(&'a mut fmt::Formatter<'b>);
+        impl fmt::Write for EscapeControls<'_, '_> {
+            fn write_str(&mut self, text: &str) -> fmt::Result {
+                for piece in text.split_inclusive(char::is_control) {
+                    match piece.char_indices().last() {
+                        Some((at, last)) if last.is_control() => {
+                            self.0.write_str(&piece[..at])?;
+                            write!(self.0, "{}", last.escape_default())?;
+                        }
+                        _ => self.0.write_str(piece)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+        fmt::write(&mut EscapeControls(f), format_args!("{}", self.0))
+    }
+}
+
 /// An owner's token by name, for issue: `owner/name`.
 pub(super) struct Named<'a>(pub(super) &'a str, pub(super) &'a str);
 
 impl fmt::Display for Named<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.0, self.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_cannot_break_a_log_line() {
+        let shown = Escaped(&"alice\nFAKE line\u{1b}[31m\u{9b}ok").to_string();
+        assert_eq!(shown, "alice\\nFAKE line\\u{1b}[31m\\u{9b}ok");
+        assert_eq!(Escaped(&"plain text").to_string(), "plain text");
     }
 }

@@ -526,6 +526,7 @@ impl TokenManager {
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn revoke_all(&self, actor: &Actor, owner: &str) -> Result<usize, ManageError> {
         let revoked = async {
+            check_owner(owner)?;
             self.manage.policy.require_owner(actor, owner)?;
             let revocation =
                 Revocation::new(self.now(), actor.to_string(), RevokeReason::RevokeAll);

@@ -124,3 +124,47 @@ async fn the_access_log_names_each_request_and_never_a_credential() {
     assert!(audit["actor"].as_str().unwrap().starts_with("token:"));
     server.stop().await;
 }
+
+/// Outside text reaches the text log as escapes: a name or an owner with a
+/// newline or ESC, refused or not, authenticated or not, never starts a
+/// line of its own nor reaches the terminal raw.
+#[tokio::test]
+async fn names_and_owners_cannot_forge_log_lines() {
+    let data = support::server::data_dir();
+    let env = [
+        ("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN),
+        ("RUST_LOG", "debug"),
+    ];
+    let evil = "ci\nINFO forged: token revoked\u{1b}[2J";
+    let (server, manager) = claimed_in(&data, &[], &env).await;
+    let unauthenticated = client()
+        .post(server.url("/api/setup/claim"))
+        .json(&json!({ "name": evil, "setup_token": "wrong" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(!unauthenticated.status().is_success());
+    let issue = create(&server, &manager, json!({ "name": evil, "owner": evil })).await;
+    assert_eq!(issue.status(), StatusCode::BAD_REQUEST);
+    let revoke_all = authed(
+        &server,
+        Method::POST,
+        "/api/owners/a%0AINFO%20forged%1B/revoke-all",
+        &manager,
+    )
+    .await;
+    assert_error(revoke_all, StatusCode::BAD_REQUEST, "INVALID_OWNER").await;
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.stderr();
+    assert!(!log.contains('\u{1b}'), "a raw ESC reached the log: {log}");
+    assert!(
+        !log.lines().any(|line| line.starts_with("INFO forged")),
+        "a forged line: {log}"
+    );
+    assert!(
+        log.contains("forged"),
+        "the attempts are logged, escaped: {log}"
+    );
+    server.stop().await;
+}
