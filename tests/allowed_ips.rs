@@ -140,3 +140,40 @@ async fn axum_takes_the_connections_address_and_forwarded_ones_only_from_trusted
     );
     assert_eq!(status(&url, &office, None).await, StatusCode::UNAUTHORIZED);
 }
+
+/// A connection verified from an address the token's list then drops is
+/// ended by the revocation watch, as a new request from it is refused.
+#[tokio::test]
+async fn the_revocation_watch_re_judges_the_allow_list() {
+    let service = manager(&[]);
+    let (token, by_id) = issue(&service, "office", &["10.0.0.0/8"]).await;
+    let client = Some("10.1.2.3".parse().unwrap());
+    let who = service
+        .verify_token_from(&token, Requirement::None, client)
+        .await
+        .unwrap();
+    assert_eq!(who.client(), client);
+    let watch = {
+        let (service, who) = (service.clone(), who.clone());
+        tokio::spawn(async move { service.revocation(&who, Requirement::None).await })
+    };
+    let elsewhere = TokenChanges {
+        allowed_ips: Some(vec!["192.168.0.0/16".parse().unwrap()]),
+        ..TokenChanges::default()
+    };
+    service
+        .modify(&Actor::Admin, &by_id, elsewhere)
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(3), watch)
+        .await
+        .expect("the watch resolves")
+        .unwrap();
+    assert!(
+        matches!(
+            ended,
+            AuthError::InvalidToken(InvalidToken::AddressNotAllowed)
+        ),
+        "{ended:?}"
+    );
+}

@@ -23,10 +23,12 @@ use super::TokenService;
 /// A store call's boxed future, as `async_trait` returns it.
 type StoreCall<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// Who a verified request is: the token's record, shared, not copied.
+/// Who a verified request is: the token's record, shared, not copied, and
+/// the client's address it was verified from.
 #[derive(Clone, Debug)]
 pub struct Authenticated {
     record: Arc<TokenRecord>,
+    client: Option<IpAddr>,
 }
 
 impl Authenticated {
@@ -68,6 +70,13 @@ impl Authenticated {
     /// The whole record as it was when the token verified.
     pub fn record(&self) -> &TokenRecord {
         &self.record
+    }
+
+    /// The client's address the token was verified from (`None` when it
+    /// was unknown): what an address allow-list is judged against, at the
+    /// verification and again by [`TokenService::revocation`].
+    pub fn client(&self) -> Option<IpAddr> {
+        self.client
     }
 
     /// Checks a further requirement against the token's scopes, as
@@ -341,7 +350,7 @@ impl TokenService {
                 Err(error) => return Err(Refusal::of(&record, AuthError::Unavailable(error))),
             }
         }
-        Ok(Authenticated { record })
+        Ok(Authenticated { record, client })
     }
 }
 

@@ -13,10 +13,15 @@ use crate::scope::Requirement;
 
 impl TokenService {
     /// Resolves when `who`'s token no longer passes `requirement`, with the
-    /// answer a new verification would now get: revoked, expired, deleted
-    /// (`Unknown`), a scope taken away (`InsufficientScope`), or a store
-    /// that cannot answer (`Unavailable`: fail closed). It never resolves
-    /// while the token stays good.
+    /// answer a new verification from the same client would now get:
+    /// revoked, expired, deleted (`Unknown`), an address allow-list that no
+    /// longer holds the client (`AddressNotAllowed`), a scope taken away
+    /// (`InsufficientScope`), or a store that cannot answer (`Unavailable`:
+    /// fail closed). It never resolves while the token stays good.
+    ///
+    /// It does not re-judge what belongs to one request: the rate limit,
+    /// and the usage limit (the connection consumed its use when it
+    /// opened; one with no uses left since stays open).
     ///
     /// How soon: at once for a change made through this process's
     /// [`TokenManager`](super::TokenManager); at the token's expiry; within
@@ -68,6 +73,9 @@ impl TokenService {
             let left = record.expires_at.map(|expiry| unix_millis(expiry) - now);
             if left.is_some_and(|left| left <= 0) {
                 return AuthError::InvalidToken(InvalidToken::Expired);
+            }
+            if !record.allows_address(who.client()) {
+                return AuthError::InvalidToken(InvalidToken::AddressNotAllowed);
             }
             if !record.scopes.satisfies(&requirement) {
                 return AuthError::InsufficientScope {

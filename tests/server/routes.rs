@@ -314,6 +314,31 @@ async fn a_revoke_closes_an_open_websocket() {
     server.stop().await;
 }
 
+/// An allow-list changed so that it no longer holds an open socket's
+/// client ends the socket, as it refuses that client's next request.
+#[tokio::test]
+async fn an_allow_list_that_excludes_the_client_closes_its_websocket() {
+    let (server, admin) = claimed(&[]).await;
+    let issued = created(
+        &server,
+        &admin,
+        json!({ "name": "listed", "allowed_ips": ["127.0.0.0/8"] }),
+    )
+    .await;
+    let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
+    let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
+    let narrowed = client()
+        .patch(server.url(&path))
+        .bearer_auth(&admin)
+        .json(&json!({ "allowed_ips": ["10.0.0.0/8"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(narrowed.status(), StatusCode::OK);
+    closed_for_policy(&mut socket, Duration::from_secs(3)).await;
+    server.stop().await;
+}
+
 /// A token's expiry ends its socket too.
 #[tokio::test]
 async fn an_expiring_token_closes_its_websocket() {
