@@ -5,7 +5,12 @@
 //! Each value is resolved on its own, first found wins: an explicit value
 //! (a command-line flag), then its environment variable, then the file. So
 //! when both variables are set they override the file, and when only one is
-//! set the other value comes from the file.
+//! set the other value comes from the file, with one exception: a token
+//! read from the file goes only to the host saved beside it. A host given
+//! by a flag or a variable that differs leaves the token unresolved (and
+//! says why in the warnings), so a variable cannot send the saved token to
+//! another server. [`check_transport`] refuses plain `http://` to another
+//! machine unless the user allows it.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -180,9 +185,24 @@ impl ClientConfig {
             let file = self.credential_file_with(&env)?;
             if let Some(stored) = file.load()? {
                 let source = || Source::File(file.path().to_owned());
-                host = host.or_else(|| stored.host.map(|value| Resolved::new(value, source())));
-                token = token.or_else(|| stored.token.map(|value| Resolved::new(value, source())));
                 warnings = stored.warnings;
+                // A saved token goes only to the host saved beside it.
+                let saved_for = stored.host.clone();
+                let goes_elsewhere = host.as_ref().is_some_and(|host| {
+                    saved_for
+                        .as_deref()
+                        .is_none_or(|saved| !same_host(saved, &host.value))
+                });
+                match stored.token {
+                    Some(_) if token.is_none() && goes_elsewhere => warnings.push(format!(
+                        "the token saved in {} belongs to {}: it is not sent to another host",
+                        file.path().display(),
+                        saved_for.as_deref().unwrap_or("no host")
+                    )),
+                    Some(value) => token = token.or(Some(Resolved::new(value, source()))),
+                    None => {}
+                }
+                host = host.or_else(|| stored.host.map(|value| Resolved::new(value, source())));
             }
         }
         Ok(ResolvedCredentials {
@@ -202,6 +222,52 @@ impl fmt::Debug for ClientConfig {
             .field("token_var", &self.token_var)
             .field("obfuscated", &self.obfuscation_key.is_some())
             .finish()
+    }
+}
+
+/// Whether two host URLs name the same server (a trailing `/` and the
+/// case of the scheme and name aside).
+fn same_host(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// Refuses sending a token over plain `http://` to a host other than this
+/// machine (`localhost`, `127.0.0.0/8`, `[::1]`) unless `allow_plain_http`:
+/// the token would cross the network unencrypted.
+///
+/// ```
+/// use tokenkeep::client::check_transport;
+/// assert!(check_transport("https://tokens.example.com", false).is_ok());
+/// assert!(check_transport("http://127.0.0.1:8080", false).is_ok());
+/// assert!(check_transport("http://localhost:8080/", false).is_ok());
+/// assert!(check_transport("http://tokens.example.com", false).is_err());
+/// assert!(check_transport("http://tokens.example.com", true).is_ok());
+/// ```
+///
+/// # Errors
+/// [`ClientError::PlainHttp`].
+pub fn check_transport(host: &str, allow_plain_http: bool) -> Result<(), ClientError> {
+    let Some(rest) = host.strip_prefix("http://") else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let name = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(name, _)| name),
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback());
+    if loopback || allow_plain_http {
+        Ok(())
+    } else {
+        Err(ClientError::PlainHttp {
+            host: host.to_owned(),
+        })
     }
 }
 

@@ -93,7 +93,8 @@ fn every_precedence_case() {
             Some(("tk_from_flag", Source::Explicit))
         } else if case.env_token {
             Some(("tk_from_env", Source::Env(TOKEN_VAR.into())))
-        } else if case.file {
+        } else if case.file && !case.flag_host && !case.env_host {
+            // A saved token goes only to the host saved beside it.
             Some(("tk_from_file", Source::File(file.path().to_owned())))
         } else {
             None
@@ -348,4 +349,71 @@ fn the_token_is_never_printed() {
         token: Some(token.expose_secret().to_owned()),
     };
     assert!(!format!("{flagged:?}").contains(&token.expose_secret()[3..]));
+}
+
+/// A token read from the file goes only to the host saved beside it: a
+/// host variable or flag naming another server leaves it unresolved, and
+/// the warnings say why; the same host, spelt with a trailing slash or in
+/// other case, still gets it.
+#[test]
+fn a_saved_token_goes_only_to_its_own_host() {
+    let dir = sandbox();
+    let mut env = HashMap::from([(DIR_VAR.to_owned(), dir.display().to_string())]);
+    let file = config()
+        .credential_file_with(|n| env.get(n).cloned())
+        .unwrap();
+    file.save("https://file.example", &minted()).unwrap();
+
+    env.insert(HOST_VAR.to_owned(), "https://attacker.example".to_owned());
+    let elsewhere = config()
+        .resolve_with(&Explicit::default(), |n| env.get(n).cloned())
+        .unwrap();
+    assert!(elsewhere.token.is_none(), "never sent to another host");
+    assert!(
+        elsewhere
+            .warnings
+            .iter()
+            .any(|w| w.contains("https://file.example")),
+        "{:?}",
+        elsewhere.warnings
+    );
+    let flag = Explicit {
+        host: Some("https://attacker.example".to_owned()),
+        token: None,
+    };
+    env.remove(HOST_VAR);
+    let by_flag = config()
+        .resolve_with(&flag, |n| env.get(n).cloned())
+        .unwrap();
+    assert!(by_flag.token.is_none());
+
+    env.insert(HOST_VAR.to_owned(), "HTTPS://file.example/".to_owned());
+    let same = config()
+        .resolve_with(&Explicit::default(), |n| env.get(n).cloned())
+        .unwrap();
+    assert!(same.token.is_some(), "the same host");
+}
+
+/// A config directory others may list or write is made private when the
+/// file is read or written.
+#[test]
+fn a_wide_config_directory_is_tightened() {
+    let dir = sandbox();
+    let env = HashMap::from([(DIR_VAR.to_owned(), dir.display().to_string())]);
+    let file = config()
+        .credential_file_with(|n| env.get(n).cloned())
+        .unwrap();
+    file.save("https://file.example", &minted()).unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let loaded = file.load().unwrap().unwrap();
+    assert_eq!(mode(&dir), 0o700, "tightened on read");
+    assert!(
+        loaded.warnings.iter().any(|w| w.contains("777")),
+        "{:?}",
+        loaded.warnings
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    file.save("https://file.example", &minted()).unwrap();
+    assert_eq!(mode(&dir), 0o700, "tightened on write");
 }

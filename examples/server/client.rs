@@ -22,6 +22,10 @@ pub(crate) enum ClientCommand {
         /// The token; prefer standard input, which no other user can see.
         #[arg(long)]
         token: Option<String>,
+        /// Send the token over plain http:// to a host other than this
+        /// machine (it crosses the network unencrypted).
+        #[arg(long)]
+        allow_http: bool,
     },
     /// Forget the saved credentials.
     Logout,
@@ -31,6 +35,9 @@ pub(crate) enum ClientCommand {
         host: Option<String>,
         #[arg(long)]
         token: Option<String>,
+        /// As for `login`.
+        #[arg(long)]
+        allow_http: bool,
     },
     /// With a manager credential, mint a token for this machine and save it
     /// in its place, without printing it.
@@ -38,6 +45,9 @@ pub(crate) enum ClientCommand {
         /// The new token's name.
         #[arg(long, default_value = "this-machine")]
         name: String,
+        /// As for `login`.
+        #[arg(long)]
+        allow_http: bool,
     },
 }
 
@@ -64,13 +74,15 @@ pub(crate) async fn run(command: ClientCommand) -> ExitCode {
 }
 
 /// GET or POST `path` on `host` with the token; the JSON answer, or the
-/// server's error code.
+/// server's error code. Plain http:// goes only to this machine unless
+/// the user allowed it.
 async fn call(
-    host: &str,
+    (host, allow_http): (&str, bool),
     token: &TokenSecret,
     path: &str,
     body: Option<Value>,
 ) -> Result<Value, Failed> {
+    tokenkeep::client::check_transport(host, allow_http)?;
     let client = reqwest::Client::new();
     let url = format!("{}{path}", host.trim_end_matches('/'));
     let request = match body {
@@ -96,7 +108,11 @@ async fn call(
 async fn execute(command: ClientCommand) -> Result<(), Failed> {
     let file: CredentialFile = config().credential_file()?;
     match command {
-        ClientCommand::Login { host, token } => {
+        ClientCommand::Login {
+            host,
+            token,
+            allow_http,
+        } => {
             let token = match token {
                 Some(token) => token,
                 None => read_token()?,
@@ -105,7 +121,7 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
             tokenkeep::client::check_host(&host)?;
             tokenkeep::token::parse_any(token.expose_secret())
                 .map_err(tokenkeep::client::ClientError::InvalidToken)?;
-            let who = call(&host, &token, "/api/whoami", None).await?;
+            let who = call((&host, allow_http), &token, "/api/whoami", None).await?;
             file.login(&host, &token)?;
             println!(
                 "Logged in to {host} as {} (token {:?}); saved to {}",
@@ -121,7 +137,11 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
                 println!("Not logged in");
             }
         }
-        ClientCommand::Whoami { host, token } => {
+        ClientCommand::Whoami {
+            host,
+            token,
+            allow_http,
+        } => {
             let resolved = config().resolve(&Explicit { host, token })?;
             for warning in &resolved.warnings {
                 eprintln!("warning: {warning}");
@@ -133,20 +153,24 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
                     "no host or token: run login first".to_owned(),
                 ));
             };
-            let who = call(&host.value, &token.value, "/api/whoami", None).await?;
+            let who = call((&host.value, allow_http), &token.value, "/api/whoami", None).await?;
             println!("owner: {}\nname:  {}", who["owner"], who["name"]);
         }
-        ClientCommand::Upgrade { name } => {
+        ClientCommand::Upgrade { name, allow_http } => {
             let resolved = config().resolve(&Explicit::default())?;
+            for warning in &resolved.warnings {
+                eprintln!("warning: {warning}");
+            }
             let (Some(host), Some(token)) = (resolved.host, resolved.token) else {
                 return Err(Failed(
                     "NOT_LOGGED_IN",
                     "no host or token: run login first".to_owned(),
                 ));
             };
-            let who = call(&host.value, &token.value, "/api/whoami", None).await?;
+            let server = (host.value.as_str(), allow_http);
+            let who = call(server, &token.value, "/api/whoami", None).await?;
             let body = json!({ "name": name, "owner": who["owner"] });
-            let created = call(&host.value, &token.value, "/api/auth/tokens", Some(body)).await?;
+            let created = call(server, &token.value, "/api/auth/tokens", Some(body)).await?;
             let minted = created["token"]
                 .as_str()
                 .ok_or_else(|| Failed("REFUSED", "the server returned no token".to_owned()))?;

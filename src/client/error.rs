@@ -47,6 +47,15 @@ pub enum ClientError {
     /// The host is not an `http://` or `https://` URL.
     #[error("the host must be an http:// or https:// URL")]
     InvalidHost,
+    /// Plain `http://` to a host that is not this machine sends the token
+    /// in clear text; it takes an explicit choice.
+    #[error(
+        "{host} is plain http:// to another machine: the token would cross the network unencrypted; use https:// or allow plain HTTP explicitly"
+    )]
+    PlainHttp {
+        /// The host asked for.
+        host: String,
+    },
     /// The token is not well-formed (a typo, or not a token at all).
     #[error("that is not a valid token: {0}")]
     InvalidToken(FormatError),
@@ -61,6 +70,7 @@ impl ErrorCode for ClientError {
             Self::WidePermissions { .. } => "CREDENTIALS_PERMISSIONS",
             Self::Obfuscated { .. } => "CREDENTIALS_OBFUSCATED",
             Self::InvalidHost => "INVALID_HOST",
+            Self::PlainHttp { .. } => "PLAIN_HTTP",
             Self::InvalidToken(_) => "INVALID_TOKEN",
         }
     }

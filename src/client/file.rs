@@ -88,7 +88,14 @@ impl CredentialFile {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(self.io_error(error)),
         };
-        let warnings = self.check_permissions()?;
+        let mut warnings = self.check_permissions()?;
+        let directory = self.path.parent().unwrap_or(Path::new("."));
+        if let Some(mode) = tighten_dir(directory).map_err(|e| self.io_error(e))? {
+            warnings.push(format!(
+                "{} was open to other users (mode {mode:o}); it is now 0700",
+                directory.display()
+            ));
+        }
         let contents: Contents =
             serde_json::from_str(&text).map_err(|error| ClientError::Corrupt {
                 path: self.path.clone(),
@@ -248,7 +255,26 @@ fn create_private_dir(directory: &Path) -> io::Result<()> {
         use std::os::unix::fs::DirBuilderExt as _;
         builder.mode(0o700);
     }
-    builder.create(directory)
+    builder.create(directory)?;
+    tighten_dir(directory).map(|_| ())
+}
+
+/// Makes an existing config directory private (0700) when others may list
+/// or write it (where they could swap the file); the mode it had, if it
+/// was changed.
+fn tighten_dir(directory: &Path) -> io::Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(directory)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            fs::set_permissions(directory, fs::Permissions::from_mode(0o700))?;
+            return Ok(Some(mode));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = directory;
+    Ok(None)
 }
 
 /// Makes the rename itself durable.

@@ -166,16 +166,48 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
     assert!(
         env_token.stdout.contains("\"admin\"") && env_token.stdout.contains("$TOKENKEEP_TOKEN")
     );
-    let env_host = client_command(
+    // A host variable naming another server does not get the saved token:
+    // a listener there sees no request carrying it.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_host = format!("http://{}", elsewhere.local_addr().unwrap());
+    let seen = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt as _;
+        let mut received = Vec::new();
+        while let Ok(Ok((mut stream, _))) =
+            tokio::time::timeout(Duration::from_secs(3), elsewhere.accept()).await
+        {
+            let mut buffer = vec![0; 4096];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            received.extend_from_slice(&buffer[..read]);
+        }
+        String::from_utf8_lossy(&received).into_owned()
+    });
+    let env_host = client_command(&home, &["whoami"], &[("TOKENKEEP_HOST", &other_host)]).await;
+    assert_eq!(env_host.code, 1, "{}", env_host.stderr);
+    assert!(
+        env_host.stderr.contains("not sent to another host"),
+        "{}",
+        env_host.stderr
+    );
+    assert!(
+        !seen.await.unwrap().contains(&token[3..]),
+        "the token stayed home"
+    );
+    // Plain http:// to another machine takes an explicit choice.
+    let plain = client_command(
         &home,
-        &["whoami"],
-        &[("TOKENKEEP_HOST", "http://127.0.0.1:9")],
+        &[
+            "whoami",
+            "--host",
+            "http://tokens.example.invalid",
+            "--token",
+            token,
+        ],
+        &[],
     )
     .await;
-    assert_eq!(
-        env_host.code, 1,
-        "the host from the variable, the token from the file"
-    );
+    assert_eq!(plain.code, 1);
+    assert!(plain.stderr.contains("PLAIN_HTTP"), "{}", plain.stderr);
 
     let revoke = authed(
         &server,
