@@ -2,7 +2,11 @@
 //!
 //! - a connection that has not sent a whole request head within the header
 //!   timeout is closed: a new one that sends half a header, and an idle
-//!   keep-alive one waiting for its next request, alike;
+//!   keep-alive one waiting for its next request, alike; a request body
+//!   has its own limits (`body_deadline.rs`);
+//! - HTTP/1.1 only: cleartext HTTP/2 (a client opening with its preface)
+//!   is refused, since an idle HTTP/2 session has no timeout to end it
+//!   (behind a TLS proxy, HTTP/2 ends at the proxy);
 //! - at most `max_connections` are served at once; the next waits in the
 //!   kernel's accept queue until one closes, so a flood of slow sockets
 //!   cannot take every file descriptor (keep it below the process's
@@ -16,12 +20,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+
+use crate::body_deadline::{BodyDeadlines, limit_body};
 
 /// How long open connections get to finish once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -33,6 +38,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     pub(crate) header_timeout: Duration,
+    /// The most a whole request body may take (it may pause for at most
+    /// the header timeout at a time).
+    pub(crate) body_timeout: Duration,
     pub(crate) max_connections: usize,
 }
 
@@ -44,13 +52,20 @@ pub(crate) async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // hyper's HTTP/1 builder, not the auto-detecting one: with upgrades
+    // (WebSockets) that one always speaks HTTP/2 too.
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let graceful = GracefulShutdown::new();
+    let deadlines = BodyDeadlines {
+        idle: limits.header_timeout,
+        whole: limits.body_timeout,
+    };
+    let app = app.layer(axum::middleware::from_fn_with_state(deadlines, limit_body));
+    let max_connections = u32::try_from(limits.max_connections.clamp(1, 1 << 20)).unwrap_or(1);
+    let slots = Arc::new(Semaphore::new(max_connections as usize));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -75,14 +90,22 @@ pub(crate) async fn serve(
         let app = app.clone().layer(axum::Extension(ConnectInfo(peer)));
         let service = TowerToHyperService::new(app);
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
             let _slot = slot;
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stopping.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+            }
             let _ = connection.await;
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    // Every connection finishes its request and closes; the drain is over
+    // when every slot is back, or when its time is up.
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(DRAIN, slots.acquire_many(max_connections)).await;
 }

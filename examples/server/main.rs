@@ -9,6 +9,7 @@
 
 mod api;
 mod app;
+mod body_deadline;
 mod client;
 mod files;
 mod guard;
@@ -86,6 +87,10 @@ struct Cli {
     /// between requests.
     #[arg(long, env = "TOKENKEEP_HEADER_TIMEOUT", default_value_t = 10)]
     header_timeout: u64,
+    /// Seconds a request body gets to arrive whole (it may pause for at
+    /// most the header timeout at a time).
+    #[arg(long, env = "TOKENKEEP_BODY_TIMEOUT", default_value_t = 30)]
+    body_timeout: u64,
     /// The most connections served at once.
     #[arg(long, env = "TOKENKEEP_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: usize,
@@ -148,6 +153,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
             let service = build_service(&cli, opened.store.clone(), Role::Server).await?;
             let limits = listener::Limits {
                 header_timeout: std::time::Duration::from_secs(cli.header_timeout.max(1)),
+                body_timeout: std::time::Duration::from_secs(cli.body_timeout.max(1)),
                 max_connections: cli.max_connections,
             };
             app::serve(

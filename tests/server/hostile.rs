@@ -262,3 +262,71 @@ async fn slow_clients_are_timed_out_and_cannot_lock_others_out() {
     drop(crowd);
     server.stop().await;
 }
+
+/// Every phase of a request is timed: idle cleartext HTTP/2 sessions (a
+/// client that opens with the HTTP/2 preface) and unfinished request
+/// bodies filled every slot for 60 s at the default timeout. Now the
+/// server speaks HTTP/1.1 only, a body that pauses for the header timeout
+/// ends, and a real client is served while they crowd it.
+#[tokio::test]
+async fn idle_http2_sessions_and_unfinished_bodies_cannot_lock_others_out() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (server, admin) = claimed(&[
+        "--header-timeout",
+        "1",
+        "--body-timeout",
+        "3",
+        "--max-connections",
+        "8",
+    ])
+    .await;
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+    let h2c = |address: String| async move {
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        socket.write_all(PREFACE).await.unwrap();
+        socket
+    };
+    let unfinished = |address: String| async move {
+        let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = "POST /api/setup/claim HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":";
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket
+    };
+
+    // Each kind alone is ended well within the limits.
+    for mut socket in [
+        h2c(server.address()).await,
+        unfinished(server.address()).await,
+    ] {
+        let started = std::time::Instant::now();
+        let mut answer = Vec::new();
+        let ended =
+            tokio::time::timeout(Duration::from_secs(6), socket.read_to_end(&mut answer)).await;
+        assert!(ended.is_ok(), "the server ends the connection");
+        assert!(
+            !String::from_utf8_lossy(&answer).contains("\x00\x00\x00\x04"),
+            "no HTTP/2 SETTINGS in answer"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    // A crowd of both, more than the slots, and a real client still served.
+    let mut crowd = Vec::new();
+    for _ in 0..6 {
+        crowd.push(h2c(server.address()).await);
+        crowd.push(unfinished(server.address()).await);
+    }
+    let started = std::time::Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(8), whoami(&server, &admin))
+        .await
+        .expect("a real client is served while slow connections crowd the server")
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    eprintln!("served after {:?}", started.elapsed());
+    drop(crowd);
+    server.stop().await;
+}
