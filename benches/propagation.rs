@@ -6,6 +6,9 @@
 //! ```sh
 //! TOKENKEEP_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench propagation --all-features
 //! ```
+//!
+//! `TOKENKEEP_PROPAGATION_ROUNDS` sets the number of revocations (200 by
+//! default): a run under load (BENCHMARKS.md) takes more, for its tail.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -15,7 +18,8 @@ use tokenkeep::store::sqlx::postgres::PgConnectOptions;
 use tokenkeep::store::{CacheConfig, CachedStore, PostgresStore};
 use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
 
-const ROUNDS: usize = 200;
+/// Revocations timed, unless `TOKENKEEP_PROPAGATION_ROUNDS` says otherwise.
+const DEFAULT_ROUNDS: usize = 200;
 
 fn service(store: Arc<dyn tokenkeep::store::ManageStore>) -> TokenManager {
     TokenManager::builder(store, Prefix::new("tk").expect("prefix"))
@@ -66,8 +70,13 @@ async fn main() {
         service(Arc::new(b)),
     );
 
-    let mut latencies = Vec::with_capacity(ROUNDS);
-    for round in 0..ROUNDS {
+    let rounds = std::env::var("TOKENKEEP_PROPAGATION_ROUNDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(DEFAULT_ROUNDS)
+        .max(1);
+    let mut latencies = Vec::with_capacity(rounds);
+    for round in 0..rounds {
         let issued = first
             .issue(
                 &Actor::Admin,
@@ -97,7 +106,7 @@ async fn main() {
     let at = |quantile: f64| {
         latencies[((latencies.len() as f64 * quantile) as usize).min(latencies.len() - 1)]
     };
-    println!("propagation/rounds: {ROUNDS}");
+    println!("propagation/rounds: {rounds}");
     for (name, quantile) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
         println!(
             "propagation/{name}-ms: {:.3}",

@@ -223,6 +223,22 @@ impl ErrorCode for HashParseError {
 mod tests {
     use super::*;
 
+    /// Two hashes whose words differ by the same bits in two places: the
+    /// differences folded with `^` would cancel out and compare equal, so
+    /// the fold must be `|`.
+    #[test]
+    fn differences_in_two_words_never_cancel_out() {
+        let zero = TokenHash::from_bytes([0; 32]);
+        for (first, second) in [(0, 8), (0, 16), (0, 24), (8, 16), (8, 24), (16, 24)] {
+            for bit in 0..8 {
+                let mut bytes = [0; 32];
+                bytes[first] = 1 << bit;
+                bytes[second] = 1 << bit;
+                assert_ne!(zero, TokenHash::from_bytes(bytes), "{first} {second} {bit}");
+            }
+        }
+    }
+
     #[test]
     fn the_table_key_spreads_hashes_over_the_table() {
         use std::hash::BuildHasher as _;

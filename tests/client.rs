@@ -114,6 +114,7 @@ fn every_precedence_case() {
 
 #[test]
 fn both_variables_override_the_file_one_takes_the_other_from_it() {
+    // With one exception: the file's token goes only to the file's host.
     let dir = sandbox();
     let mut env = HashMap::from([(DIR_VAR.to_owned(), dir.display().to_string())]);
     let file = config()
@@ -129,15 +130,20 @@ fn both_variables_override_the_file_one_takes_the_other_from_it() {
     assert_eq!(both.host.unwrap().source, Source::Env(HOST_VAR.into()));
     assert_eq!(both.token.unwrap().source, Source::Env(TOKEN_VAR.into()));
 
-    env.remove(TOKEN_VAR);
+    env.remove(HOST_VAR);
     let one = config()
         .resolve_with(&Explicit::default(), |n| env.get(n).cloned())
         .unwrap();
-    assert_eq!(one.host.unwrap().value, "https://env.example");
-    assert_eq!(
-        one.token.unwrap().source,
-        Source::File(file.path().to_owned())
-    );
+    assert_eq!(one.host.unwrap().value, "https://file.example");
+    assert_eq!(one.token.unwrap().source, Source::Env(TOKEN_VAR.into()));
+
+    env.remove(TOKEN_VAR);
+    env.insert(HOST_VAR.to_owned(), "https://env.example".to_owned());
+    let other_host = config()
+        .resolve_with(&Explicit::default(), |n| env.get(n).cloned())
+        .unwrap();
+    assert_eq!(other_host.host.unwrap().value, "https://env.example");
+    assert!(other_host.token.is_none(), "the file's token stays with its host");
 }
 
 #[test]
