@@ -143,7 +143,10 @@ fn both_variables_override_the_file_one_takes_the_other_from_it() {
         .resolve_with(&Explicit::default(), |n| env.get(n).cloned())
         .unwrap();
     assert_eq!(other_host.host.unwrap().value, "https://env.example");
-    assert!(other_host.token.is_none(), "the file's token stays with its host");
+    assert!(
+        other_host.token.is_none(),
+        "the file's token stays with its host"
+    );
 }
 
 #[test]

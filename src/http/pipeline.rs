@@ -242,3 +242,56 @@ mod tests {
         );
     }
 }
+
+#[cfg(all(test, feature = "management"))]
+mod verdict_tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::record::{TokenKind, Usage};
+    use crate::service::{Actor, IssueRequest, TokenManager};
+    use crate::store::MemoryStore;
+    use crate::token::Prefix;
+
+    fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
+    }
+
+    /// An outer layer's verdict is judged against the route's requirement
+    /// and not verified again: no second use is consumed.
+    #[test]
+    fn an_outer_verdict_is_judged_not_verified_again() {
+        block_on(async {
+            let tokens = TokenManager::builder(
+                Arc::new(MemoryStore::new()),
+                Prefix::new("tk").expect("prefix"),
+            )
+            .build()
+            .expect("a manager");
+            let usage = Usage::new(1, tokens.now()).expect("usage");
+            let issued = tokens
+                .issue(&Actor::Admin, IssueRequest::new("alice", "ci").usage(usage))
+                .await
+                .expect("issued");
+            let header = format!("Bearer {}", issued.token.expose_secret());
+            let facts = RequestFacts::new("GET", "/a").authorization([header.as_bytes()]);
+            let first = verify_request(&tokens, &facts, &RouteRequirement::AnyToken)
+                .await
+                .expect("the one use");
+            assert_eq!(first.authenticated.kind(), TokenKind::Persistent);
+
+            let outer = RequestFacts::new("GET", "/a").verified(Some(&first.authenticated));
+            let again = verify_request(&tokens, &outer, &RouteRequirement::AnyToken).await;
+            assert!(again.is_ok(), "judged, not verified: no use left to spend");
+            let refused = verify_request(&tokens, &outer, &RouteRequirement::Manager).await;
+            assert_eq!(refused.map(|_| ()).unwrap_err().status(), 403);
+            let bad_path = RequestFacts::new("GET", "/%2F").verified(Some(&first.authenticated));
+            let refused = verify_request(&tokens, &bad_path, &RouteRequirement::ReadPath).await;
+            assert_eq!(refused.map(|_| ()).unwrap_err().code(), "INVALID_PATH");
+        });
+    }
+}
