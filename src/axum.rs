@@ -49,7 +49,7 @@
 //! A long-lived connection (a WebSocket, an SSE stream) verified once at
 //! its start holds [`TokenService::revocation`](crate::TokenService::revocation)
 //! beside it and ends when it resolves: the reference server's `/ws`
-//! closes with code 1008 (`examples/server/ws.rs`).
+//! closes with code 1008 (`server/src/ws.rs`).
 
 mod extract;
 mod layer;

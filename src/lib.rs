@@ -1,7 +1,10 @@
-#![cfg_attr(feature = "management", doc = include_str!("../README.md"))]
 #![cfg_attr(
-    not(feature = "management"),
-    doc = "API tokens for Rust services: this is the verify-only build (no `management` feature)."
+    all(feature = "management", feature = "axum", feature = "conformance"),
+    doc = include_str!("../README.md")
+)]
+#![cfg_attr(
+    not(all(feature = "management", feature = "axum", feature = "conformance")),
+    doc = "API tokens for Rust services. The README, with its examples, is the crate's front page in a build with the `management`, `axum` and `conformance` features (as on docs.rs); the `guide` module holds the guides (with the `management` feature)."
 )]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 //!
@@ -20,7 +23,8 @@
 //! | [`record`] | [`TokenRecord`], ids, names, owners |
 //! | [`service`] | verification, management, policy, the setup claim |
 //! | [`store`] | the traits a store implements, the types only they need, and the backends |
-//! | [`http`] | what every HTTP integration shares: statuses, route requirements, rejections |
+//! | [`http`] | the one request pipeline every HTTP integration runs: facts in, verdict or rejection out |
+//! | [`guide`] | the guides from `docs/`, for service authors, store authors, benchmarking and operators |
 //! | `axum`, `actix`, `tonic`, `client`, `conformance` | the integrations, each behind its feature |
 
 #[cfg(feature = "actix")]
@@ -39,6 +43,8 @@ pub mod client;
 pub mod conformance;
 mod error;
 pub mod expiry;
+#[cfg(feature = "management")]
+pub mod guide;
 pub mod hash;
 pub mod http;
 pub mod observability;

@@ -15,12 +15,14 @@
 //!   starts after the revoke returned refuses the token.
 //! - **On other PostgreSQL instances, within the notification delay**:
 //!   [`CachedStore::listen_for_invalidations`] applies every other
-//!   instance's changes as their `NOTIFY` arrives. Measured on the 2-core
-//!   machine of BENCHMARKS.md (200 revocations): p50 0.28 ms, p99 4.6 ms,
-//!   max 5.4 ms from `revoke` returning on one instance to the first
-//!   refusal on another; an outside run of 104,646 verifications saw 3
-//!   succeed after the revoke had returned elsewhere, the latest 6.1 ms
-//!   after it. A lost notification connection is bounded by `ttl`.
+//!   instance's changes as their `NOTIFY` arrives, so the delay is the
+//!   database's and the scheduler's: it grows with the machine's load.
+//!   Measured on the 2-core machine of BENCHMARKS.md, from `revoke`
+//!   returning on one instance to the first refusal on another, 6,000
+//!   revocations each: at rest p50 0.27 ms, p99 4.7 ms, max 7.6 ms; under
+//!   load (load average 4 to 5) p50 0.28 ms, p99 20.5 ms, **max 76 ms**.
+//!   Plan for 100 ms on a loaded host (an outside run saw 27.6 ms). A lost
+//!   notification connection is bounded by `ttl`.
 //! - **Strict mode**: where a revoke must be seen by every instance the
 //!   moment it returns, verify from [`PostgresStore`](super::PostgresStore)
 //!   without this cache: each verification then reads the database (one

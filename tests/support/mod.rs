@@ -4,14 +4,10 @@
 #[cfg(feature = "management")]
 use std::sync::Arc;
 
-#[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
-pub mod browser;
 #[cfg(feature = "management")]
 pub mod faulty;
 #[cfg(feature = "management")]
 pub mod kinds;
-#[cfg(all(feature = "axum", feature = "sqlite", feature = "postgres"))]
-pub mod server;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 

@@ -3,8 +3,9 @@
 //! Its contract is `docs/reference-server.md`.
 //!
 //! ```sh
-//! cargo run --example server --features reference-server                 # SQLite in ./data
-//! cargo run --example server --features reference-server -- token list   # operators
+//! cargo run -p tokenkeep-server                  # SQLite in ./data
+//! cargo run -p tokenkeep-server -- token list    # operators
+//! cargo run -p tokenkeep-server -- --help        # every option, grouped
 //! ```
 
 mod api;
@@ -30,77 +31,185 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tokenkeep::{Prefix, TemporaryToken, TokenManager, TokenSecret};
 
-/// The reference tokenkeep service.
+/// The reference tokenkeep service: API tokens for a small file service,
+/// with a setup claim, a token REST API, the tokens panel and operator
+/// commands. Every option can also be set by the environment variable
+/// shown beside it.
 #[derive(Debug, Parser)]
-#[command(name = "server", version)]
+#[command(name = "tokenkeep-server", version, after_help = EXAMPLES)]
 struct Cli {
     /// Address to listen on.
-    #[arg(long, env = "TOKENKEEP_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "TOKENKEEP_LISTEN",
+        default_value = "127.0.0.1:8080",
+        help_heading = "Listening"
+    )]
     listen: SocketAddr,
-    /// Directory for the SQLite database and the file area.
-    #[arg(long, env = "TOKENKEEP_DATA_DIR", default_value = "./data")]
+    /// Seconds a connection gets to send a whole request head, new or idle
+    /// between requests; a request body may pause no longer.
+    #[arg(
+        long,
+        env = "TOKENKEEP_HEADER_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECS",
+        help_heading = "Listening"
+    )]
+    header_timeout: u64,
+    /// Seconds a request body gets to arrive whole.
+    #[arg(
+        long,
+        env = "TOKENKEEP_BODY_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECS",
+        help_heading = "Listening"
+    )]
+    body_timeout: u64,
+    /// The most connections served at once (keep it below the process's
+    /// file descriptor limit).
+    #[arg(
+        long,
+        env = "TOKENKEEP_MAX_CONNECTIONS",
+        default_value_t = 512,
+        value_name = "N",
+        help_heading = "Listening"
+    )]
+    max_connections: usize,
+
+    /// Directory for the SQLite database and the file area (made private:
+    /// 0700, files 0600).
+    #[arg(
+        long,
+        env = "TOKENKEEP_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR",
+        help_heading = "Storage"
+    )]
     data_dir: PathBuf,
-    /// `postgres://…` or `sqlite://…`; wins over the data directory.
-    #[arg(long, env = "TOKENKEEP_DATABASE_URL")]
+    /// `postgres://…` or `sqlite://…`; wins over the data directory for the
+    /// database (the file area stays in the data directory).
+    #[arg(
+        long,
+        env = "TOKENKEEP_DATABASE_URL",
+        value_name = "URL",
+        help_heading = "Storage"
+    )]
     database_url: Option<String>,
-    /// Token prefix.
-    #[arg(long, env = "TOKENKEEP_PREFIX", default_value = "tk")]
+
+    /// Token prefix (`tk` makes `tk_…` tokens).
+    #[arg(
+        long,
+        env = "TOKENKEEP_PREFIX",
+        default_value = "tk",
+        help_heading = "Tokens and policy"
+    )]
     prefix: String,
-    /// A temporary manager token, never stored (repeatable). Visible in
-    /// `ps`: prefer `TOKENKEEP_TOKENS` or `--token-file`.
-    #[arg(long = "token", value_name = "NAME:SECRET")]
+    /// A temporary manager token, never stored (repeatable). It shows in
+    /// `ps`: prefer `--tokens` (from the environment) or `--token-file`.
+    #[arg(
+        long = "token",
+        value_name = "NAME:SECRET",
+        help_heading = "Tokens and policy"
+    )]
     tokens: Vec<String>,
-    /// Temporary manager tokens from the environment, `NAME:SECRET` each,
-    /// separated by commas or newlines (a legacy single admin bearer is
-    /// `admin:SECRET`).
+    /// Temporary manager tokens, `NAME:SECRET` each, separated by commas
+    /// or newlines (a legacy single admin bearer is `admin:SECRET`).
     #[arg(
         long = "tokens",
         env = "TOKENKEEP_TOKENS",
         value_name = "NAME:SECRET,...",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Tokens and policy"
     )]
     env_tokens: Option<String>,
-    /// A file of temporary manager tokens, `NAME:SECRET` per line.
-    #[arg(long, env = "TOKENKEEP_TOKEN_FILE", value_name = "PATH")]
+    /// A file of temporary manager tokens, `NAME:SECRET` per line; refused
+    /// if other users may read it.
+    #[arg(
+        long,
+        env = "TOKENKEEP_TOKEN_FILE",
+        value_name = "PATH",
+        help_heading = "Tokens and policy"
+    )]
     token_file: Option<PathBuf>,
-    /// Let anyone claim a fresh instance without a setup token. Trusted
-    /// development only.
-    #[arg(long)]
+    /// Let anyone claim a fresh instance without the setup token
+    /// (`TOKENKEEP_SETUP_TOKEN`, generated and printed once when unset).
+    /// Trusted development only.
+    #[arg(
+        long,
+        env = "TOKENKEEP_DANGEROUSLY_SKIP_SETUP_TOKEN",
+        help_heading = "Tokens and policy"
+    )]
     dangerously_skip_setup_token: bool,
     /// The most active tokens one owner may hold.
-    #[arg(long, default_value_t = 10)]
+    #[arg(
+        long,
+        env = "TOKENKEEP_MAX_TOKENS_PER_OWNER",
+        default_value_t = 10,
+        value_name = "N",
+        help_heading = "Tokens and policy"
+    )]
     max_tokens_per_owner: usize,
     /// The longest a token may live (`90d`, `1y`); every token must then
     /// expire within it. No limit by default.
-    #[arg(long, env = "TOKENKEEP_MAX_TOKEN_LIFETIME", value_name = "DURATION")]
+    #[arg(
+        long,
+        env = "TOKENKEEP_MAX_TOKEN_LIFETIME",
+        value_name = "DURATION",
+        help_heading = "Tokens and policy"
+    )]
     max_token_lifetime: Option<String>,
-    /// A reverse proxy in front of the server (CIDR, repeatable): requests
-    /// from it are taken to come from the address it puts in
-    /// `X-Forwarded-For`, for tokens with address allow-lists.
-    #[arg(long = "trusted-proxy", value_name = "CIDR")]
-    trusted_proxies: Vec<tokenkeep::record::IpNet>,
     /// Revoke a rotated token's successors when the retired token is
-    /// presented again (rotation reuse detection).
-    #[arg(long, env = "TOKENKEEP_DETECT_ROTATION_REUSE")]
+    /// presented again (rotation reuse detection). Whoever holds an old
+    /// token can then revoke the current one.
+    #[arg(
+        long,
+        env = "TOKENKEEP_DETECT_ROTATION_REUSE",
+        help_heading = "Tokens and policy"
+    )]
     detect_rotation_reuse: bool,
-    /// Seconds a connection gets to send a whole request head, new or idle
-    /// between requests.
-    #[arg(long, env = "TOKENKEEP_HEADER_TIMEOUT", default_value_t = 10)]
-    header_timeout: u64,
-    /// Seconds a request body gets to arrive whole (it may pause for at
-    /// most the header timeout at a time).
-    #[arg(long, env = "TOKENKEEP_BODY_TIMEOUT", default_value_t = 30)]
-    body_timeout: u64,
-    /// The most connections served at once.
-    #[arg(long, env = "TOKENKEEP_MAX_CONNECTIONS", default_value_t = 512)]
-    max_connections: usize,
+
+    /// A reverse proxy in front of the server (CIDR, repeatable; commas in
+    /// the variable): requests from it are taken to come from the address
+    /// it puts in `X-Forwarded-For`, for tokens with address allow-lists.
+    #[arg(
+        long = "trusted-proxy",
+        env = "TOKENKEEP_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        help_heading = "Proxies"
+    )]
+    trusted_proxies: Vec<tokenkeep::record::IpNet>,
+
     /// How log lines look on standard error (which lines: `RUST_LOG`,
     /// `info` by default when serving, `warn` for other commands).
-    #[arg(long, env = "TOKENKEEP_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        env = "TOKENKEEP_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        help_heading = "Logs"
+    )]
     log_format: observe::LogFormat,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
+
+/// One invocation per storage, shown after the options.
+const EXAMPLES: &str = "\
+Examples:
+  # SQLite in ./data, the embedded default
+  tokenkeep-server
+
+  # SQLite in a directory of its own, on every interface
+  tokenkeep-server --data-dir /var/lib/tokenkeep --listen 0.0.0.0:8080
+
+  # PostgreSQL, several instances behind a proxy at 10.0.0.0/8
+  TOKENKEEP_DATABASE_URL=postgres://tokens@db.internal/tokens \\
+    tokenkeep-server --listen 0.0.0.0:8080 --trusted-proxy 10.0.0.0/8
+
+  # An operator's command on the same data, no server needed
+  tokenkeep-server token list";
 
 #[derive(Debug, Subcommand)]
 // Parsed once per process: the size of a variant does not matter.

@@ -284,3 +284,47 @@ async fn a_revoke_from_the_command_line_reaches_the_running_server_at_once() {
     }
     server.stop().await;
 }
+
+/// `--help` is the operator's manual page: every option under its group,
+/// with its environment variable, and an example invocation per storage.
+#[tokio::test]
+async fn help_reads_as_a_manual_page() {
+    let help = support::server::run_binary(&["--help"], &[], "").await;
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    let text = help.stdout;
+    for heading in [
+        "Listening:",
+        "Storage:",
+        "Tokens and policy:",
+        "Proxies:",
+        "Logs:",
+        "Examples:",
+    ] {
+        assert!(text.contains(heading), "{heading}: {text}");
+    }
+    for variable in [
+        "TOKENKEEP_LISTEN",
+        "TOKENKEEP_HEADER_TIMEOUT",
+        "TOKENKEEP_BODY_TIMEOUT",
+        "TOKENKEEP_MAX_CONNECTIONS",
+        "TOKENKEEP_DATA_DIR",
+        "TOKENKEEP_DATABASE_URL",
+        "TOKENKEEP_PREFIX",
+        "TOKENKEEP_TOKENS",
+        "TOKENKEEP_TOKEN_FILE",
+        "TOKENKEEP_SETUP_TOKEN",
+        "TOKENKEEP_DANGEROUSLY_SKIP_SETUP_TOKEN",
+        "TOKENKEEP_MAX_TOKENS_PER_OWNER",
+        "TOKENKEEP_MAX_TOKEN_LIFETIME",
+        "TOKENKEEP_DETECT_ROTATION_REUSE",
+        "TOKENKEEP_TRUSTED_PROXIES",
+        "TOKENKEEP_LOG_FORMAT",
+        "RUST_LOG",
+    ] {
+        assert!(text.contains(variable), "{variable} is missing: {text}");
+    }
+    assert!(
+        text.contains("postgres://") && text.contains("--data-dir /"),
+        "{text}"
+    );
+}

@@ -1,38 +1,18 @@
-//! Runs the reference server (`examples/server`) as a separate process on a
+//! Runs the reference server (`tokenkeep-server`) as a separate process on a
 //! free loopback port, and its `token …` commands.
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// The example binary, built by `cargo test` with the other examples (or
-/// here, when a single test file is run).
+/// The server's binary, which Cargo builds for the package's tests.
 pub fn binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let exe = std::env::current_exe().expect("test binary path");
-            let profile_dir = exe
-                .parent()
-                .and_then(Path::parent)
-                .expect("target/<profile>");
-            let binary = profile_dir.join("examples").join("server");
-            if !binary.exists() {
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-                let status = std::process::Command::new(cargo)
-                    .args(["build", "--example", "server", "--all-features"])
-                    .status()
-                    .expect("cargo build");
-                assert!(status.success(), "building the server example failed");
-            }
-            binary
-        })
-        .clone()
+    PathBuf::from(env!("CARGO_BIN_EXE_tokenkeep-server"))
 }
 
 /// A fresh data directory.

@@ -1,12 +1,6 @@
 //! The reference server end to end: a separate process on a free port,
 //! driven by a real HTTP client and a real WebSocket client. One module per
 //! area; `api` holds the requests and the claimed-server fixture.
-#![cfg(all(
-    feature = "axum",
-    feature = "sqlite",
-    feature = "postgres",
-    feature = "management"
-))]
 // The request helpers are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
