@@ -58,9 +58,10 @@ async fn the_whole_panel_flow() {
     support::server::remember(&token);
     assert!(token.starts_with("tk_") && token != admin);
     let login = browser.text("#login-command").await;
-    assert!(
-        login.ends_with(&format!("login --host {}", server.base)) && !login.contains(&token),
-        "{login}"
+    assert_eq!(
+        login,
+        format!("tokenkeep-server login --host {}", server.base),
+        "the installed binary's command, without the token"
     );
     assert_eq!(whoami_status(&server, &token).await, StatusCode::OK);
     browser.wait_until("[...document.querySelectorAll('#token-rows td.label')].some(td => td.textContent === 'laptop')").await;

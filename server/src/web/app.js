@@ -193,7 +193,7 @@ async function confirmRevoke() {
 function showNewToken(token) {
   $("new-token").textContent = token;
   $("login-command").textContent =
-    `cargo run --example server --features reference-server -- login --host ${location.origin}`;
+    `tokenkeep-server login --host ${location.origin}`;
   $("banner").hidden = false;
 }
 
