@@ -466,3 +466,39 @@ async fn a_refused_request_counts_against_the_rate_limit() {
         .await;
     assert_eq!(statuses, [403, 200, 429]);
 }
+
+/// A gRPC server over TLS or another transport names where the peer's
+/// address comes from; without one, an allow-listed token is refused
+/// (fail closed).
+#[tokio::test]
+async fn a_grpc_peer_can_come_from_the_servers_own_connection_info() {
+    use std::convert::Infallible;
+    use tokenkeep::tonic::{RequireToken, RouteRequirement};
+    use tower::{Layer as _, Service as _};
+
+    let tokens = manager(&[]);
+    let ranges = vec!["10.0.0.0/8".parse().unwrap()];
+    let token = reader(&tokens, fresh().allowed_ips(ranges)).await;
+    let inner = tower::service_fn(|_: http::Request<()>| async {
+        Ok::<_, Infallible>(http::Response::new(tonic::body::Body::empty()))
+    });
+    let call = || {
+        http::Request::post("/pkg.Service/Method")
+            .header("authorization", format!("Bearer {token}"))
+            .body(())
+            .unwrap()
+    };
+    let layer = RequireToken::new(tokens.service().clone(), RouteRequirement::AnyToken);
+    let mut unknown = layer.clone().layer(inner);
+    let refused = unknown.call(call()).await.unwrap();
+    assert_eq!(
+        refused.headers()["grpc-status"],
+        "16",
+        "no address: refused"
+    );
+    let mut named = layer
+        .peer_from(|_| Some("10.1.2.3".parse().unwrap()))
+        .layer(inner);
+    let allowed = named.call(call()).await.unwrap();
+    assert!(allowed.headers().get("grpc-status").is_none());
+}
