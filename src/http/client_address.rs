@@ -103,6 +103,14 @@ mod tests {
     }
 
     #[test]
+    fn header_text_is_visible_ascii_and_tabs_only() {
+        assert_eq!(visible_ascii(b"a\tb c"), Some("a\tb c"));
+        for refused in [&b"a\x01b"[..], b"\x7f", b"\x80", b"\n"] {
+            assert_eq!(visible_ascii(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
     fn anything_unreadable_gives_no_address_never_the_proxys() {
         let proxies = [net("10.0.0.0/8")];
         let peer = ip("10.0.0.2");

@@ -294,4 +294,62 @@ mod verdict_tests {
             assert_eq!(refused.map(|_| ()).unwrap_err().code(), "INVALID_PATH");
         });
     }
+
+    /// The verdict remembers the client's address it was judged from,
+    /// for the revocation watch.
+    #[test]
+    fn the_verdict_remembers_the_client() {
+        block_on(async {
+            let tokens = TokenManager::builder(
+                Arc::new(MemoryStore::new()),
+                Prefix::new("tk").expect("prefix"),
+            )
+            .build()
+            .expect("a manager");
+            let issued = tokens
+                .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
+                .await
+                .expect("issued");
+            let header = format!("Bearer {}", issued.token.expose_secret());
+            let peer = Some("192.0.2.7".parse().expect("an address"));
+            let facts = RequestFacts::new("GET", "/")
+                .authorization([header.as_bytes()])
+                .peer(peer);
+            let verdict = verify_request(&tokens, &facts, &RouteRequirement::AnyToken)
+                .await
+                .expect("verified");
+            assert_eq!(verdict.authenticated.client(), peer);
+        });
+    }
+
+    /// A refused query credential is worded for the query parameter, not
+    /// for the header the client never sent.
+    #[test]
+    fn query_refusals_name_the_query() {
+        block_on(async {
+            let tokens = TokenManager::builder(
+                Arc::new(MemoryStore::new()),
+                Prefix::new("tk").expect("prefix"),
+            )
+            .build()
+            .expect("a manager");
+            let refused = |facts: RequestFacts<'static>| {
+                let tokens = tokens.clone();
+                async move {
+                    let verdict =
+                        verify_request(&tokens, &facts, &RouteRequirement::AnyToken).await;
+                    verdict.map(|_| ()).unwrap_err().message().to_owned()
+                }
+            };
+            let both = RequestFacts::new("GET", "/ws")
+                .authorization([&b"Bearer tk_a"[..]])
+                .token_in_query(Some("token=tk_b"));
+            assert_eq!(
+                refused(both).await,
+                "send the token either in the query or in a header, not both"
+            );
+            let garbled = RequestFacts::new("GET", "/ws").token_in_query(Some("token=%FF"));
+            assert_eq!(refused(garbled).await, "malformed token query parameter");
+        });
+    }
 }
