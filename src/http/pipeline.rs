@@ -253,6 +253,15 @@ mod verdict_tests {
     use crate::store::MemoryStore;
     use crate::token::Prefix;
 
+    fn manager() -> TokenManager {
+        TokenManager::builder(
+            Arc::new(MemoryStore::new()),
+            Prefix::new("tk").expect("prefix"),
+        )
+        .build()
+        .expect("a manager")
+    }
+
     fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -266,12 +275,7 @@ mod verdict_tests {
     #[test]
     fn an_outer_verdict_is_judged_not_verified_again() {
         block_on(async {
-            let tokens = TokenManager::builder(
-                Arc::new(MemoryStore::new()),
-                Prefix::new("tk").expect("prefix"),
-            )
-            .build()
-            .expect("a manager");
+            let tokens = manager();
             let usage = Usage::new(1, tokens.now()).expect("usage");
             let issued = tokens
                 .issue(&Actor::Admin, IssueRequest::new("alice", "ci").usage(usage))
@@ -300,12 +304,7 @@ mod verdict_tests {
     #[test]
     fn the_verdict_remembers_the_client() {
         block_on(async {
-            let tokens = TokenManager::builder(
-                Arc::new(MemoryStore::new()),
-                Prefix::new("tk").expect("prefix"),
-            )
-            .build()
-            .expect("a manager");
+            let tokens = manager();
             let issued = tokens
                 .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
                 .await
@@ -327,12 +326,7 @@ mod verdict_tests {
     #[test]
     fn query_refusals_name_the_query() {
         block_on(async {
-            let tokens = TokenManager::builder(
-                Arc::new(MemoryStore::new()),
-                Prefix::new("tk").expect("prefix"),
-            )
-            .build()
-            .expect("a manager");
+            let tokens = manager();
             let refused = |facts: RequestFacts<'static>| {
                 let tokens = tokens.clone();
                 async move {
