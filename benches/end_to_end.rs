@@ -26,7 +26,7 @@ use axum::Router;
 use axum::routing::get;
 use tokenkeep::axum::{AnyToken, Token};
 use tokenkeep::store::TokenStore;
-use tokenkeep::store::{CacheConfig, CachedStore, ManageStore as _, MemoryStore, SqliteStore};
+use tokenkeep::store::{CacheConfig, CachedStore, ManageStoreExt as _, MemoryStore, SqliteStore};
 use tokenkeep::{Prefix, TokenService};
 
 /// Each server is measured this many times, in turn with the others.

@@ -163,7 +163,7 @@ fn in_memory(case: &str) -> &'static Fixture {
 
 #[cfg(feature = "sqlite")]
 fn cached_sqlite(case: &str) -> &'static Fixture {
-    use tokenkeep::store::{CacheConfig, CachedStore, ManageStore as _, SqliteStore};
+    use tokenkeep::store::{CacheConfig, CachedStore, ManageStoreExt as _, SqliteStore};
     let tokens = fixed_tokens();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let directory = std::env::temp_dir().join(format!("tokenkeep-instr-{}", std::process::id()));

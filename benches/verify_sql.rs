@@ -15,7 +15,7 @@ use common::table::{median, ratio, show};
 use common::{now_ready, population};
 use criterion::Criterion;
 use tokenkeep::store::{
-    CacheConfig, CachedStore, ManageStore as _, MemoryStore, SqliteStore, TokenStore, sqlx,
+    CacheConfig, CachedStore, ManageStoreExt as _, MemoryStore, SqliteStore, TokenStore, sqlx,
 };
 use tokenkeep::{Prefix, Requirement, TokenService};
 

@@ -1,350 +1,311 @@
-//! A third-party `TokenStore`, the way a framework integrator writes one:
-//! a JSON-lines file (one change per line) with an in-memory index.
+//! A token store over Redis: the whole contract, in the optimistic form of
+//! the atomic primitive.
 //!
-//! - Reads go to the index, a `MemoryStore`, so verification never touches
-//!   the file.
-//! - Every change runs under one lock: the index applies it (and checks the
-//!   cap, names and claim atomically), then the changed records are appended
-//!   to the file and synced. Opening the file replays it; the last line for
-//!   an id wins.
-//! - The conformance suite at the bottom proves it keeps the contract.
-//! - With the `conformance` feature, `main` also times its verification
-//!   against the hardware floor (`compare_with_floor`).
+//! Each record is a JSON value under `{ns}:rec:{id}`, found by hash through
+//! `{ns}:hash:{hex}`; each owner has a set of ids and a version counter.
+//! A change reads the owner's version and records, runs the plan, and
+//! commits through one Lua script that applies the writes only if the
+//! version is unchanged (Redis runs a script atomically); otherwise it
+//! reads again. Last-used times live apart, in one hash, so that a
+//! replace never moves them back. Every rule (caps, names, rotation, the
+//! setup claim) is the crate's, on top of `change`.
 //!
-//! ```sh
-//! cargo run --example custom_store
-//! cargo run --release --example custom_store --features conformance   # with the floor comparison
+//! ```text
+//! cargo run --example custom_store              # needs Redis on 127.0.0.1:6379
 //! cargo test --example custom_store --features conformance
 //! ```
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::{Deserialize, Serialize};
+use redis::aio::MultiplexedConnection;
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
-    StoreError, TokenStore, TokenUpdate, async_trait,
+    Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError, TokenStore, Write,
+    async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenId, TokenManager, TokenRecord};
+use tokenkeep::{Prefix, TokenId, TokenRecord};
 
-/// One line of the file.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-enum Line {
-    /// The record as it now is.
-    Put { record: Box<TokenRecord> },
-    /// The record was hard-deleted.
-    Delete { id: TokenId },
+/// Applies a plan's writes if the owner's version is still `ARGV[1]`.
+/// `KEYS[1]` is the version; `ARGV[2]` the namespace, `ARGV[3]` 1 for a
+/// setup claim, `ARGV[4]` the writes as JSON.
+const COMMIT: &str = r#"
+local ns = ARGV[2]
+if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 'conflict' end
+if ARGV[3] == '1' and redis.call('EXISTS', ns .. ':ever') == 1 then return 'claimed' end
+local writes = cjson.decode(ARGV[4])
+for _, w in ipairs(writes) do
+  local exists = redis.call('EXISTS', ns .. ':rec:' .. w.id) == 1
+  if w.op == 'insert' and (exists or redis.call('EXISTS', ns .. ':hash:' .. w.hash) == 1) then
+    return 'duplicate'
+  end
+  if w.op == 'replace' and not exists then return 'missing' end
+end
+for _, w in ipairs(writes) do
+  if w.op == 'delete' then
+    redis.call('DEL', ns .. ':rec:' .. w.id, ns .. ':hash:' .. w.hash)
+    redis.call('SREM', ns .. ':owner:' .. w.owner, w.id)
+    redis.call('SREM', ns .. ':all', w.id)
+    redis.call('HDEL', ns .. ':used', w.id)
+  else
+    redis.call('SET', ns .. ':rec:' .. w.id, w.json)
+  end
+  if w.op == 'insert' then
+    redis.call('SET', ns .. ':hash:' .. w.hash, w.id)
+    redis.call('SADD', ns .. ':owner:' .. w.owner, w.id)
+    redis.call('SADD', ns .. ':all', w.id)
+    redis.call('SET', ns .. ':ever', '1')
+    if w.used ~= cjson.null then redis.call('HSET', ns .. ':used', w.id, w.used) end
+  end
+end
+redis.call('INCR', KEYS[1])
+return 'ok'
+"#;
+
+/// Moves each last-used time forward: `ARGV` holds pairs of an id and
+/// a time in milliseconds since the epoch.
+const NOTE_USES: &str = r#"
+for i = 2, #ARGV, 2 do
+  local id, at = ARGV[i - 1], tonumber(ARGV[i])
+  local was = tonumber(redis.call('HGET', KEYS[1] .. ':used', id) or '0')
+  if redis.call('EXISTS', KEYS[1] .. ':rec:' .. id) == 1 and was < at then
+    redis.call('HSET', KEYS[1] .. ':used', id, at)
+  end
+end
+"#;
+
+/// A [`ManageStore`] over one Redis database, its keys under a namespace.
+#[derive(Clone, Debug)]
+pub struct RedisStore {
+    redis: MultiplexedConnection,
+    ns: String,
 }
 
-impl Line {
-    fn put(record: TokenRecord) -> Self {
-        Self::Put {
-            record: Box::new(record),
-        }
-    }
+fn failed(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::unavailable(error)
 }
 
-/// Token records in a JSON-lines file, indexed in memory.
-#[derive(Debug)]
-pub struct JsonLinesStore {
-    index: MemoryStore,
-    /// Kept apart from the index: a store that held a token stays claimed
-    /// even after every record is deleted.
-    ever_held: AtomicBool,
-    log: tokio::sync::Mutex<File>,
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-impl JsonLinesStore {
-    /// Opens (or creates) the file and replays it into the index.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let path = path.as_ref().to_owned();
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| StoreError::unavailable(format!("{}: {e}", path.display())))?;
-        let mut records = std::collections::BTreeMap::new();
-        let mut ever_held = false;
-        for (number, line) in BufReader::new(&file).lines().enumerate() {
-            let line = line.map_err(StoreError::unavailable)?;
-            let parsed = serde_json::from_str(&line).map_err(|e| {
-                StoreError::unavailable(format!("{} line {}: {e}", path.display(), number + 1))
-            })?;
-            match parsed {
-                Line::Put { record } => {
-                    ever_held = true;
-                    records.insert(record.id, *record);
-                }
-                Line::Delete { id } => {
-                    records.remove(&id);
-                }
-            }
-        }
+impl RedisStore {
+    /// Connects to `url`; every key starts with `ns`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when Redis cannot be reached.
+    pub async fn connect(url: &str, ns: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(failed)?;
+        let redis = client.get_multiplexed_async_connection().await;
+        let ns = ns.to_owned();
         Ok(Self {
-            index: MemoryStore::from_records(records.into_values()),
-            ever_held: AtomicBool::new(ever_held),
-            log: tokio::sync::Mutex::new(file),
+            redis: redis.map_err(failed)?,
+            ns,
         })
     }
 
-    /// Appends lines and syncs them, so what a call returned survives a crash.
-    fn append(file: &mut File, lines: &[Line]) -> Result<(), StoreError> {
-        let mut text = String::new();
-        for line in lines {
-            text.push_str(&serde_json::to_string(line).map_err(StoreError::unavailable)?);
-            text.push('\n');
+    /// Deletes every key of the namespace.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn clear(&self) -> Result<(), StoreError> {
+        let keys: Vec<String> = self.query(redis::cmd("KEYS").arg(self.key("*"))).await?;
+        if keys.is_empty() {
+            Ok(())
+        } else {
+            self.query(redis::cmd("DEL").arg(keys)).await
         }
-        file.write_all(text.as_bytes())
-            .map_err(StoreError::unavailable)?;
-        file.sync_data().map_err(StoreError::unavailable)
     }
 
-    /// The current state of these records, as lines to append.
-    async fn puts(&self, ids: Vec<TokenId>) -> Result<Vec<Line>, StoreError> {
-        let mut lines = Vec::new();
-        for id in ids {
-            if let Some(record) = self.index.get(&id).await? {
-                lines.push(Line::put(record));
-            }
+    fn key(&self, name: &str) -> String {
+        format!("{}:{name}", self.ns)
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
+        command
+            .query_async(&mut self.redis.clone())
+            .await
+            .map_err(failed)
+    }
+
+    /// The records with these ids, each with its last-used time.
+    async fn records(&self, ids: &[String]) -> Result<Vec<TokenRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(lines)
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| self.key(&format!("rec:{id}")))
+            .collect();
+        let values: Vec<Option<String>> = self.query(redis::cmd("MGET").arg(&keys)).await?;
+        let used: Vec<Option<i64>> = self
+            .query(redis::cmd("HMGET").arg(self.key("used")).arg(ids))
+            .await?;
+        let mut records = Vec::new();
+        for (value, used) in values.into_iter().zip(used) {
+            let Some(value) = value else { continue };
+            let mut record: TokenRecord = serde_json::from_str(&value).map_err(failed)?;
+            let instant =
+                |ms: i64| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000);
+            record.last_used_at = used.map(instant).transpose().map_err(failed)?;
+            records.push(record);
+        }
+        Ok(records)
+    }
+
+    /// The owner's version and records, as one change reads them.
+    async fn read(&self, owner: &str) -> Result<(i64, OwnerRecords), StoreError> {
+        let version: Option<i64> = self
+            .query(redis::cmd("GET").arg(self.key(&format!("ver:{owner}"))))
+            .await?;
+        let ids: Vec<String> = self
+            .query(redis::cmd("SMEMBERS").arg(self.key(&format!("owner:{owner}"))))
+            .await?;
+        let records = self.records(&ids).await?;
+        Ok((
+            version.unwrap_or(0),
+            OwnerRecords {
+                owner: owner.into(),
+                records,
+            },
+        ))
     }
 }
 
+/// A write as the commit script reads it; the record's JSON leaves the
+/// last-used time out (it lives in the `used` hash).
+fn encode(write: &Write, read: &OwnerRecords) -> Result<Option<serde_json::Value>, StoreError> {
+    let (op, record) = match write {
+        Write::Insert(record) => ("insert", record),
+        Write::Replace(record) => ("replace", record),
+        Write::Delete(id) => match read.find(id) {
+            Some(record) => ("delete", record),
+            None => return Ok(None),
+        },
+        _ => return Err(StoreError::unavailable("a write this store does not know")),
+    };
+    let mut stored = record.clone();
+    stored.last_used_at = None;
+    let json = serde_json::to_string(&stored).map_err(failed)?;
+    Ok(Some(serde_json::json!({
+        "op": op, "id": record.id.to_string(), "hash": record.hash.to_hex(),
+        "owner": record.owner, "json": json, "used": record.last_used_at.map(millis),
+    })))
+}
+
 #[async_trait]
-impl TokenStore for JsonLinesStore {
+impl TokenStore for RedisStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        self.index.find_by_hash(hash).await
+        let id: Option<String> = self
+            .query(redis::cmd("GET").arg(self.key(&format!("hash:{}", hash.to_hex()))))
+            .await?;
+        let records = self.records(&id.into_iter().collect::<Vec<_>>()).await?;
+        Ok(records.into_iter().next().map(Arc::new))
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        self.index.get(id).await
+        Ok(self.records(&[id.to_string()]).await?.into_iter().next())
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        self.index.list(query).await
+        let set = match &query.owner {
+            Some(owner) => self.key(&format!("owner:{owner}")),
+            None => self.key("all"),
+        };
+        let ids: Vec<String> = self.query(redis::cmd("SMEMBERS").arg(set)).await?;
+        let mut records = self.records(&ids).await?;
+        records.retain(|record| query.include_inactive || record.is_active(query.now));
+        records.sort_by_key(|record| (record.created_at, record.id));
+        Ok(records)
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        let mut log = self.log.lock().await;
-        self.index.record_last_used(uses).await?;
-        let lines = self.puts(uses.iter().map(|used| used.id).collect()).await?;
-        Self::append(&mut log, &lines)
-    }
-
-    /// Uses are counted under the log's lock, so each consumption is
-    /// written before the next one starts.
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: tokenkeep::time::OffsetDateTime,
-    ) -> Result<Option<tokenkeep::record::Usage>, StoreError> {
-        let mut log = self.log.lock().await;
-        let after = self.index.consume_use(id, now).await?;
-        if after.is_some() {
-            Self::append(&mut log, &self.puts(vec![*id]).await?)?;
+        let script = redis::Script::new(NOTE_USES);
+        let mut notes = script.key(&self.ns);
+        for used in uses {
+            notes.arg(used.id.to_string()).arg(millis(used.at));
         }
-        Ok(after)
+        notes
+            .invoke_async(&mut self.redis.clone())
+            .await
+            .map_err(failed)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        Ok(self.ever_held.load(Ordering::SeqCst))
+        self.query(redis::cmd("EXISTS").arg(self.key("ever"))).await
     }
 }
 
 #[async_trait]
-impl ManageStore for JsonLinesStore {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        let mut log = self.log.lock().await;
-        let id = record.id;
-        self.index.insert(record, rules).await?;
-        self.ever_held.store(true, Ordering::SeqCst);
-        Self::append(&mut log, &self.puts(vec![id]).await?)
-    }
-
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let mut log = self.log.lock().await;
-        if self.ever_held.load(Ordering::SeqCst) {
-            return Err(StoreError::AlreadyClaimed);
+impl ManageStore for RedisStore {
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        let commit = redis::Script::new(COMMIT);
+        loop {
+            let (version, read) = self.read(owner).await?;
+            let changes = plan(&read)?;
+            let writes = changes.writes.iter().map(|write| encode(write, &read));
+            let writes: Vec<_> = writes
+                .filter_map(Result::transpose)
+                .collect::<Result<_, _>>()?;
+            let answer: String = commit
+                .key(self.key(&format!("ver:{owner}")))
+                .arg(version)
+                .arg(&self.ns)
+                .arg(u8::from(changes.only_if_never_held))
+                .arg(serde_json::Value::from(writes).to_string())
+                .invoke_async(&mut self.redis.clone())
+                .await
+                .map_err(failed)?;
+            match answer.as_str() {
+                "ok" => return Ok(changes),
+                "conflict" => continue,
+                "claimed" => return Err(StoreError::AlreadyClaimed),
+                "duplicate" => return Err(StoreError::Duplicate),
+                _ => return Err(StoreError::NotFound),
+            }
         }
-        let id = record.id;
-        self.index.claim_setup(record).await?;
-        self.ever_held.store(true, Ordering::SeqCst);
-        Self::append(&mut log, &self.puts(vec![id]).await?)
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut log = self.log.lock().await;
-        let record = self.index.update(id, update, now).await?;
-        Self::append(&mut log, &[Line::put(record.clone())])?;
-        Ok(record)
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut log = self.log.lock().await;
-        let record = self.index.revoke(id, revocation).await?;
-        Self::append(&mut log, &[Line::put(record.clone())])?;
-        Ok(record)
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        let mut log = self.log.lock().await;
-        let count = self.index.revoke_owner(owner, revocation).await?;
-        let query = ListQuery {
-            owner: Some(owner.to_owned()),
-            include_inactive: true,
-            now: revocation.at,
-        };
-        let owned = self.index.list(&query).await?;
-        let lines: Vec<Line> = owned.into_iter().map(Line::put).collect();
-        Self::append(&mut log, &lines)?;
-        Ok(count)
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        let mut log = self.log.lock().await;
-        let ids = vec![rotation.old, rotation.new_id];
-        let replacement = self.index.rotate(rotation).await?;
-        Self::append(&mut log, &self.puts(ids).await?)?;
-        Ok(replacement)
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let mut log = self.log.lock().await;
-        let existed = self.index.delete(id).await?;
-        if existed {
-            Self::append(&mut log, &[Line::Delete { id: *id }])?;
-        }
-        Ok(existed)
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        let mut log = self.log.lock().await;
-        let ids: Vec<TokenId> = records.iter().map(|record| record.id).collect();
-        let report = self.index.import(records).await?;
-        if report.imported > 0 {
-            self.ever_held.store(true, Ordering::SeqCst);
-        }
-        // Appending skipped records again is harmless: they are unchanged.
-        Self::append(&mut log, &self.puts(ids).await?)?;
-        Ok(report)
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::temp_dir().join(format!("tokenkeep-{}.jsonl", TokenId::random()?));
-    let service = |store: JsonLinesStore| {
-        TokenManager::builder(Arc::new(store), Prefix::new("tk").expect("a valid prefix")).build()
-    };
-
-    let first = service(JsonLinesStore::open(&path)?)?;
-    let issued = first
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
+    use tokenkeep::{Actor, IssueRequest, Requirement, TokenManager, TokenRef};
+    let ns = format!("tokenkeep-example:{}", TokenId::random()?);
+    let store = Arc::new(RedisStore::connect("redis://127.0.0.1:6379", &ns).await?);
+    let manager = TokenManager::builder(store.clone(), Prefix::new("ex")?).build()?;
+    let alice = Actor::User("alice".into());
+    let issued = manager
+        .issue(&alice, IssueRequest::new("alice", "laptop"))
         .await?;
-    println!("issued {} into {}", issued.record.name, path.display());
-
-    let reopened = service(JsonLinesStore::open(&path)?)?;
-    let who = reopened
-        .verify_token(issued.token.expose_secret(), Requirement::None)
+    let header = format!("Bearer {}", issued.token.expose_secret());
+    let who = manager
+        .verify_bearer(Some(&header), Requirement::None)
         .await?;
-    println!(
-        "after reopening the file, the token verifies as {}",
-        who.owner()
-    );
-    println!("the file holds hashes, never the token:");
-    println!("{}", std::fs::read_to_string(&path)?.trim_end());
-    std::fs::remove_file(&path)?;
-    #[cfg(feature = "conformance")]
-    compare_with_the_floor().await?;
-    Ok(())
+    println!("verified {} ({}) through Redis", who.owner(), who.name());
+    manager
+        .revoke(&alice, &TokenRef::id(issued.record.id))
+        .await?;
+    Ok(store.clear().await?)
 }
 
-/// How this store's verification compares with the hardware floor.
-#[cfg(feature = "conformance")]
-async fn compare_with_the_floor() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::temp_dir().join(format!("tokenkeep-{}.jsonl", TokenId::random()?));
-    let store = Arc::new(JsonLinesStore::open(&path)?);
-    let comparison = tokenkeep::conformance::compare_with_floor(store, 10_000).await?;
-    println!(
-        "verify at {} tokens: {:?} per token, floor {:?}: {:.2}x the floor",
-        comparison.tokens,
-        comparison.store,
-        comparison.floor,
-        comparison.ratio()
-    );
-    std::fs::remove_file(&path)?;
-    Ok(())
-}
+#[cfg(all(test, feature = "conformance"))]
+mod conformance {
+    use super::RedisStore;
 
-#[cfg(test)]
-#[cfg(feature = "conformance")]
-mod tests {
-    use super::JsonLinesStore;
-
-    /// One file per check and process, named after the check.
-    fn fresh_path(test: &str) -> std::path::PathBuf {
-        let name = format!("custom-store-{test}-{}.jsonl", std::process::id());
-        std::env::temp_dir().join(name)
-    }
-
-    async fn fresh_store(test: &'static str) -> JsonLinesStore {
-        JsonLinesStore::open(fresh_path(test)).unwrap()
-    }
-
-    /// The file goes when the check ends, passed or failed.
-    async fn remove_file(test: &'static str, _store: std::sync::Arc<JsonLinesStore>) {
-        let _ = std::fs::remove_file(fresh_path(test));
-    }
-
-    tokenkeep::store_conformance_tests!(fresh_store, teardown = remove_file);
-
-    #[tokio::test]
-    async fn the_floor_comparison_runs_on_this_store() {
-        let store =
-            std::sync::Arc::new(fresh_store("the_floor_comparison_runs_on_this_store").await);
-        let comparison = tokenkeep::conformance::compare_with_floor(store, 2_000)
-            .await
-            .unwrap();
-        assert_eq!(comparison.tokens, 2_000);
-        assert!(comparison.floor > std::time::Duration::ZERO);
-        assert!(comparison.store > std::time::Duration::ZERO);
-        assert!(comparison.ratio().is_finite());
-    }
-
-    #[tokio::test]
-    async fn a_reopened_file_holds_what_was_written() {
-        use tokenkeep::store::{ManageStore as _, TokenStore as _};
-        let path = fresh_path("a_reopened_file_holds_what_was_written");
-        let store = JsonLinesStore::open(&path).unwrap();
-        let record = tokenkeep::conformance::sample_record("alice", "laptop");
-        store.claim_setup(record.clone()).await.unwrap();
-        store.delete(&record.id).await.unwrap();
-        let reopened = JsonLinesStore::open(&path).unwrap();
-        assert!(reopened.get(&record.id).await.unwrap().is_none());
-        assert!(
-            reopened.has_ever_held_token().await.unwrap(),
-            "still claimed"
+    /// A namespace of its own for each check; `None` when Redis is down.
+    async fn redis_store(test: &'static str) -> Option<RedisStore> {
+        let ns = format!(
+            "tokenkeep-test:{test}:{}",
+            tokenkeep::TokenId::random().ok()?
         );
+        RedisStore::connect("redis://127.0.0.1:6379", &ns)
+            .await
+            .ok()
     }
+
+    async fn drop_keys(_test: &'static str, store: std::sync::Arc<RedisStore>) {
+        store.clear().await.expect("the check's keys are deleted");
+    }
+
+    tokenkeep::store_conformance_tests!(maybe: redis_store, teardown = drop_keys);
 }

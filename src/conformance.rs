@@ -1,11 +1,28 @@
 //! The public conformance suite for [`TokenStore`](crate::store::TokenStore) and
 //! [`ManageStore`] implementations.
 //!
-//! Each check is an async function over a fresh, empty store; it panics
-//! with a message that names the contract it checks. Each check's rustdoc
-//! lists its steps, so you never need to read this file to know what
-//! failed. The [`store_conformance_tests!`](crate::store_conformance_tests)
-//! macro turns all of them into one `#[tokio::test]` each for a store
+//! Each check is an async function; it panics with a message that names
+//! the contract it checks. Each check's rustdoc lists its steps, so you
+//! never need to read this file to know what failed. They come in three
+//! groups:
+//!
+//! - **read checks** ([`find_by_hash_answers_exactly_that_record`] and
+//!   the others taking a [`Holding`]): what verification and listing read.
+//!   They ask for a store holding the records they name, so a verify-only
+//!   store that implements [`TokenStore`](crate::store::TokenStore) alone
+//!   runs them (`read_only:` below); a writable store runs them too, seeded
+//!   through its own primitive and read through its read side only.
+//! - **primitive checks** ([`a_change_reads_every_record_of_its_owner_and_no_other`]
+//!   and the others of `conformance/change.rs`): what
+//!   [`ManageStore::change`] promises, with plans written for the check.
+//! - **rule checks** (the rest): every operation of
+//!   [`ManageStoreExt`](crate::store::ManageStoreExt), alone and under
+//!   concurrency, on your store. The rules are the crate's; these prove
+//!   your primitive keeps them. Concurrent calls are released together by
+//!   a barrier, each on a task of its own.
+//!
+//! The [`store_conformance_tests!`](crate::store_conformance_tests) macro
+//! turns all of them into one `#[tokio::test]` each for a store
 //! constructor that receives the test's name:
 //!
 //! ```ignore
@@ -18,53 +35,66 @@
 //!
 //! # What the traits leave open, answered
 //!
-//! - **Must `revoke_owner` and `import` be atomic?** No. `revoke_owner`
-//!   must have revoked every token that was active when it began by the
-//!   time it returns; `import` may stop half-way on a failure, and running
-//!   it again finishes the job (written records are skipped). Both must
-//!   refuse nothing silently: an error is returned.
-//! - **The name is taken and the cap is reached: which error?**
-//!   `NameTaken`. The name is checked first.
-//! - **What limit is reported without a cap?** None: with
-//!   `max_active_per_owner: None` an insert never answers `LimitReached`.
-//!   With a cap, `LimitReached { limit }` reports the cap.
-//! - **May `update` change a token in its rotation grace period?** Yes: it
-//!   is active until the grace period ends. It holds no name any more, so
-//!   renaming it never clashes with its successor.
+//! - **Must a change lock, or may it retry?** Either. A store that holds a
+//!   lock from the read to the commit runs each plan once; one that checks
+//!   a version at commit and reads again on a conflict runs a plan as often
+//!   as it must. Plans are pure, so both are right.
+//! - **Which records does a change read?** Every record of the owner,
+//!   revoked, expired and rotated ones included, and no other owner's.
+//! - **What does a replace leave alone?** The last use: the stored
+//!   `last_used_at` stays, since last-used notes arrive on their own path.
 //! - **Is `TokenRecord`'s serde form stable enough to store?** Yes: it is
 //!   the export format. A field added later is optional when read, and a
 //!   change that breaks it is announced in the changelog with a migration.
-//! - **What counts toward the cap?** Every token that still verifies: not
-//!   revoked, not expired, a rotated one in its grace period included.
+//! - **What may a store check?** Only what storage itself knows: that an
+//!   inserted id or hash is new, that a replaced record exists, and the
+//!   setup marker. Caps, names, rotation and every other rule are the
+//!   crate's plans; a store that checks one of its own is wrong the day the
+//!   rule changes.
 //!
-//! Every backend in this crate runs it, and so does the custom store in
-//! `examples/custom_store.rs`.
+//! Every backend and every layer in this crate runs it, and so does the
+//! Redis store in `examples/custom_store.rs`.
 //!
 //! [`compare_with_floor`] times your store's verification path against the
 //! hardware floor, for a first look at its speed.
 
+mod change;
+mod fixtures;
 mod floor;
+mod read;
+mod rules;
 
-use std::sync::Arc;
-
-use futures_util::future::join_all;
-use time::{Duration, OffsetDateTime};
-
-use crate::hash::{TokenHash, TokenHasher};
-use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage};
-use crate::scope::{Ability, Access, Route, Scopes};
-use crate::store::StoreError;
-use crate::store::{
-    InsertRules, LastUse, ListQuery, ManageStore, Revocation, Rotation, TokenUpdate,
+pub use change::{
+    a_change_commits_all_its_writes_or_none, a_change_reads_every_record_of_its_owner_and_no_other,
+    changes_of_one_owner_never_interleave, replace_keeps_the_last_use_and_delete_removes,
 };
-use crate::token::Prefix;
-
+pub use fixtures::{revocation, sample_record};
 pub use floor::{FloorComparison, compare_with_floor};
+pub use read::{
+    Holding, an_immediate_answer_agrees_with_find_by_hash, custom_secrets_are_never_denied,
+    expiring_tokens_are_listed_soonest_first, find_by_hash_answers_exactly_that_record,
+    list_filters_by_owner_and_activity, records_round_trip_every_field,
+    unknown_hash_and_id_find_nothing,
+};
+pub use rules::{
+    a_rotation_racing_a_change_carries_it, cap_counts_only_active_tokens,
+    cap_counts_tokens_in_their_grace_period, cap_holds_under_50_concurrent_inserts,
+    concurrent_changes_of_different_fields_all_land, delete_is_visible_at_once,
+    duplicate_id_or_hash_is_refused, export_import_round_trip, last_used_only_moves_forward,
+    metadata_is_replaced_and_cleared, names_are_unique_among_an_owners_active_tokens,
+    one_name_wins_among_concurrent_inserts, revoke_is_visible_at_once,
+    revoke_owner_is_visible_at_once_for_that_owner_only, rotate_revokes_or_keeps_a_grace_period,
+    setup_claim_has_one_winner_among_50, setup_claim_refused_once_any_token_was_held,
+    setup_claim_succeeds_once, temporary_records_are_never_stored,
+    update_is_visible_at_once_and_keeps_names_unique,
+    uses_are_consumed_exactly_under_50_concurrent_calls,
+};
 
 /// Turns every conformance check into a `#[tokio::test]` for your store.
 ///
 /// `$make_store(test).await` returns a fresh, empty store for the check
-/// named `test` (a `&'static str`, handy to namespace keys or schemas):
+/// named `test` (a `&'static str`, handy to namespace keys or schemas);
+/// every check runs on it, the read checks through its read side:
 ///
 /// ```ignore
 /// async fn my_store(test: &'static str) -> MyStore {
@@ -75,64 +105,116 @@ pub use floor::{FloorComparison, compare_with_floor};
 ///
 /// - `teardown = $clean_up`: `$clean_up(test, store).await` runs after each
 ///   check, passed or failed (`store` is the `Arc` the check used).
-/// - `maybe:` before the constructor: it returns an `Option`, and `None`
-///   skips the test (for a database that is not available; say why on
-///   stderr).
+/// - `maybe:` before the constructor: it returns an `Option`, `None` when
+///   the backend cannot be reached. That is never a pass: under `CI` (set
+///   and not `false`) the test fails; elsewhere it says `SKIPPED` and why
+///   on stderr. Make sure `CI` is set wherever a pass must mean it ran.
+/// - `read_only:` before the constructor: a verify-only store, which
+///   implements [`TokenStore`](crate::store::TokenStore) alone.
+///   `$make_store(test, records).await` returns a store that holds
+///   `records`; only the read checks run.
 ///
 /// ```ignore
 /// tokenkeep::store_conformance_tests!(maybe: my_store, teardown = drop_keys);
+/// tokenkeep::store_conformance_tests!(read_only: snapshot_holding);
 /// ```
 #[macro_export]
 macro_rules! store_conformance_tests {
+    (read_only: $make_store:path $(,)?) => {
+        $crate::store_conformance_tests! { @list { tests read_only $make_store; [] } }
+    };
     (maybe: $make_store:path $(, teardown = $teardown:path)? $(,)?) => {
-        $crate::store_conformance_tests!(@list maybe $make_store; $($teardown)?);
+        $crate::store_conformance_tests! { @list { tests maybe $make_store; [$($teardown)?] } }
     };
     ($make_store:path $(, teardown = $teardown:path)? $(,)?) => {
-        $crate::store_conformance_tests!(@list always $make_store; $($teardown)?);
+        $crate::store_conformance_tests! { @list { tests always $make_store; [$($teardown)?] } }
     };
-    (@list $mode:ident $make_store:path; $($teardown:path)?) => {
-        $crate::store_conformance_tests!(@each $mode $make_store; [$($teardown)?];
-            find_by_hash_answers_exactly_that_record,
-            unknown_hash_and_id_find_nothing,
-            custom_secrets_are_never_denied,
-            an_immediate_answer_agrees_with_find_by_hash,
-            records_round_trip_every_field,
-            duplicate_id_or_hash_is_refused,
-            temporary_records_are_never_stored,
-            names_are_unique_among_an_owners_active_tokens,
-            cap_counts_only_active_tokens,
-            cap_counts_tokens_in_their_grace_period,
-            cap_holds_under_50_concurrent_inserts,
-            uses_are_consumed_exactly_under_50_concurrent_calls,
-            one_name_wins_among_concurrent_inserts,
-            revoke_is_visible_at_once,
-            revoke_owner_is_visible_at_once_for_that_owner_only,
-            last_used_only_moves_forward,
-            expiring_tokens_are_listed_soonest_first,
-            metadata_is_replaced_and_cleared,
-            setup_claim_succeeds_once,
-            setup_claim_has_one_winner_among_50,
-            setup_claim_refused_once_any_token_was_held,
-            update_is_visible_at_once_and_keeps_names_unique,
-            concurrent_changes_of_different_fields_all_land,
-            rotate_revokes_or_keeps_a_grace_period,
-            a_rotation_racing_a_change_carries_it,
-            delete_is_visible_at_once,
-            list_filters_by_owner_and_activity,
-            export_import_round_trip,
-        );
+    // The one list of checks; `conformance::CHECKS` is made from it too, and
+    // a test holds it to the check functions.
+    (@list { $($args:tt)* }) => {
+        $crate::store_conformance_tests! { @with { $($args)* }
+            read [
+                find_by_hash_answers_exactly_that_record,
+                unknown_hash_and_id_find_nothing,
+                custom_secrets_are_never_denied,
+                an_immediate_answer_agrees_with_find_by_hash,
+                records_round_trip_every_field,
+                expiring_tokens_are_listed_soonest_first,
+                list_filters_by_owner_and_activity,
+            ]
+            write [
+                a_change_reads_every_record_of_its_owner_and_no_other,
+                a_change_commits_all_its_writes_or_none,
+                changes_of_one_owner_never_interleave,
+                replace_keeps_the_last_use_and_delete_removes,
+                duplicate_id_or_hash_is_refused,
+                temporary_records_are_never_stored,
+                names_are_unique_among_an_owners_active_tokens,
+                cap_counts_only_active_tokens,
+                cap_counts_tokens_in_their_grace_period,
+                cap_holds_under_50_concurrent_inserts,
+                uses_are_consumed_exactly_under_50_concurrent_calls,
+                one_name_wins_among_concurrent_inserts,
+                revoke_is_visible_at_once,
+                revoke_owner_is_visible_at_once_for_that_owner_only,
+                last_used_only_moves_forward,
+                metadata_is_replaced_and_cleared,
+                setup_claim_succeeds_once,
+                setup_claim_has_one_winner_among_50,
+                setup_claim_refused_once_any_token_was_held,
+                update_is_visible_at_once_and_keeps_names_unique,
+                concurrent_changes_of_different_fields_all_land,
+                rotate_revokes_or_keeps_a_grace_period,
+                a_rotation_racing_a_change_carries_it,
+                delete_is_visible_at_once,
+                export_import_round_trip,
+            ]
+        }
     };
-    (@each $mode:ident $make_store:path; $teardown:tt; $($check:ident),* $(,)?) => {
+    (@with { names } read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]) => {
+        &[$(stringify!($read),)* $(stringify!($write),)*]
+    };
+    (@with { tests read_only $make_store:path; [] }
+        read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let test = stringify!($check);
+            async fn $read() {
+                let test = stringify!($read);
+                let holding = $crate::conformance::Holding::new(move |records| $make_store(test, records));
+                $crate::conformance::$read(holding).await;
+            }
+        )*
+    };
+    (@with { tests $mode:ident $make_store:path; $teardown:tt }
+        read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $read() {
+                let test = stringify!($read);
                 let Some(store) = $crate::store_conformance_tests!(@make $mode $make_store, test) else {
                     return;
                 };
                 let store = ::std::sync::Arc::new(store);
                 let outcome = $crate::conformance::run_check(
-                    $crate::conformance::$check(store.clone()),
+                    $crate::conformance::$read($crate::conformance::Holding::writable(store.clone())),
+                )
+                .await;
+                $crate::store_conformance_tests!(@teardown $teardown test store);
+                if let ::core::result::Result::Err(panic) = outcome {
+                    ::std::panic::resume_unwind(panic);
+                }
+            }
+        )*
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $write() {
+                let test = stringify!($write);
+                let Some(store) = $crate::store_conformance_tests!(@make $mode $make_store, test) else {
+                    return;
+                };
+                let store = ::std::sync::Arc::new(store);
+                let outcome = $crate::conformance::run_check(
+                    $crate::conformance::$write(store.clone()),
                 )
                 .await;
                 $crate::store_conformance_tests!(@teardown $teardown test store);
@@ -150,8 +232,30 @@ macro_rules! store_conformance_tests {
         ::core::option::Option::Some($make_store($test).await)
     };
     (@make maybe $make_store:path, $test:expr) => {
-        $make_store($test).await
+        match $make_store($test).await {
+            ::core::option::Option::Some(store) => ::core::option::Option::Some(store),
+            ::core::option::Option::None => {
+                $crate::conformance::unreachable_backend($test);
+                ::core::option::Option::None
+            }
+        }
     };
+}
+
+/// The name of every check, in the order the macro runs them.
+pub const CHECKS: &[&str] = crate::store_conformance_tests! { @list { names } };
+
+/// What a `maybe:` test does when its backend cannot be reached: it fails
+/// under `CI`, and elsewhere says it was skipped. Used by
+/// [`store_conformance_tests!`](crate::store_conformance_tests).
+#[doc(hidden)]
+pub fn unreachable_backend(test: &str) {
+    let in_ci = std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false");
+    assert!(
+        !in_ci,
+        "{test}: the store's backend could not be reached, and under CI that is a failure, not a skip"
+    );
+    eprintln!("SKIPPED {test}: the store's backend could not be reached");
 }
 
 /// Runs one check and catches its panic, so the macro's teardown runs
@@ -164,1318 +268,27 @@ pub async fn run_check(
     std::panic::AssertUnwindSafe(check).catch_unwind().await
 }
 
-/// 2026-01-01T00:00:00Z, the instant the checks are set at.
-fn t0() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-fn at(seconds: i64) -> OffsetDateTime {
-    t0() + Duration::seconds(seconds)
-}
-
-/// A fresh persistent record for `owner` named `name`, created at t0.
-pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
-    let id = TokenId::random().expect("randomness");
-    TokenRecord {
-        id,
-        owner: owner.to_owned(),
-        name: TokenName::new(name).expect("a valid test name"),
-        description: None,
-        hash: random_hash(),
-        display_prefix: "ct_abcdef".to_owned(),
-        scopes: Scopes::default(),
-        profile: None,
-        kind: TokenKind::Persistent,
-        created_at: t0(),
-        expires_at: None,
-        last_used_at: None,
-        revoked_at: None,
-        replaced_by: None,
-        created_by: Some("admin".to_owned()),
-        revoked_by: None,
-        revoke_reason: None,
-        metadata: None,
-        rate_limit: None,
-        usage: None,
-        allowed_ips: Vec::new(),
-    }
-}
-
-/// A revocation by a manager at `at`.
-pub fn revocation(at: OffsetDateTime) -> Revocation {
-    Revocation::new(at, "admin", RevokeReason::Revoked)
-}
-
-/// A revoke-all (a password change) by a manager at `at`.
-fn revocation_of_all(at: OffsetDateTime) -> Revocation {
-    Revocation::new(at, "admin", RevokeReason::RevokeAll)
-}
-
-fn random_hash() -> TokenHash {
-    let seed = TokenId::random().expect("randomness").to_string();
-    TokenHasher::sha256().hash(&seed)
-}
-
-fn rules(cap: Option<usize>) -> InsertRules {
-    InsertRules {
-        now: t0(),
-        max_active_per_owner: cap,
-    }
-}
-
-async fn insert(store: &dyn ManageStore, record: &TokenRecord) {
-    store
-        .insert(record.clone(), rules(None))
-        .await
-        .expect("insert of a fresh record");
-}
-
-async fn get(store: &dyn ManageStore, id: &TokenId) -> TokenRecord {
-    store
-        .get(id)
-        .await
-        .expect("get")
-        .expect("the record exists")
-}
-
-/// Runs `attempts` to completion and counts the successes; any error other
-/// than the `expected` refusal fails the check.
-async fn successes<F>(attempts: Vec<F>, expected: fn(&StoreError) -> bool) -> usize
-where
-    F: std::future::Future<Output = Result<(), StoreError>> + Send + 'static,
-{
-    let tasks: Vec<_> = attempts.into_iter().map(tokio::spawn).collect();
-    let mut succeeded = 0;
-    for result in join_all(tasks).await {
-        match result.expect("task") {
-            Ok(()) => succeeded += 1,
-            Err(error) if expected(&error) => {}
-            Err(other) => panic!("unexpected error {other:?}"),
-        }
-    }
-    succeeded
-}
-
-/// Looks `record` up by hash, as verification does, and checks what the
-/// store answers against `contract`.
-async fn assert_seen(
-    store: &dyn ManageStore,
-    record: &TokenRecord,
-    contract: &str,
-    holds: impl Fn(&TokenRecord) -> bool,
-) {
-    let found = store
-        .find_by_hash(&record.hash)
-        .await
-        .expect("find_by_hash")
-        .unwrap_or_else(|| panic!("{contract}: find_by_hash found no record"));
-    assert_eq!(
-        found.id, record.id,
-        "{contract}: find_by_hash answered another record"
-    );
-    assert!(holds(&found), "{contract}: find_by_hash answered {found:?}");
-}
-
-/// A rotation of `old` to a fresh id and hash.
-fn rotation(
-    old: TokenId,
-    grace_until: Option<OffsetDateTime>,
-    now: OffsetDateTime,
-    cap: Option<usize>,
-) -> Rotation {
-    Rotation {
-        old,
-        new_id: TokenId::random().expect("randomness"),
-        new_hash: random_hash(),
-        new_display_prefix: "ct_rotate".to_owned(),
-        grace_until,
-        now,
-        max_active_per_owner: cap,
-        by: "admin".to_owned(),
-    }
-}
-
-fn active_query(owner: Option<&str>, include_inactive: bool) -> ListQuery {
-    ListQuery {
-        owner: owner.map(str::to_owned),
-        include_inactive,
-        now: t0(),
-    }
-}
-
-/// `find_by_hash` answers exactly the record with that hash, never another
-/// one (of the same owner, say): the verification path trusts it to.
-///
-/// Steps: insert 48 records, 6 for each of 8 owners, each with its own
-/// `created_at`; look every one up by hash and by id; each answer is that
-/// record, whole.
-pub async fn find_by_hash_answers_exactly_that_record(store: Arc<dyn ManageStore>) {
-    let mut records = Vec::new();
-    for owner in 0..8 {
-        for token in 0..6 {
-            let mut record = sample_record(&format!("owner-{owner}"), &format!("token-{token}"));
-            record.created_at = at(i64::from(owner * 6 + token));
-            insert(&*store, &record).await;
-            records.push(record);
-        }
-    }
-    for record in &records {
-        let found = store
-            .find_by_hash(&record.hash)
-            .await
-            .expect("find_by_hash");
-        assert_eq!(
-            found.as_deref(),
-            Some(record),
-            "find_by_hash answers the record with exactly that hash (owner {}, created {})",
-            record.owner,
-            record.created_at
-        );
-        assert_eq!(
-            get(&*store, &record.id).await,
-            *record,
-            "get answers the record with exactly that id"
-        );
-    }
-}
-
-/// A hash or id never inserted finds nothing (and is not an error).
-///
-/// Steps: insert one record; `find_by_hash` of another hash and `get` of
-/// another id both answer `Ok(None)`.
-pub async fn unknown_hash_and_id_find_nothing(store: Arc<dyn ManageStore>) {
-    insert(&*store, &sample_record("alice", "laptop")).await;
-    assert!(
-        store
-            .find_by_hash(&random_hash())
-            .await
-            .expect("find")
-            .is_none(),
-        "find_by_hash of an unknown hash answers Ok(None)"
-    );
-    let id = TokenId::random().expect("randomness");
-    assert!(
-        store.get(&id).await.expect("get").is_none(),
-        "get of an unknown id answers Ok(None)"
-    );
-}
-
-/// A store never denies holding a record made from text outside the
-/// format: the service would refuse that token without a lookup.
-///
-/// Steps: with only records whose display prefix is `ct_…`, the answer for
-/// prefix `ct` may be either; once a record with an empty display prefix
-/// (an adopted custom secret) is stored, revoked, it is `true` for `ct`;
-/// and a `ct_…` record counts as custom for prefix `zz`.
-pub async fn custom_secrets_are_never_denied(store: Arc<dyn ManageStore>) {
-    let ct = Prefix::new("ct").expect("a prefix");
-    let zz = Prefix::new("zz").expect("a prefix");
-    insert(&*store, &sample_record("alice", "laptop")).await;
-    assert!(
-        store.may_hold_custom_secrets(&zz).await.expect("answer"),
-        "a `ct_` record is outside the format of prefix `zz`"
-    );
-    let mut custom = sample_record("alice", "legacy");
-    custom.display_prefix = String::new();
-    insert(&*store, &custom).await;
-    store
-        .revoke(&custom.id, &revocation(t0()))
-        .await
-        .expect("revoke the custom one");
-    assert!(
-        store.may_hold_custom_secrets(&ct).await.expect("answer"),
-        "a record with an empty display prefix (revoked too) may be a custom secret"
-    );
-}
-
-/// A store that answers `find_by_hash_now` gives `find_by_hash`'s answer.
-///
-/// Steps: insert one record; for its hash and an unknown one, when
-/// `find_by_hash_now` answers at all, it equals `find_by_hash`.
-pub async fn an_immediate_answer_agrees_with_find_by_hash(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    for hash in [record.hash, random_hash()] {
-        let awaited = store.find_by_hash(&hash).await.expect("find_by_hash");
-        if let Some(now) = store.find_by_hash_now(&hash) {
-            assert_eq!(
-                now.expect("find_by_hash_now"),
-                awaited,
-                "find_by_hash_now agrees with find_by_hash"
-            );
-        }
-    }
-}
-
-/// Every field comes back exactly as written, instants to the millisecond.
-///
-/// Steps: insert a record with every field set (Unicode name and route,
-/// multi-line description, profile, manager, ability, two routes,
-/// millisecond instants); `get` returns it equal.
-pub async fn records_round_trip_every_field(store: Arc<dyn ManageStore>) {
-    let mut record = sample_record("svc:deployer", "ci \u{1F680} runner");
-    record.description = Some("line one\nline two".to_owned());
-    record.profile = Some("staging".to_owned());
-    record.scopes = Scopes {
-        manager: true,
-        abilities: vec![Ability::new("deploy").expect("ability")],
-        routes: vec![
-            Route::new("/releases", Access::READ_WRITE).expect("route"),
-            Route::new("/docs/caf\u{e9}", Access::READ).expect("route"),
-        ],
-    };
-    record.created_at = t0() + Duration::milliseconds(123);
-    record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
-    record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
-    record.rate_limit = Some("90/1h".parse().expect("rate limit"));
-    record.allowed_ips = vec![
-        "10.0.0.0/8".parse().expect("range"),
-        "2001:db8::/32".parse().expect("range"),
-    ];
-    record.metadata = Some(
-        Metadata::parse(
-            r#"{"plan": "pro", "seats": 12, "tags": ["a", "\u00e9"], "nested": {"x": null}}"#,
-        )
-        .expect("metadata"),
-    );
-    insert(&*store, &record).await;
-    assert_eq!(
-        get(&*store, &record.id).await,
-        record,
-        "every field round-trips exactly"
-    );
-    // Who and why come back as imported: an export carries them.
-    let mut retired = sample_record("svc:deployer", "retired");
-    retired.revoked_at = Some(at(3));
-    retired.revoked_by = Some("user:svc".to_owned());
-    retired.revoke_reason = Some(RevokeReason::RevokeAll);
-    store.import(vec![retired.clone()]).await.expect("import");
-    assert_eq!(
-        get(&*store, &retired.id).await,
-        retired,
-        "revoked_by and revoke_reason round-trip"
-    );
-}
-
-/// A second record with an existing id or hash is refused as a duplicate.
-///
-/// Steps: insert one record; inserting another with its hash, then another
-/// with its id, each answers `Duplicate`.
-pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
-    let first = sample_record("alice", "one");
-    insert(&*store, &first).await;
-    let mut same_hash = sample_record("alice", "two");
-    same_hash.hash = first.hash;
-    let mut same_id = sample_record("alice", "three");
-    same_id.id = first.id;
-    for record in [same_hash, same_id] {
-        let result = store.insert(record, rules(None)).await;
-        assert!(
-            matches!(result, Err(StoreError::Duplicate)),
-            "a record with an existing id or hash is Duplicate, got {result:?}"
-        );
-    }
-}
-
-/// Temporary tokens live in process memory only: a store refuses a record
-/// of kind `Temporary`, by `insert` and by `import`, and writes nothing.
-///
-/// Steps: insert a temporary record (refused with `Temporary`); import a
-/// batch with one persistent and one temporary record (refused with
-/// `Temporary`); neither record can be found afterwards.
-pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
-    let mut temporary = sample_record("root", "root");
-    temporary.kind = TokenKind::Temporary;
-    let inserted = store.insert(temporary.clone(), rules(None)).await;
-    assert!(
-        matches!(inserted, Err(StoreError::Temporary)),
-        "insert refuses a temporary record with Temporary, got {inserted:?}"
-    );
-    let persistent = sample_record("alice", "laptop");
-    let imported = store
-        .import(vec![persistent.clone(), temporary.clone()])
-        .await;
-    assert!(
-        matches!(imported, Err(StoreError::Temporary)),
-        "import refuses a batch holding a temporary record, got {imported:?}"
-    );
-    for record in [&persistent, &temporary] {
-        assert!(
-            store
-                .find_by_hash(&record.hash)
-                .await
-                .expect("find")
-                .is_none(),
-            "a refused import writes nothing"
-        );
-    }
-}
-
-/// Names are unique among one owner's active tokens; other owners, revoked
-/// and expired tokens do not block a name.
-///
-/// Steps: insert alice's `laptop`; a second one is `NameTaken`; bob's
-/// `laptop` is fine; after a revoke alice may use the name again; an
-/// expired token's name is free too.
-pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn ManageStore>) {
-    let laptop = sample_record("alice", "laptop");
-    insert(&*store, &laptop).await;
-    let again = store
-        .insert(sample_record("alice", "laptop"), rules(None))
-        .await;
-    assert!(
-        matches!(again, Err(StoreError::NameTaken)),
-        "a name is unique among an owner's active tokens, got {again:?}"
-    );
-    insert(&*store, &sample_record("bob", "laptop")).await;
-
-    store
-        .revoke(&laptop.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
-    insert(&*store, &sample_record("alice", "laptop")).await;
-
-    let mut expired = sample_record("carol", "ci");
-    expired.expires_at = Some(t0());
-    insert(&*store, &expired).await;
-    insert(&*store, &sample_record("carol", "ci")).await;
-}
-
-/// The cap counts active tokens only and removes nothing to make room.
-///
-/// Steps, with a cap of 3: three inserts pass, the fourth is
-/// `LimitReached { limit: 3 }` and no token was revoked; after a revoke the
-/// fourth passes; an expired token does not count.
-pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
-    let mut records = Vec::new();
-    for index in 0..3 {
-        let record = sample_record("alice", &format!("token-{index}"));
-        store
-            .insert(record.clone(), rules(Some(3)))
-            .await
-            .expect("under the cap");
-        records.push(record);
-    }
-    let fourth = store
-        .insert(sample_record("alice", "four"), rules(Some(3)))
-        .await;
-    assert!(
-        matches!(fourth, Err(StoreError::LimitReached { limit: 3 })),
-        "an insert over the cap is LimitReached with the cap, got {fourth:?}"
-    );
-    for record in &records {
-        assert!(
-            get(&*store, &record.id).await.revoked_at.is_none(),
-            "nothing made room"
-        );
-    }
-    store
-        .revoke(&records[0].id, &revocation(at(1)))
-        .await
-        .expect("revoke");
-    store
-        .insert(sample_record("alice", "four"), rules(Some(3)))
-        .await
-        .expect("a revoked token frees its place");
-    let mut expired = sample_record("bob", "old");
-    expired.expires_at = Some(t0());
-    insert(&*store, &expired).await;
-    store
-        .insert(sample_record("bob", "new"), rules(Some(1)))
-        .await
-        .expect("an expired token does not count");
-}
-
-/// A rotated token in its grace period still verifies, so it counts
-/// toward the cap; a rotation with a grace period needs room for one more.
-///
-/// Steps, with a cap of 2: insert `a`; rotate it with a grace period (two
-/// tokens now verify); a third insert is refused with `LimitReached`;
-/// rotating the replacement with a grace period is refused too (it would
-/// make three); rotating it without one succeeds (the count stays).
-pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>) {
-    let a = sample_record("alice", "a");
-    store
-        .insert(a.clone(), rules(Some(2)))
-        .await
-        .expect("under the cap");
-    let graceful = rotation(a.id, Some(at(100)), t0(), Some(2));
-    let replacement = store
-        .rotate(graceful)
-        .await
-        .expect("a rotation with grace fits: one token verifies");
-    let third = store
-        .insert(sample_record("alice", "b"), rules(Some(2)))
-        .await;
-    assert!(
-        matches!(third, Err(StoreError::LimitReached { limit: 2 })),
-        "a token in its grace period counts toward the cap, got {third:?}"
-    );
-    let over = store
-        .rotate(rotation(replacement.id, Some(at(100)), t0(), Some(2)))
-        .await;
-    assert!(
-        matches!(over, Err(StoreError::LimitReached { limit: 2 })),
-        "a rotation with grace at the cap is refused, got {over:?}"
-    );
-    store
-        .rotate(rotation(replacement.id, None, t0(), Some(2)))
-        .await
-        .expect("a rotation without grace does not grow the count");
-}
-
-/// Of 50 concurrent inserts for one owner with a cap of 10, exactly 10 succeed.
-///
-/// Steps: 50 concurrent inserts of distinct names for alice, cap 10;
-/// exactly 10 succeed, the others answer `LimitReached`; alice lists 10.
-pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) {
-    let attempts = (0..50)
-        .map(|index| {
-            let store = Arc::clone(&store);
-            let record = sample_record("alice", &format!("t{index}"));
-            async move { store.insert(record, rules(Some(10))).await }
-        })
-        .collect();
-    let succeeded = successes(attempts, |error| {
-        matches!(error, StoreError::LimitReached { limit: 10 })
-    })
-    .await;
-    assert_eq!(succeeded, 10, "exactly the cap succeeds");
-    let listed = store
-        .list(&active_query(Some("alice"), false))
-        .await
-        .expect("list");
-    assert_eq!(listed.len(), 10, "the cap holds under concurrency");
-}
-
-/// Uses are consumed exactly, under concurrency, and refilled on time.
-///
-/// Steps: a token with 10 uses; 50 concurrent `consume_use` at t1: exactly
-/// 10 answer `Some`, and the stored record has 0 left; one more answers
-/// `None`. A token refilled to 3 every hour, spent, is refilled at t0 + 2h
-/// (2 left after the consuming call). A token without a limit answers
-/// `None` and is not changed; an unknown id is `NotFound`.
-pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn ManageStore>) {
-    let mut limited = sample_record("alice", "limited");
-    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
-    insert(&*store, &limited).await;
-    let calls: Vec<_> = (0..50)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            async move { store.consume_use(&limited.id, at(1)).await }
-        })
-        .collect();
-    let answers = join_all(calls).await;
-    let consumed = answers
-        .iter()
-        .filter(|answer| matches!(answer, Ok(Some(_))))
-        .count();
-    assert_eq!(consumed, 10, "exactly the uses left succeed: {answers:?}");
-    assert_eq!(
-        get(&*store, &limited.id)
-            .await
-            .usage
-            .map(|usage| usage.remaining),
-        Some(0),
-        "the store keeps the count"
-    );
-    assert_eq!(
-        store
-            .consume_use(&limited.id, at(2))
-            .await
-            .expect("consume"),
-        None
-    );
-
-    let mut refilled = sample_record("alice", "refilled");
-    refilled.usage = Some(
-        Usage::new(0, t0())
-            .and_then(|usage| usage.refilled(3, Duration::hours(1)))
-            .expect("usage"),
-    );
-    insert(&*store, &refilled).await;
-    assert_eq!(
-        store
-            .consume_use(&refilled.id, at(60))
-            .await
-            .expect("consume"),
-        None
-    );
-    let later = t0() + Duration::hours(2);
-    let after = store
-        .consume_use(&refilled.id, later)
-        .await
-        .expect("consume")
-        .expect("refilled");
-    assert_eq!((after.remaining, after.refilled_at), (2, later));
-
-    let free = sample_record("alice", "free");
-    insert(&*store, &free).await;
-    assert_eq!(
-        store.consume_use(&free.id, at(1)).await.expect("consume"),
-        None
-    );
-    assert_eq!(
-        get(&*store, &free.id).await,
-        free,
-        "a token without a limit is not touched"
-    );
-    let unknown = store
-        .consume_use(&TokenId::random().expect("randomness"), at(1))
-        .await;
-    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
-}
-
-/// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
-///
-/// Steps: 20 concurrent inserts of alice's `laptop`; exactly one succeeds,
-/// the others answer `NameTaken`.
-pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>) {
-    let attempts = (0..20)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            async move {
-                store
-                    .insert(sample_record("alice", "laptop"), rules(None))
-                    .await
-            }
-        })
-        .collect();
-    let succeeded = successes(attempts, |error| matches!(error, StoreError::NameTaken)).await;
-    assert_eq!(succeeded, 1, "one name wins among concurrent inserts");
-}
-
-/// A revoke is seen by the next lookup, even right after a lookup that saw
-/// the token active (a read-through cache must be invalidated); revoking
-/// again changes nothing; the row stays for the audit trail.
-///
-/// Steps: insert; look it up (active); revoke at t5 by `admin`; look it
-/// up (revoked at t5, by `admin`, `revoked`); revoke again at t9 by
-/// someone else for another reason (all still as at t5); revoke an unknown
-/// id (`NotFound`).
-pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    assert_seen(
-        &*store,
-        &record,
-        "before a revoke, the token is active",
-        |found| found.revoked_at.is_none(),
-    )
-    .await;
-    let revoked = store
-        .revoke(&record.id, &revocation(at(5)))
-        .await
-        .expect("revoke");
-    assert_eq!(
-        (
-            revoked.revoked_at,
-            revoked.revoked_by.as_deref(),
-            revoked.revoke_reason
-        ),
-        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
-        "revoke returns the revoked record, with who and why"
-    );
-    assert_seen(&*store, &record, "a revoke is visible at once", |found| {
-        found.revoked_at == Some(at(5))
-    })
-    .await;
-    let by_someone_else = Revocation::new(at(9), "user:alice", RevokeReason::RevokeAll);
-    let again = store
-        .revoke(&record.id, &by_someone_else)
-        .await
-        .expect("revoke again");
-    assert_eq!(
-        (
-            again.revoked_at,
-            again.revoked_by.as_deref(),
-            again.revoke_reason
-        ),
-        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
-        "revoking a revoked token changes nothing, not even who or why"
-    );
-    let missing = store
-        .revoke(&TokenId::random().expect("randomness"), &revocation(at(9)))
-        .await;
-    assert!(
-        matches!(missing, Err(StoreError::NotFound)),
-        "revoking an unknown id answers NotFound, got {missing:?}"
-    );
-}
-
-/// Revoking an owner's tokens revokes the active ones of that owner only,
-/// and the next lookup of each sees it, even right after a lookup that saw
-/// it active.
-///
-/// Steps: insert three tokens for alice and one for bob; revoke alice's
-/// first at t1; look all of them up; revoke alice's at t2 (answers 2);
-/// alice's first keeps t1, the others read t2, bob's stays active;
-/// revoking an owner without tokens answers 0.
-pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn ManageStore>) {
-    let alice: Vec<TokenRecord> = (0..3)
-        .map(|index| sample_record("alice", &format!("a{index}")))
-        .collect();
-    let bob = sample_record("bob", "b");
-    for record in alice.iter().chain([&bob]) {
-        insert(&*store, record).await;
-    }
-    store
-        .revoke(&alice[0].id, &revocation(at(1)))
-        .await
-        .expect("revoke");
-    for record in alice.iter().chain([&bob]) {
-        assert_seen(&*store, record, "before revoke_owner, a lookup", |_| true).await;
-    }
-    let count = store
-        .revoke_owner("alice", &revocation_of_all(at(2)))
-        .await
-        .expect("revoke_owner");
-    assert_eq!(
-        count, 2,
-        "revoke_owner counts the tokens it revoked, the active ones"
-    );
-    assert_seen(
-        &*store,
-        &alice[0],
-        "revoke_owner keeps an earlier revocation",
-        |found| found.revoked_at == Some(at(1)),
-    )
-    .await;
-    for record in &alice[1..] {
-        assert_seen(
-            &*store,
-            record,
-            "revoke_owner is visible at once, saying who and why",
-            |found| {
-                found.revoked_at == Some(at(2))
-                    && found.revoke_reason == Some(RevokeReason::RevokeAll)
-                    && found.revoked_by.as_deref() == Some("admin")
-            },
-        )
-        .await;
-    }
-    assert_seen(
-        &*store,
-        &bob,
-        "revoke_owner touches that owner only",
-        |found| found.revoked_at.is_none(),
-    )
-    .await;
-    assert_eq!(
-        store
-            .revoke_owner("nobody", &revocation_of_all(at(3)))
-            .await
-            .expect("revoke_owner"),
-        0,
-        "an owner without tokens has nothing to revoke"
-    );
-}
-
-/// Metadata is replaced and cleared through `update`, visible at once.
-///
-/// Steps: insert with `{"plan": "free"}`; update to `{"plan": "pro"}`:
-/// the next lookup sees it; update to `None`: the next lookup sees none;
-/// a name change leaves metadata as it is.
-pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
-    let plan = |name: &str| Metadata::parse(&format!(r#"{{"plan": "{name}"}}"#)).expect("metadata");
-    let mut record = sample_record("alice", "laptop");
-    record.metadata = Some(plan("free"));
-    insert(&*store, &record).await;
-    let change = |metadata: Option<Metadata>| TokenUpdate {
-        metadata: Some(metadata),
-        ..TokenUpdate::default()
-    };
-    store
-        .update(&record.id, &change(Some(plan("pro"))), t0())
-        .await
-        .expect("update");
-    assert_seen(
-        &*store,
-        &record,
-        "new metadata is visible at once",
-        |found| found.metadata == Some(plan("pro")),
-    )
-    .await;
-    let rename = TokenUpdate {
-        name: Some(TokenName::new("renamed").expect("name")),
-        ..TokenUpdate::default()
-    };
-    store
-        .update(&record.id, &rename, t0())
-        .await
-        .expect("rename");
-    assert_seen(&*store, &record, "a rename keeps the metadata", |found| {
-        found.metadata == Some(plan("pro"))
-    })
-    .await;
-    store
-        .update(&record.id, &change(None), t0())
-        .await
-        .expect("clear");
-    assert_seen(&*store, &record, "cleared metadata is gone", |found| {
-        found.metadata.is_none()
-    })
-    .await;
-}
-
-/// Tokens about to expire are listed soonest first: active ones only, and
-/// only those expiring within the window.
-///
-/// Steps: at t10, insert tokens expiring at t50, t20, t5 (already expired),
-/// t30 (revoked), t200, and one that never expires; `list_expiring(t10,
-/// t100)` answers t20, then t50; `list_expiring(t10, t20)` answers t20 (the
-/// bound is inclusive).
-pub async fn expiring_tokens_are_listed_soonest_first(store: Arc<dyn ManageStore>) {
-    let expiring = |name: &str, seconds: Option<i64>| {
-        let mut record = sample_record("alice", name);
-        record.expires_at = seconds.map(at);
-        record
-    };
-    let later = expiring("later", Some(50));
-    let sooner = expiring("sooner", Some(20));
-    let revoked = expiring("revoked", Some(30));
-    for record in [
-        &later,
-        &sooner,
-        &expiring("expired", Some(5)),
-        &revoked,
-        &expiring("far", Some(200)),
-        &expiring("never", None),
-    ] {
-        insert(&*store, record).await;
-    }
-    store
-        .revoke(&revoked.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
-    let ids =
-        |records: Vec<TokenRecord>| records.iter().map(|record| record.id).collect::<Vec<_>>();
-    let within = store
-        .list_expiring(at(10), at(100))
-        .await
-        .expect("list_expiring");
-    assert_eq!(
-        ids(within),
-        [sooner.id, later.id],
-        "only active tokens expiring in the window, soonest first"
-    );
-    let edge = store
-        .list_expiring(at(10), at(20))
-        .await
-        .expect("list_expiring");
-    assert_eq!(ids(edge), [sooner.id], "the window's end is inclusive");
-}
-
-/// Last-used notes only ever move the time forward; unknown ids are ignored.
-///
-/// Steps: note t20 (with an unknown id in the batch): t20; note t10: still
-/// t20; note t30 and t25 in one batch: t30.
-pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    let note = |seconds| LastUse {
-        id: record.id,
-        at: at(seconds),
-    };
-    let stranger = LastUse {
-        id: TokenId::random().expect("randomness"),
-        at: at(1),
-    };
-    store
-        .record_last_used(&[note(20), stranger])
-        .await
-        .expect("batch");
-    assert_eq!(
-        get(&*store, &record.id).await.last_used_at,
-        Some(at(20)),
-        "a last-used note is applied; unknown ids are ignored"
-    );
-    store.record_last_used(&[note(10)]).await.expect("batch");
-    assert_eq!(
-        get(&*store, &record.id).await.last_used_at,
-        Some(at(20)),
-        "last-used never moves backwards"
-    );
-    store
-        .record_last_used(&[note(30), note(25)])
-        .await
-        .expect("batch");
-    assert_eq!(
-        get(&*store, &record.id).await.last_used_at,
-        Some(at(30)),
-        "the latest note of a batch wins"
-    );
-}
-
-/// A fresh store can be claimed once.
-///
-/// Steps: a fresh store has never held a token; the first claim writes its
-/// record and the store has now held one; a second claim is
-/// `AlreadyClaimed`.
-pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
-    assert!(
-        !store.has_ever_held_token().await.expect("status"),
-        "a fresh store"
-    );
-    let first = sample_record("admin", "admin");
-    store
-        .claim_setup(first.clone())
-        .await
-        .expect("the first claim");
-    assert!(
-        store.has_ever_held_token().await.expect("status"),
-        "a claimed store has held a token"
-    );
-    assert_eq!(
-        get(&*store, &first.id).await,
-        first,
-        "the claim writes its record"
-    );
-    let second = store.claim_setup(sample_record("admin", "other")).await;
-    assert!(
-        matches!(second, Err(StoreError::AlreadyClaimed)),
-        "a second claim is AlreadyClaimed, got {second:?}"
-    );
-}
-
-/// Of 50 concurrent claims, exactly one wins and one record is written.
-///
-/// Steps: 50 concurrent claims of a fresh store; exactly one succeeds, the
-/// others answer `AlreadyClaimed`; the store lists one record.
-pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
-    let attempts = (0..50)
-        .map(|index| {
-            let store = Arc::clone(&store);
-            let record = sample_record("admin", &format!("c{index}"));
-            async move { store.claim_setup(record).await }
-        })
-        .collect();
-    let winners = successes(attempts, |error| {
-        matches!(error, StoreError::AlreadyClaimed)
-    })
-    .await;
-    assert_eq!(winners, 1, "exactly one of 50 concurrent claims wins");
-    let all = store.list(&active_query(None, true)).await.expect("list");
-    assert_eq!(all.len(), 1, "only the winning claim writes a record");
-}
-
-/// Once a store has held a token, revoked or deleted since, it stays claimed.
-///
-/// Steps: insert, revoke and delete a token; the store has still held a
-/// token, and a claim is `AlreadyClaimed`.
-pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    store
-        .revoke(&record.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
-    assert!(store.delete(&record.id).await.expect("delete"));
-    assert!(
-        store.has_ever_held_token().await.expect("status"),
-        "having held a token stays true after revoke and delete"
-    );
-    let claim = store.claim_setup(sample_record("admin", "admin")).await;
-    assert!(
-        matches!(claim, Err(StoreError::AlreadyClaimed)),
-        "a store that held a token cannot be claimed, got {claim:?}"
-    );
-}
-
-/// Updates change only the fields they name, are seen by the next lookup
-/// (even right after one that saw the old record), keep names unique among
-/// an owner's active tokens, and change only active tokens.
-///
-/// Steps: insert `laptop` and `phone`; look `laptop` up; rename it, set
-/// description, routes and profile; look it up (changed); clear the
-/// description (the name stays); renaming to `phone` is `NameTaken`;
-/// `phone` keeping its own name is fine; updating a revoked token is
-/// `Inactive`, an unknown id `NotFound`.
-pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn ManageStore>) {
-    let laptop = sample_record("alice", "laptop");
-    let phone = sample_record("alice", "phone");
-    insert(&*store, &laptop).await;
-    insert(&*store, &phone).await;
-    assert_seen(
-        &*store,
-        &laptop,
-        "before an update, the old record",
-        |found| found.scopes.routes.is_empty(),
-    )
-    .await;
-    let routes = vec![Route::new("/releases", Access::READ).expect("route")];
-    let update = TokenUpdate {
-        name: Some(TokenName::new("work laptop").expect("name")),
-        description: Some(Some("the work one".to_owned())),
-        routes: Some(routes.clone()),
-        profile: Some(Some("prod".to_owned())),
-        ..TokenUpdate::default()
-    };
-    let changed = store
-        .update(&laptop.id, &update, t0())
-        .await
-        .expect("update");
-    assert_seen(&*store, &laptop, "an update is visible at once", |found| {
-        *found == changed
-    })
-    .await;
-    assert_eq!(changed.name.as_str(), "work laptop", "update renames");
-    assert_eq!(changed.scopes.routes, routes, "update sets the routes");
-    assert!(
-        !changed.scopes.manager,
-        "update leaves fields it does not name"
-    );
-    assert_eq!(changed.description.as_deref(), Some("the work one"));
-    assert_eq!(changed.profile.as_deref(), Some("prod"));
-
-    let clear = TokenUpdate {
-        description: Some(None),
-        ..TokenUpdate::default()
-    };
-    let cleared = store
-        .update(&laptop.id, &clear, t0())
-        .await
-        .expect("update");
-    assert_eq!(
-        cleared.description, None,
-        "Some(None) clears the description"
-    );
-    assert_eq!(
-        cleared.name.as_str(),
-        "work laptop",
-        "update leaves fields it does not name"
-    );
-
-    let take_phone = TokenUpdate {
-        name: Some(TokenName::new("phone").expect("name")),
-        ..TokenUpdate::default()
-    };
-    let taken = store.update(&laptop.id, &take_phone, t0()).await;
-    assert!(
-        matches!(taken, Err(StoreError::NameTaken)),
-        "a rename onto an active token's name is NameTaken, got {taken:?}"
-    );
-    store
-        .update(&phone.id, &take_phone, t0())
-        .await
-        .expect("keeping its own name is no conflict");
-
-    store
-        .revoke(&phone.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
-    let inactive = store.update(&phone.id, &clear, at(2)).await;
-    assert!(
-        matches!(inactive, Err(StoreError::Inactive)),
-        "updating a revoked token is Inactive, got {inactive:?}"
-    );
-    let missing = store
-        .update(&TokenId::random().expect("randomness"), &clear, t0())
-        .await;
-    assert!(
-        matches!(missing, Err(StoreError::NotFound)),
-        "updating an unknown id is NotFound, got {missing:?}"
-    );
-}
-
-/// Concurrent updates of different fields of one token all land: the
-/// store applies each to the record as it is inside its atomic section,
-/// never to a copy read before.
-///
-/// Steps, ten rounds: five concurrent updates of one token, each setting
-/// one field of its own (description, `manager`, abilities, routes,
-/// profile) to this round's value; afterwards the token holds all five.
-pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    for round in 0..10 {
-        let label = format!("round-{round}");
-        let ability = Ability::new(label.as_str()).expect("ability");
-        let route = Route::new(&format!("/{label}"), Access::READ).expect("route");
-        let updates = [
-            TokenUpdate {
-                description: Some(Some(label.clone())),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                manager: Some(round % 2 == 0),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                abilities: Some(vec![ability.clone()]),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                routes: Some(vec![route.clone()]),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                profile: Some(Some(label.clone())),
-                ..TokenUpdate::default()
-            },
+#[cfg(test)]
+mod tests {
+    /// The macro's list and the check functions cannot drift apart: a name
+    /// in the list without a function fails to compile, and this finds a
+    /// function missing from the list.
+    #[test]
+    fn every_check_function_is_in_the_list() {
+        let sources = [
+            include_str!("conformance/read.rs"),
+            include_str!("conformance/change.rs"),
+            include_str!("conformance/rules.rs"),
         ];
-        let tasks: Vec<_> = updates
-            .into_iter()
-            .map(|update| {
-                let store = Arc::clone(&store);
-                let id = record.id;
-                tokio::spawn(async move { store.update(&id, &update, t0()).await })
-            })
+        let mut defined: Vec<&str> = sources
+            .iter()
+            .flat_map(|source| source.lines())
+            .filter_map(|line| line.strip_prefix("pub async fn "))
+            .filter_map(|rest| rest.split('(').next())
             .collect();
-        for result in join_all(tasks).await {
-            result.expect("task").expect("each update succeeds");
-        }
-        let now = get(&*store, &record.id).await;
-        let landed = now.description.as_deref() == Some(label.as_str())
-            && now.scopes.manager == (round % 2 == 0)
-            && now.scopes.abilities == [ability]
-            && now.scopes.routes == [route]
-            && now.profile.as_deref() == Some(label.as_str());
-        assert!(
-            landed,
-            "concurrent updates of different fields all land (round {round}), got {now:?}"
-        );
+        let mut listed = super::CHECKS.to_vec();
+        defined.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(defined, listed, "every check function runs, once");
     }
-}
-
-/// A rotation builds the replacement from the old token as the store holds
-/// it, hands it the name, and revokes the old token or shortens it to the
-/// grace end (never past its own expiry); lookups see both at once.
-///
-/// Steps: insert `old` (expires at t1000); look it up; rotate with grace
-/// until t100 at t10; the replacement has the old one's owner, name,
-/// scopes and expiry, and the new id and hash; the old one now expires at
-/// t100 and names its successor; rotating it again is `Inactive`; rotate
-/// the replacement without grace at t20: it is revoked at t20, and its own
-/// replacement holds the name.
-pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>) {
-    let mut old = sample_record("alice", "laptop");
-    old.expires_at = Some(at(1_000));
-    old.scopes = Scopes {
-        abilities: vec![Ability::new("deploy").expect("ability")],
-        ..Scopes::default()
-    };
-    insert(&*store, &old).await;
-    assert_seen(&*store, &old, "before a rotation, the old token", |found| {
-        found.replaced_by.is_none()
-    })
-    .await;
-    let graceful = rotation(old.id, Some(at(100)), at(10), None);
-    let replacement = store.rotate(graceful.clone()).await.expect("rotate");
-    let expected = TokenRecord {
-        id: graceful.new_id,
-        hash: graceful.new_hash,
-        display_prefix: graceful.new_display_prefix.clone(),
-        created_at: at(10),
-        created_by: Some(graceful.by.clone()),
-        ..old.clone()
-    };
-    assert_eq!(
-        replacement, expected,
-        "the replacement copies the old token as stored, with the new id and hash"
-    );
-    assert_seen(
-        &*store,
-        &replacement,
-        "the replacement is visible at once",
-        |found| *found == expected,
-    )
-    .await;
-    assert_seen(
-        &*store,
-        &old,
-        "the old token gets the grace end at once",
-        |found| {
-            found.expires_at == Some(at(100))
-                && found.replaced_by == Some(replacement.id)
-                && found.revoked_at.is_none()
-                && found.revoked_by.as_deref() == Some("admin")
-                && found.revoke_reason == Some(RevokeReason::RotationGrace)
-        },
-    )
-    .await;
-    let twice = store.rotate(rotation(old.id, None, at(11), None)).await;
-    assert!(
-        matches!(twice, Err(StoreError::Inactive)),
-        "a rotated token cannot be rotated again, got {twice:?}"
-    );
-
-    let next = store
-        .rotate(rotation(replacement.id, None, at(20), None))
-        .await
-        .expect("rotate");
-    assert_seen(
-        &*store,
-        &replacement,
-        "a rotation without grace revokes at once, saying who, why and by what",
-        |found| {
-            found.revoked_at == Some(at(20))
-                && found.revoked_by.as_deref() == Some("admin")
-                && found.revoke_reason == Some(RevokeReason::Rotated)
-                && found.replaced_by == Some(next.id)
-        },
-    )
-    .await;
-    assert!(
-        get(&*store, &next.id).await.holds_name(at(20)),
-        "the newest replacement holds the name"
-    );
-}
-
-/// A rotation racing a change of the same token carries the change when
-/// both succeed: the store copies the old token as it is inside its atomic
-/// section, not as it was read before.
-///
-/// Steps, twenty rounds: insert a token; concurrently rotate it (no grace)
-/// and set its routes; if the update succeeded before the rotation, the
-/// replacement carries the routes; if it came after, it is refused with
-/// `Inactive` (the old token is revoked).
-pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) {
-    for round in 0..20 {
-        let record = sample_record("alice", &format!("race-{round}"));
-        insert(&*store, &record).await;
-        let routes = vec![Route::new(&format!("/r{round}"), Access::READ).expect("route")];
-        let update = TokenUpdate {
-            routes: Some(routes.clone()),
-            ..TokenUpdate::default()
-        };
-        let (rotated, updated) = {
-            let (rotating, updating) = (Arc::clone(&store), Arc::clone(&store));
-            let rotation = rotation(record.id, None, t0(), None);
-            let id = record.id;
-            let rotate = tokio::spawn(async move { rotating.rotate(rotation).await });
-            let update = tokio::spawn(async move { updating.update(&id, &update, t0()).await });
-            (rotate.await.expect("task"), update.await.expect("task"))
-        };
-        let replacement = rotated.expect("the rotation succeeds");
-        match updated {
-            Ok(_) => assert_eq!(
-                replacement.scopes.routes, routes,
-                "a change that landed before the rotation is carried over (round {round})"
-            ),
-            Err(StoreError::Inactive) => {}
-            Err(other) => {
-                panic!("an update racing a rotation either lands or is Inactive, got {other:?}")
-            }
-        }
-    }
-}
-
-/// A hard delete removes the row everywhere, at once, even right after a
-/// lookup that found it.
-///
-/// Steps: insert; look it up; delete (true); `get` and `find_by_hash` find
-/// nothing; deleting again answers false; the name is free again.
-pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
-    let record = sample_record("alice", "laptop");
-    insert(&*store, &record).await;
-    assert_seen(&*store, &record, "before a delete, the record", |_| true).await;
-    assert!(
-        store.delete(&record.id).await.expect("delete"),
-        "delete says it existed"
-    );
-    assert!(
-        store.get(&record.id).await.expect("get").is_none(),
-        "a delete is visible at once to get"
-    );
-    assert!(
-        store
-            .find_by_hash(&record.hash)
-            .await
-            .expect("find")
-            .is_none(),
-        "a delete is visible at once to find_by_hash"
-    );
-    assert!(
-        !store.delete(&record.id).await.expect("delete again"),
-        "deleting a missing record answers false"
-    );
-    insert(&*store, &sample_record("alice", "laptop")).await;
-}
-
-/// Lists filter by owner and by activity, oldest first.
-///
-/// Steps: insert four tokens (alice, bob, alice, alice) at t0..t3; revoke
-/// the third; alice's active list, alice's full list, everyone's list and
-/// an unknown owner's list each hold exactly the expected ids in order.
-pub async fn list_filters_by_owner_and_activity(store: Arc<dyn ManageStore>) {
-    let mut records = Vec::new();
-    for (index, owner) in ["alice", "bob", "alice", "alice"].into_iter().enumerate() {
-        let mut record = sample_record(owner, &format!("t{index}"));
-        record.created_at = at(i64::try_from(index).unwrap_or(0));
-        insert(&*store, &record).await;
-        records.push(record);
-    }
-    store
-        .revoke(&records[2].id, &revocation(at(5)))
-        .await
-        .expect("revoke");
-    let ids = |list: Vec<TokenRecord>| list.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let active = store
-        .list(&active_query(Some("alice"), false))
-        .await
-        .expect("list");
-    assert_eq!(
-        ids(active),
-        [records[0].id, records[3].id],
-        "an owner's active list, oldest first"
-    );
-    let all = store
-        .list(&active_query(Some("alice"), true))
-        .await
-        .expect("list");
-    assert_eq!(
-        ids(all),
-        [records[0].id, records[2].id, records[3].id],
-        "an owner's list with inactive tokens, oldest first"
-    );
-    let everyone = store.list(&active_query(None, true)).await.expect("list");
-    assert_eq!(
-        ids(everyone),
-        records.iter().map(|r| r.id).collect::<Vec<_>>(),
-        "every owner's list, oldest first"
-    );
-    assert!(
-        store
-            .list(&active_query(Some("nobody"), true))
-            .await
-            .expect("list")
-            .is_empty(),
-        "an unknown owner lists nothing"
-    );
-}
-
-/// Records with history import as they are; importing them again skips them.
-///
-/// Steps: import a revoked and a used manager record: 2 imported; the
-/// store has held a token; the full list equals them; importing again
-/// skips 2.
-pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
-    let mut revoked = sample_record("alice", "old");
-    revoked.revoked_at = Some(at(50));
-    revoked.last_used_at = Some(at(40));
-    let mut used = sample_record("bob", "ci");
-    used.created_at = at(1);
-    used.last_used_at = Some(at(60));
-    used.scopes = Scopes::manager();
-    let records = vec![revoked, used];
-
-    let report = store.import(records.clone()).await.expect("import");
-    assert_eq!(
-        (report.imported, report.skipped),
-        (2, 0),
-        "an import writes new records"
-    );
-    assert!(
-        store.has_ever_held_token().await.expect("status"),
-        "an import counts as having held a token"
-    );
-    let exported = store.list(&active_query(None, true)).await.expect("export");
-    assert_eq!(exported, records, "an import keeps history exactly");
-    let again = store.import(records).await.expect("import again");
-    assert_eq!(
-        (again.imported, again.skipped),
-        (0, 2),
-        "an import skips records already present"
-    );
 }

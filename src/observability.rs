@@ -15,7 +15,7 @@
 //! | `tokenkeep::verify` | `debug` | `address not in the token's allow-list` | `token_id`, `client` |
 //! | `tokenkeep::verify` | `warn` | `token store unavailable` | `error` (verification failed closed) |
 //! | `tokenkeep::verify` | `warn` | `rotation reuse detected: …` | `retired`, `owner`, `revoked` (how many successors) |
-//! | `tokenkeep::store` | `debug` span | `store_call` | `op` (`find_by_hash`, `insert`, `revoke`, …) |
+//! | `tokenkeep::store` | `debug` span | `store_call` | `op` (`find_by_hash`, `get`, `list`, `change`, …) |
 //! | `tokenkeep::store` | `debug` | `store call` | `op`, `outcome` (`ok` or an error code), `duration_us` |
 //! | `tokenkeep::store` | `warn` | `store call failed` | `op`, `outcome`, `duration_us`, `error` |
 //! | `tokenkeep::manage` | `info` (a refused setup claim: `debug`) | `management action` | `action`, `actor` (`admin`, `user:alice`, `token:<id>`), `subject` (what it acted on: `alice/laptop`, a token id, an owner), `result` (`ok` or an error code), `token_id` when one is known |

@@ -40,8 +40,10 @@
 //!    counted in this process;
 //! 9. **last-used note**: in memory, written later in batches;
 //! 10. **requirement**: 403 `insufficient_scope` naming the scope needed;
-//! 11. **usage limit** (tokens that carry one): the store consumes one use
-//!     atomically; none left is 401 `invalid_token` (`UsesExhausted`);
+//! 11. **usage limit** (tokens that carry one): one use is consumed in one
+//!     atomic change of the store, from the newest token of a rotation
+//!     chain; none left is 401 `invalid_token` (`UsesExhausted`), and a
+//!     store that cannot be written refuses (503, fail closed);
 //! 12. **report**: an event and a count for every verdict (see
 //!     [`observability`](crate::observability)).
 //!
@@ -53,7 +55,6 @@
 
 #[cfg(feature = "management")]
 mod audit;
-mod budget;
 mod builder;
 mod custom;
 mod error;
@@ -150,8 +151,14 @@ struct Inner {
     rates: rate::RateLimits,
     /// Set by a `TokenManager` whose policy detects rotation reuse: the
     /// store it revokes a retired token's successors in.
+    /// The same layered store as `store`, when it can be written: the
+    /// verification path's few writes (a use consumed, a chain burnt by
+    /// reuse detection) go through its one primitive. `None` over a
+    /// read-only store: usage-limited tokens then fail closed.
+    writes: Option<Arc<dyn crate::store::ManageStore>>,
+    /// Whether a retired token presented again burns its chain.
     #[cfg(feature = "management")]
-    reuse: std::sync::OnceLock<Arc<dyn crate::store::ManageStore>>,
+    detect_reuse: bool,
     /// Bumped by every change a [`TokenManager`] of this service makes, so
     /// that [`TokenService::revocation`] futures look again at once.
     changes: tokio::sync::watch::Sender<u64>,
@@ -162,6 +169,17 @@ impl TokenService {
     /// carry `prefix`. To issue and manage tokens too, start from
     /// `TokenManager::builder` instead.
     pub fn builder(store: Arc<dyn TokenStore>, prefix: Prefix) -> ServiceBuilder {
+        ServiceBuilder::new(store, prefix)
+    }
+
+    /// A builder over a store that can be written: its
+    /// [`build_service`](ServiceBuilder::build_service) makes a service
+    /// that also counts the uses of usage-limited tokens (one atomic
+    /// change each), which a service over a read-only store refuses.
+    pub fn writable_builder(
+        store: Arc<dyn crate::store::ManageStore>,
+        prefix: Prefix,
+    ) -> ServiceBuilder<dyn crate::store::ManageStore> {
         ServiceBuilder::new(store, prefix)
     }
 

@@ -1,31 +1,46 @@
 //! The storage contract, the types only its implementers need, and the
 //! backends that fulfil it.
 //!
-//! A store keeps [`TokenRecord`]s and answers the verification path's one
-//! question, "which record has this hash?", as fast as it can. The contract
-//! comes in two traits, so that a store written for a verify-only service
-//! keeps compiling whatever features other crates switch on:
+//! A store is storage, not policy. Its contract is six methods in two
+//! traits, so that a store written for a verify-only service keeps
+//! compiling whatever features other crates switch on:
 //!
-//! - [`TokenStore`]: what verification and listing need (lookups, lists,
-//!   last-used notes).
-//! - [`ManageStore`]` : TokenStore` (feature `management`): inserts, the
-//!   setup claim, updates, revocation, rotation, deletion and import. Each
-//!   is a small transaction the store must make atomic; the method docs say
-//!   exactly what.
+//! - [`TokenStore`]: what verification and listing read. Five required
+//!   methods: [`find_by_hash`](TokenStore::find_by_hash) (the hot path),
+//!   [`get`](TokenStore::get), [`list`](TokenStore::list),
+//!   [`record_last_used`](TokenStore::record_last_used) and
+//!   [`has_ever_held_token`](TokenStore::has_ever_held_token); the rest have
+//!   defaults that are always correct and exist to be faster.
+//! - [`ManageStore`]` : TokenStore`: one atomic primitive,
+//!   [`change`](ManageStore::change): read one owner's records, run a pure
+//!   [plan](Plan) over them, commit its [writes](Write) together or not at
+//!   all.
 //!
-//! The public [conformance suite](crate::conformance) checks all of it for
-//! any store.
+//! Every rule about tokens is a plan written once, here in the core, on top
+//! of that primitive ([`ManageStoreExt`], implemented for every store): the
+//! per-owner cap with grace periods counted, unique active names, rotation
+//! and its grace bound, the setup claim, revocation, imports, temporary
+//! tokens, and consuming a use of a usage-limited token. No backend checks
+//! any of them, so no backend can get one wrong.
+//!
+//! Behaviour around a store (the [`CachedStore`] cache, the tracing the
+//! service adds, temporary tokens) is a [`Layer`]: it says what it changes,
+//! and every other call is forwarded by construction.
+//!
+//! The public [conformance suite](crate::conformance) checks the contract
+//! for any store.
 //!
 //! Backends: [`MemoryStore`] (concurrent, in process), `SqliteStore`
-//! (feature `sqlite`), `PostgresStore` (feature `postgres`), and the
-//! [`CachedStore`] layer that puts a verification cache in front of any of
-//! them.
+//! (feature `sqlite`), `PostgresStore` (feature `postgres`).
 
 mod cache;
+mod change;
 mod error;
+mod layer;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub(crate) mod rules;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -42,11 +57,14 @@ use time::OffsetDateTime;
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
 pub use cache::{CacheConfig, CachedStore, ChangeStamp};
+pub use change::{Changes, OwnerRecords, Plan, Write};
 pub use error::StoreError;
+pub use layer::{Layer, WriteLayer};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::{InvalidationListener, PostgresStore};
+pub use rules::ManageStoreExt;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteCommits, SqliteStore};
@@ -56,11 +74,11 @@ pub use sqlite::{SqliteCommits, SqliteStore};
 pub use sqlx;
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
-pub use types::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate, refuse_temporary};
+pub use types::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate};
 pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// Where token records live: what verification and listing need.
@@ -174,30 +192,6 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
         Ok(expiring)
     }
 
-    /// Consumes one use of a token with a [`Usage`](crate::record::Usage)
-    /// limit, atomically: reads the record's usage, applies
-    /// [`Usage::consume`](crate::record::Usage::consume) at `now` and
-    /// writes it back in one atomic section (across instances, for a
-    /// shared database). Answers the usage after, or `None` when none is
-    /// left (nothing is written). Of 50 concurrent calls on a token with 10
-    /// uses left, exactly 10 answer `Some`.
-    ///
-    /// The default refuses (fail closed): a store that does not count uses
-    /// cannot verify a token that has a usage limit.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        let _ = (id, now);
-        Err(StoreError::unavailable(
-            "this store does not count token uses",
-        ))
-    }
-
     /// Applies a batch of last-used notes. Forward-only: a note older than
     /// the stored time is ignored; notes for unknown ids are ignored. May be
     /// eventual.
@@ -245,121 +239,67 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     async fn has_ever_held_token(&self) -> Result<bool, StoreError>;
 }
 
-/// What creates and changes tokens: the write half of the store contract
-/// (feature `management`, whole, so that switching the feature on never
-/// asks more of a [`TokenStore`] someone wrote without it).
+/// The write half of the store contract: one atomic primitive.
 ///
-/// Implement it for your own database and prove it with
-/// [`store_conformance_tests!`](crate::store_conformance_tests).
+/// [`change`](Self::change) reads every record of one owner, hands them to
+/// a [`Plan`], and commits the [`Changes`] the plan returns, all of them or
+/// none, as one atomic section: no other change of the same owner commits
+/// between the read and the commit. How is the store's choice:
+///
+/// - **pessimistic**: hold a lock for the owner (a mutex in memory,
+///   SQLite's `BEGIN IMMEDIATE`, a PostgreSQL advisory lock) from the read
+///   to the commit, and run the plan once;
+/// - **optimistic**: read with a version, run the plan, commit only if the
+///   version is unchanged, and otherwise read and run the plan again (a
+///   Redis `WATCH`, an SQL row version).
+///
+/// Every rule (caps, names, rotation, the setup claim, imports, uses) is a
+/// plan the core writes ([`ManageStoreExt`]); a store never checks one.
 ///
 /// Consistency the contract asks for, besides [`TokenStore`]'s:
-/// - **atomic**: the per-owner cap together with the insert, name
-///   uniqueness together with an insert, rename or rotation, and the setup
-///   claim together with its insert: concurrent callers on different
-///   connections must not both pass a check that only one may pass.
-/// - **visible at once**: every change here is seen by the next
-///   [`find_by_hash`](TokenStore::find_by_hash) that starts after it returns.
-#[cfg(feature = "management")]
-#[cfg_attr(docsrs, doc(cfg(feature = "management")))]
+/// - **atomic**: as above; an error from the plan aborts the change with
+///   nothing written, and is returned as it is.
+/// - **visible at once**: once `change` returns, every later
+///   [`find_by_hash`](TokenStore::find_by_hash), [`get`](TokenStore::get)
+///   and [`list`](TokenStore::list) sees the writes.
+/// - **unique**: an [`Insert`](Write::Insert) of an id or a hash that is
+///   stored (of any owner) fails the whole change with
+///   [`StoreError::Duplicate`].
+/// - **held**: a change that inserts marks the store as having held a
+///   token, for good ([`TokenStore::has_ever_held_token`]); a change with
+///   [`only_if_never_held`](Changes::only_if_never_held) commits only
+///   while it is not marked, and otherwise fails with
+///   [`StoreError::AlreadyClaimed`].
+///
+/// Object-safe: services hold an `Arc<dyn ManageStore>`. Prove an
+/// implementation with [`store_conformance_tests!`](crate::store_conformance_tests).
+///
+/// ```
+/// use tokenkeep::store::{Changes, ManageStore, MemoryStore, Write};
+/// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
+/// let store = MemoryStore::new();
+/// // A plan that writes nothing: the owner's records, counted.
+/// let mut seen = 0;
+/// store
+///     .change("alice", &mut |read| {
+///         seen = read.records.len();
+///         Ok(Changes::none())
+///     })
+///     .await?;
+/// assert_eq!(seen, 0);
+/// # Ok(()) }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
+/// ```
 #[async_trait]
 pub trait ManageStore: TokenStore {
-    /// Inserts a new record. Atomically with the insert: the owner's tokens
-    /// that [hold a name](TokenRecord::holds_name) at `rules.now` must not
-    /// include this name, and the owner's tokens that are
-    /// [active](TokenRecord::is_active) (rotated ones in their grace period
-    /// included) must number fewer than the cap. Nothing is ever removed to
-    /// make room. When both the name is taken and the cap is reached, the
-    /// name wins: [`StoreError::NameTaken`]. A record of kind
-    /// [`Temporary`](crate::record::TokenKind::Temporary) is refused: such
-    /// tokens live in process memory only.
+    /// Runs `plan` over every record of `owner` and commits what it
+    /// returns, atomically; returns the changes committed. An optimistic
+    /// store may run the plan more than once: only the last run's changes
+    /// are committed and returned.
     ///
     /// # Errors
-    /// [`StoreError::NameTaken`], [`StoreError::LimitReached`],
-    /// [`StoreError::Duplicate`] (id or hash exists), [`StoreError::Temporary`],
+    /// The plan's own error (nothing is written),
+    /// [`StoreError::Duplicate`], [`StoreError::AlreadyClaimed`],
     /// [`StoreError::Unavailable`].
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError>;
-
-    /// Inserts the first token of a fresh installation. Atomically: if the
-    /// store has ever held a token, nothing is written. Of any number of
-    /// concurrent claims, exactly one succeeds.
-    ///
-    /// # Errors
-    /// [`StoreError::AlreadyClaimed`], [`StoreError::Unavailable`].
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError>;
-
-    /// Changes an active token and returns it as it now is: the change is
-    /// applied with [`TokenUpdate::apply_to`] to the record as it is inside
-    /// the atomic section, so concurrent changes of different fields all
-    /// land. A new name must be unique among the owner's other name-holding
-    /// tokens, atomically. A token in its rotation grace period may be
-    /// changed (it is active), but keeps no name of its own to clash.
-    /// Visible at once.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Inactive`] (revoked or expired
-    /// at `now`), [`StoreError::NameTaken`], [`StoreError::Unavailable`].
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError>;
-
-    /// Marks a token revoked (`revoked_at`, `revoked_by`, `revoke_reason`,
-    /// as [`Revocation::apply_to`] does; the row stays, for the audit trail)
-    /// and returns it. Revoking a revoked token changes nothing. Visible at
-    /// once: no `find_by_hash` that starts after this returns sees it
-    /// unrevoked.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError>;
-
-    /// Revokes every token of `owner` active at `revocation.at`, as
-    /// [`revoke`](Self::revoke) does; returns how many. Need not be atomic
-    /// across the owner's tokens, but every token that was active when it
-    /// began is revoked when it returns.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`].
-    async fn revoke_owner(&self, owner: &str, revocation: &Revocation)
-    -> Result<usize, StoreError>;
-
-    /// Replaces an active, not yet replaced token, atomically, and returns
-    /// the replacement: built with [`Rotation::replacement_for`] from the
-    /// old record as it is inside the atomic section (so a change that
-    /// committed before carries over), it takes over the name; the old
-    /// token is revoked now, or given its grace expiry and `replaced_by`,
-    /// with its `revoked_by` and `revoke_reason` ([`Rotation::retire`]).
-    /// With a grace period both tokens verify for a while, so the owner's
-    /// active tokens must leave room for one more
-    /// ([`Rotation::fits_the_cap`]); without one the count does not grow.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Inactive`],
-    /// [`StoreError::LimitReached`], [`StoreError::Duplicate`],
-    /// [`StoreError::Unavailable`].
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError>;
-
-    /// Removes a record for good (a data-removal request); returns whether
-    /// it existed. [`has_ever_held_token`](TokenStore::has_ever_held_token) stays true.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`].
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError>;
-
-    /// Writes records exported from another store, history included, as
-    /// they are. A record whose id or hash is already present is skipped.
-    /// If any record is of kind
-    /// [`Temporary`](crate::record::TokenKind::Temporary), nothing is written.
-    /// Need not be atomic otherwise: after a failure, importing the same
-    /// records again finishes the job (written ones are skipped).
-    ///
-    /// # Errors
-    /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError>;
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError>;
 }

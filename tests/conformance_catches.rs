@@ -1,6 +1,10 @@
-//! The conformance suite catches what breaks revocation and the contract:
-//! a store with one planted bug at a time (over a correct `MemoryStore`),
-//! and the check that must fail on it, five runs each.
+//! The conformance suite catches what breaks a store: a store with one
+//! planted bug at a time (a layer over a correct `MemoryStore`), and the
+//! checks that must fail on it, five runs each.
+//!
+//! Every bug is a storage bug: since the rules live in the core, what a
+//! store can get wrong is what it reads, how atomically it commits, and
+//! what it shows afterwards.
 #![cfg(feature = "conformance")]
 // The planted store is test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -9,15 +13,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokenkeep::conformance::{self, run_check};
+use tokenkeep::conformance::{self, Holding, run_check};
 use tokenkeep::hash::TokenHash;
-use tokenkeep::record::{TokenKind, Usage};
 use tokenkeep::store::{
-    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
-    StoreError, TokenStore, TokenUpdate, async_trait,
+    Changes, Layer, ListQuery, ManageStore, MemoryStore, OwnerRecords, Plan, StoreError,
+    TokenStore, Write, WriteLayer, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{Prefix, TokenId, TokenRecord};
+use tokenkeep::{Prefix, TokenRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bug {
@@ -25,20 +28,30 @@ enum Bug {
     StaleCache,
     /// `find_by_hash` answers the owner's first record, not the one asked.
     OwnersFirstRecord,
-    /// `update` rewrites every field from a copy read before its lock.
-    UpdateFromStaleCopy,
-    /// `rotate` gives the replacement the scopes read before its lock.
-    RotationFromStaleCopy,
-    /// The cap counts only tokens that hold a name, not those in grace.
-    GraceOutsideTheCap,
-    /// `import` stores a temporary record as if it were persistent.
-    ImportsTemporary,
     /// Only an empty display prefix counts as a custom secret, so a token
     /// imported from a service with another prefix would never verify.
     CustomMeansEmptyPrefix,
-    /// `consume_use` reads the count, then writes it back later: two
-    /// concurrent verifications spend one use.
-    UsesReadThenWritten,
+    /// `change` reads, then commits later without a lock or a version
+    /// check: a concurrent change in between is lost (a Redis store that
+    /// forgot its `WATCH`).
+    ReadsBeforeItLocks,
+    /// `change` reads only the owner's active records (an SQL filter too
+    /// many): rotated chains and history vanish from plans.
+    ReadsOnlyActive,
+    /// `change` leaves out records in a rotation's grace period, so the
+    /// cap no longer counts them.
+    ReadsWithoutGrace,
+    /// `change` reads every owner's records, not only the one asked.
+    ReadsEveryOwner,
+    /// `change` ignores `only_if_never_held`: a second setup claim wins.
+    ClaimUnguarded,
+    /// A replace writes the whole record, last use included, from the
+    /// plan's copy.
+    ReplaceOverwritesLastUse,
+    /// Writes land one by one, and a failed one leaves the earlier ones.
+    CommitsHalfway,
+    /// An insert of a stored id overwrites the stored record.
+    InsertOverwrites,
 }
 
 #[derive(Debug)]
@@ -56,6 +69,38 @@ impl Planted {
             cache: Mutex::new(HashMap::new()),
         })
     }
+
+    fn everything() -> ListQuery {
+        ListQuery {
+            owner: None,
+            include_inactive: true,
+            now: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The owner's records, read in a change of their own.
+    async fn read_alone(&self, owner: &str) -> Result<OwnerRecords, StoreError> {
+        let mut seen = None;
+        self.inner
+            .change(owner, &mut |read| {
+                seen = Some(read.clone());
+                Ok(Changes::none())
+            })
+            .await?;
+        Ok(seen.unwrap())
+    }
+
+    /// One write on its own change, as a store without transactions would.
+    async fn alone(&self, owner: &str, write: Write) -> Result<Changes, StoreError> {
+        self.inner
+            .change(owner, &mut |_| {
+                Ok(Changes {
+                    writes: vec![write.clone()],
+                    only_if_never_held: false,
+                })
+            })
+            .await
+    }
 }
 
 /// Long enough for a concurrent change to land in between.
@@ -64,7 +109,13 @@ async fn pause() {
 }
 
 #[async_trait]
-impl TokenStore for Planted {
+impl Layer for Planted {
+    type Inner = MemoryStore;
+
+    fn inner(&self) -> &MemoryStore {
+        &self.inner
+    }
+
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         match self.bug {
             Bug::StaleCache => {
@@ -81,8 +132,7 @@ impl TokenStore for Planted {
                 };
                 let query = ListQuery {
                     owner: Some(found.owner.clone()),
-                    include_inactive: true,
-                    now: OffsetDateTime::now_utc(),
+                    ..Self::everything()
                 };
                 let first = self.inner.list(&query).await?.into_iter().next();
                 Ok(first.map(Arc::new))
@@ -90,164 +140,105 @@ impl TokenStore for Planted {
             _ => self.inner.find_by_hash(hash).await,
         }
     }
-    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        self.inner.get(id).await
-    }
-    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        self.inner.list(query).await
-    }
-    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        self.inner.record_last_used(uses).await
-    }
+
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
         if self.bug != Bug::CustomMeansEmptyPrefix {
             return self.inner.may_hold_custom_secrets(prefix).await;
         }
-        let query = ListQuery {
-            owner: None,
-            include_inactive: true,
-            now: OffsetDateTime::now_utc(),
-        };
-        let records = self.inner.list(&query).await?;
+        let records = self.inner.list(&Self::everything()).await?;
         Ok(records
             .iter()
             .any(|record| record.display_prefix.is_empty()))
     }
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        if self.bug != Bug::UsesReadThenWritten {
-            return self.inner.consume_use(id, now).await;
-        }
-        let record = self.inner.get(id).await?.ok_or(StoreError::NotFound)?;
-        let Some(after) = record.usage.and_then(|usage| usage.consume(now)) else {
-            return Ok(None);
-        };
-        pause().await;
-        let write = TokenUpdate {
-            usage: Some(Some(after)),
-            ..TokenUpdate::default()
-        };
-        self.inner.update(id, &write, now).await?;
-        Ok(Some(after))
-    }
-    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        self.inner.has_ever_held_token().await
-    }
 }
 
 #[async_trait]
-impl ManageStore for Planted {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        let mut rules = rules;
-        if self.bug == Bug::GraceOutsideTheCap {
-            let query = ListQuery {
-                owner: Some(record.owner.clone()),
-                include_inactive: false,
-                now: rules.now,
-            };
-            let in_grace = self
-                .inner
-                .list(&query)
-                .await?
-                .iter()
-                .filter(|other| other.replaced_by.is_some())
-                .count();
-            rules.max_active_per_owner = rules.max_active_per_owner.map(|cap| cap + in_grace);
-        }
-        self.inner.insert(record, rules).await
-    }
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        self.inner.claim_setup(record).await
-    }
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        if self.bug != Bug::UpdateFromStaleCopy {
-            return self.inner.update(id, update, now).await;
-        }
-        let mut copy = self.inner.get(id).await?.ok_or(StoreError::NotFound)?;
-        pause().await;
-        update.apply_to(&mut copy);
-        let everything = TokenUpdate {
-            description: Some(copy.description),
-            manager: Some(copy.scopes.manager),
-            abilities: Some(copy.scopes.abilities),
-            routes: Some(copy.scopes.routes),
-            profile: Some(copy.profile),
-            ..update.clone()
-        };
-        self.inner.update(id, &everything, now).await
-    }
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        self.inner.revoke(id, revocation).await
-    }
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        self.inner.revoke_owner(owner, revocation).await
-    }
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
+impl WriteLayer for Planted {
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        let now = OffsetDateTime::now_utc();
         match self.bug {
-            Bug::RotationFromStaleCopy => {
-                let stale = self
-                    .inner
-                    .get(&rotation.old)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
+            Bug::ReadsBeforeItLocks => {
+                let seen = self.read_alone(owner).await?;
                 pause().await;
-                let now = rotation.now;
-                let replacement = self.inner.rotate(rotation).await?;
-                let old_scopes = TokenUpdate {
-                    manager: Some(stale.scopes.manager),
-                    abilities: Some(stale.scopes.abilities),
-                    routes: Some(stale.scopes.routes),
-                    ..TokenUpdate::default()
-                };
-                self.inner.update(&replacement.id, &old_scopes, now).await
+                let changes = plan(&seen)?;
+                self.inner.change(owner, &mut |_| Ok(changes.clone())).await
             }
-            Bug::GraceOutsideTheCap => {
-                let rotation = Rotation {
-                    max_active_per_owner: None,
-                    ..rotation
-                };
-                self.inner.rotate(rotation).await
+            Bug::ReadsOnlyActive | Bug::ReadsWithoutGrace => {
+                let bug = self.bug;
+                self.inner
+                    .change(owner, &mut |read| {
+                        let mut shown = read.clone();
+                        shown.records.retain(|record| match bug {
+                            Bug::ReadsOnlyActive => record.is_active(now),
+                            _ => record.replaced_by.is_none(),
+                        });
+                        plan(&shown)
+                    })
+                    .await
             }
-            _ => self.inner.rotate(rotation).await,
+            Bug::ReadsEveryOwner => {
+                let everyone = self.inner.list(&Self::everything()).await?;
+                self.inner
+                    .change(owner, &mut |read| {
+                        let shown = OwnerRecords {
+                            owner: read.owner.clone(),
+                            records: everyone.clone(),
+                        };
+                        plan(&shown)
+                    })
+                    .await
+            }
+            Bug::ClaimUnguarded => {
+                self.inner
+                    .change(owner, &mut |read| {
+                        let mut changes = plan(read)?;
+                        changes.only_if_never_held = false;
+                        Ok(changes)
+                    })
+                    .await
+            }
+            Bug::ReplaceOverwritesLastUse | Bug::CommitsHalfway | Bug::InsertOverwrites => {
+                let seen = self.read_alone(owner).await?;
+                let changes = plan(&seen)?;
+                for write in &changes.writes {
+                    match (self.bug, write) {
+                        (Bug::ReplaceOverwritesLastUse, Write::Replace(record)) => {
+                            self.alone(owner, Write::Delete(record.id)).await?;
+                            self.alone(owner, Write::Insert(record.clone())).await?;
+                        }
+                        (Bug::InsertOverwrites, Write::Insert(record)) => {
+                            if let Some(stored) = self.inner.get(&record.id).await? {
+                                self.alone(&stored.owner, Write::Delete(stored.id)).await?;
+                            }
+                            self.alone(owner, write.clone()).await?;
+                        }
+                        _ => {
+                            self.alone(owner, write.clone()).await?;
+                        }
+                    }
+                }
+                Ok(changes)
+            }
+            _ => self.inner.change(owner, plan).await,
         }
-    }
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        self.inner.delete(id).await
-    }
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        let records = if self.bug == Bug::ImportsTemporary {
-            records
-                .into_iter()
-                .map(|record| TokenRecord {
-                    kind: TokenKind::Persistent,
-                    ..record
-                })
-                .collect()
-        } else {
-            records
-        };
-        self.inner.import(records).await
     }
 }
 
-/// Runs `check` on a fresh store with `bug` five times; every run must fail.
+/// Runs a check on a fresh store with `bug` five times; every run must
+/// fail. `read:` checks get the store through a `Holding`.
 macro_rules! caught {
+    (read: $bug:expr, $check:ident) => {
+        for run in 0..5 {
+            let holding = Holding::writable(Planted::with($bug));
+            let outcome = run_check(conformance::$check(holding)).await;
+            assert!(
+                outcome.is_err(),
+                "{} did not catch {:?} (run {run})",
+                stringify!($check),
+                $bug
+            );
+        }
+    };
     ($bug:expr, $check:ident) => {
         for run in 0..5 {
             let outcome = run_check(conformance::$check(Planted::with($bug))).await;
@@ -274,67 +265,129 @@ async fn a_cache_nothing_invalidates_is_caught_by_every_visibility_check() {
     );
     caught!(Bug::StaleCache, rotate_revokes_or_keeps_a_grace_period);
     caught!(Bug::StaleCache, delete_is_visible_at_once);
+    caught!(Bug::StaleCache, changes_of_one_owner_never_interleave);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answering_another_record_of_the_owner_is_caught() {
-    caught!(
-        Bug::OwnersFirstRecord,
-        find_by_hash_answers_exactly_that_record
-    );
+    caught!(read: Bug::OwnersFirstRecord, find_by_hash_answers_exactly_that_record);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_update_from_a_stale_copy_is_caught() {
+async fn denying_foreign_tokens_are_custom_is_caught() {
+    caught!(read: Bug::CustomMeansEmptyPrefix, custom_secrets_are_never_denied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_reads_before_it_locks_is_caught() {
     caught!(
-        Bug::UpdateFromStaleCopy,
+        Bug::ReadsBeforeItLocks,
+        changes_of_one_owner_never_interleave
+    );
+    caught!(
+        Bug::ReadsBeforeItLocks,
         concurrent_changes_of_different_fields_all_land
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotation_from_a_stale_copy_is_caught() {
     caught!(
-        Bug::RotationFromStaleCopy,
+        Bug::ReadsBeforeItLocks,
+        cap_holds_under_50_concurrent_inserts
+    );
+    caught!(
+        Bug::ReadsBeforeItLocks,
+        uses_are_consumed_exactly_under_50_concurrent_calls
+    );
+    caught!(
+        Bug::ReadsBeforeItLocks,
+        one_name_wins_among_concurrent_inserts
+    );
+    caught!(
+        Bug::ReadsBeforeItLocks,
         a_rotation_racing_a_change_carries_it
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cap_that_ignores_grace_periods_is_caught() {
+async fn a_change_that_reads_too_little_or_too_much_is_caught() {
     caught!(
-        Bug::GraceOutsideTheCap,
+        Bug::ReadsOnlyActive,
+        a_change_reads_every_record_of_its_owner_and_no_other
+    );
+    caught!(
+        Bug::ReadsWithoutGrace,
+        a_change_reads_every_record_of_its_owner_and_no_other
+    );
+    caught!(
+        Bug::ReadsWithoutGrace,
         cap_counts_tokens_in_their_grace_period
     );
+    caught!(
+        Bug::ReadsEveryOwner,
+        a_change_reads_every_record_of_its_owner_and_no_other
+    );
+    caught!(
+        Bug::ReadsEveryOwner,
+        names_are_unique_among_an_owners_active_tokens
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_import_that_stores_temporary_records_is_caught() {
-    caught!(Bug::ImportsTemporary, temporary_records_are_never_stored);
+async fn an_unguarded_setup_claim_is_caught() {
+    caught!(Bug::ClaimUnguarded, setup_claim_succeeds_once);
+    caught!(Bug::ClaimUnguarded, setup_claim_has_one_winner_among_50);
+    caught!(
+        Bug::ClaimUnguarded,
+        setup_claim_refused_once_any_token_was_held
+    );
 }
 
-/// The same checks pass on the store without a planted bug, so a catch
-/// above is the bug's doing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replace_that_loses_the_last_use_is_caught() {
+    caught!(
+        Bug::ReplaceOverwritesLastUse,
+        replace_keeps_the_last_use_and_delete_removes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_commits_halfway_is_caught() {
+    caught!(Bug::CommitsHalfway, a_change_commits_all_its_writes_or_none);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_that_overwrites_is_caught() {
+    caught!(
+        Bug::InsertOverwrites,
+        a_change_commits_all_its_writes_or_none
+    );
+    caught!(Bug::InsertOverwrites, duplicate_id_or_hash_is_refused);
+}
+
+/// Every check that catches a bug above passes on the store without one,
+/// so each catch is the bug's doing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checks_pass_without_a_bug() {
-    conformance::revoke_is_visible_at_once(Arc::new(MemoryStore::new())).await;
-    conformance::find_by_hash_answers_exactly_that_record(Arc::new(MemoryStore::new())).await;
-    conformance::concurrent_changes_of_different_fields_all_land(Arc::new(MemoryStore::new()))
-        .await;
-    conformance::a_rotation_racing_a_change_carries_it(Arc::new(MemoryStore::new())).await;
-    conformance::cap_counts_tokens_in_their_grace_period(Arc::new(MemoryStore::new())).await;
-    conformance::temporary_records_are_never_stored(Arc::new(MemoryStore::new())).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn denying_foreign_tokens_are_custom_is_caught() {
-    caught!(Bug::CustomMeansEmptyPrefix, custom_secrets_are_never_denied);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uses_counted_outside_an_atomic_section_are_caught() {
-    caught!(
-        Bug::UsesReadThenWritten,
-        uses_are_consumed_exactly_under_50_concurrent_calls
-    );
+    let fresh = || -> Arc<dyn ManageStore> { Arc::new(MemoryStore::new()) };
+    let holding = || Holding::writable(fresh());
+    conformance::find_by_hash_answers_exactly_that_record(holding()).await;
+    conformance::custom_secrets_are_never_denied(holding()).await;
+    conformance::revoke_is_visible_at_once(fresh()).await;
+    conformance::revoke_owner_is_visible_at_once_for_that_owner_only(fresh()).await;
+    conformance::update_is_visible_at_once_and_keeps_names_unique(fresh()).await;
+    conformance::rotate_revokes_or_keeps_a_grace_period(fresh()).await;
+    conformance::delete_is_visible_at_once(fresh()).await;
+    conformance::changes_of_one_owner_never_interleave(fresh()).await;
+    conformance::concurrent_changes_of_different_fields_all_land(fresh()).await;
+    conformance::cap_holds_under_50_concurrent_inserts(fresh()).await;
+    conformance::uses_are_consumed_exactly_under_50_concurrent_calls(fresh()).await;
+    conformance::one_name_wins_among_concurrent_inserts(fresh()).await;
+    conformance::a_rotation_racing_a_change_carries_it(fresh()).await;
+    conformance::a_change_reads_every_record_of_its_owner_and_no_other(fresh()).await;
+    conformance::cap_counts_tokens_in_their_grace_period(fresh()).await;
+    conformance::names_are_unique_among_an_owners_active_tokens(fresh()).await;
+    conformance::setup_claim_succeeds_once(fresh()).await;
+    conformance::setup_claim_has_one_winner_among_50(fresh()).await;
+    conformance::setup_claim_refused_once_any_token_was_held(fresh()).await;
+    conformance::replace_keeps_the_last_use_and_delete_removes(fresh()).await;
+    conformance::a_change_commits_all_its_writes_or_none(fresh()).await;
+    conformance::duplicate_id_or_hash_is_refused(fresh()).await;
 }

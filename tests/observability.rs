@@ -210,7 +210,7 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
     let calls = find(
         &events,
         "store call",
-        &[("op", "insert"), ("outcome", "ok")],
+        &[("op", "change"), ("outcome", "ok")],
     );
     assert!(!calls.is_empty(), "{events:#?}");
     assert!(calls[0]["duration_us"].is_u64());

@@ -14,7 +14,7 @@ use crate::hash::TokenHasher;
 use crate::record::TokenRecord;
 use crate::scope::Requirement;
 use crate::service::{AuthError, TokenService};
-use crate::store::{ManageStore, StoreError};
+use crate::store::{ManageStore, ManageStoreExt as _, StoreError};
 use crate::token::{Prefix, TokenFormat};
 
 /// The medians of one [`compare_with_floor`] run.

@@ -17,6 +17,7 @@ use crate::error::ConfigError;
 use crate::expiry::{Clock, SystemClock};
 use crate::hash::TokenHasher;
 use crate::record::TokenRecord;
+use crate::store::ManageStore;
 use crate::store::TokenStore;
 use crate::store::temporary::WithTemporary;
 use crate::store::traced::Traced;
@@ -26,7 +27,6 @@ use {
     super::manager::{ManagerInner, TokenManager},
     super::policy::Policy,
     super::setup::SetupConfig,
-    crate::store::ManageStore,
     crate::token::TokenSecret,
 };
 
@@ -173,7 +173,11 @@ impl<S: ?Sized> ServiceBuilder<S> {
         (
             Arc<S>,
             Vec<TokenRecord>,
-            impl FnOnce(Arc<dyn TokenStore>, Arc<dyn TokenStore>) -> TokenService,
+            impl FnOnce(
+                Arc<dyn TokenStore>,
+                Arc<dyn TokenStore>,
+                Option<Arc<dyn ManageStore>>,
+            ) -> TokenService,
         ),
         ConfigError,
     >
@@ -193,7 +197,9 @@ impl<S: ?Sized> ServiceBuilder<S> {
         let look_up_custom = self.accept_custom_secrets || any_custom;
         let last_used = LastUsedTracker::new(self.last_used_interval);
         // `layered` has the temporary tokens in front of `plain`.
-        let over = move |layered, plain| TokenService {
+        #[cfg(feature = "management")]
+        let detect_reuse = self.policy.detect_rotation_reuse;
+        let over = move |layered, plain, writes| TokenService {
             inner: Arc::new(Inner {
                 store: layered,
                 custom: look_up_custom.then(|| CustomLookups::new(plain, format.prefix().clone())),
@@ -206,7 +212,8 @@ impl<S: ?Sized> ServiceBuilder<S> {
                 last_used,
                 rates: super::rate::RateLimits::default(),
                 #[cfg(feature = "management")]
-                reuse: std::sync::OnceLock::new(),
+                detect_reuse,
+                writes,
                 changes: tokio::sync::watch::Sender::new(0),
             }),
         };
@@ -223,7 +230,7 @@ impl ServiceBuilder<dyn TokenStore> {
     pub fn build(self) -> Result<TokenService, ConfigError> {
         let (store, temporary, over) = self.into_parts()?;
         let traced: Arc<dyn TokenStore> = Arc::new(Traced::new(store));
-        Ok(over(layered(traced.clone(), temporary), traced))
+        Ok(over(layered(traced.clone(), temporary), traced, None))
     }
 
     /// As [`build`](Self::build), and first asks the store whether a
@@ -239,7 +246,7 @@ impl ServiceBuilder<dyn TokenStore> {
         let (store, temporary, over) = self.into_parts()?;
         refuse_shadowed(&*store, &temporary).await?;
         let traced: Arc<dyn TokenStore> = Arc::new(Traced::new(store));
-        Ok(over(layered(traced.clone(), temporary), traced))
+        Ok(over(layered(traced.clone(), temporary), traced, None))
     }
 }
 
@@ -331,10 +338,7 @@ impl ServiceBuilder<dyn ManageStore> {
     pub fn build(self) -> Result<TokenManager, ConfigError> {
         let (store, temporary, finish) = self.manager_parts()?;
         let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
-        Ok(finish(
-            layered_for_management(traced.clone(), temporary),
-            traced,
-        ))
+        Ok(finish(layered_writes(traced.clone(), temporary), traced))
     }
 
     /// As [`build`](Self::build), and first refuses to start when a stored
@@ -348,10 +352,7 @@ impl ServiceBuilder<dyn ManageStore> {
         let (store, temporary, finish) = self.manager_parts()?;
         refuse_shadowed(&*store, &temporary).await?;
         let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
-        Ok(finish(
-            layered_for_management(traced.clone(), temporary),
-            traced,
-        ))
+        Ok(finish(layered_writes(traced.clone(), temporary), traced))
     }
 
     /// The store, the temporary records, and what makes the manager from
@@ -374,10 +375,7 @@ impl ServiceBuilder<dyn ManageStore> {
         let accept_custom_secrets = self.accept_custom_secrets;
         let (store, temporary, over) = self.into_parts()?;
         let finish = move |layered: Arc<dyn ManageStore>, plain: Arc<dyn ManageStore>| {
-            let service = over(layered.clone(), plain);
-            if policy.detect_rotation_reuse {
-                let _ = service.inner.reuse.set(Arc::clone(&layered));
-            }
+            let service = over(layered.clone(), plain, Some(Arc::clone(&layered)));
             TokenManager::new(
                 service,
                 ManagerInner {
@@ -392,9 +390,9 @@ impl ServiceBuilder<dyn ManageStore> {
     }
 }
 
-/// The store with the temporary tokens in front, when there are any.
-#[cfg(feature = "management")]
-fn layered_for_management(
+/// The store with the temporary tokens in front, when there are any, for
+/// a store that can be written.
+fn layered_writes(
     store: Arc<dyn ManageStore>,
     temporary: Vec<TokenRecord>,
 ) -> Arc<dyn ManageStore> {
@@ -402,5 +400,30 @@ fn layered_for_management(
         store
     } else {
         Arc::new(WithTemporary::new(temporary, store))
+    }
+}
+
+impl ServiceBuilder<dyn ManageStore> {
+    /// Builds a verifying service (no management) over a store that can
+    /// be written, so that it counts the uses of usage-limited tokens: the
+    /// builder a verify-only build uses for such tokens.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tokenkeep::store::MemoryStore;
+    /// use tokenkeep::{Prefix, TokenService};
+    ///
+    /// let service = TokenService::writable_builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
+    ///     .build_service()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ServiceBuilder::build`].
+    pub fn build_service(self) -> Result<TokenService, ConfigError> {
+        let (store, temporary, over) = self.into_parts()?;
+        let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
+        let layered = layered_writes(traced.clone(), temporary);
+        Ok(over(layered.clone(), traced, Some(layered)))
     }
 }

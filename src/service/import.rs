@@ -12,6 +12,7 @@ use crate::record::{
     RecordError, TokenId, TokenName, TokenRecord, check_description, check_owner, check_principal,
     check_profile,
 };
+use crate::store::ManageStoreExt as _;
 use crate::store::{ImportReport, ListQuery, StoreError};
 
 impl TokenManager {

@@ -14,6 +14,7 @@ use crate::record::{
     check_description, check_owner, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
+use crate::store::ManageStoreExt as _;
 use crate::store::{InsertRules, ListQuery, Revocation, Rotation, StoreError, TokenUpdate};
 use crate::token::{CustomSecretError, TokenSecret};
 

@@ -11,33 +11,35 @@
 //! unnoticed is worse than that; every burn is logged at `warn` with the
 //! client's address.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use crate::record::{RevokeReason, TokenRecord};
-use crate::store::{ListQuery, ManageStore, Revocation};
+use time::OffsetDateTime;
+
+use crate::record::{RevokeReason, TokenId, TokenRecord};
+use crate::store::rules::successors;
+use crate::store::{ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords, Revocation};
 
 use super::TokenService;
 use super::audit::TokenPrincipal;
 
-/// How many tokens one detection revokes at most.
+/// The most tokens one burn revokes in one owner's change.
 const MAX_BURNT: usize = 100;
 
-/// The principal reuse detection revokes as.
 const DETECTOR: &str = "reuse-detection";
 
 impl TokenService {
-    /// Called with a token refused as revoked or expired, presented from
-    /// `client`: if a rotation retired it and the policy detects reuse,
-    /// revokes every active successor, and every token the retired one
-    /// minted after it was rotated (a retired manager token may still
-    /// mint during its grace). A store failure is logged, never the
-    /// caller's answer.
+    /// Burns what follows `retired` when reuse detection is on and
+    /// `retired` was retired by a rotation: in one change of its owner,
+    /// every active successor; then, in one change of each owner, every
+    /// token it minted once it was rotated.
     pub(super) async fn retired_token_presented(
         &self,
         retired: &TokenRecord,
         client: Option<IpAddr>,
     ) {
-        let Some(store) = self.inner.reuse.get() else {
+        let inner = &self.inner;
+        let Some(store) = inner.writes.as_ref().filter(|_| inner.detect_reuse) else {
             return;
         };
         let rotated = matches!(
@@ -47,44 +49,42 @@ impl TokenService {
         let Some(first) = retired.replaced_by.filter(|_| rotated) else {
             return;
         };
-        let revocation = Revocation::new(self.now(), DETECTOR, RevokeReason::ReuseDetected);
-        let mut burnt = 0_usize;
-        let mut burn = async |record: &TokenRecord| {
-            if burnt < MAX_BURNT && record.is_active(revocation.at) {
-                match store.revoke(&record.id, &revocation).await {
-                    Ok(_) => burnt += 1,
-                    Err(error) => tracing::warn!(
-                        target: "tokenkeep::verify", %error,
-                        "rotation reuse: a token could not be revoked"
-                    ),
-                }
+        // The first successor was made by the rotation that retired it.
+        let rotated_at = match store.get(&first).await {
+            Ok(Some(successor)) => successor.created_at,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: a successor could not be read");
+                return;
             }
         };
+        let revocation = Revocation::new(self.now(), DETECTOR, RevokeReason::ReuseDetected);
+        let chain = |read: &OwnerRecords| -> Vec<TokenId> {
+            let current = read.find(&retired.id).unwrap_or(retired);
+            successors(read, current)
+                .into_iter()
+                .map(|successor| successor.id)
+                .take(MAX_BURNT)
+                .collect()
+        };
+        let mut burnt = burn(store.as_ref(), &retired.owner, &revocation, chain).await;
 
-        // The successors, newest last.
-        let mut next = Some(first);
-        let mut rotated_at = None;
-        for _ in 0..MAX_BURNT {
-            let Some(id) = next else { break };
-            let successor = match store.get(&id).await {
-                Ok(Some(successor)) => successor,
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: a successor could not be read");
-                    break;
-                }
+        // What the retired token minted once it was retired, of any owner.
+        let principal = TokenPrincipal(retired.id).to_string();
+        let minted = |record: &TokenRecord| {
+            record.created_by.as_deref() == Some(principal.as_str())
+                && record.created_at >= rotated_at
+        };
+        for owner in owners_of(store.as_ref(), revocation.at, &minted).await {
+            let of_owner = |read: &OwnerRecords| -> Vec<TokenId> {
+                read.records
+                    .iter()
+                    .filter(|record| minted(record))
+                    .map(|record| record.id)
+                    .take(MAX_BURNT)
+                    .collect()
             };
-            // The first successor was made by the rotation that retired it.
-            rotated_at.get_or_insert(successor.created_at);
-            burn(&successor).await;
-            next = successor.replaced_by;
-        }
-
-        // What the retired token minted once it was retired.
-        if let Some(rotated_at) = rotated_at {
-            for minted in minted_by(store.as_ref(), retired, rotated_at, revocation.at).await {
-                burn(&minted).await;
-            }
+            burnt += burn(store.as_ref(), &owner, &revocation, of_owner).await;
         }
 
         if burnt > 0 {
@@ -101,14 +101,29 @@ impl TokenService {
     }
 }
 
-/// The active tokens `retired` issued at or after `since`.
-async fn minted_by(
+/// Revokes, in one change of `owner`, the active tokens `pick` names;
+/// how many. A failure is logged, not passed on: the verdict stands.
+async fn burn(
     store: &dyn ManageStore,
-    retired: &TokenRecord,
-    since: time::OffsetDateTime,
-    now: time::OffsetDateTime,
-) -> Vec<TokenRecord> {
-    let principal = TokenPrincipal(retired.id).to_string();
+    owner: &str,
+    revocation: &Revocation,
+    pick: impl Fn(&OwnerRecords) -> Vec<TokenId> + Send + Sync,
+) -> usize {
+    match store.revoke_where(owner, revocation, pick).await {
+        Ok(count) => count,
+        Err(error) => {
+            tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: tokens could not be revoked");
+            0
+        }
+    }
+}
+
+/// The owners of active tokens that `wanted` picks.
+async fn owners_of(
+    store: &dyn ManageStore,
+    now: OffsetDateTime,
+    wanted: &(dyn Fn(&TokenRecord) -> bool + Sync),
+) -> BTreeSet<String> {
     let query = ListQuery {
         owner: None,
         include_inactive: false,
@@ -117,12 +132,12 @@ async fn minted_by(
     match store.list(&query).await {
         Ok(records) => records
             .into_iter()
-            .filter(|record| record.created_by.as_deref() == Some(principal.as_str()))
-            .filter(|record| record.created_at >= since)
+            .filter(|record| wanted(record))
+            .map(|record| record.owner)
             .collect(),
         Err(error) => {
             tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: the tokens it minted could not be listed");
-            Vec::new()
+            BTreeSet::new()
         }
     }
 }

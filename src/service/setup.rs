@@ -8,6 +8,7 @@ use super::{IssueRequest, IssuedToken, ManageError, TokenManager};
 use crate::expiry::Expiry;
 use crate::hash::TokenHasher;
 use crate::scope::Scopes;
+use crate::store::ManageStoreExt as _;
 use crate::store::StoreError;
 use crate::token::TokenSecret;
 

@@ -16,6 +16,7 @@ use crate::hash::TokenHash;
 use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
+use crate::store::rules::spend_use;
 use crate::token::TokenSecret;
 
 use super::TokenService;
@@ -336,12 +337,19 @@ impl TokenService {
         // never reach it.
         if record.usage.is_some() && matches!(uses, Uses::Consume) {
             let consumed = Box::pin(async {
-                let holder = match record.replaced_by {
-                    None => record.id,
-                    Some(_) => self.budget_holder(&record).await?,
+                let Some(writes) = &inner.writes else {
+                    return Err(StoreError::unavailable(
+                        "this store cannot be written, so it cannot count token uses",
+                    ));
                 };
-                self.guarded(inner.store.consume_use(&holder, inner.clock.now()))
-                    .await
+                let now = inner.clock.now();
+                self.guarded(Box::pin(spend_use(
+                    &**writes,
+                    &record.owner,
+                    &record.id,
+                    now,
+                )))
+                .await
             })
             .await;
             match consumed {

@@ -33,14 +33,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 
-#[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, StoreError, TokenStore};
+use super::{Changes, Layer, ManageStore, Plan, StoreError, TokenStore, Write, WriteLayer};
 use crate::hash::{ByHash, TokenHash};
-use crate::record::{TokenId, TokenRecord, Usage};
-use crate::token::Prefix;
+use crate::record::TokenRecord;
 
 const SHARDS: usize = 16;
 
@@ -215,7 +211,6 @@ impl VerifyCache {
         entries.insert(record.hash, Entry { record, fetched });
     }
 
-    #[cfg(any(feature = "management", feature = "postgres"))]
     pub(crate) fn remove(&self, hash: &TokenHash) {
         let mut shard = self
             .shard(hash)
@@ -304,7 +299,13 @@ impl<S: TokenStore> CachedStore<S> {
 }
 
 #[async_trait]
-impl<S: TokenStore> TokenStore for CachedStore<S> {
+impl<S: TokenStore> Layer for CachedStore<S> {
+    type Inner = S;
+
+    fn inner(&self) -> &S {
+        &self.inner
+    }
+
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         self.catch_up();
         let generation = match self.cache.lookup(hash) {
@@ -337,106 +338,24 @@ impl<S: TokenStore> TokenStore for CachedStore<S> {
         }
     }
 
-    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        self.inner.get(id).await
-    }
-
-    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        self.inner.list(query).await
-    }
-
-    /// Cached records keep their old last-used time; it is not used to
-    /// decide anything a stale value could get wrong.
-    async fn list_expiring(
-        &self,
-        now: OffsetDateTime,
-        before: OffsetDateTime,
-    ) -> Result<Vec<TokenRecord>, StoreError> {
-        self.inner.list_expiring(now, before).await
-    }
-
-    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        self.inner.record_last_used(uses).await
-    }
-
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        self.inner.consume_use(id, now).await
-    }
-
-    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        self.inner.may_hold_custom_secrets(prefix).await
-    }
-
-    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        self.inner.has_ever_held_token().await
-    }
-
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         Some(self.cache.changes.subscribe())
     }
 }
 
-#[cfg(feature = "management")]
+/// Every change through the cache invalidates what it wrote before it
+/// returns.
 #[async_trait]
-impl<S: ManageStore> ManageStore for CachedStore<S> {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        self.inner.insert(record, rules).await
-    }
-
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        self.inner.claim_setup(record).await
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        let record = self.inner.update(id, update, now).await?;
-        self.cache.remove(&record.hash);
-        Ok(record)
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        let record = self.inner.revoke(id, revocation).await?;
-        self.cache.remove(&record.hash);
-        Ok(record)
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        let count = self.inner.revoke_owner(owner, revocation).await?;
-        self.cache.remove_where(|record| record.owner == owner);
-        Ok(count)
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        let old = rotation.old;
-        let replacement = self.inner.rotate(rotation).await?;
-        self.cache.remove_where(|record| record.id == old);
-        Ok(replacement)
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let deleted = self.inner.delete(id).await?;
-        self.cache.remove_where(|record| record.id == *id);
-        Ok(deleted)
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        self.inner.import(records).await
+impl<S: ManageStore> WriteLayer for CachedStore<S> {
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        let committed = self.inner.change(owner, plan).await?;
+        for write in &committed.writes {
+            match write {
+                Write::Insert(record) | Write::Replace(record) => self.cache.remove(&record.hash),
+                Write::Delete(id) => self.cache.remove_where(|record| record.id == *id),
+            }
+        }
+        Ok(committed)
     }
 }
 

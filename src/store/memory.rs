@@ -7,15 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
 
-#[cfg(feature = "management")]
 use super::{
-    ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate, refuse_temporary,
+    Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError, TokenStore, Write,
 };
-use super::{LastUse, ListQuery, StoreError, TokenStore};
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 use records::Records;
 
@@ -26,8 +23,8 @@ const SHARDS: usize = 16;
 /// Verification takes one of sixteen read locks (chosen by the hash, so two
 /// threads rarely share one), probes one table and clones an `Arc`: no
 /// allocation, no copy of the record. Every write first takes the index
-/// lock, which serialises writers, so caps, names and the setup claim are
-/// checked and applied atomically; a changed record replaces its `Arc`, so
+/// lock, which serialises writers, so a change's plan reads and its writes
+/// land with no other writer in between; a changed record replaces its `Arc`, so
 /// a reader holds a consistent snapshot.
 ///
 /// Both tables hold only the `Arc` (8 bytes a slot) and find their key,
@@ -157,20 +154,49 @@ impl MemoryStore {
             .collect()
     }
 
-    /// How many of the owner's tokens still verify at `now`.
-    #[cfg(feature = "management")]
-    fn active_count(&self, index: &Index, owner: &str, now: OffsetDateTime) -> usize {
-        self.owned_by(index, owner)
-            .iter()
-            .filter(|record| record.is_active(now))
-            .count()
+    /// Whether every write of `changes` can land: inserts of ids and
+    /// hashes not stored (nor inserted twice), replaces of stored records.
+    fn check(&self, index: &Index, changes: &Changes) -> Result<(), StoreError> {
+        let mut inserted: Vec<(&TokenId, &TokenHash)> = Vec::new();
+        for write in &changes.writes {
+            match write {
+                Write::Insert(record) => {
+                    let taken = index.by_id.get(&record.id).is_some()
+                        || self.lookup(&record.hash).is_some()
+                        || inserted
+                            .iter()
+                            .any(|(id, hash)| **id == record.id || **hash == record.hash);
+                    if taken {
+                        return Err(StoreError::Duplicate);
+                    }
+                    inserted.push((&record.id, &record.hash));
+                }
+                Write::Replace(record) => {
+                    let same = index.by_id.get(&record.id).is_some_and(|stored| {
+                        stored.owner == record.owner && stored.hash == record.hash
+                    });
+                    if !same {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+                Write::Delete(_) => {}
+            }
+        }
+        Ok(())
     }
 
-    #[cfg(feature = "management")]
-    fn name_taken(&self, index: &Index, record: &TokenRecord, now: OffsetDateTime) -> bool {
-        self.owned_by(index, &record.owner).iter().any(|other| {
-            other.id != record.id && other.holds_name(now) && other.name == record.name
-        })
+    /// Removes the record with this id from both tables and its owner's list.
+    fn remove(&self, index: &mut Index, id: &TokenId) {
+        let Some(record) = index.by_id.remove(id) else {
+            return;
+        };
+        write(self.shard(&record.hash)).remove(&record.hash);
+        if let Some(ids) = index.by_owner.get_mut(&record.owner) {
+            ids.retain(|other| other != id);
+            if ids.is_empty() {
+                index.by_owner.remove(&record.owner);
+            }
+        }
     }
 }
 
@@ -242,23 +268,6 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        let mut index = self.index();
-        let mut after = None;
-        self.modify(&mut index, id, |record| {
-            after = record.usage.and_then(|usage| usage.consume(now));
-            if after.is_some() {
-                record.usage = after;
-            }
-        })
-        .ok_or(StoreError::NotFound)?;
-        Ok(after)
-    }
-
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
         Ok(self.shards.iter().any(|shard| {
             read(shard)
@@ -272,140 +281,41 @@ impl TokenStore for MemoryStore {
     }
 }
 
-#[cfg(feature = "management")]
+/// One change at a time, under the index lock: the plan reads the owner's
+/// records and its writes land before any other writer runs.
 #[async_trait]
 impl ManageStore for MemoryStore {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        refuse_temporary([&record])?;
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
         let mut index = self.index();
-        if self.name_taken(&index, &record, rules.now) {
-            return Err(StoreError::NameTaken);
-        }
-        if let Some(limit) = rules.max_active_per_owner
-            && self.active_count(&index, &record.owner, rules.now) >= limit
-        {
-            return Err(StoreError::LimitReached { limit });
-        }
-        if self.put(&mut index, record) {
-            Ok(())
-        } else {
-            Err(StoreError::Duplicate)
-        }
-    }
-
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let mut index = self.index();
-        if index.ever_held {
+        let read = OwnerRecords {
+            owner: owner.to_owned(),
+            records: self
+                .owned_by(&index, owner)
+                .iter()
+                .map(|record| TokenRecord::clone(record))
+                .collect(),
+        };
+        let changes = plan(&read)?;
+        if changes.only_if_never_held && index.ever_held {
             return Err(StoreError::AlreadyClaimed);
         }
-        self.put(&mut index, record);
-        Ok(())
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut index = self.index();
-        let current = self.by_id(&index, id).ok_or(StoreError::NotFound)?;
-        let mut changed = TokenRecord::clone(&current);
-        if !changed.is_active(now) {
-            return Err(StoreError::Inactive);
-        }
-        update.apply_to(&mut changed);
-        if update.name.is_some()
-            && changed.replaced_by.is_none()
-            && self.name_taken(&index, &changed, now)
-        {
-            return Err(StoreError::NameTaken);
-        }
-        let stored = changed.clone();
-        self.modify(&mut index, id, |record| *record = stored)
-            .map(|record| TokenRecord::clone(&record))
-            .ok_or(StoreError::NotFound)
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut index = self.index();
-        self.modify(&mut index, id, |record| revocation.apply_to(record))
-            .map(|record| TokenRecord::clone(&record))
-            .ok_or(StoreError::NotFound)
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        let mut index = self.index();
-        let active: Vec<TokenId> = self
-            .owned_by(&index, owner)
-            .iter()
-            .filter(|record| record.is_active(revocation.at))
-            .map(|record| record.id)
-            .collect();
-        for id in &active {
-            self.modify(&mut index, id, |record| revocation.apply_to(record));
-        }
-        Ok(active.len())
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        let mut index = self.index();
-        let old = self
-            .by_id(&index, &rotation.old)
-            .ok_or(StoreError::NotFound)?;
-        if !old.holds_name(rotation.now) {
-            return Err(StoreError::Inactive);
-        }
-        if !rotation.fits_the_cap(self.active_count(&index, &old.owner, rotation.now)) {
-            return Err(StoreError::LimitReached {
-                limit: rotation.max_active_per_owner.unwrap_or(0),
-            });
-        }
-        if index.by_id.get(&rotation.new_id).is_some() || self.lookup(&rotation.new_hash).is_some()
-        {
-            return Err(StoreError::Duplicate);
-        }
-        let replacement = rotation.replacement_for(&old);
-        self.modify(&mut index, &rotation.old, |old| rotation.retire(old));
-        self.put(&mut index, replacement.clone());
-        Ok(replacement)
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let mut index = self.index();
-        let Some(record) = index.by_id.remove(id) else {
-            return Ok(false);
-        };
-        write(self.shard(&record.hash)).remove(&record.hash);
-        if let Some(ids) = index.by_owner.get_mut(&record.owner) {
-            ids.retain(|other| other != id);
-            if ids.is_empty() {
-                index.by_owner.remove(&record.owner);
+        self.check(&index, &changes)?;
+        for write in &changes.writes {
+            match write {
+                Write::Insert(record) => {
+                    self.put(&mut index, record.clone());
+                }
+                Write::Replace(record) => {
+                    self.modify(&mut index, &record.id, |stored| {
+                        let last_used_at = stored.last_used_at;
+                        *stored = record.clone();
+                        stored.last_used_at = last_used_at;
+                    });
+                }
+                Write::Delete(id) => self.remove(&mut index, id),
             }
         }
-        Ok(true)
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        refuse_temporary(&records)?;
-        let mut index = self.index();
-        let mut report = ImportReport::default();
-        for record in records {
-            if self.put(&mut index, record) {
-                report.imported += 1;
-            } else {
-                report.skipped += 1;
-            }
-        }
-        Ok(report)
+        Ok(changes)
     }
 }
 

@@ -12,18 +12,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Transaction};
 use time::OffsetDateTime;
 
-use super::sql::{self, backend_error, decode_record, select_tokens};
-#[cfg(feature = "management")]
-use super::sql::{bind_record, encode_scopes, insert_token, token_columns};
-#[cfg(feature = "management")]
-use super::{
-    ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate, refuse_temporary,
-};
-use super::{LastUse, ListQuery, StoreError, TokenStore};
+use super::sql::{self, backend_error, decode_record, run_change, select_tokens};
+use super::{Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore, Write};
 use crate::hash::TokenHash;
-#[cfg(feature = "management")]
-use crate::record::{Metadata, RevokeReason};
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// The schema, embedded: `(version, description, script)`.
@@ -163,17 +155,12 @@ fn decode(row: &PgRow) -> Result<TokenRecord, StoreError> {
     decode_record::<_, OffsetDateTime>(row, Ok)
 }
 
-#[cfg(feature = "management")]
-const MARK_EVER_HELD: &str =
-    "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
-
 async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
     pool.begin().await.map_err(backend_error)
 }
 
 /// Tells every instance's cache that records changed (delivered when the
 /// surrounding transaction commits; at once outside one).
-#[cfg(feature = "management")]
 async fn announce<'e>(
     executor: impl sqlx::Executor<'e, Database = Postgres>,
     kind: &str,
@@ -192,7 +179,6 @@ async fn announce<'e>(
 
 /// Serialises the checking writes of one owner (in this schema) until the
 /// transaction ends.
-#[cfg(feature = "management")]
 async fn lock_owner(
     tx: &mut Transaction<'static, Postgres>,
     owner: &str,
@@ -205,46 +191,6 @@ async fn lock_owner(
     .await
     .map_err(backend_error)?;
     Ok(())
-}
-
-#[cfg(feature = "management")]
-async fn insert_row(
-    tx: &mut Transaction<'static, Postgres>,
-    record: &TokenRecord,
-    on_conflict_skip: bool,
-) -> Result<u64, StoreError> {
-    let statement = if on_conflict_skip {
-        insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-             ON CONFLICT DO NOTHING"
-        )
-    } else {
-        insert_token!(
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-        )
-    };
-    let result = bind_record!(sqlx::query(statement), record, |instant: OffsetDateTime| {
-        instant
-    })
-    .execute(&mut **tx)
-    .await
-    .map_err(backend_error)?;
-    Ok(result.rows_affected())
-}
-
-/// The row, locked against other writers until the transaction ends.
-async fn fetch_for_update(
-    tx: &mut Transaction<'static, Postgres>,
-    id: &TokenId,
-) -> Result<Option<TokenRecord>, StoreError> {
-    sqlx::query(select_tokens!("WHERE id = $1 FOR UPDATE"))
-        .bind(id.as_bytes().as_slice())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend_error)?
-        .as_ref()
-        .map(decode)
-        .transpose()
 }
 
 #[async_trait]
@@ -326,29 +272,6 @@ impl TokenStore for PostgresStore {
         Ok(())
     }
 
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        // The row lock makes concurrent consumers on every instance queue.
-        let mut tx = begin(&self.pool).await?;
-        let record = fetch_for_update(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let Some(after) = record.usage.and_then(|usage| usage.consume(now)) else {
-            return Ok(None);
-        };
-        sqlx::query("UPDATE tokenkeep_tokens SET usage = $2 WHERE id = $1")
-            .bind(id.as_bytes().as_slice())
-            .bind(sql::encode_usage(&after)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(Some(after))
-    }
-
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
         let in_format = format!("{}_", prefix.as_str());
         sqlx::query_scalar(
@@ -370,236 +293,27 @@ impl TokenStore for PostgresStore {
     }
 }
 
-#[cfg(feature = "management")]
+/// A change is one transaction holding the owner's advisory lock, taken
+/// before the read: the changes of one owner queue across every instance,
+/// and the plan runs once. The setup claim's marker row is unique, so of
+/// two claims the second waits for the first and then finds it.
 #[async_trait]
 impl ManageStore for PostgresStore {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        refuse_temporary([&record])?;
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
         let mut tx = begin(&self.pool).await?;
-        lock_owner(&mut tx, &record.owner).await?;
-        // Over the owner's active tokens: all of them count toward the cap
-        // (grace periods included); those not replaced hold their name.
-        let (active, same_name): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COUNT(*) FILTER (WHERE name = $3 AND replaced_by IS NULL) \
-             FROM tokenkeep_tokens WHERE owner = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(&record.owner)
-        .bind(rules.now)
-        .bind(record.name.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        if same_name > 0 {
-            return Err(StoreError::NameTaken);
-        }
-        if let Some(limit) = rules.max_active_per_owner
-            && usize::try_from(active).unwrap_or(usize::MAX) >= limit
-        {
-            return Err(StoreError::LimitReached { limit });
-        }
-        insert_row(&mut tx, &record, false).await?;
-        sqlx::query(MARK_EVER_HELD)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        tx.commit().await.map_err(backend_error)
-    }
-
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let mut tx = begin(&self.pool).await?;
-        // Concurrent claims block on this row; only the first inserts it.
-        let marked = sqlx::query(MARK_EVER_HELD)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        if marked.rows_affected() == 0 {
-            return Err(StoreError::AlreadyClaimed);
-        }
-        insert_row(&mut tx, &record, false).await?;
-        tx.commit().await.map_err(backend_error)
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut tx = begin(&self.pool).await?;
-        let mut record = fetch_for_update(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !record.is_active(now) {
-            return Err(StoreError::Inactive);
-        }
-        update.apply_to(&mut record);
-        if update.name.is_some() && record.replaced_by.is_none() {
-            lock_owner(&mut tx, &record.owner).await?;
-            let taken: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens WHERE owner = $1 AND name = $3 \
-                 AND id <> $4 AND revoked_at IS NULL AND replaced_by IS NULL \
-                 AND (expires_at IS NULL OR expires_at > $2))",
-            )
-            .bind(&record.owner)
-            .bind(now)
-            .bind(record.name.as_str())
-            .bind(id.as_bytes().as_slice())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-            if taken {
-                return Err(StoreError::NameTaken);
+        lock_owner(&mut tx, owner).await?;
+        let (changes, read) =
+            run_change!(tx, owner, plan, |instant: OffsetDateTime| instant, decode);
+        for write in &changes.writes {
+            let hash = match write {
+                Write::Insert(record) | Write::Replace(record) => Some(record.hash),
+                Write::Delete(id) => read.find(id).map(|record| record.hash),
+            };
+            if let Some(hash) = hash {
+                announce(&mut *tx, "hash", &hash.to_hex()).await?;
             }
         }
-        sqlx::query(
-            "UPDATE tokenkeep_tokens SET name = $2, description = $3, scopes = $4, profile = $5, \
-             metadata = $6, rate_limit = $7, usage = $8, \
-             allowed_ips = $9 \
-             WHERE id = $1",
-        )
-        .bind(id.as_bytes().as_slice())
-        .bind(record.name.as_str())
-        .bind(&record.description)
-        .bind(encode_scopes(&record.scopes)?)
-        .bind(&record.profile)
-        .bind(record.metadata.as_ref().map(Metadata::to_json))
-        .bind(record.rate_limit.map(|limit| limit.to_string()))
-        .bind(record.usage.as_ref().map(sql::encode_usage).transpose()?)
-        .bind(sql::encode_ranges(&record.allowed_ips))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        announce(&mut *tx, "hash", &record.hash.to_hex()).await?;
         tx.commit().await.map_err(backend_error)?;
-        Ok(record)
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        // A revoked token keeps its first revocation: each column is set
-        // only where `revoked_at` was still NULL (SET reads the old row).
-        let statement = concat!(
-            "UPDATE tokenkeep_tokens SET revoked_at = COALESCE(revoked_at, $2), ",
-            "revoked_by = CASE WHEN revoked_at IS NULL THEN $3 ELSE revoked_by END, ",
-            "revoke_reason = CASE WHEN revoked_at IS NULL THEN $4 ELSE revoke_reason END ",
-            "WHERE id = $1 RETURNING ",
-            token_columns!()
-        );
-        let row = sqlx::query(statement)
-            .bind(id.as_bytes().as_slice())
-            .bind(revocation.at)
-            .bind(&revocation.by)
-            .bind(revocation.reason.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        let record = row
-            .as_ref()
-            .map(decode)
-            .transpose()?
-            .ok_or(StoreError::NotFound)?;
-        announce(&self.pool, "hash", &record.hash.to_hex()).await?;
-        Ok(record)
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        let result = sqlx::query(
-            "UPDATE tokenkeep_tokens SET revoked_at = $2, revoked_by = $3, revoke_reason = $4 \
-             WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(owner)
-        .bind(revocation.at)
-        .bind(&revocation.by)
-        .bind(revocation.reason.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(backend_error)?;
-        announce(&self.pool, "owner", owner).await?;
-        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        let mut tx = begin(&self.pool).await?;
-        let mut old = fetch_for_update(&mut tx, &rotation.old)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        lock_owner(&mut tx, &old.owner).await?;
-        if !old.holds_name(rotation.now) {
-            return Err(StoreError::Inactive);
-        }
-        let active: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM tokenkeep_tokens WHERE owner = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(&old.owner)
-        .bind(rotation.now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        if !rotation.fits_the_cap(usize::try_from(active).unwrap_or(usize::MAX)) {
-            return Err(StoreError::LimitReached {
-                limit: rotation.max_active_per_owner.unwrap_or(0),
-            });
-        }
-        let replacement = rotation.replacement_for(&old);
-        rotation.retire(&mut old);
-        sqlx::query(
-            "UPDATE tokenkeep_tokens SET expires_at = $2, revoked_at = $3, replaced_by = $4, \
-             revoked_by = $5, revoke_reason = $6 WHERE id = $1",
-        )
-        .bind(old.id.as_bytes().as_slice())
-        .bind(old.expires_at)
-        .bind(old.revoked_at)
-        .bind(old.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
-        .bind(&old.revoked_by)
-        .bind(old.revoke_reason.map(RevokeReason::as_str))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        insert_row(&mut tx, &replacement, false).await?;
-        announce(&mut *tx, "hash", &old.hash.to_hex()).await?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(replacement)
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let hash: Option<Vec<u8>> =
-            sqlx::query_scalar("DELETE FROM tokenkeep_tokens WHERE id = $1 RETURNING hash")
-                .bind(id.as_bytes().as_slice())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend_error)?;
-        let Some(hash) = hash else { return Ok(false) };
-        announce(&self.pool, "hash", &hex::encode(hash)).await?;
-        Ok(true)
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        refuse_temporary(&records)?;
-        let mut tx = begin(&self.pool).await?;
-        let mut report = ImportReport::default();
-        for record in &records {
-            if insert_row(&mut tx, record, true).await? > 0 {
-                report.imported += 1;
-            } else {
-                report.skipped += 1;
-            }
-        }
-        if report.imported > 0 {
-            sqlx::query(MARK_EVER_HELD)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_error)?;
-        }
-        tx.commit().await.map_err(backend_error)?;
-        Ok(report)
+        Ok(changes)
     }
 }

@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::hash::TokenHash;
 use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
-#[cfg(feature = "management")]
 use crate::scope::Scopes;
 
 /// Every column of `tokenkeep_tokens`, in the order `decode_record` reads.
@@ -34,7 +33,6 @@ macro_rules! select_tokens {
     };
 }
 
-#[cfg(feature = "management")]
 /// `INSERT` every column of `tokenkeep_tokens`, then `$tail` (the values).
 macro_rules! insert_token {
     ($tail:literal) => {
@@ -50,7 +48,6 @@ macro_rules! insert_token {
 /// Binds every column of `record` to an `insert_token!` query, in column
 /// order; `$instant` turns an instant into the backend's time type. A
 /// macro, because sqlx's bind bounds differ per database.
-#[cfg(feature = "management")]
 macro_rules! bind_record {
     ($query:expr, $record:expr, $instant:expr) => {{
         let record: &$crate::record::TokenRecord = $record;
@@ -95,9 +92,85 @@ macro_rules! bind_record {
     }};
 }
 
-#[cfg(feature = "management")]
-pub(crate) use {bind_record, insert_token};
-pub(crate) use {select_tokens, token_columns};
+/// Runs one change in the open transaction `$tx`, which holds the owner's
+/// lock: reads the owner's records, runs the plan, applies its writes.
+/// Evaluates to the committed-to-be [`Changes`](crate::store::Changes)
+/// and the records read; the caller commits. Both SQL dialects take these
+/// statements (`$N` placeholders); `$instant` and `$decode` are their
+/// time type and row decoder.
+macro_rules! run_change {
+    ($tx:ident, $owner:expr, $plan:expr, $instant:expr, $decode:expr) => {{
+        use $crate::store::{OwnerRecords, StoreError, Write};
+        use $crate::store::sql::{MARK_EVER_HELD, REPLACE_TOKEN, backend_error};
+        let owner: &str = $owner;
+        let rows = sqlx::query($crate::store::sql::select_tokens!("WHERE owner = $1"))
+            .bind(owner)
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(backend_error)?;
+        let read = OwnerRecords {
+            owner: owner.to_owned(),
+            records: rows.iter().map($decode).collect::<Result<_, StoreError>>()?,
+        };
+        let changes = ($plan)(&read)?;
+        if changes.only_if_never_held {
+            let marked = sqlx::query(MARK_EVER_HELD)
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend_error)?;
+            if marked.rows_affected() == 0 {
+                return Err(StoreError::AlreadyClaimed);
+            }
+        }
+        for write in &changes.writes {
+            let written = match write {
+                Write::Insert(record) => $crate::store::sql::bind_record!(
+                    sqlx::query($crate::store::sql::insert_token!(
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+                    )),
+                    record,
+                    $instant
+                ),
+                Write::Replace(record) => {
+                    $crate::store::sql::bind_record!(sqlx::query(REPLACE_TOKEN), record, $instant)
+                }
+                Write::Delete(id) => {
+                    sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2")
+                        .bind(id.as_bytes().as_slice())
+                        .bind(owner)
+                }
+            };
+            let result = written.execute(&mut *$tx).await.map_err(backend_error)?;
+            if matches!(write, Write::Replace(_)) && result.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        if changes.writes.iter().any(|write| matches!(write, Write::Insert(_))) {
+            sqlx::query(MARK_EVER_HELD)
+                .execute(&mut *$tx)
+                .await
+                .map_err(backend_error)?;
+        }
+        (changes, read)
+    }};
+}
+
+pub(crate) use {bind_record, insert_token, run_change, select_tokens, token_columns};
+
+/// Marks the store as having held a token; affects no row when it has.
+pub(crate) const MARK_EVER_HELD: &str =
+    "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
+
+/// A replace, bound as [`bind_record!`] binds: every column but the id,
+/// owner and hash (which select the row) and `last_used_at` (which only
+/// its own notes move: the stored time is kept, the read one filling in
+/// only where none is stored, which is where it is `NULL` too).
+pub(crate) const REPLACE_TOKEN: &str = "UPDATE tokenkeep_tokens SET name = $3, description = $4, \
+    display_prefix = $6, scopes = $7, profile = $8, kind = $9, created_at = $10, \
+    expires_at = $11, last_used_at = COALESCE(last_used_at, $12), revoked_at = $13, \
+    replaced_by = $14, created_by = $15, revoked_by = $16, revoke_reason = $17, \
+    metadata = $18, rate_limit = $19, usage = $20, allowed_ips = $21 \
+    WHERE id = $1 AND owner = $2 AND hash = $5";
 
 /// The table that records applied migrations; its own name, so it never
 /// collides with the application's `_sqlx_migrations`.
@@ -142,7 +215,6 @@ fn corrupt(what: &'static str) -> StoreError {
 
 /// Address ranges as their column holds them: comma-separated, or NULL
 /// for none.
-#[cfg(feature = "management")]
 pub(crate) fn encode_ranges(ranges: &[crate::record::IpNet]) -> Option<String> {
     (!ranges.is_empty()).then(|| {
         ranges
@@ -164,12 +236,10 @@ pub(crate) fn encode_usage(usage: &crate::record::Usage) -> Result<String, Store
     serde_json::to_string(usage).map_err(StoreError::unavailable)
 }
 
-#[cfg(feature = "management")]
 pub(crate) fn encode_scopes(scopes: &Scopes) -> Result<String, StoreError> {
     serde_json::to_string(scopes).map_err(StoreError::unavailable)
 }
 
-#[cfg(feature = "management")]
 pub(crate) fn kind_text(kind: TokenKind) -> &'static str {
     match kind {
         TokenKind::Persistent => "persistent",

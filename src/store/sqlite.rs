@@ -18,18 +18,10 @@ mod readers;
 pub use commits::SqliteCommits;
 use readers::Readers;
 
-use super::sql::{self, backend_error, decode_record, select_tokens};
-#[cfg(feature = "management")]
-use super::sql::{bind_record, encode_scopes, insert_token};
-#[cfg(feature = "management")]
-use super::{
-    ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate, refuse_temporary,
-};
-use super::{LastUse, ListQuery, StoreError, TokenStore};
+use super::sql::{self, backend_error, decode_record, run_change, select_tokens};
+use super::{Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore};
 use crate::hash::TokenHash;
-#[cfg(feature = "management")]
-use crate::record::{Metadata, RevokeReason};
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// How long a writer waits for another writer's lock before giving up.
@@ -79,7 +71,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// The journal is WAL with `synchronous=FULL`, so a token that `issue`
 /// returned survives a crash of the process or the machine. Every write is
 /// a `BEGIN IMMEDIATE` transaction: it takes the write lock before reading,
-/// so the cap, name and claim checks cannot race, and concurrent writers
+/// so a change's plan reads and its writes land with no other writer in
+/// between, and concurrent writers
 /// queue on the busy timeout instead of failing with `SQLITE_BUSY`.
 /// Instants are stored as UTC milliseconds since the epoch.
 ///
@@ -234,86 +227,6 @@ fn decode(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
 
 const SELECT_BY_ID: &str = select_tokens!("WHERE id = ?1");
 
-#[cfg(feature = "management")]
-const MARK_EVER_HELD: &str =
-    "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
-
-#[cfg(feature = "management")]
-async fn insert_row(
-    tx: &mut Transaction<'static, Sqlite>,
-    record: &TokenRecord,
-    on_conflict_skip: bool,
-) -> Result<u64, StoreError> {
-    let statement = if on_conflict_skip {
-        insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
-             ON CONFLICT DO NOTHING"
-        )
-    } else {
-        insert_token!(
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
-        )
-    };
-    let result = bind_record!(sqlx::query(statement), record, millis)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend_error)?;
-    Ok(result.rows_affected())
-}
-
-async fn fetch_by_id(
-    tx: &mut Transaction<'static, Sqlite>,
-    id: &TokenId,
-) -> Result<Option<TokenRecord>, StoreError> {
-    sqlx::query(SELECT_BY_ID)
-        .bind(id.as_bytes().as_slice())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend_error)?
-        .as_ref()
-        .map(decode)
-        .transpose()
-}
-
-/// How many of the owner's tokens still verify at `now`.
-#[cfg(feature = "management")]
-async fn active_count(
-    tx: &mut Transaction<'static, Sqlite>,
-    owner: &str,
-    now: OffsetDateTime,
-) -> Result<usize, StoreError> {
-    let statement = "SELECT COUNT(*) FROM tokenkeep_tokens WHERE owner = ?1 \
-        AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)";
-    let count: i64 = sqlx::query_scalar(statement)
-        .bind(owner)
-        .bind(millis(now))
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend_error)?;
-    Ok(usize::try_from(count).unwrap_or(usize::MAX))
-}
-
-#[cfg(feature = "management")]
-/// Whether another token of the owner holds `name` at `now`.
-async fn name_taken(
-    tx: &mut Transaction<'static, Sqlite>,
-    record: &TokenRecord,
-    now: OffsetDateTime,
-) -> Result<bool, StoreError> {
-    let statement = "SELECT COUNT(*) FROM tokenkeep_tokens WHERE owner = ?1 \
-        AND revoked_at IS NULL AND replaced_by IS NULL AND (expires_at IS NULL OR expires_at > ?2) \
-        AND name = ?3 AND id <> ?4";
-    let count: i64 = sqlx::query_scalar(statement)
-        .bind(&record.owner)
-        .bind(millis(now))
-        .bind(record.name.as_str())
-        .bind(record.id.as_bytes().as_slice())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend_error)?;
-    Ok(count > 0)
-}
-
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
@@ -390,28 +303,6 @@ impl TokenStore for SqliteStore {
         tx.commit().await.map_err(backend_error)
     }
 
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        let mut tx = self.write().await?;
-        let record = fetch_by_id(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let Some(after) = record.usage.and_then(|usage| usage.consume(now)) else {
-            return Ok(None);
-        };
-        sqlx::query("UPDATE tokenkeep_tokens SET usage = ?2 WHERE id = ?1")
-            .bind(id.as_bytes().as_slice())
-            .bind(sql::encode_usage(&after)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(Some(after))
-    }
-
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
         let in_format = format!("{}_", prefix.as_str());
         let held: i64 = sqlx::query_scalar(
@@ -436,202 +327,14 @@ impl TokenStore for SqliteStore {
     }
 }
 
-#[cfg(feature = "management")]
+/// A change is one `BEGIN IMMEDIATE` transaction: the write lock is held
+/// from the read to the commit, so the plan runs once.
 #[async_trait]
 impl ManageStore for SqliteStore {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        refuse_temporary([&record])?;
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
         let mut tx = self.write().await?;
-        // Over the owner's active tokens: all of them count toward the cap
-        // (grace periods included); those not replaced hold their name.
-        let statement = "SELECT COUNT(*), COALESCE(SUM(name = ?3 AND replaced_by IS NULL), 0) \
-            FROM tokenkeep_tokens WHERE owner = ?1 AND revoked_at IS NULL \
-            AND (expires_at IS NULL OR expires_at > ?2)";
-        let (active, same_name): (i64, i64) = sqlx::query_as(statement)
-            .bind(&record.owner)
-            .bind(millis(rules.now))
-            .bind(record.name.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        if same_name > 0 {
-            return Err(StoreError::NameTaken);
-        }
-        if let Some(limit) = rules.max_active_per_owner
-            && usize::try_from(active).unwrap_or(usize::MAX) >= limit
-        {
-            return Err(StoreError::LimitReached { limit });
-        }
-        insert_row(&mut tx, &record, false).await?;
-        sqlx::query(MARK_EVER_HELD)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        tx.commit().await.map_err(backend_error)
-    }
-
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let marked = sqlx::query(MARK_EVER_HELD)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        if marked.rows_affected() == 0 {
-            return Err(StoreError::AlreadyClaimed);
-        }
-        insert_row(&mut tx, &record, false).await?;
-        tx.commit().await.map_err(backend_error)
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut tx = self.write().await?;
-        let mut record = fetch_by_id(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !record.is_active(now) {
-            return Err(StoreError::Inactive);
-        }
-        update.apply_to(&mut record);
-        if update.name.is_some()
-            && record.replaced_by.is_none()
-            && name_taken(&mut tx, &record, now).await?
-        {
-            return Err(StoreError::NameTaken);
-        }
-        sqlx::query(
-            "UPDATE tokenkeep_tokens SET name = ?2, description = ?3, scopes = ?4, profile = ?5, \
-             metadata = ?6, rate_limit = ?7, usage = ?8, \
-             allowed_ips = ?9 \
-             WHERE id = ?1",
-        )
-        .bind(id.as_bytes().as_slice())
-        .bind(record.name.as_str())
-        .bind(&record.description)
-        .bind(encode_scopes(&record.scopes)?)
-        .bind(&record.profile)
-        .bind(record.metadata.as_ref().map(Metadata::to_json))
-        .bind(record.rate_limit.map(|limit| limit.to_string()))
-        .bind(record.usage.as_ref().map(sql::encode_usage).transpose()?)
-        .bind(sql::encode_ranges(&record.allowed_ips))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error)?;
+        let (changes, _read) = run_change!(tx, owner, plan, millis, decode);
         tx.commit().await.map_err(backend_error)?;
-        Ok(record)
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE tokenkeep_tokens SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 \
-             WHERE id = ?1 AND revoked_at IS NULL",
-        )
-        .bind(id.as_bytes().as_slice())
-        .bind(millis(revocation.at))
-        .bind(&revocation.by)
-        .bind(revocation.reason.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        let record = fetch_by_id(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(record)
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        let mut tx = self.write().await?;
-        let result = sqlx::query(
-            "UPDATE tokenkeep_tokens SET revoked_at = ?2, revoked_by = ?3, revoke_reason = ?4 \
-             WHERE owner = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
-        )
-        .bind(owner)
-        .bind(millis(revocation.at))
-        .bind(&revocation.by)
-        .bind(revocation.reason.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        let mut tx = self.write().await?;
-        let mut old = fetch_by_id(&mut tx, &rotation.old)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !old.holds_name(rotation.now) {
-            return Err(StoreError::Inactive);
-        }
-        if !rotation.fits_the_cap(active_count(&mut tx, &old.owner, rotation.now).await?) {
-            return Err(StoreError::LimitReached {
-                limit: rotation.max_active_per_owner.unwrap_or(0),
-            });
-        }
-        let replacement = rotation.replacement_for(&old);
-        rotation.retire(&mut old);
-        sqlx::query(
-            "UPDATE tokenkeep_tokens SET expires_at = ?2, revoked_at = ?3, replaced_by = ?4, \
-             revoked_by = ?5, revoke_reason = ?6 WHERE id = ?1",
-        )
-        .bind(old.id.as_bytes().as_slice())
-        .bind(old.expires_at.map(millis))
-        .bind(old.revoked_at.map(millis))
-        .bind(old.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
-        .bind(&old.revoked_by)
-        .bind(old.revoke_reason.map(RevokeReason::as_str))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend_error)?;
-        insert_row(&mut tx, &replacement, false).await?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(replacement)
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let result = sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = ?1")
-            .bind(id.as_bytes().as_slice())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        tx.commit().await.map_err(backend_error)?;
-        Ok(result.rows_affected() > 0)
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        refuse_temporary(&records)?;
-        let mut tx = self.write().await?;
-        let mut report = ImportReport::default();
-        for record in &records {
-            if insert_row(&mut tx, record, true).await? > 0 {
-                report.imported += 1;
-            } else {
-                report.skipped += 1;
-            }
-        }
-        if report.imported > 0 {
-            sqlx::query(MARK_EVER_HELD)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_error)?;
-        }
-        tx.commit().await.map_err(backend_error)?;
-        Ok(report)
+        Ok(changes)
     }
 }

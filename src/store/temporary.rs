@@ -19,11 +19,12 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-#[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, StoreError, TokenStore};
+use super::{
+    Changes, LastUse, Layer, ListQuery, ManageStore, Plan, StoreError, TokenStore, Write,
+    WriteLayer,
+};
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// A store with the process's temporary tokens in front of it.
@@ -73,30 +74,20 @@ impl<S: ?Sized> WithTemporary<S> {
             .find(|record| record.id == *id)
             .map(|record| TokenRecord::clone(record))
     }
-
-    /// A stored token with a temporary token's hash would be shadowed by
-    /// it (and take its rights): refused as a duplicate.
-    #[cfg(feature = "management")]
-    fn refuse_shadowing(&self, record: &TokenRecord) -> Result<(), StoreError> {
-        if self.find(&record.hash).is_some() {
-            Err(StoreError::Duplicate)
-        } else {
-            Ok(())
-        }
-    }
-
-    #[cfg(feature = "management")]
-    fn is_temporary(&self, id: &TokenId) -> bool {
-        self.read().values().any(|record| record.id == *id)
-    }
 }
 
 #[async_trait]
-impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
+impl<S: TokenStore + ?Sized> Layer for WithTemporary<S> {
+    type Inner = S;
+
+    fn inner(&self) -> &S {
+        &self.inner
+    }
+
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         match self.find(hash) {
             Some(record) => Ok(Some(record)),
-            None => self.inner.find_by_hash(hash).await,
+            None => self.inner().find_by_hash(hash).await,
         }
     }
 
@@ -106,14 +97,14 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
     ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
         match self.find(hash) {
             Some(record) => Some(Ok(Some(record))),
-            None => self.inner.find_by_hash_now(hash),
+            None => self.inner().find_by_hash_now(hash),
         }
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
         match self.get_temporary(id) {
             Some(record) => Ok(Some(record)),
-            None => self.inner.get(id).await,
+            None => self.inner().get(id).await,
         }
     }
 
@@ -130,7 +121,7 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
             .filter(|record| query.include_inactive || record.is_active(query.now))
             .map(|record| TokenRecord::clone(record))
             .collect();
-        records.extend(self.inner.list(query).await?);
+        records.extend(self.inner().list(query).await?);
         records.sort_by_key(|record| (record.created_at, record.id));
         Ok(records)
     }
@@ -147,7 +138,7 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
             .filter(|record| record.expires_at.is_some_and(|expiry| expiry <= before))
             .map(|record| TokenRecord::clone(record))
             .collect();
-        records.extend(self.inner.list_expiring(now, before).await?);
+        records.extend(self.inner().list_expiring(now, before).await?);
         records.sort_by_key(|record| (record.expires_at, record.id));
         Ok(records)
     }
@@ -169,15 +160,7 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
         if rest.is_empty() {
             return Ok(());
         }
-        self.inner.record_last_used(&rest).await
-    }
-
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        self.inner.consume_use(id, now).await
+        self.inner().record_last_used(&rest).await
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
@@ -185,84 +168,49 @@ impl<S: TokenStore + ?Sized> TokenStore for WithTemporary<S> {
             .read()
             .values()
             .any(|record| !record.is_in_format_of(prefix));
-        Ok(in_memory || self.inner.may_hold_custom_secrets(prefix).await?)
-    }
-
-    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        self.inner.has_ever_held_token().await
-    }
-
-    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
-        self.inner.changes()
+        Ok(in_memory || self.inner().may_hold_custom_secrets(prefix).await?)
     }
 }
 
-#[cfg(feature = "management")]
+/// Plans see the owner's temporary tokens beside the stored ones, so a
+/// change aimed at one is refused as a change of a temporary token
+/// ([`Changes::new`](super::Changes::new)), and an insert that would be
+/// shadowed by one (the same hash, and so its rights) as a duplicate.
 #[async_trait]
-impl<S: ManageStore + ?Sized> ManageStore for WithTemporary<S> {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        self.refuse_shadowing(&record)?;
-        self.inner.insert(record, rules).await
+impl<S: ManageStore + ?Sized> WriteLayer for WithTemporary<S> {
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        let temporary: Vec<TokenRecord> = self
+            .read()
+            .values()
+            .filter(|record| record.owner == owner)
+            .map(|record| TokenRecord::clone(record))
+            .collect();
+        self.inner()
+            .change(owner, &mut |read| {
+                let mut shown = read.clone();
+                shown.records.extend(temporary.iter().cloned());
+                let changes = plan(&shown)?;
+                let shadowed = changes.writes.iter().any(|write| {
+                    matches!(write, Write::Insert(record) if self.find(&record.hash).is_some())
+                });
+                if shadowed {
+                    return Err(StoreError::Duplicate);
+                }
+                Ok(changes)
+            })
+            .await
+    }
+}
+
+#[cfg(all(test, feature = "conformance"))]
+mod conformance {
+    use std::sync::Arc;
+
+    /// With no temporary tokens configured, the layer is the store below:
+    /// every call must reach it as it would without the layer.
+    async fn layered_store(_test: &'static str) -> super::WithTemporary<crate::store::MemoryStore> {
+        super::WithTemporary::new(Vec::new(), Arc::new(crate::store::MemoryStore::new()))
     }
 
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        self.refuse_shadowing(&record)?;
-        self.inner.claim_setup(record).await
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        if self.is_temporary(id) {
-            return Err(StoreError::Temporary);
-        }
-        self.inner.update(id, update, now).await
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        if self.is_temporary(id) {
-            return Err(StoreError::Temporary);
-        }
-        self.inner.revoke(id, revocation).await
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        // The owner's temporary tokens stay: see the module documentation.
-        self.inner.revoke_owner(owner, revocation).await
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        if self.is_temporary(&rotation.old) {
-            return Err(StoreError::Temporary);
-        }
-        self.inner.rotate(rotation).await
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        if self.is_temporary(id) {
-            return Err(StoreError::Temporary);
-        }
-        self.inner.delete(id).await
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        // A temporary token's hash is already here: skipped, as any duplicate.
-        let (shadowing, rest): (Vec<TokenRecord>, Vec<TokenRecord>) = records
-            .into_iter()
-            .partition(|record| self.find(&record.hash).is_some());
-        let mut report = self.inner.import(rest).await?;
-        report.skipped += shadowing.len();
-        Ok(report)
-    }
+    crate::store_conformance_tests!(layered_store);
 }

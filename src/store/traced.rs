@@ -14,12 +14,12 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-#[cfg(feature = "management")]
-use super::{ImportReport, InsertRules, ManageStore, Revocation, Rotation, TokenUpdate};
-use super::{LastUse, ListQuery, StoreError, TokenStore};
+use super::{
+    Changes, LastUse, Layer, ListQuery, ManageStore, Plan, StoreError, TokenStore, WriteLayer,
+};
 use crate::error::ErrorCode as _;
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// A store whose calls are traced (and, with feature `metrics`, timed).
@@ -67,24 +67,31 @@ fn report(op: &'static str, outcome: &'static str, took: Duration, error: Option
 }
 
 #[async_trait]
-impl<S: TokenStore + ?Sized> TokenStore for Traced<S> {
-    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        observed("find_by_hash", self.inner.find_by_hash(hash)).await
+impl<S: TokenStore + ?Sized> Layer for Traced<S> {
+    type Inner = S;
+
+    fn inner(&self) -> &S {
+        &self.inner
     }
 
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        observed("find_by_hash", self.inner().find_by_hash(hash)).await
+    }
+
+    /// Answers from memory are not store calls: passed straight through.
     fn find_by_hash_now(
         &self,
         hash: &TokenHash,
     ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
-        self.inner.find_by_hash_now(hash)
+        self.inner().find_by_hash_now(hash)
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        observed("get", self.inner.get(id)).await
+        observed("get", self.inner().get(id)).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        observed("list", self.inner.list(query)).await
+        observed("list", self.inner().list(query)).await
     }
 
     async fn list_expiring(
@@ -92,83 +99,40 @@ impl<S: TokenStore + ?Sized> TokenStore for Traced<S> {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        observed("list_expiring", self.inner.list_expiring(now, before)).await
+        observed("list_expiring", self.inner().list_expiring(now, before)).await
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        observed("record_last_used", self.inner.record_last_used(uses)).await
-    }
-
-    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
-        self.inner.changes()
-    }
-
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
-        observed("consume_use", self.inner.consume_use(id, now)).await
+        observed("record_last_used", self.inner().record_last_used(uses)).await
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
         observed(
             "may_hold_custom_secrets",
-            self.inner.may_hold_custom_secrets(prefix),
+            self.inner().may_hold_custom_secrets(prefix),
         )
         .await
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        observed("has_ever_held_token", self.inner.has_ever_held_token()).await
+        observed("has_ever_held_token", self.inner().has_ever_held_token()).await
     }
 }
 
-#[cfg(feature = "management")]
 #[async_trait]
-impl<S: ManageStore + ?Sized> ManageStore for Traced<S> {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        observed("insert", self.inner.insert(record, rules)).await
+impl<S: ManageStore + ?Sized> WriteLayer for Traced<S> {
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        observed("change", self.inner().change(owner, plan)).await
+    }
+}
+
+#[cfg(all(test, feature = "conformance"))]
+mod conformance {
+    use std::sync::Arc;
+
+    async fn traced_store(_test: &'static str) -> super::Traced<crate::store::MemoryStore> {
+        super::Traced::new(Arc::new(crate::store::MemoryStore::new()))
     }
 
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        observed("claim_setup", self.inner.claim_setup(record)).await
-    }
-
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        observed("update", self.inner.update(id, update, now)).await
-    }
-
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        observed("revoke", self.inner.revoke(id, revocation)).await
-    }
-
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        observed("revoke_owner", self.inner.revoke_owner(owner, revocation)).await
-    }
-
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        observed("rotate", self.inner.rotate(rotation)).await
-    }
-
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        observed("delete", self.inner.delete(id)).await
-    }
-
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        observed("import", self.inner.import(records)).await
-    }
+    crate::store_conformance_tests!(traced_store);
 }

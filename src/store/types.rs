@@ -243,23 +243,3 @@ pub struct ImportReport {
     /// Records skipped because their id or hash was already there.
     pub skipped: usize,
 }
-
-/// Refuses records of kind [`Temporary`](crate::record::TokenKind::Temporary):
-/// such tokens live in process memory only, never in a store. Every backend
-/// calls it before an insert or an import writes anything.
-///
-/// # Errors
-/// [`StoreError::Temporary`](super::StoreError::Temporary).
-#[cfg(feature = "management")]
-pub fn refuse_temporary<'a>(
-    records: impl IntoIterator<Item = &'a TokenRecord>,
-) -> Result<(), super::StoreError> {
-    if records
-        .into_iter()
-        .any(|record| record.kind == crate::record::TokenKind::Temporary)
-    {
-        Err(super::StoreError::Temporary)
-    } else {
-        Ok(())
-    }
-}

@@ -6,12 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use tokenkeep::hash::TokenHash;
-use tokenkeep::store::{
-    ImportReport, InsertRules, LastUse, ListQuery, ManageStore, MemoryStore, Revocation, Rotation,
-    StoreError, TokenStore, TokenUpdate,
-};
-use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{Prefix, TokenId, TokenRecord};
+use tokenkeep::store::{LastUse, Layer, MemoryStore, StoreError, TokenStore, WriteLayer};
+use tokenkeep::{Prefix, TokenRecord};
 
 /// What `find_by_hash` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,8 +48,16 @@ impl FaultyStore {
     }
 }
 
+/// Faults on the read side; every other call goes to the memory store as
+/// a layer forwards it.
 #[tokenkeep::store::async_trait]
-impl TokenStore for FaultyStore {
+impl Layer for FaultyStore {
+    type Inner = MemoryStore;
+
+    fn inner(&self) -> &MemoryStore {
+        &self.inner
+    }
+
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         self.lookups_made.fetch_add(1, Ordering::SeqCst);
         match self.lookups.load(Ordering::SeqCst) {
@@ -62,12 +66,6 @@ impl TokenStore for FaultyStore {
             3 => panic!("injected panic"),
             _ => self.inner.find_by_hash(hash).await,
         }
-    }
-    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        self.inner.get(id).await
-    }
-    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        self.inner.list(query).await
     }
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
         if self.fail_last_used.load(Ordering::SeqCst) {
@@ -84,55 +82,6 @@ impl TokenStore for FaultyStore {
         }
         self.inner.may_hold_custom_secrets(prefix).await
     }
-    async fn consume_use(
-        &self,
-        id: &TokenId,
-        now: OffsetDateTime,
-    ) -> Result<Option<tokenkeep::record::Usage>, StoreError> {
-        self.inner.consume_use(id, now).await
-    }
-    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        self.inner.has_ever_held_token().await
-    }
 }
 
-#[tokenkeep::store::async_trait]
-impl ManageStore for FaultyStore {
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        self.inner.insert(record, rules).await
-    }
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        self.inner.claim_setup(record).await
-    }
-    async fn update(
-        &self,
-        id: &TokenId,
-        update: &TokenUpdate,
-        now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
-        self.inner.update(id, update, now).await
-    }
-    async fn revoke(
-        &self,
-        id: &TokenId,
-        revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
-        self.inner.revoke(id, revocation).await
-    }
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
-        self.inner.revoke_owner(owner, revocation).await
-    }
-    async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
-        self.inner.rotate(rotation).await
-    }
-    async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        self.inner.delete(id).await
-    }
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
-        self.inner.import(records).await
-    }
-}
+impl WriteLayer for FaultyStore {}

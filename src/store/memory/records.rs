@@ -89,7 +89,6 @@ impl<K: RecordKey> Records<K> {
             });
     }
 
-    #[cfg(feature = "management")]
     pub(super) fn remove(&mut self, key: &K) -> Option<Arc<TokenRecord>> {
         let entry = self
             .table

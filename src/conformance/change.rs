@@ -1,0 +1,270 @@
+//! The primitive's own checks: what [`ManageStore::change`] promises,
+//! checked with plans written here, independent of any rule.
+
+use std::sync::Arc;
+
+use super::fixtures::{all_at_once, assert_gone, at, get, insert, random_hash, sample_record, t0};
+use crate::record::TokenRecord;
+use crate::store::{Changes, LastUse, ManageStore, OwnerRecords, StoreError, Write};
+
+/// Runs a plan that reads, for the check to look at what it read.
+async fn read_of(store: &dyn ManageStore, owner: &str) -> OwnerRecords {
+    let mut seen = None;
+    store
+        .change(owner, &mut |read| {
+            seen = Some(read.clone());
+            Ok(Changes::none())
+        })
+        .await
+        .expect("a change that writes nothing");
+    seen.expect("the store ran the plan")
+}
+
+/// Plain writes, checked as every rule's are.
+fn writes(read: &OwnerRecords, writes: Vec<Write>) -> Result<Changes, StoreError> {
+    Changes::new(read, writes)
+}
+
+/// A change reads every record of its owner, revoked, expired and rotated
+/// ones included, exactly as stored, and no other owner's.
+///
+/// Steps: store alice's active, revoked, expired and retired tokens (the
+/// last with a last use) and bob's token; a change of alice reads exactly
+/// alice's four, equal to what `get` answers; a change of an owner without
+/// tokens reads none.
+pub async fn a_change_reads_every_record_of_its_owner_and_no_other(store: Arc<dyn ManageStore>) {
+    let active = sample_record("alice", "active");
+    let mut revoked = sample_record("alice", "revoked");
+    revoked.revoked_at = Some(at(1));
+    let mut expired = sample_record("alice", "expired");
+    expired.expires_at = Some(t0());
+    let mut retired = sample_record("alice", "retired");
+    retired.replaced_by = Some(active.id);
+    retired.expires_at = Some(at(100));
+    retired.last_used_at = Some(at(2));
+    let bobs = sample_record("bob", "bobs");
+    let alices = [&active, &revoked, &expired, &retired];
+    for record in alices.iter().copied().chain([&bobs]) {
+        store
+            .change(&record.owner, &mut |read| {
+                writes(read, vec![Write::Insert(record.clone())])
+            })
+            .await
+            .expect("an insert");
+    }
+    let mut read = read_of(&*store, "alice").await;
+    assert_eq!(read.owner, "alice", "the read names its owner");
+    read.records.sort_by_key(|record| record.id);
+    let mut expected: Vec<TokenRecord> = alices.iter().map(|record| (*record).clone()).collect();
+    expected.sort_by_key(|record| record.id);
+    assert_eq!(
+        read.records, expected,
+        "a change reads every record of its owner, inactive ones included, as stored"
+    );
+    for record in &read.records {
+        assert_eq!(
+            &get(&*store, &record.id).await,
+            record,
+            "the read agrees with get"
+        );
+    }
+    assert!(
+        read_of(&*store, "nobody").await.records.is_empty(),
+        "an owner without tokens reads none"
+    );
+}
+
+/// A change commits all its writes or none: a plan's error, or one write
+/// that cannot land, leaves the store as it was.
+///
+/// Steps: store alice's `first`; a plan that returns an error writes
+/// nothing; a plan inserting a new record and then one with `first`'s hash
+/// fails with `Duplicate`, and the new record is not stored either; a plan
+/// replacing `first` and inserting a record with another owner's id fails
+/// too, and `first` is unchanged.
+pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>) {
+    let first = sample_record("alice", "first");
+    insert(&*store, &first).await;
+    let bobs = sample_record("bob", "bobs");
+    insert(&*store, &bobs).await;
+
+    let fresh = sample_record("alice", "fresh");
+    let refused = store
+        .change("alice", &mut |_| Err(StoreError::NameTaken))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NameTaken)),
+        "a plan's error is the change's, got {refused:?}"
+    );
+
+    let mut same_hash = sample_record("alice", "same hash");
+    same_hash.hash = first.hash;
+    let duplicate = store
+        .change("alice", &mut |read| {
+            writes(
+                read,
+                vec![
+                    Write::Insert(fresh.clone()),
+                    Write::Insert(same_hash.clone()),
+                ],
+            )
+        })
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Duplicate)),
+        "an insert of a stored hash fails the change with Duplicate, got {duplicate:?}"
+    );
+    assert!(
+        store.get(&fresh.id).await.expect("get").is_none(),
+        "a failed change writes none of its writes"
+    );
+
+    let mut changed = first.clone();
+    changed.description = Some("changed".to_owned());
+    let mut bobs_id = sample_record("alice", "bobs id");
+    bobs_id.id = bobs.id;
+    let other_owner = store
+        .change("alice", &mut |read| {
+            writes(
+                read,
+                vec![
+                    Write::Replace(changed.clone()),
+                    Write::Insert(bobs_id.clone()),
+                ],
+            )
+        })
+        .await;
+    assert!(
+        matches!(other_owner, Err(StoreError::Duplicate)),
+        "an insert of another owner's id fails the change with Duplicate, got {other_owner:?}"
+    );
+    assert_eq!(
+        get(&*store, &first.id).await,
+        first,
+        "a failed change leaves what it would have replaced"
+    );
+    assert_eq!(
+        get(&*store, &bobs.id).await,
+        bobs,
+        "and the other owner's record"
+    );
+}
+
+/// Changes of one owner never interleave: each plan reads what the change
+/// before it committed.
+///
+/// Steps: store a token whose description counts from 0 and look it up
+/// by hash; 50 changes released together each read the count and replace
+/// the token with the count plus one; afterwards the count is 50 and a
+/// lookup by hash sees it.
+pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) {
+    let mut counter = sample_record("alice", "counter");
+    counter.description = Some("0".to_owned());
+    insert(&*store, &counter).await;
+    store
+        .find_by_hash(&counter.hash)
+        .await
+        .expect("find_by_hash");
+    let increments: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let id = counter.id;
+            async move {
+                store
+                    .change("alice", &mut |read| {
+                        let mut next = read.find(&id).expect("the counter is read").clone();
+                        let count: u32 = next
+                            .description
+                            .as_deref()
+                            .and_then(|text| text.parse().ok())
+                            .expect("a count");
+                        next.description = Some((count + 1).to_string());
+                        writes(read, vec![Write::Replace(next)])
+                    })
+                    .await
+            }
+        })
+        .collect();
+    for result in all_at_once(increments).await {
+        result.expect("each increment commits");
+    }
+    let found = store
+        .find_by_hash(&counter.hash)
+        .await
+        .expect("find_by_hash")
+        .expect("the counter");
+    assert_eq!(
+        found.description.as_deref(),
+        Some("50"),
+        "50 read-then-write changes of one owner, none lost"
+    );
+}
+
+/// A replace writes every field but the last use, which only last-used
+/// notes move; a delete removes the record; both are returned as
+/// committed.
+///
+/// Steps: store a token; note its use at t20; replace it with a copy read
+/// before the note (no last use) and a new description: the description
+/// lands and the last use stays t20; the change returns its writes; delete
+/// it: `get` and `find_by_hash` find nothing.
+pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    store
+        .record_last_used(&[LastUse {
+            id: record.id,
+            at: at(20),
+        }])
+        .await
+        .expect("a last-used note");
+    let mut stale = record.clone();
+    stale.description = Some("replaced".to_owned());
+    let committed = store
+        .change("alice", &mut |read| {
+            writes(read, vec![Write::Replace(stale.clone())])
+        })
+        .await
+        .expect("a replace");
+    assert_eq!(
+        committed.writes,
+        vec![Write::Replace(stale.clone())],
+        "a change returns what it committed"
+    );
+    let now = get(&*store, &record.id).await;
+    assert_eq!(
+        now.description.as_deref(),
+        Some("replaced"),
+        "a replace lands"
+    );
+    assert_eq!(
+        now.last_used_at,
+        Some(at(20)),
+        "a replace keeps the stored last use"
+    );
+
+    store
+        .change("alice", &mut |read| {
+            writes(read, vec![Write::Delete(record.id)])
+        })
+        .await
+        .expect("a delete");
+    assert_gone(&*store, &record, "a delete removes the record").await;
+    // A replace of what is not stored writes nothing.
+    let ghost = sample_record("alice", "ghost");
+    let mut missing = ghost.clone();
+    missing.hash = random_hash();
+    let replaced = store
+        .change("alice", &mut |read| {
+            writes(read, vec![Write::Replace(missing.clone())])
+        })
+        .await;
+    assert!(
+        replaced.is_err(),
+        "a replace of a record not stored fails, got {replaced:?}"
+    );
+    assert!(
+        store.get(&ghost.id).await.expect("get").is_none(),
+        "and writes nothing"
+    );
+}

@@ -1,0 +1,931 @@
+//! The rule checks: each operation of [`ManageStoreExt`] run on the store
+//! under test, alone and under concurrency. The rules are the crate's; what
+//! these checks prove is that the store's one primitive keeps them: that
+//! it reads what the owner holds, commits atomically, and shows every
+//! change at once.
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use super::fixtures::{
+    active_query, all_at_once, assert_gone, assert_seen, at, get, insert, revocation,
+    revocation_of_all, rotation, rules, sample_record, successes, t0,
+};
+use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage};
+use crate::scope::{Ability, Access, Route, Scopes};
+use crate::store::{
+    LastUse, ManageStore, ManageStoreExt as _, Revocation, StoreError, TokenUpdate,
+};
+
+/// A second record with an existing id or hash is refused as a duplicate.
+///
+/// Steps: insert one record; inserting another with its hash, then another
+/// with its id, each answers `Duplicate`.
+pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
+    let first = sample_record("alice", "one");
+    insert(&*store, &first).await;
+    let mut same_hash = sample_record("alice", "two");
+    same_hash.hash = first.hash;
+    let mut same_id = sample_record("alice", "three");
+    same_id.id = first.id;
+    for record in [same_hash, same_id] {
+        let result = store.insert(record, rules(None)).await;
+        assert!(
+            matches!(result, Err(StoreError::Duplicate)),
+            "a record with an existing id or hash is Duplicate, got {result:?}"
+        );
+    }
+}
+
+/// Temporary tokens live in process memory only: a store refuses a record
+/// of kind `Temporary`, by `insert` and by `import`, and writes nothing.
+///
+/// Steps: insert a temporary record (refused with `Temporary`); import a
+/// batch with one persistent and one temporary record (refused with
+/// `Temporary`); neither record can be found afterwards.
+pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
+    let mut temporary = sample_record("root", "root");
+    temporary.kind = TokenKind::Temporary;
+    let inserted = store.insert(temporary.clone(), rules(None)).await;
+    assert!(
+        matches!(inserted, Err(StoreError::Temporary)),
+        "insert refuses a temporary record with Temporary, got {inserted:?}"
+    );
+    let persistent = sample_record("alice", "laptop");
+    let imported = store
+        .import(vec![persistent.clone(), temporary.clone()])
+        .await;
+    assert!(
+        matches!(imported, Err(StoreError::Temporary)),
+        "import refuses a batch holding a temporary record, got {imported:?}"
+    );
+    for record in [&persistent, &temporary] {
+        assert!(
+            store
+                .find_by_hash(&record.hash)
+                .await
+                .expect("find")
+                .is_none(),
+            "a refused import writes nothing"
+        );
+    }
+}
+
+/// Names are unique among one owner's active tokens; other owners, revoked
+/// and expired tokens do not block a name.
+///
+/// Steps: insert alice's `laptop`; a second one is `NameTaken`; bob's
+/// `laptop` is fine; after a revoke alice may use the name again; an
+/// expired token's name is free too.
+pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn ManageStore>) {
+    let laptop = sample_record("alice", "laptop");
+    insert(&*store, &laptop).await;
+    let again = store
+        .insert(sample_record("alice", "laptop"), rules(None))
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::NameTaken)),
+        "a name is unique among an owner's active tokens, got {again:?}"
+    );
+    insert(&*store, &sample_record("bob", "laptop")).await;
+
+    store
+        .revoke(&laptop.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
+    insert(&*store, &sample_record("alice", "laptop")).await;
+
+    let mut expired = sample_record("carol", "ci");
+    expired.expires_at = Some(t0());
+    insert(&*store, &expired).await;
+    insert(&*store, &sample_record("carol", "ci")).await;
+}
+
+/// The cap counts active tokens only and removes nothing to make room.
+///
+/// Steps, with a cap of 3: three inserts pass, the fourth is
+/// `LimitReached { limit: 3 }` and no token was revoked; after a revoke the
+/// fourth passes; an expired token does not count.
+pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
+    let mut records = Vec::new();
+    for index in 0..3 {
+        let record = sample_record("alice", &format!("token-{index}"));
+        store
+            .insert(record.clone(), rules(Some(3)))
+            .await
+            .expect("under the cap");
+        records.push(record);
+    }
+    let fourth = store
+        .insert(sample_record("alice", "four"), rules(Some(3)))
+        .await;
+    assert!(
+        matches!(fourth, Err(StoreError::LimitReached { limit: 3 })),
+        "an insert over the cap is LimitReached with the cap, got {fourth:?}"
+    );
+    for record in &records {
+        assert!(
+            get(&*store, &record.id).await.revoked_at.is_none(),
+            "nothing made room"
+        );
+    }
+    store
+        .revoke(&records[0].id, &revocation(at(1)))
+        .await
+        .expect("revoke");
+    store
+        .insert(sample_record("alice", "four"), rules(Some(3)))
+        .await
+        .expect("a revoked token frees its place");
+    let mut expired = sample_record("bob", "old");
+    expired.expires_at = Some(t0());
+    insert(&*store, &expired).await;
+    store
+        .insert(sample_record("bob", "new"), rules(Some(1)))
+        .await
+        .expect("an expired token does not count");
+}
+
+/// A rotated token in its grace period still verifies, so it counts
+/// toward the cap; a rotation with a grace period needs room for one more.
+///
+/// Steps, with a cap of 2: insert `a`; rotate it with a grace period (two
+/// tokens now verify); a third insert is refused with `LimitReached`;
+/// rotating the replacement with a grace period is refused too (it would
+/// make three); rotating it without one succeeds (the count stays).
+pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>) {
+    let a = sample_record("alice", "a");
+    store
+        .insert(a.clone(), rules(Some(2)))
+        .await
+        .expect("under the cap");
+    let graceful = rotation(a.id, Some(at(100)), t0(), Some(2));
+    let replacement = store
+        .rotate(graceful)
+        .await
+        .expect("a rotation with grace fits: one token verifies");
+    let third = store
+        .insert(sample_record("alice", "b"), rules(Some(2)))
+        .await;
+    assert!(
+        matches!(third, Err(StoreError::LimitReached { limit: 2 })),
+        "a token in its grace period counts toward the cap, got {third:?}"
+    );
+    let over = store
+        .rotate(rotation(replacement.id, Some(at(100)), t0(), Some(2)))
+        .await;
+    assert!(
+        matches!(over, Err(StoreError::LimitReached { limit: 2 })),
+        "a rotation with grace at the cap is refused, got {over:?}"
+    );
+    store
+        .rotate(rotation(replacement.id, None, t0(), Some(2)))
+        .await
+        .expect("a rotation without grace does not grow the count");
+}
+
+/// Of 50 concurrent inserts for one owner with a cap of 10, exactly 10 succeed.
+///
+/// Steps: 50 concurrent inserts of distinct names for alice, cap 10;
+/// exactly 10 succeed, the others answer `LimitReached`; alice lists 10.
+pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) {
+    let attempts = (0..50)
+        .map(|index| {
+            let store = Arc::clone(&store);
+            let record = sample_record("alice", &format!("t{index}"));
+            async move { store.insert(record, rules(Some(10))).await }
+        })
+        .collect();
+    let succeeded = successes(attempts, |error| {
+        matches!(error, StoreError::LimitReached { limit: 10 })
+    })
+    .await;
+    assert_eq!(succeeded, 10, "exactly the cap succeeds");
+    let listed = store
+        .list(&active_query(Some("alice"), false))
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 10, "the cap holds under concurrency");
+}
+
+/// Uses are consumed exactly, under concurrency, and refilled on time.
+///
+/// Steps: a token with 10 uses; 50 concurrent `consume_use` at t1: exactly
+/// 10 answer `Some`, and the stored record has 0 left; one more answers
+/// `None`. A token refilled to 3 every hour, spent, is refilled at t0 + 2h
+/// (2 left after the consuming call). A token without a limit answers
+/// `None` and is not changed; an unknown id is `NotFound`.
+pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn ManageStore>) {
+    let mut limited = sample_record("alice", "limited");
+    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
+    insert(&*store, &limited).await;
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            async move { store.consume_use(&limited.id, at(1)).await }
+        })
+        .collect();
+    let answers = all_at_once(calls).await;
+    let consumed = answers
+        .iter()
+        .filter(|answer| matches!(answer, Ok(Some(_))))
+        .count();
+    assert_eq!(consumed, 10, "exactly the uses left succeed: {answers:?}");
+    assert_eq!(
+        get(&*store, &limited.id)
+            .await
+            .usage
+            .map(|usage| usage.remaining),
+        Some(0),
+        "the store keeps the count"
+    );
+    assert_eq!(
+        store
+            .consume_use(&limited.id, at(2))
+            .await
+            .expect("consume"),
+        None
+    );
+
+    let mut refilled = sample_record("alice", "refilled");
+    refilled.usage = Some(
+        Usage::new(0, t0())
+            .and_then(|usage| usage.refilled(3, Duration::hours(1)))
+            .expect("usage"),
+    );
+    insert(&*store, &refilled).await;
+    assert_eq!(
+        store
+            .consume_use(&refilled.id, at(60))
+            .await
+            .expect("consume"),
+        None
+    );
+    let later = t0() + Duration::hours(2);
+    let after = store
+        .consume_use(&refilled.id, later)
+        .await
+        .expect("consume")
+        .expect("refilled");
+    assert_eq!((after.remaining, after.refilled_at), (2, later));
+
+    let free = sample_record("alice", "free");
+    insert(&*store, &free).await;
+    assert_eq!(
+        store.consume_use(&free.id, at(1)).await.expect("consume"),
+        None
+    );
+    assert_eq!(
+        get(&*store, &free.id).await,
+        free,
+        "a token without a limit is not touched"
+    );
+    let unknown = store
+        .consume_use(&TokenId::random().expect("randomness"), at(1))
+        .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+}
+
+/// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
+///
+/// Steps: 20 concurrent inserts of alice's `laptop`; exactly one succeeds,
+/// the others answer `NameTaken`.
+pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>) {
+    let attempts = (0..20)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            async move {
+                store
+                    .insert(sample_record("alice", "laptop"), rules(None))
+                    .await
+            }
+        })
+        .collect();
+    let succeeded = successes(attempts, |error| matches!(error, StoreError::NameTaken)).await;
+    assert_eq!(succeeded, 1, "one name wins among concurrent inserts");
+}
+
+/// A revoke is seen by the next lookup, even right after a lookup that saw
+/// the token active (a read-through cache must be invalidated); revoking
+/// again changes nothing; the row stays for the audit trail.
+///
+/// Steps: insert; look it up (active); revoke at t5 by `admin`; look it
+/// up (revoked at t5, by `admin`, `revoked`); revoke again at t9 by
+/// someone else for another reason (all still as at t5); revoke an unknown
+/// id (`NotFound`).
+pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    assert_seen(
+        &*store,
+        &record,
+        "before a revoke, the token is active",
+        |found| found.revoked_at.is_none(),
+    )
+    .await;
+    let revoked = store
+        .revoke(&record.id, &revocation(at(5)))
+        .await
+        .expect("revoke");
+    assert_eq!(
+        (
+            revoked.revoked_at,
+            revoked.revoked_by.as_deref(),
+            revoked.revoke_reason
+        ),
+        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
+        "revoke returns the revoked record, with who and why"
+    );
+    assert_seen(&*store, &record, "a revoke is visible at once", |found| {
+        found.revoked_at == Some(at(5))
+    })
+    .await;
+    let by_someone_else = Revocation::new(at(9), "user:alice", RevokeReason::RevokeAll);
+    let again = store
+        .revoke(&record.id, &by_someone_else)
+        .await
+        .expect("revoke again");
+    assert_eq!(
+        (
+            again.revoked_at,
+            again.revoked_by.as_deref(),
+            again.revoke_reason
+        ),
+        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
+        "revoking a revoked token changes nothing, not even who or why"
+    );
+    let missing = store
+        .revoke(&TokenId::random().expect("randomness"), &revocation(at(9)))
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound)),
+        "revoking an unknown id answers NotFound, got {missing:?}"
+    );
+}
+
+/// Revoking an owner's tokens revokes the active ones of that owner only,
+/// and the next lookup of each sees it, even right after a lookup that saw
+/// it active.
+///
+/// Steps: insert three tokens for alice and one for bob; revoke alice's
+/// first at t1; look all of them up; revoke alice's at t2 (answers 2);
+/// alice's first keeps t1, the others read t2, bob's stays active;
+/// revoking an owner without tokens answers 0.
+pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn ManageStore>) {
+    let alice: Vec<TokenRecord> = (0..3)
+        .map(|index| sample_record("alice", &format!("a{index}")))
+        .collect();
+    let bob = sample_record("bob", "b");
+    for record in alice.iter().chain([&bob]) {
+        insert(&*store, record).await;
+    }
+    store
+        .revoke(&alice[0].id, &revocation(at(1)))
+        .await
+        .expect("revoke");
+    for record in alice.iter().chain([&bob]) {
+        assert_seen(&*store, record, "before revoke_owner, a lookup", |_| true).await;
+    }
+    let count = store
+        .revoke_owner("alice", &revocation_of_all(at(2)))
+        .await
+        .expect("revoke_owner");
+    assert_eq!(
+        count, 2,
+        "revoke_owner counts the tokens it revoked, the active ones"
+    );
+    assert_seen(
+        &*store,
+        &alice[0],
+        "revoke_owner keeps an earlier revocation",
+        |found| found.revoked_at == Some(at(1)),
+    )
+    .await;
+    for record in &alice[1..] {
+        assert_seen(
+            &*store,
+            record,
+            "revoke_owner is visible at once, saying who and why",
+            |found| {
+                found.revoked_at == Some(at(2))
+                    && found.revoke_reason == Some(RevokeReason::RevokeAll)
+                    && found.revoked_by.as_deref() == Some("admin")
+            },
+        )
+        .await;
+    }
+    assert_seen(
+        &*store,
+        &bob,
+        "revoke_owner touches that owner only",
+        |found| found.revoked_at.is_none(),
+    )
+    .await;
+    assert_eq!(
+        store
+            .revoke_owner("nobody", &revocation_of_all(at(3)))
+            .await
+            .expect("revoke_owner"),
+        0,
+        "an owner without tokens has nothing to revoke"
+    );
+}
+
+/// Metadata is replaced and cleared through `update`, visible at once.
+///
+/// Steps: insert with `{"plan": "free"}`; update to `{"plan": "pro"}`:
+/// the next lookup sees it; update to `None`: the next lookup sees none;
+/// a name change leaves metadata as it is.
+pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
+    let plan = |name: &str| Metadata::parse(&format!(r#"{{"plan": "{name}"}}"#)).expect("metadata");
+    let mut record = sample_record("alice", "laptop");
+    record.metadata = Some(plan("free"));
+    insert(&*store, &record).await;
+    let change = |metadata: Option<Metadata>| TokenUpdate {
+        metadata: Some(metadata),
+        ..TokenUpdate::default()
+    };
+    store
+        .update(&record.id, &change(Some(plan("pro"))), t0())
+        .await
+        .expect("update");
+    assert_seen(
+        &*store,
+        &record,
+        "new metadata is visible at once",
+        |found| found.metadata == Some(plan("pro")),
+    )
+    .await;
+    let rename = TokenUpdate {
+        name: Some(TokenName::new("renamed").expect("name")),
+        ..TokenUpdate::default()
+    };
+    store
+        .update(&record.id, &rename, t0())
+        .await
+        .expect("rename");
+    assert_seen(&*store, &record, "a rename keeps the metadata", |found| {
+        found.metadata == Some(plan("pro"))
+    })
+    .await;
+    store
+        .update(&record.id, &change(None), t0())
+        .await
+        .expect("clear");
+    assert_seen(&*store, &record, "cleared metadata is gone", |found| {
+        found.metadata.is_none()
+    })
+    .await;
+}
+
+/// Last-used notes only ever move the time forward; unknown ids are ignored.
+///
+/// Steps: note t20 (with an unknown id in the batch): t20; note t10: still
+/// t20; note t30 and t25 in one batch: t30.
+pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    let note = |seconds| LastUse {
+        id: record.id,
+        at: at(seconds),
+    };
+    let stranger = LastUse {
+        id: TokenId::random().expect("randomness"),
+        at: at(1),
+    };
+    store
+        .record_last_used(&[note(20), stranger])
+        .await
+        .expect("batch");
+    assert_eq!(
+        get(&*store, &record.id).await.last_used_at,
+        Some(at(20)),
+        "a last-used note is applied; unknown ids are ignored"
+    );
+    store.record_last_used(&[note(10)]).await.expect("batch");
+    assert_eq!(
+        get(&*store, &record.id).await.last_used_at,
+        Some(at(20)),
+        "last-used never moves backwards"
+    );
+    store
+        .record_last_used(&[note(30), note(25)])
+        .await
+        .expect("batch");
+    assert_eq!(
+        get(&*store, &record.id).await.last_used_at,
+        Some(at(30)),
+        "the latest note of a batch wins"
+    );
+}
+
+/// A fresh store can be claimed once.
+///
+/// Steps: a fresh store has never held a token; the first claim writes its
+/// record and the store has now held one; a second claim is
+/// `AlreadyClaimed`.
+pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
+    assert!(
+        !store.has_ever_held_token().await.expect("status"),
+        "a fresh store"
+    );
+    let first = sample_record("admin", "admin");
+    store
+        .claim_setup(first.clone())
+        .await
+        .expect("the first claim");
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "a claimed store has held a token"
+    );
+    assert_eq!(
+        get(&*store, &first.id).await,
+        first,
+        "the claim writes its record"
+    );
+    let second = store.claim_setup(sample_record("admin", "other")).await;
+    assert!(
+        matches!(second, Err(StoreError::AlreadyClaimed)),
+        "a second claim is AlreadyClaimed, got {second:?}"
+    );
+}
+
+/// Of 50 concurrent claims, exactly one wins and one record is written.
+///
+/// Steps: 50 concurrent claims of a fresh store; exactly one succeeds, the
+/// others answer `AlreadyClaimed`; the store lists one record.
+pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
+    let attempts = (0..50)
+        .map(|index| {
+            let store = Arc::clone(&store);
+            let record = sample_record("admin", &format!("c{index}"));
+            async move { store.claim_setup(record).await }
+        })
+        .collect();
+    let winners = successes(attempts, |error| {
+        matches!(error, StoreError::AlreadyClaimed)
+    })
+    .await;
+    assert_eq!(winners, 1, "exactly one of 50 concurrent claims wins");
+    let all = store.list(&active_query(None, true)).await.expect("list");
+    assert_eq!(all.len(), 1, "only the winning claim writes a record");
+}
+
+/// Once a store has held a token, revoked or deleted since, it stays claimed.
+///
+/// Steps: insert, revoke and delete a token; the store has still held a
+/// token, and a claim is `AlreadyClaimed`.
+pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    store
+        .revoke(&record.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
+    assert!(store.delete(&record.id).await.expect("delete"));
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "having held a token stays true after revoke and delete"
+    );
+    let claim = store.claim_setup(sample_record("admin", "admin")).await;
+    assert!(
+        matches!(claim, Err(StoreError::AlreadyClaimed)),
+        "a store that held a token cannot be claimed, got {claim:?}"
+    );
+}
+
+/// Updates change only the fields they name, are seen by the next lookup
+/// (even right after one that saw the old record), keep names unique among
+/// an owner's active tokens, and change only active tokens.
+///
+/// Steps: insert `laptop` and `phone`; look `laptop` up; rename it, set
+/// description, routes and profile; look it up (changed); clear the
+/// description (the name stays); renaming to `phone` is `NameTaken`;
+/// `phone` keeping its own name is fine; updating a revoked token is
+/// `Inactive`, an unknown id `NotFound`.
+pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn ManageStore>) {
+    let laptop = sample_record("alice", "laptop");
+    let phone = sample_record("alice", "phone");
+    insert(&*store, &laptop).await;
+    insert(&*store, &phone).await;
+    assert_seen(
+        &*store,
+        &laptop,
+        "before an update, the old record",
+        |found| found.scopes.routes.is_empty(),
+    )
+    .await;
+    let routes = vec![Route::new("/releases", Access::READ).expect("route")];
+    let update = TokenUpdate {
+        name: Some(TokenName::new("work laptop").expect("name")),
+        description: Some(Some("the work one".to_owned())),
+        routes: Some(routes.clone()),
+        profile: Some(Some("prod".to_owned())),
+        ..TokenUpdate::default()
+    };
+    let changed = store
+        .update(&laptop.id, &update, t0())
+        .await
+        .expect("update");
+    assert_seen(&*store, &laptop, "an update is visible at once", |found| {
+        *found == changed
+    })
+    .await;
+    assert_eq!(changed.name.as_str(), "work laptop", "update renames");
+    assert_eq!(changed.scopes.routes, routes, "update sets the routes");
+    assert!(
+        !changed.scopes.manager,
+        "update leaves fields it does not name"
+    );
+    assert_eq!(changed.description.as_deref(), Some("the work one"));
+    assert_eq!(changed.profile.as_deref(), Some("prod"));
+
+    let clear = TokenUpdate {
+        description: Some(None),
+        ..TokenUpdate::default()
+    };
+    let cleared = store
+        .update(&laptop.id, &clear, t0())
+        .await
+        .expect("update");
+    assert_eq!(
+        cleared.description, None,
+        "Some(None) clears the description"
+    );
+    assert_eq!(
+        cleared.name.as_str(),
+        "work laptop",
+        "update leaves fields it does not name"
+    );
+
+    let take_phone = TokenUpdate {
+        name: Some(TokenName::new("phone").expect("name")),
+        ..TokenUpdate::default()
+    };
+    let taken = store.update(&laptop.id, &take_phone, t0()).await;
+    assert!(
+        matches!(taken, Err(StoreError::NameTaken)),
+        "a rename onto an active token's name is NameTaken, got {taken:?}"
+    );
+    store
+        .update(&phone.id, &take_phone, t0())
+        .await
+        .expect("keeping its own name is no conflict");
+
+    store
+        .revoke(&phone.id, &revocation(at(1)))
+        .await
+        .expect("revoke");
+    let inactive = store.update(&phone.id, &clear, at(2)).await;
+    assert!(
+        matches!(inactive, Err(StoreError::Inactive)),
+        "updating a revoked token is Inactive, got {inactive:?}"
+    );
+    let missing = store
+        .update(&TokenId::random().expect("randomness"), &clear, t0())
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound)),
+        "updating an unknown id is NotFound, got {missing:?}"
+    );
+}
+
+/// Concurrent updates of different fields of one token all land: the
+/// store applies each to the record as it is inside its atomic section,
+/// never to a copy read before.
+///
+/// Steps, ten rounds: five concurrent updates of one token, each setting
+/// one field of its own (description, `manager`, abilities, routes,
+/// profile) to this round's value; afterwards the token holds all five.
+pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    for round in 0..10 {
+        let label = format!("round-{round}");
+        let ability = Ability::new(label.as_str()).expect("ability");
+        let route = Route::new(&format!("/{label}"), Access::READ).expect("route");
+        let updates = [
+            TokenUpdate {
+                description: Some(Some(label.clone())),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                manager: Some(round % 2 == 0),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                abilities: Some(vec![ability.clone()]),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                routes: Some(vec![route.clone()]),
+                ..TokenUpdate::default()
+            },
+            TokenUpdate {
+                profile: Some(Some(label.clone())),
+                ..TokenUpdate::default()
+            },
+        ];
+        let tasks: Vec<_> = updates
+            .into_iter()
+            .map(|update| {
+                let store = Arc::clone(&store);
+                let id = record.id;
+                async move { store.update(&id, &update, t0()).await }
+            })
+            .collect();
+        for result in all_at_once(tasks).await {
+            result.expect("each update succeeds");
+        }
+        let now = get(&*store, &record.id).await;
+        let landed = now.description.as_deref() == Some(label.as_str())
+            && now.scopes.manager == (round % 2 == 0)
+            && now.scopes.abilities == [ability]
+            && now.scopes.routes == [route]
+            && now.profile.as_deref() == Some(label.as_str());
+        assert!(
+            landed,
+            "concurrent updates of different fields all land (round {round}), got {now:?}"
+        );
+    }
+}
+
+/// A rotation builds the replacement from the old token as the store holds
+/// it, hands it the name, and revokes the old token or shortens it to the
+/// grace end (never past its own expiry); lookups see both at once.
+///
+/// Steps: insert `old` (expires at t1000); look it up; rotate with grace
+/// until t100 at t10; the replacement has the old one's owner, name,
+/// scopes and expiry, and the new id and hash; the old one now expires at
+/// t100 and names its successor; rotating it again is `Inactive`; rotate
+/// the replacement without grace at t20: it is revoked at t20, and its own
+/// replacement holds the name.
+pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>) {
+    let mut old = sample_record("alice", "laptop");
+    old.expires_at = Some(at(1_000));
+    old.scopes = Scopes {
+        abilities: vec![Ability::new("deploy").expect("ability")],
+        ..Scopes::default()
+    };
+    insert(&*store, &old).await;
+    assert_seen(&*store, &old, "before a rotation, the old token", |found| {
+        found.replaced_by.is_none()
+    })
+    .await;
+    let graceful = rotation(old.id, Some(at(100)), at(10), None);
+    let replacement = store.rotate(graceful.clone()).await.expect("rotate");
+    let expected = TokenRecord {
+        id: graceful.new_id,
+        hash: graceful.new_hash,
+        display_prefix: graceful.new_display_prefix.clone(),
+        created_at: at(10),
+        created_by: Some(graceful.by.clone()),
+        ..old.clone()
+    };
+    assert_eq!(
+        replacement, expected,
+        "the replacement copies the old token as stored, with the new id and hash"
+    );
+    assert_seen(
+        &*store,
+        &replacement,
+        "the replacement is visible at once",
+        |found| *found == expected,
+    )
+    .await;
+    assert_seen(
+        &*store,
+        &old,
+        "the old token gets the grace end at once",
+        |found| {
+            found.expires_at == Some(at(100))
+                && found.replaced_by == Some(replacement.id)
+                && found.revoked_at.is_none()
+                && found.revoked_by.as_deref() == Some("admin")
+                && found.revoke_reason == Some(RevokeReason::RotationGrace)
+        },
+    )
+    .await;
+    let twice = store.rotate(rotation(old.id, None, at(11), None)).await;
+    assert!(
+        matches!(twice, Err(StoreError::Inactive)),
+        "a rotated token cannot be rotated again, got {twice:?}"
+    );
+
+    let next = store
+        .rotate(rotation(replacement.id, None, at(20), None))
+        .await
+        .expect("rotate");
+    assert_seen(
+        &*store,
+        &replacement,
+        "a rotation without grace revokes at once, saying who, why and by what",
+        |found| {
+            found.revoked_at == Some(at(20))
+                && found.revoked_by.as_deref() == Some("admin")
+                && found.revoke_reason == Some(RevokeReason::Rotated)
+                && found.replaced_by == Some(next.id)
+        },
+    )
+    .await;
+    assert!(
+        get(&*store, &next.id).await.holds_name(at(20)),
+        "the newest replacement holds the name"
+    );
+}
+
+/// A rotation racing a change of the same token carries the change when
+/// both succeed: the store copies the old token as it is inside its atomic
+/// section, not as it was read before.
+///
+/// Steps, twenty rounds: insert a token; concurrently rotate it (no grace)
+/// and set its routes; if the update succeeded before the rotation, the
+/// replacement carries the routes; if it came after, it is refused with
+/// `Inactive` (the old token is revoked).
+pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) {
+    for round in 0..20 {
+        let record = sample_record("alice", &format!("race-{round}"));
+        insert(&*store, &record).await;
+        let routes = vec![Route::new(&format!("/r{round}"), Access::READ).expect("route")];
+        let update = TokenUpdate {
+            routes: Some(routes.clone()),
+            ..TokenUpdate::default()
+        };
+        let (rotated, updated) = {
+            let (rotating, updating) = (Arc::clone(&store), Arc::clone(&store));
+            let rotation = rotation(record.id, None, t0(), None);
+            let id = record.id;
+            let rotate = tokio::spawn(async move { rotating.rotate(rotation).await });
+            let update = tokio::spawn(async move { updating.update(&id, &update, t0()).await });
+            (rotate.await.expect("task"), update.await.expect("task"))
+        };
+        let replacement = rotated.expect("the rotation succeeds");
+        match updated {
+            Ok(_) => assert_eq!(
+                replacement.scopes.routes, routes,
+                "a change that landed before the rotation is carried over (round {round})"
+            ),
+            Err(StoreError::Inactive) => {}
+            Err(other) => {
+                panic!("an update racing a rotation either lands or is Inactive, got {other:?}")
+            }
+        }
+    }
+}
+
+/// A hard delete removes the row everywhere, at once, even right after a
+/// lookup that found it.
+///
+/// Steps: insert; look it up; delete (true); `get` and `find_by_hash` find
+/// nothing; deleting again answers false; the name is free again.
+pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
+    let record = sample_record("alice", "laptop");
+    insert(&*store, &record).await;
+    assert_seen(&*store, &record, "before a delete, the record", |_| true).await;
+    assert!(
+        store.delete(&record.id).await.expect("delete"),
+        "delete says it existed"
+    );
+    assert_gone(&*store, &record, "a delete is visible at once").await;
+    assert!(
+        !store.delete(&record.id).await.expect("delete again"),
+        "deleting a missing record answers false"
+    );
+    insert(&*store, &sample_record("alice", "laptop")).await;
+}
+
+/// Records with history import as they are; importing them again skips them.
+///
+/// Steps: import a revoked and a used manager record: 2 imported; the
+/// store has held a token; the full list equals them; importing again
+/// skips 2.
+pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
+    let mut revoked = sample_record("alice", "old");
+    revoked.revoked_at = Some(at(50));
+    revoked.last_used_at = Some(at(40));
+    let mut used = sample_record("bob", "ci");
+    used.created_at = at(1);
+    used.last_used_at = Some(at(60));
+    used.scopes = Scopes::manager();
+    let records = vec![revoked, used];
+
+    let report = store.import(records.clone()).await.expect("import");
+    assert_eq!(
+        (report.imported, report.skipped),
+        (2, 0),
+        "an import writes new records"
+    );
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "an import counts as having held a token"
+    );
+    let exported = store.list(&active_query(None, true)).await.expect("export");
+    assert_eq!(exported, records, "an import keeps history exactly");
+    let again = store.import(records).await.expect("import again");
+    assert_eq!(
+        (again.imported, again.skipped),
+        (0, 2),
+        "an import skips records already present"
+    );
+}

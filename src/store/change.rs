@@ -1,0 +1,122 @@
+//! The one atomic primitive every change goes through: read one owner's
+//! records, let a pure plan decide the writes, commit them together.
+//!
+//! A store implements [`ManageStore::change`](super::ManageStore::change)
+//! and nothing else on the write side. The rules (caps, names, grace
+//! periods, rotation chains, the setup claim, imports, temporary tokens)
+//! are plans written once in the core ([`ManageStoreExt`](super::ManageStoreExt)),
+//! so every store that runs a plan atomically is correct by construction.
+
+use std::fmt;
+
+use crate::record::{TokenId, TokenKind, TokenRecord};
+
+use super::StoreError;
+
+/// What a plan reads: every record of one owner, revoked, expired and
+/// rotated ones included, as the store holds them at the start of the
+/// change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnerRecords {
+    /// The owner whose records these are.
+    pub owner: String,
+    /// Every record of the owner, in any order.
+    pub records: Vec<TokenRecord>,
+}
+
+impl OwnerRecords {
+    /// The owner's record with this id.
+    pub fn find(&self, id: &TokenId) -> Option<&TokenRecord> {
+        self.records.iter().find(|record| record.id == *id)
+    }
+}
+
+/// One write of a plan.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Write {
+    /// Adds a record. The whole change fails with
+    /// [`StoreError::Duplicate`] when a record with its id or its hash is
+    /// stored (of any owner).
+    Insert(TokenRecord),
+    /// Replaces the stored record with this id, which the plan read: every
+    /// field but `last_used_at`, which stays as stored (last-used notes
+    /// arrive on their own path and only move forward). The id, owner and
+    /// hash never change.
+    Replace(TokenRecord),
+    /// Removes the record with this id for good.
+    Delete(TokenId),
+}
+
+impl Write {
+    /// The record written, for an insert or a replace.
+    pub fn record(&self) -> Option<&TokenRecord> {
+        match self {
+            Self::Insert(record) | Self::Replace(record) => Some(record),
+            Self::Delete(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for Write {
+    // The record's own Debug holds no secret; ids are enough to follow a change.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Insert(record) => write!(f, "Insert({})", record.id),
+            Self::Replace(record) => write!(f, "Replace({})", record.id),
+            Self::Delete(id) => write!(f, "Delete({id})"),
+        }
+    }
+}
+
+/// What a plan decided: the writes, committed together or not at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// The writes, in order.
+    pub writes: Vec<Write>,
+    /// Commit only if the store has never held a token, and fail the
+    /// change with [`StoreError::AlreadyClaimed`] otherwise, atomically
+    /// with the writes (the setup claim: of any number of concurrent
+    /// claims, exactly one commits).
+    pub only_if_never_held: bool,
+}
+
+impl Changes {
+    /// No writes: the plan found nothing to do.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// These writes. Temporary tokens live in process memory only, so a
+    /// write of one (or a delete of one the plan read) is refused here,
+    /// once for every plan.
+    ///
+    /// # Errors
+    /// [`StoreError::Temporary`].
+    pub fn new(read: &OwnerRecords, writes: Vec<Write>) -> Result<Self, StoreError> {
+        let temporary = |record: &TokenRecord| record.kind == TokenKind::Temporary;
+        let refused = writes.iter().any(|write| match write {
+            Write::Insert(record) | Write::Replace(record) => temporary(record),
+            Write::Delete(id) => read.find(id).is_some_and(temporary),
+        });
+        if refused {
+            return Err(StoreError::Temporary);
+        }
+        Ok(Self {
+            writes,
+            only_if_never_held: false,
+        })
+    }
+
+    /// Whether the plan writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
+/// A plan: given the owner's records, the writes to commit, or an error
+/// that aborts the change with nothing written.
+///
+/// A plan is pure: it reads only what it is given and may be run more than
+/// once (an optimistic store runs it again after a conflicting write).
+pub type Plan<'a> = dyn FnMut(&OwnerRecords) -> Result<Changes, StoreError> + Send + 'a;

@@ -1,0 +1,225 @@
+//! Layers: behaviour around a store that forwards, by construction, every
+//! call it does not change.
+//!
+//! A layer implements [`Layer`] (and [`WriteLayer`] when the store below
+//! can be written): it names the store below and overrides only the calls
+//! it changes. Every other call is forwarded by the trait's own defaults
+//! (but one: the `find_by_hash_now` shortcut, see its docs), and the
+//! blanket implementations below make every layer a
+//! [`TokenStore`] (and a [`ManageStore`]). A method added to the store
+//! traits is added here once, with its forwarding default, so no layer can
+//! be left silently on a store default.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore};
+use crate::hash::TokenHash;
+use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
+
+/// Behaviour around a store; every call it does not override goes to
+/// [`inner`](Self::inner) unchanged. Each method has the meaning of the
+/// [`TokenStore`] method of the same name.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use tokenkeep::hash::TokenHash;
+/// use tokenkeep::store::{Layer, MemoryStore, StoreError, TokenStore, async_trait};
+/// use tokenkeep::TokenRecord;
+///
+/// /// Counts lookups; forwards everything.
+/// #[derive(Debug, Default)]
+/// struct Counted {
+///     inner: MemoryStore,
+///     lookups: AtomicU64,
+/// }
+///
+/// #[async_trait]
+/// impl Layer for Counted {
+///     type Inner = MemoryStore;
+///     fn inner(&self) -> &MemoryStore {
+///         &self.inner
+///     }
+///     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+///         self.lookups.fetch_add(1, Ordering::Relaxed);
+///         self.inner.find_by_hash(hash).await
+///     }
+/// }
+///
+/// let store: Arc<dyn TokenStore> = Arc::new(Counted::default());
+/// ```
+#[async_trait]
+pub trait Layer: std::fmt::Debug + Send + Sync + 'static {
+    /// The store below.
+    type Inner: TokenStore + ?Sized;
+
+    /// The store below.
+    fn inner(&self) -> &Self::Inner;
+
+    /// See [`TokenStore::find_by_hash`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        self.inner().find_by_hash(hash).await
+    }
+
+    /// See [`TokenStore::find_by_hash_now`]: a shortcut of
+    /// [`find_by_hash`](Self::find_by_hash), which must agree with it. The
+    /// one call not forwarded by default: it answers `None`, so the
+    /// service goes through this layer's `find_by_hash` and a layer that
+    /// changes lookups is never bypassed. A layer that leaves lookups alone
+    /// forwards it (`self.inner().find_by_hash_now(hash)`) to keep an
+    /// in-memory store's fast path.
+    fn find_by_hash_now(
+        &self,
+        hash: &TokenHash,
+    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        let _ = hash;
+        None
+    }
+
+    /// See [`TokenStore::get`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        self.inner().get(id).await
+    }
+
+    /// See [`TokenStore::list`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        self.inner().list(query).await
+    }
+
+    /// See [`TokenStore::list_expiring`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        self.inner().list_expiring(now, before).await
+    }
+
+    /// See [`TokenStore::record_last_used`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        self.inner().record_last_used(uses).await
+    }
+
+    /// See [`TokenStore::changes`].
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner().changes()
+    }
+
+    /// See [`TokenStore::may_hold_custom_secrets`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        self.inner().may_hold_custom_secrets(prefix).await
+    }
+
+    /// See [`TokenStore::has_ever_held_token`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+        self.inner().has_ever_held_token().await
+    }
+}
+
+/// The write side of a [`Layer`] over a store that can be written.
+#[async_trait]
+pub trait WriteLayer: Layer<Inner: ManageStore> {
+    /// See [`ManageStore::change`].
+    ///
+    /// # Errors
+    /// As the store's.
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        self.inner().change(owner, plan).await
+    }
+}
+
+#[async_trait]
+impl<L: Layer> TokenStore for L {
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        Layer::find_by_hash(self, hash).await
+    }
+
+    fn find_by_hash_now(
+        &self,
+        hash: &TokenHash,
+    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        Layer::find_by_hash_now(self, hash)
+    }
+
+    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        Layer::get(self, id).await
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        Layer::list(self, query).await
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        Layer::list_expiring(self, now, before).await
+    }
+
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        Layer::record_last_used(self, uses).await
+    }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Layer::changes(self)
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        Layer::may_hold_custom_secrets(self, prefix).await
+    }
+
+    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+        Layer::has_ever_held_token(self).await
+    }
+}
+
+#[async_trait]
+impl<L: WriteLayer> ManageStore for L {
+    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+        WriteLayer::change(self, owner, plan).await
+    }
+}
+
+/// A shared store is a store, forwarded as any layer is.
+impl<S: TokenStore + ?Sized> Layer for Arc<S> {
+    type Inner = S;
+
+    fn inner(&self) -> &S {
+        self
+    }
+
+    fn find_by_hash_now(
+        &self,
+        hash: &TokenHash,
+    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+        self.inner().find_by_hash_now(hash)
+    }
+}
+
+impl<S: ManageStore + ?Sized> WriteLayer for Arc<S> {}
