@@ -68,12 +68,19 @@ fn records(tokens: &[String]) -> Vec<TokenRecord> {
     tokens
         .iter()
         .enumerate()
-        .map(|(index, token)| TokenRecord {
-            id: tokenkeep::TokenId::random().expect("randomness"),
-            owner: format!("owner{}", index % 100),
-            hash: hasher.hash(token),
-            display_prefix: token[..9].to_owned(),
-            ..template.clone()
+        .map(|(index, token)| {
+            let id = tokenkeep::TokenId::random().expect("randomness");
+            let owner = format!("owner{}", index % 100);
+            let mut record = TokenRecord::new(
+                id,
+                owner,
+                template.name.clone(),
+                hasher.hash(token),
+                template.created_at,
+            );
+            record.display_prefix = token[..9].to_owned();
+            record.scopes = template.scopes.clone();
+            record
         })
         .collect()
 }

@@ -275,8 +275,30 @@ pub enum TokenStatus {
 ///
 /// Revocation sets `revoked_at` and keeps the row, so the audit trail (name,
 /// created, last used, revoked) stays listable.
+///
+/// Made with [`TokenRecord::new`], every optional field at its default,
+/// then set field by field: the record is `#[non_exhaustive]`, so a field
+/// added in a later release breaks no code that builds one.
+///
+/// ```
+/// use tokenkeep::hash::TokenHasher;
+/// use tokenkeep::{TokenId, TokenRecord, record::TokenName, time::OffsetDateTime};
+///
+/// let hash = TokenHasher::sha256().hash("tk_an-imported-token");
+/// let mut record = TokenRecord::new(
+///     TokenId::random()?,
+///     "alice",
+///     TokenName::new("laptop")?,
+///     hash,
+///     OffsetDateTime::now_utc(),
+/// );
+/// record.description = Some("the work one".to_owned());
+/// assert!(record.is_active(OffsetDateTime::now_utc()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TokenRecord {
     /// Opaque random id.
     pub id: TokenId,
@@ -309,9 +331,9 @@ pub struct TokenRecord {
     /// When it was revoked.
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
-    /// Set by a rotation with a grace period: the replacement's id. The old
-    /// token keeps working until its (shortened) expiry but no longer holds
-    /// its name or counts toward the owner's cap.
+    /// Set by a rotation: the replacement's id. With a grace period the old
+    /// token keeps working until its (shortened) expiry, still counting
+    /// toward the owner's cap, but no longer holds its name.
     #[serde(default)]
     pub replaced_by: Option<TokenId>,
     /// Who issued it: the acting principal (`admin`, `user:alice`,
@@ -341,6 +363,41 @@ pub struct TokenRecord {
 }
 
 impl TokenRecord {
+    /// A persistent record of `owner`'s token `name` with this id and hash,
+    /// made at `created_at`: no description, scopes, profile, expiry,
+    /// limits, metadata or history.
+    pub fn new(
+        id: TokenId,
+        owner: impl Into<String>,
+        name: TokenName,
+        hash: TokenHash,
+        created_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            owner: owner.into(),
+            name,
+            description: None,
+            hash,
+            display_prefix: String::new(),
+            scopes: Scopes::default(),
+            profile: None,
+            kind: TokenKind::Persistent,
+            created_at,
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+            replaced_by: None,
+            created_by: None,
+            revoked_by: None,
+            revoke_reason: None,
+            metadata: None,
+            rate_limit: None,
+            usage: None,
+            allowed_ips: Vec::new(),
+        }
+    }
+
     /// The longest profile, in characters.
     pub const MAX_PROFILE_CHARS: usize = 100;
 
@@ -468,29 +525,9 @@ pub fn check_profile(profile: &str) -> Result<(), RecordError> {
 #[cfg(test)]
 pub(crate) fn test_record(owner: &str, name: &str) -> TokenRecord {
     let id = TokenId::random().expect("randomness");
-    TokenRecord {
-        id,
-        owner: owner.to_owned(),
-        name: TokenName::new(name).expect("a valid name"),
-        description: None,
-        hash: crate::hash::TokenHasher::sha256().hash(&id.to_string()),
-        display_prefix: String::new(),
-        scopes: Scopes::default(),
-        profile: None,
-        kind: TokenKind::Persistent,
-        created_at: OffsetDateTime::UNIX_EPOCH,
-        expires_at: None,
-        last_used_at: None,
-        revoked_at: None,
-        replaced_by: None,
-        created_by: None,
-        revoked_by: None,
-        revoke_reason: None,
-        metadata: None,
-        rate_limit: None,
-        usage: None,
-        allowed_ips: Vec::new(),
-    }
+    let hash = crate::hash::TokenHasher::sha256().hash(&id.to_string());
+    let name = TokenName::new(name).expect("a valid name");
+    TokenRecord::new(id, owner, name, hash, OffsetDateTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]

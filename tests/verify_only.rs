@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tokenkeep::hash::TokenHasher;
-use tokenkeep::record::{TokenKind, TokenName};
+use tokenkeep::record::TokenName;
 use tokenkeep::scope::RoutePath;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::time::OffsetDateTime;
@@ -18,31 +18,16 @@ use tokenkeep::{
 async fn verifies_records_written_by_another_service() {
     let format = TokenFormat::new(Prefix::new("tk").unwrap());
     let minted = format.mint(&TokenHasher::sha256()).unwrap();
-    let record = TokenRecord {
-        id: TokenId::random().unwrap(),
-        owner: "alice".into(),
-        name: TokenName::new("laptop").unwrap(),
-        description: None,
-        hash: minted.hash,
-        display_prefix: String::new(),
-        scopes: Scopes {
-            routes: vec![Route::new("/releases", Access::READ).unwrap()],
-            ..Scopes::default()
-        },
-        profile: None,
-        kind: TokenKind::Persistent,
-        created_at: OffsetDateTime::now_utc(),
-        expires_at: None,
-        last_used_at: None,
-        revoked_at: None,
-        replaced_by: None,
-        created_by: None,
-        revoked_by: None,
-        revoke_reason: None,
-        metadata: None,
-        rate_limit: None,
-        usage: None,
-        allowed_ips: Vec::new(),
+    let mut record = TokenRecord::new(
+        TokenId::random().unwrap(),
+        "alice",
+        TokenName::new("laptop").unwrap(),
+        minted.hash,
+        OffsetDateTime::now_utc(),
+    );
+    record.scopes = Scopes {
+        routes: vec![Route::new("/releases", Access::READ).unwrap()],
+        ..Scopes::default()
     };
     let store = Arc::new(MemoryStore::from_records([record]));
     let service = TokenService::builder(store, Prefix::new("tk").unwrap())

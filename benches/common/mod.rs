@@ -11,7 +11,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use tokenkeep::hash::TokenHasher;
-use tokenkeep::record::{TokenKind, TokenName};
+use tokenkeep::record::TokenName;
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::token::TokenFormat;
 use tokenkeep::{Access, Prefix, Route, Scopes, TokenId, TokenRecord};
@@ -68,29 +68,13 @@ pub fn population(count: usize, sample: usize) -> Population {
         if index % every == 0 && kept.len() < sample {
             kept.push(text.to_owned());
         }
-        records.push(TokenRecord {
-            id: TokenId::random().expect("randomness"),
-            owner: format!("owner{}", index % 1_000),
-            name: TokenName::new(format!("token-{index:06}")).expect("name"),
-            description: None,
-            hash: minted.hash,
-            display_prefix: text[..9].to_owned(),
-            scopes: scopes.clone(),
-            profile: None,
-            kind: TokenKind::Persistent,
-            created_at: now,
-            expires_at: None,
-            last_used_at: None,
-            revoked_at: None,
-            replaced_by: None,
-            created_by: None,
-            revoked_by: None,
-            revoke_reason: None,
-            metadata: None,
-            rate_limit: None,
-            usage: None,
-            allowed_ips: Vec::new(),
-        });
+        let id = TokenId::random().expect("randomness");
+        let owner = format!("owner{}", index % 1_000);
+        let name = TokenName::new(format!("token-{index:06}")).expect("name");
+        let mut record = TokenRecord::new(id, owner, name, minted.hash, now);
+        record.display_prefix = text[..9].to_owned();
+        record.scopes = scopes.clone();
+        records.push(record);
     }
     Population {
         records,

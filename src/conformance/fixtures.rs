@@ -8,8 +8,7 @@ use time::{Duration, OffsetDateTime};
 use tokio::sync::Barrier;
 
 use crate::hash::{TokenHash, TokenHasher};
-use crate::record::{RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
-use crate::scope::Scopes;
+use crate::record::{RevokeReason, TokenId, TokenName, TokenRecord};
 use crate::store::{
     InsertRules, ListQuery, ManageStore, ManageStoreExt as _, Revocation, Rotation, StoreError,
 };
@@ -26,29 +25,11 @@ pub(super) fn at(seconds: i64) -> OffsetDateTime {
 /// A fresh persistent record for `owner` named `name`, created at t0.
 pub fn sample_record(owner: &str, name: &str) -> TokenRecord {
     let id = TokenId::random().expect("randomness");
-    TokenRecord {
-        id,
-        owner: owner.to_owned(),
-        name: TokenName::new(name).expect("a valid test name"),
-        description: None,
-        hash: random_hash(),
-        display_prefix: "ct_abcdef".to_owned(),
-        scopes: Scopes::default(),
-        profile: None,
-        kind: TokenKind::Persistent,
-        created_at: t0(),
-        expires_at: None,
-        last_used_at: None,
-        revoked_at: None,
-        replaced_by: None,
-        created_by: Some("admin".to_owned()),
-        revoked_by: None,
-        revoke_reason: None,
-        metadata: None,
-        rate_limit: None,
-        usage: None,
-        allowed_ips: Vec::new(),
-    }
+    let name = TokenName::new(name).expect("a valid test name");
+    let mut record = TokenRecord::new(id, owner, name, random_hash(), t0());
+    record.display_prefix = "ct_abcdef".to_owned();
+    record.created_by = Some("admin".to_owned());
+    record
 }
 
 /// A revocation by a manager at `at`.

@@ -11,7 +11,7 @@ use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
 use crate::hash::TokenHasher;
-use crate::record::TokenRecord;
+use crate::record::{TokenId, TokenName, TokenRecord};
 use crate::scope::Requirement;
 use crate::service::{AuthError, TokenService};
 use crate::store::{ManageStore, ManageStoreExt as _, StoreError};
@@ -80,14 +80,10 @@ pub async fn compare_with_floor(
         if index % every == 0 && sample.len() < 1_024 {
             sample.push(minted.secret.expose_secret().to_owned());
         }
-        records.push(TokenRecord {
-            hash: minted.hash,
-            created_at: now,
-            ..super::sample_record(
-                &format!("owner{}", index % 1_000),
-                &format!("token-{index:07}"),
-            )
-        });
+        let name = TokenName::new(format!("token-{index:07}")).expect("a valid name");
+        let owner = format!("owner{}", index % 1_000);
+        let id = TokenId::random().expect("randomness");
+        records.push(TokenRecord::new(id, owner, name, minted.hash, now));
     }
     let floor_table: HashMap<[u8; 32], usize> = records
         .iter()

@@ -70,27 +70,7 @@ pub fn service_over(store: Arc<dyn ManageStore>) -> TokenManager {
 /// A record with a random id and hash, not stored anywhere yet.
 pub fn fresh_record(name: &str) -> tokenkeep::TokenRecord {
     let id = tokenkeep::TokenId::random().expect("randomness");
-    tokenkeep::TokenRecord {
-        id,
-        owner: "owner".to_owned(),
-        name: tokenkeep::record::TokenName::new(name).expect("name"),
-        description: None,
-        hash: tokenkeep::hash::TokenHasher::sha256().hash(&id.to_string()),
-        display_prefix: String::new(),
-        scopes: tokenkeep::Scopes::default(),
-        profile: None,
-        kind: tokenkeep::record::TokenKind::Persistent,
-        created_at: t0(),
-        expires_at: None,
-        last_used_at: None,
-        revoked_at: None,
-        replaced_by: None,
-        created_by: None,
-        revoked_by: None,
-        revoke_reason: None,
-        metadata: None,
-        rate_limit: None,
-        usage: None,
-        allowed_ips: Vec::new(),
-    }
+    let hash = tokenkeep::hash::TokenHasher::sha256().hash(&id.to_string());
+    let name = tokenkeep::record::TokenName::new(name).expect("name");
+    tokenkeep::TokenRecord::new(id, "owner", name, hash, t0())
 }
