@@ -335,6 +335,42 @@ async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify
     support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
 
+/// A schema 0.2 wrote (`tests/fixtures/v0.2/postgres.sql`, its `pg_dump`)
+/// opens with this release's store, migrates to nothing new, and its
+/// tokens verify as they did.
+#[tokio::test]
+async fn a_schema_written_by_0_2_opens_and_its_tokens_verify() {
+    use tokenkeep::store::sqlx::{AssertSqlSafe, Connection as _, PgConnection};
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    let schema = format!("tokenkeep_v02_{}", std::process::id());
+    let dump = include_str!("fixtures/v0.2/postgres.sql").replace("tokenkeep_v02", &schema);
+    // Its own connection: the dump empties the search path.
+    let mut restore = PgConnection::connect(&url).await.unwrap();
+    let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(drop.clone()))
+        .execute(&mut restore)
+        .await
+        .unwrap();
+    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(dump))
+        .execute(&mut restore)
+        .await
+        .unwrap();
+    let options =
+        <tokenkeep::store::sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(&url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]);
+    let store = PostgresStore::connect_with(options).await.unwrap();
+    store.migrate().await.unwrap();
+    let tokens = include_str!("fixtures/v0.2/postgres-tokens.json");
+    support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
+    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(drop))
+        .execute(&mut restore)
+        .await
+        .unwrap();
+}
+
 /// The documented way into an application's own schema: `search_path`
 /// names it, `migrate()` puts the tables there, and does not create the
 /// schema itself (it fails, clearly, until the schema exists).

@@ -252,6 +252,22 @@ async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_veri
     support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
 
+/// A database file 0.2 wrote (`tests/fixtures/v0.2/sqlite.db`, made by the
+/// 0.2 store traits) opens with this release's store, migrates to nothing
+/// new, and its tokens verify as they did.
+#[tokio::test]
+async fn a_database_written_by_0_2_opens_and_its_tokens_verify() {
+    let directory = scratch_dir();
+    std::fs::create_dir_all(&directory).unwrap();
+    let path = directory.join("from-0.2.db");
+    std::fs::copy("tests/fixtures/v0.2/sqlite.db", &path).unwrap();
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(applied_versions(&store).await, [1, 2, 3, 4, 5, 6, 7]);
+    let tokens = include_str!("fixtures/v0.2/sqlite-tokens.json");
+    support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
+}
+
 /// The versions `tokenkeep_migrations` records as applied.
 async fn applied_versions(store: &SqliteStore) -> Vec<i64> {
     sqlx::query_scalar("SELECT version FROM tokenkeep_migrations ORDER BY version")

@@ -169,3 +169,69 @@ pub async fn assert_upgraded_tokens(
         Some(tokenkeep::record::RevokeReason::Revoked)
     );
 }
+
+/// The tokens a 0.2 release wrote to `tests/fixtures/v0.2/`, by role.
+#[derive(serde::Deserialize)]
+pub struct WrittenBy02 {
+    written_at: String,
+    active: String,
+    limited_to_3: String,
+    revoked: String,
+    retired_in_grace: String,
+    successor: String,
+}
+
+/// A database 0.2 wrote, opened by this release: every token verifies as
+/// it did (an active one with its metadata, a revoked one refused, a
+/// retired one in its grace and its successor), a usage-limited one spends
+/// exactly its three uses, and new writes land beside the old rows.
+#[cfg(feature = "management")]
+pub async fn assert_written_by_02_still_works(
+    store: std::sync::Arc<dyn tokenkeep::store::ManageStore>,
+    tokens_json: &str,
+) {
+    use tokenkeep::time::{Duration, OffsetDateTime, format_description::well_known::Rfc3339};
+    use tokenkeep::{Actor, AuthError, InvalidToken, IssueRequest, Requirement, TokenRef};
+
+    let tokens: WrittenBy02 = serde_json::from_str(tokens_json).expect("the fixture's tokens");
+    let written = OffsetDateTime::parse(&tokens.written_at, &Rfc3339).expect("an instant");
+    // An hour after: the retired token's week of grace still runs.
+    let clock = tokenkeep::expiry::ManualClock::new(written + Duration::hours(1));
+    let manager = tokenkeep::TokenManager::builder(store, tokenkeep::Prefix::new("tk").unwrap())
+        .clock(clock)
+        .build()
+        .expect("a manager");
+    let verify = async |token: &str| manager.verify_token(token, Requirement::None).await;
+
+    let active = verify(&tokens.active).await.expect("a 0.2 token verifies");
+    assert_eq!(active.owner(), "alice");
+    assert!(active.record().metadata.is_some(), "with its metadata");
+    assert!(matches!(
+        verify(&tokens.revoked).await,
+        Err(AuthError::InvalidToken(InvalidToken::Revoked))
+    ));
+    verify(&tokens.retired_in_grace)
+        .await
+        .expect("a retired token in its grace");
+    verify(&tokens.successor).await.expect("its successor");
+    for _ in 0..3 {
+        verify(&tokens.limited_to_3).await.expect("a use left");
+    }
+    assert!(matches!(
+        verify(&tokens.limited_to_3).await,
+        Err(AuthError::InvalidToken(InvalidToken::UsesExhausted))
+    ));
+
+    let issued = manager
+        .issue(&Actor::Admin, IssueRequest::new("alice", "new laptop"))
+        .await
+        .expect("a new token beside the old ones");
+    verify(issued.token.expose_secret())
+        .await
+        .expect("the new token verifies");
+    manager
+        .revoke(&Actor::Admin, &TokenRef::id(active.token_id()))
+        .await
+        .expect("an old token revoked by this release");
+    assert!(verify(&tokens.active).await.is_err(), "and refused since");
+}
