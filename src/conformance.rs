@@ -1,5 +1,5 @@
 //! The public conformance suite for [`TokenStore`](crate::store::TokenStore) and
-//! [`ManageStore`] implementations.
+//! [`ManageStore`](crate::store::ManageStore) implementations.
 //!
 //! Each check is an async function; it panics with a message that names
 //! the contract it checks. Each check's rustdoc lists its steps, so you
@@ -14,7 +14,7 @@
 //!   through its own primitive and read through its read side only.
 //! - **primitive checks** ([`a_change_reads_every_record_of_its_owner_and_no_other`]
 //!   and the others of `conformance/change.rs`): what
-//!   [`ManageStore::change`] promises, with plans written for the check.
+//!   [`ManageStore::change`](crate::store::ManageStore::change) promises, with plans written for the check.
 //! - **rule checks** (the rest): every operation of
 //!   [`ManageStoreExt`](crate::store::ManageStoreExt), alone and under
 //!   concurrency, on your store. The rules are the crate's; these prove

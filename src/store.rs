@@ -84,8 +84,9 @@ use crate::token::Prefix;
 /// Where token records live: what verification and listing need.
 ///
 /// This is the whole contract of a store that a verify-only service uses;
-/// [`ManageStore`] adds what creates and changes tokens. Object-safe:
-/// services hold an `Arc<dyn TokenStore>`.
+/// [`ManageStore`] adds the one primitive every change goes through.
+/// Object-safe: services hold an `Arc<dyn TokenStore>`. Prove a read-only
+/// store with `store_conformance_tests!(read_only: …)`.
 ///
 /// Consistency the contract asks for:
 /// - **visible at once**: a revoke, rename, scope change or delete made
@@ -112,11 +113,13 @@ use crate::token::Prefix;
 ///         Ok(self.0.iter().find(|record| record.id == *id).map(|record| TokenRecord::clone(record)))
 ///     }
 ///     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-///         Ok(self.0.iter()
+///         let mut records: Vec<TokenRecord> = self.0.iter()
 ///             .filter(|record| query.owner.as_deref().is_none_or(|owner| record.owner == owner))
 ///             .filter(|record| query.include_inactive || record.is_active(query.now))
 ///             .map(|record| TokenRecord::clone(record))
-///             .collect())
+///             .collect();
+///         records.sort_by_key(|record| (record.created_at, record.id));
+///         Ok(records)
 ///     }
 ///     async fn record_last_used(&self, _uses: &[LastUse]) -> Result<(), StoreError> {
 ///         Ok(()) // read-only: last-used times are not kept

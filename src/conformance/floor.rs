@@ -39,7 +39,7 @@ impl FloorComparison {
 }
 
 /// Fills an empty `store` with `tokens` fresh tokens (through
-/// [`ManageStore::import`]), then times verifying a sample of up to 1,024 of
+/// [`ManageStoreExt::import`](crate::store::ManageStoreExt::import)), then times verifying a sample of up to 1,024 of
 /// them through a [`TokenService`] against the floor, in alternating rounds
 /// of the whole sample, and returns the medians per token.
 ///
