@@ -197,10 +197,11 @@ pub async fn assert_written_by_02_still_works(
     let written = OffsetDateTime::parse(&tokens.written_at, &Rfc3339).expect("an instant");
     // An hour after: the retired token's week of grace still runs.
     let clock = tokenkeep::expiry::ManualClock::new(written + Duration::hours(1));
-    let manager = tokenkeep::TokenManager::builder(store, tokenkeep::Prefix::new("tk").unwrap())
-        .clock(clock)
-        .build()
-        .expect("a manager");
+    let manager =
+        tokenkeep::TokenManager::builder(store, tokenkeep::Prefix::new("tk").expect("a prefix"))
+            .clock(clock)
+            .build()
+            .expect("a manager");
     let verify = async |token: &str| manager.verify_token(token, Requirement::None).await;
 
     let active = verify(&tokens.active).await.expect("a 0.2 token verifies");

@@ -1,0 +1,27 @@
+//! Token management through the service, one file per area: the cap,
+//! policy and input, a token's lifecycle, rotation, temporary tokens.
+#![cfg(feature = "management")]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cap;
+mod lifecycle;
+mod policy;
+mod rotation;
+mod temporary;
+
+use std::sync::Arc;
+
+use support::{builder, service, verifies};
+use tokenkeep::record::TokenStatus;
+use tokenkeep::store::{MemoryStore, StoreError};
+use tokenkeep::time::Duration;
+use tokenkeep::{
+    Actor, AuthError, Expiry, IssueRequest, ManageError, Prefix, Requirement, Scopes,
+    TemporaryToken, TokenChanges, TokenManager, TokenRef,
+};
+
+fn alice() -> Actor {
+    Actor::User("alice".into())
+}

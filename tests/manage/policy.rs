@@ -1,0 +1,222 @@
+//! Who may manage which tokens, and the input every operation refuses.
+
+use super::*;
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_clear_error() {
+    let (service, _) = service();
+    let cases = [
+        IssueRequest::new("alice", ""),
+        IssueRequest::new("alice", "x".repeat(101)),
+        IssueRequest::new("alice", "tab\there"),
+        IssueRequest::new("", "laptop"),
+        IssueRequest::new("alice", "laptop").description("bell\u{7}"),
+        IssueRequest::new("alice", "laptop").profile(" "),
+        IssueRequest::new("alice", "laptop").expires(Expiry::After(Duration::days(-1))),
+    ];
+    let mut codes = Vec::new();
+    for request in cases {
+        let error = service.issue(&alice(), request).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ManageError::InvalidName(_)
+                    | ManageError::InvalidRecord(_)
+                    | ManageError::InvalidDuration(_)
+            ),
+            "{error:?}"
+        );
+        codes.push(tokenkeep::ErrorCode::code(&error));
+    }
+    assert_eq!(
+        codes,
+        [
+            "INVALID_NAME",
+            "INVALID_NAME",
+            "INVALID_NAME",
+            "INVALID_OWNER",
+            "INVALID_DESCRIPTION",
+            "INVALID_PROFILE",
+            "INVALID_DURATION",
+        ]
+    );
+    assert!(
+        service
+            .list(&Actor::Admin, None, true)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn names_are_unique_per_owner_among_active_tokens() {
+    let (service, _) = service();
+    service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let again = service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await;
+    assert!(matches!(
+        again,
+        Err(ManageError::Store(StoreError::NameTaken))
+    ));
+    service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
+    let (service, _) = service();
+    let bob = service
+        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
+        .await
+        .unwrap();
+    let for_bob = service.issue(&alice(), IssueRequest::new("bob", "x")).await;
+    assert!(matches!(for_bob, Err(ManageError::Forbidden)));
+    let manager = service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "m").scopes(Scopes::manager()),
+        )
+        .await;
+    assert!(matches!(manager, Err(ManageError::Forbidden)));
+    let peek = service.get(&alice(), &TokenRef::id(bob.record.id)).await;
+    assert!(
+        matches!(peek, Err(ManageError::Store(StoreError::NotFound))),
+        "another owner's token is not shown"
+    );
+    let revoke = service.revoke(&alice(), &TokenRef::id(bob.record.id)).await;
+    assert!(matches!(
+        revoke,
+        Err(ManageError::Store(StoreError::NotFound))
+    ));
+    let list = service.list(&alice(), Some("bob"), false).await;
+    assert!(matches!(list, Err(ManageError::Forbidden)));
+    let everyone = service.list(&alice(), None, false).await.unwrap();
+    assert!(everyone.is_empty(), "a user's list is their own");
+}
+
+#[tokio::test]
+async fn only_manager_tokens_manage_tokens() {
+    let (service, _) = service();
+    let plain = service
+        .issue(&Actor::Admin, IssueRequest::new("ci", "plain"))
+        .await
+        .unwrap();
+    let manager = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("root", "manager").scopes(Scopes::manager()),
+        )
+        .await
+        .unwrap();
+    let verify = |token: &str| {
+        let service = service.clone();
+        let token = token.to_owned();
+        async move {
+            service
+                .verify_token(&token, Requirement::None)
+                .await
+                .unwrap()
+        }
+    };
+    let plain_actor = Actor::Token(verify(plain.token.expose_secret()).await);
+    let own = service
+        .issue(&plain_actor, IssueRequest::new("ci", "another"))
+        .await;
+    assert!(
+        matches!(own, Err(ManageError::Forbidden)),
+        "not even for its own owner"
+    );
+    let listing = service.list(&plain_actor, Some("ci"), false).await;
+    assert!(matches!(listing, Err(ManageError::Forbidden)));
+
+    let manager_actor = Actor::Token(verify(manager.token.expose_secret()).await);
+    service
+        .issue(&manager_actor, IssueRequest::new("anyone", "x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        service
+            .list(&manager_actor, None, false)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+
+    let (builder, _, store) = builder();
+    let strict = builder
+        .policy({
+            let mut policy = tokenkeep::Policy::default();
+            policy.manager_tokens_may_manage = false;
+            policy
+        })
+        .build()
+        .unwrap();
+    let root = strict
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("root", "m").scopes(Scopes::manager()),
+        )
+        .await
+        .unwrap();
+    let root = strict
+        .verify_token(root.token.expose_secret(), Requirement::Manager)
+        .await
+        .unwrap();
+    let refused = strict
+        .issue(&Actor::Token(root), IssueRequest::new("x", "y"))
+        .await;
+    assert!(matches!(refused, Err(ManageError::Forbidden)));
+    assert_eq!(store.len(), 1);
+}
+
+/// A name with U+202E shows reversed in the panel and the CLI: refused on
+/// issue, rename and import alike.
+#[tokio::test]
+async fn names_that_lie_are_refused_everywhere() {
+    let (service, _) = service();
+    let lying = "invoice\u{202E}fdp.exe";
+    let issued = service
+        .issue(&alice(), IssueRequest::new("alice", lying))
+        .await;
+    assert!(
+        matches!(issued, Err(ManageError::InvalidName(_))),
+        "{issued:?}"
+    );
+    service
+        .issue(&alice(), IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let renamed = service
+        .rename(&alice(), &TokenRef::id_or_name("laptop"), lying)
+        .await;
+    assert!(
+        matches!(renamed, Err(ManageError::InvalidName(_))),
+        "{renamed:?}"
+    );
+    let described = service
+        .issue(
+            &alice(),
+            IssueRequest::new("alice", "phone").description("zero\u{200B}width"),
+        )
+        .await;
+    assert!(
+        matches!(described, Err(ManageError::InvalidRecord(_))),
+        "{described:?}"
+    );
+    let mut record = support::fresh_record("x");
+    record.name = serde_json::from_value(serde_json::json!(lying)).unwrap();
+    let imported = service.import(&Actor::Admin, vec![record]).await;
+    assert!(
+        matches!(imported, Err(ManageError::InvalidName(_))),
+        "{imported:?}"
+    );
+}
