@@ -59,3 +59,48 @@ async fn verifies_a_legacy_admin_bearer() {
         .unwrap();
     assert_eq!(who.name(), "legacy");
 }
+
+/// Usage limits in a verify-only build: a service over a store it may write
+/// counts each use in one change of the store, exactly; one over a store
+/// it may only read refuses such a token (503, fail closed), never letting
+/// it through uncounted.
+#[tokio::test]
+async fn a_usage_limited_token_is_counted_where_the_store_can_be_written() {
+    let format = TokenFormat::new(Prefix::new("tk").unwrap());
+    let minted = format.mint(&TokenHasher::sha256()).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let name = TokenName::new("ci").unwrap();
+    let mut record = TokenRecord::new(TokenId::random().unwrap(), "bob", name, minted.hash, now);
+    record.usage = Some(tokenkeep::record::Usage::new(2, now).unwrap());
+    let token = minted.secret.expose_secret();
+
+    let store = Arc::new(MemoryStore::from_records([record]));
+    let read_only = TokenService::builder(store.clone(), Prefix::new("tk").unwrap())
+        .build()
+        .unwrap();
+    let refused = read_only.verify_token(token, Requirement::None).await;
+    assert!(
+        matches!(refused, Err(AuthError::Unavailable(_))),
+        "{refused:?}"
+    );
+
+    let counting = TokenService::writable_builder(store, Prefix::new("tk").unwrap())
+        .build_service()
+        .unwrap();
+    for _ in 0..2 {
+        counting
+            .verify_token(token, Requirement::None)
+            .await
+            .unwrap();
+    }
+    let spent = counting.verify_token(token, Requirement::None).await;
+    assert!(
+        matches!(
+            spent,
+            Err(AuthError::InvalidToken(
+                tokenkeep::InvalidToken::UsesExhausted
+            ))
+        ),
+        "{spent:?}"
+    );
+}

@@ -206,20 +206,110 @@ impl<L: WriteLayer> ManageStore for L {
     }
 }
 
-/// A shared store is a store, forwarded as any layer is.
-impl<S: TokenStore + ?Sized> Layer for Arc<S> {
-    type Inner = S;
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
 
-    fn inner(&self) -> &S {
-        self
+    use async_trait::async_trait;
+    use time::OffsetDateTime;
+
+    use super::{Layer, TokenStore};
+    use crate::hash::TokenHash;
+    use crate::record::{TokenId, TokenRecord, test_record};
+    use crate::store::{LastUse, ListQuery, StoreError};
+    use crate::token::Prefix;
+
+    /// A store whose every optional method answers what no default does.
+    #[derive(Debug)]
+    struct Unusual {
+        expiring: TokenRecord,
+        changes: tokio::sync::watch::Sender<u64>,
     }
 
-    fn find_by_hash_now(
-        &self,
-        hash: &TokenHash,
-    ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
-        self.inner().find_by_hash_now(hash)
+    #[async_trait]
+    impl TokenStore for Unusual {
+        async fn find_by_hash(
+            &self,
+            _: &TokenHash,
+        ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+            Ok(None)
+        }
+        fn find_by_hash_now(
+            &self,
+            _: &TokenHash,
+        ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
+            Some(Ok(None))
+        }
+        async fn get(&self, _: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+            Ok(None)
+        }
+        async fn list(&self, _: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn list_expiring(
+            &self,
+            _: OffsetDateTime,
+            _: OffsetDateTime,
+        ) -> Result<Vec<TokenRecord>, StoreError> {
+            Ok(vec![self.expiring.clone()])
+        }
+        async fn record_last_used(&self, _: &[LastUse]) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+            Some(self.changes.subscribe())
+        }
+        async fn may_hold_custom_secrets(&self, _: &Prefix) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+        async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+    }
+
+    /// Overrides nothing.
+    #[derive(Debug)]
+    struct Nothing(Unusual);
+
+    impl Layer for Nothing {
+        type Inner = Unusual;
+        fn inner(&self) -> &Unusual {
+            &self.0
+        }
+    }
+
+    /// A layer that overrides nothing answers every optional method as the
+    /// store below does, never as the trait's default would: forwarded by
+    /// construction. Only `find_by_hash_now` is not forwarded, on purpose.
+    #[tokio::test]
+    async fn a_layer_forwards_what_it_does_not_override() {
+        let expiring = test_record("alice", "soon");
+        let unusual = Unusual {
+            expiring: expiring.clone(),
+            changes: tokio::sync::watch::Sender::new(0),
+        };
+        let layer: Arc<dyn TokenStore> = Arc::new(Nothing(unusual));
+        let now = OffsetDateTime::now_utc();
+        let listed = layer.list_expiring(now, now).await.expect("list_expiring");
+        assert_eq!(
+            listed,
+            [expiring],
+            "list_expiring is the store's, not the default filter"
+        );
+        assert!(layer.changes().is_some(), "the store's change signal");
+        let prefix = Prefix::new("tk").expect("a prefix");
+        assert!(
+            !layer
+                .may_hold_custom_secrets(&prefix)
+                .await
+                .expect("answer"),
+            "the store's answer, not the default `true`"
+        );
+        assert!(layer.has_ever_held_token().await.expect("answer"));
+        let hash = crate::hash::TokenHasher::sha256().hash("tk_any");
+        assert!(
+            layer.find_by_hash_now(&hash).is_none(),
+            "the shortcut is left to the layer's own find_by_hash"
+        );
     }
 }
-
-impl<S: ManageStore + ?Sized> WriteLayer for Arc<S> {}
