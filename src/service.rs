@@ -94,7 +94,6 @@ pub use policy::{Actor, Policy};
 pub use temporary::TemporaryToken;
 pub use verify::Authenticated;
 
-use crate::expiry::Clock;
 use crate::hash::TokenHasher;
 use crate::store::TokenStore;
 use crate::token::{Prefix, TokenFormat};
@@ -134,14 +133,16 @@ pub struct TokenService {
 
 #[derive(Debug)]
 struct Inner {
+    /// The store as verification asks it: traced, with the temporary
+    /// tokens in front.
     store: Arc<dyn TokenStore>,
-    format: TokenFormat,
-    hasher: TokenHasher,
-    clock: Arc<dyn Clock>,
-    realm: String,
-    store_timeout: Option<std::time::Duration>,
-    /// The proxies whose `X-Forwarded-For` names the client.
-    trusted_proxies: Vec<crate::record::IpNet>,
+    /// The same layered store, when it can be written: the verification
+    /// path's few writes (a use consumed, a chain burnt by reuse detection)
+    /// go through its one primitive. `None` over a read-only store:
+    /// usage-limited tokens then fail closed.
+    writes: Option<Arc<dyn crate::store::ManageStore>>,
+    /// What the service was configured with.
+    settings: builder::Settings,
     /// Present when text outside the format is hashed and looked up
     /// (custom secrets are accepted, or a temporary token has one): what
     /// spares the store a query for such text that cannot be there.
@@ -149,13 +150,6 @@ struct Inner {
     last_used: LastUsedTracker,
     /// The limiters of the tokens that carry a rate limit.
     rates: rate::RateLimits,
-    /// Set by a `TokenManager` whose policy detects rotation reuse: the
-    /// store it revokes a retired token's successors in.
-    /// The same layered store as `store`, when it can be written: the
-    /// verification path's few writes (a use consumed, a chain burnt by
-    /// reuse detection) go through its one primitive. `None` over a
-    /// read-only store: usage-limited tokens then fail closed.
-    writes: Option<Arc<dyn crate::store::ManageStore>>,
     /// Whether a retired token presented again burns its chain.
     #[cfg(feature = "management")]
     detect_reuse: bool,
@@ -190,23 +184,23 @@ impl TokenService {
 
     /// The format of the tokens this service accepts (and mints).
     pub fn format(&self) -> &TokenFormat {
-        &self.inner.format
+        &self.inner.settings.format
     }
 
     /// The reverse proxies whose `X-Forwarded-For` names the client (see
     /// [`ServiceBuilder::trusted_proxies`]).
     pub fn trusted_proxies(&self) -> &[crate::record::IpNet] {
-        &self.inner.trusted_proxies
+        &self.inner.settings.trusted_proxies
     }
 
     /// The realm its `WWW-Authenticate` challenges name.
     pub fn realm(&self) -> &str {
-        &self.inner.realm
+        &self.inner.settings.realm
     }
 
     /// The hasher this service uses.
     pub fn hasher(&self) -> &TokenHasher {
-        &self.inner.hasher
+        &self.inner.settings.hasher
     }
 
     /// Tells this service's revocation watches that tokens may have changed.
@@ -248,7 +242,7 @@ impl TokenService {
     /// The current instant in UTC, to the millisecond: every stored instant
     /// has this precision, so all backends store it exactly.
     pub fn now(&self) -> OffsetDateTime {
-        let now = self.inner.clock.now().to_offset(UtcOffset::UTC);
+        let now = self.inner.settings.clock.now().to_offset(UtcOffset::UTC);
         let millis = now.millisecond();
         now.replace_millisecond(millis).unwrap_or(now)
     }

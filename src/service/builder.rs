@@ -49,15 +49,10 @@ use {
 #[must_use]
 pub struct ServiceBuilder<S: ?Sized = dyn TokenStore> {
     store: Arc<S>,
-    format: TokenFormat,
-    hasher: TokenHasher,
-    clock: Arc<dyn Clock>,
-    realm: String,
-    store_timeout: Option<std::time::Duration>,
+    settings: Settings,
     last_used_interval: Duration,
     accept_custom_secrets: bool,
     temporary: Vec<TemporaryToken>,
-    trusted_proxies: Vec<crate::record::IpNet>,
     #[cfg(feature = "management")]
     policy: Policy,
     #[cfg(feature = "management")]
@@ -74,15 +69,17 @@ impl<S: ?Sized> ServiceBuilder<S> {
     pub(super) fn new(store: Arc<S>, prefix: Prefix) -> Self {
         Self {
             store,
-            format: TokenFormat::new(prefix),
-            hasher: TokenHasher::sha256(),
-            clock: Arc::new(SystemClock),
-            realm: Self::DEFAULT_REALM.to_owned(),
-            store_timeout: None,
+            settings: Settings {
+                format: TokenFormat::new(prefix),
+                hasher: TokenHasher::sha256(),
+                clock: Arc::new(SystemClock),
+                realm: Self::DEFAULT_REALM.to_owned(),
+                store_timeout: None,
+                trusted_proxies: Vec::new(),
+            },
             last_used_interval: Self::DEFAULT_LAST_USED_INTERVAL,
             accept_custom_secrets: false,
             temporary: Vec::new(),
-            trusted_proxies: Vec::new(),
             #[cfg(feature = "management")]
             policy: Policy::default(),
             #[cfg(feature = "management")]
@@ -92,26 +89,26 @@ impl<S: ?Sized> ServiceBuilder<S> {
 
     /// Replaces the token format (to change the secret size).
     pub fn format(mut self, format: TokenFormat) -> Self {
-        self.format = format;
+        self.settings.format = format;
         self
     }
 
     /// Replaces the hasher (for the keyed mode). Hashes already stored were
     /// made with the old one and will no longer match.
     pub fn hasher(mut self, hasher: TokenHasher) -> Self {
-        self.hasher = hasher;
+        self.settings.hasher = hasher;
         self
     }
 
     /// Replaces the clock (tests use a [`ManualClock`](crate::expiry::ManualClock)).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.settings.clock = Arc::new(clock);
         self
     }
 
     /// The realm `WWW-Authenticate` challenges name (default `tokenkeep`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = realm.into();
+        self.settings.realm = realm.into();
         self
     }
 
@@ -119,7 +116,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
     /// (failing closed). Needs Tokio's time driver (`enable_time`, on in
     /// `#[tokio::main]`). None by default: the store's own timeouts apply.
     pub fn store_timeout(mut self, limit: std::time::Duration) -> Self {
-        self.store_timeout = Some(limit);
+        self.settings.store_timeout = Some(limit);
         self
     }
 
@@ -150,7 +147,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
     /// default: the peer's address is the client's, whatever the header
     /// says.
     pub fn trusted_proxies(mut self, proxies: Vec<crate::record::IpNet>) -> Self {
-        self.trusted_proxies = proxies;
+        self.settings.trusted_proxies = proxies;
         self
     }
 
@@ -163,74 +160,155 @@ impl<S: ?Sized> ServiceBuilder<S> {
         self
     }
 
-    /// Checks the settings every service shares; returns the store, the
-    /// temporary records to layer in front of it, and what makes the
-    /// service from the layered store and the store as it was.
-    #[allow(clippy::type_complexity)]
-    fn into_parts(
-        self,
-    ) -> Result<
-        (
-            Arc<S>,
-            Vec<TokenRecord>,
-            impl FnOnce(
-                Arc<dyn TokenStore>,
-                Arc<dyn TokenStore>,
-                Option<Arc<dyn ManageStore>>,
-            ) -> TokenService,
-        ),
-        ConfigError,
-    >
-    where
-        Self: Sized,
-    {
+    /// Checks the settings every service shares and makes the temporary
+    /// records: all that is left is layering the store.
+    fn checked(self) -> Result<Checked<S>, ConfigError> {
         if self.last_used_interval <= Duration::ZERO {
             return Err(ConfigError::Invalid(
                 "the last-used interval must be positive",
             ));
         }
+        let settings = self.settings;
+        let now = settings.clock.now();
         let (temporary, any_custom) =
-            temporary_records(self.temporary, &self.format, &self.hasher, self.clock.now())?;
-        let (format, hasher, clock, realm) = (self.format, self.hasher, self.clock, self.realm);
-        let store_timeout = self.store_timeout;
-        let trusted_proxies = self.trusted_proxies;
-        let look_up_custom = self.accept_custom_secrets || any_custom;
-        let last_used = LastUsedTracker::new(self.last_used_interval);
-        // `layered` has the temporary tokens in front of `plain`.
-        #[cfg(feature = "management")]
-        let detect_reuse = self.policy.detect_rotation_reuse;
-        let over = move |layered, plain, writes| TokenService {
+            temporary_records(self.temporary, &settings.format, &settings.hasher, now)?;
+        Ok(Checked {
+            store: self.store,
+            temporary,
+            look_up_custom: self.accept_custom_secrets || any_custom,
+            last_used: LastUsedTracker::new(self.last_used_interval),
+            #[cfg(feature = "management")]
+            detect_reuse: self.policy.detect_rotation_reuse,
+            settings,
+        })
+    }
+}
+
+/// What a service is configured with, unchanged for its life.
+#[derive(Debug)]
+pub(super) struct Settings {
+    pub(super) format: TokenFormat,
+    pub(super) hasher: TokenHasher,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) realm: String,
+    pub(super) store_timeout: Option<std::time::Duration>,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub(super) trusted_proxies: Vec<crate::record::IpNet>,
+}
+
+/// A builder whose settings passed: the store and the temporary records
+/// still to layer in front of it.
+struct Checked<S: ?Sized> {
+    store: Arc<S>,
+    temporary: Vec<TokenRecord>,
+    settings: Settings,
+    look_up_custom: bool,
+    last_used: LastUsedTracker,
+    #[cfg(feature = "management")]
+    detect_reuse: bool,
+}
+
+impl<S: TokenStore + ?Sized> Checked<S> {
+    /// Refuses to start when a stored token has a temporary token's hash:
+    /// it would be shadowed by the temporary one (and its rights).
+    async fn refuse_shadowed(&self) -> Result<(), ConfigError> {
+        for record in &self.temporary {
+            match self.store.find_by_hash(&record.hash).await {
+                Ok(None) => {}
+                Ok(Some(_)) => {
+                    return Err(ConfigError::TemporaryToken(
+                        "a stored token has the same secret; revoke or delete it, or choose another secret",
+                    ));
+                }
+                Err(_) => {
+                    return Err(ConfigError::TemporaryToken(
+                        "the store could not be asked whether a stored token has the same secret",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The service over `layered`; `plain` is the store without the
+    /// temporary tokens (for the custom-secret epochs), `writes` the
+    /// layered store when it can be written.
+    fn service(
+        self,
+        layered: Arc<dyn TokenStore>,
+        plain: Arc<dyn TokenStore>,
+        writes: Option<Arc<dyn ManageStore>>,
+    ) -> TokenService {
+        let prefix = self.settings.format.prefix().clone();
+        TokenService {
             inner: Arc::new(Inner {
                 store: layered,
-                custom: look_up_custom.then(|| CustomLookups::new(plain, format.prefix().clone())),
-                format,
-                hasher,
-                clock,
-                realm,
-                store_timeout,
-                trusted_proxies,
-                last_used,
+                writes,
+                custom: self
+                    .look_up_custom
+                    .then(|| CustomLookups::new(plain, prefix)),
+                settings: self.settings,
+                last_used: self.last_used,
                 rates: super::rate::RateLimits::default(),
                 #[cfg(feature = "management")]
-                detect_reuse,
-                writes,
+                detect_reuse: self.detect_reuse,
                 changes: tokio::sync::watch::Sender::new(0),
             }),
-        };
-        Ok((self.store, temporary, over))
+        }
+    }
+}
+
+/// The store as the service holds it: every call traced, and the
+/// temporary tokens in front when there are any; and the store traced
+/// alone. The same layers serve a read-only and a writable store: `erase`
+/// and `erase_front` only name the trait object to make (`|layer|
+/// Arc::new(layer)`, coerced).
+fn layered<S: ?Sized>(
+    store: Arc<S>,
+    temporary: Vec<TokenRecord>,
+    erase: impl FnOnce(Traced<S>) -> Arc<S>,
+    erase_front: impl FnOnce(WithTemporary<S>) -> Arc<S>,
+) -> (Arc<S>, Arc<S>) {
+    let traced = erase(Traced::new(store));
+    let layered = if temporary.is_empty() {
+        Arc::clone(&traced)
+    } else {
+        erase_front(WithTemporary::new(temporary, Arc::clone(&traced)))
+    };
+    (layered, traced)
+}
+
+impl Checked<dyn TokenStore> {
+    /// The service over a store it may only read.
+    fn read_only(mut self) -> TokenService {
+        let temporary = std::mem::take(&mut self.temporary);
+        let store = Arc::clone(&self.store);
+        let (layered, plain) = layered(store, temporary, |l| Arc::new(l), |l| Arc::new(l));
+        self.service(layered, plain, None)
+    }
+}
+
+impl Checked<dyn ManageStore> {
+    /// The service over a store it may write, and that store, layered.
+    fn writable(mut self) -> (TokenService, Arc<dyn ManageStore>) {
+        let temporary = std::mem::take(&mut self.temporary);
+        let store = Arc::clone(&self.store);
+        let (layered, plain) = layered(store, temporary, |l| Arc::new(l), |l| Arc::new(l));
+        let service = self.service(layered.clone(), plain, Some(Arc::clone(&layered)));
+        (service, layered)
     }
 }
 
 impl ServiceBuilder<dyn TokenStore> {
-    /// Checks the settings and builds the service.
+    /// Checks the settings and builds the service. Over a store it may only
+    /// read, the service refuses usage-limited tokens (it cannot count
+    /// their uses): see [`TokenService::writable_builder`].
     ///
     /// # Errors
     /// [`ConfigError`] for a non-positive last-used interval, or two
     /// temporary tokens with the same name or secret.
     pub fn build(self) -> Result<TokenService, ConfigError> {
-        let (store, temporary, over) = self.into_parts()?;
-        let traced: Arc<dyn TokenStore> = Arc::new(Traced::new(store));
-        Ok(over(layered(traced.clone(), temporary), traced, None))
+        Ok(self.checked()?.read_only())
     }
 
     /// As [`build`](Self::build), and first asks the store whether a
@@ -243,43 +321,32 @@ impl ServiceBuilder<dyn TokenStore> {
     /// As `build`, and [`ConfigError::TemporaryToken`] for a shadowed
     /// token or a store that cannot answer.
     pub async fn build_checked(self) -> Result<TokenService, ConfigError> {
-        let (store, temporary, over) = self.into_parts()?;
-        refuse_shadowed(&*store, &temporary).await?;
-        let traced: Arc<dyn TokenStore> = Arc::new(Traced::new(store));
-        Ok(over(layered(traced.clone(), temporary), traced, None))
+        let checked = self.checked()?;
+        checked.refuse_shadowed().await?;
+        Ok(checked.read_only())
     }
 }
 
-/// The store with the temporary tokens in front, when there are any.
-fn layered(store: Arc<dyn TokenStore>, temporary: Vec<TokenRecord>) -> Arc<dyn TokenStore> {
-    if temporary.is_empty() {
-        store
-    } else {
-        Arc::new(WithTemporary::new(temporary, store))
+impl ServiceBuilder<dyn ManageStore> {
+    /// Builds a verifying service (no management) over a store that can
+    /// be written, so that it counts the uses of usage-limited tokens: the
+    /// builder a verify-only build uses for such tokens.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tokenkeep::store::MemoryStore;
+    /// use tokenkeep::{Prefix, TokenService};
+    ///
+    /// let service = TokenService::writable_builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
+    ///     .build_service()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ServiceBuilder::build`].
+    pub fn build_service(self) -> Result<TokenService, ConfigError> {
+        Ok(self.checked()?.writable().0)
     }
-}
-
-/// Refuses to start when a stored token has a temporary token's hash.
-async fn refuse_shadowed(
-    store: &dyn TokenStore,
-    temporary: &[TokenRecord],
-) -> Result<(), ConfigError> {
-    for record in temporary {
-        match store.find_by_hash(&record.hash).await {
-            Ok(None) => {}
-            Ok(Some(_)) => {
-                return Err(ConfigError::TemporaryToken(
-                    "a stored token has the same secret; revoke or delete it, or choose another secret",
-                ));
-            }
-            Err(_) => {
-                return Err(ConfigError::TemporaryToken(
-                    "the store could not be asked whether a stored token has the same secret",
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(feature = "management")]
@@ -336,9 +403,8 @@ impl ServiceBuilder<dyn ManageStore> {
     /// # Errors
     /// [`ConfigError`] as [`ServiceBuilder::build`], or a bad setup owner.
     pub fn build(self) -> Result<TokenManager, ConfigError> {
-        let (store, temporary, finish) = self.manager_parts()?;
-        let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
-        Ok(finish(layered_writes(traced.clone(), temporary), traced))
+        let (management, checked) = self.management()?;
+        Ok(management.over(checked.writable()))
     }
 
     /// As [`build`](Self::build), and first refuses to start when a stored
@@ -349,81 +415,41 @@ impl ServiceBuilder<dyn ManageStore> {
     /// As `build`, and [`ConfigError::TemporaryToken`] for a shadowed
     /// token or a store that cannot answer.
     pub async fn build_checked(self) -> Result<TokenManager, ConfigError> {
-        let (store, temporary, finish) = self.manager_parts()?;
-        refuse_shadowed(&*store, &temporary).await?;
-        let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
-        Ok(finish(layered_writes(traced.clone(), temporary), traced))
+        let (management, checked) = self.management()?;
+        checked.refuse_shadowed().await?;
+        Ok(management.over(checked.writable()))
     }
 
-    /// The store, the temporary records, and what makes the manager from
-    /// the layered store and the store as it was.
-    #[allow(clippy::type_complexity)]
-    fn manager_parts(
-        mut self,
-    ) -> Result<
-        (
-            Arc<dyn ManageStore>,
-            Vec<TokenRecord>,
-            impl FnOnce(Arc<dyn ManageStore>, Arc<dyn ManageStore>) -> TokenManager,
-        ),
-        ConfigError,
-    > {
+    /// What only a manager is configured with, checked, and the rest.
+    fn management(mut self) -> Result<(Management, Checked<dyn ManageStore>), ConfigError> {
         crate::record::check_owner(&self.setup.owner)
             .map_err(|_| ConfigError::Invalid("the setup owner is not a valid owner"))?;
-        let policy = self.policy.clone();
-        let setup = std::mem::take(&mut self.setup);
-        let accept_custom_secrets = self.accept_custom_secrets;
-        let (store, temporary, over) = self.into_parts()?;
-        let finish = move |layered: Arc<dyn ManageStore>, plain: Arc<dyn ManageStore>| {
-            let service = over(layered.clone(), plain, Some(Arc::clone(&layered)));
-            TokenManager::new(
-                service,
-                ManagerInner {
-                    store: layered,
-                    policy,
-                    setup,
-                    accept_custom_secrets,
-                },
-            )
+        let management = Management {
+            policy: self.policy.clone(),
+            setup: std::mem::take(&mut self.setup),
+            accept_custom_secrets: self.accept_custom_secrets,
         };
-        Ok((store, temporary, finish))
+        Ok((management, self.checked()?))
     }
 }
 
-/// The store with the temporary tokens in front, when there are any, for
-/// a store that can be written.
-fn layered_writes(
-    store: Arc<dyn ManageStore>,
-    temporary: Vec<TokenRecord>,
-) -> Arc<dyn ManageStore> {
-    if temporary.is_empty() {
-        store
-    } else {
-        Arc::new(WithTemporary::new(temporary, store))
-    }
+/// A manager's own settings.
+#[cfg(feature = "management")]
+struct Management {
+    policy: Policy,
+    setup: SetupConfig,
+    accept_custom_secrets: bool,
 }
 
-impl ServiceBuilder<dyn ManageStore> {
-    /// Builds a verifying service (no management) over a store that can
-    /// be written, so that it counts the uses of usage-limited tokens: the
-    /// builder a verify-only build uses for such tokens.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use tokenkeep::store::MemoryStore;
-    /// use tokenkeep::{Prefix, TokenService};
-    ///
-    /// let service = TokenService::writable_builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
-    ///     .build_service()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// As [`ServiceBuilder::build`].
-    pub fn build_service(self) -> Result<TokenService, ConfigError> {
-        let (store, temporary, over) = self.into_parts()?;
-        let traced: Arc<dyn ManageStore> = Arc::new(Traced::new(store));
-        let layered = layered_writes(traced.clone(), temporary);
-        Ok(over(layered.clone(), traced, Some(layered)))
+#[cfg(feature = "management")]
+impl Management {
+    fn over(self, (service, store): (TokenService, Arc<dyn ManageStore>)) -> TokenManager {
+        let inner = ManagerInner {
+            store,
+            policy: self.policy,
+            setup: self.setup,
+            accept_custom_secrets: self.accept_custom_secrets,
+        };
+        TokenManager::new(service, inner)
     }
 }

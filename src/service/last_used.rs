@@ -152,7 +152,9 @@ impl TokenService {
     /// The store's error, after the batch was put back.
     pub async fn flush_last_used(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
-        let batch = inner.last_used.take_batch(inner.clock.now_unix_millis());
+        let batch = inner
+            .last_used
+            .take_batch(inner.settings.clock.now_unix_millis());
         if batch.is_empty() {
             return Ok(0);
         }

@@ -658,19 +658,19 @@ impl TokenManager {
         let inner = &self.service().inner;
         let secret = match custom {
             Some(secret) => secret,
-            None => inner.format.mint(&inner.hasher)?.secret,
+            None => inner.settings.format.mint(&inner.settings.hasher)?.secret,
         };
-        let display_prefix = match inner.format.parse(secret.expose_secret()) {
+        let display_prefix = match inner.settings.format.parse(secret.expose_secret()) {
             Ok(parsed) => parsed.display_prefix().to_owned(),
             // Verification treats such text as a mistyped minted token.
-            Err(_) if inner.format.claims_prefix(secret.expose_secret()) => {
+            Err(_) if inner.settings.format.claims_prefix(secret.expose_secret()) => {
                 return Err(CustomSecretError::ClaimsPrefix.into());
             }
             Err(_) if self.manage.accept_custom_secrets => String::new(),
             // It could never verify: refuse it now rather than store it.
             Err(_) => return Err(CustomSecretError::NotAccepted.into()),
         };
-        let hash = inner.hasher.hash(secret.expose_secret());
+        let hash = inner.settings.hasher.hash(secret.expose_secret());
         Ok((secret, hash, display_prefix))
     }
 

@@ -109,7 +109,7 @@ impl TokenService {
                 |_| Poll::Ready(Err(StoreError::unavailable("the token store panicked"))),
             )
         });
-        match self.inner.store_timeout {
+        match self.inner.settings.store_timeout {
             None => guarded.await,
             Some(limit) => tokio::time::timeout(limit, guarded)
                 .await
@@ -267,10 +267,10 @@ impl TokenService {
         // only text a custom secret could be (8-512 b64token characters,
         // so a 300 KB value is never hashed), and not text that claims this
         // service's prefix: that is a mistyped minted token.
-        let format_error = inner.format.parse(token).err();
+        let format_error = inner.settings.format.parse(token).err();
         if let Some(error) = format_error
             && !(inner.custom.is_some()
-                && !inner.format.claims_prefix(token)
+                && !inner.settings.format.claims_prefix(token)
                 && TokenSecret::check_custom(token).is_ok())
         {
             return invalid(InvalidToken::Format(error));
@@ -279,7 +279,7 @@ impl TokenService {
         // Every await below is boxed: they are the slow or rare steps, and
         // unboxed they would make the future of every verification (moved
         // whole each time a caller pins or stores it) a kilobyte.
-        let hash = inner.hasher.hash(token);
+        let hash = inner.settings.hasher.hash(token);
         let found = match inner.store.find_by_hash_now(&hash) {
             Some(found) => found,
             None if format_error.is_some() => Box::pin(self.ask_store_for_custom(&hash)).await,
@@ -297,7 +297,7 @@ impl TokenService {
 
         // Milliseconds, read only when needed: a token without an expiry
         // that was noted since the last flush verifies without the clock.
-        let now = || inner.clock.now_unix_millis();
+        let now = || inner.settings.clock.now_unix_millis();
         let refused = |reason| Err(Refusal::of(&record, AuthError::InvalidToken(reason)));
         if record.is_revoked() {
             #[cfg(feature = "management")]
@@ -342,7 +342,7 @@ impl TokenService {
                         "this store cannot be written, so it cannot count token uses",
                     ));
                 };
-                let now = inner.clock.now();
+                let now = inner.settings.clock.now();
                 self.guarded(Box::pin(spend_use(
                     &**writes,
                     &record.owner,

@@ -69,7 +69,7 @@ impl TokenService {
             if record.is_revoked() {
                 return AuthError::InvalidToken(InvalidToken::Revoked);
             }
-            let now = inner.clock.now_unix_millis();
+            let now = inner.settings.clock.now_unix_millis();
             let left = record.expires_at.map(|expiry| unix_millis(expiry) - now);
             if left.is_some_and(|left| left <= 0) {
                 return AuthError::InvalidToken(InvalidToken::Expired);
