@@ -8,10 +8,20 @@
 //! | `service/builder.rs` | every setting, and how the store is layered |
 //! | `service/temporary.rs` | temporary tokens configured at start-up |
 //! | `service/last_used.rs` | batched last-used notes |
-//! | `service/manage.rs` | issue, list, rename, modify, revoke, rotate, delete, export, import |
+//! | `service/manage.rs` | issue, list, rename, modify, revoke, rotate, delete, export |
+//! | `service/import.rs` | import, held to the rules issue applies |
+//! | `service/reuse.rs` | rotation reuse detection: burning a reused chain |
+//! | `service/rate.rs` | per-token rate limits |
+//! | `service/watch.rs` | revocation futures for long-lived connections |
+//! | `service/audit.rs` | one event per management action |
 //! | `service/policy.rs` | who may manage which tokens |
 //! | `service/setup.rs` | the one-time claim of a fresh installation |
 //! | `service/error.rs` | [`AuthError`] and `ManageError` |
+//!
+//! The rules a change of the store must keep (caps, names, rotation, the
+//! setup claim, a use consumed) are not here but in
+//! [`ManageStoreExt`](crate::store::ManageStoreExt), over the store's one
+//! atomic primitive: the service calls them.
 //!
 //! # From header to verdict
 //!
