@@ -899,7 +899,8 @@ pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
 ///
 /// Steps: import a revoked and a used manager record: 2 imported; the
 /// store has held a token; the full list equals them; importing again
-/// skips 2.
+/// skips 2; importing, for another owner, one record with the first's hash,
+/// one with the second's id and a fresh one imports the fresh one only.
 pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     let mut revoked = sample_record("alice", "old");
     revoked.revoked_at = Some(at(50));
@@ -922,10 +923,30 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     );
     let exported = store.list(&active_query(None, true)).await.expect("export");
     assert_eq!(exported, records, "an import keeps history exactly");
-    let again = store.import(records).await.expect("import again");
+    let again = store.import(records.clone()).await.expect("import again");
     assert_eq!(
         (again.imported, again.skipped),
         (0, 2),
         "an import skips records already present"
+    );
+    let mut same_hash = sample_record("carol", "copy");
+    same_hash.hash = records[0].hash;
+    let mut same_id = sample_record("carol", "twin");
+    same_id.id = records[1].id;
+    let fresh = sample_record("carol", "fresh");
+    let mixed = store
+        .import(vec![same_hash, same_id, fresh.clone()])
+        .await
+        .expect("import beside another owner's records");
+    assert_eq!(
+        (mixed.imported, mixed.skipped),
+        (1, 2),
+        "another owner's id or hash is skipped, the rest imported"
+    );
+    assert_eq!(get(&*store, &fresh.id).await, fresh);
+    assert_eq!(
+        get(&*store, &records[1].id).await,
+        records[1],
+        "the other owner's record stays"
     );
 }

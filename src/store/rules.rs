@@ -321,44 +321,30 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         let mut report = ImportReport::default();
         let mut by_owner: BTreeMap<String, Vec<TokenRecord>> = BTreeMap::new();
         for record in records {
-            // Another owner's record with this id or hash: skipped, as the
-            // owner's own are inside the change.
-            let elsewhere = match self.get(&record.id).await? {
-                Some(stored) => stored.owner != record.owner,
-                None => self
-                    .find_by_hash(&record.hash)
-                    .await?
-                    .is_some_and(|stored| stored.owner != record.owner),
-            };
-            if elsewhere {
-                report.skipped += 1;
-            } else {
-                by_owner
-                    .entry(record.owner.clone())
-                    .or_default()
-                    .push(record);
-            }
+            by_owner
+                .entry(record.owner.clone())
+                .or_default()
+                .push(record);
         }
         for (owner, incoming) in by_owner {
-            let (imported, skipped) = self
-                .apply(&owner, |read| {
-                    let mut writes: Vec<Write> = Vec::new();
-                    let mut skipped = 0;
-                    for record in &incoming {
-                        let present = |other: &TokenRecord| {
-                            other.id == record.id || other.hash == record.hash
-                        };
-                        let written = writes.iter().filter_map(Write::record);
-                        if read.records.iter().any(present) || written.clone().any(present) {
-                            skipped += 1;
+            let (imported, skipped) = match import_owner(self, &owner, &incoming).await {
+                // Another owner holds one of these ids or hashes: found
+                // record by record, and skipped as any record present is.
+                Err(StoreError::Duplicate) => {
+                    let mut kept = Vec::with_capacity(incoming.len());
+                    let mut elsewhere = 0;
+                    for record in incoming {
+                        if held_by_another(self, &record).await? {
+                            elsewhere += 1;
                         } else {
-                            writes.push(Write::Insert(record.clone()));
+                            kept.push(record);
                         }
                     }
-                    let imported = writes.len();
-                    Ok((writes, (imported, skipped)))
-                })
-                .await?;
+                    let (imported, skipped) = import_owner(self, &owner, &kept).await?;
+                    (imported, skipped + elsewhere)
+                }
+                outcome => outcome?,
+            };
             report.imported += imported;
             report.skipped += skipped;
         }
@@ -371,6 +357,46 @@ impl<S: ManageStore + ?Sized> ManageStoreExt for S {}
 mod sealed {
     pub trait Sealed {}
     impl<S: super::ManageStore + ?Sized> Sealed for S {}
+}
+
+/// Imports `incoming` (all of `owner`) in one change: a record whose id
+/// or hash the owner holds, or that comes twice, is skipped. Answers how
+/// many were imported and skipped.
+#[cfg(feature = "management")]
+async fn import_owner<S: ManageStore + ?Sized>(
+    store: &S,
+    owner: &str,
+    incoming: &[TokenRecord],
+) -> Result<(usize, usize), StoreError> {
+    use std::collections::HashSet;
+    store
+        .apply(owner, |read| {
+            let mut ids: HashSet<TokenId> = read.records.iter().map(|record| record.id).collect();
+            let mut hashes: HashSet<_> = read.records.iter().map(|record| record.hash).collect();
+            let writes: Vec<Write> = incoming
+                .iter()
+                .filter(|record| ids.insert(record.id) & hashes.insert(record.hash))
+                .map(|record| Write::Insert(record.clone()))
+                .collect();
+            let imported = writes.len();
+            Ok((writes, (imported, incoming.len() - imported)))
+        })
+        .await
+}
+
+/// Whether another owner holds a record with this one's id or hash.
+#[cfg(feature = "management")]
+async fn held_by_another<S: ManageStore + ?Sized>(
+    store: &S,
+    record: &TokenRecord,
+) -> Result<bool, StoreError> {
+    let by_id = store.get(&record.id).await?;
+    let by_hash = match by_id {
+        Some(_) => None,
+        None => store.find_by_hash(&record.hash).await?,
+    };
+    let other = by_id.as_ref().or(by_hash.as_deref());
+    Ok(other.is_some_and(|stored| stored.owner != record.owner))
 }
 
 /// One use of `id` (an `owner`'s token), spent from the newest token of
