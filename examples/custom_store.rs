@@ -1,19 +1,14 @@
-//! A token store over Redis: the whole contract, in the optimistic form of
-//! the atomic primitive.
-//!
-//! Each record is a JSON value under `{ns}:rec:{id}`, found by hash through
-//! `{ns}:hash:{hex}`; each owner has a set of ids and a version counter.
+//! A token store over Redis: the whole contract, with the optimistic form
+//! of the atomic primitive. Records are JSON under `{ns}:rec:{id}`, found by
+//! hash through `{ns}:hash:{hex}`; each owner has a set of ids and a version.
 //! A change reads the owner's version and records, runs the plan, and
-//! commits through one Lua script that applies the writes only if the
-//! version is unchanged (Redis runs a script atomically); otherwise it
-//! reads again. Last-used times live apart, in one hash, so that a
-//! replace never moves them back. Every rule (caps, names, rotation, the
-//! setup claim) is the crate's, on top of `change`.
+//! commits with one Lua script that writes only if the version is unchanged
+//! (Redis runs a script atomically), else reads again. Last-used times live
+//! in a sorted set, moved forward only by `ZADD XX GT`. Every rule is the
+//! crate's, on top of `change`.
 //!
-//! ```text
-//! cargo run --example custom_store              # needs Redis on 127.0.0.1:6379
-//! cargo test --example custom_store --features conformance
-//! ```
+//! `cargo run --example custom_store` (Redis on 127.0.0.1:6379);
+//! `cargo test --example custom_store --features conformance`.
 
 use std::sync::Arc;
 
@@ -46,7 +41,7 @@ for _, w in ipairs(writes) do
     redis.call('DEL', ns .. ':rec:' .. w.id, ns .. ':hash:' .. w.hash)
     redis.call('SREM', ns .. ':owner:' .. w.owner, w.id)
     redis.call('SREM', ns .. ':all', w.id)
-    redis.call('HDEL', ns .. ':used', w.id)
+    redis.call('ZREM', ns .. ':used', w.id)
   else
     redis.call('SET', ns .. ':rec:' .. w.id, w.json)
   end
@@ -55,23 +50,11 @@ for _, w in ipairs(writes) do
     redis.call('SADD', ns .. ':owner:' .. w.owner, w.id)
     redis.call('SADD', ns .. ':all', w.id)
     redis.call('SET', ns .. ':ever', '1')
-    if w.used ~= cjson.null then redis.call('HSET', ns .. ':used', w.id, w.used) end
+    redis.call('ZADD', ns .. ':used', w.used, w.id)
   end
 end
 redis.call('INCR', KEYS[1])
 return 'ok'
-"#;
-
-/// Moves each last-used time forward: `ARGV` holds pairs of an id and
-/// a time in milliseconds since the epoch.
-const NOTE_USES: &str = r#"
-for i = 2, #ARGV, 2 do
-  local id, at = ARGV[i - 1], tonumber(ARGV[i])
-  local was = tonumber(redis.call('HGET', KEYS[1] .. ':used', id) or '0')
-  if redis.call('EXISTS', KEYS[1] .. ':rec:' .. id) == 1 and was < at then
-    redis.call('HSET', KEYS[1] .. ':used', id, at)
-  end
-end
 "#;
 
 /// A [`ManageStore`] over one Redis database, its keys under a namespace.
@@ -79,10 +62,6 @@ end
 pub struct RedisStore {
     redis: MultiplexedConnection,
     ns: String,
-}
-
-fn failed(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::unavailable(error)
 }
 
 fn millis(at: OffsetDateTime) -> i64 {
@@ -95,26 +74,13 @@ impl RedisStore {
     /// # Errors
     /// [`StoreError::Unavailable`] when Redis cannot be reached.
     pub async fn connect(url: &str, ns: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(failed)?;
+        let client = redis::Client::open(url).map_err(StoreError::unavailable)?;
         let redis = client.get_multiplexed_async_connection().await;
-        let ns = ns.to_owned();
+        let redis = redis.map_err(StoreError::unavailable)?;
         Ok(Self {
-            redis: redis.map_err(failed)?,
-            ns,
+            redis,
+            ns: ns.into(),
         })
-    }
-
-    /// Deletes every key of the namespace.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`].
-    pub async fn clear(&self) -> Result<(), StoreError> {
-        let keys: Vec<String> = self.query(redis::cmd("KEYS").arg(self.key("*"))).await?;
-        if keys.is_empty() {
-            Ok(())
-        } else {
-            self.query(redis::cmd("DEL").arg(keys)).await
-        }
     }
 
     fn key(&self, name: &str) -> String {
@@ -125,7 +91,7 @@ impl RedisStore {
         command
             .query_async(&mut self.redis.clone())
             .await
-            .map_err(failed)
+            .map_err(StoreError::unavailable)
     }
 
     /// The records with these ids, each with its last-used time.
@@ -139,41 +105,25 @@ impl RedisStore {
             .collect();
         let values: Vec<Option<String>> = self.query(redis::cmd("MGET").arg(&keys)).await?;
         let used: Vec<Option<i64>> = self
-            .query(redis::cmd("HMGET").arg(self.key("used")).arg(ids))
+            .query(redis::cmd("ZMSCORE").arg(self.key("used")).arg(ids))
             .await?;
         let mut records = Vec::new();
         for (value, used) in values.into_iter().zip(used) {
             let Some(value) = value else { continue };
-            let mut record: TokenRecord = serde_json::from_str(&value).map_err(failed)?;
-            let instant =
+            let mut record: TokenRecord =
+                serde_json::from_str(&value).map_err(StoreError::unavailable)?;
+            let at =
                 |ms: i64| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000);
-            record.last_used_at = used.map(instant).transpose().map_err(failed)?;
+            let used = used.filter(|&ms| ms > 0).map(at).transpose();
+            record.last_used_at = used.map_err(StoreError::unavailable)?;
             records.push(record);
         }
         Ok(records)
     }
-
-    /// The owner's version and records, as one change reads them.
-    async fn read(&self, owner: &str) -> Result<(i64, OwnerRecords), StoreError> {
-        let version: Option<i64> = self
-            .query(redis::cmd("GET").arg(self.key(&format!("ver:{owner}"))))
-            .await?;
-        let ids: Vec<String> = self
-            .query(redis::cmd("SMEMBERS").arg(self.key(&format!("owner:{owner}"))))
-            .await?;
-        let records = self.records(&ids).await?;
-        Ok((
-            version.unwrap_or(0),
-            OwnerRecords {
-                owner: owner.into(),
-                records,
-            },
-        ))
-    }
 }
 
 /// A write as the commit script reads it; the record's JSON leaves the
-/// last-used time out (it lives in the `used` hash).
+/// last-used time out (it lives in the `used` sorted set).
 fn encode(write: &Write, read: &OwnerRecords) -> Result<Option<serde_json::Value>, StoreError> {
     let (op, record) = match write {
         Write::Insert(record) => ("insert", record),
@@ -186,10 +136,10 @@ fn encode(write: &Write, read: &OwnerRecords) -> Result<Option<serde_json::Value
     };
     let mut stored = record.clone();
     stored.last_used_at = None;
-    let json = serde_json::to_string(&stored).map_err(failed)?;
+    let json = serde_json::to_string(&stored).map_err(StoreError::unavailable)?;
     Ok(Some(serde_json::json!({
         "op": op, "id": record.id.to_string(), "hash": record.hash.to_hex(),
-        "owner": record.owner, "json": json, "used": record.last_used_at.map(millis),
+        "owner": record.owner, "json": json, "used": record.last_used_at.map_or(0, millis),
     })))
 }
 
@@ -220,15 +170,15 @@ impl TokenStore for RedisStore {
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        let script = redis::Script::new(NOTE_USES);
-        let mut notes = script.key(&self.ns);
+        let mut notes = redis::cmd("ZADD");
+        notes.arg(self.key("used")).arg("XX").arg("GT");
         for used in uses {
-            notes.arg(used.id.to_string()).arg(millis(used.at));
+            notes.arg(millis(used.at)).arg(used.id.to_string());
         }
-        notes
-            .invoke_async(&mut self.redis.clone())
-            .await
-            .map_err(failed)
+        match uses.is_empty() {
+            true => Ok(()),
+            false => self.query::<i64>(&notes).await.map(drop),
+        }
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
@@ -240,22 +190,33 @@ impl TokenStore for RedisStore {
 impl ManageStore for RedisStore {
     async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
         let commit = redis::Script::new(COMMIT);
+        let version_key = self.key(&format!("ver:{owner}"));
         loop {
-            let (version, read) = self.read(owner).await?;
+            let version: Option<i64> = self.query(redis::cmd("GET").arg(&version_key)).await?;
+            let owned = redis::cmd("SMEMBERS")
+                .arg(self.key(&format!("owner:{owner}")))
+                .clone();
+            let records = self
+                .records(&self.query::<Vec<String>>(&owned).await?)
+                .await?;
+            let read = OwnerRecords {
+                owner: owner.into(),
+                records,
+            };
             let changes = plan(&read)?;
             let writes = changes.writes.iter().map(|write| encode(write, &read));
             let writes: Vec<_> = writes
                 .filter_map(Result::transpose)
                 .collect::<Result<_, _>>()?;
             let answer: String = commit
-                .key(self.key(&format!("ver:{owner}")))
-                .arg(version)
+                .key(&version_key)
+                .arg(version.unwrap_or(0))
                 .arg(&self.ns)
                 .arg(u8::from(changes.only_if_never_held))
                 .arg(serde_json::Value::from(writes).to_string())
                 .invoke_async(&mut self.redis.clone())
                 .await
-                .map_err(failed)?;
+                .map_err(StoreError::unavailable)?;
             match answer.as_str() {
                 "ok" => return Ok(changes),
                 "conflict" => continue,
@@ -270,9 +231,8 @@ impl ManageStore for RedisStore {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     use tokenkeep::{Actor, IssueRequest, Requirement, TokenManager, TokenRef};
-    let ns = format!("tokenkeep-example:{}", TokenId::random()?);
-    let store = Arc::new(RedisStore::connect("redis://127.0.0.1:6379", &ns).await?);
-    let manager = TokenManager::builder(store.clone(), Prefix::new("ex")?).build()?;
+    let store = RedisStore::connect("redis://127.0.0.1:6379", "tokenkeep-example").await?;
+    let manager = TokenManager::builder(Arc::new(store), Prefix::new("ex")?).build()?;
     let alice = Actor::User("alice".into());
     let issued = manager
         .issue(&alice, IssueRequest::new("alice", "laptop"))
@@ -282,10 +242,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .verify_bearer(Some(&header), Requirement::None)
         .await?;
     println!("verified {} ({}) through Redis", who.owner(), who.name());
-    manager
-        .revoke(&alice, &TokenRef::id(issued.record.id))
-        .await?;
-    Ok(store.clear().await?)
+    // Revoked, the name is free for the next run.
+    let laptop = TokenRef::id(issued.record.id);
+    manager.revoke(&alice, &laptop).await?;
+    Ok(())
 }
 
 #[cfg(all(test, feature = "conformance"))]
@@ -303,8 +263,18 @@ mod conformance {
             .ok()
     }
 
+    /// Deletes every key of the check's namespace.
     async fn drop_keys(_test: &'static str, store: std::sync::Arc<RedisStore>) {
-        store.clear().await.expect("the check's keys are deleted");
+        let keys: Vec<String> = store
+            .query(redis::cmd("KEYS").arg(store.key("*")))
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            store
+                .query::<i64>(redis::cmd("DEL").arg(keys))
+                .await
+                .unwrap();
+        }
     }
 
     tokenkeep::store_conformance_tests!(maybe: redis_store, teardown = drop_keys);
