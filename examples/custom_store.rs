@@ -268,12 +268,12 @@ mod conformance {
         let keys: Vec<String> = store
             .query(redis::cmd("KEYS").arg(store.key("*")))
             .await
-            .unwrap();
+            .expect("the check's keys");
         if !keys.is_empty() {
             store
                 .query::<i64>(redis::cmd("DEL").arg(keys))
                 .await
-                .unwrap();
+                .expect("the check's keys are deleted");
         }
     }
 

@@ -9,6 +9,7 @@
 //! | `service/temporary.rs` | temporary tokens configured at start-up |
 //! | `service/last_used.rs` | batched last-used notes |
 //! | `service/manage.rs` | issue, list, rename, modify, revoke, rotate, delete, export |
+//! | `service/fields.rs` | the one check of what a caller sets, for issue, modify and import |
 //! | `service/import.rs` | import, held to the rules issue applies |
 //! | `service/reuse.rs` | rotation reuse detection: burning a reused chain |
 //! | `service/rate.rs` | per-token rate limits |
@@ -68,6 +69,8 @@ mod audit;
 mod builder;
 mod custom;
 mod error;
+#[cfg(feature = "management")]
+mod fields;
 #[cfg(feature = "management")]
 mod import;
 mod last_used;

@@ -8,10 +8,7 @@ use time::OffsetDateTime;
 use super::audit::audited;
 use super::policy::Actor;
 use super::{ManageError, TokenManager};
-use crate::record::{
-    RecordError, TokenId, TokenName, TokenRecord, check_description, check_owner, check_principal,
-    check_profile,
-};
+use crate::record::{RecordError, TokenId, TokenRecord};
 use crate::store::ManageStoreExt as _;
 use crate::store::{ImportReport, ListQuery, StoreError};
 
@@ -57,23 +54,7 @@ impl TokenManager {
 
     /// What a user gives is held to today's rules, whatever wrote it.
     fn check_fields(&self, record: &TokenRecord, now: OffsetDateTime) -> Result<(), ManageError> {
-        TokenName::new(record.name.as_str())?;
-        check_owner(&record.owner)?;
-        if let Some(description) = &record.description {
-            check_description(description)?;
-        }
-        if let Some(profile) = &record.profile {
-            check_profile(profile)?;
-        }
-        for principal in [&record.created_by, &record.revoked_by]
-            .into_iter()
-            .flatten()
-        {
-            check_principal(principal)?;
-        }
-        if let Some(usage) = &record.usage {
-            usage.check()?;
-        }
+        super::fields::check_fields(record)?;
         // History may be as it was; what still works keeps the policy.
         if record.is_active(now) {
             self.manage

@@ -11,7 +11,7 @@ use crate::expiry::{DurationError, Expiry};
 use crate::hash::TokenHash;
 use crate::record::{
     IpNet, Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage,
-    check_description, check_owner, check_profile,
+    check_owner,
 };
 use crate::scope::{Ability, Route, Scopes};
 use crate::store::ManageStoreExt as _;
@@ -474,22 +474,21 @@ impl TokenManager {
         self.manage.policy.require_grant(actor, grants_manager)?;
         let update = TokenUpdate {
             name: changes.name.map(TokenName::new).transpose()?,
-            description: changes
-                .description
-                .map(check_optional(check_description))
-                .transpose()?,
+            description: changes.description,
             manager: changes.manager,
             abilities: changes.abilities,
             routes: changes.routes,
-            profile: changes
-                .profile
-                .map(check_optional(check_profile))
-                .transpose()?,
+            profile: changes.profile,
             metadata: changes.metadata,
             rate_limit: changes.rate_limit,
             usage: changes.usage,
             allowed_ips: changes.allowed_ips,
         };
+        // The change is held to what issue and import check, on a copy:
+        // the store applies it again to the record as it is then.
+        let mut preview = record.clone();
+        update.apply_to(&mut preview);
+        super::fields::check_fields(&preview)?;
         let changed = self
             .manage
             .store
@@ -686,52 +685,24 @@ impl TokenManager {
     ) -> Result<TokenRecord, ManageError> {
         check_owner(&request.owner)?;
         let name = TokenName::new(request.name.as_str())?;
-        if let Some(description) = &request.description {
-            check_description(description)?;
-        }
-        if let Some(profile) = &request.profile {
-            check_profile(profile)?;
-        }
         let now = self.now();
         let expires_at = request.expires.expires_at(now)?;
         self.manage.policy.require_lifetime(now, expires_at)?;
-        Ok(TokenRecord {
-            id: TokenId::random()?,
-            owner: request.owner.clone(),
-            name,
-            description: request.description.clone(),
-            hash,
-            display_prefix,
-            scopes: request.scopes.clone(),
-            profile: request.profile.clone(),
-            kind: TokenKind::Persistent,
-            created_at: now,
-            expires_at,
-            last_used_at: None,
-            revoked_at: None,
-            replaced_by: None,
-            created_by: Some(by.to_string()),
-            revoked_by: None,
-            revoke_reason: None,
-            metadata: request.metadata.clone(),
-            rate_limit: request.rate_limit,
-            usage: request.usage.map(|usage| Usage {
-                refilled_at: now,
-                ..usage
-            }),
-            allowed_ips: request.allowed_ips.clone(),
-        })
-    }
-}
-
-/// Lifts a field check to `Option<String>` (where `None` clears the field).
-fn check_optional<E>(
-    check: fn(&str) -> Result<(), E>,
-) -> impl Fn(Option<String>) -> Result<Option<String>, E> {
-    move |value| {
-        if let Some(text) = &value {
-            check(text)?;
-        }
-        Ok(value)
+        let mut record = TokenRecord::new(TokenId::random()?, &request.owner, name, hash, now);
+        record.description.clone_from(&request.description);
+        record.display_prefix = display_prefix;
+        record.scopes = request.scopes.clone();
+        record.profile.clone_from(&request.profile);
+        record.expires_at = expires_at;
+        record.created_by = Some(by.to_string());
+        record.metadata.clone_from(&request.metadata);
+        record.rate_limit = request.rate_limit;
+        record.usage = request.usage.map(|usage| Usage {
+            refilled_at: now,
+            ..usage
+        });
+        record.allowed_ips.clone_from(&request.allowed_ips);
+        super::fields::check_fields(&record)?;
+        Ok(record)
     }
 }

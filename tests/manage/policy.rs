@@ -220,3 +220,52 @@ async fn names_that_lie_are_refused_everywhere() {
         "{imported:?}"
     );
 }
+
+/// Issue, modify and import hold what a caller sets to one check: a usage
+/// limit no constructor could make (a refill every zero seconds) is
+/// refused by each with `INVALID_USAGE`, and nothing is written. (Issue
+/// and modify let it through before the check was shared.)
+#[tokio::test]
+async fn a_malformed_usage_limit_is_refused_by_issue_modify_and_import_alike() {
+    use tokenkeep::ErrorCode as _;
+    use tokenkeep::record::Usage;
+    let (service, _) = service();
+    let now = tokenkeep::time::OffsetDateTime::now_utc();
+    let mut malformed = Usage::new(3, now).unwrap();
+    malformed.refill_to = Some(3);
+    malformed.refill_every = Some(Duration::ZERO);
+
+    let issued = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "ci").usage(malformed),
+        )
+        .await;
+    assert_eq!(issued.unwrap_err().code(), "INVALID_USAGE");
+
+    let laptop = service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
+        .await
+        .unwrap();
+    let change = TokenChanges {
+        usage: Some(Some(malformed)),
+        ..TokenChanges::default()
+    };
+    let modified = service
+        .modify(&Actor::Admin, &TokenRef::id(laptop.record.id), change)
+        .await;
+    assert_eq!(modified.unwrap_err().code(), "INVALID_USAGE");
+    let kept = service
+        .get(&Actor::Admin, &TokenRef::id(laptop.record.id))
+        .await
+        .unwrap();
+    assert_eq!(kept.usage, None, "a refused change writes nothing");
+
+    let mut imported = laptop.record.clone();
+    imported.id = tokenkeep::TokenId::random().unwrap();
+    imported.hash = tokenkeep::hash::TokenHasher::sha256().hash("tk_imported");
+    imported.name = tokenkeep::record::TokenName::new("imported").unwrap();
+    imported.usage = Some(malformed);
+    let import = service.import(&Actor::Admin, vec![imported]).await;
+    assert_eq!(import.unwrap_err().code(), "INVALID_USAGE");
+}
