@@ -15,8 +15,8 @@ use std::sync::Arc;
 use redis::aio::MultiplexedConnection;
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError, TokenStore, Write,
-    async_trait,
+    ChangeScope, Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError,
+    TokenStore, Write, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenId, TokenRecord};
@@ -188,7 +188,13 @@ impl TokenStore for RedisStore {
 
 #[async_trait]
 impl ManageStore for RedisStore {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        // All of the owner's records: at least what the scope covers.
+        let owner = &scope.owner;
         let commit = redis::Script::new(COMMIT);
         let version_key = self.key(&format!("ver:{owner}"));
         loop {

@@ -12,7 +12,7 @@
 //!   store that implements [`TokenStore`](crate::store::TokenStore) alone
 //!   runs them (`read_only:` below); a writable store runs them too, seeded
 //!   through its own primitive and read through its read side only.
-//! - **primitive checks** ([`a_change_reads_every_record_of_its_owner_and_no_other`]
+//! - **primitive checks** ([`a_change_reads_what_its_scope_covers_and_no_other_owner`]
 //!   and the others of `conformance/change.rs`): what
 //!   [`ManageStore::change`](crate::store::ManageStore::change) promises, with plans written for the check.
 //! - **rule checks** (the rest): every operation of
@@ -65,8 +65,9 @@ mod read;
 mod rules;
 
 pub use change::{
-    a_change_commits_all_its_writes_or_none, a_change_reads_every_record_of_its_owner_and_no_other,
-    changes_of_one_owner_never_interleave, replace_keeps_the_last_use_and_delete_removes,
+    a_change_commits_all_its_writes_or_none,
+    a_change_reads_what_its_scope_covers_and_no_other_owner, changes_of_one_owner_never_interleave,
+    replace_keeps_the_last_use_and_delete_removes,
 };
 pub use fixtures::{revocation, sample_record};
 pub use floor::{FloorComparison, compare_with_floor};
@@ -143,7 +144,7 @@ macro_rules! store_conformance_tests {
                 list_filters_by_owner_and_activity,
             ]
             write [
-                a_change_reads_every_record_of_its_owner_and_no_other,
+                a_change_reads_what_its_scope_covers_and_no_other_owner,
                 a_change_commits_all_its_writes_or_none,
                 changes_of_one_owner_never_interleave,
                 replace_keeps_the_last_use_and_delete_removes,

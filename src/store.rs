@@ -57,7 +57,7 @@ use time::OffsetDateTime;
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
 pub use cache::{CacheConfig, CachedStore, ChangeStamp};
-pub use change::{Changes, OwnerRecords, Plan, Write};
+pub use change::{ChangeScope, Changes, OwnerRecords, Plan, Write};
 pub use error::StoreError;
 pub use layer::{Layer, WriteLayer};
 pub use memory::MemoryStore;
@@ -244,10 +244,11 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 
 /// The write half of the store contract: one atomic primitive.
 ///
-/// [`change`](Self::change) reads every record of one owner, hands them to
-/// a [`Plan`], and commits the [`Changes`] the plan returns, all of them or
-/// none, as one atomic section: no other change of the same owner commits
-/// between the read and the commit. How is the store's choice:
+/// [`change`](Self::change) reads the records of one owner that its
+/// [`ChangeScope`] covers (those active now, and those it names), hands
+/// them to a [`Plan`], and commits the [`Changes`] the plan returns, all of
+/// them or none, as one atomic section: no other change of the same owner
+/// commits between the read and the commit. How is the store's choice:
 ///
 /// - **pessimistic**: hold a lock for the owner (a mutex in memory,
 ///   SQLite's `BEGIN IMMEDIATE`, a PostgreSQL advisory lock) from the read
@@ -278,13 +279,14 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 /// implementation with [`store_conformance_tests!`](crate::store_conformance_tests).
 ///
 /// ```
-/// use tokenkeep::store::{Changes, ManageStore, MemoryStore, Write};
+/// use tokenkeep::store::{ChangeScope, Changes, ManageStore, MemoryStore};
 /// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
 /// let store = MemoryStore::new();
-/// // A plan that writes nothing: the owner's records, counted.
+/// // A plan that writes nothing: the owner's active records, counted.
+/// let scope = ChangeScope::new("alice", tokenkeep::time::OffsetDateTime::now_utc());
 /// let mut seen = 0;
 /// store
-///     .change("alice", &mut |read| {
+///     .change(&scope, &mut |read| {
 ///         seen = read.records.len();
 ///         Ok(Changes::none())
 ///     })
@@ -295,7 +297,7 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 /// ```
 #[async_trait]
 pub trait ManageStore: TokenStore {
-    /// Runs `plan` over every record of `owner` and commits what it
+    /// Runs `plan` over the records `scope` covers and commits what it
     /// returns, atomically; returns the changes committed. An optimistic
     /// store may run the plan more than once: only the last run's changes
     /// are committed and returned.
@@ -304,5 +306,6 @@ pub trait ManageStore: TokenStore {
     /// The plan's own error (nothing is written),
     /// [`StoreError::Duplicate`], [`StoreError::AlreadyClaimed`],
     /// [`StoreError::Unavailable`].
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError>;
+    async fn change(&self, scope: &ChangeScope, plan: &mut Plan<'_>)
+    -> Result<Changes, StoreError>;
 }

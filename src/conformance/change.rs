@@ -5,13 +5,18 @@ use std::sync::Arc;
 
 use super::fixtures::{all_at_once, assert_gone, at, get, insert, random_hash, sample_record, t0};
 use crate::record::TokenRecord;
-use crate::store::{Changes, LastUse, ManageStore, OwnerRecords, StoreError, Write};
+use crate::store::{ChangeScope, Changes, LastUse, ManageStore, OwnerRecords, StoreError, Write};
+
+/// The owner's active records at t0.
+fn scope(owner: &str) -> ChangeScope {
+    ChangeScope::new(owner, t0())
+}
 
 /// Runs a plan that reads, for the check to look at what it read.
-async fn read_of(store: &dyn ManageStore, owner: &str) -> OwnerRecords {
+async fn read_of(store: &dyn ManageStore, scope: &ChangeScope) -> OwnerRecords {
     let mut seen = None;
     store
-        .change(owner, &mut |read| {
+        .change(scope, &mut |read| {
             seen = Some(read.clone());
             Ok(Changes::none())
         })
@@ -25,17 +30,21 @@ fn writes(read: &OwnerRecords, writes: Vec<Write>) -> Result<Changes, StoreError
     Changes::new(read, writes)
 }
 
-/// A change reads every record of its owner, revoked, expired and rotated
-/// ones included, exactly as stored, and no other owner's.
+/// A change reads what its scope covers, exactly as stored: the owner's
+/// active records (rotated ones in their grace included) and those it
+/// names by id or hash whatever their state; perhaps more of the owner's,
+/// never another owner's.
 ///
-/// Steps: store alice's active, revoked, expired and retired tokens (the
-/// last with a last use) and bob's token; a change of alice reads exactly
-/// alice's four, equal to what `get` answers; a change of an owner without
+/// Steps: store alice's active, revoked, expired and retired (in its
+/// grace, with a last use) tokens and bob's; a change of alice at t0 reads
+/// the active and the retired ones, each equal to what `get` answers, and
+/// nothing of bob's; one that also names the revoked one by id and the
+/// expired one by hash reads all four; a change of an owner without
 /// tokens reads none.
-pub async fn a_change_reads_every_record_of_its_owner_and_no_other(store: Arc<dyn ManageStore>) {
+pub async fn a_change_reads_what_its_scope_covers_and_no_other_owner(store: Arc<dyn ManageStore>) {
     let active = sample_record("alice", "active");
     let mut revoked = sample_record("alice", "revoked");
-    revoked.revoked_at = Some(at(1));
+    revoked.revoked_at = Some(at(-1));
     let mut expired = sample_record("alice", "expired");
     expired.expires_at = Some(t0());
     let mut retired = sample_record("alice", "retired");
@@ -43,25 +52,43 @@ pub async fn a_change_reads_every_record_of_its_owner_and_no_other(store: Arc<dy
     retired.expires_at = Some(at(100));
     retired.last_used_at = Some(at(2));
     let bobs = sample_record("bob", "bobs");
-    let alices = [&active, &revoked, &expired, &retired];
-    for record in alices.iter().copied().chain([&bobs]) {
+    for record in [&active, &revoked, &expired, &retired, &bobs] {
         store
-            .change(&record.owner, &mut |read| {
+            .change(&scope(&record.owner), &mut |read| {
                 writes(read, vec![Write::Insert(record.clone())])
             })
             .await
             .expect("an insert");
     }
-    let mut read = read_of(&*store, "alice").await;
-    assert_eq!(read.owner, "alice", "the read names its owner");
-    read.records.sort_by_key(|record| record.id);
-    let mut expected: Vec<TokenRecord> = alices.iter().map(|record| (*record).clone()).collect();
-    expected.sort_by_key(|record| record.id);
-    assert_eq!(
-        read.records, expected,
-        "a change reads every record of its owner, inactive ones included, as stored"
+    let held = |read: &OwnerRecords, record: &TokenRecord| {
+        read.records
+            .iter()
+            .find(|read| read.id == record.id)
+            .cloned()
+    };
+    let now = read_of(&*store, &scope("alice")).await;
+    assert_eq!(now.owner, "alice", "the read names its owner");
+    for record in [&active, &retired] {
+        assert_eq!(
+            held(&now, record).as_ref(),
+            Some(record),
+            "a change reads the owner's active records (grace periods included), as stored"
+        );
+    }
+    assert!(
+        now.records.iter().all(|read| read.owner == "alice"),
+        "a change never reads another owner's records"
     );
-    for record in &read.records {
+    let named = scope("alice")
+        .with_ids([revoked.id])
+        .with_hashes([expired.hash]);
+    let all = read_of(&*store, &named).await;
+    for record in [&active, &revoked, &expired, &retired] {
+        assert_eq!(
+            held(&all, record).as_ref(),
+            Some(record),
+            "a change reads the records it names, whatever their state"
+        );
         assert_eq!(
             &get(&*store, &record.id).await,
             record,
@@ -69,7 +96,7 @@ pub async fn a_change_reads_every_record_of_its_owner_and_no_other(store: Arc<dy
         );
     }
     assert!(
-        read_of(&*store, "nobody").await.records.is_empty(),
+        read_of(&*store, &scope("nobody")).await.records.is_empty(),
         "an owner without tokens reads none"
     );
 }
@@ -90,7 +117,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
 
     let fresh = sample_record("alice", "fresh");
     let refused = store
-        .change("alice", &mut |_| Err(StoreError::NameTaken))
+        .change(&scope("alice"), &mut |_| Err(StoreError::NameTaken))
         .await;
     assert!(
         matches!(refused, Err(StoreError::NameTaken)),
@@ -100,7 +127,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
     let mut same_hash = sample_record("alice", "same hash");
     same_hash.hash = first.hash;
     let duplicate = store
-        .change("alice", &mut |read| {
+        .change(&scope("alice"), &mut |read| {
             writes(
                 read,
                 vec![
@@ -124,7 +151,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
     let mut bobs_id = sample_record("alice", "bobs id");
     bobs_id.id = bobs.id;
     let other_owner = store
-        .change("alice", &mut |read| {
+        .change(&scope("alice"), &mut |read| {
             writes(
                 read,
                 vec![
@@ -171,7 +198,7 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
             let id = counter.id;
             async move {
                 store
-                    .change("alice", &mut |read| {
+                    .change(&scope("alice"), &mut |read| {
                         let mut next = read.find(&id).expect("the counter is read").clone();
                         let count: u32 = next
                             .description
@@ -221,7 +248,7 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
     let mut stale = record.clone();
     stale.description = Some("replaced".to_owned());
     let committed = store
-        .change("alice", &mut |read| {
+        .change(&scope("alice"), &mut |read| {
             writes(read, vec![Write::Replace(stale.clone())])
         })
         .await
@@ -244,7 +271,7 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
     );
 
     store
-        .change("alice", &mut |read| {
+        .change(&scope("alice"), &mut |read| {
             writes(read, vec![Write::Delete(record.id)])
         })
         .await
@@ -255,7 +282,7 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
     let mut missing = ghost.clone();
     missing.hash = random_hash();
     let replaced = store
-        .change("alice", &mut |read| {
+        .change(&scope("alice"), &mut |read| {
             writes(read, vec![Write::Replace(missing.clone())])
         })
         .await;

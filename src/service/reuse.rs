@@ -18,7 +18,9 @@ use time::OffsetDateTime;
 
 use crate::record::{RevokeReason, TokenId, TokenRecord};
 use crate::store::rules::successors;
-use crate::store::{ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords, Revocation};
+use crate::store::{
+    ChangeScope, ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords, Revocation,
+};
 
 use super::TokenService;
 use super::audit::TokenPrincipal;
@@ -49,17 +51,16 @@ impl TokenService {
         let Some(first) = retired.replaced_by.filter(|_| rotated) else {
             return;
         };
-        // The first successor was made by the rotation that retired it.
-        let rotated_at = match store.get(&first).await {
-            Ok(Some(successor)) => successor.created_at,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: a successor could not be read");
-                return;
-            }
+        // The chain as stored, inactive links included, so the change
+        // reads all of it; its first successor was made by the rotation
+        // that retired this token.
+        let chain = read_chain(store.as_ref(), first).await;
+        let Some(rotated_at) = chain.first().map(|successor| successor.created_at) else {
+            return;
         };
+        let links: Vec<TokenId> = chain.iter().map(|link| link.id).collect();
         let revocation = Revocation::new(self.now(), DETECTOR, RevokeReason::ReuseDetected);
-        let chain = |read: &OwnerRecords| -> Vec<TokenId> {
+        let chain_in = |read: &OwnerRecords| -> Vec<TokenId> {
             let current = read.find(&retired.id).unwrap_or(retired);
             successors(read, current)
                 .into_iter()
@@ -67,7 +68,14 @@ impl TokenService {
                 .take(MAX_BURNT)
                 .collect()
         };
-        let mut burnt = burn(store.as_ref(), &retired.owner, &revocation, chain).await;
+        let mut burnt = burn(
+            store.as_ref(),
+            &retired.owner,
+            &links,
+            &revocation,
+            chain_in,
+        )
+        .await;
 
         // What the retired token minted once it was retired, of any owner.
         let principal = TokenPrincipal(retired.id).to_string();
@@ -84,7 +92,7 @@ impl TokenService {
                     .take(MAX_BURNT)
                     .collect()
             };
-            burnt += burn(store.as_ref(), &owner, &revocation, of_owner).await;
+            burnt += burn(store.as_ref(), &owner, &[], &revocation, of_owner).await;
         }
 
         if burnt > 0 {
@@ -101,15 +109,39 @@ impl TokenService {
     }
 }
 
-/// Revokes, in one change of `owner`, the active tokens `pick` names;
-/// how many. A failure is logged, not passed on: the verdict stands.
+/// The successors of a retired token, oldest first, from `first` on, as
+/// the store holds them (a link that cannot be read ends the chain).
+async fn read_chain(store: &dyn ManageStore, first: TokenId) -> Vec<TokenRecord> {
+    let mut chain: Vec<TokenRecord> = Vec::new();
+    let mut next = Some(first);
+    while let Some(id) = next.filter(|_| chain.len() < MAX_BURNT) {
+        match store.get(&id).await {
+            Ok(Some(link)) => {
+                next = link.replaced_by;
+                chain.push(link);
+            }
+            Ok(None) => break,
+            Err(error) => {
+                tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: a successor could not be read");
+                break;
+            }
+        }
+    }
+    chain
+}
+
+/// Revokes, in one change of `owner` that also reads `read_too`, the
+/// active tokens `pick` names; how many. A failure is logged, not passed
+/// on: the verdict stands.
 async fn burn(
     store: &dyn ManageStore,
     owner: &str,
+    read_too: &[TokenId],
     revocation: &Revocation,
     pick: impl Fn(&OwnerRecords) -> Vec<TokenId> + Send + Sync,
 ) -> usize {
-    match store.revoke_where(owner, revocation, pick).await {
+    let scope = ChangeScope::new(owner, revocation.at).with_ids(read_too.iter().copied());
+    match store.revoke_where(scope, revocation, pick).await {
         Ok(count) => count,
         Err(error) => {
             tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: tokens could not be revoked");

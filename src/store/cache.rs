@@ -28,6 +28,7 @@
 //!   without this cache: each verification then reads the database (one
 //!   round trip) and sees every committed revoke.
 
+use super::ChangeScope;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -347,8 +348,12 @@ impl<S: TokenStore> Layer for CachedStore<S> {
 /// returns.
 #[async_trait]
 impl<S: ManageStore> WriteLayer for CachedStore<S> {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
-        let committed = self.inner.change(owner, plan).await?;
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        let committed = self.inner.change(scope, plan).await?;
         for write in &committed.writes {
             match write {
                 Write::Insert(record) | Write::Replace(record) => self.cache.remove(&record.hash),

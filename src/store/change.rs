@@ -1,5 +1,5 @@
-//! The one atomic primitive every change goes through: read one owner's
-//! records, let a pure plan decide the writes, commit them together.
+//! The one atomic primitive every change goes through: read what one
+//! owner holds, let a pure plan decide the writes, commit them together.
 //!
 //! A store implements [`ManageStore::change`](super::ManageStore::change)
 //! and nothing else on the write side. The rules (caps, names, grace
@@ -9,18 +9,87 @@
 
 use std::fmt;
 
+use time::OffsetDateTime;
+
+use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenKind, TokenRecord};
 
 use super::StoreError;
 
-/// What a plan reads: every record of one owner, revoked, expired and
-/// rotated ones included, as the store holds them at the start of the
-/// change.
+/// Which records a change reads: the owner's records that are
+/// [active](TokenRecord::is_active) at `now` (rotated ones in their grace
+/// included), and the owner's records with one of `ids` or `hashes`,
+/// whatever their state. Never another owner's.
+///
+/// That is all any rule needs (the cap and names count active tokens; a
+/// change of one token names it), so a change costs what the owner holds
+/// now, not its whole history. A store may read more of the owner's
+/// records (a store without an index reads them all); it must read at
+/// least these: [`covers`](Self::covers) says which.
+///
+/// ```
+/// use tokenkeep::store::ChangeScope;
+/// use tokenkeep::time::OffsetDateTime;
+/// let id = tokenkeep::TokenId::random()?;
+/// let scope = ChangeScope::new("alice", OffsetDateTime::now_utc()).with_ids([id]);
+/// assert_eq!(scope.ids, [id]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChangeScope {
+    /// The owner whose records are read and written.
+    pub owner: String,
+    /// The instant "active" is judged at.
+    pub now: OffsetDateTime,
+    /// Records read whatever their state.
+    pub ids: Vec<TokenId>,
+    /// Records read whatever their state, by hash.
+    pub hashes: Vec<TokenHash>,
+}
+
+impl ChangeScope {
+    /// The owner's active records at `now`.
+    pub fn new(owner: impl Into<String>, now: OffsetDateTime) -> Self {
+        Self {
+            owner: owner.into(),
+            now,
+            ids: Vec::new(),
+            hashes: Vec::new(),
+        }
+    }
+
+    /// And the owner's records with these ids.
+    #[must_use]
+    pub fn with_ids(mut self, ids: impl IntoIterator<Item = TokenId>) -> Self {
+        self.ids.extend(ids);
+        self
+    }
+
+    /// And the owner's records with these hashes.
+    #[must_use]
+    pub fn with_hashes(mut self, hashes: impl IntoIterator<Item = TokenHash>) -> Self {
+        self.hashes.extend(hashes);
+        self
+    }
+
+    /// Whether a change must read `record`.
+    pub fn covers(&self, record: &TokenRecord) -> bool {
+        record.owner == self.owner
+            && (record.is_active(self.now)
+                || self.ids.contains(&record.id)
+                || self.hashes.contains(&record.hash))
+    }
+}
+
+/// What a plan reads: the owner's records its [`ChangeScope`] covers (a
+/// store may add more of the owner's), as the store holds them at the
+/// start of the change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OwnerRecords {
     /// The owner whose records these are.
     pub owner: String,
-    /// Every record of the owner, in any order.
+    /// The records, in any order.
     pub records: Vec<TokenRecord>,
 }
 
@@ -114,7 +183,7 @@ impl Changes {
     }
 }
 
-/// A plan: given the owner's records, the writes to commit, or an error
+/// A plan: given the records read, the writes to commit, or an error
 /// that aborts the change with nothing written.
 ///
 /// A plan is pure: it reads only what it is given and may be run more than

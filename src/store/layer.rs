@@ -15,7 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore};
+use super::{ChangeScope, Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
@@ -148,8 +148,12 @@ pub trait WriteLayer: Layer<Inner: ManageStore> {
     ///
     /// # Errors
     /// As the store's.
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
-        self.inner().change(owner, plan).await
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        self.inner().change(scope, plan).await
     }
 }
 
@@ -201,8 +205,12 @@ impl<L: Layer> TokenStore for L {
 
 #[async_trait]
 impl<L: WriteLayer> ManageStore for L {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
-        WriteLayer::change(self, owner, plan).await
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        WriteLayer::change(self, scope, plan).await
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod records;
 
+use super::ChangeScope;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
@@ -285,13 +286,18 @@ impl TokenStore for MemoryStore {
 /// records and its writes land before any other writer runs.
 #[async_trait]
 impl ManageStore for MemoryStore {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
         let mut index = self.index();
         let read = OwnerRecords {
-            owner: owner.to_owned(),
+            owner: scope.owner.clone(),
             records: self
-                .owned_by(&index, owner)
+                .owned_by(&index, &scope.owner)
                 .iter()
+                .filter(|record| scope.covers(record))
                 .map(|record| TokenRecord::clone(record))
                 .collect(),
         };

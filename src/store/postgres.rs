@@ -4,6 +4,7 @@ mod invalidation;
 
 pub use invalidation::InvalidationListener;
 
+use super::ChangeScope;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -299,11 +300,15 @@ impl TokenStore for PostgresStore {
 /// two claims the second waits for the first and then finds it.
 #[async_trait]
 impl ManageStore for PostgresStore {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
         let mut tx = begin(&self.pool).await?;
-        lock_owner(&mut tx, owner).await?;
+        lock_owner(&mut tx, &scope.owner).await?;
         let (changes, read) =
-            run_change!(tx, owner, plan, |instant: OffsetDateTime| instant, decode);
+            run_change!(tx, scope, plan, |instant: OffsetDateTime| instant, decode);
         for write in &changes.writes {
             let hash = match write {
                 Write::Insert(record) | Write::Replace(record) => Some(record.hash),

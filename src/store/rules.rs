@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{Changes, ManageStore, OwnerRecords, StoreError, Write};
+use super::{ChangeScope, Changes, ManageStore, OwnerRecords, StoreError, Write};
 #[cfg(feature = "management")]
 use super::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate};
 #[cfg(feature = "management")]
@@ -47,19 +47,19 @@ const MAX_CHAIN: usize = 100;
 /// ```
 #[async_trait]
 pub trait ManageStoreExt: ManageStore + sealed::Sealed {
-    /// Runs `plan` in one change of `owner` and returns what it produced
+    /// Runs `plan` in one change of what `scope` covers and returns what it produced
     /// besides the writes. The plan returns `(writes, output)`; its writes
     /// pass [`Changes::new`].
     ///
     /// # Errors
     /// The plan's, and as [`ManageStore::change`].
-    async fn apply<T, F>(&self, owner: &str, mut plan: F) -> Result<T, StoreError>
+    async fn apply<T, F>(&self, scope: ChangeScope, mut plan: F) -> Result<T, StoreError>
     where
         T: Send,
         F: FnMut(&OwnerRecords) -> Result<(Vec<Write>, T), StoreError> + Send,
     {
         let mut output = None;
-        self.change(owner, &mut |read| {
+        self.change(&scope, &mut |read| {
             let (writes, produced) = plan(read)?;
             output = Some(produced);
             Changes::new(read, writes)
@@ -108,8 +108,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        let owner = record.owner.clone();
-        self.apply(&owner, |read| {
+        let scope = ChangeScope::new(&record.owner, rules.now);
+        self.apply(scope, |read| {
             if name_taken(read, &record, rules.now) {
                 return Err(StoreError::NameTaken);
             }
@@ -131,8 +131,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     /// [`StoreError::AlreadyClaimed`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let owner = record.owner.clone();
-        self.change(&owner, &mut |read| {
+        let scope = ChangeScope::new(&record.owner, record.created_at);
+        self.change(&scope, &mut |read| {
             let mut changes = Changes::new(read, vec![Write::Insert(record.clone())])?;
             changes.only_if_never_held = true;
             Ok(changes)
@@ -158,8 +158,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         update: &TokenUpdate,
         now: OffsetDateTime,
     ) -> Result<TokenRecord, StoreError> {
-        let owner = self.owner_of(id).await?;
-        self.apply(&owner, |read| {
+        let scope = ChangeScope::new(self.owner_of(id).await?, now).with_ids([*id]);
+        self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
             if !record.is_active(now) {
                 return Err(StoreError::Inactive);
@@ -188,8 +188,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         id: &TokenId,
         revocation: &Revocation,
     ) -> Result<TokenRecord, StoreError> {
-        let owner = self.owner_of(id).await?;
-        self.apply(&owner, |read| {
+        let scope = ChangeScope::new(self.owner_of(id).await?, revocation.at).with_ids([*id]);
+        self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
             if record.revoked_at.is_some() {
                 return Ok((Vec::new(), record));
@@ -213,26 +213,27 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         revocation: &Revocation,
     ) -> Result<usize, StoreError> {
         let all = |read: &OwnerRecords| read.records.iter().map(|record| record.id).collect();
-        self.revoke_where(owner, revocation, all).await
+        let scope = ChangeScope::new(owner, revocation.at);
+        self.revoke_where(scope, revocation, all).await
     }
 
-    /// Revokes, in one change, the tokens of `owner` that `pick` names from
-    /// the records as they are inside the change, those of them that are
-    /// active and stored; returns how many.
+    /// Revokes, in one change of what `scope` covers, the tokens that
+    /// `pick` names from the records as they are inside the change, those
+    /// of them that are active and stored; returns how many.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn revoke_where<P>(
         &self,
-        owner: &str,
+        scope: ChangeScope,
         revocation: &Revocation,
         pick: P,
     ) -> Result<usize, StoreError>
     where
         P: Fn(&OwnerRecords) -> Vec<TokenId> + Send + Sync,
     {
-        self.apply(owner, |read| {
+        self.apply(scope, |read| {
             let picked = pick(read);
             let writes: Vec<Write> = stored(read)
                 .filter(|record| record.is_active(revocation.at) && picked.contains(&record.id))
@@ -261,7 +262,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let owner = self.owner_of(&rotation.old).await?;
-        self.apply(&owner, |read| {
+        let scope = ChangeScope::new(owner, rotation.now).with_ids([rotation.old]);
+        self.apply(scope, |read| {
             let mut old = read
                 .find(&rotation.old)
                 .ok_or(StoreError::NotFound)?
@@ -295,7 +297,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
             Err(StoreError::NotFound) => return Ok(false),
             Err(error) => return Err(error),
         };
-        self.apply(&owner, |read| match read.find(id) {
+        let scope = ChangeScope::new(owner, OffsetDateTime::now_utc()).with_ids([*id]);
+        self.apply(scope, |read| match read.find(id) {
             Some(_) => Ok((vec![Write::Delete(*id)], true)),
             None => Ok((Vec::new(), false)),
         })
@@ -369,8 +372,11 @@ async fn import_owner<S: ManageStore + ?Sized>(
     incoming: &[TokenRecord],
 ) -> Result<(usize, usize), StoreError> {
     use std::collections::HashSet;
+    let scope = ChangeScope::new(owner, OffsetDateTime::now_utc())
+        .with_ids(incoming.iter().map(|record| record.id))
+        .with_hashes(incoming.iter().map(|record| record.hash));
     store
-        .apply(owner, |read| {
+        .apply(scope, |read| {
             let mut ids: HashSet<TokenId> = read.records.iter().map(|record| record.id).collect();
             let mut hashes: HashSet<_> = read.records.iter().map(|record| record.hash).collect();
             let writes: Vec<Write> = incoming
@@ -409,7 +415,7 @@ pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     now: OffsetDateTime,
 ) -> Result<Option<Usage>, StoreError> {
     store
-        .apply(owner, |read| {
+        .apply(ChangeScope::new(owner, now).with_ids([*id]), |read| {
             let holder = budget_holder(read, id).ok_or(StoreError::NotFound)?;
             let Some(after) = holder.usage.and_then(|usage| usage.consume(now)) else {
                 return Ok((Vec::new(), None));

@@ -93,25 +93,48 @@ macro_rules! bind_record {
 }
 
 /// Runs one change in the open transaction `$tx`, which holds the owner's
-/// lock: reads the owner's records, runs the plan, applies its writes.
+/// lock: reads what the scope covers (the owner's active records through
+/// the owner index, then each named id and hash), runs the plan, applies
+/// its writes.
 /// Evaluates to the committed-to-be [`Changes`](crate::store::Changes)
 /// and the records read; the caller commits. Both SQL dialects take these
 /// statements (`$N` placeholders); `$instant` and `$decode` are their
 /// time type and row decoder.
 macro_rules! run_change {
-    ($tx:ident, $owner:expr, $plan:expr, $instant:expr, $decode:expr) => {{
+    ($tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr) => {{
         use $crate::store::{OwnerRecords, StoreError, Write};
-        use $crate::store::sql::{MARK_EVER_HELD, REPLACE_TOKEN, backend_error};
-        let owner: &str = $owner;
-        let rows = sqlx::query($crate::store::sql::select_tokens!("WHERE owner = $1"))
-            .bind(owner)
-            .fetch_all(&mut *$tx)
-            .await
-            .map_err(backend_error)?;
-        let read = OwnerRecords {
-            owner: owner.to_owned(),
-            records: rows.iter().map($decode).collect::<Result<_, StoreError>>()?,
-        };
+        use $crate::store::sql::{MARK_EVER_HELD, REPLACE_TOKEN, backend_error, select_tokens};
+        let scope: &$crate::store::ChangeScope = $scope;
+        let owner: &str = &scope.owner;
+        let active = sqlx::query(select_tokens!(
+            "WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+        ))
+        .bind(owner)
+        .bind(($instant)(scope.now))
+        .fetch_all(&mut *$tx)
+        .await
+        .map_err(backend_error)?;
+        let mut records: Vec<$crate::TokenRecord> =
+            active.iter().map($decode).collect::<Result<_, StoreError>>()?;
+        let by_id = scope.ids.iter().map(|id| id.as_bytes().to_vec());
+        let by_hash = scope.hashes.iter().map(|hash| hash.as_bytes().to_vec());
+        for (statement, key) in by_id
+            .map(|key| (select_tokens!("WHERE owner = $1 AND id = $2"), key))
+            .chain(by_hash.map(|key| (select_tokens!("WHERE owner = $1 AND hash = $2"), key)))
+        {
+            let row = sqlx::query(statement)
+                .bind(owner)
+                .bind(key)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err(backend_error)?;
+            if let Some(record) = row.as_ref().map($decode).transpose()? {
+                if !records.iter().any(|read| read.id == record.id) {
+                    records.push(record);
+                }
+            }
+        }
+        let read = OwnerRecords { owner: owner.to_owned(), records };
         let changes = ($plan)(&read)?;
         if changes.only_if_never_held {
             let marked = sqlx::query(MARK_EVER_HELD)

@@ -1,5 +1,6 @@
 //! [`SqliteStore`]: the embedded default for a real deployment.
 
+use super::ChangeScope;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -331,9 +332,13 @@ impl TokenStore for SqliteStore {
 /// from the read to the commit, so the plan runs once.
 #[async_trait]
 impl ManageStore for SqliteStore {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
         let mut tx = self.write().await?;
-        let (changes, _read) = run_change!(tx, owner, plan, millis, decode);
+        let (changes, _read) = run_change!(tx, scope, plan, millis, decode);
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
     }

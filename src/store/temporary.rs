@@ -12,6 +12,7 @@
 //! does not last; revoking all of an owner's tokens leaves the temporary
 //! ones, which the operator removes from the configuration.
 
+use super::ChangeScope;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -178,15 +179,19 @@ impl<S: TokenStore + ?Sized> Layer for WithTemporary<S> {
 /// shadowed by one (the same hash, and so its rights) as a duplicate.
 #[async_trait]
 impl<S: ManageStore + ?Sized> WriteLayer for WithTemporary<S> {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
         let temporary: Vec<TokenRecord> = self
             .read()
             .values()
-            .filter(|record| record.owner == owner)
+            .filter(|record| scope.covers(record))
             .map(|record| TokenRecord::clone(record))
             .collect();
         self.inner()
-            .change(owner, &mut |read| {
+            .change(scope, &mut |read| {
                 let mut shown = read.clone();
                 shown.records.extend(temporary.iter().cloned());
                 let changes = plan(&shown)?;

@@ -5,6 +5,7 @@
 //! ([`find_by_hash_now`](TokenStore::find_by_hash_now)) are not store calls
 //! and pass straight through: they are the hot path of an in-process store.
 
+use super::ChangeScope;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -121,8 +122,12 @@ impl<S: TokenStore + ?Sized> Layer for Traced<S> {
 
 #[async_trait]
 impl<S: ManageStore + ?Sized> WriteLayer for Traced<S> {
-    async fn change(&self, owner: &str, plan: &mut Plan<'_>) -> Result<Changes, StoreError> {
-        observed("change", self.inner().change(owner, plan)).await
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        observed("change", self.inner().change(scope, plan)).await
     }
 }
 
