@@ -39,8 +39,10 @@
 //!   lock from the read to the commit runs each plan once; one that checks
 //!   a version at commit and reads again on a conflict runs a plan as often
 //!   as it must. Plans are pure, so both are right.
-//! - **Which records does a change read?** Every record of the owner,
-//!   revoked, expired and rotated ones included, and no other owner's.
+//! - **Which records does a change read?** What its `ChangeScope` covers:
+//!   the owner's records active at its instant (rotated ones in their
+//!   grace included) and the ones it names by id or hash, whatever their
+//!   state. More of the owner's is fine; another owner's never.
 //! - **What does a replace leave alone?** The last use: the stored
 //!   `last_used_at` stays, since last-used notes arrive on their own path.
 //! - **Is `TokenRecord`'s serde form stable enough to store?** Yes: it is

@@ -12,9 +12,9 @@
 //!   [`has_ever_held_token`](TokenStore::has_ever_held_token); the rest have
 //!   defaults that are always correct and exist to be faster.
 //! - [`ManageStore`]` : TokenStore`: one atomic primitive,
-//!   [`change`](ManageStore::change): read one owner's records, run a pure
-//!   [plan](Plan) over them, commit its [writes](Write) together or not at
-//!   all.
+//!   [`change`](ManageStore::change): read what a [`ChangeScope`] covers
+//!   of one owner's records, run a pure [plan](Plan) over them, commit its
+//!   [writes](Write) together or not at all.
 //!
 //! Every rule about tokens is a plan written once, here in the core, on top
 //! of that primitive ([`ManageStoreExt`], implemented for every store): the
