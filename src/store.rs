@@ -57,7 +57,7 @@ use time::OffsetDateTime;
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
 pub use cache::{CacheConfig, CachedStore, ChangeStamp};
-pub use change::{ChangeScope, Changes, OwnerRecords, Plan, Write};
+pub use change::{ActiveRecords, ChangeScope, Changes, OwnerRecords, Plan, Write};
 pub use error::StoreError;
 pub use layer::{Layer, WriteLayer};
 pub use memory::MemoryStore;

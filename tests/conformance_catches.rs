@@ -16,8 +16,8 @@ use std::time::Duration;
 use tokenkeep::conformance::{self, Holding, run_check};
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    ChangeScope, Changes, Layer, ListQuery, ManageStore, MemoryStore, OwnerRecords, Plan,
-    StoreError, TokenStore, Write, WriteLayer, async_trait,
+    ActiveRecords, ChangeScope, Changes, Layer, ListQuery, ManageStore, MemoryStore, OwnerRecords,
+    Plan, StoreError, TokenStore, Write, WriteLayer, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenRecord};
@@ -44,6 +44,9 @@ enum Bug {
     ReadsWithoutGrace,
     /// `change` reads every owner's records, not only the one asked.
     ReadsEveryOwner,
+    /// `change` reads none of the active records a scope asks for by name
+    /// (only those named by id): a name is never found taken.
+    IgnoresNamedRecords,
     /// `change` ignores `only_if_never_held`: a second setup claim wins.
     ClaimUnguarded,
     /// A replace writes the whole record, last use included, from the
@@ -177,6 +180,19 @@ impl WriteLayer for Planted {
                             Bug::ReadsOnlyActive => record.is_active(scope.now),
                             _ => record.replaced_by.is_none(),
                         });
+                        plan(&shown)
+                    })
+                    .await
+            }
+            Bug::IgnoresNamedRecords => {
+                self.inner
+                    .change(scope, &mut |read| {
+                        let mut shown = read.clone();
+                        if matches!(scope.active, ActiveRecords::Named(_)) {
+                            shown
+                                .records
+                                .retain(|record| scope.ids.contains(&record.id));
+                        }
                         plan(&shown)
                     })
                     .await
@@ -333,6 +349,26 @@ async fn a_change_that_reads_too_little_or_too_much_is_caught() {
     caught!(
         Bug::ReadsEveryOwner,
         names_are_unique_among_an_owners_active_tokens
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_skips_the_records_holding_a_name_is_caught() {
+    caught!(
+        Bug::IgnoresNamedRecords,
+        a_change_reads_what_its_scope_covers_and_no_other_owner
+    );
+    caught!(
+        Bug::IgnoresNamedRecords,
+        names_are_unique_among_an_owners_active_tokens
+    );
+    caught!(
+        Bug::IgnoresNamedRecords,
+        one_name_wins_among_concurrent_inserts
+    );
+    caught!(
+        Bug::IgnoresNamedRecords,
+        update_is_visible_at_once_and_keeps_names_unique
     );
 }
 

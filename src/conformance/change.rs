@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::fixtures::{all_at_once, assert_gone, at, get, insert, random_hash, sample_record, t0};
 use crate::record::TokenRecord;
-use crate::store::{ChangeScope, Changes, LastUse, ManageStore, OwnerRecords, StoreError, Write};
+use crate::store::{
+    ActiveRecords, ChangeScope, Changes, LastUse, ManageStore, OwnerRecords, StoreError, Write,
+};
 
 /// The owner's active records at t0.
 fn scope(owner: &str) -> ChangeScope {
@@ -38,7 +40,8 @@ fn writes(read: &OwnerRecords, writes: Vec<Write>) -> Result<Changes, StoreError
 /// Steps: store alice's active, revoked, expired and retired (in its
 /// grace, with a last use) tokens and bob's; a change of alice at t0 reads
 /// the active and the retired ones, each equal to what `get` answers, and
-/// nothing of bob's; one that also names the revoked one by id and the
+/// nothing of bob's; one reading the active records named `retired` reads
+/// that one; one naming the revoked, active and retired ones by id and the
 /// expired one by hash reads all four; a change of an owner without
 /// tokens reads none.
 pub async fn a_change_reads_what_its_scope_covers_and_no_other_owner(store: Arc<dyn ManageStore>) {
@@ -79,8 +82,16 @@ pub async fn a_change_reads_what_its_scope_covers_and_no_other_owner(store: Arc<
         now.records.iter().all(|read| read.owner == "alice"),
         "a change never reads another owner's records"
     );
+    let by_name = scope("alice").reading(ActiveRecords::Named(vec![retired.name.clone()]));
+    let holding = read_of(&*store, &by_name).await;
+    assert_eq!(
+        held(&holding, &retired).as_ref(),
+        Some(&retired),
+        "a change reads the active records holding a name it names"
+    );
     let named = scope("alice")
-        .with_ids([revoked.id])
+        .reading(ActiveRecords::Unread)
+        .with_ids([revoked.id, active.id, retired.id])
         .with_hashes([expired.hash]);
     let all = read_of(&*store, &named).await;
     for record in [&active, &revoked, &expired, &retired] {

@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 use crate::record::{RevokeReason, TokenId, TokenRecord};
 use crate::store::rules::successors;
 use crate::store::{
-    ChangeScope, ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords, Revocation,
+    ActiveRecords, ChangeScope, ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords,
+    Revocation,
 };
 
 use super::TokenService;
@@ -140,7 +141,15 @@ async fn burn(
     revocation: &Revocation,
     pick: impl Fn(&OwnerRecords) -> Vec<TokenId> + Send + Sync,
 ) -> usize {
-    let scope = ChangeScope::new(owner, revocation.at).with_ids(read_too.iter().copied());
+    // A chain is named link by link; what a token minted is found among
+    // the owner's active tokens.
+    let active = match read_too {
+        [] => ActiveRecords::All,
+        _ => ActiveRecords::Unread,
+    };
+    let scope = ChangeScope::new(owner, revocation.at)
+        .reading(active)
+        .with_ids(read_too.iter().copied());
     match store.revoke_where(scope, revocation, pick).await {
         Ok(count) => count,
         Err(error) => {

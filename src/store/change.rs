@@ -12,20 +12,22 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenKind, TokenRecord};
+use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
 
 use super::StoreError;
 
 /// Which records a change reads: the owner's records that are
 /// [active](TokenRecord::is_active) at `now` (rotated ones in their grace
-/// included), and the owner's records with one of `ids` or `hashes`,
-/// whatever their state. Never another owner's.
+/// included), all of them or only those holding one of some names (as
+/// [`active`](Self::active) says), and the owner's records with one of
+/// `ids` or `hashes`, whatever their state. Never another owner's.
 ///
-/// That is all any rule needs (the cap and names count active tokens; a
-/// change of one token names it), so a change costs what the owner holds
-/// now, not its whole history. A store may read more of the owner's
-/// records (a store without an index reads them all); it must read at
-/// least these: [`covers`](Self::covers) says which.
+/// That is all any rule needs (the cap counts active tokens, a name is
+/// checked against the active tokens that hold it, a change of one token
+/// names it), so a change costs what the rule looks at, not the owner's
+/// history. A store may read more of the owner's records (a store without
+/// an index reads them all); it must read at least these:
+/// [`covers`](Self::covers) says which.
 ///
 /// ```
 /// use tokenkeep::store::ChangeScope;
@@ -42,21 +44,43 @@ pub struct ChangeScope {
     pub owner: String,
     /// The instant "active" is judged at.
     pub now: OffsetDateTime,
+    /// Which of the owner's active records are read.
+    pub active: ActiveRecords,
     /// Records read whatever their state.
     pub ids: Vec<TokenId>,
     /// Records read whatever their state, by hash.
     pub hashes: Vec<TokenHash>,
 }
 
+/// Which of an owner's active records a change reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ActiveRecords {
+    /// All of them (the cap counts them).
+    All,
+    /// Those holding one of these names (a name is checked against them).
+    Named(Vec<TokenName>),
+    /// None of them: the change needs only the records it names.
+    Unread,
+}
+
 impl ChangeScope {
-    /// The owner's active records at `now`.
+    /// All the owner's active records at `now`.
     pub fn new(owner: impl Into<String>, now: OffsetDateTime) -> Self {
         Self {
             owner: owner.into(),
             now,
+            active: ActiveRecords::All,
             ids: Vec::new(),
             hashes: Vec::new(),
         }
+    }
+
+    /// Of the owner's active records, only `active`.
+    #[must_use]
+    pub fn reading(mut self, active: ActiveRecords) -> Self {
+        self.active = active;
+        self
     }
 
     /// And the owner's records with these ids.
@@ -75,10 +99,15 @@ impl ChangeScope {
 
     /// Whether a change must read `record`.
     pub fn covers(&self, record: &TokenRecord) -> bool {
+        let active = || match &self.active {
+            ActiveRecords::All => record.is_active(self.now),
+            ActiveRecords::Named(names) => {
+                names.contains(&record.name) && record.is_active(self.now)
+            }
+            ActiveRecords::Unread => false,
+        };
         record.owner == self.owner
-            && (record.is_active(self.now)
-                || self.ids.contains(&record.id)
-                || self.hashes.contains(&record.hash))
+            && (self.ids.contains(&record.id) || self.hashes.contains(&record.hash) || active())
     }
 }
 

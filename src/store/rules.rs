@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{ChangeScope, Changes, ManageStore, OwnerRecords, StoreError, Write};
+use super::{ActiveRecords, ChangeScope, Changes, ManageStore, OwnerRecords, StoreError, Write};
 #[cfg(feature = "management")]
 use super::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate};
 #[cfg(feature = "management")]
@@ -108,7 +108,12 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
-        let scope = ChangeScope::new(&record.owner, rules.now);
+        // Without a cap, only the tokens holding the name matter.
+        let scope = match rules.max_active_per_owner {
+            Some(_) => ChangeScope::new(&record.owner, rules.now),
+            None => ChangeScope::new(&record.owner, rules.now)
+                .reading(ActiveRecords::Named(vec![record.name.clone()])),
+        };
         self.apply(scope, |read| {
             if name_taken(read, &record, rules.now) {
                 return Err(StoreError::NameTaken);
@@ -131,7 +136,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     /// [`StoreError::AlreadyClaimed`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
-        let scope = ChangeScope::new(&record.owner, record.created_at);
+        let scope =
+            ChangeScope::new(&record.owner, record.created_at).reading(ActiveRecords::Unread);
         self.change(&scope, &mut |read| {
             let mut changes = Changes::new(read, vec![Write::Insert(record.clone())])?;
             changes.only_if_never_held = true;
@@ -158,7 +164,11 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         update: &TokenUpdate,
         now: OffsetDateTime,
     ) -> Result<TokenRecord, StoreError> {
-        let scope = ChangeScope::new(self.owner_of(id).await?, now).with_ids([*id]);
+        // A new name is checked against the active tokens holding it.
+        let names = update.name.iter().cloned().collect();
+        let scope = ChangeScope::new(self.owner_of(id).await?, now)
+            .reading(ActiveRecords::Named(names))
+            .with_ids([*id]);
         self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
             if !record.is_active(now) {
@@ -188,7 +198,9 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         id: &TokenId,
         revocation: &Revocation,
     ) -> Result<TokenRecord, StoreError> {
-        let scope = ChangeScope::new(self.owner_of(id).await?, revocation.at).with_ids([*id]);
+        let scope = ChangeScope::new(self.owner_of(id).await?, revocation.at)
+            .reading(ActiveRecords::Unread)
+            .with_ids([*id]);
         self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
             if record.revoked_at.is_some() {
@@ -262,7 +274,16 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let owner = self.owner_of(&rotation.old).await?;
-        let scope = ChangeScope::new(owner, rotation.now).with_ids([rotation.old]);
+        // Only a grace period under a cap counts the owner's tokens.
+        let counted = rotation.grace_until.is_some() && rotation.max_active_per_owner.is_some();
+        let active = if counted {
+            ActiveRecords::All
+        } else {
+            ActiveRecords::Unread
+        };
+        let scope = ChangeScope::new(owner, rotation.now)
+            .reading(active)
+            .with_ids([rotation.old]);
         self.apply(scope, |read| {
             let mut old = read
                 .find(&rotation.old)
@@ -297,7 +318,9 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
             Err(StoreError::NotFound) => return Ok(false),
             Err(error) => return Err(error),
         };
-        let scope = ChangeScope::new(owner, OffsetDateTime::now_utc()).with_ids([*id]);
+        let scope = ChangeScope::new(owner, OffsetDateTime::now_utc())
+            .reading(ActiveRecords::Unread)
+            .with_ids([*id]);
         self.apply(scope, |read| match read.find(id) {
             Some(_) => Ok((vec![Write::Delete(*id)], true)),
             None => Ok((Vec::new(), false)),
@@ -373,6 +396,7 @@ async fn import_owner<S: ManageStore + ?Sized>(
 ) -> Result<(usize, usize), StoreError> {
     use std::collections::HashSet;
     let scope = ChangeScope::new(owner, OffsetDateTime::now_utc())
+        .reading(ActiveRecords::Unread)
         .with_ids(incoming.iter().map(|record| record.id))
         .with_hashes(incoming.iter().map(|record| record.hash));
     store
@@ -414,17 +438,39 @@ pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     id: &TokenId,
     now: OffsetDateTime,
 ) -> Result<Option<Usage>, StoreError> {
-    store
-        .apply(ChangeScope::new(owner, now).with_ids([*id]), |read| {
-            let holder = budget_holder(read, id).ok_or(StoreError::NotFound)?;
-            let Some(after) = holder.usage.and_then(|usage| usage.consume(now)) else {
-                return Ok((Vec::new(), None));
-            };
-            let mut spent = holder.clone();
-            spent.usage = Some(after);
-            Ok((vec![Write::Replace(spent)], Some(after)))
-        })
-        .await
+    // The token alone first: a token never rotated spends its own uses.
+    // One rotated reads the owner's active tokens, where its successors are.
+    let alone = ChangeScope::new(owner, now).reading(ActiveRecords::Unread);
+    for scope in [alone, ChangeScope::new(owner, now)] {
+        let successors_unread = scope.active == ActiveRecords::Unread;
+        let spent = store
+            .apply(scope.with_ids([*id]), |read| {
+                let holder = budget_holder(read, id).ok_or(StoreError::NotFound)?;
+                if successors_unread && holder.replaced_by.is_some() {
+                    return Ok((Vec::new(), Spent::NeedsChain));
+                }
+                let Some(after) = holder.usage.and_then(|usage| usage.consume(now)) else {
+                    return Ok((Vec::new(), Spent::Done(None)));
+                };
+                let mut spent = holder.clone();
+                spent.usage = Some(after);
+                Ok((vec![Write::Replace(spent)], Spent::Done(Some(after))))
+            })
+            .await?;
+        if let Spent::Done(after) = spent {
+            return Ok(after);
+        }
+    }
+    Err(StoreError::unavailable(
+        "the store did not read the token's rotation chain",
+    ))
+}
+
+/// What one attempt to spend a use came to.
+enum Spent {
+    Done(Option<Usage>),
+    /// The token was rotated, and its successors were not read.
+    NeedsChain,
 }
 
 /// Whose usage budget a verification of `id` spends: the newest token of

@@ -106,16 +106,41 @@ macro_rules! run_change {
         use $crate::store::sql::{MARK_EVER_HELD, REPLACE_TOKEN, backend_error, select_tokens};
         let scope: &$crate::store::ChangeScope = $scope;
         let owner: &str = &scope.owner;
-        let active = sqlx::query(select_tokens!(
-            "WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
-        ))
-        .bind(owner)
-        .bind(($instant)(scope.now))
-        .fetch_all(&mut *$tx)
-        .await
-        .map_err(backend_error)?;
+        let names: &[$crate::record::TokenName] = match &scope.active {
+            $crate::store::ActiveRecords::Named(names) => names,
+            _ => &[],
+        };
+        let active = match scope.active {
+            $crate::store::ActiveRecords::All => sqlx::query(select_tokens!(
+                "WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+            ))
+            .bind(owner)
+            .bind(($instant)(scope.now))
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(backend_error)?,
+            _ => Vec::new(),
+        };
         let mut records: Vec<$crate::TokenRecord> =
             active.iter().map($decode).collect::<Result<_, StoreError>>()?;
+        for name in names {
+            let holding = sqlx::query(select_tokens!(
+                "WHERE owner = $1 AND name = $2 AND revoked_at IS NULL \
+                 AND (expires_at IS NULL OR expires_at > $3)"
+            ))
+            .bind(owner)
+            .bind(name.as_str())
+            .bind(($instant)(scope.now))
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(backend_error)?;
+            for row in &holding {
+                let record = $decode(row)?;
+                if !records.iter().any(|read| read.id == record.id) {
+                    records.push(record);
+                }
+            }
+        }
         let by_id = scope.ids.iter().map(|id| id.as_bytes().to_vec());
         let by_hash = scope.hashes.iter().map(|hash| hash.as_bytes().to_vec());
         for (statement, key) in by_id
