@@ -15,6 +15,7 @@ use crate::record::{
 };
 use crate::scope::{Ability, Route, Scopes};
 use crate::store::ManageStoreExt as _;
+use crate::store::rules;
 use crate::store::{InsertRules, ListQuery, Revocation, Rotation, StoreError, TokenUpdate};
 use crate::token::{CustomSecretError, TokenSecret};
 
@@ -489,11 +490,9 @@ impl TokenManager {
         let mut preview = record.clone();
         update.apply_to(&mut preview);
         super::fields::check_fields(&preview)?;
-        let changed = self
-            .manage
-            .store
-            .update(&record.id, &update, self.now())
-            .await?;
+        let store = &*self.manage.store;
+        let changed =
+            rules::update_of(store, &record.owner, &record.id, &update, self.now()).await?;
         self.signal_change();
         Ok(changed)
     }
@@ -512,7 +511,8 @@ impl TokenManager {
         let revoked = async {
             let record = self.resolve(actor, token).await?;
             let revocation = Revocation::new(self.now(), actor.to_string(), RevokeReason::Revoked);
-            let revoked = self.manage.store.revoke(&record.id, &revocation).await?;
+            let store = &*self.manage.store;
+            let revoked = rules::revoke_of(store, &record.owner, &record.id, &revocation).await?;
             self.signal_change();
             Ok(revoked)
         };
@@ -603,7 +603,7 @@ impl TokenManager {
             by: actor.to_string(),
         };
         // The store builds the replacement from the old token as it is then.
-        let record = self.manage.store.rotate(rotation).await?;
+        let record = rules::rotate_of(&*self.manage.store, &old.owner, rotation).await?;
         self.signal_change();
         Ok(IssuedToken {
             token: secret,
@@ -620,7 +620,7 @@ impl TokenManager {
         let deleted = async {
             self.manage.policy.require_manager(actor)?;
             let record = self.resolve(actor, token).await?;
-            if self.manage.store.delete(&record.id).await? {
+            if rules::delete_of(&*self.manage.store, &record.owner, &record.id).await? {
                 self.signal_change();
                 Ok(())
             } else {

@@ -164,26 +164,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         update: &TokenUpdate,
         now: OffsetDateTime,
     ) -> Result<TokenRecord, StoreError> {
-        // A new name is checked against the active tokens holding it.
-        let names = update.name.iter().cloned().collect();
-        let scope = ChangeScope::new(self.owner_of(id).await?, now)
-            .reading(ActiveRecords::Named(names))
-            .with_ids([*id]);
-        self.apply(scope, |read| {
-            let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
-            if !record.is_active(now) {
-                return Err(StoreError::Inactive);
-            }
-            update.apply_to(&mut record);
-            if update.name.is_some()
-                && record.replaced_by.is_none()
-                && name_taken(read, &record, now)
-            {
-                return Err(StoreError::NameTaken);
-            }
-            Ok((vec![Write::Replace(record.clone())], record))
-        })
-        .await
+        let owner = self.owner_of(id).await?;
+        update_of(self, &owner, id, update, now).await
     }
 
     /// Marks a token revoked and returns it (the record stays, for the
@@ -198,18 +180,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         id: &TokenId,
         revocation: &Revocation,
     ) -> Result<TokenRecord, StoreError> {
-        let scope = ChangeScope::new(self.owner_of(id).await?, revocation.at)
-            .reading(ActiveRecords::Unread)
-            .with_ids([*id]);
-        self.apply(scope, |read| {
-            let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
-            if record.revoked_at.is_some() {
-                return Ok((Vec::new(), record));
-            }
-            revocation.apply_to(&mut record);
-            Ok((vec![Write::Replace(record.clone())], record))
-        })
-        .await
+        let owner = self.owner_of(id).await?;
+        revoke_of(self, &owner, id, revocation).await
     }
 
     /// Revokes every token of `owner` active at `revocation.at`, in one
@@ -274,35 +246,7 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     #[cfg(feature = "management")]
     async fn rotate(&self, rotation: Rotation) -> Result<TokenRecord, StoreError> {
         let owner = self.owner_of(&rotation.old).await?;
-        // Only a grace period under a cap counts the owner's tokens.
-        let counted = rotation.grace_until.is_some() && rotation.max_active_per_owner.is_some();
-        let active = if counted {
-            ActiveRecords::All
-        } else {
-            ActiveRecords::Unread
-        };
-        let scope = ChangeScope::new(owner, rotation.now)
-            .reading(active)
-            .with_ids([rotation.old]);
-        self.apply(scope, |read| {
-            let mut old = read
-                .find(&rotation.old)
-                .ok_or(StoreError::NotFound)?
-                .clone();
-            if !old.holds_name(rotation.now) {
-                return Err(StoreError::Inactive);
-            }
-            if !rotation.fits_the_cap(active_count(read, rotation.now)) {
-                return Err(StoreError::LimitReached {
-                    limit: rotation.max_active_per_owner.unwrap_or(0),
-                });
-            }
-            let replacement = rotation.replacement_for(&old);
-            rotation.retire(&mut old);
-            let writes = vec![Write::Replace(old), Write::Insert(replacement.clone())];
-            Ok((writes, replacement))
-        })
-        .await
+        rotate_of(self, &owner, rotation).await
     }
 
     /// Removes a record for good (a data-removal request); returns whether
@@ -313,19 +257,11 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn delete(&self, id: &TokenId) -> Result<bool, StoreError> {
-        let owner = match self.owner_of(id).await {
-            Ok(owner) => owner,
-            Err(StoreError::NotFound) => return Ok(false),
-            Err(error) => return Err(error),
-        };
-        let scope = ChangeScope::new(owner, OffsetDateTime::now_utc())
-            .reading(ActiveRecords::Unread)
-            .with_ids([*id]);
-        self.apply(scope, |read| match read.find(id) {
-            Some(_) => Ok((vec![Write::Delete(*id)], true)),
-            None => Ok((Vec::new(), false)),
-        })
-        .await
+        match self.owner_of(id).await {
+            Ok(owner) => delete_of(self, &owner, id).await,
+            Err(StoreError::NotFound) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// Writes records exported from another store, history included, as
@@ -383,6 +319,119 @@ impl<S: ManageStore + ?Sized> ManageStoreExt for S {}
 mod sealed {
     pub trait Sealed {}
     impl<S: super::ManageStore + ?Sized> Sealed for S {}
+}
+
+/// [`ManageStoreExt::update`] for a caller that knows the token's owner
+/// already (the manager, which resolved the token): one read fewer.
+#[cfg(feature = "management")]
+pub(crate) async fn update_of<S: ManageStore + ?Sized>(
+    store: &S,
+    owner: &str,
+    id: &TokenId,
+    update: &TokenUpdate,
+    now: OffsetDateTime,
+) -> Result<TokenRecord, StoreError> {
+    // A new name is checked against the active tokens holding it.
+    let names = update.name.iter().cloned().collect();
+    let scope = ChangeScope::new(owner, now)
+        .reading(ActiveRecords::Named(names))
+        .with_ids([*id]);
+    store
+        .apply(scope, |read| {
+            let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
+            if !record.is_active(now) {
+                return Err(StoreError::Inactive);
+            }
+            update.apply_to(&mut record);
+            if update.name.is_some()
+                && record.replaced_by.is_none()
+                && name_taken(read, &record, now)
+            {
+                return Err(StoreError::NameTaken);
+            }
+            Ok((vec![Write::Replace(record.clone())], record))
+        })
+        .await
+}
+
+/// [`ManageStoreExt::revoke`] for a caller that knows the owner.
+#[cfg(feature = "management")]
+pub(crate) async fn revoke_of<S: ManageStore + ?Sized>(
+    store: &S,
+    owner: &str,
+    id: &TokenId,
+    revocation: &Revocation,
+) -> Result<TokenRecord, StoreError> {
+    let scope = ChangeScope::new(owner, revocation.at)
+        .reading(ActiveRecords::Unread)
+        .with_ids([*id]);
+    store
+        .apply(scope, |read| {
+            let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
+            if record.revoked_at.is_some() {
+                return Ok((Vec::new(), record));
+            }
+            revocation.apply_to(&mut record);
+            Ok((vec![Write::Replace(record.clone())], record))
+        })
+        .await
+}
+
+/// [`ManageStoreExt::rotate`] for a caller that knows the owner.
+#[cfg(feature = "management")]
+pub(crate) async fn rotate_of<S: ManageStore + ?Sized>(
+    store: &S,
+    owner: &str,
+    rotation: Rotation,
+) -> Result<TokenRecord, StoreError> {
+    // Only a grace period under a cap counts the owner's tokens.
+    let counted = rotation.grace_until.is_some() && rotation.max_active_per_owner.is_some();
+    let active = if counted {
+        ActiveRecords::All
+    } else {
+        ActiveRecords::Unread
+    };
+    let scope = ChangeScope::new(owner, rotation.now)
+        .reading(active)
+        .with_ids([rotation.old]);
+    store
+        .apply(scope, |read| {
+            let mut old = read
+                .find(&rotation.old)
+                .ok_or(StoreError::NotFound)?
+                .clone();
+            if !old.holds_name(rotation.now) {
+                return Err(StoreError::Inactive);
+            }
+            if !rotation.fits_the_cap(active_count(read, rotation.now)) {
+                return Err(StoreError::LimitReached {
+                    limit: rotation.max_active_per_owner.unwrap_or(0),
+                });
+            }
+            let replacement = rotation.replacement_for(&old);
+            rotation.retire(&mut old);
+            let writes = vec![Write::Replace(old), Write::Insert(replacement.clone())];
+            Ok((writes, replacement))
+        })
+        .await
+}
+
+/// [`ManageStoreExt::delete`] for a caller that knows the owner.
+#[cfg(feature = "management")]
+pub(crate) async fn delete_of<S: ManageStore + ?Sized>(
+    store: &S,
+    owner: &str,
+    id: &TokenId,
+) -> Result<bool, StoreError> {
+    let scope = ChangeScope::new(owner, OffsetDateTime::now_utc())
+        .reading(ActiveRecords::Unread)
+        .with_ids([*id]);
+    store
+        .apply(scope, |read| match read.find(id) {
+            Some(_) => Ok((vec![Write::Delete(*id)], true)),
+            None => Ok((Vec::new(), false)),
+        })
+        .await
 }
 
 /// Imports `incoming` (all of `owner`) in one change: a record whose id
