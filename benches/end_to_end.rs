@@ -144,7 +144,10 @@ fn main() {
             .await
             .expect("sqlite");
         sqlite.migrate().await.expect("migrate");
-        sqlite.import(population.records).await.expect("import");
+        sqlite
+            .import(population.records, common::no_cap())
+            .await
+            .expect("import");
         let commits = sqlite.commits().expect("a file");
         let cached = CachedStore::new(sqlite, CacheConfig::default()).checking(commits);
         let sqlite = service(Arc::new(cached));

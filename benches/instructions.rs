@@ -179,7 +179,10 @@ fn cached_sqlite(case: &str) -> &'static Fixture {
             .await
             .expect("sqlite");
         sqlite.migrate().await.expect("migrate");
-        sqlite.import(records(&tokens)).await.expect("import");
+        sqlite
+            .import(records(&tokens), common::no_cap())
+            .await
+            .expect("import");
         let config = CacheConfig {
             capacity: 100_000,
             ttl: std::time::Duration::from_secs(3_600),

@@ -77,7 +77,7 @@ async fn sqlite(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
         .ok()?;
     store.migrate().await.ok()?;
     store
-        .import(common::population(size, 1).records)
+        .import(common::population(size, 1).records, common::no_cap())
         .await
         .ok()?;
     Some(Arc::new(store))
@@ -95,7 +95,7 @@ async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
     store.migrate().await.ok()?;
     // In batches: one transaction of a million rows holds them all in memory.
     for batch in records.chunks(50_000) {
-        store.import(batch.to_vec()).await.ok()?;
+        store.import(batch.to_vec(), common::no_cap()).await.ok()?;
     }
     Some(Arc::new(store))
 }

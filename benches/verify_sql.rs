@@ -52,7 +52,10 @@ fn cache(c: &mut Criterion) {
             .await
             .expect("sqlite");
         sqlite.migrate().await.expect("migrate");
-        sqlite.import(population.records).await.expect("import");
+        sqlite
+            .import(population.records, common::no_cap())
+            .await
+            .expect("import");
         let config = CacheConfig {
             capacity: 100_000,
             ttl: Duration::from_secs(3_600),

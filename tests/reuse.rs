@@ -231,3 +231,82 @@ async fn what_a_retired_token_minted_in_its_grace_burns_too() {
         "minted before the rotation: kept"
     );
 }
+
+/// A store whose answer to `get` of one token is read before another
+/// instance rotates that token, and arrives after: what a burn reads of
+/// the chain before its change is then already stale.
+#[derive(Debug)]
+struct RotatedMeanwhile {
+    inner: Arc<dyn ManageStore>,
+    armed: std::sync::Mutex<Option<(tokenkeep::TokenId, TokenManager)>>,
+}
+
+#[tokenkeep::store::async_trait]
+impl tokenkeep::store::Layer for RotatedMeanwhile {
+    type Inner = dyn ManageStore;
+
+    fn inner(&self) -> &dyn ManageStore {
+        &*self.inner
+    }
+
+    async fn get(
+        &self,
+        id: &tokenkeep::TokenId,
+    ) -> Result<Option<tokenkeep::TokenRecord>, tokenkeep::store::StoreError> {
+        let answer = self.inner.get(id).await;
+        let armed = self
+            .armed
+            .lock()
+            .unwrap()
+            .take_if(|(watched, _)| watched == id);
+        if let Some((watched, other_instance)) = armed {
+            other_instance
+                .rotate(&Actor::Admin, &TokenRef::id(watched), None)
+                .await
+                .unwrap();
+        }
+        answer
+    }
+}
+
+impl tokenkeep::store::WriteLayer for RotatedMeanwhile {}
+
+/// The retired token is presented on one instance while its successor is
+/// rotated on another: the newest successor burns too, because the chain
+/// is read and burnt inside one change. (0.3 read the chain first and
+/// burnt only the links it had read, leaving the newest one active.)
+#[tokio::test]
+async fn a_successor_minted_while_the_chain_burns_burns_too() {
+    let shared: Arc<dyn ManageStore> = Arc::new(MemoryStore::new());
+    let layered = Arc::new(RotatedMeanwhile {
+        inner: shared.clone(),
+        armed: std::sync::Mutex::new(None),
+    });
+    let (service, _) = manager(layered.clone(), true);
+    let (other_instance, _) = manager(shared, true);
+    let admin = Actor::Admin;
+    let a = service
+        .issue(&admin, IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    let b = service
+        .rotate(&admin, &TokenRef::id(a.record.id), None)
+        .await
+        .unwrap();
+    *layered.armed.lock().unwrap() = Some((b.record.id, other_instance));
+
+    let refused = service
+        .verify_token(a.token.expose_secret(), Requirement::None)
+        .await;
+    assert!(refused.is_err());
+    let b_now = service
+        .get(&admin, &TokenRef::id(b.record.id))
+        .await
+        .unwrap();
+    let c = b_now.replaced_by.expect("the other instance rotated B");
+    assert_eq!(
+        reason(&service, c).await,
+        Some(RevokeReason::ReuseDetected),
+        "the successor minted meanwhile burns"
+    );
+}

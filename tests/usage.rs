@@ -119,3 +119,102 @@ async fn a_rotation_chain_shares_one_budget() {
     }
     assert_eq!(succeeded, 10, "one budget for the chain");
 }
+
+/// How the middle link of a chain A → B → C stops working.
+#[derive(Clone, Copy, Debug)]
+enum MiddleLink {
+    /// B is rotated to C with no grace period.
+    RotatedAtOnce,
+    /// B is revoked after being rotated to C with a grace period.
+    Revoked,
+    /// B's grace period runs out.
+    GraceOver,
+}
+
+/// A chain's budget is one budget whatever its links' states: A, still in
+/// its grace, spends from C even when B between them no longer verifies.
+/// (0.3 stopped at the first link it did not read and let A spend its own
+/// stale copy: 20 successes from 10 uses.)
+async fn an_inactive_link_is_walked_through(store: Arc<dyn ManageStore>, middle: MiddleLink) {
+    use tokenkeep::expiry::ManualClock;
+    use tokenkeep::time::Duration;
+    let clock = ManualClock::new(tokenkeep::time::OffsetDateTime::now_utc());
+    let service = TokenManager::builder(store, Prefix::new("tk").unwrap())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let usage = Usage::new(10, service.now()).unwrap();
+    let a = service
+        .issue(
+            &Actor::Admin,
+            IssueRequest::new("alice", "ten").usage(usage),
+        )
+        .await
+        .unwrap();
+    let rotate = |id, grace| {
+        let service = service.clone();
+        async move {
+            service
+                .rotate(&Actor::Admin, &tokenkeep::TokenRef::id(id), grace)
+                .await
+                .unwrap()
+        }
+    };
+    let b = rotate(a.record.id, Some(Duration::hours(1))).await;
+    let c = match middle {
+        MiddleLink::RotatedAtOnce => rotate(b.record.id, None).await,
+        MiddleLink::Revoked => {
+            let c = rotate(b.record.id, Some(Duration::minutes(5))).await;
+            service
+                .revoke(&Actor::Admin, &tokenkeep::TokenRef::id(b.record.id))
+                .await
+                .unwrap();
+            c
+        }
+        MiddleLink::GraceOver => {
+            let c = rotate(b.record.id, Some(Duration::minutes(5))).await;
+            clock.advance(Duration::minutes(10));
+            c
+        }
+    };
+    let mut succeeded = 0;
+    for token in [&c.token, &a.token] {
+        for _ in 0..12 {
+            let verdict = service
+                .verify_token(token.expose_secret(), Requirement::None)
+                .await;
+            succeeded += usize::from(verdict.is_ok());
+        }
+    }
+    assert_eq!(succeeded, 10, "{middle:?}: one budget for the chain");
+}
+
+const MIDDLE_LINKS: [MiddleLink; 3] = [
+    MiddleLink::RotatedAtOnce,
+    MiddleLink::Revoked,
+    MiddleLink::GraceOver,
+];
+
+#[tokio::test]
+async fn an_inactive_link_is_walked_through_on_memory() {
+    for middle in MIDDLE_LINKS {
+        an_inactive_link_is_walked_through(Arc::new(MemoryStore::new()), middle).await;
+    }
+}
+
+#[tokio::test]
+async fn an_inactive_link_is_walked_through_on_sqlite() {
+    for middle in MIDDLE_LINKS {
+        an_inactive_link_is_walked_through(Arc::new(sqlite_store().await), middle).await;
+    }
+}
+
+#[tokio::test]
+async fn an_inactive_link_is_walked_through_on_postgres() {
+    for middle in MIDDLE_LINKS {
+        let Some(store) = postgres_store().await else {
+            return;
+        };
+        an_inactive_link_is_walked_through(Arc::new(store), middle).await;
+    }
+}

@@ -42,6 +42,14 @@ pub struct Population {
     pub sample: Vec<String>,
 }
 
+/// Import rules without a cap: a bench's population is one the rules allow.
+pub fn no_cap() -> tokenkeep::store::InsertRules {
+    tokenkeep::store::InsertRules {
+        now: OffsetDateTime::now_utc(),
+        max_active_per_owner: None,
+    }
+}
+
 pub fn format() -> TokenFormat {
     TokenFormat::new(Prefix::new("tk").expect("prefix"))
 }

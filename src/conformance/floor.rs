@@ -14,7 +14,7 @@ use crate::hash::TokenHasher;
 use crate::record::{TokenId, TokenName, TokenRecord};
 use crate::scope::Requirement;
 use crate::service::{AuthError, TokenService};
-use crate::store::{ManageStore, ManageStoreExt as _, StoreError};
+use crate::store::{InsertRules, ManageStore, ManageStoreExt as _, StoreError};
 use crate::token::{Prefix, TokenFormat};
 
 /// The medians of one [`compare_with_floor`] run.
@@ -90,7 +90,15 @@ pub async fn compare_with_floor(
         .enumerate()
         .map(|(index, record)| (*record.hash.as_bytes(), index))
         .collect();
-    store.import(records).await?;
+    store
+        .import(
+            records,
+            InsertRules {
+                now: OffsetDateTime::now_utc(),
+                max_active_per_owner: None,
+            },
+        )
+        .await?;
     let service = TokenService::builder(store, format.prefix().clone())
         .build()
         .expect("a valid configuration");

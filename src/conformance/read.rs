@@ -45,7 +45,7 @@ impl Holding {
         Self(Box::new(move |records| {
             Box::pin(async move {
                 let report = store
-                    .import(records)
+                    .import(records, super::fixtures::rules(None))
                     .await
                     .expect("import the check's records");
                 assert_eq!(report.skipped, 0, "a fresh store skips nothing on import");

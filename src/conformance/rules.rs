@@ -54,7 +54,7 @@ pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
     );
     let persistent = sample_record("alice", "laptop");
     let imported = store
-        .import(vec![persistent.clone(), temporary.clone()])
+        .import(vec![persistent.clone(), temporary.clone()], rules(None))
         .await;
     assert!(
         matches!(imported, Err(StoreError::Temporary)),
@@ -911,7 +911,10 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     used.scopes = Scopes::manager();
     let records = vec![revoked, used];
 
-    let report = store.import(records.clone()).await.expect("import");
+    let report = store
+        .import(records.clone(), rules(None))
+        .await
+        .expect("import");
     assert_eq!(
         (report.imported, report.skipped),
         (2, 0),
@@ -923,7 +926,10 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     );
     let exported = store.list(&active_query(None, true)).await.expect("export");
     assert_eq!(exported, records, "an import keeps history exactly");
-    let again = store.import(records.clone()).await.expect("import again");
+    let again = store
+        .import(records.clone(), rules(None))
+        .await
+        .expect("import again");
     assert_eq!(
         (again.imported, again.skipped),
         (0, 2),
@@ -935,7 +941,7 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     same_id.id = records[1].id;
     let fresh = sample_record("carol", "fresh");
     let mixed = store
-        .import(vec![same_hash, same_id, fresh.clone()])
+        .import(vec![same_hash, same_id, fresh.clone()], rules(None))
         .await
         .expect("import beside another owner's records");
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Import: records exported elsewhere (or from another system), held to
 //! the rules issue applies, so an import cannot do what an issue may not.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
@@ -10,7 +10,7 @@ use super::policy::Actor;
 use super::{ManageError, TokenManager};
 use crate::record::{RecordError, TokenId, TokenRecord};
 use crate::store::ManageStoreExt as _;
-use crate::store::{ImportReport, ListQuery, StoreError};
+use crate::store::{ImportReport, InsertRules};
 
 impl TokenManager {
     /// Writes exported records into this service's store, history included;
@@ -19,18 +19,19 @@ impl TokenManager {
     /// Every record is held to the rules an issue is: each field valid
     /// (names, owners, descriptions, profiles, principals, usage limits),
     /// the lifetime policy for records still active, each owner's cap and
-    /// unique active names counting what the store already holds, and a
-    /// rotation chain (`replaced_by`) that stays within its owner. One
-    /// record that breaks a rule refuses the whole import, and nothing is
-    /// written.
+    /// unique active names counting what the store already holds (checked
+    /// inside each owner's change, so an issue racing the import cannot
+    /// slip past them), and a rotation chain (`replaced_by`) that stays
+    /// within its owner. One record that breaks a rule refuses the whole
+    /// import, and nothing is written.
     ///
     /// # Errors
     /// [`Forbidden`](ManageError::Forbidden); a field's error
     /// ([`InvalidName`](ManageError::InvalidName),
     /// [`InvalidRecord`](ManageError::InvalidRecord), with
     /// [`RecordError::Chain`] for a chain to another owner's token);
-    /// [`NameTaken`](StoreError::NameTaken),
-    /// [`LimitReached`](StoreError::LimitReached); or the store's failure.
+    /// [`NameTaken`](crate::store::StoreError::NameTaken),
+    /// [`LimitReached`](crate::store::StoreError::LimitReached); or the store's failure.
     pub async fn import(
         &self,
         actor: &Actor,
@@ -43,8 +44,12 @@ impl TokenManager {
             for record in &records {
                 self.check_fields(record, now)?;
             }
-            self.check_owner_rules(&records, now).await?;
-            let report = self.manage.store.import(records).await;
+            self.check_chains(&records).await?;
+            let rules = InsertRules {
+                now,
+                max_active_per_owner: self.manage.policy.max_active_per_owner,
+            };
+            let report = self.manage.store.import(records, rules).await;
             // Even a failed import may have stored some records.
             self.forget_absent_custom();
             Ok(report?)
@@ -64,71 +69,29 @@ impl TokenManager {
         Ok(())
     }
 
-    /// Per owner, the records that will be written (not yet in the store)
-    /// together with what the store holds: the cap, unique active names,
-    /// and chains within the owner.
-    async fn check_owner_rules(
-        &self,
-        records: &[TokenRecord],
-        now: OffsetDateTime,
-    ) -> Result<(), ManageError> {
-        let store = &self.manage.store;
-        let owners: BTreeSet<&str> = records.iter().map(|record| record.owner.as_str()).collect();
+    /// A rotation chain (`replaced_by`) stays within its owner. (The cap
+    /// and unique names are the store's import rules, checked inside each
+    /// owner's change.)
+    async fn check_chains(&self, records: &[TokenRecord]) -> Result<(), ManageError> {
         let by_id: HashMap<TokenId, &TokenRecord> =
             records.iter().map(|record| (record.id, record)).collect();
-        for owner in owners {
-            let query = ListQuery {
-                owner: Some(owner.to_owned()),
-                include_inactive: true,
-                now,
+        for record in records {
+            let Some(next) = record.replaced_by else {
+                continue;
             };
-            let stored = store.list(&query).await?;
-            let stored_ids: HashSet<TokenId> = stored.iter().map(|record| record.id).collect();
-            let stored_hashes: HashSet<_> = stored.iter().map(|record| record.hash).collect();
-            let incoming: Vec<&TokenRecord> = records
-                .iter()
-                .filter(|record| record.owner == owner)
-                .filter(|record| {
-                    !stored_ids.contains(&record.id) && !stored_hashes.contains(&record.hash)
-                })
-                .collect();
-
-            for record in &incoming {
-                let Some(next) = record.replaced_by else {
-                    continue;
-                };
-                let same_owner = match by_id.get(&next) {
-                    Some(successor) => successor.owner == owner,
-                    None if stored_ids.contains(&next) => true,
-                    // A successor deleted since is no chain to follow; one
-                    // of another owner is refused.
-                    None => store.get(&next).await?.is_none(),
-                };
-                if !same_owner {
-                    return Err(RecordError::Chain.into());
-                }
-            }
-
-            let mut names: HashSet<&str> = stored
-                .iter()
-                .filter(|record| record.holds_name(now))
-                .map(|record| record.name.as_str())
-                .collect();
-            for record in incoming.iter().filter(|record| record.holds_name(now)) {
-                if !names.insert(record.name.as_str()) {
-                    return Err(StoreError::NameTaken.into());
-                }
-            }
-
-            if let Some(limit) = self.manage.policy.max_active_per_owner {
-                let active = stored.iter().filter(|record| record.is_active(now)).count()
-                    + incoming
-                        .iter()
-                        .filter(|record| record.is_active(now))
-                        .count();
-                if active > limit {
-                    return Err(StoreError::LimitReached { limit }.into());
-                }
+            let successor_owner = match by_id.get(&next) {
+                Some(successor) => Some(successor.owner.clone()),
+                // A successor deleted since is no chain to follow; one of
+                // another owner is refused.
+                None => self
+                    .manage
+                    .store
+                    .get(&next)
+                    .await?
+                    .map(|stored| stored.owner),
+            };
+            if successor_owner.is_some_and(|owner| owner != record.owner) {
+                return Err(RecordError::Chain.into());
             }
         }
         Ok(())

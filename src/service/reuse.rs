@@ -17,10 +17,9 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 
 use crate::record::{RevokeReason, TokenId, TokenRecord};
-use crate::store::rules::successors;
+use crate::store::rules::{ChainStart, apply_to_chain, revocations};
 use crate::store::{
-    ActiveRecords, ChangeScope, ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords,
-    Revocation,
+    ChangeScope, ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords, Revocation,
 };
 
 use super::TokenService;
@@ -52,31 +51,31 @@ impl TokenService {
         let Some(first) = retired.replaced_by.filter(|_| rotated) else {
             return;
         };
-        // The chain as stored, inactive links included, so the change
-        // reads all of it; its first successor was made by the rotation
-        // that retired this token.
-        let chain = read_chain(store.as_ref(), first).await;
-        let Some(rotated_at) = chain.first().map(|successor| successor.created_at) else {
-            return;
-        };
-        let links: Vec<TokenId> = chain.iter().map(|link| link.id).collect();
         let revocation = Revocation::new(self.now(), DETECTOR, RevokeReason::ReuseDetected);
-        let chain_in = |read: &OwnerRecords| -> Vec<TokenId> {
-            let current = read.find(&retired.id).unwrap_or(retired);
-            successors(read, current)
-                .into_iter()
-                .map(|successor| successor.id)
-                .take(MAX_BURNT)
-                .collect()
+        // In one change that reads the whole chain as it is then, so a
+        // successor minted meanwhile on another instance burns too. Its
+        // first successor was made by the rotation that retired this token.
+        let start = ChainStart {
+            owner: &retired.owner,
+            id: retired.id,
+            successor: Some(first),
+            now: revocation.at,
         };
-        let mut burnt = burn(
-            store.as_ref(),
-            &retired.owner,
-            &links,
-            &revocation,
-            chain_in,
-        )
+        let chain = apply_to_chain(store.as_ref(), start, |_, _, chain| {
+            let writes = revocations(chain.iter().copied().take(MAX_BURNT), &revocation);
+            let rotated_at = chain.first().map(|successor| successor.created_at);
+            let count = writes.len();
+            Ok((writes, (count, rotated_at)))
+        })
         .await;
+        let (mut burnt, rotated_at) = match chain {
+            Ok((count, Some(rotated_at))) => (count, rotated_at),
+            Ok((_, None)) => return,
+            Err(error) => {
+                tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: the chain could not be revoked");
+                return;
+            }
+        };
 
         // What the retired token minted once it was retired, of any owner.
         let principal = TokenPrincipal(retired.id).to_string();
@@ -93,7 +92,7 @@ impl TokenService {
                     .take(MAX_BURNT)
                     .collect()
             };
-            burnt += burn(store.as_ref(), &owner, &[], &revocation, of_owner).await;
+            burnt += burn(store.as_ref(), &owner, &revocation, of_owner).await;
         }
 
         if burnt > 0 {
@@ -110,46 +109,16 @@ impl TokenService {
     }
 }
 
-/// The successors of a retired token, oldest first, from `first` on, as
-/// the store holds them (a link that cannot be read ends the chain).
-async fn read_chain(store: &dyn ManageStore, first: TokenId) -> Vec<TokenRecord> {
-    let mut chain: Vec<TokenRecord> = Vec::new();
-    let mut next = Some(first);
-    while let Some(id) = next.filter(|_| chain.len() < MAX_BURNT) {
-        match store.get(&id).await {
-            Ok(Some(link)) => {
-                next = link.replaced_by;
-                chain.push(link);
-            }
-            Ok(None) => break,
-            Err(error) => {
-                tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: a successor could not be read");
-                break;
-            }
-        }
-    }
-    chain
-}
-
-/// Revokes, in one change of `owner` that also reads `read_too`, the
-/// active tokens `pick` names; how many. A failure is logged, not passed
-/// on: the verdict stands.
+/// Revokes, in one change of `owner`'s active tokens, those `pick`
+/// names; how many. A failure is logged, not passed on: the verdict
+/// stands.
 async fn burn(
     store: &dyn ManageStore,
     owner: &str,
-    read_too: &[TokenId],
     revocation: &Revocation,
     pick: impl Fn(&OwnerRecords) -> Vec<TokenId> + Send + Sync,
 ) -> usize {
-    // A chain is named link by link; what a token minted is found among
-    // the owner's active tokens.
-    let active = match read_too {
-        [] => ActiveRecords::All,
-        _ => ActiveRecords::Unread,
-    };
-    let scope = ChangeScope::new(owner, revocation.at)
-        .reading(active)
-        .with_ids(read_too.iter().copied());
+    let scope = ChangeScope::new(owner, revocation.at);
     match store.revoke_where(scope, revocation, pick).await {
         Ok(count) => count,
         Err(error) => {

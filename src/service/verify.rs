@@ -347,6 +347,7 @@ impl TokenService {
                     &**writes,
                     &record.owner,
                     &record.id,
+                    record.replaced_by,
                     now,
                 )))
                 .await

@@ -92,8 +92,8 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
         id: &TokenId,
         now: OffsetDateTime,
     ) -> Result<Option<Usage>, StoreError> {
-        let owner = self.owner_of(id).await?;
-        spend_use(self, &owner, id, now).await
+        let record = self.get(id).await?.ok_or(StoreError::NotFound)?;
+        spend_use(self, &record.owner, id, record.replaced_by, now).await
     }
 
     /// Inserts a new record: the owner's tokens that
@@ -219,14 +219,12 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     {
         self.apply(scope, |read| {
             let picked = pick(read);
-            let writes: Vec<Write> = stored(read)
-                .filter(|record| record.is_active(revocation.at) && picked.contains(&record.id))
-                .map(|record| {
-                    let mut revoked = record.clone();
-                    revocation.apply_to(&mut revoked);
-                    Write::Replace(revoked)
-                })
-                .collect();
+            let writes = revocations(
+                read.records
+                    .iter()
+                    .filter(|record| picked.contains(&record.id)),
+                revocation,
+            );
             let count = writes.len();
             Ok((writes, count))
         })
@@ -265,22 +263,34 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
     }
 
     /// Writes records exported from another store, history included, as
-    /// they are: one change per owner. A record whose id or hash is already
+    /// they are, held to the rules an insert is: in each owner's change,
+    /// the owner's tokens [holding a name](TokenRecord::holds_name) at
+    /// `rules.now`, stored and imported, hold each name once, and the
+    /// owner's [active](TokenRecord::is_active) tokens, stored and
+    /// imported, are at most the cap. A record whose id or hash is already
     /// stored is skipped. If any record is temporary, nothing is written.
-    /// Not atomic across owners: after a failure, importing the same
-    /// records again finishes the job (written ones are skipped).
+    ///
+    /// Every owner's rules are checked before any is written, so a refused
+    /// import writes nothing; they are checked again inside each owner's
+    /// write, so a concurrent issue cannot slip past them. Across owners an
+    /// import is not atomic: after a failure, importing the same records
+    /// again finishes the job (written ones are skipped).
     ///
     /// # Errors
+    /// [`StoreError::NameTaken`], [`StoreError::LimitReached`],
     /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
-    async fn import(&self, records: Vec<TokenRecord>) -> Result<ImportReport, StoreError> {
+    async fn import(
+        &self,
+        records: Vec<TokenRecord>,
+        rules: InsertRules,
+    ) -> Result<ImportReport, StoreError> {
         if records
             .iter()
             .any(|record| record.kind == TokenKind::Temporary)
         {
             return Err(StoreError::Temporary);
         }
-        let mut report = ImportReport::default();
         let mut by_owner: BTreeMap<String, Vec<TokenRecord>> = BTreeMap::new();
         for record in records {
             by_owner
@@ -288,25 +298,31 @@ pub trait ManageStoreExt: ManageStore + sealed::Sealed {
                 .or_default()
                 .push(record);
         }
+        for (owner, incoming) in &by_owner {
+            import_owner(self, owner, incoming, rules, Commit::No).await?;
+        }
+        let mut report = ImportReport::default();
         for (owner, incoming) in by_owner {
-            let (imported, skipped) = match import_owner(self, &owner, &incoming).await {
-                // Another owner holds one of these ids or hashes: found
-                // record by record, and skipped as any record present is.
-                Err(StoreError::Duplicate) => {
-                    let mut kept = Vec::with_capacity(incoming.len());
-                    let mut elsewhere = 0;
-                    for record in incoming {
-                        if held_by_another(self, &record).await? {
-                            elsewhere += 1;
-                        } else {
-                            kept.push(record);
+            let (imported, skipped) =
+                match import_owner(self, &owner, &incoming, rules, Commit::Yes).await {
+                    // Another owner holds one of these ids or hashes: found
+                    // record by record, and skipped as any record present is.
+                    Err(StoreError::Duplicate) => {
+                        let mut kept = Vec::with_capacity(incoming.len());
+                        let mut elsewhere = 0;
+                        for record in incoming {
+                            if held_by_another(self, &record).await? {
+                                elsewhere += 1;
+                            } else {
+                                kept.push(record);
+                            }
                         }
+                        let (imported, skipped) =
+                            import_owner(self, &owner, &kept, rules, Commit::Yes).await?;
+                        (imported, skipped + elsewhere)
                     }
-                    let (imported, skipped) = import_owner(self, &owner, &kept).await?;
-                    (imported, skipped + elsewhere)
-                }
-                outcome => outcome?,
-            };
+                    outcome => outcome?,
+                };
             report.imported += imported;
             report.skipped += skipped;
         }
@@ -434,31 +450,72 @@ pub(crate) async fn delete_of<S: ManageStore + ?Sized>(
         .await
 }
 
+/// Whether an import's change writes what its plan decides, or only
+/// checks the rules.
+#[cfg(feature = "management")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Yes,
+    No,
+}
+
 /// Imports `incoming` (all of `owner`) in one change: a record whose id
-/// or hash the owner holds, or that comes twice, is skipped. Answers how
-/// many were imported and skipped.
+/// or hash the owner holds, or that comes twice, is skipped; the rest,
+/// with what the owner holds, keep the names unique and the cap. Answers
+/// how many were imported and skipped.
 #[cfg(feature = "management")]
 async fn import_owner<S: ManageStore + ?Sized>(
     store: &S,
     owner: &str,
     incoming: &[TokenRecord],
+    rules: InsertRules,
+    commit: Commit,
 ) -> Result<(usize, usize), StoreError> {
     use std::collections::HashSet;
-    let scope = ChangeScope::new(owner, OffsetDateTime::now_utc())
-        .reading(ActiveRecords::Unread)
+    let now = rules.now;
+    // Without a cap, only the tokens holding an imported name matter.
+    let active = match rules.max_active_per_owner {
+        Some(_) => ActiveRecords::All,
+        None => ActiveRecords::Named(
+            incoming
+                .iter()
+                .filter(|record| record.holds_name(now))
+                .map(|record| record.name.clone())
+                .collect(),
+        ),
+    };
+    let scope = ChangeScope::new(owner, now)
+        .reading(active)
         .with_ids(incoming.iter().map(|record| record.id))
         .with_hashes(incoming.iter().map(|record| record.hash));
     store
         .apply(scope, |read| {
             let mut ids: HashSet<TokenId> = read.records.iter().map(|record| record.id).collect();
             let mut hashes: HashSet<_> = read.records.iter().map(|record| record.hash).collect();
-            let writes: Vec<Write> = incoming
+            let new: Vec<&TokenRecord> = incoming
                 .iter()
                 .filter(|record| ids.insert(record.id) & hashes.insert(record.hash))
-                .map(|record| Write::Insert(record.clone()))
                 .collect();
-            let imported = writes.len();
-            Ok((writes, (imported, incoming.len() - imported)))
+            let mut names = HashSet::new();
+            let holding = stored(read).chain(new.iter().copied());
+            if !holding
+                .filter(|record| record.holds_name(now))
+                .all(|record| names.insert(&record.name))
+            {
+                return Err(StoreError::NameTaken);
+            }
+            if let Some(limit) = rules.max_active_per_owner {
+                let imported = new.iter().filter(|record| record.is_active(now)).count();
+                if active_count(read, now) + imported > limit {
+                    return Err(StoreError::LimitReached { limit });
+                }
+            }
+            let outcome = (new.len(), incoming.len() - new.len());
+            let writes = match commit {
+                Commit::Yes => new.into_iter().cloned().map(Write::Insert).collect(),
+                Commit::No => Vec::new(),
+            };
+            Ok((writes, outcome))
         })
         .await
 }
@@ -480,71 +537,135 @@ async fn held_by_another<S: ManageStore + ?Sized>(
 
 /// One use of `id` (an `owner`'s token), spent from the newest token of
 /// its rotation chain; the verification path calls it with the owner it
-/// already knows.
+/// already knows and the successor the token named when it was read.
 pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     store: &S,
     owner: &str,
     id: &TokenId,
+    successor: Option<TokenId>,
     now: OffsetDateTime,
 ) -> Result<Option<Usage>, StoreError> {
-    // The token alone first: a token never rotated spends its own uses.
-    // One rotated reads the owner's active tokens, where its successors are.
-    let alone = ChangeScope::new(owner, now).reading(ActiveRecords::Unread);
-    for scope in [alone, ChangeScope::new(owner, now)] {
-        let successors_unread = scope.active == ActiveRecords::Unread;
-        let spent = store
-            .apply(scope.with_ids([*id]), |read| {
-                let holder = budget_holder(read, id).ok_or(StoreError::NotFound)?;
-                if successors_unread && holder.replaced_by.is_some() {
-                    return Ok((Vec::new(), Spent::NeedsChain));
+    let start = ChainStart {
+        owner,
+        id: *id,
+        successor,
+        now,
+    };
+    apply_to_chain(store, start, |_, record, chain| {
+        // A rotation with a grace period leaves two tokens working, and
+        // the successor starts with the old one's uses left; were each to
+        // spend its own copy, 10 uses would give 20 successes. So the
+        // newest link holds the budget, whatever the state of the links
+        // between.
+        let holder = chain.last().copied().unwrap_or(record);
+        let Some(after) = holder.usage.and_then(|usage| usage.consume(now)) else {
+            return Ok((Vec::new(), None));
+        };
+        let mut spent = holder.clone();
+        spent.usage = Some(after);
+        Ok((vec![Write::Replace(spent)], Some(after)))
+    })
+    .await
+}
+
+/// Where a walk of a rotation chain starts: the owner's token `id`, and
+/// the successor it was last seen to name (a hint: the change reads the
+/// chain again).
+pub(crate) struct ChainStart<'a> {
+    pub(crate) owner: &'a str,
+    pub(crate) id: TokenId,
+    pub(crate) successor: Option<TokenId>,
+    pub(crate) now: OffsetDateTime,
+}
+
+/// Runs `plan` in one change that reads the whole rotation chain after
+/// `start.id`, every link whatever its state (revoked, expired, out of its
+/// grace): a chain is one chain, and a link that no longer verifies is
+/// walked through, never a place to stop. The plan gets the token and its
+/// successors, oldest first.
+///
+/// A change reads the records it names, so the chain is named link by
+/// link: what the store held before the change is a hint, and a link the
+/// change finds but did not read (a rotation that landed meanwhile) is
+/// named in the next try. Each try names one link more, so it ends.
+pub(crate) async fn apply_to_chain<S, T, F>(
+    store: &S,
+    start: ChainStart<'_>,
+    mut plan: F,
+) -> Result<T, StoreError>
+where
+    S: ManageStore + ?Sized,
+    T: Send,
+    F: FnMut(&OwnerRecords, &TokenRecord, &[&TokenRecord]) -> Result<(Vec<Write>, T), StoreError>
+        + Send,
+{
+    let mut named = vec![start.id];
+    let mut unread = start.successor;
+    loop {
+        if let Some(next) = unread {
+            read_links(store, next, &mut named).await?;
+        }
+        let scope = ChangeScope::new(start.owner, start.now)
+            .reading(ActiveRecords::Unread)
+            .with_ids(named.iter().copied());
+        let walked = store
+            .apply(scope, |read| {
+                let record = read.find(&start.id).ok_or(StoreError::NotFound)?;
+                match walk_chain(read, record, &named) {
+                    Ok(chain) => plan(read, record, &chain).map(|(writes, out)| (writes, Ok(out))),
+                    Err(next) => Ok((Vec::new(), Err(next))),
                 }
-                let Some(after) = holder.usage.and_then(|usage| usage.consume(now)) else {
-                    return Ok((Vec::new(), Spent::Done(None)));
-                };
-                let mut spent = holder.clone();
-                spent.usage = Some(after);
-                Ok((vec![Write::Replace(spent)], Spent::Done(Some(after))))
             })
             .await?;
-        if let Spent::Done(after) = spent {
-            return Ok(after);
+        match walked {
+            Ok(out) => return Ok(out),
+            Err(next) if named.len() <= MAX_CHAIN => unread = Some(next),
+            Err(_) => {
+                return Err(StoreError::unavailable(
+                    "a rotation chain is longer than any rotation makes",
+                ));
+            }
         }
     }
-    Err(StoreError::unavailable(
-        "the store did not read the token's rotation chain",
-    ))
 }
 
-/// What one attempt to spend a use came to.
-enum Spent {
-    Done(Option<Usage>),
-    /// The token was rotated, and its successors were not read.
-    NeedsChain,
+/// Names `first` and the links after it as the store holds them now, up
+/// to the bound; a link that cannot be found ends the list.
+async fn read_links<S: ManageStore + ?Sized>(
+    store: &S,
+    first: TokenId,
+    named: &mut Vec<TokenId>,
+) -> Result<(), StoreError> {
+    let mut next = Some(first);
+    while let Some(id) = next.filter(|id| named.len() <= MAX_CHAIN && !named.contains(id)) {
+        named.push(id);
+        next = store.get(&id).await?.and_then(|link| link.replaced_by);
+    }
+    Ok(())
 }
 
-/// Whose usage budget a verification of `id` spends: the newest token of
-/// its rotation chain. A rotation with a grace period leaves two tokens
-/// working, and the successor starts with the old one's uses left; were
-/// each to spend its own copy, 10 uses would give 20 successes.
-fn budget_holder<'a>(read: &'a OwnerRecords, id: &TokenId) -> Option<&'a TokenRecord> {
-    let record = read.find(id)?;
-    Some(successors(read, record).last().copied().unwrap_or(record))
-}
-
-/// The successors of `record`, oldest first, as its rotation chain names
-/// them: the one walk of a chain, for the usage budget and for reuse
-/// detection alike. Bounded, so a corrupt chain that loops ends.
-pub(crate) fn successors<'a>(read: &'a OwnerRecords, record: &TokenRecord) -> Vec<&'a TokenRecord> {
+/// The successors of `record`, oldest first, as the change read them: the
+/// one walk of a chain. A link that `named` names but the change did not
+/// find was deleted, and ends the chain; one it does not name is the
+/// `Err`, to be read. Bounded, so a corrupt chain that loops ends.
+fn walk_chain<'a>(
+    read: &'a OwnerRecords,
+    record: &TokenRecord,
+    named: &[TokenId],
+) -> Result<Vec<&'a TokenRecord>, TokenId> {
     let mut chain = Vec::new();
     let mut next = record.replaced_by;
-    while let Some(successor) = next.and_then(|id| read.find(&id)) {
-        if chain.len() == MAX_CHAIN {
-            break;
+    while let Some(id) = next.filter(|_| chain.len() < MAX_CHAIN) {
+        match read.find(&id) {
+            Some(successor) => {
+                chain.push(successor);
+                next = successor.replaced_by;
+            }
+            None if named.contains(&id) => break,
+            None => return Err(id),
         }
-        chain.push(successor);
-        next = successor.replaced_by;
     }
-    chain
+    Ok(chain)
 }
 
 /// The owner's stored tokens: temporary ones (which a layer may show a
@@ -555,6 +676,23 @@ fn stored(read: &OwnerRecords) -> impl Iterator<Item = &TokenRecord> {
     read.records
         .iter()
         .filter(|record| record.kind == TokenKind::Persistent)
+}
+
+/// The writes that revoke those of `records` that are stored and active
+/// when `revocation` is made; a revoked token keeps its first revocation.
+#[cfg(feature = "management")]
+pub(crate) fn revocations<'a>(
+    records: impl Iterator<Item = &'a TokenRecord>,
+    revocation: &Revocation,
+) -> Vec<Write> {
+    records
+        .filter(|record| record.kind == TokenKind::Persistent && record.is_active(revocation.at))
+        .map(|record| {
+            let mut revoked = record.clone();
+            revocation.apply_to(&mut revoked);
+            Write::Replace(revoked)
+        })
+        .collect()
 }
 
 /// How many of the owner's stored tokens still verify at `now`.
