@@ -506,6 +506,27 @@ pub fn check_principal(principal: &str) -> Result<(), RecordError> {
     }
 }
 
+/// Checks a display prefix: empty, or what minting shows of a token (a
+/// prefix, `_` and six base64url characters, `myc_3f12c4`), so that what
+/// lists print of a record is never text from outside.
+///
+/// ```
+/// use tokenkeep::record::check_display_prefix;
+/// assert!(check_display_prefix("myc_3f12c4").is_ok());
+/// assert!(check_display_prefix("").is_ok());
+/// assert!(check_display_prefix("myc_\u{1b}[2J").is_err());
+/// ```
+///
+/// # Errors
+/// [`RecordError::DisplayPrefix`].
+pub fn check_display_prefix(shown: &str) -> Result<(), RecordError> {
+    if crate::token::is_display_prefix(shown) {
+        Ok(())
+    } else {
+        Err(RecordError::DisplayPrefix)
+    }
+}
+
 /// Checks a profile: 1–100 characters, no control characters, not blank.
 ///
 /// # Errors

@@ -271,6 +271,19 @@ impl std::fmt::Debug for ParsedToken<'_> {
 /// leaving at least 92 unknown even for the smallest secret).
 const DISPLAY_SECRET_CHARS: usize = 6;
 
+/// Whether `shown` is a display prefix as minting makes one: empty (a
+/// token whose text was not minted in a format), or a prefix, `_` and six
+/// base64url characters of a secret. Anything else in a record (an escape
+/// sequence, a line break, a direction override) came from outside.
+pub(crate) fn is_display_prefix(shown: &str) -> bool {
+    shown.is_empty()
+        || shown.split_once('_').is_some_and(|(prefix, secret)| {
+            is_valid_prefix(prefix.as_bytes())
+                && secret.len() == DISPLAY_SECRET_CHARS
+                && byte_class::all(secret.as_bytes(), is_base64url)
+        })
+}
+
 /// The part of a token that is safe to show: up to `_` plus six characters.
 pub(crate) fn display_prefix(text: &str) -> &str {
     let end = text
@@ -458,6 +471,29 @@ mod tests {
         assert_eq!(parsed.display_prefix(), &text[..10]);
         assert_eq!(display_prefix("root-secret"), "");
         assert_eq!(display_prefix("ab_c"), "ab_c");
+    }
+
+    #[test]
+    fn a_display_prefix_is_what_minting_makes() {
+        let minted = format().mint(&TokenHasher::sha256()).unwrap();
+        assert!(is_display_prefix(display_prefix(
+            minted.secret.expose_secret()
+        )));
+        assert!(is_display_prefix(""));
+        assert!(is_display_prefix("glpat_3f-2_4"));
+        for forged in [
+            "tk_3f12c",
+            "tk_3f12c45",
+            "_3f12c4",
+            "tk-x_3f12c4",
+            "tk_3f\n12c",
+            "tk_\u{1b}[31mX",
+            "tk_3f12\u{202e}4",
+            "tk_3f12c4\n",
+            "abcdefghijklmnopq_3f12c4",
+        ] {
+            assert!(!is_display_prefix(forged), "{forged:?}");
+        }
     }
 
     #[test]

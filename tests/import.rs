@@ -10,7 +10,7 @@ mod support;
 
 use support::{fresh_record, service, t0};
 use tokenkeep::record::{RecordError, TokenName, Usage};
-use tokenkeep::store::StoreError;
+use tokenkeep::store::{ChangeScope, Changes, ManageStore, Plan, StoreError};
 use tokenkeep::time::Duration;
 use tokenkeep::{Actor, ErrorCode as _, IssueRequest, ManageError, TokenRecord};
 
@@ -152,4 +152,105 @@ async fn a_rotation_chain_stays_within_its_owner() {
         .await
         .unwrap();
     assert_eq!(report.imported, 2);
+}
+
+/// A store on which another instance issues a token the moment the next
+/// change begins: what an import checked before its change is stale by
+/// the time it writes.
+#[derive(Debug)]
+struct IssuedMeanwhile {
+    inner: std::sync::Arc<dyn ManageStore>,
+    armed: std::sync::Mutex<Option<(tokenkeep::TokenManager, IssueRequest)>>,
+}
+
+#[tokenkeep::store::async_trait]
+impl tokenkeep::store::Layer for IssuedMeanwhile {
+    type Inner = dyn ManageStore;
+
+    fn inner(&self) -> &dyn ManageStore {
+        &*self.inner
+    }
+}
+
+#[tokenkeep::store::async_trait]
+impl tokenkeep::store::WriteLayer for IssuedMeanwhile {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        let armed = self.armed.lock().unwrap().take();
+        if let Some((other_instance, request)) = armed {
+            other_instance.issue(&Actor::Admin, request).await.unwrap();
+        }
+        self.inner.change(scope, plan).await
+    }
+}
+
+/// An import racing an issue for the same owner: the cap and the unique
+/// names hold, because the import checks them inside its change. (0.3
+/// checked them before, and left 11 active tokens under a cap of 10, or
+/// two active tokens with one name.)
+#[tokio::test]
+async fn an_issue_racing_the_import_cannot_break_the_cap_or_the_names() {
+    for (racing, imported, code) in [
+        ("tenth", "imported", "TOKEN_LIMIT_REACHED"),
+        ("ci", "ci", "NAME_TAKEN"),
+    ] {
+        let shared: std::sync::Arc<dyn ManageStore> =
+            std::sync::Arc::new(tokenkeep::store::MemoryStore::new());
+        let layered = std::sync::Arc::new(IssuedMeanwhile {
+            inner: shared.clone(),
+            armed: std::sync::Mutex::new(None),
+        });
+        let service = support::service_over(layered.clone());
+        let other_instance = support::service_over(shared);
+        for n in 0..9 {
+            service
+                .issue(&Actor::Admin, IssueRequest::new("alice", format!("t{n}")))
+                .await
+                .unwrap();
+        }
+        *layered.armed.lock().unwrap() = Some((other_instance, IssueRequest::new("alice", racing)));
+        let refused = service
+            .import(&Actor::Admin, vec![of("alice", imported)])
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), code, "{refused:?}");
+        let active = service
+            .list(&Actor::Admin, Some("alice"), false)
+            .await
+            .unwrap();
+        assert_eq!(active.len(), 10, "the import wrote nothing");
+    }
+}
+
+/// A display prefix is what minting shows of a token or nothing: terminal
+/// escapes, line breaks and direction overrides from an import file are
+/// refused, and nothing is written. (0.3 took any text, and `token list`
+/// printed it raw.)
+#[tokio::test]
+async fn a_display_prefix_is_what_minting_shows() {
+    let (service, _) = service();
+    for forged in [
+        "tk_\u{1b}[2J\u{1b}[H",
+        "tk_3f12c4\nforged row",
+        "tk_3f\u{202e}2c4",
+        "tk_3f12c4  alice  tk_000000",
+        "not a prefix",
+    ] {
+        let mut record = of("alice", "ci");
+        record.display_prefix = forged.to_owned();
+        let refused = service
+            .import(&Actor::Admin, vec![record])
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "INVALID_DISPLAY_PREFIX", "{forged:?}");
+    }
+    assert_eq!(stored_count(&service).await, 0, "nothing written");
+    for shown in ["", "tk_3f12c4", "glpat_AbC-_9"] {
+        let mut record = of("alice", &format!("ok{}", shown.len()));
+        record.display_prefix = shown.to_owned();
+        service.import(&Actor::Admin, vec![record]).await.unwrap();
+    }
 }

@@ -229,7 +229,7 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             println!(
                 "Token {:?} ({}) has been revoked",
                 revoked.name.as_str(),
-                revoked.display_prefix
+                shown(&revoked.display_prefix)
             );
         }
         TokenCommand::Rename {
@@ -307,12 +307,28 @@ fn confirm(record: &TokenRecord) -> bool {
     eprint!(
         "Revoke token {:?} ({}…)? [y/N] ",
         record.name.as_str(),
-        record.display_prefix
+        shown(&record.display_prefix)
     );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).is_ok()
         && matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// Text from a record as a terminal may print it: control, invisible and
+/// direction-changing characters escaped (`\u{1b}`), so a record, however
+/// it reached the store, can neither drive the terminal nor forge a row.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let plain = matches!(c, '\\' | '"' | '\'') || c.escape_debug().nth(1).is_none();
+        if plain {
+            out.push(c);
+        } else {
+            out.extend(c.escape_unicode());
+        }
+    }
+    out
 }
 
 fn describe(scopes: &Scopes) -> String {
@@ -330,7 +346,10 @@ fn print_table(service: &TokenManager, records: &[TokenRecord]) {
     let now = service.now();
     for record in records {
         // Who revoked or rotated it, and why, when the record says.
-        let why = match (&record.revoked_by, record.revoke_reason) {
+        let why = match (
+            record.revoked_by.as_deref().map(shown),
+            record.revoke_reason,
+        ) {
             (Some(by), Some(reason)) => format!(" ({} by {by})", reason.as_str()),
             (Some(by), None) => format!(" (by {by})"),
             (None, Some(reason)) => format!(" ({})", reason.as_str()),
@@ -339,14 +358,29 @@ fn print_table(service: &TokenManager, records: &[TokenRecord]) {
         println!(
             "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<12}  {:<10}  {:<10}  {:?}{why}",
             record.id.to_string(),
-            record.name.as_str(),
-            record.owner,
-            record.display_prefix,
+            shown(record.name.as_str()),
+            shown(&record.owner),
+            shown(&record.display_prefix),
             record.created_at.date(),
-            record.created_by.as_deref().unwrap_or("-"),
+            shown(record.created_by.as_deref().unwrap_or("-")),
             instant(record.last_used_at),
             instant(record.expires_at),
             record.status(now),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn what_a_record_holds_cannot_drive_the_terminal() {
+        assert_eq!(shown("tk_3f12c4"), "tk_3f12c4");
+        assert_eq!(shown("héllo \"ci\" \\"), "héllo \"ci\" \\");
+        assert_eq!(shown("tk_\u{1b}[2J"), "tk_\\u{1b}[2J");
+        assert_eq!(shown("a\nb\tc"), "a\\u{a}b\\u{9}c");
+        assert_eq!(shown("ab\u{202e}cd"), "ab\\u{202e}cd");
+        assert_eq!(shown("a\u{200b}b"), "a\\u{200b}b");
     }
 }

@@ -74,6 +74,13 @@ pub enum RecordError {
     /// A rotation chain (`replaced_by`) must name a token of the same owner.
     #[error("replaced_by must name a token of the same owner")]
     Chain,
+    /// A display prefix is empty or what minting shows of a token: a
+    /// prefix of 1–16 ASCII letters and digits, `_`, and six base64url
+    /// characters.
+    #[error(
+        "display_prefix must be empty or a prefix of 1-16 ASCII letters and digits, '_' and 6 base64url characters"
+    )]
+    DisplayPrefix,
 }
 
 impl ErrorCode for RecordError {
@@ -88,6 +95,7 @@ impl ErrorCode for RecordError {
             Self::RateLimit => "INVALID_RATE_LIMIT",
             Self::Usage => "INVALID_USAGE",
             Self::Chain => "INVALID_CHAIN",
+            Self::DisplayPrefix => "INVALID_DISPLAY_PREFIX",
         }
     }
 }

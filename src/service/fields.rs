@@ -5,11 +5,13 @@
 
 use super::ManageError;
 use crate::record::{
-    TokenName, TokenRecord, check_description, check_owner, check_principal, check_profile,
+    TokenName, TokenRecord, check_description, check_display_prefix, check_owner, check_principal,
+    check_profile,
 };
 
 /// Checks every field a caller sets: owner, name, description, profile,
-/// the principals who issued or revoked it, and the usage limit. (Scopes,
+/// display prefix, the principals who issued or revoked it, and the usage
+/// limit. (Scopes,
 /// metadata, rate limits and address ranges are checked by their types
 /// when they are made.) The lifetime policy is the caller's: it applies to
 /// what still works, not to history.
@@ -25,6 +27,7 @@ pub(super) fn check_fields(record: &TokenRecord) -> Result<(), ManageError> {
     if let Some(profile) = &record.profile {
         check_profile(profile)?;
     }
+    check_display_prefix(&record.display_prefix)?;
     for principal in [&record.created_by, &record.revoked_by]
         .into_iter()
         .flatten()
