@@ -234,7 +234,11 @@ fn same_host(a: &str, b: &str) -> bool {
 
 /// Refuses sending a token over plain `http://` to a host other than this
 /// machine (`localhost`, `127.0.0.0/8`, `[::1]`) unless `allow_plain_http`:
-/// the token would cross the network unencrypted.
+/// the token would cross the network unencrypted. The host judged is the
+/// one the connection goes to, as a URL parser reads it, and a host that
+/// [`check_host`] refuses is refused here too, so no spelling
+/// (`http://[::1]@elsewhere`, `http://localhost:1@elsewhere`) passes for
+/// this machine.
 ///
 /// ```
 /// use tokenkeep::client::check_transport;
@@ -243,26 +247,20 @@ fn same_host(a: &str, b: &str) -> bool {
 /// assert!(check_transport("http://localhost:8080/", false).is_ok());
 /// assert!(check_transport("http://tokens.example.com", false).is_err());
 /// assert!(check_transport("http://tokens.example.com", true).is_ok());
+/// assert!(check_transport("http://[::1]@tokens.example.com", false).is_err());
 /// ```
 ///
 /// # Errors
-/// [`ClientError::PlainHttp`].
+/// [`ClientError::PlainHttp`], [`ClientError::InvalidHost`].
 pub fn check_transport(host: &str, allow_plain_http: bool) -> Result<(), ClientError> {
-    let Some(rest) = host.strip_prefix("http://") else {
-        return Ok(());
+    let url = parse_host(host)?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let name = match authority.strip_prefix('[') {
-        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
-        None => authority
-            .rsplit_once(':')
-            .map_or(authority, |(name, _)| name),
-    };
-    let loopback = name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|address| address.is_loopback());
-    if loopback || allow_plain_http {
+    if url.scheme() == "https" || loopback || allow_plain_http {
         Ok(())
     } else {
         Err(ClientError::PlainHttp {
@@ -271,15 +269,39 @@ pub fn check_transport(host: &str, allow_plain_http: bool) -> Result<(), ClientE
     }
 }
 
-/// A host must be an `http://` or `https://` URL without spaces.
+/// A host must be an `http://` or `https://` URL of a server, without
+/// spaces and without a user name or password before an `@` (a spelling
+/// that hides which machine the token goes to).
+///
+/// ```
+/// use tokenkeep::client::check_host;
+/// assert!(check_host("https://tokens.example.com").is_ok());
+/// assert!(check_host("https://user@tokens.example.com").is_err());
+/// assert!(check_host("ftp://tokens.example.com").is_err());
+/// ```
 ///
 /// # Errors
 /// [`ClientError::InvalidHost`].
 pub fn check_host(host: &str) -> Result<(), ClientError> {
-    let scheme_ok = host.starts_with("https://") || host.starts_with("http://");
-    let rest = host.split("://").nth(1).unwrap_or("");
-    if scheme_ok && !rest.is_empty() && !host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Ok(())
+    parse_host(host).map(drop)
+}
+
+/// The host as a URL, when [`check_host`] accepts it.
+fn parse_host(host: &str) -> Result<url::Url, ClientError> {
+    if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ClientError::InvalidHost);
+    }
+    let url = url::Url::parse(host).map_err(|_| ClientError::InvalidHost)?;
+    let server = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        // `@` anywhere before the path is a user name, however encoded.
+        && !host
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or("").contains('@'));
+    if server {
+        Ok(url)
     } else {
         Err(ClientError::InvalidHost)
     }

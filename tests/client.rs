@@ -426,3 +426,60 @@ fn a_wide_config_directory_is_tightened() {
     file.save("https://file.example", &minted()).unwrap();
     assert_eq!(mode(&dir), 0o700, "tightened on write");
 }
+
+/// The host judged is the one the connection goes to: a user name before
+/// an `@`, however spelled, is refused outright, so no spelling passes for
+/// this machine. (0.3 judged `http://[::1]@elsewhere` by the `[::1]` and
+/// sent the token in plain HTTP to `elsewhere`.)
+#[test]
+fn userinfo_never_passes_for_this_machine() {
+    use tokenkeep::client::{check_host, check_transport};
+    for spelling in [
+        "http://user@tokens.example.com",
+        "http://[::1]@tokens.example.com",
+        "http://[::1]@tokens.example.com:8080/",
+        "http://localhost:1@tokens.example.com",
+        "http://127.0.0.1@tokens.example.com",
+        "http://@tokens.example.com",
+        "http://localhost%40tokens.example.com",
+        "http://[::1]%40tokens.example.com",
+        "http://localhost%2540tokens.example.com",
+        "https://user:secret@tokens.example.com",
+    ] {
+        assert!(
+            matches!(check_host(spelling), Err(ClientError::InvalidHost)),
+            "{spelling}"
+        );
+        for allowed in [false, true] {
+            assert!(
+                check_transport(spelling, allowed).is_err(),
+                "{spelling}, plain HTTP allowed: {allowed}"
+            );
+        }
+    }
+    for loopback in [
+        "http://localhost:8080",
+        "http://LOCALHOST",
+        "http://127.0.0.1:1",
+        "http://127.3.2.1",
+        "http://[::1]:8080/",
+        "http://[0:0:0:0:0:0:0:1]",
+    ] {
+        check_transport(loopback, false).unwrap();
+    }
+    for elsewhere in [
+        "http://tokens.example.com",
+        "http://localhost.tokens.example.com",
+        "http://10.0.0.1",
+        "http://[::2]",
+    ] {
+        assert!(
+            matches!(
+                check_transport(elsewhere, false),
+                Err(ClientError::PlainHttp { .. })
+            ),
+            "{elsewhere}"
+        );
+        check_transport(elsewhere, true).unwrap();
+    }
+}

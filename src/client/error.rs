@@ -44,8 +44,9 @@ pub enum ClientError {
         /// The file.
         path: std::path::PathBuf,
     },
-    /// The host is not an `http://` or `https://` URL.
-    #[error("the host must be an http:// or https:// URL")]
+    /// The host is not an `http://` or `https://` URL of a server, or it
+    /// names a user before an `@`.
+    #[error("the host must be an http:// or https:// URL of a server, with no user@ before it")]
     InvalidHost,
     /// Plain `http://` to a host that is not this machine sends the token
     /// in clear text; it takes an explicit choice.

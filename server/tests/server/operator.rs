@@ -208,6 +208,20 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
     .await;
     assert_eq!(plain.code, 1);
     assert!(plain.stderr.contains("PLAIN_HTTP"), "{}", plain.stderr);
+    // A user name before `@` hides the machine the token goes to: refused
+    // outright, and nothing is saved.
+    for spelling in [
+        "http://[::1]@tokens.example.invalid",
+        "http://localhost:1@tokens.example.invalid",
+        "http://[::1]%40tokens.example.invalid",
+    ] {
+        let hidden =
+            client_command(&home, &["login", "--host", spelling, "--token", token], &[]).await;
+        assert_eq!(hidden.code, 1, "{spelling}");
+        assert!(hidden.stderr.contains("INVALID_HOST"), "{}", hidden.stderr);
+    }
+    let saved = std::fs::read_to_string(home.join("auth.json")).unwrap();
+    assert!(!saved.contains("example.invalid"), "{saved}");
 
     let revoke = authed(
         &server,
