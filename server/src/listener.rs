@@ -7,11 +7,16 @@
 //! - HTTP/1.1 only: cleartext HTTP/2 (a client opening with its preface)
 //!   is refused, since an idle HTTP/2 session has no timeout to end it
 //!   (behind a TLS proxy, HTTP/2 ends at the proxy);
-//! - at most `max_connections` are served at once; the next waits in the
-//!   kernel's accept queue until one closes, so a flood of slow sockets
-//!   cannot take every file descriptor (keep it below the process's
-//!   descriptor limit; should accept fail anyway, the loop pauses instead
-//!   of spinning).
+//! - a client that stops reading is cut off: a write that makes no
+//!   progress for the header timeout ends the connection (`socket.rs`),
+//!   and a client may send at most [`READ_AHEAD`] bytes of pipelined
+//!   requests beyond the answer being written;
+//! - at most `max_connections` sockets are open at once, WebSockets
+//!   included (an upgraded connection keeps its slot); the next waits in
+//!   the kernel's accept queue until one closes, so a flood of slow
+//!   sockets cannot take every file descriptor (keep it below the
+//!   process's descriptor limit; should accept fail anyway, the loop
+//!   pauses instead of spinning).
 //!
 //! WebSocket upgrades are served on the same connections.
 
@@ -27,12 +32,18 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::body_deadline::{BodyDeadlines, limit_body};
+use crate::socket::Socket;
 
 /// How long open connections get to finish once shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
 /// The pause after a failed accept (out of file descriptors, say), so the
 /// loop waits for one to be freed instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The most a connection reads ahead of the request being answered: a
+/// request head may be this long, and pipelined requests queue no
+/// further (hyper's default is 400 KiB).
+const READ_AHEAD: usize = 64 * 1024;
 
 /// The limits of [`serve`].
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +68,8 @@ pub(crate) async fn serve(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(READ_AHEAD);
     let deadlines = BodyDeadlines {
         idle: limits.header_timeout,
         whole: limits.body_timeout,
@@ -89,12 +101,13 @@ pub(crate) async fn serve(
         // The peer's address, for address allow-lists.
         let app = app.clone().layer(axum::Extension(ConnectInfo(peer)));
         let service = TowerToHyperService::new(app);
+        // The socket holds the slot, through an upgrade too.
+        let socket = Socket::new(stream, slot, limits.header_timeout);
         let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
+            .serve_connection(TokioIo::new(socket), service)
             .with_upgrades();
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            let _slot = slot;
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => return,
@@ -105,7 +118,7 @@ pub(crate) async fn serve(
     }
     drop(listener);
     // Every connection finishes its request and closes; the drain is over
-    // when every slot is back, or when its time is up.
+    // when every slot is back (WebSockets included), or when its time is up.
     let _ = stop.send(true);
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(max_connections)).await;
 }

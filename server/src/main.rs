@@ -19,6 +19,7 @@ mod log_line;
 mod observe;
 mod operator;
 mod private;
+mod socket;
 mod store;
 mod view;
 mod web;
