@@ -26,11 +26,19 @@ pub(crate) struct AppState {
     pub(crate) service: TokenManager,
     /// Where `/files/…` lives.
     pub(crate) files_dir: PathBuf,
+    /// The open WebSockets, counted per token.
+    pub(crate) sockets: ws::Sockets,
 }
 
 impl FromRef<AppState> for TokenService {
     fn from_ref(state: &AppState) -> Self {
         state.service.service().clone()
+    }
+}
+
+impl FromRef<AppState> for ws::Sockets {
+    fn from_ref(state: &AppState) -> Self {
+        state.sockets.clone()
     }
 }
 
@@ -70,7 +78,7 @@ pub(crate) async fn serve(
     service: TokenManager,
     metrics: PrometheusHandle,
     listen: SocketAddr,
-    limits: listener::Limits,
+    (limits, socket_limits): (listener::Limits, ws::SocketLimits),
     data_dir: &Path,
     data: &str,
 ) -> Result<(), String> {
@@ -81,6 +89,7 @@ pub(crate) async fn serve(
     let state = AppState {
         service: service.clone(),
         files_dir: data_dir.join("files"),
+        sockets: ws::Sockets::new(socket_limits),
     };
     let flusher = service.spawn_last_used_flusher();
     let shutdown = shutdown_signal()?;

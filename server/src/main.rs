@@ -76,6 +76,24 @@ struct Cli {
         help_heading = "Listening"
     )]
     max_connections: usize,
+    /// Seconds a WebSocket may receive nothing before it is closed.
+    #[arg(
+        long,
+        env = "TOKENKEEP_WS_IDLE_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECS",
+        help_heading = "Listening"
+    )]
+    ws_idle_timeout: u64,
+    /// The most WebSockets one token may hold open at once.
+    #[arg(
+        long,
+        env = "TOKENKEEP_WS_PER_TOKEN",
+        default_value_t = 8,
+        value_name = "N",
+        help_heading = "Listening"
+    )]
+    ws_per_token: usize,
 
     /// Directory for the SQLite database and the file area (made private:
     /// 0700, files 0600).
@@ -266,11 +284,15 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
                 body_timeout: std::time::Duration::from_secs(cli.body_timeout.max(1)),
                 max_connections: cli.max_connections,
             };
+            let socket_limits = ws::SocketLimits {
+                idle_timeout: std::time::Duration::from_secs(cli.ws_idle_timeout.max(1)),
+                per_token: cli.ws_per_token,
+            };
             app::serve(
                 service,
                 metrics,
                 cli.listen,
-                limits,
+                (limits, socket_limits),
                 &cli.data_dir,
                 &opened.description,
             )

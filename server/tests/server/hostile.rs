@@ -330,3 +330,132 @@ async fn idle_http2_sessions_and_unfinished_bodies_cannot_lock_others_out() {
     drop(crowd);
     server.stop().await;
 }
+
+/// A client that sends requests and never reads the answers: one socket
+/// per slot, each with a thousand pipelined `GET /app.js`, left unread.
+/// With 8 slots a real client was not served in 150 s, since a connection
+/// whose answers back up kept its slot for ever. Now a write that makes no
+/// progress for the header timeout ends the connection, and the real
+/// client is served.
+#[tokio::test]
+async fn clients_that_never_read_cannot_lock_others_out() {
+    use tokio::io::AsyncWriteExt as _;
+    let (server, admin) = claimed(&["--header-timeout", "1", "--max-connections", "8"]).await;
+    let requests = "GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1_000);
+    let mut crowd = Vec::new();
+    for _ in 0..8 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        // A small window: the answers back up after a few of them.
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut stream = socket
+            .connect(server.address().parse().unwrap())
+            .await
+            .unwrap();
+        let requests = requests.clone();
+        // Written from a task: the server reads no further once its
+        // answers back up. The socket stays open, unread, until the end.
+        crowd.push(tokio::spawn(async move {
+            let _ = stream.write_all(requests.as_bytes()).await;
+            stream
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(20), whoami(&server, &admin))
+        .await
+        .expect("a real client is served while every slot is held by a client that never reads")
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    eprintln!("served after {:?}", started.elapsed());
+    drop(crowd);
+    server.stop().await;
+}
+
+/// WebSockets escaped the connection limit: an upgraded connection gave
+/// up its slot, had no idle timeout and no cap per token (one token opened
+/// 12 at `--max-connections 4`). Now a token holds at most
+/// `--ws-per-token` at once, every socket keeps its slot, and a silent one
+/// is closed after `--ws-idle-timeout`.
+#[tokio::test]
+async fn websockets_count_against_the_limits() {
+    use tokio_tungstenite::tungstenite::{Error, Message};
+    let (server, admin) = claimed(&["--max-connections", "3", "--ws-per-token", "2"]).await;
+    let other = created(&server, &admin, json!({ "name": "other" })).await;
+    let other = other["token"].as_str().unwrap().to_owned();
+    let url = |token: &str| format!("ws://{}/ws?token={token}", server.address());
+
+    // Two for one token, and the third is refused before the upgrade.
+    let first = super::routes::open_socket(&server, &admin).await;
+    let mut second = super::routes::open_socket(&server, &admin).await;
+    match tokio_tungstenite::connect_async(url(&admin)).await {
+        Err(Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("expected 429, got {other:?}"),
+    }
+
+    // With the third slot taken by another token's socket, no request is
+    // served until a socket closes.
+    let third = super::routes::open_socket(&server, &other).await;
+    let waiting = tokio::spawn({
+        let (base, admin) = (server.base.clone(), admin.clone());
+        async move {
+            client()
+                .get(format!("{base}/api/whoami"))
+                .bearer_auth(admin)
+                .send()
+                .await
+                .map(|response| response.status())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        !waiting.is_finished(),
+        "every slot is held by a WebSocket: nothing else is served"
+    );
+    second.send(Message::Close(None)).await.unwrap();
+    while second.next().await.is_some() {}
+    drop(second);
+    let status = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("served once a socket closed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+
+    // The token's place is back too.
+    let again = super::routes::open_socket(&server, &admin).await;
+    drop((first, third, again));
+    server.stop().await;
+}
+
+/// A WebSocket that receives nothing for the idle timeout is closed with
+/// 1001; one that keeps talking stays open past it.
+#[tokio::test]
+async fn a_silent_websocket_is_closed() {
+    use tokio_tungstenite::tungstenite::Message;
+    let (server, admin) = claimed(&["--ws-idle-timeout", "1"]).await;
+    let mut silent = super::routes::open_socket(&server, &admin).await;
+    let mut talking = super::routes::open_socket(&server, &admin).await;
+    let talker = tokio::spawn(async move {
+        for _ in 0..8 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            talking.send(Message::text("still here")).await.unwrap();
+            let echoed = talking.next().await.unwrap().unwrap();
+            assert_eq!(echoed.into_text().unwrap().as_str(), "still here");
+        }
+    });
+    let frame = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match silent.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the silent socket is closed")
+    .expect("a close frame with a code");
+    assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
+    talker.await.expect("the talking socket stays open");
+    server.stop().await;
+}
