@@ -24,7 +24,7 @@
 //! | [`service`] | verification, management, policy, the setup claim |
 //! | [`store`] | the traits a store implements, the types only they need, and the backends |
 //! | [`http`] | the one request pipeline every HTTP integration runs: facts in, verdict or rejection out |
-//! | [`guide`] | the guides from `docs/`, for service authors, store authors, benchmarking and operators |
+//! | `guide` | the guides from `docs/`, for service authors, store authors, benchmarking and operators (with the default feature `management`) |
 //! | `axum`, `actix`, `tonic`, `client`, `conformance` | the integrations, each behind its feature |
 
 #[cfg(feature = "actix")]

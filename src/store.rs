@@ -27,8 +27,8 @@
 //! service adds, temporary tokens) is a [`Layer`]: it says what it changes,
 //! and every other call is forwarded by construction.
 //!
-//! The public [conformance suite](crate::conformance) checks the contract
-//! for any store.
+//! The public conformance suite (`tokenkeep::conformance`, feature
+//! `conformance`) checks the contract for any store.
 //!
 //! Backends: [`MemoryStore`] (concurrent, in process), `SqliteStore`
 //! (feature `sqlite`), `PostgresStore` (feature `postgres`).
@@ -276,7 +276,7 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 ///   [`StoreError::AlreadyClaimed`].
 ///
 /// Object-safe: services hold an `Arc<dyn ManageStore>`. Prove an
-/// implementation with [`store_conformance_tests!`](crate::store_conformance_tests).
+/// implementation with `store_conformance_tests!` (feature `conformance`).
 ///
 /// ```
 /// use tokenkeep::store::{ChangeScope, Changes, ManageStore, MemoryStore};

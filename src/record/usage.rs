@@ -74,7 +74,10 @@ impl Usage {
     }
 
     /// `remaining` uses, refilled as `spec` says (`100/1d`: back to 100 every
-    /// day; `None`: never), from `now`.
+    /// day; `None`: never), from `now`: the instant the limit is set, which
+    /// starts the first refill period. A service passes its own clock's
+    /// time (`TokenService::now`), so a test's manual clock governs refills
+    /// too; outside a service, `OffsetDateTime::now_utc()`.
     ///
     /// ```
     /// use tokenkeep::record::Usage;

@@ -24,7 +24,7 @@ impl TokenService {
     /// opened; one with no uses left since stays open).
     ///
     /// How soon: at once for a change made through this process's
-    /// [`TokenManager`](super::TokenManager); at the token's expiry; within
+    /// `TokenManager`; at the token's expiry; within
     /// the notification delay for a change another instance announces
     /// through the store's [`changes`](crate::store::TokenStore::changes)
     /// (PostgreSQL behind `CachedStore`); within five seconds otherwise.

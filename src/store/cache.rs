@@ -94,8 +94,7 @@ pub struct CachedStore<S> {
 /// Something that reads differently after every change another process
 /// may have made to a store's data: what a [`CachedStore`] checks before
 /// each cached answer when no notification can reach it (see
-/// [`CachedStore::checking`]). [`SqliteCommits`](crate::store::SqliteCommits)
-/// is one.
+/// [`CachedStore::checking`]). `SqliteCommits` (feature `sqlite`) is one.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
