@@ -150,3 +150,32 @@ async fn query_token_rejections_name_the_query_not_a_header() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("not both"), "{body}");
 }
+
+/// The README's shape: a group guarded by `RequireToken` and merged into
+/// the app. With `route_layer` the guard wraps the group's routes only, so
+/// a path no route serves is 404, with or without a token; with `layer` it
+/// would also wrap the merged fallback and answer 401 for a route that
+/// does not exist.
+#[tokio::test]
+async fn a_guarded_group_merged_into_the_app_leaves_unknown_paths_404() {
+    let (tokens, base) = serve(|service| {
+        let metrics = Router::new()
+            .route("/metrics", get(|| async { "ok" }))
+            .route_layer(RequireToken::new(
+                service.clone(),
+                RouteRequirement::Ability("metrics:read".into()),
+            ));
+        Router::new()
+            .route("/whoami", get(owner))
+            .merge(metrics)
+            .with_state(service)
+    })
+    .await;
+    let (status, ..) = get_with(&format!("{base}/metrics"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the group is guarded");
+    let token = token_reading(&tokens, "/files").await;
+    for credential in [None, Some(token.as_str())] {
+        let (status, ..) = get_with(&format!("{base}/no/such/route"), credential).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{credential:?}");
+    }
+}
