@@ -179,10 +179,10 @@ impl TokenService {
         ServiceBuilder::new(store, prefix)
     }
 
-    /// A builder over a store that can be written: its
-    /// [`build_service`](ServiceBuilder::build_service) makes a service
-    /// that also counts the uses of usage-limited tokens (one atomic
-    /// change each), which a service over a read-only store refuses.
+    /// A builder over a store that can be written: its `build()` makes a
+    /// service (not a manager) that also counts the uses of usage-limited
+    /// tokens (one atomic change each), which a service over a read-only
+    /// store refuses.
     pub fn writable_builder(
         store: Arc<dyn crate::store::ManageStore>,
         prefix: Prefix,

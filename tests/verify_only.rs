@@ -85,7 +85,7 @@ async fn a_usage_limited_token_is_counted_where_the_store_can_be_written() {
     );
 
     let counting = TokenService::writable_builder(store, Prefix::new("tk").unwrap())
-        .build_service()
+        .build()
         .unwrap();
     for _ in 0..2 {
         counting

@@ -43,6 +43,7 @@ pub struct Population {
 }
 
 /// Import rules without a cap: a bench's population is one the rules allow.
+#[cfg(feature = "management")]
 pub fn no_cap() -> tokenkeep::store::InsertRules {
     tokenkeep::store::InsertRules {
         now: OffsetDateTime::now_utc(),

@@ -5,6 +5,7 @@
 //! verification path asks one store and never branches on where a record
 //! lives or whether it is observed.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use time::Duration;
@@ -30,9 +31,17 @@ use {
     crate::token::TokenSecret,
 };
 
-/// Builds a [`TokenService`] (from [`TokenService::builder`]) or a
-/// `TokenManager` (from `TokenManager::builder`, over
-/// a store that can also be written); every setting has a default.
+/// Builds what its entry point names, with every setting defaulted:
+///
+/// | entry point | `build()` makes |
+/// | --- | --- |
+/// | [`TokenService::builder`] | a [`TokenService`] over a store it reads |
+/// | [`TokenService::writable_builder`] | a [`TokenService`] over a store it may write, so it counts the uses of usage-limited tokens |
+/// | `TokenManager::builder` | a `TokenManager`: verifies, and issues and manages tokens |
+///
+/// `Out` is what `build()` makes, so a call cannot compile into the other
+/// thing; the management policy is configured only on a builder of a
+/// `TokenManager`.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -47,8 +56,10 @@ use {
 /// ```
 #[derive(Debug)]
 #[must_use]
-pub struct ServiceBuilder<S: ?Sized = dyn TokenStore> {
+pub struct ServiceBuilder<S: ?Sized = dyn TokenStore, Out = TokenService> {
     store: Arc<S>,
+    /// What `build()` makes.
+    out: PhantomData<fn() -> Out>,
     settings: Settings,
     last_used_interval: Duration,
     accept_custom_secrets: bool,
@@ -59,7 +70,7 @@ pub struct ServiceBuilder<S: ?Sized = dyn TokenStore> {
     setup: SetupConfig,
 }
 
-impl<S: ?Sized> ServiceBuilder<S> {
+impl<S: ?Sized, Out> ServiceBuilder<S, Out> {
     /// The realm challenges name unless configured otherwise.
     pub const DEFAULT_REALM: &'static str = "tokenkeep";
 
@@ -69,6 +80,7 @@ impl<S: ?Sized> ServiceBuilder<S> {
     pub(super) fn new(store: Arc<S>, prefix: Prefix) -> Self {
         Self {
             store,
+            out: PhantomData,
             settings: Settings {
                 format: TokenFormat::new(prefix),
                 hasher: TokenHasher::sha256(),
@@ -299,7 +311,7 @@ impl Checked<dyn ManageStore> {
     }
 }
 
-impl ServiceBuilder<dyn TokenStore> {
+impl ServiceBuilder<dyn TokenStore, TokenService> {
     /// Checks the settings and builds the service. Over a store it may only
     /// read, the service refuses usage-limited tokens (it cannot count
     /// their uses): see [`TokenService::writable_builder`].
@@ -327,7 +339,7 @@ impl ServiceBuilder<dyn TokenStore> {
     }
 }
 
-impl ServiceBuilder<dyn ManageStore> {
+impl ServiceBuilder<dyn ManageStore, TokenService> {
     /// Builds a verifying service (no management) over a store that can
     /// be written, so that it counts the uses of usage-limited tokens: the
     /// builder a verify-only build uses for such tokens.
@@ -337,21 +349,34 @@ impl ServiceBuilder<dyn ManageStore> {
     /// use tokenkeep::store::MemoryStore;
     /// use tokenkeep::{Prefix, TokenService};
     ///
-    /// let service = TokenService::writable_builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
-    ///     .build_service()?;
+    /// let service: TokenService =
+    ///     TokenService::writable_builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?)
+    ///         .build()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// As [`ServiceBuilder::build`].
-    pub fn build_service(self) -> Result<TokenService, ConfigError> {
+    pub fn build(self) -> Result<TokenService, ConfigError> {
         Ok(self.checked()?.writable().0)
+    }
+
+    /// As [`build`](Self::build), and first refuses to start when a stored
+    /// token has a temporary token's secret (see
+    /// [`ServiceBuilder::build_checked`]).
+    ///
+    /// # Errors
+    /// As `build`, and [`ConfigError::TemporaryToken`].
+    pub async fn build_checked(self) -> Result<TokenService, ConfigError> {
+        let checked = self.checked()?;
+        checked.refuse_shadowed().await?;
+        Ok(checked.writable().0)
     }
 }
 
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
-impl ServiceBuilder<dyn ManageStore> {
+impl ServiceBuilder<dyn ManageStore, TokenManager> {
     /// Turns on rotation reuse detection; see
     /// [`Policy::detect_rotation_reuse`].
     pub fn detect_rotation_reuse(mut self, detect: bool) -> Self {

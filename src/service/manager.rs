@@ -56,7 +56,10 @@ impl TokenManager {
     pub const DEFAULT_SETUP_OWNER: &'static str = "admin";
 
     /// Starts configuring a manager over `store` whose tokens carry `prefix`.
-    pub fn builder(store: Arc<dyn ManageStore>, prefix: Prefix) -> ServiceBuilder<dyn ManageStore> {
+    pub fn builder(
+        store: Arc<dyn ManageStore>,
+        prefix: Prefix,
+    ) -> ServiceBuilder<dyn ManageStore, TokenManager> {
         ServiceBuilder::new(store, prefix)
     }
 

@@ -28,7 +28,7 @@ pub fn t0() -> OffsetDateTime {
 /// A builder over a fresh `MemoryStore` with a manual clock at t0.
 #[cfg(feature = "management")]
 pub fn builder() -> (
-    ServiceBuilder<dyn ManageStore>,
+    ServiceBuilder<dyn ManageStore, TokenManager>,
     ManualClock,
     Arc<MemoryStore>,
 ) {
