@@ -164,8 +164,8 @@ impl TokenStore for RedisStore {
         };
         let ids: Vec<String> = self.query(redis::cmd("SMEMBERS").arg(set)).await?;
         let mut records = self.records(&ids).await?;
-        records.retain(|record| query.include_inactive || record.is_active(query.now));
-        records.sort_by_key(|record| (record.created_at, record.id));
+        records.retain(|record| query.admits(record));
+        ListQuery::order(&mut records);
         Ok(records)
     }
 

@@ -114,11 +114,10 @@ use crate::token::Prefix;
 ///     }
 ///     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
 ///         let mut records: Vec<TokenRecord> = self.0.iter()
-///             .filter(|record| query.owner.as_deref().is_none_or(|owner| record.owner == owner))
-///             .filter(|record| query.include_inactive || record.is_active(query.now))
+///             .filter(|record| query.admits(record))
 ///             .map(|record| TokenRecord::clone(record))
 ///             .collect();
-///         records.sort_by_key(|record| (record.created_at, record.id));
+///         ListQuery::order(&mut records);
 ///         Ok(records)
 ///     }
 ///     async fn record_last_used(&self, _uses: &[LastUse]) -> Result<(), StoreError> {

@@ -27,16 +27,10 @@ impl TokenStore for Snapshot {
         let mut records: Vec<TokenRecord> = self
             .0
             .iter()
-            .filter(|record| {
-                query
-                    .owner
-                    .as_deref()
-                    .is_none_or(|owner| record.owner == owner)
-            })
-            .filter(|record| query.include_inactive || record.is_active(query.now))
+            .filter(|record| query.admits(record))
             .cloned()
             .collect();
-        records.sort_by_key(|record| (record.created_at, record.id));
+        ListQuery::order(&mut records);
         Ok(records)
     }
 

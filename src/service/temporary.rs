@@ -108,31 +108,17 @@ pub(super) fn temporary_records(
                 "two temporary tokens share a secret",
             ));
         }
-        records.push(TokenRecord {
-            id: TokenId::random().map_err(|_| ConfigError::Invalid("no randomness"))?,
-            owner: token
-                .owner
-                .unwrap_or_else(|| token.name.as_str().to_owned()),
-            name: token.name,
-            description: None,
-            hash,
-            display_prefix,
-            scopes: token.scopes,
-            profile: None,
-            kind: TokenKind::Temporary,
-            created_at: now,
-            expires_at: token.expires_at,
-            last_used_at: None,
-            revoked_at: None,
-            replaced_by: None,
-            created_by: Some("configuration".to_owned()),
-            revoked_by: None,
-            revoke_reason: None,
-            metadata: None,
-            rate_limit: None,
-            usage: None,
-            allowed_ips: Vec::new(),
-        });
+        let id = TokenId::random().map_err(|_| ConfigError::Invalid("no randomness"))?;
+        let owner = token
+            .owner
+            .unwrap_or_else(|| token.name.as_str().to_owned());
+        let mut record = TokenRecord::new(id, owner, token.name, hash, now);
+        record.display_prefix = display_prefix;
+        record.scopes = token.scopes;
+        record.kind = TokenKind::Temporary;
+        record.expires_at = token.expires_at;
+        record.created_by = Some("configuration".to_owned());
+        records.push(record);
     }
     Ok((records, any_custom))
 }

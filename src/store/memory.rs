@@ -230,8 +230,7 @@ impl TokenStore for MemoryStore {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        let wanted =
-            |record: &&Arc<TokenRecord>| query.include_inactive || record.is_active(query.now);
+        let wanted = |record: &&Arc<TokenRecord>| query.admits(record);
         let mut records: Vec<TokenRecord> = match &query.owner {
             Some(owner) => {
                 let index = self.index();
@@ -253,7 +252,7 @@ impl TokenStore for MemoryStore {
                 })
                 .collect(),
         };
-        records.sort_by_key(|record| (record.created_at, record.id));
+        ListQuery::order(&mut records);
         Ok(records)
     }
 

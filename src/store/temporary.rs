@@ -113,17 +113,11 @@ impl<S: TokenStore + ?Sized> Layer for WithTemporary<S> {
         let mut records: Vec<TokenRecord> = self
             .read()
             .values()
-            .filter(|record| {
-                query
-                    .owner
-                    .as_deref()
-                    .is_none_or(|owner| record.owner == owner)
-            })
-            .filter(|record| query.include_inactive || record.is_active(query.now))
+            .filter(|record| query.admits(record))
             .map(|record| TokenRecord::clone(record))
             .collect();
         records.extend(self.inner().list(query).await?);
-        records.sort_by_key(|record| (record.created_at, record.id));
+        ListQuery::order(&mut records);
         Ok(records)
     }
 
