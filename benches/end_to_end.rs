@@ -25,8 +25,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use tokenkeep::axum::{AnyToken, Token};
+use tokenkeep::rules::TokenRules as _;
 use tokenkeep::store::TokenStore;
-use tokenkeep::store::{CacheConfig, CachedStore, ManageStoreExt as _, MemoryStore, SqliteStore};
+use tokenkeep::store::{CacheConfig, CachedStore, MemoryStore, SqliteStore};
 use tokenkeep::{Prefix, TokenService};
 
 /// Each server is measured this many times, in turn with the others.

@@ -170,7 +170,8 @@ fn in_memory(case: &str) -> &'static Fixture {
 
 #[cfg(feature = "sqlite")]
 fn cached_sqlite(case: &str) -> &'static Fixture {
-    use tokenkeep::store::{CacheConfig, CachedStore, ManageStoreExt as _, SqliteStore};
+    use tokenkeep::rules::TokenRules as _;
+    use tokenkeep::store::{CacheConfig, CachedStore, SqliteStore};
     let tokens = fixed_tokens();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let directory = std::env::temp_dir().join(format!("tokenkeep-instr-{}", std::process::id()));

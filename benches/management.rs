@@ -17,8 +17,9 @@ use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokenkeep::rules::TokenRules as _;
 use tokenkeep::store::sqlx::postgres::PgConnectOptions;
-use tokenkeep::store::{ManageStore, ManageStoreExt as _, PostgresStore, SqliteStore};
+use tokenkeep::store::{ManageStore, PostgresStore, SqliteStore};
 use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager, TokenRecord, TokenRef};
 
 /// Operations timed per store and size.

@@ -14,9 +14,8 @@ use std::time::Duration;
 use common::table::{median, ratio, show};
 use common::{now_ready, population};
 use criterion::Criterion;
-use tokenkeep::store::{
-    CacheConfig, CachedStore, ManageStoreExt as _, MemoryStore, SqliteStore, TokenStore, sqlx,
-};
+use tokenkeep::rules::TokenRules as _;
+use tokenkeep::store::{CacheConfig, CachedStore, MemoryStore, SqliteStore, TokenStore, sqlx};
 use tokenkeep::{Prefix, Requirement, TokenService};
 
 fn service(store: Arc<dyn TokenStore>) -> TokenService {

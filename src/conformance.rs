@@ -16,7 +16,7 @@
 //!   and the others of `conformance/change.rs`): what
 //!   [`ManageStore::change`](crate::store::ManageStore::change) promises, with plans written for the check.
 //! - **rule checks** (the rest): every operation of
-//!   [`ManageStoreExt`](crate::store::ManageStoreExt), alone and under
+//!   [`TokenRules`](crate::rules::TokenRules), alone and under
 //!   concurrency, on your store. The rules are the crate's; these prove
 //!   your primitive keeps them. Concurrent calls are released together by
 //!   a barrier, each on a task of its own.

@@ -21,6 +21,7 @@
 //! | [`scope`] | permissions, abilities, routes and requirements |
 //! | [`expiry`] | lifetimes like `90d`, and clocks |
 //! | [`record`] | [`TokenRecord`], ids, names, owners |
+//! | [`rules`] | every rule about tokens, written once over the store's one atomic primitive |
 //! | [`service`] | verification, management, policy, the setup claim |
 //! | [`store`] | the traits a store implements, the types only they need, and the backends |
 //! | [`http`] | the one request pipeline every HTTP integration runs: facts in, verdict or rejection out |
@@ -49,6 +50,7 @@ pub mod hash;
 pub mod http;
 pub mod observability;
 pub mod record;
+pub mod rules;
 pub mod scope;
 pub mod service;
 pub mod store;

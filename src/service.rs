@@ -21,7 +21,7 @@
 //!
 //! The rules a change of the store must keep (caps, names, rotation, the
 //! setup claim, a use consumed) are not here but in
-//! [`ManageStoreExt`](crate::store::ManageStoreExt), over the store's one
+//! [`TokenRules`](crate::rules::TokenRules), over the store's one
 //! atomic primitive: the service calls them.
 //!
 //! # From header to verdict

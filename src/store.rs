@@ -17,7 +17,7 @@
 //!   [writes](Write) together or not at all.
 //!
 //! Every rule about tokens is a plan written once, here in the core, on top
-//! of that primitive ([`ManageStoreExt`], implemented for every store): the
+//! of that primitive ([`TokenRules`], implemented for every store): the
 //! per-owner cap with grace periods counted, unique active names, rotation
 //! and its grace bound, the setup claim, revocation, imports, temporary
 //! tokens, and consuming a use of a usage-limited token. No backend checks
@@ -40,7 +40,6 @@ mod layer;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
-pub(crate) mod rules;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -64,7 +63,6 @@ pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::{InvalidationListener, PostgresStore};
-pub use rules::ManageStoreExt;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteCommits, SqliteStore};
@@ -72,9 +70,6 @@ pub use sqlite::{SqliteCommits, SqliteStore};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub use sqlx;
-#[cfg(feature = "management")]
-#[cfg_attr(docsrs, doc(cfg(feature = "management")))]
-pub use types::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate};
 pub use types::{LastUse, ListQuery};
 
 use crate::hash::TokenHash;
@@ -257,7 +252,7 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 ///   Redis `WATCH`, an SQL row version).
 ///
 /// Every rule (caps, names, rotation, the setup claim, imports, uses) is a
-/// plan the core writes ([`ManageStoreExt`]); a store never checks one.
+/// plan the core writes ([`TokenRules`]); a store never checks one.
 ///
 /// Consistency the contract asks for, besides [`TokenStore`]'s:
 /// - **atomic**: as above; an error from the plan aborts the change with

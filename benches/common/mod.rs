@@ -44,8 +44,8 @@ pub struct Population {
 
 /// Import rules without a cap: a bench's population is one the rules allow.
 #[cfg(feature = "management")]
-pub fn no_cap() -> tokenkeep::store::InsertRules {
-    tokenkeep::store::InsertRules {
+pub fn no_cap() -> tokenkeep::rules::InsertRules {
+    tokenkeep::rules::InsertRules {
         now: OffsetDateTime::now_utc(),
         max_active_per_owner: None,
     }

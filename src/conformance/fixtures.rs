@@ -9,9 +9,8 @@ use tokio::sync::Barrier;
 
 use crate::hash::{TokenHash, TokenHasher};
 use crate::record::{RevokeReason, TokenId, TokenName, TokenRecord};
-use crate::store::{
-    InsertRules, ListQuery, ManageStore, ManageStoreExt as _, Revocation, Rotation, StoreError,
-};
+use crate::rules::{InsertRules, Revocation, Rotation, TokenRules as _};
+use crate::store::{ListQuery, ManageStore, StoreError};
 
 /// 2026-01-01T00:00:00Z, the instant the checks are set at.
 pub(super) fn t0() -> OffsetDateTime {
@@ -134,13 +133,11 @@ pub(super) async fn assert_seen(
 
 /// A rotation of `old` to a fresh id and hash.
 pub(super) fn rotation(
-    old: TokenId,
     grace_until: Option<OffsetDateTime>,
     now: OffsetDateTime,
     cap: Option<usize>,
 ) -> Rotation {
     Rotation {
-        old,
         new_id: TokenId::random().expect("randomness"),
         new_hash: random_hash(),
         new_display_prefix: "ct_rotate".to_owned(),

@@ -12,9 +12,10 @@ use time::OffsetDateTime;
 
 use crate::hash::TokenHasher;
 use crate::record::{TokenId, TokenName, TokenRecord};
+use crate::rules::{InsertRules, TokenRules as _};
 use crate::scope::Requirement;
 use crate::service::{AuthError, TokenService};
-use crate::store::{InsertRules, ManageStore, ManageStoreExt as _, StoreError};
+use crate::store::{ManageStore, StoreError};
 use crate::token::{Prefix, TokenFormat};
 
 /// The medians of one [`compare_with_floor`] run.
@@ -39,7 +40,7 @@ impl FloorComparison {
 }
 
 /// Fills an empty `store` with `tokens` fresh tokens (through
-/// [`ManageStoreExt::import`](crate::store::ManageStoreExt::import)), then times verifying a sample of up to 1,024 of
+/// [`TokenRules::import`](crate::rules::TokenRules::import)), then times verifying a sample of up to 1,024 of
 /// them through a [`TokenService`] against the floor, in alternating rounds
 /// of the whole sample, and returns the medians per token.
 ///

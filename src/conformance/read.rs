@@ -11,8 +11,9 @@ use time::Duration;
 
 use super::fixtures::{active_query, at, random_hash, sample_record, t0};
 use crate::record::{Metadata, RevokeReason, TokenId, TokenRecord};
+use crate::rules::TokenRules as _;
 use crate::scope::{Ability, Access, Route, Scopes};
-use crate::store::{ManageStore, ManageStoreExt as _, TokenStore};
+use crate::store::{ManageStore, TokenStore};
 use crate::token::Prefix;
 
 /// How a read check gets its store: one that holds exactly the records

@@ -1,4 +1,4 @@
-//! The rule checks: each operation of [`ManageStoreExt`] run on the store
+//! The rule checks: each operation of [`TokenRules`] run on the store
 //! under test, alone and under concurrency. The rules are the crate's; what
 //! these checks prove is that the store's one primitive keeps them: that
 //! it reads what the owner holds, commits atomically, and shows every
@@ -13,10 +13,9 @@ use super::fixtures::{
     revocation_of_all, rotation, rules, sample_record, successes, t0,
 };
 use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage};
+use crate::rules::{Revocation, TokenRules as _, TokenUpdate};
 use crate::scope::{Ability, Access, Route, Scopes};
-use crate::store::{
-    LastUse, ManageStore, ManageStoreExt as _, Revocation, StoreError, TokenUpdate,
-};
+use crate::store::{LastUse, ManageStore, StoreError};
 
 /// A second record with an existing id or hash is refused as a duplicate.
 ///
@@ -91,7 +90,7 @@ pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn Manag
     insert(&*store, &sample_record("bob", "laptop")).await;
 
     store
-        .revoke(&laptop.id, &revocation(at(1)))
+        .revoke(laptop.id, &revocation(at(1)))
         .await
         .expect("revoke");
     insert(&*store, &sample_record("alice", "laptop")).await;
@@ -131,7 +130,7 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
         );
     }
     store
-        .revoke(&records[0].id, &revocation(at(1)))
+        .revoke(records[0].id, &revocation(at(1)))
         .await
         .expect("revoke");
     store
@@ -160,9 +159,9 @@ pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>
         .insert(a.clone(), rules(Some(2)))
         .await
         .expect("under the cap");
-    let graceful = rotation(a.id, Some(at(100)), t0(), Some(2));
+    let graceful = rotation(Some(at(100)), t0(), Some(2));
     let replacement = store
-        .rotate(graceful)
+        .rotate(a.id, graceful)
         .await
         .expect("a rotation with grace fits: one token verifies");
     let third = store
@@ -173,14 +172,14 @@ pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>
         "a token in its grace period counts toward the cap, got {third:?}"
     );
     let over = store
-        .rotate(rotation(replacement.id, Some(at(100)), t0(), Some(2)))
+        .rotate(replacement.id, rotation(Some(at(100)), t0(), Some(2)))
         .await;
     assert!(
         matches!(over, Err(StoreError::LimitReached { limit: 2 })),
         "a rotation with grace at the cap is refused, got {over:?}"
     );
     store
-        .rotate(rotation(replacement.id, None, t0(), Some(2)))
+        .rotate(replacement.id, rotation(None, t0(), Some(2)))
         .await
         .expect("a rotation without grace does not grow the count");
 }
@@ -223,7 +222,7 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
     let calls: Vec<_> = (0..50)
         .map(|_| {
             let store = Arc::clone(&store);
-            async move { store.consume_use(&limited.id, at(1)).await }
+            async move { store.consume_use(limited.id, at(1)).await }
         })
         .collect();
     let answers = all_at_once(calls).await;
@@ -241,10 +240,7 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
         "the store keeps the count"
     );
     assert_eq!(
-        store
-            .consume_use(&limited.id, at(2))
-            .await
-            .expect("consume"),
+        store.consume_use(limited.id, at(2)).await.expect("consume"),
         None
     );
 
@@ -257,14 +253,14 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
     insert(&*store, &refilled).await;
     assert_eq!(
         store
-            .consume_use(&refilled.id, at(60))
+            .consume_use(refilled.id, at(60))
             .await
             .expect("consume"),
         None
     );
     let later = t0() + Duration::hours(2);
     let after = store
-        .consume_use(&refilled.id, later)
+        .consume_use(refilled.id, later)
         .await
         .expect("consume")
         .expect("refilled");
@@ -273,7 +269,7 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
     let free = sample_record("alice", "free");
     insert(&*store, &free).await;
     assert_eq!(
-        store.consume_use(&free.id, at(1)).await.expect("consume"),
+        store.consume_use(free.id, at(1)).await.expect("consume"),
         None
     );
     assert_eq!(
@@ -282,7 +278,7 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
         "a token without a limit is not touched"
     );
     let unknown = store
-        .consume_use(&TokenId::random().expect("randomness"), at(1))
+        .consume_use(TokenId::random().expect("randomness"), at(1))
         .await;
     assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
 }
@@ -325,7 +321,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     )
     .await;
     let revoked = store
-        .revoke(&record.id, &revocation(at(5)))
+        .revoke(record.id, &revocation(at(5)))
         .await
         .expect("revoke");
     assert_eq!(
@@ -343,7 +339,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     .await;
     let by_someone_else = Revocation::new(at(9), "user:alice", RevokeReason::RevokeAll);
     let again = store
-        .revoke(&record.id, &by_someone_else)
+        .revoke(record.id, &by_someone_else)
         .await
         .expect("revoke again");
     assert_eq!(
@@ -356,7 +352,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
         "revoking a revoked token changes nothing, not even who or why"
     );
     let missing = store
-        .revoke(&TokenId::random().expect("randomness"), &revocation(at(9)))
+        .revoke(TokenId::random().expect("randomness"), &revocation(at(9)))
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound)),
@@ -381,7 +377,7 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
         insert(&*store, record).await;
     }
     store
-        .revoke(&alice[0].id, &revocation(at(1)))
+        .revoke(alice[0].id, &revocation(at(1)))
         .await
         .expect("revoke");
     for record in alice.iter().chain([&bob]) {
@@ -447,7 +443,7 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
         ..TokenUpdate::default()
     };
     store
-        .update(&record.id, &change(Some(plan("pro"))), t0())
+        .update(record.id, &change(Some(plan("pro"))), t0())
         .await
         .expect("update");
     assert_seen(
@@ -462,7 +458,7 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
         ..TokenUpdate::default()
     };
     store
-        .update(&record.id, &rename, t0())
+        .update(record.id, &rename, t0())
         .await
         .expect("rename");
     assert_seen(&*store, &record, "a rename keeps the metadata", |found| {
@@ -470,7 +466,7 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
     })
     .await;
     store
-        .update(&record.id, &change(None), t0())
+        .update(record.id, &change(None), t0())
         .await
         .expect("clear");
     assert_seen(&*store, &record, "cleared metadata is gone", |found| {
@@ -580,10 +576,10 @@ pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageSt
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     store
-        .revoke(&record.id, &revocation(at(1)))
+        .revoke(record.id, &revocation(at(1)))
         .await
         .expect("revoke");
-    assert!(store.delete(&record.id).await.expect("delete"));
+    assert!(store.delete(record.id).await.expect("delete"));
     assert!(
         store.has_ever_held_token().await.expect("status"),
         "having held a token stays true after revoke and delete"
@@ -625,7 +621,7 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         ..TokenUpdate::default()
     };
     let changed = store
-        .update(&laptop.id, &update, t0())
+        .update(laptop.id, &update, t0())
         .await
         .expect("update");
     assert_seen(&*store, &laptop, "an update is visible at once", |found| {
@@ -645,10 +641,7 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         description: Some(None),
         ..TokenUpdate::default()
     };
-    let cleared = store
-        .update(&laptop.id, &clear, t0())
-        .await
-        .expect("update");
+    let cleared = store.update(laptop.id, &clear, t0()).await.expect("update");
     assert_eq!(
         cleared.description, None,
         "Some(None) clears the description"
@@ -663,27 +656,27 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         name: Some(TokenName::new("phone").expect("name")),
         ..TokenUpdate::default()
     };
-    let taken = store.update(&laptop.id, &take_phone, t0()).await;
+    let taken = store.update(laptop.id, &take_phone, t0()).await;
     assert!(
         matches!(taken, Err(StoreError::NameTaken)),
         "a rename onto an active token's name is NameTaken, got {taken:?}"
     );
     store
-        .update(&phone.id, &take_phone, t0())
+        .update(phone.id, &take_phone, t0())
         .await
         .expect("keeping its own name is no conflict");
 
     store
-        .revoke(&phone.id, &revocation(at(1)))
+        .revoke(phone.id, &revocation(at(1)))
         .await
         .expect("revoke");
-    let inactive = store.update(&phone.id, &clear, at(2)).await;
+    let inactive = store.update(phone.id, &clear, at(2)).await;
     assert!(
         matches!(inactive, Err(StoreError::Inactive)),
         "updating a revoked token is Inactive, got {inactive:?}"
     );
     let missing = store
-        .update(&TokenId::random().expect("randomness"), &clear, t0())
+        .update(TokenId::random().expect("randomness"), &clear, t0())
         .await;
     assert!(
         matches!(missing, Err(StoreError::NotFound)),
@@ -732,7 +725,7 @@ pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn Mana
             .map(|update| {
                 let store = Arc::clone(&store);
                 let id = record.id;
-                async move { store.update(&id, &update, t0()).await }
+                async move { store.update(id, &update, t0()).await }
             })
             .collect();
         for result in all_at_once(tasks).await {
@@ -773,8 +766,11 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         found.replaced_by.is_none()
     })
     .await;
-    let graceful = rotation(old.id, Some(at(100)), at(10), None);
-    let replacement = store.rotate(graceful.clone()).await.expect("rotate");
+    let graceful = rotation(Some(at(100)), at(10), None);
+    let replacement = store
+        .rotate(old.id, graceful.clone())
+        .await
+        .expect("rotate");
     let expected = TokenRecord {
         id: graceful.new_id,
         hash: graceful.new_hash,
@@ -807,14 +803,14 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         },
     )
     .await;
-    let twice = store.rotate(rotation(old.id, None, at(11), None)).await;
+    let twice = store.rotate(old.id, rotation(None, at(11), None)).await;
     assert!(
         matches!(twice, Err(StoreError::Inactive)),
         "a rotated token cannot be rotated again, got {twice:?}"
     );
 
     let next = store
-        .rotate(rotation(replacement.id, None, at(20), None))
+        .rotate(replacement.id, rotation(None, at(20), None))
         .await
         .expect("rotate");
     assert_seen(
@@ -854,10 +850,10 @@ pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) 
         };
         let (rotated, updated) = {
             let (rotating, updating) = (Arc::clone(&store), Arc::clone(&store));
-            let rotation = rotation(record.id, None, t0(), None);
+            let rotation = rotation(None, t0(), None);
             let id = record.id;
-            let rotate = tokio::spawn(async move { rotating.rotate(rotation).await });
-            let update = tokio::spawn(async move { updating.update(&id, &update, t0()).await });
+            let rotate = tokio::spawn(async move { rotating.rotate(id, rotation).await });
+            let update = tokio::spawn(async move { updating.update(id, &update, t0()).await });
             (rotate.await.expect("task"), update.await.expect("task"))
         };
         let replacement = rotated.expect("the rotation succeeds");
@@ -884,12 +880,12 @@ pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
     insert(&*store, &record).await;
     assert_seen(&*store, &record, "before a delete, the record", |_| true).await;
     assert!(
-        store.delete(&record.id).await.expect("delete"),
+        store.delete(record.id).await.expect("delete"),
         "delete says it existed"
     );
     assert_gone(&*store, &record, "a delete is visible at once").await;
     assert!(
-        !store.delete(&record.id).await.expect("delete again"),
+        !store.delete(record.id).await.expect("delete again"),
         "deleting a missing record answers false"
     );
     insert(&*store, &sample_record("alice", "laptop")).await;

@@ -9,7 +9,7 @@ use super::manage::IssuedToken;
 use super::policy::Actor;
 use crate::error::ErrorCode as _;
 use crate::record::{TokenId, TokenRecord};
-use crate::store::ImportReport;
+use crate::rules::ImportReport;
 
 /// What a management action's result tells the audit: the token it made or
 /// changed, when there is one.

@@ -9,8 +9,8 @@ use super::audit::audited;
 use super::policy::Actor;
 use super::{ManageError, TokenManager};
 use crate::record::{RecordError, TokenId, TokenRecord};
-use crate::store::ManageStoreExt as _;
-use crate::store::{ImportReport, InsertRules};
+use crate::rules::TokenRules as _;
+use crate::rules::{ImportReport, InsertRules};
 
 impl TokenManager {
     /// Writes exported records into this service's store, history included;

@@ -13,10 +13,10 @@ use crate::record::{
     IpNet, Metadata, RateLimit, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage,
     check_owner,
 };
+use crate::rules::TokenRules as _;
+use crate::rules::{InsertRules, Revocation, Rotation, TokenUpdate};
 use crate::scope::{Ability, Route, Scopes};
-use crate::store::ManageStoreExt as _;
-use crate::store::rules;
-use crate::store::{InsertRules, ListQuery, Revocation, Rotation, StoreError, TokenUpdate};
+use crate::store::{ListQuery, StoreError};
 use crate::token::{CustomSecretError, TokenSecret};
 
 /// What to issue.
@@ -491,8 +491,7 @@ impl TokenManager {
         update.apply_to(&mut preview);
         super::fields::check_fields(&preview)?;
         let store = &*self.manage.store;
-        let changed =
-            rules::update_of(store, &record.owner, &record.id, &update, self.now()).await?;
+        let changed = store.update(&record, &update, self.now()).await?;
         self.signal_change();
         Ok(changed)
     }
@@ -512,7 +511,7 @@ impl TokenManager {
             let record = self.resolve(actor, token).await?;
             let revocation = Revocation::new(self.now(), actor.to_string(), RevokeReason::Revoked);
             let store = &*self.manage.store;
-            let revoked = rules::revoke_of(store, &record.owner, &record.id, &revocation).await?;
+            let revoked = store.revoke(&record, &revocation).await?;
             self.signal_change();
             Ok(revoked)
         };
@@ -593,7 +592,6 @@ impl TokenManager {
             .transpose()?;
         let (secret, hash, display_prefix) = self.mint_or_adopt(None)?;
         let rotation = Rotation {
-            old: old.id,
             new_id: TokenId::random()?,
             new_hash: hash,
             new_display_prefix: display_prefix,
@@ -603,7 +601,7 @@ impl TokenManager {
             by: actor.to_string(),
         };
         // The store builds the replacement from the old token as it is then.
-        let record = rules::rotate_of(&*self.manage.store, &old.owner, rotation).await?;
+        let record = self.manage.store.rotate(&old, rotation).await?;
         self.signal_change();
         Ok(IssuedToken {
             token: secret,
@@ -620,7 +618,7 @@ impl TokenManager {
         let deleted = async {
             self.manage.policy.require_manager(actor)?;
             let record = self.resolve(actor, token).await?;
-            if rules::delete_of(&*self.manage.store, &record.owner, &record.id).await? {
+            if self.manage.store.delete(&record).await? {
                 self.signal_change();
                 Ok(())
             } else {

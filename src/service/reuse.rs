@@ -17,10 +17,9 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 
 use crate::record::{RevokeReason, TokenId, TokenRecord};
-use crate::store::rules::{ChainStart, apply_to_chain, revocations};
-use crate::store::{
-    ChangeScope, ListQuery, ManageStore, ManageStoreExt as _, OwnerRecords, Revocation,
-};
+use crate::rules::{ChainStart, apply_to_chain, revocations};
+use crate::rules::{Revocation, TokenRules as _};
+use crate::store::{ChangeScope, ListQuery, ManageStore, OwnerRecords};
 
 use super::TokenService;
 use super::audit::TokenPrincipal;

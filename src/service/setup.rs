@@ -7,8 +7,8 @@ use super::audit::{Named, audited_unauthenticated};
 use super::{IssueRequest, IssuedToken, ManageError, TokenManager};
 use crate::expiry::Expiry;
 use crate::hash::TokenHasher;
+use crate::rules::TokenRules as _;
 use crate::scope::Scopes;
-use crate::store::ManageStoreExt as _;
 use crate::store::StoreError;
 use crate::token::TokenSecret;
 

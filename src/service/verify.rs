@@ -14,9 +14,9 @@ use crate::bearer::parse_authorization;
 use crate::expiry::unix_millis;
 use crate::hash::TokenHash;
 use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
+use crate::rules::TokenRules as _;
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
-use crate::store::rules::spend_use;
 use crate::token::TokenSecret;
 
 use super::TokenService;
@@ -343,14 +343,8 @@ impl TokenService {
                     ));
                 };
                 let now = inner.settings.clock.now();
-                self.guarded(Box::pin(spend_use(
-                    &**writes,
-                    &record.owner,
-                    &record.id,
-                    record.replaced_by,
-                    now,
-                )))
-                .await
+                self.guarded(Box::pin(writes.consume_use(&*record, now)))
+                    .await
             })
             .await;
             match consumed {

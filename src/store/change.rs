@@ -4,7 +4,7 @@
 //! A store implements [`ManageStore::change`](super::ManageStore::change)
 //! and nothing else on the write side. The rules (caps, names, grace
 //! periods, rotation chains, the setup claim, imports, temporary tokens)
-//! are plans written once in the core ([`ManageStoreExt`](super::ManageStoreExt)),
+//! are plans written once in the core ([`TokenRules`](super::TokenRules)),
 //! so every store that runs a plan atomically is correct by construction.
 
 use std::fmt;

@@ -1,0 +1,212 @@
+//! What a rule is asked to do: the arguments of the [`TokenRules`](super::TokenRules)
+//! operations, and what an import reports.
+
+use time::OffsetDateTime;
+
+use crate::hash::TokenHash;
+use crate::record::{
+    IpNet, Metadata, RateLimit, RevokeReason, TokenId, TokenName, TokenRecord, Usage,
+};
+use crate::scope::{Ability, Route};
+
+/// The rules an insert must check atomically with the insert itself.
+///
+/// The cap counts every token of the owner that still verifies at `now`:
+/// not revoked and not expired, rotated ones in their grace period
+/// included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InsertRules {
+    /// The instant "active" is judged at.
+    pub now: OffsetDateTime,
+    /// The most tokens an owner may hold active; `None` for no cap.
+    pub max_active_per_owner: Option<usize>,
+}
+
+/// A change to an active token; `None` fields stay as they are.
+///
+/// Each field is a change of its own, applied by the store to the record
+/// as it is inside the store's atomic section ([`apply_to`](Self::apply_to)),
+/// so two concurrent changes of different fields both land: a change of
+/// the routes and a change of the abilities never undo each other.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenUpdate {
+    /// A new name, unique among the owner's active tokens.
+    pub name: Option<TokenName>,
+    /// A new description (`Some(None)` clears it).
+    pub description: Option<Option<String>>,
+    /// Grants or withdraws `manager`.
+    pub manager: Option<bool>,
+    /// Replaces the abilities.
+    pub abilities: Option<Vec<Ability>>,
+    /// Replaces the routes.
+    pub routes: Option<Vec<Route>>,
+    /// A new profile (`Some(None)` clears it).
+    pub profile: Option<Option<String>>,
+    /// New metadata (`Some(None)` clears it).
+    pub metadata: Option<Option<Metadata>>,
+    /// A new rate limit (`Some(None)` lifts it).
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// A new usage limit (`Some(None)` lifts it).
+    pub usage: Option<Option<Usage>>,
+    /// New client address ranges (`Some(vec![])`: any address).
+    pub allowed_ips: Option<Vec<IpNet>>,
+}
+
+impl TokenUpdate {
+    /// Applies the change to `record` (checks are the store's job). Call it
+    /// on the record as it is inside the atomic section, never on a copy
+    /// read before it.
+    pub fn apply_to(&self, record: &mut TokenRecord) {
+        if let Some(name) = &self.name {
+            record.name = name.clone();
+        }
+        if let Some(description) = &self.description {
+            record.description = description.clone();
+        }
+        if let Some(manager) = self.manager {
+            record.scopes.manager = manager;
+        }
+        if let Some(abilities) = &self.abilities {
+            record.scopes.abilities = abilities.clone();
+        }
+        if let Some(routes) = &self.routes {
+            record.scopes.routes = routes.clone();
+        }
+        if let Some(profile) = &self.profile {
+            record.profile = profile.clone();
+        }
+        if let Some(metadata) = &self.metadata {
+            record.metadata = metadata.clone();
+        }
+        if let Some(rate_limit) = self.rate_limit {
+            record.rate_limit = rate_limit;
+        }
+        if let Some(usage) = self.usage {
+            record.usage = usage;
+        }
+        if let Some(ranges) = &self.allowed_ips {
+            record.allowed_ips = ranges.clone();
+        }
+    }
+
+    /// Whether the change touches the scopes (it takes effect on the next
+    /// verification).
+    pub fn changes_scopes(&self) -> bool {
+        self.manager.is_some() || self.abilities.is_some() || self.routes.is_some()
+    }
+}
+
+/// Replaces an active token with a new secret, and says what becomes of
+/// the old one.
+///
+/// The store builds the replacement from the old record **as it is inside
+/// its atomic section** ([`replacement_for`](Self::replacement_for)), so a
+/// change that committed just before the rotation is carried over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// The replacement's id.
+    pub new_id: TokenId,
+    /// The replacement's hash.
+    pub new_hash: TokenHash,
+    /// The replacement's display prefix.
+    pub new_display_prefix: String,
+    /// `None`: revoke the old token at `now`. `Some(t)`: let it live until
+    /// `t`, but never past its own expiry. Then both tokens verify for a
+    /// while, and both count toward the owner's cap.
+    pub grace_until: Option<OffsetDateTime>,
+    /// The instant of the rotation.
+    pub now: OffsetDateTime,
+    /// The most tokens the owner may hold active; checked, atomically with
+    /// the rotation, only when a grace period lets the count grow.
+    pub max_active_per_owner: Option<usize>,
+    /// Who rotates: the replacement's `created_by`, the old token's
+    /// `revoked_by`.
+    pub by: String,
+}
+
+impl Rotation {
+    /// The new record, made from the old one as the store holds it: same
+    /// owner, name, description, scopes, profile and expiry (never later).
+    pub fn replacement_for(&self, old: &TokenRecord) -> TokenRecord {
+        TokenRecord {
+            id: self.new_id,
+            hash: self.new_hash,
+            display_prefix: self.new_display_prefix.clone(),
+            created_at: self.now,
+            last_used_at: None,
+            revoked_at: None,
+            replaced_by: None,
+            created_by: Some(self.by.clone()),
+            revoked_by: None,
+            revoke_reason: None,
+            ..old.clone()
+        }
+    }
+
+    /// Applies the rotation's effect to the old record.
+    pub fn retire(&self, old: &mut TokenRecord) {
+        old.revoked_by = Some(self.by.clone());
+        // The successor is named either way: reuse detection follows it.
+        old.replaced_by = Some(self.new_id);
+        match self.grace_until {
+            None => {
+                old.revoked_at = Some(self.now);
+                old.revoke_reason = Some(RevokeReason::Rotated);
+            }
+            Some(until) => {
+                old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
+                old.revoke_reason = Some(RevokeReason::RotationGrace);
+            }
+        }
+    }
+
+    /// Whether the owner's `active` tokens (the old one among them) leave
+    /// room for this rotation: with a grace period the count grows by one.
+    pub fn fits_the_cap(&self, active: usize) -> bool {
+        match (self.grace_until, self.max_active_per_owner) {
+            (Some(_), Some(limit)) => active < limit,
+            _ => true,
+        }
+    }
+}
+
+/// A revocation: when, by whom, why. A token already revoked keeps its
+/// first revocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// When.
+    pub at: OffsetDateTime,
+    /// The acting principal (`admin`, `user:alice`, `token:<id>`).
+    pub by: String,
+    /// Why.
+    pub reason: RevokeReason,
+}
+
+impl Revocation {
+    /// A revocation at `at` by `by` for `reason`.
+    pub fn new(at: OffsetDateTime, by: impl Into<String>, reason: RevokeReason) -> Self {
+        Self {
+            at,
+            by: by.into(),
+            reason,
+        }
+    }
+
+    /// Applies it to `record`, unless the record is revoked already.
+    pub fn apply_to(&self, record: &mut TokenRecord) {
+        if record.revoked_at.is_none() {
+            record.revoked_at = Some(self.at);
+            record.revoked_by = Some(self.by.clone());
+            record.revoke_reason = Some(self.reason);
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Records written.
+    pub imported: usize,
+    /// Records skipped because their id or hash was already there.
+    pub skipped: usize,
+}
