@@ -335,7 +335,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     }
 
     /// Removes a record for good (a data-removal request); returns whether
-    /// it existed. [`has_ever_held_token`](super::TokenStore::has_ever_held_token)
+    /// it existed. [`has_ever_held_token`](crate::store::TokenStore::has_ever_held_token)
     /// stays true.
     ///
     /// # Errors

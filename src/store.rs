@@ -16,8 +16,8 @@
 //!   of one owner's records, run a pure [plan](Plan) over them, commit its
 //!   [writes](Write) together or not at all.
 //!
-//! Every rule about tokens is a plan written once, here in the core, on top
-//! of that primitive ([`TokenRules`], implemented for every store): the
+//! Every rule about tokens is a plan written once, in the core, on top
+//! of that primitive ([`TokenRules`](crate::rules::TokenRules), implemented for every store): the
 //! per-owner cap with grace periods counted, unique active names, rotation
 //! and its grace bound, the setup claim, revocation, imports, temporary
 //! tokens, and consuming a use of a usage-limited token. No backend checks
@@ -252,7 +252,7 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
 ///   Redis `WATCH`, an SQL row version).
 ///
 /// Every rule (caps, names, rotation, the setup claim, imports, uses) is a
-/// plan the core writes ([`TokenRules`]); a store never checks one.
+/// plan the core writes ([`TokenRules`](crate::rules::TokenRules)); a store never checks one.
 ///
 /// Consistency the contract asks for, besides [`TokenStore`]'s:
 /// - **atomic**: as above; an error from the plan aborts the change with
