@@ -228,7 +228,11 @@ impl ManageStore for RedisStore {
                 "conflict" => continue,
                 "claimed" => return Err(StoreError::AlreadyClaimed),
                 "duplicate" => return Err(StoreError::Duplicate),
-                _ => return Err(StoreError::NotFound),
+                _ => {
+                    return Err(StoreError::unavailable(
+                        "a replace names a record that is not stored with its owner and hash",
+                    ));
+                }
             }
         }
     }

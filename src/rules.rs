@@ -13,6 +13,7 @@
 //! | every write | temporary tokens are never written ([`Changes::new`]) |
 
 mod chain;
+mod error;
 #[cfg(feature = "management")]
 mod import;
 #[cfg(feature = "management")]
@@ -28,15 +29,15 @@ use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
 use self::import::{Commit, held_by_another, import_owner};
-#[cfg(feature = "management")]
 use crate::record::TokenKind;
 use crate::record::{TokenId, TokenRecord, Usage};
 #[cfg(feature = "management")]
 use crate::store::ActiveRecords;
-use crate::store::{ChangeScope, Changes, ManageStore, OwnerRecords, StoreError, Write};
+use crate::store::{ChangeScope, Changes, ManageStore, OwnerRecords, Refused, StoreError, Write};
 use chain::spend_use;
 #[cfg(feature = "management")]
 pub(crate) use chain::{ChainStart, apply_to_chain};
+pub use error::{Refusal, RuleError};
 #[cfg(feature = "management")]
 pub use input::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate};
 
@@ -50,50 +51,71 @@ pub(crate) const MAX_CHAIN: usize = 100;
 /// never a store's). Bring it into scope to call them:
 ///
 /// ```
-/// use tokenkeep::store::{MemoryStore, StoreError};
-/// use tokenkeep::rules::TokenRules as _;
-/// # async fn run() -> Result<(), StoreError> {
+/// use tokenkeep::rules::{Refusal, RuleError, TokenRules as _};
+/// use tokenkeep::store::MemoryStore;
+/// # async fn run() -> Result<(), RuleError> {
 /// let store = MemoryStore::new();
 /// let unknown = tokenkeep::TokenId::random().expect("randomness");
 /// let now = tokenkeep::time::OffsetDateTime::now_utc();
 /// let spent = store.consume_use(&unknown, now).await;
-/// assert!(matches!(spent, Err(StoreError::NotFound)));
+/// assert!(matches!(spent, Err(RuleError::Refused(Refusal::NotFound))));
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
 /// ```
 #[async_trait]
 pub trait TokenRules: ManageStore + sealed::Sealed {
-    /// Runs `plan` in one change of what `scope` covers and returns what it produced
-    /// besides the writes. The plan returns `(writes, output)`; its writes
-    /// pass [`Changes::new`].
+    /// Runs `plan` in one change of what `scope` covers and returns what it
+    /// produced besides the writes. The plan returns `(writes, output)`, or
+    /// a [`Refusal`] that abandons the change; a write of a temporary
+    /// token is refused here, once for every plan.
     ///
     /// # Errors
     /// The plan's, and as [`ManageStore::change`].
-    async fn apply<T, F>(&self, scope: ChangeScope, mut plan: F) -> Result<T, StoreError>
+    async fn apply<T, F>(&self, scope: ChangeScope, mut plan: F) -> Result<T, RuleError>
     where
         T: Send,
-        F: FnMut(&OwnerRecords) -> Result<(Vec<Write>, T), StoreError> + Send,
+        F: FnMut(&OwnerRecords) -> Result<(Vec<Write>, T), Refusal> + Send,
     {
         let mut output = None;
-        self.change(&scope, &mut |read| {
-            let (writes, produced) = plan(read)?;
-            output = Some(produced);
-            Changes::new(read, writes)
+        let mut refusal = None;
+        let committed = self
+            .change(&scope, &mut |read| {
+                let planned = plan(read).and_then(|(writes, produced)| {
+                    never_temporary(read, &writes)?;
+                    Ok((writes, produced))
+                });
+                // An optimistic store may run the plan again: the last run counts.
+                match planned {
+                    Ok((writes, produced)) => {
+                        refusal = None;
+                        output = Some(produced);
+                        Ok(Changes::new(writes))
+                    }
+                    Err(refused) => {
+                        refusal = Some(refused);
+                        Err(Refused)
+                    }
+                }
+            })
+            .await;
+        if let Some(refused) = refusal {
+            return Err(refused.into());
+        }
+        committed?;
+        output.ok_or_else(|| {
+            StoreError::unavailable("the store committed without running the plan").into()
         })
-        .await?;
-        output
-            .ok_or_else(|| StoreError::unavailable("the store committed without running the plan"))
     }
 
     /// The owner of `token`: as the caller read it, or looked up.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
-    async fn owner_for<'a>(&self, token: Target<'a>) -> Result<Cow<'a, str>, StoreError> {
+    /// [`Refusal::NotFound`], [`StoreError::Unavailable`].
+    async fn owner_for<'a>(&self, token: Target<'a>) -> Result<Cow<'a, str>, RuleError> {
         match token.read {
             Some(record) => Ok(Cow::Borrowed(record.owner.as_str())),
             None => {
-                let record = self.get(&token.id).await?.ok_or(StoreError::NotFound)?;
+                let record = self.get(&token.id).await?.ok_or(Refusal::NotFound)?;
                 Ok(Cow::Owned(record.owner))
             }
         }
@@ -107,16 +129,16 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// limit); nothing is written then.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Unavailable`].
+    /// [`Refusal::NotFound`], [`StoreError::Unavailable`].
     async fn consume_use<'a>(
         &self,
         token: impl Into<Target<'a>> + Send,
         now: OffsetDateTime,
-    ) -> Result<Option<Usage>, StoreError> {
+    ) -> Result<Option<Usage>, RuleError> {
         let token = token.into();
         let read = match token.read {
             Some(record) => Cow::Borrowed(record),
-            None => Cow::Owned(self.get(&token.id).await?.ok_or(StoreError::NotFound)?),
+            None => Cow::Owned(self.get(&token.id).await?.ok_or(Refusal::NotFound)?),
         };
         spend_use(self, &read.owner, &token.id, read.replaced_by, now).await
     }
@@ -128,11 +150,11 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// removed to make room; when both fail, the name wins.
     ///
     /// # Errors
-    /// [`StoreError::NameTaken`], [`StoreError::LimitReached`],
-    /// [`StoreError::Duplicate`], [`StoreError::Temporary`],
+    /// [`Refusal::NameTaken`], [`Refusal::LimitReached`],
+    /// [`StoreError::Duplicate`], [`Refusal::Temporary`],
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
-    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), StoreError> {
+    async fn insert(&self, record: TokenRecord, rules: InsertRules) -> Result<(), RuleError> {
         // Without a cap, only the tokens holding the name matter.
         let scope = match rules.max_active_per_owner {
             Some(_) => ChangeScope::new(&record.owner, rules.now),
@@ -141,12 +163,12 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         };
         self.apply(scope, |read| {
             if name_taken(read, &record, rules.now) {
-                return Err(StoreError::NameTaken);
+                return Err(Refusal::NameTaken);
             }
             if let Some(limit) = rules.max_active_per_owner
                 && active_count(read, rules.now) >= limit
             {
-                return Err(StoreError::LimitReached { limit });
+                return Err(Refusal::LimitReached { limit });
             }
             Ok((vec![Write::Insert(record.clone())], ()))
         })
@@ -160,11 +182,13 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// # Errors
     /// [`StoreError::AlreadyClaimed`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
-    async fn claim_setup(&self, record: TokenRecord) -> Result<(), StoreError> {
+    async fn claim_setup(&self, record: TokenRecord) -> Result<(), RuleError> {
+        let writes = vec![Write::Insert(record.clone())];
+        never_temporary(&OwnerRecords::default(), &writes)?;
         let scope =
             ChangeScope::new(&record.owner, record.created_at).reading(ActiveRecords::Unread);
-        self.change(&scope, &mut |read| {
-            let mut changes = Changes::new(read, vec![Write::Insert(record.clone())])?;
+        self.change(&scope, &mut |_| {
+            let mut changes = Changes::new(writes.clone());
             changes.only_if_never_held = true;
             Ok(changes)
         })
@@ -179,8 +203,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// keeps no name of its own to clash.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Inactive`],
-    /// [`StoreError::NameTaken`], [`StoreError::Temporary`],
+    /// [`Refusal::NotFound`], [`Refusal::Inactive`],
+    /// [`Refusal::NameTaken`], [`Refusal::Temporary`],
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn update<'a>(
@@ -188,7 +212,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         token: impl Into<Target<'a>> + Send,
         update: &TokenUpdate,
         now: OffsetDateTime,
-    ) -> Result<TokenRecord, StoreError> {
+    ) -> Result<TokenRecord, RuleError> {
         let token = token.into();
         let (id, owner) = (&token.id, self.owner_for(token).await?);
         // A new name is checked against the active tokens holding it.
@@ -197,16 +221,16 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
             .reading(ActiveRecords::Named(names))
             .with_ids([*id]);
         self.apply(scope, |read| {
-            let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
+            let mut record = read.find(id).ok_or(Refusal::NotFound)?.clone();
             if !record.is_active(now) {
-                return Err(StoreError::Inactive);
+                return Err(Refusal::Inactive);
             }
             update.apply_to(&mut record);
             if update.name.is_some()
                 && record.replaced_by.is_none()
                 && name_taken(read, &record, now)
             {
-                return Err(StoreError::NameTaken);
+                return Err(Refusal::NameTaken);
             }
             Ok((vec![Write::Replace(record.clone())], record))
         })
@@ -217,21 +241,21 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// audit trail). Revoking a revoked token changes nothing.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Temporary`],
+    /// [`Refusal::NotFound`], [`Refusal::Temporary`],
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn revoke<'a>(
         &self,
         token: impl Into<Target<'a>> + Send,
         revocation: &Revocation,
-    ) -> Result<TokenRecord, StoreError> {
+    ) -> Result<TokenRecord, RuleError> {
         let token = token.into();
         let (id, owner) = (&token.id, self.owner_for(token).await?);
         let scope = ChangeScope::new(&*owner, revocation.at)
             .reading(ActiveRecords::Unread)
             .with_ids([*id]);
         self.apply(scope, |read| {
-            let mut record = read.find(id).ok_or(StoreError::NotFound)?.clone();
+            let mut record = read.find(id).ok_or(Refusal::NotFound)?.clone();
             if record.revoked_at.is_some() {
                 return Ok((Vec::new(), record));
             }
@@ -248,11 +272,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// # Errors
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
-    async fn revoke_owner(
-        &self,
-        owner: &str,
-        revocation: &Revocation,
-    ) -> Result<usize, StoreError> {
+    async fn revoke_owner(&self, owner: &str, revocation: &Revocation) -> Result<usize, RuleError> {
         let all = |read: &OwnerRecords| read.records.iter().map(|record| record.id).collect();
         let scope = ChangeScope::new(owner, revocation.at);
         self.revoke_where(scope, revocation, all).await
@@ -270,7 +290,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         scope: ChangeScope,
         revocation: &Revocation,
         pick: P,
-    ) -> Result<usize, StoreError>
+    ) -> Result<usize, RuleError>
     where
         P: Fn(&OwnerRecords) -> Vec<TokenId> + Send + Sync,
     {
@@ -295,15 +315,15 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// the owner's active tokens must leave room for one more.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`], [`StoreError::Inactive`],
-    /// [`StoreError::LimitReached`], [`StoreError::Duplicate`],
-    /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
+    /// [`Refusal::NotFound`], [`Refusal::Inactive`],
+    /// [`Refusal::LimitReached`], [`StoreError::Duplicate`],
+    /// [`Refusal::Temporary`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn rotate<'a>(
         &self,
         old: impl Into<Target<'a>> + Send,
         rotation: Rotation,
-    ) -> Result<TokenRecord, StoreError> {
+    ) -> Result<TokenRecord, RuleError> {
         let old = old.into();
         let (old_id, owner) = (old.id, self.owner_for(old).await?);
         // Only a grace period under a cap counts the owner's tokens.
@@ -317,12 +337,12 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
             .reading(active)
             .with_ids([old_id]);
         self.apply(scope, |read| {
-            let mut retired = read.find(&old_id).ok_or(StoreError::NotFound)?.clone();
+            let mut retired = read.find(&old_id).ok_or(Refusal::NotFound)?.clone();
             if !retired.holds_name(rotation.now) {
-                return Err(StoreError::Inactive);
+                return Err(Refusal::Inactive);
             }
             if !rotation.fits_the_cap(active_count(read, rotation.now)) {
-                return Err(StoreError::LimitReached {
+                return Err(Refusal::LimitReached {
                     limit: rotation.max_active_per_owner.unwrap_or(0),
                 });
             }
@@ -339,14 +359,14 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// stays true.
     ///
     /// # Errors
-    /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
+    /// [`Refusal::Temporary`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
-    async fn delete<'a>(&self, token: impl Into<Target<'a>> + Send) -> Result<bool, StoreError> {
+    async fn delete<'a>(&self, token: impl Into<Target<'a>> + Send) -> Result<bool, RuleError> {
         let token = token.into();
         let id = &token.id;
         let owner = match self.owner_for(token).await {
             Ok(owner) => owner,
-            Err(StoreError::NotFound) => return Ok(false),
+            Err(RuleError::Refused(Refusal::NotFound)) => return Ok(false),
             Err(error) => return Err(error),
         };
         let scope = ChangeScope::new(&*owner, OffsetDateTime::now_utc())
@@ -374,19 +394,19 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// again finishes the job (written ones are skipped).
     ///
     /// # Errors
-    /// [`StoreError::NameTaken`], [`StoreError::LimitReached`],
-    /// [`StoreError::Temporary`], [`StoreError::Unavailable`].
+    /// [`Refusal::NameTaken`], [`Refusal::LimitReached`],
+    /// [`Refusal::Temporary`], [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
     async fn import(
         &self,
         records: Vec<TokenRecord>,
         rules: InsertRules,
-    ) -> Result<ImportReport, StoreError> {
+    ) -> Result<ImportReport, RuleError> {
         if records
             .iter()
             .any(|record| record.kind == TokenKind::Temporary)
         {
-            return Err(StoreError::Temporary);
+            return Err(Refusal::Temporary.into());
         }
         let mut by_owner: BTreeMap<String, Vec<TokenRecord>> = BTreeMap::new();
         for record in records {
@@ -404,7 +424,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
                 match import_owner(self, &owner, &incoming, rules, Commit::Yes).await {
                     // Another owner holds one of these ids or hashes: found
                     // record by record, and skipped as any record present is.
-                    Err(StoreError::Duplicate) => {
+                    Err(RuleError::Store(StoreError::Duplicate)) => {
                         let mut kept = Vec::with_capacity(incoming.len());
                         let mut elsewhere = 0;
                         for record in incoming {
@@ -499,6 +519,22 @@ pub(crate) fn stored(read: &OwnerRecords) -> impl Iterator<Item = &TokenRecord> 
     read.records
         .iter()
         .filter(|record| record.kind == TokenKind::Persistent)
+}
+
+/// Refuses a write of a temporary token (or a delete of one the plan
+/// read): temporary tokens live in process memory only, and no plan
+/// writes one.
+fn never_temporary(read: &OwnerRecords, writes: &[Write]) -> Result<(), Refusal> {
+    let temporary = |record: &TokenRecord| record.kind == TokenKind::Temporary;
+    let refused = writes.iter().any(|write| match write {
+        Write::Insert(record) | Write::Replace(record) => temporary(record),
+        Write::Delete(id) => read.find(id).is_some_and(temporary),
+    });
+    if refused {
+        Err(Refusal::Temporary)
+    } else {
+        Ok(())
+    }
 }
 
 /// The writes that revoke those of `records` that are stored and active

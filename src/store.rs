@@ -56,7 +56,7 @@ use time::OffsetDateTime;
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
 pub use cache::{CacheConfig, CachedStore, ChangeStamp};
-pub use change::{ActiveRecords, ChangeScope, Changes, OwnerRecords, Plan, Write};
+pub use change::{ActiveRecords, ChangeScope, Changes, OwnerRecords, Plan, Refused, Write};
 pub use error::StoreError;
 pub use layer::{Layer, WriteLayer};
 pub use memory::MemoryStore;
@@ -297,7 +297,7 @@ pub trait ManageStore: TokenStore {
     /// are committed and returned.
     ///
     /// # Errors
-    /// The plan's own error (nothing is written),
+    /// [`StoreError::Refused`] when the plan refused (nothing is written),
     /// [`StoreError::Duplicate`], [`StoreError::AlreadyClaimed`],
     /// [`StoreError::Unavailable`].
     async fn change(&self, scope: &ChangeScope, plan: &mut Plan<'_>)

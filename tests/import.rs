@@ -10,6 +10,7 @@ mod support;
 
 use support::{fresh_record, service, t0};
 use tokenkeep::record::{RecordError, TokenName, Usage};
+use tokenkeep::rules::Refusal;
 use tokenkeep::store::{ChangeScope, Changes, ManageStore, Plan, StoreError};
 use tokenkeep::time::Duration;
 use tokenkeep::{Actor, ErrorCode as _, IssueRequest, ManageError, TokenRecord};
@@ -41,7 +42,7 @@ async fn the_cap_counts_what_the_store_holds() {
     assert!(
         matches!(
             refused,
-            ManageError::Store(StoreError::LimitReached { limit: 10 })
+            ManageError::Refused(Refusal::LimitReached { limit: 10 })
         ),
         "{refused:?}"
     );

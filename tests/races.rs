@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use support::service_over;
 use support::sql::{postgres_store, sqlite_store};
+use tokenkeep::rules::Refusal;
 use tokenkeep::scope::Ability;
-use tokenkeep::store::{MemoryStore, StoreError};
+use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
 use tokenkeep::{
     Access, Actor, IssueRequest, ManageError, Requirement, Route, TokenChanges, TokenManager,
@@ -54,7 +55,7 @@ async fn cap_race(service: TokenManager) {
         for attempt in attempts {
             match attempt.await.unwrap() {
                 Ok(_) => winners += 1,
-                Err(ManageError::Store(StoreError::LimitReached { limit: 10 })) => {}
+                Err(ManageError::Refused(Refusal::LimitReached { limit: 10 })) => {}
                 Err(other) => panic!("repetition {repetition}: {other:?}"),
             }
         }
@@ -158,7 +159,7 @@ async fn rotate_patch_race(service: TokenManager) {
                 [route],
                 "repetition {repetition}: the new token lost the PATCH"
             ),
-            Err(ManageError::Store(StoreError::Inactive)) => {}
+            Err(ManageError::Refused(Refusal::Inactive)) => {}
             Err(other) => panic!("repetition {repetition}: {other:?}"),
         }
     }
@@ -196,8 +197,8 @@ async fn grace_rotations_race_creates(service: TokenManager) {
         for attempt in attempts {
             match attempt.await.unwrap() {
                 Ok(())
-                | Err(ManageError::Store(
-                    StoreError::LimitReached { .. } | StoreError::Inactive | StoreError::NotFound,
+                | Err(ManageError::Refused(
+                    Refusal::LimitReached { .. } | Refusal::Inactive | Refusal::NotFound,
                 )) => {}
                 Err(other) => panic!("repetition {repetition}: {other:?}"),
             }

@@ -10,8 +10,8 @@ use serde_json::json;
 use tokenkeep::axum::{AnyToken, ApiError, Manager, Token};
 use tokenkeep::expiry::parse_duration;
 use tokenkeep::record::{IpNet, Metadata, RateLimit, RecordError, Usage};
+use tokenkeep::rules::Refusal;
 use tokenkeep::scope::Ability;
-use tokenkeep::store::StoreError;
 use tokenkeep::{
     Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenId, TokenRef,
 };
@@ -171,7 +171,7 @@ pub(crate) async fn list(
 fn token_ref(id: &str) -> Result<TokenRef, ApiError> {
     id.parse::<TokenId>()
         .map(TokenRef::id)
-        .map_err(|_| ManageError::Store(StoreError::NotFound).into())
+        .map_err(|_| ManageError::Refused(Refusal::NotFound).into())
 }
 
 pub(crate) async fn get_token(

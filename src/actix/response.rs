@@ -19,7 +19,7 @@ use crate::store::StoreError;
 /// ```
 /// use actix_web::ResponseError as _;
 /// use tokenkeep::{actix::ApiError, store::StoreError};
-/// let response = ApiError::from(StoreError::LimitReached { limit: 10 }).error_response();
+/// let response = ApiError::from(StoreError::Duplicate).error_response();
 /// assert_eq!(response.status(), 409);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -27,7 +27,7 @@ pub fn status_for_code(code: &str) -> StatusCode {
 /// ```
 /// use axum::response::IntoResponse;
 /// use tokenkeep::{axum::ApiError, store::StoreError};
-/// let response = ApiError::from(StoreError::LimitReached { limit: 10 }).into_response();
+/// let response = ApiError::from(StoreError::Duplicate).into_response();
 /// assert_eq!(response.status(), 409);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]

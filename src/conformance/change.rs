@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::fixtures::{all_at_once, assert_gone, at, get, insert, random_hash, sample_record, t0};
 use crate::record::TokenRecord;
 use crate::store::{
-    ActiveRecords, ChangeScope, Changes, LastUse, ManageStore, OwnerRecords, StoreError, Write,
+    ActiveRecords, ChangeScope, Changes, LastUse, ManageStore, OwnerRecords, Refused, StoreError,
+    Write,
 };
 
 /// The owner's active records at t0.
@@ -27,9 +28,9 @@ async fn read_of(store: &dyn ManageStore, scope: &ChangeScope) -> OwnerRecords {
     seen.expect("the store ran the plan")
 }
 
-/// Plain writes, checked as every rule's are.
-fn writes(read: &OwnerRecords, writes: Vec<Write>) -> Result<Changes, StoreError> {
-    Changes::new(read, writes)
+/// Plain writes.
+fn writes(_read: &OwnerRecords, writes: Vec<Write>) -> Result<Changes, Refused> {
+    Ok(Changes::new(writes))
 }
 
 /// A change reads what its scope covers, exactly as stored: the owner's
@@ -127,12 +128,10 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
     insert(&*store, &bobs).await;
 
     let fresh = sample_record("alice", "fresh");
-    let refused = store
-        .change(&scope("alice"), &mut |_| Err(StoreError::NameTaken))
-        .await;
+    let refused = store.change(&scope("alice"), &mut |_| Err(Refused)).await;
     assert!(
-        matches!(refused, Err(StoreError::NameTaken)),
-        "a plan's error is the change's, got {refused:?}"
+        matches!(refused, Err(StoreError::Refused)),
+        "a plan's refusal is the change's, got {refused:?}"
     );
 
     let mut same_hash = sample_record("alice", "same hash");

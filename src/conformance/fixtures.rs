@@ -9,8 +9,8 @@ use tokio::sync::Barrier;
 
 use crate::hash::{TokenHash, TokenHasher};
 use crate::record::{RevokeReason, TokenId, TokenName, TokenRecord};
-use crate::rules::{InsertRules, Revocation, Rotation, TokenRules as _};
-use crate::store::{ListQuery, ManageStore, StoreError};
+use crate::rules::{InsertRules, Revocation, Rotation, RuleError, TokenRules as _};
+use crate::store::{ListQuery, ManageStore};
 
 /// 2026-01-01T00:00:00Z, the instant the checks are set at.
 pub(super) fn t0() -> OffsetDateTime {
@@ -96,9 +96,9 @@ where
 
 /// Runs `attempts` at once ([`all_at_once`]) and counts the successes;
 /// any error other than the `expected` refusal fails the check.
-pub(super) async fn successes<F>(attempts: Vec<F>, expected: fn(&StoreError) -> bool) -> usize
+pub(super) async fn successes<F>(attempts: Vec<F>, expected: fn(&RuleError) -> bool) -> usize
 where
-    F: Future<Output = Result<(), StoreError>> + Send + 'static,
+    F: Future<Output = Result<(), RuleError>> + Send + 'static,
 {
     let mut succeeded = 0;
     for result in all_at_once(attempts).await {

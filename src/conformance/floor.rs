@@ -12,10 +12,10 @@ use time::OffsetDateTime;
 
 use crate::hash::TokenHasher;
 use crate::record::{TokenId, TokenName, TokenRecord};
-use crate::rules::{InsertRules, TokenRules as _};
+use crate::rules::{InsertRules, RuleError, TokenRules as _};
 use crate::scope::Requirement;
 use crate::service::{AuthError, TokenService};
-use crate::store::{ManageStore, StoreError};
+use crate::store::ManageStore;
 use crate::token::{Prefix, TokenFormat};
 
 /// The medians of one [`compare_with_floor`] run.
@@ -68,7 +68,7 @@ impl FloorComparison {
 pub async fn compare_with_floor(
     store: Arc<dyn ManageStore>,
     tokens: usize,
-) -> Result<FloorComparison, StoreError> {
+) -> Result<FloorComparison, RuleError> {
     const ROUNDS: usize = 21;
     let format = TokenFormat::new(Prefix::new("cmp").expect("a valid prefix"));
     let hasher = TokenHasher::sha256();
@@ -120,7 +120,7 @@ pub async fn compare_with_floor(
         let start = Instant::now();
         for header in &headers {
             match service.verify_bearer(Some(header), Requirement::None).await {
-                Err(AuthError::Unavailable(error)) => return Err(error),
+                Err(AuthError::Unavailable(error)) => return Err(error.into()),
                 verdict => black_box(verdict.is_ok()),
             };
         }

@@ -13,7 +13,7 @@ use super::fixtures::{
     revocation_of_all, rotation, rules, sample_record, successes, t0,
 };
 use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage};
-use crate::rules::{Revocation, TokenRules as _, TokenUpdate};
+use crate::rules::{Refusal, Revocation, RuleError, TokenRules as _, TokenUpdate};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::{LastUse, ManageStore, StoreError};
 
@@ -31,7 +31,7 @@ pub async fn duplicate_id_or_hash_is_refused(store: Arc<dyn ManageStore>) {
     for record in [same_hash, same_id] {
         let result = store.insert(record, rules(None)).await;
         assert!(
-            matches!(result, Err(StoreError::Duplicate)),
+            matches!(result, Err(RuleError::Store(StoreError::Duplicate))),
             "a record with an existing id or hash is Duplicate, got {result:?}"
         );
     }
@@ -48,7 +48,7 @@ pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
     temporary.kind = TokenKind::Temporary;
     let inserted = store.insert(temporary.clone(), rules(None)).await;
     assert!(
-        matches!(inserted, Err(StoreError::Temporary)),
+        matches!(inserted, Err(RuleError::Refused(Refusal::Temporary))),
         "insert refuses a temporary record with Temporary, got {inserted:?}"
     );
     let persistent = sample_record("alice", "laptop");
@@ -56,7 +56,7 @@ pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
         .import(vec![persistent.clone(), temporary.clone()], rules(None))
         .await;
     assert!(
-        matches!(imported, Err(StoreError::Temporary)),
+        matches!(imported, Err(RuleError::Refused(Refusal::Temporary))),
         "import refuses a batch holding a temporary record, got {imported:?}"
     );
     for record in [&persistent, &temporary] {
@@ -84,7 +84,7 @@ pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn Manag
         .insert(sample_record("alice", "laptop"), rules(None))
         .await;
     assert!(
-        matches!(again, Err(StoreError::NameTaken)),
+        matches!(again, Err(RuleError::Refused(Refusal::NameTaken))),
         "a name is unique among an owner's active tokens, got {again:?}"
     );
     insert(&*store, &sample_record("bob", "laptop")).await;
@@ -120,7 +120,10 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
         .insert(sample_record("alice", "four"), rules(Some(3)))
         .await;
     assert!(
-        matches!(fourth, Err(StoreError::LimitReached { limit: 3 })),
+        matches!(
+            fourth,
+            Err(RuleError::Refused(Refusal::LimitReached { limit: 3 }))
+        ),
         "an insert over the cap is LimitReached with the cap, got {fourth:?}"
     );
     for record in &records {
@@ -168,14 +171,20 @@ pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>
         .insert(sample_record("alice", "b"), rules(Some(2)))
         .await;
     assert!(
-        matches!(third, Err(StoreError::LimitReached { limit: 2 })),
+        matches!(
+            third,
+            Err(RuleError::Refused(Refusal::LimitReached { limit: 2 }))
+        ),
         "a token in its grace period counts toward the cap, got {third:?}"
     );
     let over = store
         .rotate(replacement.id, rotation(Some(at(100)), t0(), Some(2)))
         .await;
     assert!(
-        matches!(over, Err(StoreError::LimitReached { limit: 2 })),
+        matches!(
+            over,
+            Err(RuleError::Refused(Refusal::LimitReached { limit: 2 }))
+        ),
         "a rotation with grace at the cap is refused, got {over:?}"
     );
     store
@@ -197,7 +206,10 @@ pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) 
         })
         .collect();
     let succeeded = successes(attempts, |error| {
-        matches!(error, StoreError::LimitReached { limit: 10 })
+        matches!(
+            error,
+            RuleError::Refused(Refusal::LimitReached { limit: 10 })
+        )
     })
     .await;
     assert_eq!(succeeded, 10, "exactly the cap succeeds");
@@ -280,7 +292,10 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
     let unknown = store
         .consume_use(TokenId::random().expect("randomness"), at(1))
         .await;
-    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(RuleError::Refused(Refusal::NotFound))),
+        "{unknown:?}"
+    );
 }
 
 /// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
@@ -298,7 +313,10 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
             }
         })
         .collect();
-    let succeeded = successes(attempts, |error| matches!(error, StoreError::NameTaken)).await;
+    let succeeded = successes(attempts, |error| {
+        matches!(error, RuleError::Refused(Refusal::NameTaken))
+    })
+    .await;
     assert_eq!(succeeded, 1, "one name wins among concurrent inserts");
 }
 
@@ -355,7 +373,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
         .revoke(TokenId::random().expect("randomness"), &revocation(at(9)))
         .await;
     assert!(
-        matches!(missing, Err(StoreError::NotFound)),
+        matches!(missing, Err(RuleError::Refused(Refusal::NotFound))),
         "revoking an unknown id answers NotFound, got {missing:?}"
     );
 }
@@ -542,7 +560,7 @@ pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
     );
     let second = store.claim_setup(sample_record("admin", "other")).await;
     assert!(
-        matches!(second, Err(StoreError::AlreadyClaimed)),
+        matches!(second, Err(RuleError::Store(StoreError::AlreadyClaimed))),
         "a second claim is AlreadyClaimed, got {second:?}"
     );
 }
@@ -560,7 +578,7 @@ pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
         })
         .collect();
     let winners = successes(attempts, |error| {
-        matches!(error, StoreError::AlreadyClaimed)
+        matches!(error, RuleError::Store(StoreError::AlreadyClaimed))
     })
     .await;
     assert_eq!(winners, 1, "exactly one of 50 concurrent claims wins");
@@ -586,7 +604,7 @@ pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageSt
     );
     let claim = store.claim_setup(sample_record("admin", "admin")).await;
     assert!(
-        matches!(claim, Err(StoreError::AlreadyClaimed)),
+        matches!(claim, Err(RuleError::Store(StoreError::AlreadyClaimed))),
         "a store that held a token cannot be claimed, got {claim:?}"
     );
 }
@@ -658,7 +676,7 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
     };
     let taken = store.update(laptop.id, &take_phone, t0()).await;
     assert!(
-        matches!(taken, Err(StoreError::NameTaken)),
+        matches!(taken, Err(RuleError::Refused(Refusal::NameTaken))),
         "a rename onto an active token's name is NameTaken, got {taken:?}"
     );
     store
@@ -672,14 +690,14 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         .expect("revoke");
     let inactive = store.update(phone.id, &clear, at(2)).await;
     assert!(
-        matches!(inactive, Err(StoreError::Inactive)),
+        matches!(inactive, Err(RuleError::Refused(Refusal::Inactive))),
         "updating a revoked token is Inactive, got {inactive:?}"
     );
     let missing = store
         .update(TokenId::random().expect("randomness"), &clear, t0())
         .await;
     assert!(
-        matches!(missing, Err(StoreError::NotFound)),
+        matches!(missing, Err(RuleError::Refused(Refusal::NotFound))),
         "updating an unknown id is NotFound, got {missing:?}"
     );
 }
@@ -805,7 +823,7 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
     .await;
     let twice = store.rotate(old.id, rotation(None, at(11), None)).await;
     assert!(
-        matches!(twice, Err(StoreError::Inactive)),
+        matches!(twice, Err(RuleError::Refused(Refusal::Inactive))),
         "a rotated token cannot be rotated again, got {twice:?}"
     );
 
@@ -862,7 +880,7 @@ pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) 
                 replacement.scopes.routes, routes,
                 "a change that landed before the rotation is carried over (round {round})"
             ),
-            Err(StoreError::Inactive) => {}
+            Err(RuleError::Refused(Refusal::Inactive)) => {}
             Err(other) => {
                 panic!("an update racing a rotation either lands or is Inactive, got {other:?}")
             }

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{MAX_CHAIN, TokenRules as _};
+use super::{MAX_CHAIN, Refusal, RuleError, TokenRules as _};
 use crate::record::{TokenId, TokenRecord, Usage};
 use crate::store::{ActiveRecords, ChangeScope, ManageStore, OwnerRecords, StoreError, Write};
 
@@ -17,7 +17,7 @@ pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     id: &TokenId,
     successor: Option<TokenId>,
     now: OffsetDateTime,
-) -> Result<Option<Usage>, StoreError> {
+) -> Result<Option<Usage>, RuleError> {
     let start = ChainStart {
         owner,
         id: *id,
@@ -65,11 +65,11 @@ pub(crate) async fn apply_to_chain<S, T, F>(
     store: &S,
     start: ChainStart<'_>,
     mut plan: F,
-) -> Result<T, StoreError>
+) -> Result<T, RuleError>
 where
     S: ManageStore + ?Sized,
     T: Send,
-    F: FnMut(&OwnerRecords, &TokenRecord, &[&TokenRecord]) -> Result<(Vec<Write>, T), StoreError>
+    F: FnMut(&OwnerRecords, &TokenRecord, &[&TokenRecord]) -> Result<(Vec<Write>, T), Refusal>
         + Send,
 {
     let mut named = vec![start.id];
@@ -83,7 +83,7 @@ where
             .with_ids(named.iter().copied());
         let walked = store
             .apply(scope, |read| {
-                let record = read.find(&start.id).ok_or(StoreError::NotFound)?;
+                let record = read.find(&start.id).ok_or(Refusal::NotFound)?;
                 match walk_chain(read, record, &named) {
                     Ok(chain) => plan(read, record, &chain).map(|(writes, out)| (writes, Ok(out))),
                     Err(next) => Ok((Vec::new(), Err(next))),
@@ -96,7 +96,8 @@ where
             Err(_) => {
                 return Err(StoreError::unavailable(
                     "a rotation chain is longer than any rotation makes",
-                ));
+                )
+                .into());
             }
         }
     }

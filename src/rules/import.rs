@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{InsertRules, TokenRules as _, active_count, stored};
+use super::{InsertRules, Refusal, RuleError, TokenRules as _, active_count, stored};
 use crate::record::{TokenId, TokenRecord};
 use crate::store::{ActiveRecords, ChangeScope, ManageStore, StoreError, Write};
 
@@ -24,7 +24,7 @@ pub(super) async fn import_owner<S: ManageStore + ?Sized>(
     incoming: &[TokenRecord],
     rules: InsertRules,
     commit: Commit,
-) -> Result<(usize, usize), StoreError> {
+) -> Result<(usize, usize), RuleError> {
     let now = rules.now;
     // Without a cap, only the tokens holding an imported name matter.
     let active = match rules.max_active_per_owner {
@@ -55,12 +55,12 @@ pub(super) async fn import_owner<S: ManageStore + ?Sized>(
                 .filter(|record| record.holds_name(now))
                 .all(|record| names.insert(&record.name))
             {
-                return Err(StoreError::NameTaken);
+                return Err(Refusal::NameTaken);
             }
             if let Some(limit) = rules.max_active_per_owner {
                 let imported = new.iter().filter(|record| record.is_active(now)).count();
                 if active_count(read, now) + imported > limit {
-                    return Err(StoreError::LimitReached { limit });
+                    return Err(Refusal::LimitReached { limit });
                 }
             }
             let outcome = (new.len(), incoming.len() - new.len());

@@ -10,6 +10,7 @@ use crate::token::FormatError;
 use crate::{
     expiry::DurationError,
     record::{NameError, RecordError},
+    rules::{Refusal, RuleError},
     scope::ScopeError,
     token::{CustomSecretError, MintError},
 };
@@ -168,16 +169,18 @@ impl From<BearerError> for AuthError {
 
 /// A management call (issue, list, rename, revoke, rotate, claim…) was refused.
 ///
-/// The checks the service makes itself are variants here; what the store
-/// refuses (a taken name, the cap, an unknown or inactive token, an
-/// unavailable backend) arrives wrapped as [`Store`](Self::Store), so each
-/// refusal has one type and one code.
+/// The checks the service makes itself are variants here; what a rule
+/// refuses inside its change (a taken name, the cap, an unknown or
+/// inactive token) arrives as [`Refused`](Self::Refused), and what the
+/// store reports (a duplicate, a claim already taken, an unavailable
+/// backend) as [`Store`](Self::Store), so each refusal has one type and
+/// one code.
 ///
 /// ```
 /// use tokenkeep::{ErrorCode, ManageError};
-/// use tokenkeep::store::StoreError;
-/// let full = ManageError::from(StoreError::LimitReached { limit: 10 });
-/// assert!(matches!(full, ManageError::Store(StoreError::LimitReached { limit: 10 })));
+/// use tokenkeep::rules::Refusal;
+/// let full = ManageError::from(Refusal::LimitReached { limit: 10 });
+/// assert!(matches!(full, ManageError::Refused(Refusal::LimitReached { limit: 10 })));
 /// assert_eq!(full.code(), "TOKEN_LIMIT_REACHED");
 /// ```
 #[cfg(feature = "management")]
@@ -224,7 +227,10 @@ pub enum ManageError {
     /// No randomness for a new token.
     #[error(transparent)]
     Mint(#[from] MintError),
-    /// The store refused the change or could not answer.
+    /// A rule refused the change: nothing was written.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The store could not do it.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -232,7 +238,17 @@ pub enum ManageError {
 #[cfg(feature = "management")]
 impl ManageError {
     /// No such token, or not one the actor may see (404 `NOT_FOUND`).
-    pub(crate) const NOT_FOUND: Self = Self::Store(StoreError::NotFound);
+    pub(crate) const NOT_FOUND: Self = Self::Refused(Refusal::NotFound);
+}
+
+#[cfg(feature = "management")]
+impl From<RuleError> for ManageError {
+    fn from(error: RuleError) -> Self {
+        match error {
+            RuleError::Refused(refusal) => Self::Refused(refusal),
+            RuleError::Store(error) => Self::Store(error),
+        }
+    }
 }
 
 #[cfg(feature = "management")]
@@ -250,6 +266,7 @@ impl ErrorCode for ManageError {
             Self::GraceTooLong { .. } => "INVALID_DURATION",
             Self::LifetimeTooLong { .. } => "LIFETIME_TOO_LONG",
             Self::Mint(e) => e.code(),
+            Self::Refused(e) => e.code(),
             Self::Store(e) => e.code(),
         }
     }

@@ -30,8 +30,8 @@ impl TokenManager {
     /// ([`InvalidName`](ManageError::InvalidName),
     /// [`InvalidRecord`](ManageError::InvalidRecord), with
     /// [`RecordError::Chain`] for a chain to another owner's token);
-    /// [`NameTaken`](crate::store::StoreError::NameTaken),
-    /// [`LimitReached`](crate::store::StoreError::LimitReached); or the store's failure.
+    /// [`NameTaken`](crate::rules::Refusal::NameTaken),
+    /// [`LimitReached`](crate::rules::Refusal::LimitReached); or the store's failure.
     pub async fn import(
         &self,
         actor: &Actor,

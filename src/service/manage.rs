@@ -14,9 +14,9 @@ use crate::record::{
     check_owner,
 };
 use crate::rules::TokenRules as _;
-use crate::rules::{InsertRules, Revocation, Rotation, TokenUpdate};
+use crate::rules::{InsertRules, Refusal, Revocation, Rotation, TokenUpdate};
 use crate::scope::{Ability, Route, Scopes};
-use crate::store::{ListQuery, StoreError};
+use crate::store::ListQuery;
 use crate::token::{CustomSecretError, TokenSecret};
 
 /// What to issue.
@@ -240,8 +240,8 @@ impl TokenManager {
     ///
     /// # Errors
     /// [`ManageError`]: an invalid field (400), [`Forbidden`](ManageError::Forbidden)
-    /// (403), [`NameTaken`](StoreError::NameTaken) or
-    /// [`LimitReached`](StoreError::LimitReached) (409), or the store's failure.
+    /// (403), [`NameTaken`](Refusal::NameTaken) or
+    /// [`LimitReached`](Refusal::LimitReached) (409), or the store's failure.
     pub async fn issue(
         &self,
         actor: &Actor,
@@ -383,7 +383,7 @@ impl TokenManager {
     /// One token, with its last-used time; never the secret.
     ///
     /// # Errors
-    /// [`NotFound`](StoreError::NotFound) (also for a token the actor may
+    /// [`NotFound`](Refusal::NotFound) (also for a token the actor may
     /// not see), [`Ambiguous`](ManageError::Ambiguous), or the store's failure.
     pub async fn get(&self, actor: &Actor, token: &TokenRef) -> Result<TokenRecord, ManageError> {
         self.resolve(actor, token).await
@@ -446,9 +446,9 @@ impl TokenManager {
     ///
     /// # Errors
     /// An invalid field (400), [`Forbidden`](ManageError::Forbidden) to grant
-    /// `manager` without being one, [`NotFound`](StoreError::NotFound),
-    /// [`NameTaken`](StoreError::NameTaken), [`Inactive`](StoreError::Inactive),
-    /// [`Temporary`](StoreError::Temporary), or the store's failure.
+    /// `manager` without being one, [`NotFound`](Refusal::NotFound),
+    /// [`NameTaken`](Refusal::NameTaken), [`Inactive`](Refusal::Inactive),
+    /// [`Temporary`](Refusal::Temporary), or the store's failure.
     pub async fn modify(
         &self,
         actor: &Actor,
@@ -500,7 +500,7 @@ impl TokenManager {
     /// stays for the audit trail. Revoking a revoked token changes nothing.
     ///
     /// # Errors
-    /// [`NotFound`](StoreError::NotFound),
+    /// [`NotFound`](Refusal::NotFound),
     /// [`Forbidden`](ManageError::Forbidden), or the store's failure.
     pub async fn revoke(
         &self,
@@ -543,8 +543,8 @@ impl TokenManager {
     ///
     /// # Errors
     /// [`InvalidDuration`](ManageError::InvalidDuration) for a bad grace,
-    /// [`Inactive`](StoreError::Inactive) for a revoked, expired or already
-    /// rotated token, [`Temporary`](StoreError::Temporary), and as
+    /// [`Inactive`](Refusal::Inactive) for a revoked, expired or already
+    /// rotated token, [`Temporary`](Refusal::Temporary), and as
     /// [`revoke`](Self::revoke).
     pub async fn rotate(
         &self,
@@ -567,11 +567,11 @@ impl TokenManager {
         // What cannot be rotated at all says so before any policy on what
         // the rotation would make.
         if old.kind == TokenKind::Temporary {
-            return Err(StoreError::Temporary.into());
+            return Err(Refusal::Temporary.into());
         }
         let now = self.now();
         if !old.holds_name(now) {
-            return Err(StoreError::Inactive.into());
+            return Err(Refusal::Inactive.into());
         }
         let policy = &self.manage.policy;
         // The replacement keeps the old token's expiry.
@@ -612,8 +612,8 @@ impl TokenManager {
     /// Removes a token's record for good (a data-removal request). Managers only.
     ///
     /// # Errors
-    /// [`Forbidden`](ManageError::Forbidden), [`NotFound`](StoreError::NotFound),
-    /// [`Temporary`](StoreError::Temporary), or the store's failure.
+    /// [`Forbidden`](ManageError::Forbidden), [`NotFound`](Refusal::NotFound),
+    /// [`Temporary`](Refusal::Temporary), or the store's failure.
     pub async fn delete(&self, actor: &Actor, token: &TokenRef) -> Result<(), ManageError> {
         let deleted = async {
             self.manage.policy.require_manager(actor)?;

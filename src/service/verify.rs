@@ -14,7 +14,7 @@ use crate::bearer::parse_authorization;
 use crate::expiry::unix_millis;
 use crate::hash::TokenHash;
 use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
-use crate::rules::TokenRules as _;
+use crate::rules::{RuleError, TokenRules as _};
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
 use crate::token::TokenSecret;
@@ -343,8 +343,16 @@ impl TokenService {
                     ));
                 };
                 let now = inner.settings.clock.now();
-                self.guarded(Box::pin(writes.consume_use(&*record, now)))
-                    .await
+                // A refusal means the token is gone from the store since it
+                // was read: nothing to spend, so it verifies no more.
+                let spent = async {
+                    match writes.consume_use(&*record, now).await {
+                        Err(RuleError::Store(error)) => Err(error),
+                        Err(RuleError::Refused(_)) => Ok(None),
+                        Ok(left) => Ok(left),
+                    }
+                };
+                self.guarded(Box::pin(spent)).await
             })
             .await;
             match consumed {

@@ -4,7 +4,7 @@
 //! A store implements [`ManageStore::change`](super::ManageStore::change)
 //! and nothing else on the write side. The rules (caps, names, grace
 //! periods, rotation chains, the setup claim, imports, temporary tokens)
-//! are plans written once in the core ([`TokenRules`](super::TokenRules)),
+//! are plans written once in the core ([`TokenRules`](crate::rules::TokenRules)),
 //! so every store that runs a plan atomically is correct by construction.
 
 use std::fmt;
@@ -12,8 +12,9 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{TokenId, TokenName, TokenRecord};
 
+#[cfg(doc)]
 use super::StoreError;
 
 /// Which records a change reads: the owner's records that are
@@ -185,25 +186,12 @@ impl Changes {
         Self::default()
     }
 
-    /// These writes. Temporary tokens live in process memory only, so a
-    /// write of one (or a delete of one the plan read) is refused here,
-    /// once for every plan.
-    ///
-    /// # Errors
-    /// [`StoreError::Temporary`].
-    pub fn new(read: &OwnerRecords, writes: Vec<Write>) -> Result<Self, StoreError> {
-        let temporary = |record: &TokenRecord| record.kind == TokenKind::Temporary;
-        let refused = writes.iter().any(|write| match write {
-            Write::Insert(record) | Write::Replace(record) => temporary(record),
-            Write::Delete(id) => read.find(id).is_some_and(temporary),
-        });
-        if refused {
-            return Err(StoreError::Temporary);
-        }
-        Ok(Self {
+    /// These writes, committed together.
+    pub fn new(writes: Vec<Write>) -> Self {
+        Self {
             writes,
             only_if_never_held: false,
-        })
+        }
     }
 
     /// Whether the plan writes nothing.
@@ -212,9 +200,24 @@ impl Changes {
     }
 }
 
-/// A plan: given the records read, the writes to commit, or an error
-/// that aborts the change with nothing written.
+/// A plan's refusal, opaque to the store: the change is abandoned with
+/// nothing written, and the store answers [`StoreError::Refused`] (`?` on
+/// the plan's result converts it). Why the plan refused is the rule's to
+/// know, not the store's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the plan refused the change")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// A plan: given the records read, the writes to commit, or [`Refused`]
+/// to abandon the change with nothing written.
 ///
 /// A plan is pure: it reads only what it is given and may be run more than
 /// once (an optimistic store runs it again after a conflicting write).
-pub type Plan<'a> = dyn FnMut(&OwnerRecords) -> Result<Changes, StoreError> + Send + 'a;
+pub type Plan<'a> = dyn FnMut(&OwnerRecords) -> Result<Changes, Refused> + Send + 'a;

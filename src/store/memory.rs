@@ -177,7 +177,9 @@ impl MemoryStore {
                         stored.owner == record.owner && stored.hash == record.hash
                     });
                     if !same {
-                        return Err(StoreError::NotFound);
+                        return Err(StoreError::unavailable(
+                            "a replace names a record that is not stored with its owner and hash",
+                        ));
                     }
                 }
                 Write::Delete(_) => {}

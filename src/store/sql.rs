@@ -190,7 +190,9 @@ macro_rules! run_change {
             };
             let result = written.execute(&mut *$tx).await.map_err(backend_error)?;
             if matches!(write, Write::Replace(_)) && result.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
+                return Err(StoreError::unavailable(
+                    "a replace names a record that is not stored with its owner and hash",
+                ));
             }
         }
         if changes.writes.iter().any(|write| matches!(write, Write::Insert(_))) {

@@ -6,7 +6,8 @@
 //! The service does not know about them: it asks this layer as it would ask
 //! any store. The layer answers for the temporary tokens and passes every
 //! other call through. They can be listed, but not changed, rotated,
-//! revoked or deleted: such calls answer [`StoreError::Temporary`]. A
+//! revoked or deleted: such calls answer
+//! [`Refusal::Temporary`](crate::rules::Refusal::Temporary). A
 //! revocation kept in memory would not outlive a restart nor reach another
 //! instance, so it is refused rather than answered with a success that
 //! does not last; revoking all of an owner's tokens leaves the temporary
@@ -21,7 +22,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    Changes, LastUse, Layer, ListQuery, ManageStore, Plan, StoreError, TokenStore, Write,
+    Changes, LastUse, Layer, ListQuery, ManageStore, Plan, Refused, StoreError, TokenStore, Write,
     WriteLayer,
 };
 use crate::hash::TokenHash;
@@ -184,20 +185,23 @@ impl<S: ManageStore + ?Sized> WriteLayer for WithTemporary<S> {
             .filter(|record| scope.covers(record))
             .map(|record| TokenRecord::clone(record))
             .collect();
-        self.inner()
+        let mut shadowed = false;
+        let changed = self
+            .inner()
             .change(scope, &mut |read| {
                 let mut shown = read.clone();
                 shown.records.extend(temporary.iter().cloned());
                 let changes = plan(&shown)?;
-                let shadowed = changes.writes.iter().any(|write| {
+                shadowed = changes.writes.iter().any(|write| {
                     matches!(write, Write::Insert(record) if self.find(&record.hash).is_some())
                 });
-                if shadowed {
-                    return Err(StoreError::Duplicate);
-                }
-                Ok(changes)
+                if shadowed { Err(Refused) } else { Ok(changes) }
             })
-            .await
+            .await;
+        if shadowed {
+            return Err(StoreError::Duplicate);
+        }
+        changed
     }
 }
 

@@ -16,7 +16,7 @@ async fn the_eleventh_token_is_refused_and_nothing_is_deleted() {
         .await;
     assert!(matches!(
         eleventh,
-        Err(ManageError::Store(StoreError::LimitReached { limit: 10 }))
+        Err(ManageError::Refused(Refusal::LimitReached { limit: 10 }))
     ));
     let listed = service.list(&alice(), None, false).await.unwrap();
     assert_eq!(listed.len(), 10, "nothing made room");
@@ -50,7 +50,7 @@ async fn the_cap_holds_under_concurrent_issues() {
     for attempt in attempts {
         match attempt.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(ManageError::Store(StoreError::LimitReached { .. })) => {}
+            Err(ManageError::Refused(Refusal::LimitReached { .. })) => {}
             Err(other) => panic!("{other:?}"),
         }
     }
@@ -70,7 +70,7 @@ async fn the_cap_is_configurable() {
         .await;
     assert!(matches!(
         second,
-        Err(ManageError::Store(StoreError::LimitReached { limit: 1 }))
+        Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))
     ));
 }
 
@@ -92,7 +92,7 @@ async fn rotation_at_the_cap_needs_no_grace_period() {
     assert!(
         matches!(
             graceful,
-            Err(ManageError::Store(StoreError::LimitReached { limit: 1 }))
+            Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))
         ),
         "{graceful:?}"
     );
@@ -102,7 +102,7 @@ async fn rotation_at_the_cap_needs_no_grace_period() {
         .await;
     assert!(matches!(
         full,
-        Err(ManageError::Store(StoreError::LimitReached { limit: 1 }))
+        Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))
     ));
 }
 

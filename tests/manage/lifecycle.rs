@@ -77,7 +77,7 @@ async fn get_rename_and_modify_by_id_or_name() {
     assert_eq!(renamed.name.as_str(), "work laptop");
     assert!(matches!(
         service.get(&alice(), &TokenRef::id_or_name("laptop")).await,
-        Err(ManageError::Store(StoreError::NotFound))
+        Err(ManageError::Refused(Refusal::NotFound))
     ));
     let changed = service
         .modify(

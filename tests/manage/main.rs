@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use support::{builder, service, verifies};
 use tokenkeep::record::TokenStatus;
+use tokenkeep::rules::Refusal;
 use tokenkeep::store::{MemoryStore, StoreError};
 use tokenkeep::time::Duration;
 use tokenkeep::{

@@ -62,7 +62,7 @@ async fn names_are_unique_per_owner_among_active_tokens() {
         .await;
     assert!(matches!(
         again,
-        Err(ManageError::Store(StoreError::NameTaken))
+        Err(ManageError::Refused(Refusal::NameTaken))
     ));
     service
         .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
@@ -88,13 +88,13 @@ async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
     assert!(matches!(manager, Err(ManageError::Forbidden)));
     let peek = service.get(&alice(), &TokenRef::id(bob.record.id)).await;
     assert!(
-        matches!(peek, Err(ManageError::Store(StoreError::NotFound))),
+        matches!(peek, Err(ManageError::Refused(Refusal::NotFound))),
         "another owner's token is not shown"
     );
     let revoke = service.revoke(&alice(), &TokenRef::id(bob.record.id)).await;
     assert!(matches!(
         revoke,
-        Err(ManageError::Store(StoreError::NotFound))
+        Err(ManageError::Refused(Refusal::NotFound))
     ));
     let list = service.list(&alice(), Some("bob"), false).await;
     assert!(matches!(list, Err(ManageError::Forbidden)));

@@ -36,7 +36,7 @@ async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
     ] {
         let error = refused.expect("a temporary token cannot be changed");
         assert!(
-            matches!(error, ManageError::Store(StoreError::Temporary)),
+            matches!(error, ManageError::Refused(Refusal::Temporary)),
             "{error:?}"
         );
         assert_eq!(tokenkeep::ErrorCode::code(&error), "TOKEN_TEMPORARY");
@@ -99,7 +99,7 @@ async fn import_refuses_temporary_records_and_writes_nothing() {
         .import(&Actor::Admin, vec![stored.clone(), temporary])
         .await;
     assert!(
-        matches!(refused, Err(ManageError::Store(StoreError::Temporary))),
+        matches!(refused, Err(ManageError::Refused(Refusal::Temporary))),
         "{refused:?}"
     );
     assert!(
