@@ -249,6 +249,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let header = format!("Bearer {}", issued.token.expose_secret());
     let who = manager
+        .service()
         .verify_bearer(Some(&header), Requirement::None)
         .await?;
     println!("verified {} ({}) through Redis", who.owner(), who.name());

@@ -39,12 +39,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Verify a read below the route.
     let jar = RoutePath::parse("/releases/app/1.0/app.jar")?;
     let who = service
+        .service()
         .verify_bearer(Some(&header), Requirement::Read(&jar))
         .await?;
     println!("read {} as {}: allowed", jar.as_str(), who.owner());
 
     // A write on a read-only route is refused with insufficient_scope.
     match service
+        .service()
         .verify_bearer(Some(&header), Requirement::Write(&jar))
         .await
     {
@@ -65,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .revoke(&alice, &TokenRef::id_or_name("laptop"))
         .await?;
     match service
+        .service()
         .verify_bearer(Some(&header), Requirement::Read(&jar))
         .await
     {

@@ -123,8 +123,8 @@ const RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 /// service holds.
 ///
 /// Cheap to clone (one `Arc`); share one per process. A service that also
-/// issues and manages tokens holds a `TokenManager`, which derefs to the
-/// `TokenService` it manages through.
+/// issues and manages tokens holds a `TokenManager`, whose `service()` is
+/// the `TokenService` it manages through.
 ///
 /// ```
 /// use std::sync::Arc;

@@ -24,7 +24,7 @@
 //! any of them, so no backend can get one wrong.
 //!
 //! Behaviour around a store (the [`CachedStore`] cache, the tracing the
-//! service adds, temporary tokens) is a [`Layer`]: it says what it changes,
+//! service adds, temporary tokens) is a [`StoreLayer`]: it says what it changes,
 //! and every other call is forwarded by construction.
 //!
 //! The public conformance suite (`tokenkeep::conformance`, feature
@@ -58,7 +58,7 @@ pub use async_trait::async_trait;
 pub use cache::{CacheConfig, CachedStore, ChangeStamp};
 pub use change::{ActiveRecords, ChangeScope, Changes, OwnerRecords, Plan, Refused, Write};
 pub use error::StoreError;
-pub use layer::{Layer, WriteLayer};
+pub use layer::{StoreLayer, WriteLayer};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]

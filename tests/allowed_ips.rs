@@ -51,6 +51,7 @@ async fn a_listed_token_verifies_only_from_inside_its_ranges() {
         let client = address.map(|address| address.parse().unwrap());
         async move {
             service
+                .service()
                 .verify_token_from(&token, Requirement::None, client)
                 .await
         }
@@ -69,7 +70,13 @@ async fn a_listed_token_verifies_only_from_inside_its_ranges() {
     }
     // Without a list, any address, known or not.
     let (free, _) = issue(&service, "free", &[]).await;
-    assert!(service.verify_token(&free, Requirement::None).await.is_ok());
+    assert!(
+        service
+            .service()
+            .verify_token(&free, Requirement::None)
+            .await
+            .is_ok()
+    );
     // An empty list, set later, lifts it.
     let any = TokenChanges {
         allowed_ips: Some(Vec::new()),
@@ -149,13 +156,14 @@ async fn the_revocation_watch_re_judges_the_allow_list() {
     let (token, by_id) = issue(&service, "office", &["10.0.0.0/8"]).await;
     let client = Some("10.1.2.3".parse().unwrap());
     let who = service
+        .service()
         .verify_token_from(&token, Requirement::None, client)
         .await
         .unwrap();
     assert_eq!(who.client(), client);
     let watch = {
         let (service, who) = (service.clone(), who.clone());
-        tokio::spawn(async move { service.revocation(&who, Requirement::None).await })
+        tokio::spawn(async move { service.service().revocation(&who, Requirement::None).await })
     };
     let elsewhere = TokenChanges {
         allowed_ips: Some(vec!["192.168.0.0/16".parse().unwrap()]),

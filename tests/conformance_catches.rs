@@ -16,8 +16,8 @@ use std::time::Duration;
 use tokenkeep::conformance::{self, Holding, run_check};
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    ActiveRecords, ChangeScope, Changes, Layer, ListQuery, ManageStore, MemoryStore, OwnerRecords,
-    Plan, StoreError, TokenStore, Write, WriteLayer, async_trait,
+    ActiveRecords, ChangeScope, Changes, ListQuery, ManageStore, MemoryStore, OwnerRecords, Plan,
+    StoreError, StoreLayer, TokenStore, Write, WriteLayer, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenRecord};
@@ -114,7 +114,7 @@ async fn pause() {
 }
 
 #[async_trait]
-impl Layer for Planted {
+impl StoreLayer for Planted {
     type Inner = MemoryStore;
 
     fn inner(&self) -> &MemoryStore {

@@ -31,6 +31,7 @@ async fn setup() -> (TokenManager, Arc<FaultyStore>, String) {
 
 async fn assert_fails_closed(service: &TokenManager, token: &str) {
     let error = service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap_err();
@@ -45,6 +46,7 @@ async fn a_failing_store_fails_closed_and_the_service_recovers() {
     assert_fails_closed(&service, &token).await;
     store.set_lookups(Lookups::Answer);
     service
+        .service()
         .verify_token(&token, Requirement::None)
         .await
         .unwrap();
@@ -62,6 +64,7 @@ async fn a_hanging_store_times_out_closed() {
     );
     store.set_lookups(Lookups::Answer);
     service
+        .service()
         .verify_token(&token, Requirement::None)
         .await
         .unwrap();
@@ -76,6 +79,7 @@ async fn a_panicking_store_fails_closed_and_the_service_goes_on() {
     }
     store.set_lookups(Lookups::Answer);
     service
+        .service()
         .verify_token(&token, Requirement::None)
         .await
         .unwrap();
@@ -86,18 +90,20 @@ async fn refused_last_used_batches_are_retried_without_blocking_verification() {
     let (service, store, token) = setup().await;
     store.fail_last_used.store(true, Ordering::SeqCst);
     service
+        .service()
         .verify_token(&token, Requirement::None)
         .await
         .unwrap();
-    assert!(service.flush_last_used().await.is_err());
+    assert!(service.service().flush_last_used().await.is_err());
     // Verification is unaffected while the store refuses the batch.
     service
+        .service()
         .verify_token(&token, Requirement::None)
         .await
         .unwrap();
     store.fail_last_used.store(false, Ordering::SeqCst);
     assert_eq!(
-        service.flush_last_used().await.unwrap(),
+        service.service().flush_last_used().await.unwrap(),
         1,
         "the batch was kept and retried"
     );
@@ -105,9 +111,9 @@ async fn refused_last_used_batches_are_retried_without_blocking_verification() {
     let query = tokenkeep::store::ListQuery {
         owner: Some("alice".into()),
         include_inactive: true,
-        now: service.now(),
+        now: service.service().now(),
     };
-    let records = service.store().list(&query).await.unwrap();
+    let records = service.service().store().list(&query).await.unwrap();
     assert!(records[0].last_used_at.is_some());
 }
 
@@ -134,6 +140,7 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
         .unwrap();
     let token = issued.token.expose_secret();
     service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap();
@@ -154,7 +161,11 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
     // Whatever fails meanwhile fails closed; then it works again.
     let started = std::time::Instant::now();
     loop {
-        match service.verify_token(token, Requirement::None).await {
+        match service
+            .service()
+            .verify_token(token, Requirement::None)
+            .await
+        {
             Ok(who) => {
                 assert_eq!(who.owner(), "alice");
                 break;

@@ -165,7 +165,7 @@ struct IssuedMeanwhile {
 }
 
 #[tokenkeep::store::async_trait]
-impl tokenkeep::store::Layer for IssuedMeanwhile {
+impl tokenkeep::store::StoreLayer for IssuedMeanwhile {
     type Inner = dyn ManageStore;
 
     fn inner(&self) -> &dyn ManageStore {

@@ -39,15 +39,16 @@ async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
     for round in 0..100_000usize {
         let token = &tokens[round % tokens.len()];
         service
+            .service()
             .verify_token(token, Requirement::None)
             .await
             .expect("valid");
         clock.advance(Duration::milliseconds(1));
         if round % 5_000 == 4_999 {
-            service.flush_last_used().await.expect("flush");
+            service.service().flush_last_used().await.expect("flush");
         }
     }
-    service.flush_last_used().await.expect("flush");
+    service.service().flush_last_used().await.expect("flush");
 
     // Within 100 s and a 60 s interval, each token is written at most twice.
     let notes = store.notes.load(Ordering::SeqCst);

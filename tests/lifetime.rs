@@ -38,7 +38,7 @@ async fn issue_adopt_and_claim_keep_within_the_longest_lifetime() {
     let custom = IssueRequest::new("alice", "custom")
         .secret(TokenSecret::custom("a-legacy-secret").unwrap());
     assert!(refused_for_lifetime(service.issue(&admin, custom).await));
-    let hash = service.hasher().hash("imported-elsewhere");
+    let hash = service.service().hasher().hash("imported-elsewhere");
     let adopted = service
         .adopt_hash(&admin, IssueRequest::new("alice", "adopted"), hash)
         .await;

@@ -22,6 +22,7 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
         .unwrap();
     let token = issued.token.expose_secret();
     let who = service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap();
@@ -37,6 +38,7 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
         .await
         .unwrap();
     let who = service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap();

@@ -29,10 +29,11 @@ async fn sqlite_to_postgres_and_back() {
         .await
         .unwrap();
     sqlite
+        .service()
         .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
-    sqlite.flush_last_used().await.unwrap();
+    sqlite.service().flush_last_used().await.unwrap();
     let exported = sqlite.export(&Actor::Admin).await.unwrap();
 
     // Through JSON lines, as `token export | token import` would.
@@ -53,11 +54,13 @@ async fn sqlite_to_postgres_and_back() {
     assert_eq!(report.imported, 2);
     assert_eq!(postgres.export(&Actor::Admin).await.unwrap(), exported);
     postgres
+        .service()
         .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
     assert!(
         postgres
+            .service()
             .verify_token(revoked.token.expose_secret(), Requirement::None)
             .await
             .is_err()
@@ -71,7 +74,8 @@ async fn sqlite_to_postgres_and_back() {
         .unwrap();
     assert_eq!(report.imported, 2);
     assert_eq!(back.export(&Actor::Admin).await.unwrap(), exported);
-    back.verify_token(kept.token.expose_secret(), Requirement::None)
+    back.service()
+        .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
 }

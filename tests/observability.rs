@@ -96,18 +96,21 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
         .unwrap();
     let laptop_text = laptop.token.expose_secret().to_owned();
     let who = service
+        .service()
         .verify_token(&laptop_text, Requirement::None)
         .await
         .unwrap();
     let admin_only = Requirement::Ability("billing");
     assert!(
         service
+            .service()
             .verify_token(&laptop_text, admin_only)
             .await
             .is_err()
     );
     assert!(
         service
+            .service()
             .verify_token("legacy-secret-1", Requirement::None)
             .await
             .is_ok()
@@ -123,6 +126,7 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
     let rotated = service.rotate(&admin, &by_id, None).await.unwrap();
     assert!(
         service
+            .service()
             .verify_token(&laptop_text, Requirement::None)
             .await
             .is_err()
@@ -146,7 +150,7 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
         .unwrap();
     let claimed = fresh.claim_setup("first", None).await.unwrap();
     fresh.import(&admin, exported.clone()).await.unwrap();
-    service.flush_last_used().await.unwrap();
+    service.service().flush_last_used().await.unwrap();
 
     let events = log.events();
     let refused = find(
@@ -249,6 +253,7 @@ async fn garbage_bearers_log_nothing_at_info() {
         };
         assert!(
             service
+                .service()
                 .verify_bearer(Some(header), Requirement::None)
                 .await
                 .is_err()
@@ -259,6 +264,7 @@ async fn garbage_bearers_log_nothing_at_info() {
     let (log, _guard) = Captured::start(LevelFilter::DEBUG);
     assert!(
         service
+            .service()
             .verify_bearer(Some("Bearer garbage-x"), Requirement::None)
             .await
             .is_err()
@@ -291,15 +297,22 @@ fn verifications_are_counted_by_outcome() {
                 .unwrap();
             for _ in 0..7 {
                 let token = issued.token.expose_secret();
-                assert!(service.verify_token(token, Requirement::None).await.is_ok());
+                assert!(
+                    service
+                        .service()
+                        .verify_token(token, Requirement::None)
+                        .await
+                        .is_ok()
+                );
             }
             assert!(
                 service
+                    .service()
                     .verify_token("tk_nope", Requirement::None)
                     .await
                     .is_err()
             );
-            assert_eq!(service.report_active_tokens().await.unwrap(), 1);
+            assert_eq!(service.service().report_active_tokens().await.unwrap(), 1);
         });
     });
     let text = handle.render();
@@ -334,6 +347,7 @@ async fn a_reuse_burn_is_a_warning_naming_the_client() {
         .unwrap();
     let client = "203.0.113.7".parse().unwrap();
     let presented = service
+        .service()
         .verify_token_from(old.token.expose_secret(), Requirement::None, Some(client))
         .await;
     assert!(presented.is_err());

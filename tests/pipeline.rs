@@ -58,7 +58,7 @@ fn fresh() -> IssueRequest {
 }
 
 async fn with_uses(tokens: &TokenManager, uses: u64) -> String {
-    let usage = Usage::new(uses, tokens.now()).unwrap();
+    let usage = Usage::new(uses, tokens.service().now()).unwrap();
     reader(tokens, fresh().usage(usage)).await
 }
 

@@ -94,6 +94,7 @@ async fn until_refused(
     let start = std::time::Instant::now();
     while start.elapsed() < limit {
         if service
+            .service()
             .verify_token(token, Requirement::None)
             .await
             .is_err()
@@ -115,8 +116,16 @@ async fn a_revoke_reaches_the_other_instances_cache() {
         .await
         .unwrap();
     let token = issued.token.expose_secret();
-    second.verify_token(token, Requirement::None).await.unwrap();
-    second.verify_token(token, Requirement::None).await.unwrap(); // now cached
+    second
+        .service()
+        .verify_token(token, Requirement::None)
+        .await
+        .unwrap();
+    second
+        .service()
+        .verify_token(token, Requirement::None)
+        .await
+        .unwrap(); // now cached
     first
         .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
         .await
@@ -131,7 +140,11 @@ async fn a_revoke_reaches_the_other_instances_cache() {
         .await
         .unwrap();
     let token = scoped.token.expose_secret();
-    second.verify_token(token, Requirement::None).await.unwrap();
+    second
+        .service()
+        .verify_token(token, Requirement::None)
+        .await
+        .unwrap();
     first.revoke_all(&Actor::Admin, "bob").await.unwrap();
     assert!(until_refused(&second, token, std::time::Duration::from_secs(10)).await);
 }
@@ -146,7 +159,11 @@ async fn a_lost_notification_connection_does_not_keep_stale_entries() {
         .await
         .unwrap();
     let token = issued.token.expose_secret();
-    second.verify_token(token, Requirement::None).await.unwrap();
+    second
+        .service()
+        .verify_token(token, Requirement::None)
+        .await
+        .unwrap();
 
     // Cut the listening connection, as a network failure or restart would.
     let url = postgres_url().await.unwrap();
@@ -233,12 +250,13 @@ async fn only_hashes_reach_the_database() {
             .await
             .unwrap();
         service
+            .service()
             .verify_token(issued.token.expose_secret(), Requirement::None)
             .await
             .unwrap();
         secrets.push(issued.token.expose_secret()[3..].to_owned());
     }
-    service.flush_last_used().await.unwrap();
+    service.service().flush_last_used().await.unwrap();
     // Every column of every row, as JSON text (bytea as hex).
     let rows: Vec<String> =
         sqlx::query_scalar("SELECT row_to_json(t)::text FROM tokenkeep_tokens t")
@@ -269,6 +287,7 @@ async fn two_instances_share_one_database() {
         .await
         .unwrap();
     second
+        .service()
         .verify_token(issued.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
@@ -278,6 +297,7 @@ async fn two_instances_share_one_database() {
         .unwrap();
     assert!(
         second
+            .service()
             .verify_token(issued.token.expose_secret(), Requirement::None)
             .await
             .is_err()

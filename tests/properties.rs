@@ -243,10 +243,17 @@ async fn the_service_refuses_at_expiry_exactly() {
         .unwrap();
     let token = issued.token.expose_secret();
     clock.set(support::t0() + lifetime - tokenkeep::time::Duration::SECOND);
-    assert!(service.verify_token(token, Requirement::None).await.is_ok());
+    assert!(
+        service
+            .service()
+            .verify_token(token, Requirement::None)
+            .await
+            .is_ok()
+    );
     clock.set(support::t0() + lifetime);
     assert!(
         service
+            .service()
             .verify_token(token, Requirement::None)
             .await
             .is_err()

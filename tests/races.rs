@@ -236,6 +236,7 @@ async fn verify_revoke_race(service: TokenManager) {
                     for _ in 0..50 {
                         let after_revoke = revoked.load(Ordering::SeqCst);
                         if service
+                            .service()
                             .verify_token(&token, Requirement::None)
                             .await
                             .is_ok()

@@ -29,9 +29,18 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
         .unwrap();
     let token = limited.token.expose_secret();
     for _ in 0..3 {
-        assert!(service.verify_token(token, Requirement::None).await.is_ok());
+        assert!(
+            service
+                .service()
+                .verify_token(token, Requirement::None)
+                .await
+                .is_ok()
+        );
     }
-    let refused = service.verify_token(token, Requirement::None).await;
+    let refused = service
+        .service()
+        .verify_token(token, Requirement::None)
+        .await;
     let Err(AuthError::RateLimited { retry_after }) = refused else {
         panic!("{refused:?}");
     };
@@ -47,7 +56,13 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
     // Another token is not affected, and one without a limit never is.
     for _ in 0..100 {
         let free = free.token.expose_secret();
-        assert!(service.verify_token(free, Requirement::None).await.is_ok());
+        assert!(
+            service
+                .service()
+                .verify_token(free, Requirement::None)
+                .await
+                .is_ok()
+        );
     }
 
     // A new limit is a new budget; lifting it lifts the limit.
@@ -58,10 +73,17 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
     let by_id = TokenRef::id(limited.record.id);
     service.modify(&Actor::Admin, &by_id, raise).await.unwrap();
     for _ in 0..5 {
-        assert!(service.verify_token(token, Requirement::None).await.is_ok());
+        assert!(
+            service
+                .service()
+                .verify_token(token, Requirement::None)
+                .await
+                .is_ok()
+        );
     }
     assert!(
         service
+            .service()
             .verify_token(token, Requirement::None)
             .await
             .is_err()
@@ -71,7 +93,13 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
         ..TokenChanges::default()
     };
     service.modify(&Actor::Admin, &by_id, lift).await.unwrap();
-    assert!(service.verify_token(token, Requirement::None).await.is_ok());
+    assert!(
+        service
+            .service()
+            .verify_token(token, Requirement::None)
+            .await
+            .is_ok()
+    );
 }
 
 #[test]

@@ -53,6 +53,7 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
         .unwrap();
     assert!(
         service
+            .service()
             .verify_token(&a_text, Requirement::None)
             .await
             .is_ok(),
@@ -65,6 +66,7 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
     let c_text = c.token.expose_secret().to_owned();
     assert!(
         service
+            .service()
             .verify_token(&c_text, Requirement::None)
             .await
             .is_ok()
@@ -75,7 +77,12 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
     let attempts: Vec<_> = (0..20)
         .map(|_| {
             let (service, text) = (service.clone(), a_text.clone());
-            tokio::spawn(async move { service.verify_token(&text, Requirement::None).await })
+            tokio::spawn(async move {
+                service
+                    .service()
+                    .verify_token(&text, Requirement::None)
+                    .await
+            })
         })
         .collect();
     for attempt in attempts {
@@ -103,6 +110,7 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
     );
     assert!(
         service
+            .service()
             .verify_token(&c_text, Requirement::None)
             .await
             .is_err()
@@ -143,6 +151,7 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
             .await
             .unwrap();
         let presented = service
+            .service()
             .verify_token(a.token.expose_secret(), Requirement::None)
             .await;
         assert!(matches!(
@@ -150,6 +159,7 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
             Err(AuthError::InvalidToken(InvalidToken::Revoked))
         ));
         let b_works = service
+            .service()
             .verify_token(b.token.expose_secret(), Requirement::None)
             .await
             .is_ok();
@@ -165,6 +175,7 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
             .unwrap();
         assert!(
             service
+                .service()
                 .verify_token(d.token.expose_secret(), Requirement::None)
                 .await
                 .is_err()
@@ -190,6 +201,7 @@ async fn what_a_retired_token_minted_in_its_grace_burns_too() {
     let m_text = m.token.expose_secret().to_owned();
     let as_m = || async {
         let who = service
+            .service()
             .verify_token(&m_text, Requirement::Manager)
             .await
             .unwrap();
@@ -211,7 +223,10 @@ async fn what_a_retired_token_minted_in_its_grace_burns_too() {
         .unwrap();
 
     clock.advance(Duration::hours(2));
-    let presented = service.verify_token(&m_text, Requirement::None).await;
+    let presented = service
+        .service()
+        .verify_token(&m_text, Requirement::None)
+        .await;
     assert!(matches!(
         presented,
         Err(AuthError::InvalidToken(InvalidToken::Expired))
@@ -242,7 +257,7 @@ struct RotatedMeanwhile {
 }
 
 #[tokenkeep::store::async_trait]
-impl tokenkeep::store::Layer for RotatedMeanwhile {
+impl tokenkeep::store::StoreLayer for RotatedMeanwhile {
     type Inner = dyn ManageStore;
 
     fn inner(&self) -> &dyn ManageStore {
@@ -296,6 +311,7 @@ async fn a_successor_minted_while_the_chain_burns_burns_too() {
     *layered.armed.lock().unwrap() = Some((b.record.id, other_instance));
 
     let refused = service
+        .service()
         .verify_token(a.token.expose_secret(), Requirement::None)
         .await;
     assert!(refused.is_err());

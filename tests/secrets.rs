@@ -16,15 +16,20 @@ async fn the_plaintext_never_shows() {
     let plaintext = issued.token.expose_secret().to_owned();
     let secret_part = &plaintext[3..];
 
-    let who = service.verify_token(&plaintext, Requirement::Manager).await;
+    let who = service
+        .service()
+        .verify_token(&plaintext, Requirement::Manager)
+        .await;
     let mut tampered = plaintext.clone();
     tampered.push('x');
     let malformed = service
+        .service()
         .verify_token(&tampered, Requirement::None)
         .await
         .unwrap_err();
     let header = format!("Bearer {plaintext} extra");
     let bad_header = service
+        .service()
         .verify_bearer(Some(&header), Requirement::None)
         .await
         .unwrap_err();
@@ -33,6 +38,7 @@ async fn the_plaintext_never_shows() {
         .await
         .unwrap();
     let revoked = service
+        .service()
         .verify_token(&plaintext, Requirement::None)
         .await
         .unwrap_err();

@@ -36,6 +36,7 @@ async fn the_setup_token_claims_once_and_mints_a_manager() {
     );
     assert_eq!(first.record.name.as_str(), "admin");
     service
+        .service()
         .verify_token(first.token.expose_secret(), Requirement::Manager)
         .await
         .unwrap();

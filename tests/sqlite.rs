@@ -107,11 +107,13 @@ async fn tokens_survive_reopening_the_file() {
     reopened.migrate().await.unwrap();
     let second = service_over(Arc::new(reopened));
     second
+        .service()
         .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
     assert!(
         second
+            .service()
             .verify_token(revoked.token.expose_secret(), Requirement::None)
             .await
             .is_err()
@@ -325,6 +327,7 @@ async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
         let secret = issued.token.expose_secret();
         for _ in 0..3 {
             server
+                .service()
                 .verify_token(secret, Requirement::None)
                 .await
                 .unwrap();
@@ -339,6 +342,7 @@ async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
             .unwrap();
         assert!(
             server
+                .service()
                 .verify_token(secret, Requirement::None)
                 .await
                 .is_err(),

@@ -52,13 +52,16 @@ async fn text_no_token_could_be_never_reaches_the_store() {
     let service = manager(store.clone());
     let huge = format!("Bearer {}", "a".repeat(300_000));
     for header in [huge.as_str(), "Bearer short"] {
-        let refused = service.verify_bearer(Some(header), Requirement::None).await;
+        let refused = service
+            .service()
+            .verify_bearer(Some(header), Requirement::None)
+            .await;
         assert!(
             matches!(refused, Err(AuthError::InvalidToken(_))),
             "{refused:?}"
         );
     }
-    assert!(refused_as_format(&service, "not a bearer value!").await);
+    assert!(refused_as_format(service.service(), "not a bearer value!").await);
     assert_eq!(lookups(&store), 0, "no store query");
     assert_eq!(store.custom_questions.load(Ordering::SeqCst), 0);
 }
@@ -75,14 +78,20 @@ async fn unprefixed_text_is_not_looked_up_while_no_custom_secret_is_stored() {
         .await
         .unwrap();
     for n in 0..200 {
-        assert!(refused_as_format(&service, &format!("garbage-bearer-{n}")).await);
+        assert!(refused_as_format(service.service(), &format!("garbage-bearer-{n}")).await);
     }
     assert_eq!(lookups(&store), 0, "no lookup of garbage");
     assert_eq!(store.custom_questions.load(Ordering::SeqCst), 1);
 
     // Tokens in the format go on verifying as ever.
     let token = minted.token.expose_secret();
-    assert!(service.verify_token(token, Requirement::None).await.is_ok());
+    assert!(
+        service
+            .service()
+            .verify_token(token, Requirement::None)
+            .await
+            .is_ok()
+    );
 }
 
 /// A custom secret adopted through this service verifies at once, and from
@@ -92,20 +101,21 @@ async fn unprefixed_text_is_not_looked_up_while_no_custom_secret_is_stored() {
 async fn an_adopted_custom_secret_verifies_at_once_and_absent_text_is_remembered() {
     let store = FaultyStore::new(MemoryStore::new());
     let service = manager(store.clone());
-    assert!(refused_as_format(&service, "legacy-admin-secret").await);
+    assert!(refused_as_format(service.service(), "legacy-admin-secret").await);
 
     adopt(&service, "legacy-admin-secret").await;
     let adopted = service
+        .service()
         .verify_token("legacy-admin-secret", Requirement::None)
         .await;
     assert_eq!(adopted.unwrap().owner(), "root");
 
     let before = lookups(&store);
     for _ in 0..100 {
-        assert!(refused_as_format(&service, "a-wrong-secret").await);
+        assert!(refused_as_format(service.service(), "a-wrong-secret").await);
     }
     assert_eq!(lookups(&store) - before, 1, "one lookup, then remembered");
-    assert!(refused_as_format(&service, "another-wrong-secret").await);
+    assert!(refused_as_format(service.service(), "another-wrong-secret").await);
     assert_eq!(lookups(&store) - before, 2, "other text is looked up");
 }
 
@@ -138,6 +148,7 @@ async fn a_store_that_cannot_answer_is_looked_up() {
     store.set_lookups(support::faulty::Lookups::Fail);
     store.fail_custom_questions.store(true, Ordering::SeqCst);
     let answer = service
+        .service()
         .verify_token("some-custom-text", Requirement::None)
         .await;
     assert!(
@@ -151,14 +162,15 @@ async fn a_store_that_cannot_answer_is_looked_up() {
 #[tokio::test]
 async fn an_import_ends_what_the_service_knew() {
     let service = manager(FaultyStore::new(MemoryStore::new()));
-    assert!(refused_as_format(&service, "imported-secret").await);
+    assert!(refused_as_format(service.service(), "imported-secret").await);
 
     let mut record = support::fresh_record("imported");
-    record.hash = service.hasher().hash("imported-secret");
+    record.hash = service.service().hasher().hash("imported-secret");
     record.display_prefix = String::new();
     service.import(&Actor::Admin, vec![record]).await.unwrap();
     assert!(
         service
+            .service()
             .verify_token("imported-secret", Requirement::None)
             .await
             .is_ok()

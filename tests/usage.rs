@@ -31,7 +31,12 @@ async fn fifty_verifications_of_ten_uses(store: Arc<dyn ManageStore>) {
     let attempts: Vec<_> = (0..50)
         .map(|_| {
             let (service, token) = (service.clone(), token.clone());
-            tokio::spawn(async move { service.verify_token(&token, Requirement::None).await })
+            tokio::spawn(async move {
+                service
+                    .service()
+                    .verify_token(&token, Requirement::None)
+                    .await
+            })
         })
         .collect();
     let mut succeeded = 0;
@@ -43,7 +48,10 @@ async fn fifty_verifications_of_ten_uses(store: Arc<dyn ManageStore>) {
         }
     }
     assert_eq!(succeeded, 10, "exactly the uses left");
-    let spent = service.verify_token(&token, Requirement::None).await;
+    let spent = service
+        .service()
+        .verify_token(&token, Requirement::None)
+        .await;
     assert!(matches!(
         spent,
         Err(AuthError::InvalidToken(InvalidToken::UsesExhausted))
@@ -59,11 +67,18 @@ async fn fifty_verifications_of_ten_uses(store: Arc<dyn ManageStore>) {
     let one = one.token.expose_secret();
     assert!(
         service
+            .service()
             .verify_token(one, Requirement::Manager)
             .await
             .is_err()
     );
-    assert!(service.verify_token(one, Requirement::None).await.is_ok());
+    assert!(
+        service
+            .service()
+            .verify_token(one, Requirement::None)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,7 +106,7 @@ async fn a_rotation_chain_shares_one_budget() {
     let service = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
         .build()
         .unwrap();
-    let usage = Usage::new(10, service.now()).unwrap();
+    let usage = Usage::new(10, service.service().now()).unwrap();
     let old = service
         .issue(
             &Actor::Admin,
@@ -112,6 +127,7 @@ async fn a_rotation_chain_shares_one_budget() {
     for _ in 0..15 {
         for token in [&old.token, &new.token] {
             let verdict = service
+                .service()
                 .verify_token(token.expose_secret(), Requirement::None)
                 .await;
             succeeded += usize::from(verdict.is_ok());
@@ -143,7 +159,7 @@ async fn an_inactive_link_is_walked_through(store: Arc<dyn ManageStore>, middle:
         .clock(clock.clone())
         .build()
         .unwrap();
-    let usage = Usage::new(10, service.now()).unwrap();
+    let usage = Usage::new(10, service.service().now()).unwrap();
     let a = service
         .issue(
             &Actor::Admin,
@@ -181,6 +197,7 @@ async fn an_inactive_link_is_walked_through(store: Arc<dyn ManageStore>, middle:
     for token in [&c.token, &a.token] {
         for _ in 0..12 {
             let verdict = service
+                .service()
                 .verify_token(token.expose_secret(), Requirement::None)
                 .await;
             succeeded += usize::from(verdict.is_ok());

@@ -40,6 +40,7 @@ async fn a_valid_token_says_who_it_is() {
         .await
         .unwrap();
     let who = service
+        .service()
         .verify_bearer(
             Some(&bearer(issued.token.expose_secret())),
             Requirement::None,
@@ -57,6 +58,7 @@ async fn a_valid_token_says_who_it_is() {
 async fn header_problems_come_before_any_lookup() {
     let (service, _) = service();
     let missing = service
+        .service()
         .verify_bearer(None, Requirement::None)
         .await
         .unwrap_err();
@@ -66,6 +68,7 @@ async fn header_problems_come_before_any_lookup() {
     ));
     assert_eq!(missing.code(), "UNAUTHORIZED");
     let basic = service
+        .service()
         .verify_bearer(Some("Basic abc"), Requirement::None)
         .await
         .unwrap_err();
@@ -74,6 +77,7 @@ async fn header_problems_come_before_any_lookup() {
         AuthError::NoCredentials(BearerError::UnsupportedScheme)
     ));
     let two = service
+        .service()
         .verify_bearer(Some("Bearer a, Bearer b"), Requirement::None)
         .await
         .unwrap_err();
@@ -87,9 +91,15 @@ async fn header_problems_come_before_any_lookup() {
 #[tokio::test]
 async fn malformed_and_unknown_tokens_are_invalid_with_their_reason() {
     let (service, _) = service();
-    let result = service.verify_token("tk_short", Requirement::None).await;
+    let result = service
+        .service()
+        .verify_token("tk_short", Requirement::None)
+        .await;
     assert_eq!(reason(result), InvalidToken::Format(FormatError::Length));
-    let other_prefix = service.verify_token("xx_abc", Requirement::None).await;
+    let other_prefix = service
+        .service()
+        .verify_token("xx_abc", Requirement::None)
+        .await;
     assert_eq!(
         reason(other_prefix),
         InvalidToken::Format(FormatError::Prefix)
@@ -102,6 +112,7 @@ async fn malformed_and_unknown_tokens_are_invalid_with_their_reason() {
         .await
         .unwrap();
     let result = service
+        .service()
         .verify_token(foreign.token.expose_secret(), Requirement::None)
         .await;
     assert_eq!(reason(result), InvalidToken::Unknown);
@@ -109,7 +120,10 @@ async fn malformed_and_unknown_tokens_are_invalid_with_their_reason() {
     let mut typo = foreign.token.expose_secret().to_owned();
     let last = typo.pop().unwrap();
     typo.push(if last == 'x' { 'y' } else { 'x' });
-    let result = elsewhere.verify_token(&typo, Requirement::None).await;
+    let result = elsewhere
+        .service()
+        .verify_token(&typo, Requirement::None)
+        .await;
     assert_eq!(reason(result), InvalidToken::Format(FormatError::Checksum));
 }
 
@@ -126,6 +140,7 @@ async fn revoked_tokens_are_invalid_and_the_reason_is_kept_for_logs() {
         .await
         .unwrap();
     let error = service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap_err();
@@ -150,14 +165,21 @@ async fn a_token_expires_exactly_at_its_expiry() {
 
     clock.set(t0() + Duration::hours(12) - Duration::seconds(1));
     service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap();
     clock.set(t0() + Duration::hours(12));
-    let result = service.verify_token(token, Requirement::None).await;
+    let result = service
+        .service()
+        .verify_token(token, Requirement::None)
+        .await;
     assert_eq!(reason(result), InvalidToken::Expired);
     clock.set(t0() + Duration::hours(12) + Duration::seconds(1));
-    let result = service.verify_token(token, Requirement::None).await;
+    let result = service
+        .service()
+        .verify_token(token, Requirement::None)
+        .await;
     assert_eq!(reason(result), InvalidToken::Expired);
 }
 
@@ -175,11 +197,13 @@ async fn a_read_only_route_token_gets_insufficient_scope_on_write() {
     let token = issued.token.expose_secret();
     let jar = RoutePath::parse("/releases/app/1.0/app.jar").unwrap();
     service
+        .service()
         .verify_token(token, Requirement::Read(&jar))
         .await
         .unwrap();
 
     let error = service
+        .service()
         .verify_token(token, Requirement::Write(&jar))
         .await
         .unwrap_err();
@@ -190,15 +214,20 @@ async fn a_read_only_route_token_gets_insufficient_scope_on_write() {
     );
     let private = RoutePath::parse("/releases-private/key").unwrap();
     let beside = service
+        .service()
         .verify_token(token, Requirement::Read(&private))
         .await;
     assert!(matches!(beside, Err(AuthError::InsufficientScope { .. })));
     let climbed = RoutePath::parse("/releases/../private/key").unwrap();
     let climb = service
+        .service()
         .verify_token(token, Requirement::Read(&climbed))
         .await;
     assert!(matches!(climb, Err(AuthError::InsufficientScope { .. })));
-    let manager = service.verify_token(token, Requirement::Manager).await;
+    let manager = service
+        .service()
+        .verify_token(token, Requirement::Manager)
+        .await;
     assert!(matches!(manager, Err(AuthError::InsufficientScope { scope }) if scope == "manager"));
 }
 
@@ -211,6 +240,7 @@ async fn scope_changes_take_effect_on_the_next_verification() {
         .unwrap();
     let token = issued.token.expose_secret();
     let denied = service
+        .service()
         .verify_token(token, Requirement::Ability("deploy"))
         .await;
     assert!(matches!(denied, Err(AuthError::InsufficientScope { .. })));
@@ -223,6 +253,7 @@ async fn scope_changes_take_effect_on_the_next_verification() {
         .await
         .unwrap();
     service
+        .service()
         .verify_token(token, Requirement::Ability("deploy"))
         .await
         .unwrap();
@@ -236,6 +267,7 @@ async fn temporary_tokens_verify_and_never_reach_the_store() {
         .build()
         .unwrap();
     let who = service
+        .service()
         .verify_bearer(Some("Bearer root-secret"), Requirement::Manager)
         .await
         .unwrap();
@@ -257,13 +289,17 @@ async fn temporary_tokens_verify_and_never_reach_the_store() {
         .unwrap_err();
     assert_eq!(tokenkeep::ErrorCode::code(&refused), "TOKEN_TEMPORARY");
     assert!(refused.to_string().contains("configuration"), "{refused}");
-    let result = service.verify_token("root-secret", Requirement::None).await;
+    let result = service
+        .service()
+        .verify_token("root-secret", Requirement::None)
+        .await;
     assert!(result.is_ok(), "nothing pretended");
 
     // A restart without the option: the token is gone.
     let (builder, _, _) = support::builder();
     let restarted = builder.build().unwrap();
     let result = restarted
+        .service()
         .verify_token("root-secret", Requirement::None)
         .await;
     assert!(matches!(
@@ -280,11 +316,15 @@ async fn temporary_tokens_may_expire() {
         .expires_at(t0() + Duration::minutes(5));
     let service = builder.temporary_token(root).build().unwrap();
     service
+        .service()
         .verify_token("root-secret", Requirement::None)
         .await
         .unwrap();
     clock.advance(Duration::minutes(5));
-    let result = service.verify_token("root-secret", Requirement::None).await;
+    let result = service
+        .service()
+        .verify_token("root-secret", Requirement::None)
+        .await;
     assert_eq!(reason(result), InvalidToken::Expired);
 }
 
@@ -316,10 +356,12 @@ async fn custom_secrets_verify_only_when_accepted() {
         .unwrap();
     assert_eq!(issued.record.display_prefix, "");
     lenient
+        .service()
         .verify_token("legacy-secret-1", Requirement::None)
         .await
         .unwrap();
     let unknown = lenient
+        .service()
         .verify_token("legacy-secret-2", Requirement::None)
         .await;
     assert_eq!(reason(unknown), InvalidToken::Format(FormatError::Prefix));
@@ -337,6 +379,7 @@ async fn imported_sha256_hashes_verify() {
         .await
         .unwrap();
     let who = service
+        .service()
         .verify_token(foreign, Requirement::None)
         .await
         .unwrap();
@@ -354,6 +397,7 @@ async fn keyed_hashing_verifies_and_stores_no_plain_sha256() {
         .unwrap();
     let token = issued.token.expose_secret();
     service
+        .service()
         .verify_token(token, Requirement::None)
         .await
         .unwrap();
@@ -379,13 +423,14 @@ async fn last_used_is_written_once_per_interval_in_batches() {
     for _ in 0..100 {
         for issued in &tokens {
             service
+                .service()
                 .verify_token(issued.token.expose_secret(), Requirement::None)
                 .await
                 .unwrap();
         }
     }
     assert_eq!(
-        service.flush_last_used().await.unwrap(),
+        service.service().flush_last_used().await.unwrap(),
         5,
         "one note per token"
     );
@@ -395,22 +440,24 @@ async fn last_used_is_written_once_per_interval_in_batches() {
     clock.advance(Duration::seconds(30));
     for issued in &tokens {
         service
+            .service()
             .verify_token(issued.token.expose_secret(), Requirement::None)
             .await
             .unwrap();
     }
     assert_eq!(
-        service.flush_last_used().await.unwrap(),
+        service.service().flush_last_used().await.unwrap(),
         0,
         "within the interval"
     );
 
     clock.advance(Duration::seconds(30));
     service
+        .service()
         .verify_token(tokens[0].token.expose_secret(), Requirement::None)
         .await
         .unwrap();
-    assert_eq!(service.flush_last_used().await.unwrap(), 1);
+    assert_eq!(service.service().flush_last_used().await.unwrap(), 1);
     let first = store.get(&tokens[0].record.id).await.unwrap().unwrap();
     assert_eq!(first.last_used_at, Some(t0() + Duration::seconds(60)));
 }
@@ -422,13 +469,15 @@ async fn the_flusher_writes_pending_notes_on_shutdown() {
         .issue(&admin(), IssueRequest::new("alice", "laptop"))
         .await
         .unwrap();
-    let flusher = service.spawn_last_used_flusher();
+    let flusher = service.service().spawn_last_used_flusher();
     service
+        .service()
         .verify_token(issued.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
     assert_eq!(flusher.shutdown().await.unwrap(), 1);
     let record = service
+        .service()
         .store()
         .get(&issued.record.id)
         .await
@@ -454,6 +503,7 @@ async fn no_verification_succeeds_after_revoke_returned() {
             for _ in 0..2_000 {
                 let started_after_revoke = revoked.load(Ordering::SeqCst);
                 let ok = service
+                    .service()
                     .verify_token(&token, Requirement::None)
                     .await
                     .is_ok();
@@ -495,6 +545,7 @@ async fn a_store_that_cannot_answer_fails_closed() {
         .unwrap();
     store.set_lookups(Lookups::Fail);
     let error = service
+        .service()
         .verify_token(issued.token.expose_secret(), Requirement::None)
         .await
         .unwrap_err();
@@ -502,7 +553,10 @@ async fn a_store_that_cannot_answer_fails_closed() {
     assert_eq!(error.code(), "STORE_UNAVAILABLE");
     assert!(error.challenge("tokenkeep").is_none());
     // A malformed token is still rejected without the store.
-    let result = service.verify_token("tk_nope", Requirement::None).await;
+    let result = service
+        .service()
+        .verify_token("tk_nope", Requirement::None)
+        .await;
     assert!(matches!(result, Err(AuthError::InvalidToken(_))));
 }
 

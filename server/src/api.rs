@@ -16,7 +16,8 @@ use tokenkeep::{
     Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenId, TokenRef,
 };
 
-use crate::app::{AppState, JsonBody};
+use crate::json_body::JsonBody;
+use crate::state::AppState;
 use crate::view::TokenView;
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -122,7 +123,11 @@ pub(crate) async fn create(
     request.metadata = field_change(body.metadata, metadata_of)?.flatten();
     request.allowed_ips = parse_ranges(&body.allowed_ips)?;
     if let Some(uses) = body.uses {
-        let usage = Usage::parse(uses, body.uses_refill.as_deref(), state.service.now());
+        let usage = Usage::parse(
+            uses,
+            body.uses_refill.as_deref(),
+            state.service.service().now(),
+        );
         request.usage = Some(usage.map_err(ManageError::from)?);
     } else if body.uses_refill.is_some() {
         return Err(ManageError::from(RecordError::Usage).into());

@@ -13,8 +13,8 @@ use tokenkeep::scope::RoutePath;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::app::AppState;
 use crate::private;
+use crate::state::AppState;
 
 fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such file")

@@ -173,7 +173,7 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 .map_err(ManageError::from)?;
             request.allowed_ips = allowed_ips;
             if let Some(uses) = uses {
-                let usage = Usage::parse(uses, uses_refill.as_deref(), service.now());
+                let usage = Usage::parse(uses, uses_refill.as_deref(), service.service().now());
                 request.usage = Some(usage.map_err(ManageError::from)?);
             }
             if let Some(secret) = secret {
@@ -343,7 +343,7 @@ fn print_table(service: &TokenManager, records: &[TokenRecord]) {
         "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<12}  {:<10}  {:<10}  STATUS",
         "ID", "NAME", "OWNER", "PREFIX", "CREATED", "CREATED BY", "LAST USED", "EXPIRES"
     );
-    let now = service.now();
+    let now = service.service().now();
     for record in records {
         // Who revoked or rotated it, and why, when the record says.
         let why = match (

@@ -53,7 +53,7 @@ fn service_of(request: &HttpRequest) -> Option<TokenService> {
     #[cfg(feature = "management")]
     if service.is_none() {
         let manager = request.app_data::<web::Data<crate::TokenManager>>();
-        return manager.map(|manager| TokenService::clone(manager));
+        return manager.map(|manager| manager.service().clone());
     }
     service.map(|service| TokenService::clone(service))
 }

@@ -70,6 +70,6 @@ where
 #[cfg(feature = "management")]
 impl FromRef<crate::TokenManager> for TokenService {
     fn from_ref(manager: &crate::TokenManager) -> Self {
-        TokenService::clone(manager)
+        manager.service().clone()
     }
 }

@@ -57,9 +57,9 @@ pub struct Verdict {
 /// let header = format!("Bearer {}", issued.token.expose_secret());
 /// let request = RequestFacts::new("GET", "/admin").authorization([header.as_bytes()]);
 ///
-/// let refused = verify_request(&tokens, &request, &RouteRequirement::Manager).await;
+/// let refused = verify_request(tokens.service(), &request, &RouteRequirement::Manager).await;
 /// assert_eq!(refused.unwrap_err().status(), 403);
-/// let verdict = verify_request(&tokens, &request, &RouteRequirement::AnyToken).await?;
+/// let verdict = verify_request(tokens.service(), &request, &RouteRequirement::AnyToken).await?;
 /// assert_eq!(verdict.authenticated.owner(), "alice");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
@@ -276,25 +276,27 @@ mod verdict_tests {
     fn an_outer_verdict_is_judged_not_verified_again() {
         block_on(async {
             let tokens = manager();
-            let usage = Usage::new(1, tokens.now()).expect("usage");
+            let usage = Usage::new(1, tokens.service().now()).expect("usage");
             let issued = tokens
                 .issue(&Actor::Admin, IssueRequest::new("alice", "ci").usage(usage))
                 .await
                 .expect("issued");
             let header = format!("Bearer {}", issued.token.expose_secret());
             let facts = RequestFacts::new("GET", "/a").authorization([header.as_bytes()]);
-            let first = verify_request(&tokens, &facts, &RouteRequirement::AnyToken)
+            let first = verify_request(tokens.service(), &facts, &RouteRequirement::AnyToken)
                 .await
                 .expect("the one use");
             assert_eq!(first.authenticated.kind(), TokenKind::Persistent);
 
             let outer = RequestFacts::new("GET", "/a").verified(Some(&first.authenticated));
-            let again = verify_request(&tokens, &outer, &RouteRequirement::AnyToken).await;
+            let again = verify_request(tokens.service(), &outer, &RouteRequirement::AnyToken).await;
             assert!(again.is_ok(), "judged, not verified: no use left to spend");
-            let refused = verify_request(&tokens, &outer, &RouteRequirement::Manager).await;
+            let refused =
+                verify_request(tokens.service(), &outer, &RouteRequirement::Manager).await;
             assert_eq!(refused.map(|_| ()).unwrap_err().status(), 403);
             let bad_path = RequestFacts::new("GET", "/%2F").verified(Some(&first.authenticated));
-            let refused = verify_request(&tokens, &bad_path, &RouteRequirement::ReadPath).await;
+            let refused =
+                verify_request(tokens.service(), &bad_path, &RouteRequirement::ReadPath).await;
             assert_eq!(refused.map(|_| ()).unwrap_err().code(), "INVALID_PATH");
         });
     }
@@ -314,7 +316,7 @@ mod verdict_tests {
             let facts = RequestFacts::new("GET", "/")
                 .authorization([header.as_bytes()])
                 .peer(peer);
-            let verdict = verify_request(&tokens, &facts, &RouteRequirement::AnyToken)
+            let verdict = verify_request(tokens.service(), &facts, &RouteRequirement::AnyToken)
                 .await
                 .expect("verified");
             assert_eq!(verdict.authenticated.client(), peer);
@@ -331,7 +333,7 @@ mod verdict_tests {
                 let tokens = tokens.clone();
                 async move {
                     let verdict =
-                        verify_request(&tokens, &facts, &RouteRequirement::AnyToken).await;
+                        verify_request(tokens.service(), &facts, &RouteRequirement::AnyToken).await;
                     verdict.map(|_| ()).unwrap_err().message().to_owned()
                 }
             };

@@ -5,7 +5,6 @@
 use std::fmt;
 
 use super::ManageError;
-use super::manage::IssuedToken;
 use super::policy::Actor;
 use crate::error::ErrorCode as _;
 use crate::record::{TokenId, TokenRecord};
@@ -22,12 +21,6 @@ pub(super) trait AuditedResult {
 impl AuditedResult for TokenRecord {
     fn token_id(&self) -> Option<TokenId> {
         Some(self.id)
-    }
-}
-
-impl AuditedResult for IssuedToken {
-    fn token_id(&self) -> Option<TokenId> {
-        Some(self.record.id)
     }
 }
 

@@ -458,6 +458,17 @@ impl ServiceBuilder<dyn ManageStore, TokenManager> {
     }
 }
 
+#[cfg(feature = "management")]
+impl TokenManager {
+    /// Starts configuring a manager over `store` whose tokens carry `prefix`.
+    pub fn builder(
+        store: Arc<dyn ManageStore>,
+        prefix: Prefix,
+    ) -> ServiceBuilder<dyn ManageStore, TokenManager> {
+        ServiceBuilder::new(store, prefix)
+    }
+}
+
 /// A manager's own settings.
 #[cfg(feature = "management")]
 struct Management {

@@ -40,7 +40,7 @@ impl TokenManager {
         let target = format!("{} records", records.len());
         let imported = async {
             self.manage.policy.require_manager(actor)?;
-            let now = self.now();
+            let now = self.service().now();
             for record in &records {
                 self.check_fields(record, now)?;
             }
@@ -51,7 +51,7 @@ impl TokenManager {
             };
             let report = self.manage.store.import(records, rules).await;
             // Even a failed import may have stored some records.
-            self.forget_absent_custom();
+            self.service().forget_absent_custom();
             Ok(report?)
         };
         audited("import", actor, &target, imported.await)

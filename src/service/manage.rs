@@ -4,7 +4,7 @@
 
 use time::Duration;
 
-use super::audit::{Named, audited};
+use super::audit::{AuditedResult, Named, audited};
 use super::policy::Actor;
 use super::{ManageError, TokenManager};
 use crate::expiry::{DurationError, Expiry};
@@ -136,6 +136,12 @@ pub struct IssuedToken {
     pub token: TokenSecret,
     /// What was stored.
     pub record: TokenRecord,
+}
+
+impl AuditedResult for IssuedToken {
+    fn token_id(&self) -> Option<TokenId> {
+        Some(self.record.id)
+    }
 }
 
 /// Changes to a token; `None` fields stay as they are.
@@ -294,10 +300,10 @@ impl TokenManager {
             now: record.created_at,
             max_active_per_owner: self.manage.policy.max_active_per_owner,
         };
-        let in_format = record.is_in_format_of(self.format().prefix());
+        let in_format = record.is_in_format_of(self.service().format().prefix());
         self.manage.store.insert(record, rules).await?;
         if !in_format {
-            self.forget_absent_custom();
+            self.service().forget_absent_custom();
         }
         Ok(())
     }
@@ -356,7 +362,7 @@ impl TokenManager {
             return Err(DurationError::Zero.into());
         }
         let owner = self.whose(actor, owner)?;
-        let now = self.now();
+        let now = self.service().now();
         let before = now.checked_add(within).ok_or(DurationError::TooLong)?;
         let mut expiring = self.manage.store.list_expiring(now, before).await?;
         if let Some(owner) = owner {
@@ -371,7 +377,7 @@ impl TokenManager {
         owner: Option<&str>,
         include_inactive: bool,
     ) -> Result<Vec<TokenRecord>, ManageError> {
-        let now = self.now();
+        let now = self.service().now();
         let query = ListQuery {
             owner: owner.map(str::to_owned),
             include_inactive,
@@ -404,7 +410,7 @@ impl TokenManager {
             Actor::User(user) => Some(user.as_str()),
             _ => None,
         });
-        let now = self.now();
+        let now = self.service().now();
         let mut named: Vec<TokenRecord> = self
             .records(owner, false)
             .await?
@@ -491,8 +497,8 @@ impl TokenManager {
         update.apply_to(&mut preview);
         super::fields::check_fields(&preview)?;
         let store = &*self.manage.store;
-        let changed = store.update(&record, &update, self.now()).await?;
-        self.signal_change();
+        let changed = store.update(&record, &update, self.service().now()).await?;
+        self.service().signal_change();
         Ok(changed)
     }
 
@@ -509,10 +515,14 @@ impl TokenManager {
     ) -> Result<TokenRecord, ManageError> {
         let revoked = async {
             let record = self.resolve(actor, token).await?;
-            let revocation = Revocation::new(self.now(), actor.to_string(), RevokeReason::Revoked);
+            let revocation = Revocation::new(
+                self.service().now(),
+                actor.to_string(),
+                RevokeReason::Revoked,
+            );
             let store = &*self.manage.store;
             let revoked = store.revoke(&record, &revocation).await?;
-            self.signal_change();
+            self.service().signal_change();
             Ok(revoked)
         };
         audited("revoke", actor, token, revoked.await)
@@ -527,10 +537,13 @@ impl TokenManager {
         let revoked = async {
             check_owner(owner)?;
             self.manage.policy.require_owner(actor, owner)?;
-            let revocation =
-                Revocation::new(self.now(), actor.to_string(), RevokeReason::RevokeAll);
+            let revocation = Revocation::new(
+                self.service().now(),
+                actor.to_string(),
+                RevokeReason::RevokeAll,
+            );
             let revoked = self.manage.store.revoke_owner(owner, &revocation).await?;
-            self.signal_change();
+            self.service().signal_change();
             Ok(revoked)
         };
         audited("revoke_all", actor, &owner, revoked.await)
@@ -569,7 +582,7 @@ impl TokenManager {
         if old.kind == TokenKind::Temporary {
             return Err(Refusal::Temporary.into());
         }
-        let now = self.now();
+        let now = self.service().now();
         if !old.holds_name(now) {
             return Err(Refusal::Inactive.into());
         }
@@ -602,7 +615,7 @@ impl TokenManager {
         };
         // The store builds the replacement from the old token as it is then.
         let record = self.manage.store.rotate(&old, rotation).await?;
-        self.signal_change();
+        self.service().signal_change();
         Ok(IssuedToken {
             token: secret,
             record,
@@ -619,7 +632,7 @@ impl TokenManager {
             self.manage.policy.require_manager(actor)?;
             let record = self.resolve(actor, token).await?;
             if self.manage.store.delete(&record).await? {
-                self.signal_change();
+                self.service().signal_change();
                 Ok(())
             } else {
                 Err(ManageError::NOT_FOUND)
@@ -639,7 +652,7 @@ impl TokenManager {
             let query = ListQuery {
                 owner: None,
                 include_inactive: true,
-                now: self.now(),
+                now: self.service().now(),
             };
             Ok(self.manage.store.list(&query).await?)
         };
@@ -683,7 +696,7 @@ impl TokenManager {
     ) -> Result<TokenRecord, ManageError> {
         check_owner(&request.owner)?;
         let name = TokenName::new(request.name.as_str())?;
-        let now = self.now();
+        let now = self.service().now();
         let expires_at = request.expires.expires_at(now)?;
         self.manage.policy.require_lifetime(now, expires_at)?;
         let mut record = TokenRecord::new(TokenId::random()?, &request.owner, name, hash, now);

@@ -1,21 +1,18 @@
 //! [`TokenManager`]: a [`TokenService`] that also issues and manages tokens.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use super::TokenService;
-use super::builder::ServiceBuilder;
 use super::policy::Policy;
 use super::setup::SetupConfig;
 use crate::store::ManageStore;
-use crate::token::Prefix;
 
 /// Issues, verifies and manages tokens over one [`ManageStore`]: the one
 /// object a service that hands out tokens holds.
 ///
-/// It derefs to the [`TokenService`] it verifies with, so one object does
-/// both; hand [`service`](Self::service) to code that only verifies.
-/// Cheap to clone (two `Arc`s).
+/// It holds the [`TokenService`] it verifies with: [`service`](Self::service)
+/// verifies, and is what code that only verifies is handed. Cheap to clone
+/// (two `Arc`s).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -28,7 +25,7 @@ use crate::token::Prefix;
 ///     .issue(&Actor::User("alice".into()), IssueRequest::new("alice", "laptop"))
 ///     .await?;
 /// let header = format!("Bearer {}", issued.token.expose_secret());
-/// let who = tokens.verify_bearer(Some(&header), Requirement::None).await?;
+/// let who = tokens.service().verify_bearer(Some(&header), Requirement::None).await?;
 /// assert_eq!(who.owner(), "alice");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
@@ -55,14 +52,6 @@ impl TokenManager {
     /// configured otherwise.
     pub const DEFAULT_SETUP_OWNER: &'static str = "admin";
 
-    /// Starts configuring a manager over `store` whose tokens carry `prefix`.
-    pub fn builder(
-        store: Arc<dyn ManageStore>,
-        prefix: Prefix,
-    ) -> ServiceBuilder<dyn ManageStore, TokenManager> {
-        ServiceBuilder::new(store, prefix)
-    }
-
     pub(super) fn new(service: TokenService, manage: ManagerInner) -> Self {
         Self {
             service,
@@ -84,14 +73,6 @@ impl TokenManager {
     /// The management rules in force.
     pub fn policy(&self) -> &Policy {
         &self.manage.policy
-    }
-}
-
-impl Deref for TokenManager {
-    type Target = TokenService;
-
-    fn deref(&self) -> &TokenService {
-        &self.service
     }
 }
 

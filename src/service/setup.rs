@@ -36,7 +36,7 @@ impl TokenManager {
     /// # Errors
     /// The store's failure.
     pub async fn is_claimed(&self) -> Result<bool, StoreError> {
-        self.store().has_ever_held_token().await
+        self.service().store().has_ever_held_token().await
     }
 
     /// Claims a fresh installation with the configured setup token and

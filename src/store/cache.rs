@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Changes, Layer, ManageStore, Plan, StoreError, TokenStore, Write, WriteLayer};
+use super::{Changes, ManageStore, Plan, StoreError, StoreLayer, TokenStore, Write, WriteLayer};
 use crate::hash::{ByHash, TokenHash};
 use crate::record::TokenRecord;
 
@@ -299,7 +299,7 @@ impl<S: TokenStore> CachedStore<S> {
 }
 
 #[async_trait]
-impl<S: TokenStore> Layer for CachedStore<S> {
+impl<S: TokenStore> StoreLayer for CachedStore<S> {
     type Inner = S;
 
     fn inner(&self) -> &S {

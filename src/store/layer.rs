@@ -1,7 +1,7 @@
 //! Layers: behaviour around a store that forwards, by construction, every
 //! call it does not change.
 //!
-//! A layer implements [`Layer`] (and [`WriteLayer`] when the store below
+//! A layer implements [`StoreLayer`] (and [`WriteLayer`] when the store below
 //! can be written): it names the store below and overrides only the calls
 //! it changes. Every other call is forwarded by the trait's own defaults
 //! (but one: the `find_by_hash_now` shortcut, see its docs), and the
@@ -28,7 +28,7 @@ use crate::token::Prefix;
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use tokenkeep::hash::TokenHash;
-/// use tokenkeep::store::{Layer, MemoryStore, StoreError, TokenStore, async_trait};
+/// use tokenkeep::store::{StoreLayer, MemoryStore, StoreError, TokenStore, async_trait};
 /// use tokenkeep::TokenRecord;
 ///
 /// /// Counts lookups; forwards everything.
@@ -39,7 +39,7 @@ use crate::token::Prefix;
 /// }
 ///
 /// #[async_trait]
-/// impl Layer for Counted {
+/// impl StoreLayer for Counted {
 ///     type Inner = MemoryStore;
 ///     fn inner(&self) -> &MemoryStore {
 ///         &self.inner
@@ -53,7 +53,7 @@ use crate::token::Prefix;
 /// let store: Arc<dyn TokenStore> = Arc::new(Counted::default());
 /// ```
 #[async_trait]
-pub trait Layer: std::fmt::Debug + Send + Sync + 'static {
+pub trait StoreLayer: std::fmt::Debug + Send + Sync + 'static {
     /// The store below.
     type Inner: TokenStore + ?Sized;
 
@@ -141,9 +141,9 @@ pub trait Layer: std::fmt::Debug + Send + Sync + 'static {
     }
 }
 
-/// The write side of a [`Layer`] over a store that can be written.
+/// The write side of a [`StoreLayer`] over a store that can be written.
 #[async_trait]
-pub trait WriteLayer: Layer<Inner: ManageStore> {
+pub trait WriteLayer: StoreLayer<Inner: ManageStore> {
     /// See [`ManageStore::change`].
     ///
     /// # Errors
@@ -158,24 +158,24 @@ pub trait WriteLayer: Layer<Inner: ManageStore> {
 }
 
 #[async_trait]
-impl<L: Layer> TokenStore for L {
+impl<L: StoreLayer> TokenStore for L {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        Layer::find_by_hash(self, hash).await
+        StoreLayer::find_by_hash(self, hash).await
     }
 
     fn find_by_hash_now(
         &self,
         hash: &TokenHash,
     ) -> Option<Result<Option<Arc<TokenRecord>>, StoreError>> {
-        Layer::find_by_hash_now(self, hash)
+        StoreLayer::find_by_hash_now(self, hash)
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        Layer::get(self, id).await
+        StoreLayer::get(self, id).await
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        Layer::list(self, query).await
+        StoreLayer::list(self, query).await
     }
 
     async fn list_expiring(
@@ -183,23 +183,23 @@ impl<L: Layer> TokenStore for L {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        Layer::list_expiring(self, now, before).await
+        StoreLayer::list_expiring(self, now, before).await
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        Layer::record_last_used(self, uses).await
+        StoreLayer::record_last_used(self, uses).await
     }
 
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
-        Layer::changes(self)
+        StoreLayer::changes(self)
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        Layer::may_hold_custom_secrets(self, prefix).await
+        StoreLayer::may_hold_custom_secrets(self, prefix).await
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
-        Layer::has_ever_held_token(self).await
+        StoreLayer::has_ever_held_token(self).await
     }
 }
 
@@ -221,7 +221,7 @@ mod tests {
     use async_trait::async_trait;
     use time::OffsetDateTime;
 
-    use super::{Layer, TokenStore};
+    use super::{StoreLayer, TokenStore};
     use crate::hash::TokenHash;
     use crate::record::{TokenId, TokenRecord, test_record};
     use crate::store::{LastUse, ListQuery, StoreError};
@@ -279,7 +279,7 @@ mod tests {
     #[derive(Debug)]
     struct Nothing(Unusual);
 
-    impl Layer for Nothing {
+    impl StoreLayer for Nothing {
         type Inner = Unusual;
         fn inner(&self) -> &Unusual {
             &self.0

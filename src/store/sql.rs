@@ -121,7 +121,7 @@ macro_rules! run_change {
             .map_err(backend_error)?,
             _ => Vec::new(),
         };
-        let mut records: Vec<$crate::TokenRecord> =
+        let mut records: Vec<$crate::record::TokenRecord> =
             active.iter().map($decode).collect::<Result<_, StoreError>>()?;
         for name in names {
             let holding = sqlx::query(select_tokens!(

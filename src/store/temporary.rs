@@ -22,8 +22,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    Changes, LastUse, Layer, ListQuery, ManageStore, Plan, Refused, StoreError, TokenStore, Write,
-    WriteLayer,
+    Changes, LastUse, ListQuery, ManageStore, Plan, Refused, StoreError, StoreLayer, TokenStore,
+    Write, WriteLayer,
 };
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
@@ -79,7 +79,7 @@ impl<S: ?Sized> WithTemporary<S> {
 }
 
 #[async_trait]
-impl<S: TokenStore + ?Sized> Layer for WithTemporary<S> {
+impl<S: TokenStore + ?Sized> StoreLayer for WithTemporary<S> {
     type Inner = S;
 
     fn inner(&self) -> &S {

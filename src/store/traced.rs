@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tracing::Instrument as _;
 
 use super::{
-    Changes, LastUse, Layer, ListQuery, ManageStore, Plan, StoreError, TokenStore, WriteLayer,
+    Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, StoreLayer, TokenStore, WriteLayer,
 };
 use crate::error::ErrorCode as _;
 use crate::hash::TokenHash;
@@ -68,7 +68,7 @@ fn report(op: &'static str, outcome: &'static str, took: Duration, error: Option
 }
 
 #[async_trait]
-impl<S: TokenStore + ?Sized> Layer for Traced<S> {
+impl<S: TokenStore + ?Sized> StoreLayer for Traced<S> {
     type Inner = S;
 
     fn inner(&self) -> &S {

@@ -26,7 +26,7 @@ async fn list_is_active_by_default_and_keeps_the_audit_trail_on_request() {
         .revoke(&alice(), &TokenRef::id_or_name("gone"))
         .await
         .unwrap();
-    let revoked_at = service.now();
+    let revoked_at = service.service().now();
     clock.advance(Duration::hours(2));
     let active = service.list(&alice(), None, false).await.unwrap();
     assert_eq!(
@@ -34,7 +34,10 @@ async fn list_is_active_by_default_and_keeps_the_audit_trail_on_request() {
         [keep.record.id]
     );
     let all = service.list(&alice(), None, true).await.unwrap();
-    let statuses: Vec<_> = all.iter().map(|r| r.status(service.now())).collect();
+    let statuses: Vec<_> = all
+        .iter()
+        .map(|r| r.status(service.service().now()))
+        .collect();
     assert_eq!(
         statuses,
         [
@@ -169,6 +172,7 @@ async fn hard_delete_is_for_managers() {
             .is_empty()
     );
     let error = service
+        .service()
         .verify_token(issued.token.expose_secret(), Requirement::None)
         .await;
     assert!(matches!(error, Err(AuthError::InvalidToken(_))));
@@ -190,7 +194,7 @@ async fn exported_records_verify_in_another_store() {
         .await
         .unwrap();
     assert!(verifies(&service, &kept.token).await);
-    service.flush_last_used().await.unwrap();
+    service.service().flush_last_used().await.unwrap();
 
     assert!(matches!(
         service.export(&alice()).await,
@@ -209,10 +213,12 @@ async fn exported_records_verify_in_another_store() {
     assert_eq!(report.imported, 2);
     assert_eq!(target.export(&Actor::Admin).await.unwrap(), exported);
     target
+        .service()
         .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
     let still_revoked = target
+        .service()
         .verify_token(revoked.token.expose_secret(), Requirement::None)
         .await;
     assert!(matches!(
@@ -246,6 +252,7 @@ async fn the_revocation_watch_resolves_with_the_reason() {
         let service = service.clone();
         async move {
             service
+                .service()
                 .verify_token(token.expose_secret(), Requirement::None)
                 .await
                 .unwrap()
@@ -254,7 +261,7 @@ async fn the_revocation_watch_resolves_with_the_reason() {
 
     let revoked = issue("revoked").await.unwrap();
     let who = verified(revoked.token).await;
-    let watch = service.revocation(&who, Requirement::None);
+    let watch = service.service().revocation(&who, Requirement::None);
     tokio::pin!(watch);
     assert!(
         tokio::time::timeout(std::time::Duration::from_millis(50), &mut watch)
@@ -277,7 +284,9 @@ async fn the_revocation_watch_resolves_with_the_reason() {
 
     let narrowed = issue("narrowed").await.unwrap();
     let who = verified(narrowed.token).await;
-    let watch = service.revocation(&who, Requirement::Ability("deploy"));
+    let watch = service
+        .service()
+        .revocation(&who, Requirement::Ability("deploy"));
     let changes = TokenChanges {
         abilities: Some(Vec::new()),
         ..TokenChanges::default()
@@ -294,7 +303,7 @@ async fn the_revocation_watch_resolves_with_the_reason() {
 
     let deleted = issue("deleted").await.unwrap();
     let who = verified(deleted.token).await;
-    let watch = service.revocation(&who, Requirement::None);
+    let watch = service.service().revocation(&who, Requirement::None);
     service
         .delete(&Actor::Admin, &TokenRef::id(deleted.record.id))
         .await

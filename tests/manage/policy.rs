@@ -121,6 +121,7 @@ async fn only_manager_tokens_manage_tokens() {
         let token = token.to_owned();
         async move {
             service
+                .service()
                 .verify_token(&token, Requirement::None)
                 .await
                 .unwrap()
@@ -168,6 +169,7 @@ async fn only_manager_tokens_manage_tokens() {
         .await
         .unwrap();
     let root = strict
+        .service()
         .verify_token(root.token.expose_secret(), Requirement::Manager)
         .await
         .unwrap();

@@ -55,7 +55,11 @@ async fn a_grace_period_never_outlasts_the_old_expiry() {
         .await
         .unwrap();
     // Both work during the grace period; the new one holds the name.
-    service.verify_token(old, Requirement::None).await.unwrap();
+    service
+        .service()
+        .verify_token(old, Requirement::None)
+        .await
+        .unwrap();
     assert!(verifies(&service, &rotated.token).await);
     let by_name = service
         .get(&alice(), &TokenRef::id_or_name("ci"))
@@ -72,7 +76,13 @@ async fn a_grace_period_never_outlasts_the_old_expiry() {
     );
 
     clock.advance(Duration::hours(1));
-    assert!(service.verify_token(old, Requirement::None).await.is_err());
+    assert!(
+        service
+            .service()
+            .verify_token(old, Requirement::None)
+            .await
+            .is_err()
+    );
 
     let (service, clock) = support::service();
     let issued = service

@@ -43,6 +43,7 @@ async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
     }
     assert!(
         service
+            .service()
             .verify_token("root-secret", Requirement::Manager)
             .await
             .is_ok(),
@@ -54,6 +55,7 @@ async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
     assert_eq!(service.revoke_all(&Actor::Admin, "alice").await.unwrap(), 1);
     assert!(
         service
+            .service()
             .verify_token("root-secret", Requirement::None)
             .await
             .is_ok()
@@ -72,6 +74,7 @@ async fn rotating_a_temporary_token_is_token_temporary_whatever_the_lifetime_pol
         .build()
         .unwrap();
     let root = service
+        .service()
         .verify_token("root-secret", Requirement::None)
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 use tokenkeep::hash::TokenHash;
-use tokenkeep::store::{LastUse, Layer, MemoryStore, StoreError, TokenStore, WriteLayer};
+use tokenkeep::store::{LastUse, MemoryStore, StoreError, StoreLayer, TokenStore, WriteLayer};
 use tokenkeep::{Prefix, TokenRecord};
 
 /// What `find_by_hash` does.
@@ -51,7 +51,7 @@ impl FaultyStore {
 /// Faults on the read side; every other call goes to the memory store as
 /// a layer forwards it.
 #[tokenkeep::store::async_trait]
-impl Layer for FaultyStore {
+impl StoreLayer for FaultyStore {
     type Inner = MemoryStore;
 
     fn inner(&self) -> &MemoryStore {

@@ -31,6 +31,7 @@ impl Kinds {
     pub async fn revoke(&self, token: &str) {
         let who = self
             .tokens
+            .service()
             .verify_token(token, tokenkeep::Requirement::None)
             .await
             .expect("a valid token");

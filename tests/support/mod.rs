@@ -54,6 +54,7 @@ pub fn bearer(token: &str) -> String {
 #[cfg(feature = "management")]
 pub async fn verifies(service: &TokenManager, token: &TokenSecret) -> bool {
     service
+        .service()
         .verify_token(token.expose_secret(), Requirement::None)
         .await
         .is_ok()

@@ -145,6 +145,7 @@ pub async fn assert_upgraded_tokens(
 ) {
     use tokenkeep::{Actor, Requirement, TokenRef};
     let who = service
+        .service()
         .verify_token(kept.secret.expose_secret(), Requirement::None)
         .await
         .expect("an old token verifies");
@@ -154,6 +155,7 @@ pub async fn assert_upgraded_tokens(
     );
     assert!(
         service
+            .service()
             .verify_token(gone.secret.expose_secret(), Requirement::None)
             .await
             .is_err(),
@@ -202,7 +204,12 @@ pub async fn assert_written_by_02_still_works(
             .clock(clock)
             .build()
             .expect("a manager");
-    let verify = async |token: &str| manager.verify_token(token, Requirement::None).await;
+    let verify = async |token: &str| {
+        manager
+            .service()
+            .verify_token(token, Requirement::None)
+            .await
+    };
 
     let active = verify(&tokens.active).await.expect("a 0.2 token verifies");
     assert_eq!(active.owner(), "alice");
