@@ -5,6 +5,11 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
+// Its own binary: tracing caches each call site's interest process-wide,
+// so a capturing subscriber must not share the process with other tests.
+#[path = "suite/support/mod.rs"]
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

@@ -7,6 +7,6 @@ pub mod server;
 // The library's helper: its `feature = …` gates name the library's
 // features, which this package does not have (the items the server's
 // tests use are not gated).
-#[path = "../../../tests/support/sql.rs"]
+#[path = "../../../tests/suite/support/sql.rs"]
 #[allow(unexpected_cfgs)]
 pub mod sql;

@@ -6,9 +6,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-use support::{fresh_record, service, t0};
+use crate::support::{fresh_record, service, t0};
 use tokenkeep::record::{RecordError, TokenName, Usage};
 use tokenkeep::rules::Refusal;
 use tokenkeep::store::{ChangeScope, Changes, ManageStore, Plan, StoreError};
@@ -204,8 +202,8 @@ async fn an_issue_racing_the_import_cannot_break_the_cap_or_the_names() {
             inner: shared.clone(),
             armed: std::sync::Mutex::new(None),
         });
-        let service = support::service_over(layered.clone());
-        let other_instance = support::service_over(shared);
+        let service = crate::support::service_over(layered.clone());
+        let other_instance = crate::support::service_over(shared);
         for n in 0..9 {
             service
                 .issue(&Actor::Admin, IssueRequest::new("alice", format!("t{n}")))

@@ -2,12 +2,10 @@
 //! store write per token per interval, in batches.
 #![cfg(feature = "management")]
 
-mod support;
-
 use std::sync::atomic::Ordering;
 
-use support::faulty::FaultyStore;
-use support::t0;
+use crate::support::faulty::FaultyStore;
+use crate::support::t0;
 use tokenkeep::expiry::ManualClock;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
@@ -21,7 +19,7 @@ async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
     let mut tokens = Vec::new();
     for index in 0..1_000 {
         let minted = format.mint(&hasher).expect("mint");
-        let mut record = support::fresh_record(&format!("t{index}"));
+        let mut record = crate::support::fresh_record(&format!("t{index}"));
         record.hash = minted.hash;
         records.push(record);
         tokens.push(minted.secret.expose_secret().to_owned());

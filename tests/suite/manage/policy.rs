@@ -214,7 +214,7 @@ async fn names_that_lie_are_refused_everywhere() {
         matches!(described, Err(ManageError::InvalidRecord(_))),
         "{described:?}"
     );
-    let mut record = support::fresh_record("x");
+    let mut record = crate::support::fresh_record("x");
     record.name = serde_json::from_value(serde_json::json!(lying)).unwrap();
     let imported = service.import(&Actor::Admin, vec![record]).await;
     assert!(

@@ -2,9 +2,6 @@
 //! policy and input, a token's lifecycle, rotation, temporary tokens.
 #![cfg(feature = "management")]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod cap;
 mod lifecycle;
 mod policy;
@@ -13,7 +10,7 @@ mod temporary;
 
 use std::sync::Arc;
 
-use support::{builder, service, verifies};
+use crate::support::{builder, service, verifies};
 use tokenkeep::record::TokenStatus;
 use tokenkeep::rules::Refusal;
 use tokenkeep::store::{MemoryStore, StoreError};

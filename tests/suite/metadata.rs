@@ -3,9 +3,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-use support::service;
+use crate::support::service;
 use tokenkeep::record::{Metadata, RecordError};
 use tokenkeep::{Actor, IssueRequest, Requirement, TokenChanges, TokenRef};
 

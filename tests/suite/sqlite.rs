@@ -2,12 +2,10 @@
 //! and that only hashes reach the file.
 #![cfg(all(feature = "sqlite", feature = "management"))]
 
-mod support;
-
 use std::sync::Arc;
 
-use support::service_over;
-use support::sql::{scratch_dir, sqlite_store};
+use crate::support::service_over;
+use crate::support::sql::{scratch_dir, sqlite_store};
 use tokenkeep::store::sqlx;
 use tokenkeep::store::{SqliteStore, TokenStore as _};
 use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
@@ -220,15 +218,19 @@ async fn what_open_creates_is_private() {
 /// still verify, a revoked one stays revoked, and new actions record who.
 #[tokio::test]
 async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_verify() {
-    use support::sql::{FIRST_RELEASE_COLUMNS, FIRST_RELEASE_SCOPES, first_release_migrator};
+    use crate::support::sql::{
+        FIRST_RELEASE_COLUMNS, FIRST_RELEASE_SCOPES, first_release_migrator,
+    };
 
     let path = scratch_dir().join("from-0.1.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    first_release_migrator(include_str!("../migrations/sqlite/0001_create_tokens.sql"))
-        .run(store.pool())
-        .await
-        .unwrap();
-    let (kept, gone) = support::sql::two_tokens();
+    first_release_migrator(include_str!(
+        "../../migrations/sqlite/0001_create_tokens.sql"
+    ))
+    .run(store.pool())
+    .await
+    .unwrap();
+    let (kept, gone) = crate::support::sql::two_tokens();
     let statement = format!(
         "INSERT INTO tokenkeep_tokens ({FIRST_RELEASE_COLUMNS}) VALUES \
          (?1, 'alice', ?2, NULL, ?3, 'tk_old', ?4, NULL, 'persistent', 1700000000000, NULL, NULL, ?5, NULL)"
@@ -251,7 +253,7 @@ async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_veri
     store.migrate().await.unwrap();
     assert_eq!(applied_versions(&store).await, [1, 2, 3, 4, 5, 6, 7]);
 
-    support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
+    crate::support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
 
 /// A database file 0.2 wrote (`tests/fixtures/v0.2/sqlite.db`, made by the
@@ -266,8 +268,8 @@ async fn a_database_written_by_0_2_opens_and_its_tokens_verify() {
     let store = SqliteStore::open(&path).await.unwrap();
     store.migrate().await.unwrap();
     assert_eq!(applied_versions(&store).await, [1, 2, 3, 4, 5, 6, 7]);
-    let tokens = include_str!("fixtures/v0.2/sqlite-tokens.json");
-    support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
+    let tokens = include_str!("../fixtures/v0.2/sqlite-tokens.json");
+    crate::support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
 }
 
 /// The versions `tokenkeep_migrations` records as applied.

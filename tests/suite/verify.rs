@@ -2,12 +2,10 @@
 //! → requirement, and the last-used notes it leaves.
 #![cfg(feature = "management")]
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use support::{bearer, builder, service, t0};
+use crate::support::{bearer, builder, service, t0};
 use tokenkeep::bearer::BearerError;
 use tokenkeep::scope::RoutePath;
 use tokenkeep::store::TokenStore;
@@ -106,7 +104,7 @@ async fn malformed_and_unknown_tokens_are_invalid_with_their_reason() {
     );
 
     // A well-formed token minted elsewhere is unknown here.
-    let (elsewhere, _) = support::service();
+    let (elsewhere, _) = crate::support::service();
     let foreign = elsewhere
         .issue(&admin(), IssueRequest::new("x", "y"))
         .await
@@ -296,7 +294,7 @@ async fn temporary_tokens_verify_and_never_reach_the_store() {
     assert!(result.is_ok(), "nothing pretended");
 
     // A restart without the option: the token is gone.
-    let (builder, _, _) = support::builder();
+    let (builder, _, _) = crate::support::builder();
     let restarted = builder.build().unwrap();
     let result = restarted
         .service()
@@ -344,7 +342,7 @@ async fn custom_secrets_verify_only_when_accepted() {
         Err(tokenkeep::ManageError::InvalidSecret(_))
     ));
 
-    let (builder, _, _) = support::builder();
+    let (builder, _, _) = crate::support::builder();
     let lenient = builder.accept_custom_secrets(true).build().unwrap();
     let issued = lenient
         .issue(
@@ -532,7 +530,7 @@ async fn no_verification_succeeds_after_revoke_returned() {
 
 #[tokio::test]
 async fn a_store_that_cannot_answer_fails_closed() {
-    use support::faulty::{FaultyStore, Lookups};
+    use crate::support::faulty::{FaultyStore, Lookups};
 
     let store = FaultyStore::new(tokenkeep::store::MemoryStore::new());
     let service =
@@ -602,7 +600,7 @@ async fn a_store_answering_another_record_does_not_authenticate() {
     let format = tokenkeep::token::TokenFormat::new(tokenkeep::Prefix::new("tk").unwrap());
     let hasher = tokenkeep::hash::TokenHasher::sha256();
     let victim = format.mint(&hasher).unwrap();
-    let mut record = support::fresh_record("admin");
+    let mut record = crate::support::fresh_record("admin");
     record.hash = victim.hash;
     record.scopes = Scopes::manager();
     let service = tokenkeep::TokenService::builder(
@@ -631,7 +629,7 @@ async fn without_custom_secrets_foreign_text_never_verifies() {
     let hasher = tokenkeep::hash::TokenHasher::sha256();
     let texts = ["legacy-admin-secret", "tk_mistyped-but-claims-the-prefix"];
     let records = texts.map(|text| {
-        let mut record = support::fresh_record(&text[..10]);
+        let mut record = crate::support::fresh_record(&text[..10]);
         record.hash = hasher.hash(text);
         record
     });

@@ -4,13 +4,11 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use support::faulty::{FaultyStore, Lookups};
+use crate::support::faulty::{FaultyStore, Lookups};
 use tokenkeep::store::MemoryStore;
 use tokenkeep::{Actor, AuthError, ErrorCode, IssueRequest, Prefix, Requirement, TokenManager};
 
@@ -122,18 +120,18 @@ async fn refused_last_used_batches_are_retried_without_blocking_verification() {
 async fn a_cut_postgres_connection_heals_without_a_restart() {
     use std::str::FromStr as _;
     use tokenkeep::store::sqlx;
-    let Some(url) = support::sql::postgres_url().await else {
+    let Some(url) = crate::support::sql::postgres_url().await else {
         return;
     };
     let name = format!("tokenkeep-fault-{}", std::process::id());
-    let options = support::sql::fresh_schema(&url)
+    let options = crate::support::sql::fresh_schema(&url)
         .await
         .application_name(&name);
     let store = tokenkeep::store::PostgresStore::connect_with(options)
         .await
         .unwrap();
     store.migrate().await.unwrap();
-    let service = support::service_over(Arc::new(store));
+    let service = crate::support::service_over(Arc::new(store));
     let issued = service
         .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
         .await

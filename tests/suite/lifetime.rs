@@ -4,9 +4,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-use support::{builder, fresh_record, t0};
+use crate::support::{builder, fresh_record, t0};
 use tokenkeep::time::Duration;
 use tokenkeep::{
     Actor, ErrorCode, Expiry, IssueRequest, ManageError, Prefix, TokenManager, TokenRef,

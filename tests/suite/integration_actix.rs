@@ -5,13 +5,11 @@
 #![cfg(all(feature = "actix", feature = "management"))]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::kinds::{Kinds, kinds};
 use actix_web::{App, HttpMessage as _, HttpRequest, HttpResponse, HttpServer, web};
 use reqwest::StatusCode;
-use support::kinds::{Kinds, kinds};
 use tokenkeep::actix::{AnyToken, Manager, RequireToken, RouteRequirement, Token, until_revoked};
 use tokenkeep::{Authenticated, TokenService};
 

@@ -84,7 +84,7 @@ async fn a_grace_period_never_outlasts_the_old_expiry() {
             .is_err()
     );
 
-    let (service, clock) = support::service();
+    let (service, clock) = crate::support::service();
     let issued = service
         .issue(&alice(), IssueRequest::new("alice", "ci"))
         .await

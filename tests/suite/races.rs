@@ -7,13 +7,11 @@
 // The scenario helpers are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use support::service_over;
-use support::sql::{postgres_store, sqlite_store};
+use crate::support::service_over;
+use crate::support::sql::{postgres_store, sqlite_store};
 use tokenkeep::rules::Refusal;
 use tokenkeep::scope::Ability;
 use tokenkeep::store::MemoryStore;

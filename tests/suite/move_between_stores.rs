@@ -2,12 +2,10 @@
 //! move, secrets never do, and the tokens still verify.
 #![cfg(all(feature = "sqlite", feature = "postgres", feature = "management"))]
 
-mod support;
-
 use std::sync::Arc;
 
-use support::service_over;
-use support::sql::{postgres_store, sqlite_store};
+use crate::support::service_over;
+use crate::support::sql::{postgres_store, sqlite_store};
 use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 
 #[tokio::test]

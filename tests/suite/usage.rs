@@ -5,11 +5,9 @@
 #![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
-use support::sql::{postgres_store, sqlite_store};
+use crate::support::sql::{postgres_store, sqlite_store};
 use tokenkeep::ErrorCode as _;
 use tokenkeep::record::Usage;
 use tokenkeep::store::{ManageStore, MemoryStore};

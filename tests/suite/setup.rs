@@ -1,9 +1,7 @@
 //! Claiming a fresh installation with the setup token.
 #![cfg(feature = "management")]
 
-mod support;
-
-use support::builder;
+use crate::support::builder;
 use tokenkeep::store::StoreError;
 use tokenkeep::{Actor, ManageError, Requirement, TokenRef, TokenSecret};
 
@@ -78,7 +76,7 @@ async fn without_a_setup_token_nobody_can_claim_unless_told_it_is_safe() {
     let refused = locked.claim_setup("admin", Some("anything-at-all")).await;
     assert!(matches!(refused, Err(ManageError::InvalidSetupToken)));
 
-    let (builder, _, _) = support::builder();
+    let (builder, _, _) = crate::support::builder();
     let open = builder.dangerously_skip_setup_token().build().unwrap();
     open.claim_setup("admin", None).await.unwrap();
 }

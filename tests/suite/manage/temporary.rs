@@ -95,8 +95,8 @@ async fn rotating_a_temporary_token_is_token_temporary_whatever_the_lifetime_pol
 #[tokio::test]
 async fn import_refuses_temporary_records_and_writes_nothing() {
     let (service, _) = service();
-    let stored = support::fresh_record("laptop");
-    let mut temporary = support::fresh_record("root");
+    let stored = crate::support::fresh_record("laptop");
+    let mut temporary = crate::support::fresh_record("root");
     temporary.kind = tokenkeep::record::TokenKind::Temporary;
     let refused = service
         .import(&Actor::Admin, vec![stored.clone(), temporary])
@@ -132,7 +132,7 @@ async fn a_temporary_tokens_secret_is_never_stored_and_never_shadows() {
         matches!(adopted, Err(ManageError::Store(StoreError::Duplicate))),
         "{adopted:?}"
     );
-    let mut imported = support::fresh_record("copy");
+    let mut imported = crate::support::fresh_record("copy");
     imported.hash = tokenkeep::hash::TokenHasher::sha256().hash("root-secret");
     let report = service.import(&Actor::Admin, vec![imported]).await.unwrap();
     assert_eq!((report.imported, report.skipped), (0, 1));
@@ -142,7 +142,7 @@ async fn a_temporary_tokens_secret_is_never_stored_and_never_shadows() {
     );
 
     // A stored token with that text already: the service refuses to start.
-    let mut stored = support::fresh_record("copy");
+    let mut stored = crate::support::fresh_record("copy");
     stored.hash = tokenkeep::hash::TokenHasher::sha256().hash("root-secret");
     let shared = Arc::new(MemoryStore::from_records([stored]));
     let refused = TokenManager::builder(shared, Prefix::new("tk").unwrap())

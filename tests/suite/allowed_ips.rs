@@ -5,8 +5,6 @@
 #![cfg(all(feature = "management", feature = "axum"))]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 

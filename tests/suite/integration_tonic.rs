@@ -6,11 +6,9 @@
 #![cfg(all(feature = "tonic", feature = "management"))]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Duration;
 
-use support::kinds::{Kinds, kinds};
+use crate::support::kinds::{Kinds, kinds};
 use tokenkeep::tonic::{RequireToken, RouteRequirement};
 use tonic::Code;
 use tonic::transport::{Channel, Server};

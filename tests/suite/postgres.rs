@@ -6,12 +6,10 @@
 // The set-up helpers below are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
-use support::service_over;
-use support::sql::{fresh_schema, postgres_store, postgres_url};
+use crate::support::service_over;
+use crate::support::sql::{fresh_schema, postgres_store, postgres_url};
 use tokenkeep::store::PostgresStore;
 use tokenkeep::store::sqlx;
 use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
@@ -309,7 +307,9 @@ async fn two_instances_share_one_database() {
 /// still verify, a revoked one stays revoked, and new actions record who.
 #[tokio::test]
 async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify() {
-    use support::sql::{FIRST_RELEASE_COLUMNS, FIRST_RELEASE_SCOPES, first_release_migrator};
+    use crate::support::sql::{
+        FIRST_RELEASE_COLUMNS, FIRST_RELEASE_SCOPES, first_release_migrator,
+    };
     use tokenkeep::time::OffsetDateTime;
 
     let Some(url) = postgres_url().await else {
@@ -319,12 +319,12 @@ async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify
         .await
         .unwrap();
     first_release_migrator(include_str!(
-        "../migrations/postgres/0001_create_tokens.sql"
+        "../../migrations/postgres/0001_create_tokens.sql"
     ))
     .run(store.pool())
     .await
     .unwrap();
-    let (kept, gone) = support::sql::two_tokens();
+    let (kept, gone) = crate::support::sql::two_tokens();
     let statement = format!(
         "INSERT INTO tokenkeep_tokens ({FIRST_RELEASE_COLUMNS}) VALUES \
          ($1, 'alice', $2, NULL, $3, 'tk_old', $4, NULL, 'persistent', $5, NULL, NULL, $6, NULL)"
@@ -352,7 +352,7 @@ async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify
     .unwrap();
     assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
 
-    support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
+    crate::support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
 
 /// A schema 0.2 wrote (`tests/fixtures/v0.2/postgres.sql`, its `pg_dump`)
@@ -365,7 +365,7 @@ async fn a_schema_written_by_0_2_opens_and_its_tokens_verify() {
         return;
     };
     let schema = format!("tokenkeep_v02_{}", std::process::id());
-    let dump = include_str!("fixtures/v0.2/postgres.sql").replace("tokenkeep_v02", &schema);
+    let dump = include_str!("../fixtures/v0.2/postgres.sql").replace("tokenkeep_v02", &schema);
     // Its own connection: the dump empties the search path.
     let mut restore = PgConnection::connect(&url).await.unwrap();
     let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
@@ -383,8 +383,8 @@ async fn a_schema_written_by_0_2_opens_and_its_tokens_verify() {
             .options([("search_path", schema.as_str())]);
     let store = PostgresStore::connect_with(options).await.unwrap();
     store.migrate().await.unwrap();
-    let tokens = include_str!("fixtures/v0.2/postgres-tokens.json");
-    support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
+    let tokens = include_str!("../fixtures/v0.2/postgres-tokens.json");
+    crate::support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
     tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(drop))
         .execute(&mut restore)
         .await

@@ -5,13 +5,11 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use support::faulty::FaultyStore;
+use crate::support::faulty::FaultyStore;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::{
     Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager, TokenSecret,
@@ -145,7 +143,7 @@ async fn a_custom_secret_stored_elsewhere_verifies_within_five_seconds() {
 async fn a_store_that_cannot_answer_is_looked_up() {
     let store = FaultyStore::new(MemoryStore::new());
     let service = manager(store.clone());
-    store.set_lookups(support::faulty::Lookups::Fail);
+    store.set_lookups(crate::support::faulty::Lookups::Fail);
     store.fail_custom_questions.store(true, Ordering::SeqCst);
     let answer = service
         .service()
@@ -164,7 +162,7 @@ async fn an_import_ends_what_the_service_knew() {
     let service = manager(FaultyStore::new(MemoryStore::new()));
     assert!(refused_as_format(service.service(), "imported-secret").await);
 
-    let mut record = support::fresh_record("imported");
+    let mut record = crate::support::fresh_record("imported");
     record.hash = service.service().hasher().hash("imported-secret");
     record.display_prefix = String::new();
     service.import(&Actor::Admin, vec![record]).await.unwrap();

@@ -4,11 +4,9 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Duration;
 
-use support::service;
+use crate::support::service;
 use tokenkeep::record::RateLimit;
 use tokenkeep::{Actor, AuthError, IssueRequest, Requirement, TokenChanges, TokenRef};
 

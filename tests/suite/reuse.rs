@@ -6,12 +6,10 @@
 #![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
-use support::sql::{postgres_store, sqlite_store};
-use support::t0;
+use crate::support::sql::{postgres_store, sqlite_store};
+use crate::support::t0;
 use tokenkeep::expiry::ManualClock;
 use tokenkeep::record::RevokeReason;
 use tokenkeep::store::{ManageStore, MemoryStore};

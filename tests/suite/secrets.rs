@@ -1,9 +1,7 @@
 //! No `Debug`, `Display`, error or serialised record ever shows a plaintext.
 #![cfg(feature = "management")]
 
-mod support;
-
-use support::service;
+use crate::support::service;
 use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 
 #[tokio::test]
