@@ -62,12 +62,13 @@ pub mod tonic;
 pub use error::{ConfigError, ErrorCode};
 pub use expiry::Expiry;
 pub use record::{TokenId, TokenRecord};
+#[cfg(feature = "management")]
+#[cfg_attr(docsrs, doc(cfg(feature = "management")))]
+pub use rules::TokenUpdate;
 pub use scope::{Access, Requirement, Route, Scopes};
 #[cfg(feature = "management")]
 #[cfg_attr(docsrs, doc(cfg(feature = "management")))]
-pub use service::{
-    Actor, IssueRequest, IssuedToken, ManageError, Policy, TokenChanges, TokenManager, TokenRef,
-};
+pub use service::{Actor, IssueRequest, IssuedToken, ManageError, Policy, TokenManager, TokenRef};
 pub use service::{AuthError, Authenticated, InvalidToken, TemporaryToken, TokenService};
 pub use token::{Prefix, TokenSecret};
 

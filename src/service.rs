@@ -99,7 +99,7 @@ pub use error::ManageError;
 pub use error::{AuthError, InvalidToken};
 pub use last_used::LastUsedFlusher;
 #[cfg(feature = "management")]
-pub use manage::{IssueRequest, IssuedToken, TokenChanges, TokenRef};
+pub use manage::{IssueRequest, IssuedToken, TokenRef};
 #[cfg(feature = "management")]
 pub use manager::TokenManager;
 #[cfg(feature = "management")]

@@ -17,8 +17,8 @@ use serde_json::Value;
 use tokenkeep::scope::Ability;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::{
-    Actor, IssueRequest, Prefix, Requirement, Scopes, TokenChanges, TokenManager, TokenRef,
-    TokenSecret,
+    Actor, IssueRequest, Prefix, Requirement, Scopes, TokenManager, TokenRef, TokenSecret,
+    TokenUpdate,
 };
 use tracing::level_filters::LevelFilter;
 
@@ -123,9 +123,9 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
 
     let by_id = TokenRef::id(laptop.record.id);
     service.rename(&admin, &by_id, "laptop-2").await.unwrap();
-    let changes = TokenChanges {
+    let changes = TokenUpdate {
         description: Some(Some("work".to_owned())),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     service.modify(&admin, &by_id, changes).await.unwrap();
     let rotated = service.rotate(&admin, &by_id, None).await.unwrap();

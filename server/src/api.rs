@@ -13,7 +13,7 @@ use tokenkeep::record::{IpNet, Metadata, RateLimit, RecordError, Usage};
 use tokenkeep::rules::Refusal;
 use tokenkeep::scope::Ability;
 use tokenkeep::{
-    Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenId, TokenRef,
+    Actor, Expiry, IssueRequest, ManageError, Route, Scopes, TokenId, TokenRef, TokenUpdate,
 };
 
 use crate::json_body::JsonBody;
@@ -268,8 +268,12 @@ pub(crate) async fn modify(
     let token = token_ref(&id)?;
     // Only the fields sent change, each applied by the store to the token
     // as it is then: concurrent PATCHes of different fields all land.
-    let changes = TokenChanges {
-        name: body.name,
+    let changes = TokenUpdate {
+        name: body
+            .name
+            .map(tokenkeep::record::TokenName::new)
+            .transpose()
+            .map_err(ManageError::from)?,
         description: body.description.map(Some),
         manager: body.scopes.manager,
         abilities: body.scopes.abilities,

@@ -10,8 +10,8 @@ use tokenkeep::expiry::parse_duration;
 use tokenkeep::record::{IpNet, Metadata, Usage};
 use tokenkeep::scope::Ability;
 use tokenkeep::{
-    Actor, ErrorCode, Expiry, IssueRequest, ManageError, Route, Scopes, TokenChanges, TokenManager,
-    TokenRecord, TokenRef, TokenSecret,
+    Actor, ErrorCode, Expiry, IssueRequest, ManageError, Route, Scopes, TokenManager, TokenRecord,
+    TokenRef, TokenSecret, TokenUpdate,
 };
 
 use crate::view::TokenView;
@@ -256,14 +256,14 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
         } => {
             let token = TokenRef::id_or_name(id_or_name);
             let before = service.get(&admin, &token).await?;
-            let changes = TokenChanges {
+            let changes = TokenUpdate {
                 manager: (manager || no_manager).then_some(manager),
                 routes: if specs.is_empty() {
                     None
                 } else {
                     Some(routes(&specs)?)
                 },
-                ..TokenChanges::default()
+                ..TokenUpdate::default()
             };
             let after = service
                 .modify(&admin, &TokenRef::id(before.id), changes)

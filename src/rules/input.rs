@@ -5,9 +5,10 @@ use time::OffsetDateTime;
 
 use crate::hash::TokenHash;
 use crate::record::{
-    IpNet, Metadata, RateLimit, RevokeReason, TokenId, TokenName, TokenRecord, Usage,
+    IpNet, Metadata, RateLimit, RecordError, RevokeReason, TokenId, TokenName, TokenRecord, Usage,
+    check_description, check_profile,
 };
-use crate::scope::{Ability, Route};
+use crate::scope::{Ability, Route, Scopes};
 
 /// The rules an insert must check atomically with the insert itself.
 ///
@@ -22,7 +23,21 @@ pub struct InsertRules {
     pub max_active_per_owner: Option<usize>,
 }
 
-/// A change to an active token; `None` fields stay as they are.
+/// A change to an active token; `None` fields stay as they are: what a
+/// manager's `modify` takes, and what the rule applies, once, to the
+/// record as it is inside the change.
+///
+/// ```
+/// use tokenkeep::{Access, Route, Scopes};
+/// use tokenkeep::rules::TokenUpdate;
+/// let narrower = TokenUpdate {
+///     routes: Some(vec![Route::new("/releases", Access::READ)?]),
+///     ..TokenUpdate::default()
+/// };
+/// let everything = TokenUpdate::default().scopes(Scopes::manager());
+/// assert_eq!(everything.manager, Some(true));
+/// # Ok::<(), tokenkeep::scope::ScopeError>(())
+/// ```
 ///
 /// Each field is a change of its own, applied by the store to the record
 /// as it is inside the store's atomic section ([`apply_to`](Self::apply_to)),
@@ -93,6 +108,36 @@ impl TokenUpdate {
     /// verification).
     pub fn changes_scopes(&self) -> bool {
         self.manager.is_some() || self.abilities.is_some() || self.routes.is_some()
+    }
+
+    /// Replaces all of the scopes: `manager`, abilities and routes.
+    #[must_use]
+    pub fn scopes(mut self, scopes: Scopes) -> Self {
+        self.manager = Some(scopes.manager);
+        self.abilities = Some(scopes.abilities);
+        self.routes = Some(scopes.routes);
+        self
+    }
+
+    /// Checks what the change sets that its type does not check already:
+    /// a description, a profile and a usage limit, as an issue checks
+    /// them. (A name, scopes, metadata, a rate limit and address ranges
+    /// are checked when they are made.)
+    ///
+    /// # Errors
+    /// [`RecordError::Description`], [`RecordError::Profile`],
+    /// [`RecordError::Usage`].
+    pub fn check(&self) -> Result<(), RecordError> {
+        if let Some(Some(description)) = &self.description {
+            check_description(description)?;
+        }
+        if let Some(Some(profile)) = &self.profile {
+            check_profile(profile)?;
+        }
+        if let Some(Some(usage)) = &self.usage {
+            usage.check()?;
+        }
+        Ok(())
     }
 }
 

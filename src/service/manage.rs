@@ -15,7 +15,7 @@ use crate::record::{
 };
 use crate::rules::TokenRules as _;
 use crate::rules::{InsertRules, Refusal, Revocation, Rotation, TokenUpdate};
-use crate::scope::{Ability, Route, Scopes};
+use crate::scope::Scopes;
 use crate::store::ListQuery;
 use crate::token::{CustomSecretError, TokenSecret};
 
@@ -141,57 +141,6 @@ pub struct IssuedToken {
 impl AuditedResult for IssuedToken {
     fn token_id(&self) -> Option<TokenId> {
         Some(self.record.id)
-    }
-}
-
-/// Changes to a token; `None` fields stay as they are.
-///
-/// Each field is its own change, applied by the store to the token as it
-/// is at that moment: a change that sets only the abilities leaves routes
-/// that someone else changed meanwhile as they are.
-///
-/// ```
-/// use tokenkeep::{Access, Route, Scopes, TokenChanges};
-/// let narrower = TokenChanges {
-///     routes: Some(vec![Route::new("/releases", Access::READ)?]),
-///     ..TokenChanges::default()
-/// };
-/// let everything = TokenChanges::default().scopes(Scopes::manager());
-/// assert_eq!(everything.manager, Some(true));
-/// # Ok::<(), tokenkeep::scope::ScopeError>(())
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TokenChanges {
-    /// A new name.
-    pub name: Option<String>,
-    /// A new description (`Some(None)` clears it).
-    pub description: Option<Option<String>>,
-    /// Grants or withdraws `manager` (granting takes a manager).
-    pub manager: Option<bool>,
-    /// Replaces the abilities.
-    pub abilities: Option<Vec<Ability>>,
-    /// Replaces the routes.
-    pub routes: Option<Vec<Route>>,
-    /// A new profile (`Some(None)` clears it).
-    pub profile: Option<Option<String>>,
-    /// New metadata (`Some(None)` clears it).
-    pub metadata: Option<Option<Metadata>>,
-    /// A new rate limit (`Some(None)` lifts it).
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// A new usage limit (`Some(None)` lifts it).
-    pub usage: Option<Option<Usage>>,
-    /// New client address ranges (`Some(vec![])`: any address).
-    pub allowed_ips: Option<Vec<IpNet>>,
-}
-
-impl TokenChanges {
-    /// Replaces all of the scopes: `manager`, abilities and routes.
-    #[must_use]
-    pub fn scopes(mut self, scopes: Scopes) -> Self {
-        self.manager = Some(scopes.manager);
-        self.abilities = Some(scopes.abilities);
-        self.routes = Some(scopes.routes);
-        self
     }
 }
 
@@ -435,16 +384,14 @@ impl TokenManager {
         token: &TokenRef,
         new_name: &str,
     ) -> Result<TokenRecord, ManageError> {
-        let changes = TokenChanges {
-            name: Some(new_name.to_owned()),
-            ..TokenChanges::default()
+        let renamed = async {
+            let update = TokenUpdate {
+                name: Some(TokenName::new(new_name)?),
+                ..TokenUpdate::default()
+            };
+            self.change(actor, token, update).await
         };
-        audited(
-            "rename",
-            actor,
-            token,
-            self.change(actor, token, changes).await,
-        )
+        audited("rename", actor, token, renamed.await)
     }
 
     /// Changes a token's name, description, scopes or profile
@@ -459,13 +406,13 @@ impl TokenManager {
         &self,
         actor: &Actor,
         token: &TokenRef,
-        changes: TokenChanges,
+        update: TokenUpdate,
     ) -> Result<TokenRecord, ManageError> {
         audited(
             "modify",
             actor,
             token,
-            self.change(actor, token, changes).await,
+            self.change(actor, token, update).await,
         )
     }
 
@@ -474,28 +421,14 @@ impl TokenManager {
         &self,
         actor: &Actor,
         token: &TokenRef,
-        changes: TokenChanges,
+        update: TokenUpdate,
     ) -> Result<TokenRecord, ManageError> {
         let record = self.resolve(actor, token).await?;
-        let grants_manager = changes.manager == Some(true) && !record.scopes.manager;
+        let grants_manager = update.manager == Some(true) && !record.scopes.manager;
         self.manage.policy.require_grant(actor, grants_manager)?;
-        let update = TokenUpdate {
-            name: changes.name.map(TokenName::new).transpose()?,
-            description: changes.description,
-            manager: changes.manager,
-            abilities: changes.abilities,
-            routes: changes.routes,
-            profile: changes.profile,
-            metadata: changes.metadata,
-            rate_limit: changes.rate_limit,
-            usage: changes.usage,
-            allowed_ips: changes.allowed_ips,
-        };
-        // The change is held to what issue and import check, on a copy:
-        // the store applies it again to the record as it is then.
-        let mut preview = record.clone();
-        update.apply_to(&mut preview);
-        super::fields::check_fields(&preview)?;
+        // Held to what issue and import check; the rule applies it once,
+        // to the record as it is inside the change.
+        update.check()?;
         let store = &*self.manage.store;
         let changed = store.update(&record, &update, self.service().now()).await?;
         self.service().signal_change();

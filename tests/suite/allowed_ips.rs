@@ -14,8 +14,8 @@ use reqwest::StatusCode;
 use tokenkeep::axum::Token;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::{
-    Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenChanges, TokenManager,
-    TokenRef,
+    Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager, TokenRef,
+    TokenUpdate,
 };
 
 fn manager(trusted: &[&str]) -> TokenManager {
@@ -76,9 +76,9 @@ async fn a_listed_token_verifies_only_from_inside_its_ranges() {
             .is_ok()
     );
     // An empty list, set later, lifts it.
-    let any = TokenChanges {
+    let any = TokenUpdate {
         allowed_ips: Some(Vec::new()),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     service.modify(&Actor::Admin, &by_id, any).await.unwrap();
     assert!(from(None).await.is_ok());
@@ -163,9 +163,9 @@ async fn the_revocation_watch_re_judges_the_allow_list() {
         let (service, who) = (service.clone(), who.clone());
         tokio::spawn(async move { service.service().revocation(&who, Requirement::None).await })
     };
-    let elsewhere = TokenChanges {
+    let elsewhere = TokenUpdate {
         allowed_ips: Some(vec!["192.168.0.0/16".parse().unwrap()]),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     service
         .modify(&Actor::Admin, &by_id, elsewhere)

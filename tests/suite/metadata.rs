@@ -5,7 +5,7 @@
 
 use crate::support::service;
 use tokenkeep::record::{Metadata, RecordError};
-use tokenkeep::{Actor, IssueRequest, Requirement, TokenChanges, TokenRef};
+use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef, TokenUpdate};
 
 #[tokio::test]
 async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
@@ -27,9 +27,9 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
     assert_eq!(who.metadata(), Some(&metadata));
     assert_eq!(who.metadata().unwrap().get("customer"), Some(&42.into()));
 
-    let cleared = TokenChanges {
+    let cleared = TokenUpdate {
         metadata: Some(None),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     service
         .modify(&Actor::Admin, &TokenRef::id(issued.record.id), cleared)

@@ -17,8 +17,8 @@ use tokenkeep::scope::Ability;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
 use tokenkeep::{
-    Access, Actor, IssueRequest, ManageError, Requirement, Route, TokenChanges, TokenManager,
-    TokenRef,
+    Access, Actor, IssueRequest, ManageError, Requirement, Route, TokenManager, TokenRef,
+    TokenUpdate,
 };
 
 const REPETITIONS: usize = 100;
@@ -76,25 +76,25 @@ async fn disjoint_patches_race(service: TokenManager) {
         let patches: Vec<_> = (0..50)
             .map(|index| {
                 let changes = match index % 5 {
-                    0 => TokenChanges {
+                    0 => TokenUpdate {
                         description: Some(Some(label.clone())),
-                        ..TokenChanges::default()
+                        ..TokenUpdate::default()
                     },
-                    1 => TokenChanges {
+                    1 => TokenUpdate {
                         manager: Some(repetition % 2 == 0),
-                        ..TokenChanges::default()
+                        ..TokenUpdate::default()
                     },
-                    2 => TokenChanges {
+                    2 => TokenUpdate {
                         abilities: Some(vec![ability.clone()]),
-                        ..TokenChanges::default()
+                        ..TokenUpdate::default()
                     },
-                    3 => TokenChanges {
+                    3 => TokenUpdate {
                         routes: Some(vec![route.clone()]),
-                        ..TokenChanges::default()
+                        ..TokenUpdate::default()
                     },
-                    _ => TokenChanges {
+                    _ => TokenUpdate {
                         profile: Some(Some(label.clone())),
-                        ..TokenChanges::default()
+                        ..TokenUpdate::default()
                     },
                 };
                 let (service, token) = (service.clone(), token.clone());
@@ -138,9 +138,9 @@ async fn rotate_patch_race(service: TokenManager) {
             .unwrap();
         let token = TokenRef::id(issued.record.id);
         let route = Route::new(&format!("/r{repetition}"), Access::READ).unwrap();
-        let changes = TokenChanges {
+        let changes = TokenUpdate {
             routes: Some(vec![route.clone()]),
-            ..TokenChanges::default()
+            ..TokenUpdate::default()
         };
         let rotate = {
             let (service, token) = (service.clone(), token.clone());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::support::service;
 use tokenkeep::record::RateLimit;
-use tokenkeep::{Actor, AuthError, IssueRequest, Requirement, TokenChanges, TokenRef};
+use tokenkeep::{Actor, AuthError, IssueRequest, Requirement, TokenRef, TokenUpdate};
 
 #[tokio::test]
 async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
@@ -64,9 +64,9 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
     }
 
     // A new limit is a new budget; lifting it lifts the limit.
-    let raise = TokenChanges {
+    let raise = TokenUpdate {
         rate_limit: Some(Some("5/1m".parse().unwrap())),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     let by_id = TokenRef::id(limited.record.id);
     service.modify(&Actor::Admin, &by_id, raise).await.unwrap();
@@ -86,9 +86,9 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
             .await
             .is_err()
     );
-    let lift = TokenChanges {
+    let lift = TokenUpdate {
         rate_limit: Some(None),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     service.modify(&Actor::Admin, &by_id, lift).await.unwrap();
     assert!(

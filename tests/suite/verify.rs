@@ -242,7 +242,7 @@ async fn scope_changes_take_effect_on_the_next_verification() {
         .verify_token(token, Requirement::Ability("deploy"))
         .await;
     assert!(matches!(denied, Err(AuthError::InsufficientScope { .. })));
-    let changes = tokenkeep::TokenChanges {
+    let changes = tokenkeep::TokenUpdate {
         abilities: Some(vec![tokenkeep::scope::Ability::new("deploy").unwrap()]),
         ..Default::default()
     };

@@ -86,9 +86,9 @@ async fn get_rename_and_modify_by_id_or_name() {
         .modify(
             &alice(),
             &TokenRef::id_or_name("work laptop"),
-            TokenChanges {
+            TokenUpdate {
                 description: Some(None),
-                ..TokenChanges::default()
+                ..TokenUpdate::default()
             },
         )
         .await
@@ -287,9 +287,9 @@ async fn the_revocation_watch_resolves_with_the_reason() {
     let watch = service
         .service()
         .revocation(&who, Requirement::Ability("deploy"));
-    let changes = TokenChanges {
+    let changes = TokenUpdate {
         abilities: Some(Vec::new()),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     service
         .modify(&alice(), &TokenRef::id(narrowed.record.id), changes)

@@ -17,7 +17,7 @@ use tokenkeep::store::{MemoryStore, StoreError};
 use tokenkeep::time::Duration;
 use tokenkeep::{
     Actor, AuthError, Expiry, IssueRequest, ManageError, Prefix, Requirement, Scopes,
-    TemporaryToken, TokenChanges, TokenManager, TokenRef,
+    TemporaryToken, TokenManager, TokenRef, TokenUpdate,
 };
 
 fn alice() -> Actor {

@@ -249,9 +249,9 @@ async fn a_malformed_usage_limit_is_refused_by_issue_modify_and_import_alike() {
         .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
         .await
         .unwrap();
-    let change = TokenChanges {
+    let change = TokenUpdate {
         usage: Some(Some(malformed)),
-        ..TokenChanges::default()
+        ..TokenUpdate::default()
     };
     let modified = service
         .modify(&Actor::Admin, &TokenRef::id(laptop.record.id), change)
