@@ -254,13 +254,21 @@ async fn slow_clients_are_timed_out_and_cannot_lock_others_out() {
     for _ in 0..20 {
         crowd.push(half(server.address()).await);
     }
-    let status = tokio::time::timeout(Duration::from_secs(10), whoami(&server, &admin))
+    served_beside(&server, &admin, crowd, Duration::from_secs(10)).await;
+    server.stop().await;
+}
+
+/// A real client is served within `within` while `crowd` holds its
+/// sockets open.
+async fn served_beside<T>(server: &Server, admin: &str, crowd: Vec<T>, within: Duration) {
+    let started = std::time::Instant::now();
+    let status = tokio::time::timeout(within, whoami(server, admin))
         .await
-        .expect("a real client is served while slow sockets crowd the server")
+        .expect("a real client is served while the crowd holds its sockets")
         .status();
     assert_eq!(status, StatusCode::OK);
+    eprintln!("served after {:?}", started.elapsed());
     drop(crowd);
-    server.stop().await;
 }
 
 /// Every phase of a request is timed: idle cleartext HTTP/2 sessions (a
@@ -320,14 +328,7 @@ async fn idle_http2_sessions_and_unfinished_bodies_cannot_lock_others_out() {
         crowd.push(h2c(server.address()).await);
         crowd.push(unfinished(server.address()).await);
     }
-    let started = std::time::Instant::now();
-    let status = tokio::time::timeout(Duration::from_secs(8), whoami(&server, &admin))
-        .await
-        .expect("a real client is served while slow connections crowd the server")
-        .status();
-    assert_eq!(status, StatusCode::OK);
-    eprintln!("served after {:?}", started.elapsed());
-    drop(crowd);
+    served_beside(&server, &admin, crowd, Duration::from_secs(8)).await;
     server.stop().await;
 }
 
@@ -360,14 +361,7 @@ async fn clients_that_never_read_cannot_lock_others_out() {
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let started = std::time::Instant::now();
-    let status = tokio::time::timeout(Duration::from_secs(20), whoami(&server, &admin))
-        .await
-        .expect("a real client is served while every slot is held by a client that never reads")
-        .status();
-    assert_eq!(status, StatusCode::OK);
-    eprintln!("served after {:?}", started.elapsed());
-    drop(crowd);
+    served_beside(&server, &admin, crowd, Duration::from_secs(20)).await;
     server.stop().await;
 }
 
@@ -443,19 +437,7 @@ async fn a_silent_websocket_is_closed() {
             assert_eq!(echoed.into_text().unwrap().as_str(), "still here");
         }
     });
-    let frame = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            match silent.next().await {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => continue,
-                other => panic!("the socket ended without a close frame: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("the silent socket is closed")
-    .expect("a close frame with a code");
-    assert_eq!(u16::from(frame.code), 1001, "{frame:?}");
+    super::routes::closed_with(&mut silent, 1001, Duration::from_secs(5)).await;
     talker.await.expect("the talking socket stays open");
     server.stop().await;
 }

@@ -280,6 +280,18 @@ pub(crate) async fn closed_for_policy(
     >,
     within: Duration,
 ) -> Duration {
+    closed_with(socket, 1008, within).await
+}
+
+/// Waits for the server to close `socket` with `code`, a reason without
+/// token text; returns how long it took.
+pub(crate) async fn closed_with(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    code: u16,
+    within: Duration,
+) -> Duration {
     use tokio_tungstenite::tungstenite::Message;
     let started = std::time::Instant::now();
     let frame = tokio::time::timeout(within, async {
@@ -294,7 +306,7 @@ pub(crate) async fn closed_for_policy(
     .await
     .expect("the server closes the socket in time")
     .expect("a close frame with a code");
-    assert_eq!(u16::from(frame.code), 1008, "{frame:?}");
+    assert_eq!(u16::from(frame.code), code, "{frame:?}");
     assert!(!frame.reason.contains("tk_"), "no token text in the reason");
     started.elapsed()
 }
