@@ -71,13 +71,11 @@ fn records(tokens: &[String]) -> Vec<TokenRecord> {
         .map(|(index, token)| {
             let id = tokenkeep::TokenId::random().expect("randomness");
             let owner = format!("owner{}", index % 100);
-            let mut record = TokenRecord::new(
-                id,
-                owner,
-                template.name.clone(),
-                hasher.hash(token),
-                template.created_at,
-            );
+            // Each its own name: two active tokens of an owner never share one.
+            let name =
+                tokenkeep::record::TokenName::new(format!("token-{index:06}")).expect("name");
+            let mut record =
+                TokenRecord::new(id, owner, name, hasher.hash(token), template.created_at);
             record.display_prefix = token[..9].to_owned();
             record.scopes = template.scopes.clone();
             record

@@ -6,6 +6,10 @@ use super::{InsertRules, Refusal, RuleError, TokenRules as _, active_count, stor
 use crate::record::{TokenId, TokenRecord};
 use crate::store::{ActiveRecords, ChangeScope, ManageStore, StoreError, Write};
 
+/// The most imported names an owner's change reads one by one; more, and
+/// it reads the owner's active tokens at once.
+const NAMES_READ_ONE_BY_ONE: usize = 16;
+
 /// Whether an import's change writes what its plan decides, or only
 /// checks the rules.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,16 +30,17 @@ pub(super) async fn import_owner<S: ManageStore + ?Sized>(
     commit: Commit,
 ) -> Result<(usize, usize), RuleError> {
     let now = rules.now;
-    // Without a cap, only the tokens holding an imported name matter.
+    let names: Vec<_> = incoming
+        .iter()
+        .filter(|record| record.holds_name(now))
+        .map(|record| record.name.clone())
+        .collect();
+    // Without a cap, only the tokens holding an imported name matter; past
+    // a few names, one read of every active token costs less than a read
+    // per name.
     let active = match rules.max_active_per_owner {
-        Some(_) => ActiveRecords::All,
-        None => ActiveRecords::Named(
-            incoming
-                .iter()
-                .filter(|record| record.holds_name(now))
-                .map(|record| record.name.clone())
-                .collect(),
-        ),
+        None if names.len() <= NAMES_READ_ONE_BY_ONE => ActiveRecords::Named(names),
+        _ => ActiveRecords::All,
     };
     let scope = ChangeScope::new(owner, now)
         .reading(active)

@@ -253,3 +253,51 @@ async fn a_display_prefix_is_what_minting_shows() {
         service.import(&Actor::Admin, vec![record]).await.unwrap();
     }
 }
+
+/// Without a cap, an import of many names for one owner reads the owner's
+/// active tokens at once instead of one name at a time: names stay unique
+/// either way, against what the store holds and within the import.
+#[tokio::test]
+async fn many_names_without_a_cap_stay_unique() {
+    use tokenkeep::rules::{InsertRules, RuleError, TokenRules as _};
+    use tokenkeep::store::TokenStore as _;
+    let store = tokenkeep::store::MemoryStore::new();
+    let rules = InsertRules {
+        now: t0(),
+        max_active_per_owner: None,
+    };
+    let many = |from: usize| -> Vec<TokenRecord> {
+        (from..from + 40)
+            .map(|n| of("alice", &format!("t{n}")))
+            .collect()
+    };
+    let report = store.import(many(0), rules).await.unwrap();
+    assert_eq!(report.imported, 40);
+    let mut clashing = many(100);
+    clashing.push(of("alice", "t3"));
+    let refused = store.import(clashing, rules).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            RuleError::Refused(tokenkeep::rules::Refusal::NameTaken)
+        ),
+        "{refused:?}"
+    );
+    let mut twice = many(200);
+    twice.push(of("alice", "t200"));
+    let refused = store.import(twice, rules).await.unwrap_err();
+    assert_eq!(refused.code(), "NAME_TAKEN");
+    assert_eq!(
+        store
+            .list(&tokenkeep::store::ListQuery {
+                owner: Some("alice".into()),
+                include_inactive: true,
+                now: t0(),
+            })
+            .await
+            .unwrap()
+            .len(),
+        40,
+        "nothing more written"
+    );
+}
