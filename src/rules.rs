@@ -9,8 +9,14 @@
 //! | `update` | the token is active; a new name is free |
 //! | `revoke`, `revoke_owner` | a revoked token keeps its first revocation |
 //! | `rotate` | the old token holds its name (active, not yet rotated); a grace period leaves room under the cap; the replacement is built from the old record as it is inside the change |
-//! | `consume_use` | a rotation chain shares one budget: the newest token of the chain spends it |
-//! | every write | temporary tokens are never written ([`Changes::new`]) |
+//! | `delete` | a temporary token is not the store's to delete |
+//! | `import` | as `insert`, for what the store holds and the import brings together; records already stored are skipped |
+//! | `consume_use` | a rotation chain shares one budget whatever its links' states: the newest token of the chain spends it |
+//! | every write | temporary tokens are never written ([`TokenRules::apply`] refuses them: [`Refusal::Temporary`]) |
+//!
+//! A plan refuses with a [`Refusal`], which the store passes on only as
+//! `store::Refused`: why a rule refused stays with the rule, and a
+//! [`RuleError`] says it.
 
 mod chain;
 mod error;

@@ -169,8 +169,9 @@ impl<S: TokenStore + ?Sized> StoreLayer for WithTemporary<S> {
 }
 
 /// Plans see the owner's temporary tokens beside the stored ones, so a
-/// change aimed at one is refused as a change of a temporary token
-/// ([`Changes::new`](super::Changes::new)), and an insert that would be
+/// change aimed at one is refused by the rules as a change of a temporary
+/// token ([`Refusal::Temporary`](crate::rules::Refusal::Temporary)), and an
+/// insert that would be
 /// shadowed by one (the same hash, and so its rights) as a duplicate.
 #[async_trait]
 impl<S: ManageStore + ?Sized> WriteLayer for WithTemporary<S> {
