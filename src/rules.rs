@@ -113,16 +113,16 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         })
     }
 
-    /// The owner of `token`: as the caller read it, or looked up.
+    /// `token` as the caller read it, or looked up.
     ///
     /// # Errors
     /// [`Refusal::NotFound`], [`StoreError::Unavailable`].
-    async fn owner_for<'a>(&self, token: Target<'a>) -> Result<Cow<'a, str>, RuleError> {
+    async fn read_of<'a>(&self, token: Target<'a>) -> Result<Cow<'a, TokenRecord>, RuleError> {
         match token.read {
-            Some(record) => Ok(Cow::Borrowed(record.owner.as_str())),
+            Some(record) => Ok(Cow::Borrowed(record)),
             None => {
                 let record = self.get(&token.id).await?.ok_or(Refusal::NotFound)?;
-                Ok(Cow::Owned(record.owner))
+                Ok(Cow::Owned(record))
             }
         }
     }
@@ -142,10 +142,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         now: OffsetDateTime,
     ) -> Result<Option<Usage>, RuleError> {
         let token = token.into();
-        let read = match token.read {
-            Some(record) => Cow::Borrowed(record),
-            None => Cow::Owned(self.get(&token.id).await?.ok_or(Refusal::NotFound)?),
-        };
+        let read = self.read_of(token).await?;
         spend_use(self, &read.owner, &token.id, read.replaced_by, now).await
     }
 
@@ -220,10 +217,11 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         now: OffsetDateTime,
     ) -> Result<TokenRecord, RuleError> {
         let token = token.into();
-        let (id, owner) = (&token.id, self.owner_for(token).await?);
+        let (id, read) = (&token.id, self.read_of(token).await?);
+        let owner = &read.owner;
         // A new name is checked against the active tokens holding it.
         let names = update.name.iter().cloned().collect();
-        let scope = ChangeScope::new(&*owner, now)
+        let scope = ChangeScope::new(owner, now)
             .reading(ActiveRecords::Named(names))
             .with_ids([*id]);
         self.apply(scope, |read| {
@@ -256,8 +254,9 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         revocation: &Revocation,
     ) -> Result<TokenRecord, RuleError> {
         let token = token.into();
-        let (id, owner) = (&token.id, self.owner_for(token).await?);
-        let scope = ChangeScope::new(&*owner, revocation.at)
+        let (id, read) = (&token.id, self.read_of(token).await?);
+        let owner = &read.owner;
+        let scope = ChangeScope::new(owner, revocation.at)
             .reading(ActiveRecords::Unread)
             .with_ids([*id]);
         self.apply(scope, |read| {
@@ -331,7 +330,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         rotation: Rotation,
     ) -> Result<TokenRecord, RuleError> {
         let old = old.into();
-        let (old_id, owner) = (old.id, self.owner_for(old).await?);
+        let (old_id, read) = (old.id, self.read_of(old).await?);
+        let owner = &read.owner;
         // Only a grace period under a cap counts the owner's tokens.
         let counted = rotation.grace_until.is_some() && rotation.max_active_per_owner.is_some();
         let active = if counted {
@@ -339,7 +339,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         } else {
             ActiveRecords::Unread
         };
-        let scope = ChangeScope::new(&*owner, rotation.now)
+        let scope = ChangeScope::new(owner, rotation.now)
             .reading(active)
             .with_ids([old_id]);
         self.apply(scope, |read| {
@@ -370,12 +370,12 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     async fn delete<'a>(&self, token: impl Into<Target<'a>> + Send) -> Result<bool, RuleError> {
         let token = token.into();
         let id = &token.id;
-        let owner = match self.owner_for(token).await {
-            Ok(owner) => owner,
+        let read = match self.read_of(token).await {
+            Ok(read) => read,
             Err(RuleError::Refused(Refusal::NotFound)) => return Ok(false),
             Err(error) => return Err(error),
         };
-        let scope = ChangeScope::new(&*owner, OffsetDateTime::now_utc())
+        let scope = ChangeScope::new(&read.owner, OffsetDateTime::now_utc())
             .reading(ActiveRecords::Unread)
             .with_ids([*id]);
         self.apply(scope, |read| match read.find(id) {

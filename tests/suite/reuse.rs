@@ -15,7 +15,8 @@ use tokenkeep::record::RevokeReason;
 use tokenkeep::store::{ManageStore, MemoryStore};
 use tokenkeep::time::Duration;
 use tokenkeep::{
-    Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager, TokenRef,
+    Actor, AuthError, InvalidToken, IssueRequest, IssuedToken, Prefix, Requirement, TokenManager,
+    TokenRef,
 };
 
 fn manager(store: Arc<dyn ManageStore>, detect: bool) -> (TokenManager, ManualClock) {
@@ -26,6 +27,19 @@ fn manager(store: Arc<dyn ManageStore>, detect: bool) -> (TokenManager, ManualCl
         .build()
         .unwrap();
     (service, clock)
+}
+
+/// alice's token `ci` (A), and B, which replaced it at once.
+async fn rotated_at_once(service: &TokenManager) -> (IssuedToken, IssuedToken) {
+    let a = service
+        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
+        .await
+        .unwrap();
+    let b = service
+        .rotate(&Actor::Admin, &TokenRef::id(a.record.id), None)
+        .await
+        .unwrap();
+    (a, b)
 }
 
 async fn reason(service: &TokenManager, id: tokenkeep::TokenId) -> Option<RevokeReason> {
@@ -140,14 +154,7 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
     for detect in [true, false] {
         let (service, _) = manager(Arc::new(MemoryStore::new()), detect);
         let admin = Actor::Admin;
-        let a = service
-            .issue(&admin, IssueRequest::new("alice", "ci"))
-            .await
-            .unwrap();
-        let b = service
-            .rotate(&admin, &TokenRef::id(a.record.id), None)
-            .await
-            .unwrap();
+        let (a, b) = rotated_at_once(&service).await;
         let presented = service
             .service()
             .verify_token(a.token.expose_secret(), Requirement::None)
@@ -298,14 +305,7 @@ async fn a_successor_minted_while_the_chain_burns_burns_too() {
     let (service, _) = manager(layered.clone(), true);
     let (other_instance, _) = manager(shared, true);
     let admin = Actor::Admin;
-    let a = service
-        .issue(&admin, IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
-    let b = service
-        .rotate(&admin, &TokenRef::id(a.record.id), None)
-        .await
-        .unwrap();
+    let (a, b) = rotated_at_once(&service).await;
     *layered.armed.lock().unwrap() = Some((b.record.id, other_instance));
 
     let refused = service
