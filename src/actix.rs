@@ -56,10 +56,10 @@ mod response;
 mod stream;
 mod verify;
 
+pub use crate::http::Rejection as ApiError;
 pub use crate::http::{
     AnyToken, Manager, PathByMethod, ReadPath, RequirementSpec, RouteRequirement, WritePath,
 };
 pub use extract::Token;
 pub use middleware::{RequireToken, RequireTokenMiddleware};
-pub use response::ApiError;
 pub use stream::{UntilRevoked, until_revoked};

@@ -43,8 +43,9 @@
 //! with a [`TokenService`](crate::TokenService) or a [`TokenManager`](crate::TokenManager) as
 //! the router's state.
 //!
-//! [`ApiError`] holds the table of HTTP statuses for every error code of
-//! the crate.
+//! [`ApiError`] is the crate's one refusal, [`Rejection`](crate::http::Rejection),
+//! under the name a handler returns; it answers with the status of its
+//! code ([`status_for_code`]), the challenge and the JSON body.
 //!
 //! A long-lived connection (a WebSocket, an SSE stream) verified once at
 //! its start holds [`TokenService::revocation`](crate::TokenService::revocation)
@@ -56,9 +57,10 @@ mod layer;
 mod response;
 mod verify;
 
+pub use crate::http::Rejection as ApiError;
 pub use crate::http::{
     AnyToken, Manager, PathByMethod, ReadPath, RequirementSpec, RouteRequirement, WritePath,
 };
 pub use extract::{QueryToken, Token};
 pub use layer::{RequireToken, RequireTokenService};
-pub use response::{ApiError, status_for_code};
+pub use response::status_for_code;

@@ -29,6 +29,8 @@ pub use client_address::client_address;
 pub use pipeline::{Verdict, verify_request};
 pub use rejection::Rejection;
 pub use request::RequestFacts;
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) use request::hide_credentials;
 pub use requirement::{
     AnyToken, Manager, PathByMethod, ReadPath, RequirementSpec, Resolved, RouteRequirement,
     WritePath,

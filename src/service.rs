@@ -106,6 +106,7 @@ pub use manager::TokenManager;
 pub use policy::{Actor, Policy};
 pub use temporary::TemporaryToken;
 pub use verify::Authenticated;
+pub(crate) use verify::Uses;
 
 use crate::hash::TokenHasher;
 use crate::store::TokenStore;

@@ -223,7 +223,7 @@ fn parse_ranges(ranges: &[String]) -> Result<Vec<IpNet>, ApiError> {
         .map(|range| {
             range.parse().map_err(|_| {
                 ApiError::new(
-                    StatusCode::BAD_REQUEST,
+                    400,
                     "INVALID_ADDRESS_RANGE",
                     "allowed_ips takes CIDR ranges such as 10.0.0.0/8",
                 )

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokenkeep::axum::{ApiError, RequireToken, RouteRequirement};
@@ -45,7 +44,7 @@ pub(crate) fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .nest("/files", files)
         .merge(web::routes())
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        .fallback(|| async { ApiError::new(404, "NOT_FOUND", "no such route") })
         .layer(axum::middleware::from_fn(guard::browser_guard))
         .with_state(state)
         .merge(scrape);

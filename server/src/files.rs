@@ -17,7 +17,7 @@ use crate::private;
 use crate::state::AppState;
 
 fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such file")
+    ApiError::new(404, "NOT_FOUND", "no such file")
 }
 
 /// The file's place on disk: the data directory's `files/` plus the
@@ -59,13 +59,7 @@ pub(crate) async fn write(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let file = locate(&state, &uri)?;
-    let failed = |_| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "CANNOT_WRITE",
-            "the file cannot be written there",
-        )
-    };
+    let failed = |_| ApiError::new(409, "CANNOT_WRITE", "the file cannot be written there");
     let written = tokio::task::spawn_blocking(move || {
         if let Some(directory) = file.parent() {
             private::directory(directory)?;

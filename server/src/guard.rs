@@ -22,7 +22,7 @@ use tokenkeep::axum::ApiError;
 pub(crate) async fn browser_guard(request: Request, next: Next) -> Response {
     if is_mutating(request.method()) && is_cross_origin(&request) {
         return ApiError::new(
-            StatusCode::FORBIDDEN,
+            403,
             "CROSS_ORIGIN",
             "requests that change something must come from this origin",
         )
@@ -93,7 +93,7 @@ fn as_json_error(response: Response) -> Response {
         .unwrap_or("refused")
         .to_lowercase();
     let (mut parts, _) = response.into_parts();
-    let mut json = ApiError::new(status, code, message).into_response();
+    let mut json = ApiError::new(status.as_u16(), code, message).into_response();
     // Keep what the original said about the answer (a challenge, caching),
     // but the body and its type are the JSON error's.
     for (name, value) in json.headers() {

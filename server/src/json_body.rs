@@ -31,17 +31,9 @@ where
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "PAYLOAD_TOO_LARGE",
-                        "the body is too large",
-                    )
+                    ApiError::new(413, "PAYLOAD_TOO_LARGE", "the body is too large")
                 } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "INVALID_REQUEST",
-                        rejection.body_text(),
-                    )
+                    ApiError::new(400, "INVALID_REQUEST", rejection.body_text())
                 }
             })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -49,18 +41,14 @@ where
         }
         if !is_json {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                415,
                 "UNSUPPORTED_MEDIA_TYPE",
                 "send the body as Content-Type: application/json",
             ));
         }
-        serde_json::from_slice(&bytes).map(Self).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_REQUEST",
-                json_problem(&error),
-            )
-        })
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|error| ApiError::new(400, "INVALID_REQUEST", json_problem(&error)))
     }
 }
 

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use tokenkeep::axum::{AnyToken, ApiError, QueryToken};
 use tokenkeep::{Authenticated, Requirement, TokenId, TokenService};
@@ -96,7 +95,7 @@ pub(crate) async fn echo(
 ) -> Response {
     let Some(place) = sockets.take_place(who.token_id()) else {
         return ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+            429,
             "TOO_MANY_SOCKETS",
             format!(
                 "this token holds {} WebSockets already; close one first",

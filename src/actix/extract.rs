@@ -32,11 +32,7 @@ impl<R: RequirementSpec> FromRequest for Token<R> {
         let request = request.clone();
         Box::pin(async move {
             let service = service_of(&request).ok_or_else(|| {
-                ApiError::from(Rejection::new(
-                    500,
-                    "INTERNAL",
-                    "the token service is not configured",
-                ))
+                Rejection::new(500, "INTERNAL", "the token service is not configured")
             })?;
             let requirement = R::route_requirement();
             let verdict =

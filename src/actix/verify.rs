@@ -4,10 +4,9 @@
 
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
-use actix_web::http::header::{AUTHORIZATION, HeaderValue, X_FORWARDED_FOR};
+use actix_web::http::header::HeaderValue;
 
-use super::ApiError;
-use crate::http::{RequestFacts, RouteRequirement, Verdict, verify_request};
+use crate::http::{Rejection, RequestFacts, RouteRequirement, Verdict, verify_request};
 use crate::service::{Authenticated, TokenService};
 
 /// Runs the pipeline on a request, with `path` as the router sees it;
@@ -17,14 +16,12 @@ pub(super) async fn verify_http_request(
     requirement: &RouteRequirement,
     request: &HttpRequest,
     path: &str,
-) -> Result<Verdict, ApiError> {
+) -> Result<Verdict, Rejection> {
     // The extensions are a `RefCell`: the borrow ends before any await.
     let verified = request.extensions().get::<Authenticated>().cloned();
-    let values = |name| request.headers().get_all(name).map(HeaderValue::as_bytes);
     let facts = RequestFacts::new(request.method().as_str(), path)
-        .authorization(values(AUTHORIZATION))
-        .forwarded_for(values(X_FORWARDED_FOR))
+        .headers(|name| request.headers().get_all(name).map(HeaderValue::as_bytes))
         .peer(request.peer_addr().map(|address| address.ip()))
         .verified(verified.as_ref());
-    Ok(verify_request(service, &facts, requirement).await?)
+    verify_request(service, &facts, requirement).await
 }

@@ -5,15 +5,12 @@
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
-use axum::http::header::{AUTHORIZATION, Entry};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue};
 
-use super::ApiError;
-use crate::http::{RequestFacts, RouteRequirement, Verdict, verify_request};
+use crate::http::{
+    Rejection, RequestFacts, RouteRequirement, Verdict, hide_credentials, verify_request,
+};
 use crate::service::{Authenticated, TokenService};
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Where a request's credentials are read from.
 #[derive(Clone, Copy, Debug)]
@@ -32,33 +29,15 @@ pub(super) async fn verify_parts(
     requirement: &RouteRequirement,
     credentials: Credentials,
     parts: &mut Parts,
-) -> Result<Verdict, ApiError> {
-    // `http`'s `Debug`, and tracing layers that honour it, never print it.
-    if let Entry::Occupied(mut values) = parts.headers.entry(AUTHORIZATION) {
-        values
-            .iter_mut()
-            .for_each(|value| value.set_sensitive(true));
-    }
-    let values = |name| {
-        parts
-            .headers
-            .get_all(name)
-            .into_iter()
-            .map(HeaderValue::as_bytes)
-    };
-    let facts = RequestFacts::new(parts.method.as_str(), parts.uri.path())
-        .authorization(values(AUTHORIZATION))
-        .forwarded_for(values(X_FORWARDED_FOR))
-        .peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        )
+) -> Result<Verdict, Rejection> {
+    hide_credentials(&mut parts.headers);
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+    let facts = RequestFacts::of_parts(parts)
+        .peer(peer.map(|info| info.0.ip()))
         .verified(parts.extensions.get::<Authenticated>());
     let facts = match credentials {
         Credentials::Header => facts,
         Credentials::Query => facts.token_in_query(parts.uri.query()),
     };
-    Ok(verify_request(service, &facts, requirement).await?)
+    verify_request(service, &facts, requirement).await
 }

@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 
 use crate::bearer::{BearerError, parse_authorization};
-use crate::service::{AuthError, Authenticated, TokenService};
+use crate::scope::{Requirement, ScopeError};
+use crate::service::{AuthError, Authenticated, TokenService, Uses};
 
 use super::client_address::visible_ascii;
 use super::request::HeaderValues;
@@ -76,16 +77,14 @@ pub async fn verify_request(
     requirement: &RouteRequirement,
 ) -> Result<Verdict, Rejection> {
     let realm = service.realm();
-    let refuse = |error: AuthError| Rejection::from_auth(&error, realm);
+    let refuse = |error: AuthError| match request.query {
+        Some(_) => query_rejection(&error, realm),
+        None => Rejection::from_auth(&error, realm),
+    };
 
-    // 1. One credential (or an outer layer's verdict).
-    let credential = credential(request).map_err(|error| {
-        let error = service.refused_before_lookup(error);
-        match request.query {
-            Some(_) => query_rejection(&error, realm),
-            None => refuse(error),
-        }
-    })?;
+    // 1. One credential (or an outer layer's verdict). A request without
+    // one goes on to the verifier all the same, which refuses and reports it.
+    let credential = credential(request);
 
     // 2. The route's requirement on the path as the router sees it.
     let path = match request.path {
@@ -105,29 +104,38 @@ pub async fn verify_request(
     // cannot be normalised is refused once the credential is checked: a
     // caller without a valid token learns nothing about paths, and that
     // check consumes none of the token's uses.
-    let resolved = match resolved {
-        Ok(resolved) => resolved,
-        Err(bad_path) => {
-            if let Credential::Token(token) = &credential {
-                let checked = service.check_token_from(token, client).await;
-                checked.map_err(refuse)?;
-            }
-            return Err(Rejection::invalid_path(&bad_path));
-        }
+    let (requirement, uses) = match &resolved {
+        Ok(resolved) => (resolved.as_requirement(), Uses::Consume),
+        Err(_) => (Requirement::None, Uses::Keep),
     };
-    let authenticated = match credential {
-        Credential::Verified(who) => {
-            who.require(&resolved.as_requirement()).map_err(refuse)?;
-            who.clone()
+    let text;
+    let token = match credential {
+        Ok(Credential::Verified(who)) => {
+            who.require(&requirement).map_err(refuse)?;
+            return verdict(who.clone(), resolved);
         }
-        Credential::Token(token) => service
-            .verify_token_from(&token, resolved.as_requirement(), client)
-            .await
-            .map_err(refuse)?,
+        Ok(Credential::Token(token)) => {
+            text = token;
+            Ok(&*text)
+        }
+        Err(error) => Err(error),
     };
+    let authenticated = service
+        .verify_credential(token, requirement, client, uses)
+        .await
+        .map_err(refuse)?;
+    verdict(authenticated, resolved)
+}
+
+/// The verdict for a request whose credential passed: refused after all
+/// when its path could not be normalised.
+fn verdict(
+    authenticated: Authenticated,
+    resolved: Result<Resolved, ScopeError>,
+) -> Result<Verdict, Rejection> {
     Ok(Verdict {
         authenticated,
-        requirement: resolved,
+        requirement: resolved.map_err(Rejection::invalid_path)?,
     })
 }
 

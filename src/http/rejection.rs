@@ -3,13 +3,19 @@
 use crate::error::ErrorCode;
 use crate::scope::ScopeError;
 use crate::service::AuthError;
+#[cfg(feature = "management")]
+use crate::service::ManageError;
+use crate::store::StoreError;
 
 use super::status_for_code;
 
 /// A refusal as every HTTP integration sends it: a status, a machine code,
 /// a message for the client and, for verification failures, the RFC 6750
-/// `WWW-Authenticate` challenge. Each framework's `ApiError` wraps one and
-/// renders it with the JSON body `{"error": code, "message": message}`.
+/// `WWW-Authenticate` challenge. It is the one error type of every
+/// integration: `axum::ApiError` and `actix::ApiError` are this type under
+/// the name a handler returns, each rendering it through its framework's
+/// response trait from [`headers`](Self::headers) and [`body`](Self::body);
+/// tonic maps it to a gRPC status.
 ///
 /// ```
 /// use tokenkeep::http::Rejection;
@@ -82,7 +88,7 @@ impl Rejection {
     }
 
     /// 400 `INVALID_PATH`: a path that escapes its root or hides a separator.
-    pub fn invalid_path(error: &ScopeError) -> Self {
+    pub fn invalid_path(error: ScopeError) -> Self {
         Self::new(400, "INVALID_PATH", error.to_string())
     }
 
@@ -130,6 +136,43 @@ impl Rejection {
     /// The `Retry-After` value in seconds, if any (a spent rate limit).
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
+    }
+
+    /// The headers an HTTP answer carries: `WWW-Authenticate` where a
+    /// challenge applies, `Retry-After` for a spent rate limit.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        let challenge = self
+            .challenge
+            .iter()
+            .map(|value| ("www-authenticate", value.clone()));
+        let retry = self
+            .retry_after
+            .map(|seconds| ("retry-after", seconds.to_string()));
+        challenge.chain(retry)
+    }
+
+    /// The JSON body every integration sends: `{"error": code, "message": message}`.
+    ///
+    /// ```
+    /// use tokenkeep::http::Rejection;
+    /// let body = Rejection::new(409, "NAME_TAKEN", "taken").body();
+    /// assert_eq!(body, serde_json::json!({"error": "NAME_TAKEN", "message": "taken"}));
+    /// ```
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.code, "message": self.message })
+    }
+}
+
+#[cfg(feature = "management")]
+impl From<ManageError> for Rejection {
+    fn from(error: ManageError) -> Self {
+        Self::from_error(&error)
+    }
+}
+
+impl From<StoreError> for Rejection {
+    fn from(error: StoreError) -> Self {
+        Self::from_error(&error)
     }
 }
 

@@ -79,6 +79,27 @@ impl<'a> RequestFacts<'a> {
         self
     }
 
+    /// Both headers the pipeline reads, `Authorization` and
+    /// `X-Forwarded-For`, through `values`: every value of the header
+    /// with this (lower-case) name, as a framework's header map gives them.
+    ///
+    /// ```
+    /// use tokenkeep::http::RequestFacts;
+    /// let headers = [("authorization", &b"Bearer tk_..."[..])];
+    /// let facts = RequestFacts::new("GET", "/").headers(|name| {
+    ///     headers.iter().filter(move |(key, _)| *key == name).map(|(_, value)| *value)
+    /// });
+    /// # let _ = facts;
+    /// ```
+    #[must_use]
+    pub fn headers<I>(self, values: impl Fn(&'static str) -> I) -> Self
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        self.authorization(values("authorization"))
+            .forwarded_for(values("x-forwarded-for"))
+    }
+
     /// The address of the connection's peer, when the server knows it.
     #[must_use]
     pub fn peer(mut self, peer: Option<IpAddr>) -> Self {
@@ -102,6 +123,30 @@ impl<'a> RequestFacts<'a> {
     pub fn verified(mut self, who: Option<&'a Authenticated>) -> Self {
         self.verified = who;
         self
+    }
+}
+
+/// Requests in the `http` crate's types: what axum, tonic and every tower
+/// server hand an adapter.
+#[cfg(any(feature = "axum", feature = "tonic"))]
+impl<'a> RequestFacts<'a> {
+    /// The method, the path and the headers of `parts`.
+    pub(crate) fn of_parts(parts: &'a http::request::Parts) -> Self {
+        Self::new(parts.method.as_str(), parts.uri.path()).headers(|name| {
+            let values = parts.headers.get_all(name).into_iter();
+            values.map(http::HeaderValue::as_bytes)
+        })
+    }
+}
+
+/// Marks every `Authorization` value of a request sensitive: `http`'s
+/// `Debug`, and the tracing layers that honour it, never print it.
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) fn hide_credentials(headers: &mut http::HeaderMap) {
+    if let http::header::Entry::Occupied(mut values) = headers.entry(http::header::AUTHORIZATION) {
+        values
+            .iter_mut()
+            .for_each(|value| value.set_sensitive(true));
     }
 }
 

@@ -184,7 +184,7 @@ impl TokenService {
         client: Option<IpAddr>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
         let token = parse_authorization(authorization).map_err(AuthError::from);
-        self.judge(token, requirement, client, Uses::Consume)
+        self.verify_credential(token, requirement, client, Uses::Consume)
     }
 
     /// Verifies a raw token, for places where a header cannot be sent (a
@@ -199,7 +199,7 @@ impl TokenService {
         token: &str,
         requirement: Requirement<'_>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.judge(Ok(token), requirement, None, Uses::Consume)
+        self.verify_credential(Ok(token), requirement, None, Uses::Consume)
     }
 
     /// As [`verify_token`](Self::verify_token), for a request from `client`.
@@ -212,32 +212,18 @@ impl TokenService {
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.judge(Ok(token), requirement, client, Uses::Consume)
+        self.verify_credential(Ok(token), requirement, client, Uses::Consume)
     }
 
-    /// Verifies a token for a request that will be refused whatever the
-    /// verdict (its path cannot be normalised): every step but the last,
-    /// so a caller without a valid token still gets 401, and one with a
-    /// valid token consumes none of its uses.
-    pub(crate) fn check_token_from(
-        &self,
-        token: &str,
-        client: Option<IpAddr>,
-    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.judge(Ok(token), Requirement::None, client, Uses::Keep)
-    }
-
-    /// A refusal reached before any token text was read (no credential, a
-    /// malformed one), reported like every verdict: the request pipeline's
-    /// first step ends here.
-    pub(crate) fn refused_before_lookup(&self, error: AuthError) -> AuthError {
-        report_refusal(Refusal::from(error))
-    }
-
-    /// The verdict on token text (or on the header that held none), and
-    /// its report. The public entry points return this future itself, not
-    /// one wrapping it: it is moved whole each time a caller pins it.
-    async fn judge(
+    /// The verdict on a credential as it was read: token text, or why
+    /// there was none to read (no header, a malformed one). Every front
+    /// door ends here: [`verify_bearer_from`](Self::verify_bearer_from)
+    /// and the request pipeline ([`verify_request`](crate::http::verify_request))
+    /// read the credential their own way and hand over what they read, so
+    /// every verdict, a refusal before any lookup included, is reported
+    /// once. The future itself is returned, not one wrapping it: it is
+    /// moved whole each time a caller pins it.
+    pub(crate) async fn verify_credential(
         &self,
         token: Result<&str, AuthError>,
         requirement: Requirement<'_>,
@@ -367,9 +353,10 @@ impl TokenService {
 
 /// Whether a verification that passes consumes one of the token's uses.
 #[derive(Clone, Copy)]
-enum Uses {
+pub(crate) enum Uses {
     Consume,
-    /// The request is refused whatever the verdict: nothing to pay for.
+    /// The request is refused whatever the verdict (its path cannot be
+    /// normalised): every step but the last, nothing to pay for.
     Keep,
 }
 
@@ -418,12 +405,12 @@ fn report(verdict: Result<Authenticated, Refusal>) -> Result<Authenticated, Auth
             crate::observability::verification("ok");
             Ok(who)
         }
-        Err(refusal) => Err(report_refusal(refusal)),
+        Err(Refusal { error, token }) => Err(report_refusal(error, token)),
     }
 }
 
 /// A refusal's event and count.
-fn report_refusal(Refusal { error, token }: Refusal) -> AuthError {
+fn report_refusal(error: AuthError, token: Option<Arc<TokenRecord>>) -> AuthError {
     let outcome = error.outcome();
     if let AuthError::Unavailable(cause) = &error {
         tracing::warn!(

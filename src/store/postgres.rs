@@ -307,8 +307,14 @@ impl ManageStore for PostgresStore {
     ) -> Result<Changes, StoreError> {
         let mut tx = begin(&self.pool).await?;
         lock_owner(&mut tx, &scope.owner).await?;
-        let (changes, read) =
-            run_change!(tx, scope, plan, |instant: OffsetDateTime| instant, decode);
+        let (changes, read) = run_change!(
+            sqlx::Postgres,
+            tx,
+            scope,
+            plan,
+            |instant: OffsetDateTime| instant,
+            decode
+        );
         for write in &changes.writes {
             let hash = match write {
                 Write::Insert(record) | Write::Replace(record) => Some(record.hash),

@@ -101,9 +101,9 @@ macro_rules! bind_record {
 /// statements (`$N` placeholders); `$instant` and `$decode` are their
 /// time type and row decoder.
 macro_rules! run_change {
-    ($tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr) => {{
+    ($db:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr) => {{
         use $crate::store::{OwnerRecords, StoreError, Write};
-        use $crate::store::sql::{MARK_EVER_HELD, REPLACE_TOKEN, backend_error, select_tokens};
+        use $crate::store::sql::{MARK_EVER_HELD, backend_error, select_tokens};
         let scope: &$crate::store::ChangeScope = $scope;
         let owner: &str = &scope.owner;
         let names: &[$crate::record::TokenName] = match &scope.active {
@@ -170,6 +170,7 @@ macro_rules! run_change {
                 return Err(StoreError::AlreadyClaimed);
             }
         }
+        let mut replaced;
         for write in &changes.writes {
             let written = match write {
                 Write::Insert(record) => $crate::store::sql::bind_record!(
@@ -180,7 +181,9 @@ macro_rules! run_change {
                     $instant
                 ),
                 Write::Replace(record) => {
-                    $crate::store::sql::bind_record!(sqlx::query(REPLACE_TOKEN), record, $instant)
+                    let before = read.records.iter().find(|before| before.id == record.id);
+                    replaced = $crate::store::sql::replace_token!($db, before, record, $instant);
+                    replaced.build()
                 }
                 Write::Delete(id) => {
                     sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2")
@@ -205,22 +208,129 @@ macro_rules! run_change {
     }};
 }
 
-pub(crate) use {bind_record, insert_token, run_change, select_tokens, token_columns};
-
 /// Marks the store as having held a token; affects no row when it has.
 pub(crate) const MARK_EVER_HELD: &str =
     "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
 
-/// A replace, bound as [`bind_record!`] binds: every column but the id,
-/// owner and hash (which select the row) and `last_used_at` (which only
-/// its own notes move: the stored time is kept, the read one filling in
-/// only where none is stored, which is where it is `NULL` too).
-pub(crate) const REPLACE_TOKEN: &str = "UPDATE tokenkeep_tokens SET name = $3, description = $4, \
-    display_prefix = $6, scopes = $7, profile = $8, kind = $9, created_at = $10, \
-    expires_at = $11, last_used_at = COALESCE(last_used_at, $12), revoked_at = $13, \
-    replaced_by = $14, created_by = $15, revoked_by = $16, revoke_reason = $17, \
-    metadata = $18, rate_limit = $19, usage = $20, allowed_ips = $21 \
-    WHERE id = $1 AND owner = $2 AND hash = $5";
+/// Whether `$field` of `$after` differs from the record as it was read
+/// (`None`: not read, so every column is written).
+macro_rules! differs {
+    ($before:ident, $after:ident, $field:ident) => {
+        $before.is_none_or(|before| before.$field != $after.$field)
+    };
+}
+
+/// The `UPDATE` of a replace: only the columns in which `$after` differs
+/// from `$before`, the record as this change read it (every column when
+/// it read none). A revoke sets its three columns, not the row's twenty,
+/// so the indexes on the columns it leaves alone are not touched. The row
+/// is selected by id, owner and hash, so a replace that moves a record's
+/// owner or hash finds no row. `last_used_at` is written only where none
+/// is stored: only its own notes move it. `$db` is the backend, whose
+/// placeholders the builder writes.
+macro_rules! replace_token {
+    ($db:ty, $before:expr, $after:expr, $instant:expr) => {{
+        use $crate::store::sql::differs;
+        let before: Option<&$crate::record::TokenRecord> = $before;
+        let after: &$crate::record::TokenRecord = $after;
+        let instant = $instant;
+        // `id = id` leads the list, so a replace that changes nothing is
+        // still a statement that finds its row.
+        let mut builder = sqlx::QueryBuilder::<$db>::new("UPDATE tokenkeep_tokens SET ");
+        let mut set = builder.separated(", ");
+        set.push("id = id");
+        if differs!(before, after, name) {
+            set.push("name = ")
+                .push_bind_unseparated(after.name.as_str());
+        }
+        if differs!(before, after, description) {
+            set.push("description = ")
+                .push_bind_unseparated(&after.description);
+        }
+        if differs!(before, after, display_prefix) {
+            set.push("display_prefix = ")
+                .push_bind_unseparated(&after.display_prefix);
+        }
+        if differs!(before, after, scopes) {
+            let scopes = $crate::store::sql::encode_scopes(&after.scopes)?;
+            set.push("scopes = ").push_bind_unseparated(scopes);
+        }
+        if differs!(before, after, profile) {
+            set.push("profile = ").push_bind_unseparated(&after.profile);
+        }
+        if differs!(before, after, kind) {
+            let kind = $crate::store::sql::kind_text(after.kind);
+            set.push("kind = ").push_bind_unseparated(kind);
+        }
+        if differs!(before, after, created_at) {
+            set.push("created_at = ")
+                .push_bind_unseparated(instant(after.created_at));
+        }
+        if differs!(before, after, expires_at) {
+            set.push("expires_at = ")
+                .push_bind_unseparated(after.expires_at.map(instant));
+        }
+        if differs!(before, after, last_used_at) {
+            set.push("last_used_at = COALESCE(last_used_at, ")
+                .push_bind_unseparated(after.last_used_at.map(instant))
+                .push_unseparated(")");
+        }
+        if differs!(before, after, revoked_at) {
+            set.push("revoked_at = ")
+                .push_bind_unseparated(after.revoked_at.map(instant));
+        }
+        if differs!(before, after, replaced_by) {
+            let successor = after.replaced_by.as_ref().map(|id| id.as_bytes().to_vec());
+            set.push("replaced_by = ").push_bind_unseparated(successor);
+        }
+        if differs!(before, after, created_by) {
+            set.push("created_by = ")
+                .push_bind_unseparated(&after.created_by);
+        }
+        if differs!(before, after, revoked_by) {
+            set.push("revoked_by = ")
+                .push_bind_unseparated(&after.revoked_by);
+        }
+        if differs!(before, after, revoke_reason) {
+            let reason = after
+                .revoke_reason
+                .map($crate::record::RevokeReason::as_str);
+            set.push("revoke_reason = ").push_bind_unseparated(reason);
+        }
+        if differs!(before, after, metadata) {
+            let metadata = after
+                .metadata
+                .as_ref()
+                .map($crate::record::Metadata::to_json);
+            set.push("metadata = ").push_bind_unseparated(metadata);
+        }
+        if differs!(before, after, rate_limit) {
+            let limit = after.rate_limit.map(|limit| limit.to_string());
+            set.push("rate_limit = ").push_bind_unseparated(limit);
+        }
+        if differs!(before, after, usage) {
+            let usage = after.usage.as_ref().map($crate::store::sql::encode_usage);
+            set.push("usage = ")
+                .push_bind_unseparated(usage.transpose()?);
+        }
+        if differs!(before, after, allowed_ips) {
+            let ranges = $crate::store::sql::encode_ranges(&after.allowed_ips);
+            set.push("allowed_ips = ").push_bind_unseparated(ranges);
+        }
+        builder
+            .push(" WHERE id = ")
+            .push_bind(after.id.as_bytes().as_slice())
+            .push(" AND owner = ")
+            .push_bind(&after.owner)
+            .push(" AND hash = ")
+            .push_bind(after.hash.as_bytes().as_slice());
+        builder
+    }};
+}
+
+pub(crate) use {
+    bind_record, differs, insert_token, replace_token, run_change, select_tokens, token_columns,
+};
 
 /// The table that records applied migrations; its own name, so it never
 /// collides with the application's `_sqlx_migrations`.

@@ -338,8 +338,49 @@ impl ManageStore for SqliteStore {
         plan: &mut Plan<'_>,
     ) -> Result<Changes, StoreError> {
         let mut tx = self.write().await?;
-        let (changes, _read) = run_change!(tx, scope, plan, millis, decode);
+        let (changes, _read) = run_change!(sqlx::Sqlite, tx, scope, plan, millis, decode);
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::millis;
+    use crate::record::RevokeReason;
+    use crate::store::StoreError;
+
+    /// What a revoke writes: its three columns, not the row's twenty (and
+    /// every column for a record the change did not read).
+    #[test]
+    fn a_replace_writes_only_what_changed() -> Result<(), StoreError> {
+        let before = crate::record::test_record("alice", "ci");
+        let mut after = before.clone();
+        after.revoked_at = Some(OffsetDateTime::UNIX_EPOCH);
+        after.revoked_by = Some("admin".into());
+        after.revoke_reason = Some(RevokeReason::Revoked);
+        let statement = || -> Result<_, StoreError> {
+            Ok(crate::store::sql::replace_token!(
+                sqlx::Sqlite,
+                Some(&before),
+                &after,
+                millis
+            ))
+        };
+        assert_eq!(
+            statement()?.sql().as_str(),
+            "UPDATE tokenkeep_tokens SET id = id, revoked_at = ?, revoked_by = ?, \
+             revoke_reason = ? WHERE id = ? AND owner = ? AND hash = ?"
+        );
+        let unread = crate::store::sql::replace_token!(sqlx::Sqlite, None, &after, millis);
+        assert_eq!(
+            unread.sql().as_str().matches('?').count(),
+            21,
+            "{}",
+            unread.sql().as_str()
+        );
+        Ok(())
     }
 }

@@ -7,15 +7,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use tower::{Layer, Service};
 
 use super::status_for_rejection;
 use super::stream::UntilRevoked;
-use crate::http::{Rejection, RequestFacts, RouteRequirement, Verdict, verify_request};
+use crate::http::{
+    Rejection, RequestFacts, RouteRequirement, Verdict, hide_credentials, verify_request,
+};
 use crate::service::TokenService;
-
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Verifies each call before the gRPC service sees it, against the
 /// requirement of its method (`/package.Service/Method`) or the default.
@@ -70,21 +69,11 @@ impl RequireToken {
 
     /// Runs the pipeline on one call: gRPC calls are all POSTs to
     /// `/package.Service/Method`, which a path requirement reads.
-    async fn verify(&self, request: &http::request::Parts) -> Result<Verdict, Rejection> {
-        let path = request.uri.path();
-        let values = |name| {
-            request
-                .headers
-                .get_all(name)
-                .into_iter()
-                .map(HeaderValue::as_bytes)
-        };
-        let facts = RequestFacts::new("POST", path)
-            .authorization(values(AUTHORIZATION))
-            .forwarded_for(values(X_FORWARDED_FOR))
-            .peer((self.peer)(&request.extensions));
-        let requirement = self.methods.get(path).unwrap_or(&self.default);
-        verify_request(&self.service, &facts, requirement).await
+    async fn verify(&self, request: &mut http::request::Parts) -> Result<Verdict, Rejection> {
+        hide_credentials(&mut request.headers);
+        let requirement = self.methods.get(request.uri.path());
+        let facts = RequestFacts::of_parts(request).peer((self.peer)(&request.extensions));
+        verify_request(&self.service, &facts, requirement.unwrap_or(&self.default)).await
     }
 }
 
@@ -140,7 +129,7 @@ where
                 authenticated: who,
                 requirement,
                 ..
-            } = match layer.verify(&parts).await {
+            } = match layer.verify(&mut parts).await {
                 Ok(verdict) => verdict,
                 Err(rejection) => return Ok(status_for_rejection(&rejection).into_http()),
             };
