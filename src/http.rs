@@ -24,6 +24,8 @@ mod rejection;
 mod request;
 mod requirement;
 mod status;
+#[cfg(any(feature = "axum", feature = "tonic"))]
+mod tower_guard;
 
 pub use client_address::client_address;
 pub use pipeline::{Verdict, verify_request};
@@ -36,3 +38,7 @@ pub use requirement::{
     WritePath,
 };
 pub use status::status_for_code;
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) use tower_guard::sealed;
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub use tower_guard::{Guard, Guarded};

@@ -1,16 +1,13 @@
 //! A tower layer that verifies every request of a route or router.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use axum::http::Request;
+use axum::body::Body;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service};
+use tower::Layer;
 
 use super::RouteRequirement;
 use super::verify::{Credentials, verify_parts};
+use crate::http::{Guard, Guarded, Rejection, Verdict, sealed};
 use crate::service::TokenService;
 
 /// Verifies each request against a requirement before the inner service
@@ -26,7 +23,7 @@ use crate::service::TokenService;
 /// # fn router(service: tokenkeep::TokenService) -> Router {
 /// Router::new()
 ///     .route("/metrics", get(|| async { "ok" }))
-///     .layer(RequireToken::new(service, RouteRequirement::Ability("metrics:read".into())))
+///     .route_layer(RequireToken::new(service, RouteRequirement::Ability("metrics:read".into())))
 /// # }
 /// ```
 #[derive(Clone, Debug)]
@@ -45,59 +42,28 @@ impl RequireToken {
     }
 }
 
+/// The service [`RequireToken`] wraps around a route.
+pub type RequireTokenService<S> = Guarded<S, RequireToken>;
+
 impl<S> Layer<S> for RequireToken {
     type Service = RequireTokenService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireTokenService {
-            inner,
-            layer: self.clone(),
-        }
+        Guarded::new(inner, self.clone())
     }
 }
 
-/// The service [`RequireToken`] wraps around a route.
-#[derive(Clone, Debug)]
-pub struct RequireTokenService<S> {
-    inner: S,
-    layer: RequireToken,
-}
+impl sealed::Sealed for RequireToken {}
 
-impl<S, B> Service<Request<B>> for RequireTokenService<S>
-where
-    S: Service<Request<B>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-    B: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+impl Guard for RequireToken {
+    type Body = Body;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+    async fn verify(&self, parts: &mut Parts) -> Result<Verdict, Rejection> {
+        let (service, requirement) = (&self.service, &self.requirement);
+        verify_parts(service, requirement, Credentials::Header, parts).await
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        // The clone that was polled ready is the one that serves this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            let verdict = verify_parts(
-                &layer.service,
-                &layer.requirement,
-                Credentials::Header,
-                &mut parts,
-            )
-            .await;
-            match verdict {
-                Ok(verdict) => {
-                    parts.extensions.insert(verdict.authenticated);
-                    inner.call(Request::from_parts(parts, body)).await
-                }
-                Err(error) => Ok(error.into_response()),
-            }
-        })
+    fn refuse(&self, rejection: Rejection) -> Response {
+        rejection.into_response()
     }
 }

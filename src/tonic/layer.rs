@@ -1,18 +1,16 @@
 //! The layer: from `authorization` metadata to a verdict, per method.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use tower::{Layer, Service};
+use tower::Layer;
 
 use super::status_for_rejection;
 use super::stream::UntilRevoked;
 use crate::http::{
-    Rejection, RequestFacts, RouteRequirement, Verdict, hide_credentials, verify_request,
+    Guard, Guarded, Rejection, RequestFacts, RouteRequirement, Verdict, hide_credentials, sealed,
+    verify_request,
 };
 use crate::service::TokenService;
 
@@ -66,6 +64,29 @@ impl RequireToken {
         self.peer = peer;
         self
     }
+}
+
+/// The TCP peer tonic's transport records for each connection.
+fn tcp_peer(extensions: &http::Extensions) -> Option<IpAddr> {
+    let info = extensions.get::<::tonic::transport::server::TcpConnectInfo>()?;
+    info.remote_addr().map(|address| address.ip())
+}
+
+/// The service [`RequireToken`] wraps around a gRPC server's routes.
+pub type RequireTokenService<S> = Guarded<S, RequireToken>;
+
+impl<S> Layer<S> for RequireToken {
+    type Service = RequireTokenService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guarded::new(inner, self.clone())
+    }
+}
+
+impl sealed::Sealed for RequireToken {}
+
+impl Guard for RequireToken {
+    type Body = ::tonic::body::Body;
 
     /// Runs the pipeline on one call: gRPC calls are all POSTs to
     /// `/package.Service/Method`, which a path requirement reads.
@@ -75,74 +96,27 @@ impl RequireToken {
         let facts = RequestFacts::of_parts(request).peer((self.peer)(&request.extensions));
         verify_request(&self.service, &facts, requirement.unwrap_or(&self.default)).await
     }
-}
 
-/// The TCP peer tonic's transport records for each connection.
-fn tcp_peer(extensions: &http::Extensions) -> Option<IpAddr> {
-    let info = extensions.get::<::tonic::transport::server::TcpConnectInfo>()?;
-    info.remote_addr().map(|address| address.ip())
-}
+    fn refuse(&self, rejection: Rejection) -> http::Response<Self::Body> {
+        status_for_rejection(&rejection).into_http()
+    }
 
-impl<S> Layer<S> for RequireToken {
-    type Service = RequireTokenService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireTokenService {
-            inner,
-            layer: self.clone(),
+    /// With [`end_streams_on_revocation`](RequireToken::end_streams_on_revocation),
+    /// the response ends when its token is revoked.
+    fn admitted(
+        &self,
+        verdict: Verdict,
+        response: http::Response<Self::Body>,
+    ) -> http::Response<Self::Body> {
+        if !self.end_streams {
+            return response;
         }
-    }
-}
-
-/// The service [`RequireToken`] wraps around a gRPC server's routes.
-#[derive(Clone, Debug)]
-pub struct RequireTokenService<S> {
-    inner: S,
-    layer: RequireToken,
-}
-
-impl<S, B> Service<http::Request<B>> for RequireTokenService<S>
-where
-    S: Service<http::Request<B>, Response = http::Response<::tonic::body::Body>>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send,
-    B: Send + 'static,
-{
-    type Response = http::Response<::tonic::body::Body>;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        // The clone that was polled ready serves this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let layer = self.layer.clone();
-        let (mut parts, body) = request.into_parts();
-        Box::pin(async move {
-            let Verdict {
-                authenticated: who,
-                requirement,
-                ..
-            } = match layer.verify(&mut parts).await {
-                Ok(verdict) => verdict,
-                Err(rejection) => return Ok(status_for_rejection(&rejection).into_http()),
-            };
-            parts.extensions.insert(who.clone());
-            let request = http::Request::from_parts(parts, body);
-            let response = inner.call(request).await?;
-            if !layer.end_streams {
-                return Ok(response);
-            }
-            let service = layer.service.clone();
-            Ok(response.map(|body| {
-                ::tonic::body::Body::new(UntilRevoked::new(body, service, who, requirement))
-            }))
-        })
+        let Verdict {
+            authenticated: who,
+            requirement,
+            ..
+        } = verdict;
+        let service = self.service.clone();
+        response.map(|body| Self::Body::new(UntilRevoked::new(body, service, who, requirement)))
     }
 }
