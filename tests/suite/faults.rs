@@ -4,13 +4,14 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::support::faulty::{FaultyStore, Lookups};
 use tokenkeep::store::MemoryStore;
-use tokenkeep::{Actor, AuthError, ErrorCode, IssueRequest, Prefix, Requirement, TokenManager};
+use tokenkeep::{AuthError, ErrorCode, IssueRequest, Prefix, Requirement, TokenManager};
 
 /// A service over a faulty store whose lookups go the async way (the
 /// wrapper has no immediate answer), with a short store timeout.
@@ -21,9 +22,8 @@ async fn setup() -> (TokenManager, Arc<FaultyStore>, String) {
         .build()
         .unwrap();
     let issued = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     (service, store, issued.token.expose_secret().to_owned())
 }
 
@@ -133,9 +133,8 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
     store.migrate().await.unwrap();
     let service = crate::support::service_over(Arc::new(store));
     let issued = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     let token = issued.token.expose_secret();
     service
         .service()

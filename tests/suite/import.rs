@@ -6,6 +6,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use crate::support::{fresh_record, service, t0};
 use tokenkeep::record::{RecordError, TokenName, Usage};
 use tokenkeep::rules::Refusal;
@@ -29,9 +30,8 @@ async fn the_cap_counts_what_the_store_holds() {
     let (service, _) = service();
     for n in 0..9 {
         service
-            .issue(&Actor::Admin, IssueRequest::new("alice", format!("t{n}")))
-            .await
-            .unwrap();
+            .admin_issue(IssueRequest::new("alice", format!("t{n}")))
+            .await;
     }
     let refused = service
         .import(&Actor::Admin, vec![of("alice", "a"), of("alice", "b")])
@@ -58,10 +58,7 @@ async fn the_cap_counts_what_the_store_holds() {
 #[tokio::test]
 async fn active_names_stay_unique_per_owner() {
     let (service, _) = service();
-    service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
+    service.admin_issue(IssueRequest::new("alice", "ci")).await;
     for batch in [
         vec![of("alice", "ci")],
         vec![of("alice", "deploy"), of("alice", "deploy")],
@@ -124,9 +121,8 @@ async fn usage_values_are_checked_and_never_panic() {
 async fn a_rotation_chain_stays_within_its_owner() {
     let (service, _) = service();
     let bobs = service
-        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("bob", "laptop"))
+        .await;
     let mut retired = of("alice", "ci");
     retired.revoked_at = Some(t0());
     retired.replaced_by = Some(bobs.record.id);
@@ -206,9 +202,8 @@ async fn an_issue_racing_the_import_cannot_break_the_cap_or_the_names() {
         let other_instance = crate::support::service_over(shared);
         for n in 0..9 {
             service
-                .issue(&Actor::Admin, IssueRequest::new("alice", format!("t{n}")))
-                .await
-                .unwrap();
+                .admin_issue(IssueRequest::new("alice", format!("t{n}")))
+                .await;
         }
         *layered.armed.lock().unwrap() = Some((other_instance, IssueRequest::new("alice", racing)));
         let refused = service

@@ -4,6 +4,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use crate::support::{builder, fresh_record, t0};
 use tokenkeep::time::Duration;
 use tokenkeep::{
@@ -59,10 +60,7 @@ async fn issue_adopt_and_claim_keep_within_the_longest_lifetime() {
 async fn import_and_rotation_refuse_what_would_outlive_the_policy() {
     let (builder, clock, store) = builder();
     let open = builder.build().unwrap();
-    let legacy = open
-        .issue(&Actor::Admin, IssueRequest::new("alice", "legacy"))
-        .await
-        .unwrap();
+    let legacy = open.admin_issue(IssueRequest::new("alice", "legacy")).await;
     // The policy arrives after the token: rotating it would keep "never".
     let strict = TokenManager::builder(store, Prefix::new("tk").unwrap())
         .clock(clock)

@@ -2,11 +2,12 @@
 //! move, secrets never do, and the tokens still verify.
 #![cfg(all(feature = "sqlite", feature = "postgres", feature = "management"))]
 
+use crate::support::AsAdmin as _;
 use std::sync::Arc;
 
 use crate::support::service_over;
 use crate::support::sql::{postgres_store, sqlite_store};
-use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
+use tokenkeep::{Actor, IssueRequest, Requirement};
 
 #[tokio::test]
 async fn sqlite_to_postgres_and_back() {
@@ -14,18 +15,9 @@ async fn sqlite_to_postgres_and_back() {
         return;
     };
     let sqlite = service_over(Arc::new(sqlite_store().await));
-    let kept = sqlite
-        .issue(&Actor::Admin, IssueRequest::new("alice", "kept"))
-        .await
-        .unwrap();
-    let revoked = sqlite
-        .issue(&Actor::Admin, IssueRequest::new("bob", "gone"))
-        .await
-        .unwrap();
-    sqlite
-        .revoke(&Actor::Admin, &TokenRef::id(revoked.record.id))
-        .await
-        .unwrap();
+    let kept = sqlite.admin_issue(IssueRequest::new("alice", "kept")).await;
+    let revoked = sqlite.admin_issue(IssueRequest::new("bob", "gone")).await;
+    sqlite.admin_revoke(revoked.record.id).await;
     sqlite
         .service()
         .verify_token(kept.token.expose_secret(), Requirement::None)
@@ -56,13 +48,7 @@ async fn sqlite_to_postgres_and_back() {
         .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
-    assert!(
-        postgres
-            .service()
-            .verify_token(revoked.token.expose_secret(), Requirement::None)
-            .await
-            .is_err()
-    );
+    assert!(!postgres.verifies_text(revoked.token.expose_secret()).await);
     assert!(postgres.is_claimed().await.unwrap());
 
     let back = service_over(Arc::new(sqlite_store().await));

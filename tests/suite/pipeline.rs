@@ -13,6 +13,7 @@
 ))]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +24,7 @@ use tokenkeep::record::{RateLimit, Usage};
 use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
 use tokenkeep::{
-    Access, Actor, Authenticated, IssueRequest, Prefix, Route, Scopes, TokenManager, TokenService,
+    Access, Authenticated, IssueRequest, Prefix, Route, Scopes, TokenManager, TokenService,
 };
 use tonic::transport::{Channel, Server};
 use tonic_health::pb::HealthCheckRequest;
@@ -42,10 +43,7 @@ async fn reader(tokens: &TokenManager, request: IssueRequest) -> String {
         routes: vec![Route::new("/files", Access::READ).unwrap()],
         ..Scopes::default()
     };
-    let issued = tokens
-        .issue(&Actor::Admin, request.scopes(scopes))
-        .await
-        .unwrap();
+    let issued = tokens.admin_issue(request.scopes(scopes)).await;
     issued.token.expose_secret().to_owned()
 }
 

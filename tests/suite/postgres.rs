@@ -6,6 +6,7 @@
 // The set-up helpers below are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use std::sync::Arc;
 
 use crate::support::service_over;
@@ -91,12 +92,7 @@ async fn until_refused(
 ) -> bool {
     let start = std::time::Instant::now();
     while start.elapsed() < limit {
-        if service
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-            .is_err()
-        {
+        if !service.verifies_text(token).await {
             return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -110,9 +106,8 @@ async fn a_revoke_reaches_the_other_instances_cache() {
         return;
     };
     let issued = first
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     let token = issued.token.expose_secret();
     second
         .service()
@@ -124,19 +119,13 @@ async fn a_revoke_reaches_the_other_instances_cache() {
         .verify_token(token, Requirement::None)
         .await
         .unwrap(); // now cached
-    first
-        .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
+    first.admin_revoke(issued.record.id).await;
     assert!(
         until_refused(&second, token, std::time::Duration::from_secs(10)).await,
         "the other instance kept serving a revoked token from its cache"
     );
 
-    let scoped = first
-        .issue(&Actor::Admin, IssueRequest::new("bob", "ci"))
-        .await
-        .unwrap();
+    let scoped = first.admin_issue(IssueRequest::new("bob", "ci")).await;
     let token = scoped.token.expose_secret();
     second
         .service()
@@ -153,9 +142,8 @@ async fn a_lost_notification_connection_does_not_keep_stale_entries() {
         return;
     };
     let issued = first
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     let token = issued.token.expose_secret();
     second
         .service()
@@ -174,10 +162,7 @@ async fn a_lost_notification_connection_does_not_keep_stale_entries() {
     .await
     .unwrap();
     assert!(!cut.is_empty(), "a listening connection existed");
-    first
-        .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
+    first.admin_revoke(issued.record.id).await;
     assert!(
         until_refused(&second, token, std::time::Duration::from_secs(10)).await,
         "a revoke during the outage stayed hidden"
@@ -281,25 +266,15 @@ async fn two_instances_share_one_database() {
     two.migrate().await.unwrap();
     let (first, second) = (service_over(Arc::new(one)), service_over(Arc::new(two)));
     let issued = first
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     second
         .service()
         .verify_token(issued.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
-    first
-        .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
-    assert!(
-        second
-            .service()
-            .verify_token(issued.token.expose_secret(), Requirement::None)
-            .await
-            .is_err()
-    );
+    first.admin_revoke(issued.record.id).await;
+    assert!(!second.verifies_text(issued.token.expose_secret()).await);
 }
 
 /// A schema the first release (0.1) wrote is upgraded in place: the

@@ -7,6 +7,7 @@
 // The scenario helpers are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,8 +18,7 @@ use tokenkeep::scope::Ability;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
 use tokenkeep::{
-    Access, Actor, IssueRequest, ManageError, Requirement, Route, TokenManager, TokenRef,
-    TokenUpdate,
+    Access, Actor, IssueRequest, ManageError, Route, TokenManager, TokenRef, TokenUpdate,
 };
 
 const REPETITIONS: usize = 100;
@@ -65,9 +65,8 @@ async fn cap_race(service: TokenManager) {
 /// setting this repetition's value: every field ends with it.
 async fn disjoint_patches_race(service: TokenManager) {
     let issued = service
-        .issue(&Actor::Admin, IssueRequest::new("patcher", "target"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("patcher", "target"))
+        .await;
     let token = TokenRef::id(issued.record.id);
     for repetition in 0..REPETITIONS {
         let label = format!("r{repetition}");
@@ -169,9 +168,8 @@ async fn grace_rotations_race_creates(service: TokenManager) {
     for repetition in 0..REPETITIONS {
         let owner = format!("graceful{repetition}");
         service
-            .issue(&Actor::Admin, IssueRequest::new(owner.as_str(), "ci"))
-            .await
-            .unwrap();
+            .admin_issue(IssueRequest::new(owner.as_str(), "ci"))
+            .await;
         let rotations = (0..10).map(|_| {
             let (service, owner) = (service.clone(), owner.clone());
             tokio::spawn(async move {
@@ -233,13 +231,7 @@ async fn verify_revoke_race(service: TokenManager) {
                     let mut late = 0;
                     for _ in 0..50 {
                         let after_revoke = revoked.load(Ordering::SeqCst);
-                        if service
-                            .service()
-                            .verify_token(&token, Requirement::None)
-                            .await
-                            .is_ok()
-                            && after_revoke
-                        {
+                        if service.verifies_text(&token).await && after_revoke {
                             late += 1;
                         }
                     }
@@ -248,10 +240,7 @@ async fn verify_revoke_race(service: TokenManager) {
             })
             .collect();
         tokio::task::yield_now().await;
-        service
-            .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-            .await
-            .unwrap();
+        service.admin_revoke(issued.record.id).await;
         revoked.store(true, Ordering::SeqCst);
         for verifier in verifiers {
             assert_eq!(

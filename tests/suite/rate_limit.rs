@@ -4,6 +4,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use std::time::Duration;
 
 use crate::support::service;
@@ -22,18 +23,11 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
         .await
         .unwrap();
     let free = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "free"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "free"))
+        .await;
     let token = limited.token.expose_secret();
     for _ in 0..3 {
-        assert!(
-            service
-                .service()
-                .verify_token(token, Requirement::None)
-                .await
-                .is_ok()
-        );
+        assert!(service.verifies_text(token).await);
     }
     let refused = service
         .service()
@@ -54,13 +48,7 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
     // Another token is not affected, and one without a limit never is.
     for _ in 0..100 {
         let free = free.token.expose_secret();
-        assert!(
-            service
-                .service()
-                .verify_token(free, Requirement::None)
-                .await
-                .is_ok()
-        );
+        assert!(service.verifies_text(free).await);
     }
 
     // A new limit is a new budget; lifting it lifts the limit.
@@ -71,33 +59,15 @@ async fn a_limited_token_gets_its_rate_and_then_a_time_to_wait() {
     let by_id = TokenRef::id(limited.record.id);
     service.modify(&Actor::Admin, &by_id, raise).await.unwrap();
     for _ in 0..5 {
-        assert!(
-            service
-                .service()
-                .verify_token(token, Requirement::None)
-                .await
-                .is_ok()
-        );
+        assert!(service.verifies_text(token).await);
     }
-    assert!(
-        service
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-            .is_err()
-    );
+    assert!(!service.verifies_text(token).await);
     let lift = TokenUpdate {
         rate_limit: Some(None),
         ..TokenUpdate::default()
     };
     service.modify(&Actor::Admin, &by_id, lift).await.unwrap();
-    assert!(
-        service
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-            .is_ok()
-    );
+    assert!(service.verifies_text(token).await);
 }
 
 #[test]

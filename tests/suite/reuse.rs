@@ -6,6 +6,7 @@
 #![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::AsAdmin as _;
 use std::sync::Arc;
 
 use crate::support::sql::{postgres_store, sqlite_store};
@@ -31,10 +32,7 @@ fn manager(store: Arc<dyn ManageStore>, detect: bool) -> (TokenManager, ManualCl
 
 /// alice's token `ci` (A), and B, which replaced it at once.
 async fn rotated_at_once(service: &TokenManager) -> (IssuedToken, IssuedToken) {
-    let a = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
+    let a = service.admin_issue(IssueRequest::new("alice", "ci")).await;
     let b = service
         .rotate(&Actor::Admin, &TokenRef::id(a.record.id), None)
         .await
@@ -63,26 +61,13 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
         .rotate(&admin, &TokenRef::id(a.record.id), Some(Duration::hours(1)))
         .await
         .unwrap();
-    assert!(
-        service
-            .service()
-            .verify_token(&a_text, Requirement::None)
-            .await
-            .is_ok(),
-        "in its grace"
-    );
+    assert!(service.verifies_text(&a_text).await, "in its grace");
     let c = service
         .rotate(&admin, &TokenRef::id(b.record.id), None)
         .await
         .unwrap();
     let c_text = c.token.expose_secret().to_owned();
-    assert!(
-        service
-            .service()
-            .verify_token(&c_text, Requirement::None)
-            .await
-            .is_ok()
-    );
+    assert!(service.verifies_text(&c_text).await);
 
     // After the grace, the stolen A comes back, twenty times at once.
     clock.advance(Duration::hours(2));
@@ -120,13 +105,7 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
         Some(RevokeReason::Rotated),
         "kept"
     );
-    assert!(
-        service
-            .service()
-            .verify_token(&c_text, Requirement::None)
-            .await
-            .is_err()
-    );
+    assert!(!service.verifies_text(&c_text).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,11 +142,7 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
             presented,
             Err(AuthError::InvalidToken(InvalidToken::Revoked))
         ));
-        let b_works = service
-            .service()
-            .verify_token(b.token.expose_secret(), Requirement::None)
-            .await
-            .is_ok();
+        let b_works = service.verifies_text(b.token.expose_secret()).await;
         assert_eq!(b_works, !detect, "detect = {detect}");
         // An ordinary revoke is no rotation: nothing to burn.
         let d = service
@@ -178,13 +153,7 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
             .revoke(&admin, &TokenRef::id(d.record.id))
             .await
             .unwrap();
-        assert!(
-            service
-                .service()
-                .verify_token(d.token.expose_secret(), Requirement::None)
-                .await
-                .is_err()
-        );
+        assert!(!service.verifies_text(d.token.expose_secret()).await);
     }
 }
 

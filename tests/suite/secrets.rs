@@ -1,6 +1,7 @@
 //! No `Debug`, `Display`, error or serialised record ever shows a plaintext.
 #![cfg(feature = "management")]
 
+use crate::support::AsAdmin as _;
 use crate::support::service;
 use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 
@@ -8,9 +9,8 @@ use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 async fn the_plaintext_never_shows() {
     let (service, _) = service();
     let issued = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     let plaintext = issued.token.expose_secret().to_owned();
     let secret_part = &plaintext[3..];
 
@@ -31,10 +31,7 @@ async fn the_plaintext_never_shows() {
         .verify_bearer(Some(&header), Requirement::None)
         .await
         .unwrap_err();
-    service
-        .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
+    service.admin_revoke(issued.record.id).await;
     let revoked = service
         .service()
         .verify_token(&plaintext, Requirement::None)

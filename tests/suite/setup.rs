@@ -1,9 +1,10 @@
 //! Claiming a fresh installation with the setup token.
 #![cfg(feature = "management")]
 
+use crate::support::AsAdmin as _;
 use crate::support::builder;
 use tokenkeep::store::StoreError;
-use tokenkeep::{Actor, ManageError, Requirement, TokenRef, TokenSecret};
+use tokenkeep::{ManageError, Requirement, TokenSecret};
 
 fn setup_secret() -> TokenSecret {
     TokenSecret::custom("claim-me-once-please").expect("a valid secret")
@@ -56,10 +57,7 @@ async fn revoking_every_token_does_not_reopen_setup() {
         .claim_setup("admin", Some("claim-me-once-please"))
         .await
         .unwrap();
-    service
-        .revoke(&Actor::Admin, &TokenRef::id(first.record.id))
-        .await
-        .unwrap();
+    service.admin_revoke(first.record.id).await;
     let again = service
         .claim_setup("admin", Some("claim-me-once-please"))
         .await;

@@ -2,6 +2,7 @@
 //! and that only hashes reach the file.
 #![cfg(all(feature = "sqlite", feature = "management"))]
 
+use crate::support::AsAdmin as _;
 use std::sync::Arc;
 
 use crate::support::service_over;
@@ -87,18 +88,11 @@ async fn tokens_survive_reopening_the_file() {
     let store = SqliteStore::open(&path).await.unwrap();
     store.migrate().await.unwrap();
     let first = service_over(Arc::new(store.clone()));
-    let kept = first
-        .issue(&Actor::Admin, IssueRequest::new("alice", "kept"))
-        .await
-        .unwrap();
+    let kept = first.admin_issue(IssueRequest::new("alice", "kept")).await;
     let revoked = first
-        .issue(&Actor::Admin, IssueRequest::new("alice", "revoked"))
-        .await
-        .unwrap();
-    first
-        .revoke(&Actor::Admin, &TokenRef::id(revoked.record.id))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "revoked"))
+        .await;
+    first.admin_revoke(revoked.record.id).await;
     store.pool().close().await;
 
     let reopened = SqliteStore::open(&path).await.unwrap();
@@ -109,13 +103,7 @@ async fn tokens_survive_reopening_the_file() {
         .verify_token(kept.token.expose_secret(), Requirement::None)
         .await
         .unwrap();
-    assert!(
-        second
-            .service()
-            .verify_token(revoked.token.expose_secret(), Requirement::None)
-            .await
-            .is_err()
-    );
+    assert!(!second.verifies_text(revoked.token.expose_secret()).await);
     assert!(second.is_claimed().await.unwrap());
 }
 
@@ -338,16 +326,9 @@ async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
             cached.find_by_hash_now(&issued.record.hash).is_some(),
             "a hot token is answered from memory"
         );
-        operator
-            .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-            .await
-            .unwrap();
+        operator.admin_revoke(issued.record.id).await;
         assert!(
-            server
-                .service()
-                .verify_token(secret, Requirement::None)
-                .await
-                .is_err(),
+            !server.verifies_text(secret).await,
             "round {round}: the other process's revoke is seen at once"
         );
     }

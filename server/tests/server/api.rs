@@ -32,38 +32,37 @@ pub(crate) async fn claim(server: &Server) -> String {
     token
 }
 
-pub(crate) async fn create(server: &Server, manager: &str, body: Value) -> Response {
-    client()
-        .post(server.url("/api/auth/tokens"))
-        .bearer_auth(manager)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
+/// Requests to the server under test, as its manager or a token holder.
+impl Server {
+    pub(crate) async fn create(&self, manager: &str, body: Value) -> Response {
+        let request = client().post(self.url("/api/auth/tokens"));
+        request
+            .bearer_auth(manager)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
 
-/// Creates a token and returns its view (with `token`).
-pub(crate) async fn created(server: &Server, manager: &str, body: Value) -> Value {
-    let response = create(server, manager, body).await;
-    let status = response.status();
-    let body = json_of(response).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    support::server::remember(body["token"].as_str().unwrap());
-    body
-}
+    /// Creates a token and returns its view (with `token`).
+    pub(crate) async fn created(&self, manager: &str, body: Value) -> Value {
+        let response = self.create(manager, body).await;
+        let status = response.status();
+        let body = json_of(response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        support::server::remember(body["token"].as_str().unwrap());
+        body
+    }
 
-/// Sends a bodiless request with a bearer token.
-pub(crate) async fn authed(server: &Server, method: Method, path: &str, token: &str) -> Response {
-    client()
-        .request(method, server.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
+    /// Sends a bodiless request with a bearer token.
+    pub(crate) async fn authed(&self, method: Method, path: &str, token: &str) -> Response {
+        let request = client().request(method, self.url(path));
+        request.bearer_auth(token).send().await.unwrap()
+    }
 
-pub(crate) async fn whoami(server: &Server, token: &str) -> Response {
-    authed(server, Method::GET, "/api/whoami", token).await
+    pub(crate) async fn whoami(&self, token: &str) -> Response {
+        self.authed(Method::GET, "/api/whoami", token).await
+    }
 }
 
 pub(crate) async fn assert_error(response: Response, status: StatusCode, code: &str) -> Value {

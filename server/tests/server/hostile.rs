@@ -83,7 +83,7 @@ async fn bad_input_gets_a_clear_error_and_the_server_stays_up() {
     let unknown = client().get(server.url("/nowhere")).send().await.unwrap();
     assert_error(unknown, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     assert!(server.is_running());
-    assert_eq!(whoami(&server, &admin).await.status(), StatusCode::OK);
+    assert_eq!(server.whoami(&admin).await.status(), StatusCode::OK);
     server.stop().await;
 }
 
@@ -158,7 +158,7 @@ async fn cross_origin_and_non_json_requests_are_refused() {
 #[tokio::test]
 async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
     let (server, admin) = claimed(&[]).await;
-    let response = create(&server, &admin, json!({ "name": "ci" })).await;
+    let response = server.create(&admin, json!({ "name": "ci" })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(
         response
@@ -185,12 +185,12 @@ async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
     assert!(text.contains("INVALID_REQUEST"), "{text}");
 
     // A file over the file area's limit: 413 in the JSON shape.
-    let manager_files = created(
-        &server,
-        &admin,
-        json!({ "name": "uploader", "routes": [{ "path": "/", "access": "rw" }] }),
-    )
-    .await;
+    let manager_files = server
+        .created(
+            &admin,
+            json!({ "name": "uploader", "routes": [{ "path": "/", "access": "rw" }] }),
+        )
+        .await;
     let big = client()
         .put(server.url("/files/big.bin"))
         .bearer_auth(manager_files["token"].as_str().unwrap())
@@ -200,15 +200,15 @@ async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
         .unwrap();
     assert_error(big, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     // A query string the list cannot read, and a method a route has not.
-    let bad_query = authed(
-        &server,
-        Method::GET,
-        "/api/auth/tokens?include_revoked=maybe",
-        &admin,
-    )
-    .await;
+    let bad_query = server
+        .authed(
+            Method::GET,
+            "/api/auth/tokens?include_revoked=maybe",
+            &admin,
+        )
+        .await;
     assert_error(bad_query, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
-    let bad_method = authed(&server, Method::PUT, "/api/whoami", &admin).await;
+    let bad_method = server.authed(Method::PUT, "/api/whoami", &admin).await;
     assert_error(
         bad_method,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -262,7 +262,7 @@ async fn slow_clients_are_timed_out_and_cannot_lock_others_out() {
 /// sockets open.
 async fn served_beside<T>(server: &Server, admin: &str, crowd: Vec<T>, within: Duration) {
     let started = std::time::Instant::now();
-    let status = tokio::time::timeout(within, whoami(server, admin))
+    let status = tokio::time::timeout(within, server.whoami(admin))
         .await
         .expect("a real client is served while the crowd holds its sockets")
         .status();
@@ -374,7 +374,7 @@ async fn clients_that_never_read_cannot_lock_others_out() {
 async fn websockets_count_against_the_limits() {
     use tokio_tungstenite::tungstenite::{Error, Message};
     let (server, admin) = claimed(&["--max-connections", "3", "--ws-per-token", "2"]).await;
-    let other = created(&server, &admin, json!({ "name": "other" })).await;
+    let other = server.created(&admin, json!({ "name": "other" })).await;
     let other = other["token"].as_str().unwrap().to_owned();
     let url = |token: &str| format!("ws://{}/ws?token={token}", server.address());
 

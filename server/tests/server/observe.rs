@@ -14,7 +14,7 @@ fn sample(text: &str, series: &str) -> f64 {
 }
 
 async fn scrape(server: &Server, manager: &str) -> String {
-    let response = authed(server, Method::GET, "/metrics", manager).await;
+    let response = server.authed(Method::GET, "/metrics", manager).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.unwrap()
 }
@@ -25,18 +25,20 @@ const LOOKUPS: &str = "tokenkeep_store_call_seconds_count{op=\"find_by_hash\"";
 #[tokio::test]
 async fn metrics_count_what_the_server_verified_for_managers_only() {
     let (server, manager) = claimed(&[]).await;
-    let user = created(&server, &manager, json!({ "owner": "alice", "name": "ci" })).await;
+    let user = server
+        .created(&manager, json!({ "owner": "alice", "name": "ci" }))
+        .await;
     let user = user["token"].as_str().unwrap();
 
     let anonymous = client().get(server.url("/metrics")).send().await.unwrap();
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
-    let not_manager = authed(&server, Method::GET, "/metrics", user).await;
+    let not_manager = server.authed(Method::GET, "/metrics", user).await;
     assert_error(not_manager, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
 
     let before = scrape(&server, &manager).await;
     const N: u32 = 7;
     for _ in 0..N {
-        assert_eq!(whoami(&server, user).await.status(), StatusCode::OK);
+        assert_eq!(server.whoami(user).await.status(), StatusCode::OK);
     }
     let after = scrape(&server, &manager).await;
     // N verifications, and the second scrape's own.
@@ -50,7 +52,7 @@ async fn metrics_count_what_the_server_verified_for_managers_only() {
     // Unprefixed garbage costs no store lookup: no custom secret is stored.
     for n in 0..50 {
         let garbage = format!("legacy-looking-garbage-{n}");
-        let refused = whoami(&server, &garbage).await;
+        let refused = server.whoami(&garbage).await;
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     }
     let later = scrape(&server, &manager).await;
@@ -74,23 +76,25 @@ async fn metrics_count_what_the_server_verified_for_managers_only() {
 #[tokio::test]
 async fn the_access_log_names_each_request_and_never_a_credential() {
     let (server, manager) = claimed(&["--log-format", "json"]).await;
-    let user = created(&server, &manager, json!({ "owner": "alice", "name": "ci" })).await;
+    let user = server
+        .created(&manager, json!({ "owner": "alice", "name": "ci" }))
+        .await;
     let user_id = user["id"].as_str().unwrap().to_owned();
     let user = user["token"].as_str().unwrap();
-    assert_eq!(whoami(&server, user).await.status(), StatusCode::OK);
+    assert_eq!(server.whoami(user).await.status(), StatusCode::OK);
     let with_query = client()
         .get(server.url(&format!("/ws?token={user}&x=1")))
         .send()
         .await
         .unwrap();
     assert!(!with_query.status().is_success());
-    let revoked = authed(
-        &server,
-        Method::DELETE,
-        &format!("/api/auth/tokens/{user_id}"),
-        &manager,
-    )
-    .await;
+    let revoked = server
+        .authed(
+            Method::DELETE,
+            &format!("/api/auth/tokens/{user_id}"),
+            &manager,
+        )
+        .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
 
     // The last line may still be on its way.
@@ -144,15 +148,17 @@ async fn names_and_owners_cannot_forge_log_lines() {
         .await
         .unwrap();
     assert!(!unauthenticated.status().is_success());
-    let issue = create(&server, &manager, json!({ "name": evil, "owner": evil })).await;
+    let issue = server
+        .create(&manager, json!({ "name": evil, "owner": evil }))
+        .await;
     assert_eq!(issue.status(), StatusCode::BAD_REQUEST);
-    let revoke_all = authed(
-        &server,
-        Method::POST,
-        "/api/owners/a%0AINFO%20forged%1B/revoke-all",
-        &manager,
-    )
-    .await;
+    let revoke_all = server
+        .authed(
+            Method::POST,
+            "/api/owners/a%0AINFO%20forged%1B/revoke-all",
+            &manager,
+        )
+        .await;
     assert_error(revoke_all, StatusCode::BAD_REQUEST, "INVALID_OWNER").await;
 
     tokio::time::sleep(Duration::from_millis(200)).await;

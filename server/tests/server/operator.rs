@@ -87,9 +87,9 @@ async fn operator_commands_and_their_exit_codes() {
     assert_eq!(import.code, 0, "{}", import.stderr);
     assert!(import.stderr.contains("imported 2"));
     let server = Server::start_in(&elsewhere, &[], &[]).await;
-    assert_eq!(whoami(&server, &token).await.status(), StatusCode::OK);
+    assert_eq!(server.whoami(&token).await.status(), StatusCode::OK);
     assert_eq!(
-        whoami(&server, "legacy-secret-42").await.status(),
+        server.whoami("legacy-secret-42").await.status(),
         StatusCode::OK
     );
     server.stop().await;
@@ -114,12 +114,9 @@ async fn operator_commands_and_their_exit_codes() {
 #[tokio::test]
 async fn create_login_call_revoke_call_fails_from_a_terminal() {
     let (server, admin) = claimed(&[]).await;
-    let laptop = created(
-        &server,
-        &admin,
-        json!({ "name": "laptop", "owner": "alice" }),
-    )
-    .await;
+    let laptop = server
+        .created(&admin, json!({ "name": "laptop", "owner": "alice" }))
+        .await;
     let token = laptop["token"].as_str().unwrap();
     let home = support::server::data_dir();
 
@@ -223,13 +220,13 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
     let saved = std::fs::read_to_string(home.join("auth.json")).unwrap();
     assert!(!saved.contains("example.invalid"), "{saved}");
 
-    let revoke = authed(
-        &server,
-        Method::DELETE,
-        &format!("/api/auth/tokens/{}", laptop["id"].as_str().unwrap()),
-        &admin,
-    )
-    .await;
+    let revoke = server
+        .authed(
+            Method::DELETE,
+            &format!("/api/auth/tokens/{}", laptop["id"].as_str().unwrap()),
+            &admin,
+        )
+        .await;
     assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
     let after = client_command(&home, &["whoami"], &[]).await;
     assert_eq!(after.code, 1);
@@ -262,7 +259,7 @@ async fn upgrade_mints_a_machine_token_without_printing_it() {
     let machine = saved["token"].as_str().unwrap();
     assert_ne!(machine, admin);
     assert!(!upgrade.stdout.contains(&machine[3..]) && !upgrade.stderr.contains(&machine[3..]));
-    let who = json_of(whoami(&server, machine).await).await;
+    let who = json_of(server.whoami(machine).await).await;
     assert_eq!(who["name"], "build-box");
     server.stop().await;
 }
@@ -286,12 +283,12 @@ async fn a_revoke_from_the_command_line_reaches_the_running_server_at_once() {
             .trim_start_matches("Token: ")
             .to_owned();
         for _ in 0..3 {
-            assert_eq!(whoami(&server, &token).await.status(), StatusCode::OK);
+            assert_eq!(server.whoami(&token).await.status(), StatusCode::OK);
         }
         let revoke = token_command(&data, &["revoke", &name, "--force"], "").await;
         assert_eq!(revoke.code, 0, "{}", revoke.stderr);
         assert_eq!(
-            whoami(&server, &token).await.status(),
+            server.whoami(&token).await.status(),
             StatusCode::UNAUTHORIZED,
             "round {round}"
         );

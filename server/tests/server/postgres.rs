@@ -21,19 +21,23 @@ async fn the_same_flows_on_postgres() {
     let server = Server::start(&args).await;
     assert!(server.stderr().contains("data: postgres"));
     let admin = claim(&server).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "laptop", "routes": [{ "path": "/releases", "access": "r" }] }),
-    )
-    .await;
+    let issued = server
+        .created(
+            &admin,
+            json!({ "name": "laptop", "routes": [{ "path": "/releases", "access": "r" }] }),
+        )
+        .await;
     let token = issued["token"].as_str().unwrap();
-    assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    assert_eq!(server.whoami(token).await.status(), StatusCode::OK);
     // The owner holds the claimed token and `laptop`: 8 more reach the cap.
     for index in 0..8 {
-        created(&server, &admin, json!({ "name": format!("t{index}") })).await;
+        server
+            .created(&admin, json!({ "name": format!("t{index}") }))
+            .await;
     }
-    let capped = create(&server, &admin, json!({ "name": "one-too-many" })).await;
+    let capped = server
+        .create(&admin, json!({ "name": "one-too-many" }))
+        .await;
     assert_error(capped, StatusCode::CONFLICT, "TOKEN_LIMIT_REACHED").await;
     let revoke = client()
         .delete(server.url(&format!(
@@ -46,7 +50,7 @@ async fn the_same_flows_on_postgres() {
         .unwrap();
     assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        whoami(&server, token).await.status(),
+        server.whoami(token).await.status(),
         StatusCode::UNAUTHORIZED
     );
     server.stop().await;
@@ -63,10 +67,10 @@ async fn a_revoke_on_one_instance_closes_a_websocket_on_another() {
     let first = Server::start(&args).await;
     let second = Server::start(&args).await;
     let admin = claim(&first).await;
-    let issued = created(&first, &admin, json!({ "name": "socket" })).await;
+    let issued = first.created(&admin, json!({ "name": "socket" })).await;
     let mut socket = super::routes::open_socket(&second, issued["token"].as_str().unwrap()).await;
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
-    let revoked = authed(&first, Method::DELETE, &path, &admin).await;
+    let revoked = first.authed(Method::DELETE, &path, &admin).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let took = super::routes::closed_for_policy(&mut socket, Duration::from_secs(3)).await;
     eprintln!("closed on the other instance {took:?} after the revoke returned");

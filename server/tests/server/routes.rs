@@ -5,19 +5,19 @@ use super::prelude::*;
 #[tokio::test]
 async fn route_scopes_hold_on_segment_boundaries() {
     let (server, admin) = claimed(&[]).await;
-    let writer = created(
-        &server,
-        &admin,
-        json!({ "name": "writer", "routes": [{ "path": "/releases", "access": "rw" }] }),
-    )
-    .await;
-    let reader = created(
-        &server,
-        &admin,
-        json!({ "name": "reader", "routes": [{ "path": "/releases", "access": "r" }] }),
-    )
-    .await;
-    let plain = created(&server, &admin, json!({ "name": "plain" })).await;
+    let writer = server
+        .created(
+            &admin,
+            json!({ "name": "writer", "routes": [{ "path": "/releases", "access": "rw" }] }),
+        )
+        .await;
+    let reader = server
+        .created(
+            &admin,
+            json!({ "name": "reader", "routes": [{ "path": "/releases", "access": "r" }] }),
+        )
+        .await;
+    let plain = server.created(&admin, json!({ "name": "plain" })).await;
     let (writer, reader, plain) = (
         writer["token"].as_str().unwrap(),
         reader["token"].as_str().unwrap(),
@@ -138,12 +138,12 @@ async fn the_data_directory_is_private_whatever_the_umask() {
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
     let (server, admin) = claimed_in(&data, &[], &env).await;
-    let writer = created(
-        &server,
-        &admin,
-        json!({ "name": "w", "routes": [{ "path": "/", "access": "rw" }] }),
-    )
-    .await;
+    let writer = server
+        .created(
+            &admin,
+            json!({ "name": "w", "routes": [{ "path": "/", "access": "rw" }] }),
+        )
+        .await;
     let put = client()
         .put(server.url("/files/releases/new/app.jar"))
         .bearer_auth(writer["token"].as_str().unwrap())
@@ -218,12 +218,12 @@ async fn the_data_directory_is_tightened_with_a_database_url_too() {
 #[tokio::test]
 async fn symbolic_links_in_the_file_area_are_not_followed() {
     let (server, admin) = claimed(&[]).await;
-    let token = created(
-        &server,
-        &admin,
-        json!({ "name": "r", "routes": [{ "path": "/public", "access": "rw" }] }),
-    )
-    .await["token"]
+    let token = server
+        .created(
+            &admin,
+            json!({ "name": "r", "routes": [{ "path": "/public", "access": "rw" }] }),
+        )
+        .await["token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -237,7 +237,7 @@ async fn symbolic_links_in_the_file_area_are_not_followed() {
     std::os::unix::fs::symlink(&secret_dir, files.join("public/dir")).unwrap();
 
     for path in ["/files/public/leak.txt", "/files/public/dir/secret.txt"] {
-        let read = authed(&server, Method::GET, path, &token).await;
+        let read = server.authed(Method::GET, path, &token).await;
         assert_eq!(read.status(), StatusCode::NOT_FOUND, "{path}");
     }
     let write = client()
@@ -316,10 +316,10 @@ pub(crate) async fn closed_with(
 #[tokio::test]
 async fn a_revoke_closes_an_open_websocket() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(&server, &admin, json!({ "name": "socket" })).await;
+    let issued = server.created(&admin, json!({ "name": "socket" })).await;
     let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
-    let revoked = authed(&server, Method::DELETE, &path, &admin).await;
+    let revoked = server.authed(Method::DELETE, &path, &admin).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let took = closed_for_policy(&mut socket, Duration::from_secs(3)).await;
     eprintln!("closed {took:?} after the revoke returned");
@@ -331,12 +331,12 @@ async fn a_revoke_closes_an_open_websocket() {
 #[tokio::test]
 async fn an_allow_list_that_excludes_the_client_closes_its_websocket() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "listed", "allowed_ips": ["127.0.0.0/8"] }),
-    )
-    .await;
+    let issued = server
+        .created(
+            &admin,
+            json!({ "name": "listed", "allowed_ips": ["127.0.0.0/8"] }),
+        )
+        .await;
     let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
     let narrowed = client()
@@ -355,12 +355,9 @@ async fn an_allow_list_that_excludes_the_client_closes_its_websocket() {
 #[tokio::test]
 async fn an_expiring_token_closes_its_websocket() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "brief", "expires_in": "2s" }),
-    )
-    .await;
+    let issued = server
+        .created(&admin, json!({ "name": "brief", "expires_in": "2s" }))
+        .await;
     let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
     closed_for_policy(&mut socket, Duration::from_secs(6)).await;
     server.stop().await;

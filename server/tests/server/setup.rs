@@ -21,7 +21,7 @@ async fn claim_once_then_conflict() {
     assert_error(wrong, StatusCode::UNAUTHORIZED, "INVALID_SETUP_TOKEN").await;
 
     let token = claim(&server).await;
-    let who = json_of(whoami(&server, &token).await).await;
+    let who = json_of(server.whoami(&token).await).await;
     assert_eq!(who["scopes"]["manager"], true);
     let status = client()
         .get(server.url("/api/setup/status"))

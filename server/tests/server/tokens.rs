@@ -6,16 +6,18 @@ use super::prelude::*;
 async fn the_eleventh_token_is_refused() {
     let (server, admin) = claimed(&[]).await;
     for index in 0..10 {
-        created(
-            &server,
-            &admin,
-            json!({ "name": format!("t{index}"), "owner": "alice" }),
-        )
-        .await;
+        server
+            .created(
+                &admin,
+                json!({ "name": format!("t{index}"), "owner": "alice" }),
+            )
+            .await;
     }
-    let eleventh = create(&server, &admin, json!({ "name": "t10", "owner": "alice" })).await;
+    let eleventh = server
+        .create(&admin, json!({ "name": "t10", "owner": "alice" }))
+        .await;
     assert_error(eleventh, StatusCode::CONFLICT, "TOKEN_LIMIT_REACHED").await;
-    let taken = create(&server, &admin, json!({ "name": "admin" })).await;
+    let taken = server.create(&admin, json!({ "name": "admin" })).await;
     assert_error(taken, StatusCode::CONFLICT, "NAME_TAKEN").await;
     server.stop().await;
 }
@@ -23,14 +25,13 @@ async fn the_eleventh_token_is_refused() {
 #[tokio::test]
 async fn lists_never_show_secrets_or_hashes() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
+    let issued = server.created(&admin,
         json!({ "name": "laptop", "owner": "alice", "description": "mine", "profile": "staging" }),
     )
     .await;
     let secret = issued["token"].as_str().unwrap();
-    let list = authed(&server, Method::GET, "/api/auth/tokens?owner=alice", &admin)
+    let list = server
+        .authed(Method::GET, "/api/auth/tokens?owner=alice", &admin)
         .await
         .text()
         .await
@@ -67,7 +68,9 @@ async fn lists_never_show_secrets_or_hashes() {
         .await
         .unwrap();
     assert!(json_of(one).await.get("token").is_none());
-    let missing = authed(&server, Method::GET, "/api/auth/tokens/nope", &admin).await;
+    let missing = server
+        .authed(Method::GET, "/api/auth/tokens/nope", &admin)
+        .await;
     assert_error(missing, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     server.stop().await;
 }
@@ -75,9 +78,9 @@ async fn lists_never_show_secrets_or_hashes() {
 #[tokio::test]
 async fn a_revoked_token_answers_401_with_the_challenge() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(&server, &admin, json!({ "name": "laptop" })).await;
+    let issued = server.created(&admin, json!({ "name": "laptop" })).await;
     let token = issued["token"].as_str().unwrap();
-    assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+    assert_eq!(server.whoami(token).await.status(), StatusCode::OK);
     let revoke = client()
         .delete(server.url(&format!(
             "/api/auth/tokens/{}",
@@ -88,7 +91,7 @@ async fn a_revoked_token_answers_401_with_the_challenge() {
         .await
         .unwrap();
     assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
-    let refused = whoami(&server, token).await;
+    let refused = server.whoami(token).await;
     assert_eq!(
         refused.headers()["www-authenticate"],
         r#"Bearer realm="tokenkeep", error="invalid_token""#
@@ -112,13 +115,9 @@ async fn a_revoked_token_answers_401_with_the_challenge() {
         .await
         .unwrap();
     assert_error(malformed, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
-    let listed = authed(
-        &server,
-        Method::GET,
-        "/api/auth/tokens?include_revoked=true",
-        &admin,
-    )
-    .await;
+    let listed = server
+        .authed(Method::GET, "/api/auth/tokens?include_revoked=true", &admin)
+        .await;
     let listed = json_of(listed).await;
     assert!(
         listed
@@ -134,14 +133,11 @@ async fn a_revoked_token_answers_401_with_the_challenge() {
 #[tokio::test]
 async fn an_expired_token_answers_401() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "brief", "expires_in": "1s" }),
-    )
-    .await;
+    let issued = server
+        .created(&admin, json!({ "name": "brief", "expires_in": "1s" }))
+        .await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let refused = whoami(&server, issued["token"].as_str().unwrap()).await;
+    let refused = server.whoami(issued["token"].as_str().unwrap()).await;
     assert_error(refused, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
     server.stop().await;
 }
@@ -149,12 +145,9 @@ async fn an_expired_token_answers_401() {
 #[tokio::test]
 async fn rotation_replaces_the_secret() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "ci", "expires_in": "30d" }),
-    )
-    .await;
+    let issued = server
+        .created(&admin, json!({ "name": "ci", "expires_in": "30d" }))
+        .await;
     let rotate = |id: &str, body: Value| {
         client()
             .post(server.url(&format!("/api/auth/tokens/{id}/rotate")))
@@ -170,13 +163,15 @@ async fn rotation_replaces_the_secret() {
     assert_eq!(graced["name"], "ci");
     assert_eq!(graced["expires_at"], issued["expires_at"]);
     assert_eq!(
-        whoami(&server, issued["token"].as_str().unwrap())
+        server
+            .whoami(issued["token"].as_str().unwrap())
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        whoami(&server, graced["token"].as_str().unwrap())
+        server
+            .whoami(graced["token"].as_str().unwrap())
             .await
             .status(),
         StatusCode::OK
@@ -187,15 +182,14 @@ async fn rotation_replaces_the_secret() {
         .unwrap();
     let now = json_of(now).await;
     assert_eq!(
-        whoami(&server, graced["token"].as_str().unwrap())
+        server
+            .whoami(graced["token"].as_str().unwrap())
             .await
             .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        whoami(&server, now["token"].as_str().unwrap())
-            .await
-            .status(),
+        server.whoami(now["token"].as_str().unwrap()).await.status(),
         StatusCode::OK
     );
     let bad = rotate(now["id"].as_str().unwrap(), json!({ "grace": "-1m" }))
@@ -204,12 +198,12 @@ async fn rotation_replaces_the_secret() {
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_DURATION").await;
 
     // Who rotated each, and why it stops.
-    let manager_id = json_of(whoami(&server, &admin).await).await["token_id"].clone();
+    let manager_id = json_of(server.whoami(&admin).await).await["token_id"].clone();
     let rotator = format!("token:{}", manager_id.as_str().unwrap());
     let view = |id: &Value| {
         let path = format!("/api/auth/tokens/{}", id.as_str().unwrap());
         let (server, admin) = (&server, admin.clone());
-        async move { json_of(authed(server, Method::GET, &path, &admin).await).await }
+        async move { json_of(server.authed(Method::GET, &path, &admin).await).await }
     };
     let first = view(&issued["id"]).await;
     assert_eq!(first["revoke_reason"], "rotation_grace");
@@ -227,15 +221,17 @@ async fn temporary_tokens_vanish_on_restart() {
     let data = support::server::data_dir();
     let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
     let server = Server::start_in(&data, &["--token", "root:root-secret"], &env).await;
-    let who = json_of(whoami(&server, "root-secret").await).await;
+    let who = json_of(server.whoami("root-secret").await).await;
     assert_eq!(who["name"], "root");
-    let made = created(
-        &server,
-        "root-secret",
-        json!({ "name": "made-by-root", "owner": "bob" }),
-    )
-    .await;
-    let listed = authed(&server, Method::GET, "/api/auth/tokens", "root-secret").await;
+    let made = server
+        .created(
+            "root-secret",
+            json!({ "name": "made-by-root", "owner": "bob" }),
+        )
+        .await;
+    let listed = server
+        .authed(Method::GET, "/api/auth/tokens", "root-secret")
+        .await;
     let kinds: Vec<Value> = json_of(listed)
         .await
         .as_array()
@@ -257,7 +253,7 @@ async fn temporary_tokens_vanish_on_restart() {
     // Revoking it would not outlive a restart: refused, saying what to do.
     let root_id = who["token_id"].as_str().unwrap();
     let path = format!("/api/auth/tokens/{root_id}");
-    let revoke = authed(&server, Method::DELETE, &path, "root-secret").await;
+    let revoke = server.authed(Method::DELETE, &path, "root-secret").await;
     let body = assert_error(revoke, StatusCode::CONFLICT, "TOKEN_TEMPORARY").await;
     assert!(
         body["message"].as_str().unwrap().contains("configuration"),
@@ -267,11 +263,12 @@ async fn temporary_tokens_vanish_on_restart() {
 
     let restarted = Server::start_in(&data, &[], &env).await;
     assert_eq!(
-        whoami(&restarted, "root-secret").await.status(),
+        restarted.whoami("root-secret").await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        whoami(&restarted, made["token"].as_str().unwrap())
+        restarted
+            .whoami(made["token"].as_str().unwrap())
             .await
             .status(),
         StatusCode::OK
@@ -282,34 +279,34 @@ async fn temporary_tokens_vanish_on_restart() {
 #[tokio::test]
 async fn revoke_all_revokes_one_owner() {
     let (server, admin) = claimed(&[]).await;
-    let a1 = created(&server, &admin, json!({ "name": "a1", "owner": "alice" })).await;
-    created(&server, &admin, json!({ "name": "a2", "owner": "alice" })).await;
-    let bob = created(&server, &admin, json!({ "name": "b", "owner": "bob" })).await;
-    let response = authed(
-        &server,
-        Method::POST,
-        "/api/owners/alice/revoke-all",
-        &admin,
-    )
-    .await;
+    let a1 = server
+        .created(&admin, json!({ "name": "a1", "owner": "alice" }))
+        .await;
+    server
+        .created(&admin, json!({ "name": "a2", "owner": "alice" }))
+        .await;
+    let bob = server
+        .created(&admin, json!({ "name": "b", "owner": "bob" }))
+        .await;
+    let response = server
+        .authed(Method::POST, "/api/owners/alice/revoke-all", &admin)
+        .await;
     assert_eq!(json_of(response).await, json!({ "revoked": 2 }));
     assert_eq!(
-        whoami(&server, a1["token"].as_str().unwrap())
-            .await
-            .status(),
+        server.whoami(a1["token"].as_str().unwrap()).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        whoami(&server, bob["token"].as_str().unwrap())
-            .await
-            .status(),
+        server.whoami(bob["token"].as_str().unwrap()).await.status(),
         StatusCode::OK
     );
     let plain = bob["token"].as_str().unwrap();
-    let refused = authed(&server, Method::POST, "/api/owners/bob/revoke-all", plain).await;
+    let refused = server
+        .authed(Method::POST, "/api/owners/bob/revoke-all", plain)
+        .await;
     assert_error(refused, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
     let path = format!("/api/auth/tokens/{}", a1["id"].as_str().unwrap());
-    let revoked = json_of(authed(&server, Method::GET, &path, &admin).await).await;
+    let revoked = json_of(server.authed(Method::GET, &path, &admin).await).await;
     assert_eq!(revoked["revoke_reason"], "revoke_all");
     assert!(
         revoked["revoked_by"]
@@ -329,7 +326,7 @@ async fn revoke_all_revokes_one_owner() {
 #[tokio::test]
 async fn patch_changes_name_and_scopes() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(&server, &admin, json!({ "name": "ci" })).await;
+    let issued = server.created(&admin, json!({ "name": "ci" })).await;
     let token = issued["token"].as_str().unwrap();
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
     let patched = client()
@@ -364,7 +361,7 @@ async fn patch_changes_name_and_scopes() {
 #[tokio::test]
 async fn concurrent_patches_of_different_fields_both_land() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(&server, &admin, json!({ "name": "ci" })).await;
+    let issued = server.created(&admin, json!({ "name": "ci" })).await;
     let path = server.url(&format!(
         "/api/auth/tokens/{}",
         issued["id"].as_str().unwrap()
@@ -449,7 +446,7 @@ async fn temporary_tokens_come_from_the_environment_or_a_file() {
         ("ci-secret-value", "ci"),
         ("ops-secret-from-file", "ops"),
     ] {
-        let who = json_of(whoami(&server, secret).await).await;
+        let who = json_of(server.whoami(secret).await).await;
         assert_eq!(who["name"], name, "{who}");
         assert_eq!(who["scopes"]["manager"], true, "{who}");
     }
@@ -463,21 +460,15 @@ async fn temporary_tokens_come_from_the_environment_or_a_file() {
 #[tokio::test]
 async fn a_lifetime_policy_refuses_tokens_that_would_live_too_long() {
     let (server, admin) = claimed(&["--max-token-lifetime", "30d"]).await;
-    let forever = create(&server, &admin, json!({ "name": "forever" })).await;
+    let forever = server.create(&admin, json!({ "name": "forever" })).await;
     assert_error(forever, StatusCode::BAD_REQUEST, "LIFETIME_TOO_LONG").await;
-    let long = create(
-        &server,
-        &admin,
-        json!({ "name": "long", "expires_in": "31d" }),
-    )
-    .await;
+    let long = server
+        .create(&admin, json!({ "name": "long", "expires_in": "31d" }))
+        .await;
     assert_error(long, StatusCode::BAD_REQUEST, "LIFETIME_TOO_LONG").await;
-    let ok = created(
-        &server,
-        &admin,
-        json!({ "name": "ok", "expires_in": "30d" }),
-    )
-    .await;
+    let ok = server
+        .created(&admin, json!({ "name": "ok", "expires_in": "30d" }))
+        .await;
     assert!(ok["expires_at"].is_string());
     server.stop().await;
 }
@@ -485,32 +476,19 @@ async fn a_lifetime_policy_refuses_tokens_that_would_live_too_long() {
 #[tokio::test]
 async fn managers_list_the_tokens_about_to_expire_soonest_first() {
     let (server, admin) = claimed(&[]).await;
-    let week = created(
-        &server,
-        &admin,
-        json!({ "name": "week", "expires_in": "6d" }),
-    )
-    .await;
-    let days = created(
-        &server,
-        &admin,
-        json!({ "name": "days", "expires_in": "2d" }),
-    )
-    .await;
-    created(
-        &server,
-        &admin,
-        json!({ "name": "month", "expires_in": "30d" }),
-    )
-    .await;
-    created(&server, &admin, json!({ "name": "never" })).await;
-    let listed = authed(
-        &server,
-        Method::GET,
-        "/api/auth/tokens?expiring_within=7d",
-        &admin,
-    )
-    .await;
+    let week = server
+        .created(&admin, json!({ "name": "week", "expires_in": "6d" }))
+        .await;
+    let days = server
+        .created(&admin, json!({ "name": "days", "expires_in": "2d" }))
+        .await;
+    server
+        .created(&admin, json!({ "name": "month", "expires_in": "30d" }))
+        .await;
+    server.created(&admin, json!({ "name": "never" })).await;
+    let listed = server
+        .authed(Method::GET, "/api/auth/tokens?expiring_within=7d", &admin)
+        .await;
     let names: Vec<Value> = json_of(listed)
         .await
         .as_array()
@@ -519,22 +497,14 @@ async fn managers_list_the_tokens_about_to_expire_soonest_first() {
         .map(|view| view["id"].clone())
         .collect();
     assert_eq!(names, [days["id"].clone(), week["id"].clone()]);
-    let bad = authed(
-        &server,
-        Method::GET,
-        "/api/auth/tokens?expiring_within=soon",
-        &admin,
-    )
-    .await;
+    let bad = server
+        .authed(Method::GET, "/api/auth/tokens?expiring_within=soon", &admin)
+        .await;
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_DURATION").await;
     let plain = days["token"].as_str().unwrap();
-    let refused = authed(
-        &server,
-        Method::GET,
-        "/api/auth/tokens?expiring_within=7d",
-        plain,
-    )
-    .await;
+    let refused = server
+        .authed(Method::GET, "/api/auth/tokens?expiring_within=7d", plain)
+        .await;
     assert_error(refused, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
     server.stop().await;
 }
@@ -542,15 +512,15 @@ async fn managers_list_the_tokens_about_to_expire_soonest_first() {
 #[tokio::test]
 async fn metadata_is_set_shown_with_whoami_replaced_and_cleared() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "api", "metadata": { "plan": "pro", "seats": 3 } }),
-    )
-    .await;
+    let issued = server
+        .created(
+            &admin,
+            json!({ "name": "api", "metadata": { "plan": "pro", "seats": 3 } }),
+        )
+        .await;
     assert_eq!(issued["metadata"], json!({ "plan": "pro", "seats": 3 }));
     let token = issued["token"].as_str().unwrap();
-    let me = json_of(whoami(&server, token).await).await;
+    let me = json_of(server.whoami(token).await).await;
     assert_eq!(me["metadata"]["plan"], "pro");
 
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
@@ -576,7 +546,7 @@ async fn metadata_is_set_shown_with_whoami_replaced_and_cleared() {
     let array = patch(json!({ "metadata": [1, 2] })).await.unwrap();
     assert_error(array, StatusCode::BAD_REQUEST, "INVALID_METADATA").await;
     let huge = json!({ "name": "huge", "metadata": { "blob": "x".repeat(5000) } });
-    let refused = create(&server, &admin, huge).await;
+    let refused = server.create(&admin, huge).await;
     assert_error(refused, StatusCode::BAD_REQUEST, "INVALID_METADATA").await;
     server.stop().await;
 }
@@ -584,18 +554,15 @@ async fn metadata_is_set_shown_with_whoami_replaced_and_cleared() {
 #[tokio::test]
 async fn a_rate_limited_token_answers_429_with_retry_after() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "ci", "rate_limit": "2/1m" }),
-    )
-    .await;
+    let issued = server
+        .created(&admin, json!({ "name": "ci", "rate_limit": "2/1m" }))
+        .await;
     assert_eq!(issued["rate_limit"], "2/1m");
     let token = issued["token"].as_str().unwrap();
     for _ in 0..2 {
-        assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+        assert_eq!(server.whoami(token).await.status(), StatusCode::OK);
     }
-    let refused = whoami(&server, token).await;
+    let refused = server.whoami(token).await;
     let retry_after: u64 = refused.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -603,12 +570,9 @@ async fn a_rate_limited_token_answers_429_with_retry_after() {
         .unwrap();
     assert!((1..=30).contains(&retry_after), "{retry_after}");
     assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED").await;
-    let bad = create(
-        &server,
-        &admin,
-        json!({ "name": "bad", "rate_limit": "lots" }),
-    )
-    .await;
+    let bad = server
+        .create(&admin, json!({ "name": "bad", "rate_limit": "lots" }))
+        .await;
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_RATE_LIMIT").await;
     server.stop().await;
 }
@@ -616,29 +580,29 @@ async fn a_rate_limited_token_answers_429_with_retry_after() {
 #[tokio::test]
 async fn a_token_with_uses_answers_401_once_they_are_spent() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
-        json!({ "name": "twice", "uses": 2, "uses_refill": "2/1d" }),
-    )
-    .await;
+    let issued = server
+        .created(
+            &admin,
+            json!({ "name": "twice", "uses": 2, "uses_refill": "2/1d" }),
+        )
+        .await;
     assert_eq!(issued["usage"]["remaining"], 2);
     assert_eq!(issued["usage"]["refill_to"], 2);
     let token = issued["token"].as_str().unwrap();
     for _ in 0..2 {
-        assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
+        assert_eq!(server.whoami(token).await.status(), StatusCode::OK);
     }
-    let spent = whoami(&server, token).await;
+    let spent = server.whoami(token).await;
     assert_error(spent, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
-    let view = json_of(authed(&server, Method::GET, &path, &admin).await).await;
+    let view = json_of(server.authed(Method::GET, &path, &admin).await).await;
     assert_eq!(view["usage"]["remaining"], 0);
-    let bad = create(
-        &server,
-        &admin,
-        json!({ "name": "bad", "uses": 1, "uses_refill": "often" }),
-    )
-    .await;
+    let bad = server
+        .create(
+            &admin,
+            json!({ "name": "bad", "uses": 1, "uses_refill": "often" }),
+        )
+        .await;
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_USAGE").await;
     server.stop().await;
 }
@@ -649,9 +613,7 @@ async fn a_token_with_uses_answers_401_once_they_are_spent() {
 #[tokio::test]
 async fn requests_refused_before_or_by_their_route_keep_the_tokens_uses() {
     let (server, admin) = claimed(&[]).await;
-    let issued = created(
-        &server,
-        &admin,
+    let issued = server.created(&admin,
         json!({ "name": "once", "uses": 1, "routes": [{ "path": "/releases", "access": "r" }] }),
     )
     .await;
@@ -673,11 +635,11 @@ async fn requests_refused_before_or_by_their_route_keep_the_tokens_uses() {
         .await
         .unwrap();
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
-    let managing = authed(&server, Method::GET, "/api/auth/tokens", token).await;
+    let managing = server.authed(Method::GET, "/api/auth/tokens", token).await;
     assert_eq!(managing.status(), StatusCode::FORBIDDEN);
 
-    assert_eq!(whoami(&server, token).await.status(), StatusCode::OK);
-    let spent = whoami(&server, token).await;
+    assert_eq!(server.whoami(token).await.status(), StatusCode::OK);
+    let spent = server.whoami(token).await;
     assert_error(spent, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
     server.stop().await;
 }
@@ -685,7 +647,7 @@ async fn requests_refused_before_or_by_their_route_keep_the_tokens_uses() {
 #[tokio::test]
 async fn a_retired_token_presented_again_burns_its_successor() {
     let (server, admin) = claimed(&["--detect-rotation-reuse"]).await;
-    let old = created(&server, &admin, json!({ "name": "ci" })).await;
+    let old = server.created(&admin, json!({ "name": "ci" })).await;
     let path = format!("/api/auth/tokens/{}/rotate", old["id"].as_str().unwrap());
     let rotated = client()
         .post(server.url(&path))
@@ -697,15 +659,15 @@ async fn a_retired_token_presented_again_burns_its_successor() {
     let new = json_of(rotated).await;
     support::server::remember(new["token"].as_str().unwrap());
     let new_token = new["token"].as_str().unwrap();
-    assert_eq!(whoami(&server, new_token).await.status(), StatusCode::OK);
-    let stolen = whoami(&server, old["token"].as_str().unwrap()).await;
+    assert_eq!(server.whoami(new_token).await.status(), StatusCode::OK);
+    let stolen = server.whoami(old["token"].as_str().unwrap()).await;
     assert_error(stolen, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
     assert_eq!(
-        whoami(&server, new_token).await.status(),
+        server.whoami(new_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
     let view_path = format!("/api/auth/tokens/{}", new["id"].as_str().unwrap());
-    let view = json_of(authed(&server, Method::GET, &view_path, &admin).await).await;
+    let view = json_of(server.authed(Method::GET, &view_path, &admin).await).await;
     assert_eq!(view["revoke_reason"], "reuse_detected");
     server.stop().await;
 }
@@ -713,19 +675,19 @@ async fn a_retired_token_presented_again_burns_its_successor() {
 #[tokio::test]
 async fn address_allow_lists_hold_and_forwarded_addresses_count_only_from_trusted_proxies() {
     let (server, admin) = claimed(&["--trusted-proxy", "127.0.0.1/32"]).await;
-    let local = created(
-        &server,
-        &admin,
-        json!({ "name": "local", "allowed_ips": ["127.0.0.0/8"] }),
-    )
-    .await;
+    let local = server
+        .created(
+            &admin,
+            json!({ "name": "local", "allowed_ips": ["127.0.0.0/8"] }),
+        )
+        .await;
     assert_eq!(local["allowed_ips"], json!(["127.0.0.0/8"]));
-    let office = created(
-        &server,
-        &admin,
-        json!({ "name": "office", "allowed_ips": ["10.0.0.0/8"] }),
-    )
-    .await;
+    let office = server
+        .created(
+            &admin,
+            json!({ "name": "office", "allowed_ips": ["10.0.0.0/8"] }),
+        )
+        .await;
     let whoami_from = |token: &str, forwarded: Option<&str>| {
         let mut request = client().get(server.url("/api/whoami")).bearer_auth(token);
         if let Some(forwarded) = forwarded {
@@ -743,12 +705,9 @@ async fn address_allow_lists_hold_and_forwarded_addresses_count_only_from_truste
     assert_error(outside, StatusCode::UNAUTHORIZED, "INVALID_TOKEN").await;
     let proxied = whoami_from(office, Some("10.20.30.40")).await.unwrap();
     assert_eq!(proxied.status(), StatusCode::OK, "behind the trusted proxy");
-    let bad = create(
-        &server,
-        &admin,
-        json!({ "name": "bad", "allowed_ips": ["nowhere"] }),
-    )
-    .await;
+    let bad = server
+        .create(&admin, json!({ "name": "bad", "allowed_ips": ["nowhere"] }))
+        .await;
     assert_error(bad, StatusCode::BAD_REQUEST, "INVALID_ADDRESS_RANGE").await;
     server.stop().await;
 }

@@ -1,6 +1,7 @@
 //! A token's life through the manager: list, get, rename and modify, revoke, delete, export, and the revocation watch.
 
 use super::*;
+use crate::support::AsAdmin as _;
 
 #[tokio::test]
 async fn list_is_active_by_default_and_keeps_the_audit_trail_on_request() {
@@ -103,14 +104,8 @@ async fn get_rename_and_modify_by_id_or_name() {
 #[tokio::test]
 async fn a_name_shared_by_several_owners_needs_an_owner() {
     let (service, _) = service();
-    service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
-    service
-        .issue(&Actor::Admin, IssueRequest::new("bob", "ci"))
-        .await
-        .unwrap();
+    service.admin_issue(IssueRequest::new("alice", "ci")).await;
+    service.admin_issue(IssueRequest::new("bob", "ci")).await;
     let ambiguous = service
         .revoke(&Actor::Admin, &TokenRef::id_or_name("ci"))
         .await;
@@ -134,10 +129,7 @@ async fn revoke_all_revokes_one_owner_only() {
                 .unwrap(),
         );
     }
-    let bob = service
-        .issue(&Actor::Admin, IssueRequest::new("bob", "b"))
-        .await
-        .unwrap();
+    let bob = service.admin_issue(IssueRequest::new("bob", "b")).await;
     assert_eq!(service.revoke_all(&alice(), "alice").await.unwrap(), 3);
     for issued in &alices {
         assert!(!verifies(&service, &issued.token).await);
@@ -160,10 +152,7 @@ async fn hard_delete_is_for_managers() {
         .delete(&alice(), &TokenRef::id(issued.record.id))
         .await;
     assert!(matches!(by_user, Err(ManageError::Forbidden)));
-    service
-        .delete(&Actor::Admin, &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
+    service.admin_delete(issued.record.id).await;
     assert!(
         service
             .list(&Actor::Admin, None, true)
@@ -304,10 +293,7 @@ async fn the_revocation_watch_resolves_with_the_reason() {
     let deleted = issue("deleted").await.unwrap();
     let who = verified(deleted.token).await;
     let watch = service.service().revocation(&who, Requirement::None);
-    service
-        .delete(&Actor::Admin, &TokenRef::id(deleted.record.id))
-        .await
-        .unwrap();
+    service.admin_delete(deleted.record.id).await;
     let reason = tokio::time::timeout(within, watch).await.unwrap();
     assert!(
         matches!(

@@ -1,6 +1,7 @@
 //! Who may manage which tokens, and the input every operation refuses.
 
 use super::*;
+use crate::support::AsAdmin as _;
 
 #[tokio::test]
 async fn bad_input_is_refused_with_a_clear_error() {
@@ -65,18 +66,16 @@ async fn names_are_unique_per_owner_among_active_tokens() {
         Err(ManageError::Refused(Refusal::NameTaken))
     ));
     service
-        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("bob", "laptop"))
+        .await;
 }
 
 #[tokio::test]
 async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
     let (service, _) = service();
     let bob = service
-        .issue(&Actor::Admin, IssueRequest::new("bob", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("bob", "laptop"))
+        .await;
     let for_bob = service.issue(&alice(), IssueRequest::new("bob", "x")).await;
     assert!(matches!(for_bob, Err(ManageError::Forbidden)));
     let manager = service
@@ -105,10 +104,7 @@ async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
 #[tokio::test]
 async fn only_manager_tokens_manage_tokens() {
     let (service, _) = service();
-    let plain = service
-        .issue(&Actor::Admin, IssueRequest::new("ci", "plain"))
-        .await
-        .unwrap();
+    let plain = service.admin_issue(IssueRequest::new("ci", "plain")).await;
     let manager = service
         .issue(
             &Actor::Admin,
@@ -246,9 +242,8 @@ async fn a_malformed_usage_limit_is_refused_by_issue_modify_and_import_alike() {
     assert_eq!(issued.unwrap_err().code(), "INVALID_USAGE");
 
     let laptop = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
+        .admin_issue(IssueRequest::new("alice", "laptop"))
+        .await;
     let change = TokenUpdate {
         usage: Some(Some(malformed)),
         ..TokenUpdate::default()

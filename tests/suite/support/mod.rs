@@ -53,11 +53,44 @@ pub fn bearer(token: &str) -> String {
 /// Whether `token` verifies with no requirement.
 #[cfg(feature = "management")]
 pub async fn verifies(service: &TokenManager, token: &TokenSecret) -> bool {
-    service
-        .service()
-        .verify_token(token.expose_secret(), Requirement::None)
-        .await
-        .is_ok()
+    service.verifies_text(token.expose_secret()).await
+}
+
+/// What the tests do as the administrator, one line each: a refusal is a
+/// failed test.
+#[cfg(feature = "management")]
+#[allow(async_fn_in_trait)]
+pub trait AsAdmin {
+    /// Issues `request`.
+    async fn admin_issue(&self, request: tokenkeep::IssueRequest) -> tokenkeep::IssuedToken;
+    /// Revokes the token `id`; the record after.
+    async fn admin_revoke(&self, id: tokenkeep::TokenId) -> tokenkeep::TokenRecord;
+    /// Deletes the token `id`.
+    async fn admin_delete(&self, id: tokenkeep::TokenId);
+    /// Whether the token text `token` verifies with no requirement.
+    async fn verifies_text(&self, token: &str) -> bool;
+}
+
+#[cfg(feature = "management")]
+impl AsAdmin for TokenManager {
+    async fn admin_issue(&self, request: tokenkeep::IssueRequest) -> tokenkeep::IssuedToken {
+        self.issue(&tokenkeep::Actor::Admin, request).await.unwrap()
+    }
+
+    async fn admin_revoke(&self, id: tokenkeep::TokenId) -> tokenkeep::TokenRecord {
+        let token = tokenkeep::TokenRef::id(id);
+        self.revoke(&tokenkeep::Actor::Admin, &token).await.unwrap()
+    }
+
+    async fn admin_delete(&self, id: tokenkeep::TokenId) {
+        let token = tokenkeep::TokenRef::id(id);
+        self.delete(&tokenkeep::Actor::Admin, &token).await.unwrap();
+    }
+
+    async fn verifies_text(&self, token: &str) -> bool {
+        let verdict = self.service().verify_token(token, Requirement::None);
+        verdict.await.is_ok()
+    }
 }
 
 /// A default service (system clock) over `store`.
