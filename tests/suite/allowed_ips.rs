@@ -5,7 +5,7 @@
 #![cfg(all(feature = "management", feature = "axum"))]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 

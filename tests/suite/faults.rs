@@ -4,7 +4,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -28,11 +28,7 @@ async fn setup() -> (TokenManager, Arc<FaultyStore>, String) {
 }
 
 async fn assert_fails_closed(service: &TokenManager, token: &str) {
-    let error = service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap_err();
+    let error = service.refused(token).await;
     assert!(matches!(error, AuthError::Unavailable(_)), "{error:?}");
     assert_eq!(error.code(), "STORE_UNAVAILABLE");
 }
@@ -43,11 +39,7 @@ async fn a_failing_store_fails_closed_and_the_service_recovers() {
     store.set_lookups(Lookups::Fail);
     assert_fails_closed(&service, &token).await;
     store.set_lookups(Lookups::Answer);
-    service
-        .service()
-        .verify_token(&token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(&token).await;
 }
 
 #[tokio::test]
@@ -61,11 +53,7 @@ async fn a_hanging_store_times_out_closed() {
         "the timeout applied"
     );
     store.set_lookups(Lookups::Answer);
-    service
-        .service()
-        .verify_token(&token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(&token).await;
 }
 
 #[tokio::test]
@@ -76,29 +64,17 @@ async fn a_panicking_store_fails_closed_and_the_service_goes_on() {
         assert_fails_closed(&service, &token).await;
     }
     store.set_lookups(Lookups::Answer);
-    service
-        .service()
-        .verify_token(&token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(&token).await;
 }
 
 #[tokio::test]
 async fn refused_last_used_batches_are_retried_without_blocking_verification() {
     let (service, store, token) = setup().await;
     store.fail_last_used.store(true, Ordering::SeqCst);
-    service
-        .service()
-        .verify_token(&token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(&token).await;
     assert!(service.service().flush_last_used().await.is_err());
     // Verification is unaffected while the store refuses the batch.
-    service
-        .service()
-        .verify_token(&token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(&token).await;
     store.fail_last_used.store(false, Ordering::SeqCst);
     assert_eq!(
         service.service().flush_last_used().await.unwrap(),
@@ -136,11 +112,7 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
         .admin_issue(IssueRequest::new("alice", "laptop"))
         .await;
     let token = issued.token.expose_secret();
-    service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(token).await;
 
     let admin =
         sqlx::PgPool::connect_with(sqlx::postgres::PgConnectOptions::from_str(&url).unwrap())

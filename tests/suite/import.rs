@@ -6,7 +6,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use crate::support::{fresh_record, service, t0};
 use tokenkeep::record::{RecordError, TokenName, Usage};
 use tokenkeep::rules::Refusal;

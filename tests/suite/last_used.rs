@@ -2,6 +2,7 @@
 //! store write per token per interval, in batches.
 #![cfg(feature = "management")]
 
+use crate::support::Calls as _;
 use std::sync::atomic::Ordering;
 
 use crate::support::faulty::FaultyStore;
@@ -9,7 +10,7 @@ use crate::support::t0;
 use tokenkeep::expiry::ManualClock;
 use tokenkeep::store::MemoryStore;
 use tokenkeep::time::Duration;
-use tokenkeep::{Prefix, Requirement, TokenManager};
+use tokenkeep::{Prefix, TokenManager};
 
 #[tokio::test]
 async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
@@ -36,11 +37,7 @@ async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
     // flush every simulated 5 seconds, as a background flusher would do.
     for round in 0..100_000usize {
         let token = &tokens[round % tokens.len()];
-        service
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-            .expect("valid");
+        service.verified(token).await;
         clock.advance(Duration::milliseconds(1));
         if round % 5_000 == 4_999 {
             service.service().flush_last_used().await.expect("flush");

@@ -4,7 +4,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use crate::support::{builder, fresh_record, t0};
 use tokenkeep::time::Duration;
 use tokenkeep::{

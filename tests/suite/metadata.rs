@@ -3,9 +3,10 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
+use crate::support::Calls as _;
 use crate::support::service;
 use tokenkeep::record::{Metadata, RecordError};
-use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef, TokenUpdate};
+use tokenkeep::{Actor, IssueRequest, TokenRef, TokenUpdate};
 
 #[tokio::test]
 async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
@@ -19,11 +20,7 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
         .await
         .unwrap();
     let token = issued.token.expose_secret();
-    let who = service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    let who = service.verified(token).await;
     assert_eq!(who.metadata(), Some(&metadata));
     assert_eq!(who.metadata().unwrap().get("customer"), Some(&42.into()));
 
@@ -35,11 +32,7 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
         .modify(&Actor::Admin, &TokenRef::id(issued.record.id), cleared)
         .await
         .unwrap();
-    let who = service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    let who = service.verified(token).await;
     assert_eq!(
         who.metadata(),
         None,

@@ -2,7 +2,7 @@
 //! move, secrets never do, and the tokens still verify.
 #![cfg(all(feature = "sqlite", feature = "postgres", feature = "management"))]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 
 use crate::support::service_over;
@@ -18,11 +18,7 @@ async fn sqlite_to_postgres_and_back() {
     let kept = sqlite.admin_issue(IssueRequest::new("alice", "kept")).await;
     let revoked = sqlite.admin_issue(IssueRequest::new("bob", "gone")).await;
     sqlite.admin_revoke(revoked.record.id).await;
-    sqlite
-        .service()
-        .verify_token(kept.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    sqlite.verified(kept.token.expose_secret()).await;
     sqlite.service().flush_last_used().await.unwrap();
     let exported = sqlite.export(&Actor::Admin).await.unwrap();
 
@@ -43,11 +39,7 @@ async fn sqlite_to_postgres_and_back() {
     let report = postgres.import(&Actor::Admin, records).await.unwrap();
     assert_eq!(report.imported, 2);
     assert_eq!(postgres.export(&Actor::Admin).await.unwrap(), exported);
-    postgres
-        .service()
-        .verify_token(kept.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    postgres.verified(kept.token.expose_secret()).await;
     assert!(!postgres.verifies_text(revoked.token.expose_secret()).await);
     assert!(postgres.is_claimed().await.unwrap());
 

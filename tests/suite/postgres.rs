@@ -6,14 +6,14 @@
 // The set-up helpers below are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 
 use crate::support::service_over;
 use crate::support::sql::{fresh_schema, postgres_store, postgres_url};
 use tokenkeep::store::PostgresStore;
 use tokenkeep::store::sqlx;
-use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
+use tokenkeep::{Actor, IssueRequest, TokenRef};
 
 #[cfg(feature = "conformance")]
 mod conformance {
@@ -109,16 +109,8 @@ async fn a_revoke_reaches_the_other_instances_cache() {
         .admin_issue(IssueRequest::new("alice", "laptop"))
         .await;
     let token = issued.token.expose_secret();
-    second
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
-    second
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap(); // now cached
+    second.verified(token).await;
+    second.verified(token).await; // now cached
     first.admin_revoke(issued.record.id).await;
     assert!(
         until_refused(&second, token, std::time::Duration::from_secs(10)).await,
@@ -127,11 +119,7 @@ async fn a_revoke_reaches_the_other_instances_cache() {
 
     let scoped = first.admin_issue(IssueRequest::new("bob", "ci")).await;
     let token = scoped.token.expose_secret();
-    second
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    second.verified(token).await;
     first.revoke_all(&Actor::Admin, "bob").await.unwrap();
     assert!(until_refused(&second, token, std::time::Duration::from_secs(10)).await);
 }
@@ -145,11 +133,7 @@ async fn a_lost_notification_connection_does_not_keep_stale_entries() {
         .admin_issue(IssueRequest::new("alice", "laptop"))
         .await;
     let token = issued.token.expose_secret();
-    second
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    second.verified(token).await;
 
     // Cut the listening connection, as a network failure or restart would.
     let url = postgres_url().await.unwrap();
@@ -232,11 +216,7 @@ async fn only_hashes_reach_the_database() {
             )
             .await
             .unwrap();
-        service
-            .service()
-            .verify_token(issued.token.expose_secret(), Requirement::None)
-            .await
-            .unwrap();
+        service.verified(issued.token.expose_secret()).await;
         secrets.push(issued.token.expose_secret()[3..].to_owned());
     }
     service.service().flush_last_used().await.unwrap();
@@ -268,11 +248,7 @@ async fn two_instances_share_one_database() {
     let issued = first
         .admin_issue(IssueRequest::new("alice", "laptop"))
         .await;
-    second
-        .service()
-        .verify_token(issued.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    second.verified(issued.token.expose_secret()).await;
     first.admin_revoke(issued.record.id).await;
     assert!(!second.verifies_text(issued.token.expose_secret()).await);
 }

@@ -223,7 +223,7 @@ async fn the_service_refuses_at_expiry_exactly() {
     use tokenkeep::expiry::ManualClock;
     use tokenkeep::store::MemoryStore;
 
-    use crate::support::AsAdmin as _;
+    use crate::support::Calls as _;
 
     let clock = ManualClock::new(crate::support::t0());
     let service = TokenManager::builder(

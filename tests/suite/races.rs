@@ -7,7 +7,7 @@
 // The scenario helpers are test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -4,7 +4,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::time::Duration;
 
 use crate::support::service;

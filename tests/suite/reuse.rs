@@ -6,7 +6,7 @@
 #![cfg(all(feature = "management", feature = "sqlite", feature = "postgres"))]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 
 use crate::support::sql::{postgres_store, sqlite_store};

@@ -1,7 +1,7 @@
 //! No `Debug`, `Display`, error or serialised record ever shows a plaintext.
 #![cfg(feature = "management")]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use crate::support::service;
 use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 
@@ -20,11 +20,7 @@ async fn the_plaintext_never_shows() {
         .await;
     let mut tampered = plaintext.clone();
     tampered.push('x');
-    let malformed = service
-        .service()
-        .verify_token(&tampered, Requirement::None)
-        .await
-        .unwrap_err();
+    let malformed = service.refused(&tampered).await;
     let header = format!("Bearer {plaintext} extra");
     let bad_header = service
         .service()
@@ -32,11 +28,7 @@ async fn the_plaintext_never_shows() {
         .await
         .unwrap_err();
     service.admin_revoke(issued.record.id).await;
-    let revoked = service
-        .service()
-        .verify_token(&plaintext, Requirement::None)
-        .await
-        .unwrap_err();
+    let revoked = service.refused(&plaintext).await;
     let record = service
         .get(&Actor::Admin, &TokenRef::id(issued.record.id))
         .await

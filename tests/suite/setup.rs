@@ -1,7 +1,7 @@
 //! Claiming a fresh installation with the setup token.
 #![cfg(feature = "management")]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use crate::support::builder;
 use tokenkeep::store::StoreError;
 use tokenkeep::{ManageError, Requirement, TokenSecret};

@@ -2,14 +2,14 @@
 //! and that only hashes reach the file.
 #![cfg(all(feature = "sqlite", feature = "management"))]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 
 use crate::support::service_over;
 use crate::support::sql::{scratch_dir, sqlite_store};
 use tokenkeep::store::sqlx;
 use tokenkeep::store::{SqliteStore, TokenStore as _};
-use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
+use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager, TokenRef};
 
 #[cfg(feature = "conformance")]
 mod conformance {
@@ -98,11 +98,7 @@ async fn tokens_survive_reopening_the_file() {
     let reopened = SqliteStore::open(&path).await.unwrap();
     reopened.migrate().await.unwrap();
     let second = service_over(Arc::new(reopened));
-    second
-        .service()
-        .verify_token(kept.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    second.verified(kept.token.expose_secret()).await;
     assert!(!second.verifies_text(revoked.token.expose_secret()).await);
     assert!(second.is_claimed().await.unwrap());
 }
@@ -316,11 +312,7 @@ async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
             .unwrap();
         let secret = issued.token.expose_secret();
         for _ in 0..3 {
-            server
-                .service()
-                .verify_token(secret, Requirement::None)
-                .await
-                .unwrap();
+            server.verified(secret).await;
         }
         assert!(
             cached.find_by_hash_now(&issued.record.hash).is_some(),

@@ -5,7 +5,7 @@
 #![cfg(feature = "management")]
 #![allow(clippy::unwrap_used)]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! → requirement, and the last-used notes it leaves.
 #![cfg(feature = "management")]
 
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -138,11 +138,7 @@ async fn revoked_tokens_are_invalid_and_the_reason_is_kept_for_logs() {
         .revoke(&admin(), &TokenRef::id(issued.record.id))
         .await
         .unwrap();
-    let error = service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap_err();
+    let error = service.refused(token).await;
     assert!(matches!(
         error,
         AuthError::InvalidToken(InvalidToken::Revoked)
@@ -163,11 +159,7 @@ async fn a_token_expires_exactly_at_its_expiry() {
     let token = issued.token.expose_secret();
 
     clock.set(t0() + Duration::hours(12) - Duration::seconds(1));
-    service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(token).await;
     clock.set(t0() + Duration::hours(12));
     let result = service
         .service()
@@ -314,11 +306,7 @@ async fn temporary_tokens_may_expire() {
         .unwrap()
         .expires_at(t0() + Duration::minutes(5));
     let service = builder.temporary_token(root).build().unwrap();
-    service
-        .service()
-        .verify_token("root-secret", Requirement::None)
-        .await
-        .unwrap();
+    service.verified("root-secret").await;
     clock.advance(Duration::minutes(5));
     let result = service
         .service()
@@ -354,11 +342,7 @@ async fn custom_secrets_verify_only_when_accepted() {
         .await
         .unwrap();
     assert_eq!(issued.record.display_prefix, "");
-    lenient
-        .service()
-        .verify_token("legacy-secret-1", Requirement::None)
-        .await
-        .unwrap();
+    lenient.verified("legacy-secret-1").await;
     let unknown = lenient
         .service()
         .verify_token("legacy-secret-2", Requirement::None)
@@ -377,11 +361,7 @@ async fn imported_sha256_hashes_verify() {
         .adopt_hash(&admin(), IssueRequest::new("alice", "imported"), hash)
         .await
         .unwrap();
-    let who = service
-        .service()
-        .verify_token(foreign, Requirement::None)
-        .await
-        .unwrap();
+    let who = service.verified(foreign).await;
     assert_eq!(who.name(), "imported");
 }
 
@@ -395,11 +375,7 @@ async fn keyed_hashing_verifies_and_stores_no_plain_sha256() {
         .await
         .unwrap();
     let token = issued.token.expose_secret();
-    service
-        .service()
-        .verify_token(token, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(token).await;
     let plain = tokenkeep::hash::TokenHasher::sha256().hash(token);
     assert!(store.find_by_hash(&plain).await.unwrap().is_none());
 }
@@ -421,11 +397,7 @@ async fn last_used_is_written_once_per_interval_in_batches() {
     }
     for _ in 0..100 {
         for issued in &tokens {
-            service
-                .service()
-                .verify_token(issued.token.expose_secret(), Requirement::None)
-                .await
-                .unwrap();
+            service.verified(issued.token.expose_secret()).await;
         }
     }
     assert_eq!(
@@ -438,11 +410,7 @@ async fn last_used_is_written_once_per_interval_in_batches() {
 
     clock.advance(Duration::seconds(30));
     for issued in &tokens {
-        service
-            .service()
-            .verify_token(issued.token.expose_secret(), Requirement::None)
-            .await
-            .unwrap();
+        service.verified(issued.token.expose_secret()).await;
     }
     assert_eq!(
         service.service().flush_last_used().await.unwrap(),
@@ -451,11 +419,7 @@ async fn last_used_is_written_once_per_interval_in_batches() {
     );
 
     clock.advance(Duration::seconds(30));
-    service
-        .service()
-        .verify_token(tokens[0].token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    service.verified(tokens[0].token.expose_secret()).await;
     assert_eq!(service.service().flush_last_used().await.unwrap(), 1);
     let first = store.get(&tokens[0].record.id).await.unwrap().unwrap();
     assert_eq!(first.last_used_at, Some(t0() + Duration::seconds(60)));
@@ -469,11 +433,7 @@ async fn the_flusher_writes_pending_notes_on_shutdown() {
         .await
         .unwrap();
     let flusher = service.service().spawn_last_used_flusher();
-    service
-        .service()
-        .verify_token(issued.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    service.verified(issued.token.expose_secret()).await;
     assert_eq!(flusher.shutdown().await.unwrap(), 1);
     let record = service
         .service()
@@ -539,11 +499,7 @@ async fn a_store_that_cannot_answer_fails_closed() {
         .await
         .unwrap();
     store.set_lookups(Lookups::Fail);
-    let error = service
-        .service()
-        .verify_token(issued.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap_err();
+    let error = service.refused(issued.token.expose_secret()).await;
     assert!(matches!(error, AuthError::Unavailable(_)));
     assert_eq!(error.code(), "STORE_UNAVAILABLE");
     assert!(error.challenge("tokenkeep").is_none());

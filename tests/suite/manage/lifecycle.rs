@@ -1,7 +1,7 @@
 //! A token's life through the manager: list, get, rename and modify, revoke, delete, export, and the revocation watch.
 
 use super::*;
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 
 #[tokio::test]
 async fn list_is_active_by_default_and_keeps_the_audit_trail_on_request() {
@@ -201,11 +201,7 @@ async fn exported_records_verify_in_another_store() {
     let report = target.import(&Actor::Admin, records).await.unwrap();
     assert_eq!(report.imported, 2);
     assert_eq!(target.export(&Actor::Admin).await.unwrap(), exported);
-    target
-        .service()
-        .verify_token(kept.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    target.verified(kept.token.expose_secret()).await;
     let still_revoked = target
         .service()
         .verify_token(revoked.token.expose_secret(), Requirement::None)
@@ -239,13 +235,7 @@ async fn the_revocation_watch_resolves_with_the_reason() {
     };
     let verified = |token: tokenkeep::TokenSecret| {
         let service = service.clone();
-        async move {
-            service
-                .service()
-                .verify_token(token.expose_secret(), Requirement::None)
-                .await
-                .unwrap()
-        }
+        async move { service.verified(token.expose_secret()).await }
     };
 
     let revoked = issue("revoked").await.unwrap();

@@ -1,7 +1,7 @@
 //! Who may manage which tokens, and the input every operation refuses.
 
 use super::*;
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 
 #[tokio::test]
 async fn bad_input_is_refused_with_a_clear_error() {
@@ -115,13 +115,7 @@ async fn only_manager_tokens_manage_tokens() {
     let verify = |token: &str| {
         let service = service.clone();
         let token = token.to_owned();
-        async move {
-            service
-                .service()
-                .verify_token(&token, Requirement::None)
-                .await
-                .unwrap()
-        }
+        async move { service.verified(&token).await }
     };
     let plain_actor = Actor::Token(verify(plain.token.expose_secret()).await);
     let own = service

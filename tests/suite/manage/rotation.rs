@@ -1,7 +1,7 @@
 //! Rotation: what the replacement keeps, and how long the old token lives.
 
 use super::*;
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 
 #[tokio::test]
 async fn rotation_keeps_everything_but_the_secret_and_never_extends_expiry() {
@@ -56,11 +56,7 @@ async fn a_grace_period_never_outlasts_the_old_expiry() {
         .await
         .unwrap();
     // Both work during the grace period; the new one holds the name.
-    service
-        .service()
-        .verify_token(old, Requirement::None)
-        .await
-        .unwrap();
+    service.verified(old).await;
     assert!(verifies(&service, &rotated.token).await);
     let by_name = service
         .get(&alice(), &TokenRef::id_or_name("ci"))

@@ -1,7 +1,7 @@
 //! Temporary tokens: listed, never changed, never stored, never shadowed.
 
 use super::*;
-use crate::support::AsAdmin as _;
+use crate::support::Calls as _;
 
 #[tokio::test]
 async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
@@ -67,11 +67,7 @@ async fn rotating_a_temporary_token_is_token_temporary_whatever_the_lifetime_pol
         .temporary_token(TemporaryToken::parse_spec("root:root-secret").unwrap())
         .build()
         .unwrap();
-    let root = service
-        .service()
-        .verify_token("root-secret", Requirement::None)
-        .await
-        .unwrap();
+    let root = service.verified("root-secret").await;
     let root = TokenRef::id(root.token_id());
     let refused = service
         .rotate(&Actor::Admin, &root, None)

@@ -56,11 +56,11 @@ pub async fn verifies(service: &TokenManager, token: &TokenSecret) -> bool {
     service.verifies_text(token.expose_secret()).await
 }
 
-/// What the tests do as the administrator, one line each: a refusal is a
-/// failed test.
+/// What the tests call most, one line each (as the administrator where a
+/// call has an actor): an unexpected answer is a failed test.
 #[cfg(feature = "management")]
 #[allow(async_fn_in_trait)]
-pub trait AsAdmin {
+pub trait Calls {
     /// Issues `request`.
     async fn admin_issue(&self, request: tokenkeep::IssueRequest) -> tokenkeep::IssuedToken;
     /// Revokes the token `id`; the record after.
@@ -69,10 +69,14 @@ pub trait AsAdmin {
     async fn admin_delete(&self, id: tokenkeep::TokenId);
     /// Whether the token text `token` verifies with no requirement.
     async fn verifies_text(&self, token: &str) -> bool;
+    /// Who `token` is; it must verify with no requirement.
+    async fn verified(&self, token: &str) -> tokenkeep::Authenticated;
+    /// Why `token` does not verify with no requirement.
+    async fn refused(&self, token: &str) -> tokenkeep::AuthError;
 }
 
 #[cfg(feature = "management")]
-impl AsAdmin for TokenManager {
+impl Calls for TokenManager {
     async fn admin_issue(&self, request: tokenkeep::IssueRequest) -> tokenkeep::IssuedToken {
         self.issue(&tokenkeep::Actor::Admin, request).await.unwrap()
     }
@@ -90,6 +94,16 @@ impl AsAdmin for TokenManager {
     async fn verifies_text(&self, token: &str) -> bool {
         let verdict = self.service().verify_token(token, Requirement::None);
         verdict.await.is_ok()
+    }
+
+    async fn verified(&self, token: &str) -> tokenkeep::Authenticated {
+        let verdict = self.service().verify_token(token, Requirement::None);
+        verdict.await.unwrap()
+    }
+
+    async fn refused(&self, token: &str) -> tokenkeep::AuthError {
+        let verdict = self.service().verify_token(token, Requirement::None);
+        verdict.await.unwrap_err()
     }
 }
 
