@@ -39,10 +39,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }
 
 async fn bare() -> &'static str {
@@ -55,9 +52,7 @@ async fn guarded(_: Token<AnyToken>) -> &'static str {
 
 /// Serves `router` on a loopback port of the runtime; returns the port.
 async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -67,9 +62,7 @@ async fn serve(router: Router) -> SocketAddr {
 }
 
 fn service(store: Arc<dyn TokenStore>) -> TokenService {
-    TokenService::builder(store, Prefix::new("tk").expect("prefix"))
-        .build()
-        .expect("service")
+    TokenService::builder(store, Prefix::new("tk").expect("prefix")).build().expect("service")
 }
 
 /// A wrk script that sends each request with the next token's header.
@@ -112,9 +105,7 @@ fn wrk(address: SocketAddr, script: &Path, seconds: u64) -> Run {
             .map(|rest| rest.trim().to_owned())
     };
     Run {
-        per_second: field("Requests/sec:")
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(0.0),
+        per_second: field("Requests/sec:").and_then(|value| value.parse().ok()).unwrap_or(0.0),
         p99: field("99%").unwrap_or_else(|| "?".to_owned()),
         errors: report.contains("Non-2xx") || report.contains("Socket errors"),
     }
@@ -138,30 +129,17 @@ fn main() {
     let script = script(&directory, &population.sample);
 
     let servers = runtime.block_on(async {
-        let memory = service(Arc::new(MemoryStore::from_records(
-            population.records.clone(),
-        )));
-        let sqlite = SqliteStore::open(directory.join("e2e.db"))
-            .await
-            .expect("sqlite");
+        let memory = service(Arc::new(MemoryStore::from_records(population.records.clone())));
+        let sqlite = SqliteStore::open(directory.join("e2e.db")).await.expect("sqlite");
         sqlite.migrate().await.expect("migrate");
-        sqlite
-            .import(population.records, common::no_cap())
-            .await
-            .expect("import");
+        sqlite.import(population.records, common::no_cap()).await.expect("import");
         let commits = sqlite.commits().expect("a file");
         let cached = CachedStore::new(sqlite, CacheConfig::default()).checking(commits);
         let sqlite = service(Arc::new(cached));
-        let with = |service: TokenService| {
-            Router::new()
-                .route("/hello", get(guarded))
-                .with_state(service)
-        };
+        let with =
+            |service: TokenService| Router::new().route("/hello", get(guarded)).with_state(service);
         [
-            (
-                "bare handler",
-                serve(Router::new().route("/hello", get(bare))).await,
-            ),
+            ("bare handler", serve(Router::new().route("/hello", get(bare))).await),
             ("extractor, memory", serve(with(memory)).await),
             ("extractor, SQLite cached", serve(with(sqlite)).await),
         ]
@@ -177,10 +155,7 @@ fn main() {
             wrk(*address, &script, 2);
             let run = wrk(*address, &script, seconds);
             let flag = if run.errors { " (errors!)" } else { "" };
-            println!(
-                "| {round} | {name} | {:.0}{flag} | {} |",
-                run.per_second, run.p99
-            );
+            println!("| {round} | {name} | {:.0}{flag} | {} |", run.per_second, run.p99);
             rates.push(run.per_second);
         }
     }

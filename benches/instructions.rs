@@ -39,9 +39,7 @@ const TOKENS: usize = 1_000;
 fn fixed_token(seed: u32) -> String {
     let mut secret = [0u8; 24];
     for (index, chunk) in secret.chunks_exact_mut(4).enumerate() {
-        let word = seed
-            .wrapping_mul(2_654_435_761)
-            .rotate_left(index as u32 * 5);
+        let word = seed.wrapping_mul(2_654_435_761).rotate_left(index as u32 * 5);
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     let body = format!("tk_{}", URL_SAFE_NO_PAD.encode(secret));
@@ -111,9 +109,7 @@ impl Fixture {
 }
 
 fn service(store: Arc<dyn TokenStore>) -> TokenService {
-    TokenService::builder(store, Prefix::new("tk").expect("prefix"))
-        .build()
-        .expect("service")
+    TokenService::builder(store, Prefix::new("tk").expect("prefix")).build().expect("service")
 }
 
 /// The headers each case presents, from the stored tokens.
@@ -143,12 +139,8 @@ fn warmed(
     case: &str,
     store_runtime: Option<tokio::runtime::Handle>,
 ) -> &'static mut Fixture {
-    let fixture = Fixture {
-        service,
-        headers: headers(case, tokens),
-        _runtime: None,
-        store_runtime,
-    };
+    let fixture =
+        Fixture { service, headers: headers(case, tokens), _runtime: None, store_runtime };
     let warm = Fixture {
         headers: headers("hit", tokens),
         service: fixture.service.clone(),
@@ -174,18 +166,10 @@ fn cached_sqlite(case: &str) -> &'static Fixture {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let directory = std::env::temp_dir().join(format!("tokenkeep-instr-{}", std::process::id()));
     let store = runtime.block_on(async {
-        let sqlite = SqliteStore::open(directory.join("bench.db"))
-            .await
-            .expect("sqlite");
+        let sqlite = SqliteStore::open(directory.join("bench.db")).await.expect("sqlite");
         sqlite.migrate().await.expect("migrate");
-        sqlite
-            .import(records(&tokens), common::no_cap())
-            .await
-            .expect("import");
-        let config = CacheConfig {
-            capacity: 100_000,
-            ttl: std::time::Duration::from_secs(3_600),
-        };
+        sqlite.import(records(&tokens), common::no_cap()).await.expect("import");
+        let config = CacheConfig { capacity: 100_000, ttl: std::time::Duration::from_secs(3_600) };
         CachedStore::new(sqlite, config)
     });
     let service = service(Arc::new(store));
@@ -194,9 +178,7 @@ fn cached_sqlite(case: &str) -> &'static Fixture {
     runtime.block_on(async {
         for token in &tokens {
             let header = format!("Bearer {token}");
-            let verdict = service
-                .verify_bearer(Some(&header), Requirement::None)
-                .await;
+            let verdict = service.verify_bearer(Some(&header), Requirement::None).await;
             assert!(verdict.is_ok(), "warms the cache");
         }
     });
@@ -245,10 +227,7 @@ fn floor_table(_case: &str) -> &'static (FloorTable, Vec<String>, TokenHasher) {
 fn floor(fixture: &(FloorTable, Vec<String>, TokenHasher)) -> usize {
     let (table, tokens, hasher) = fixture;
     black_box(
-        tokens
-            .iter()
-            .filter(|token| table.contains_key(hasher.hash(token).as_bytes()))
-            .count(),
+        tokens.iter().filter(|token| table.contains_key(hasher.hash(token).as_bytes())).count(),
     )
 }
 

@@ -44,10 +44,7 @@ async fn measure(manager: &TokenManager) -> (f64, f64) {
     let issue = OPERATIONS as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     for id in ids {
-        manager
-            .revoke(&Actor::Admin, &TokenRef::id(id))
-            .await
-            .expect("revoke");
+        manager.revoke(&Actor::Admin, &TokenRef::id(id)).await.expect("revoke");
     }
     let revoke = OPERATIONS as f64 / started.elapsed().as_secs_f64();
     (issue, revoke)
@@ -73,14 +70,9 @@ async fn run_sql(statement: String) -> Option<()> {
 
 async fn sqlite(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
     let size = records.len();
-    let store = SqliteStore::open(sqlite_directory(size).join("manage.db"))
-        .await
-        .ok()?;
+    let store = SqliteStore::open(sqlite_directory(size).join("manage.db")).await.ok()?;
     store.migrate().await.ok()?;
-    store
-        .import(common::population(size, 1).records, common::no_cap())
-        .await
-        .ok()?;
+    store.import(common::population(size, 1).records, common::no_cap()).await.ok()?;
     Some(Arc::new(store))
 }
 
@@ -89,9 +81,8 @@ async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
     let url = std::env::var("TOKENKEEP_POSTGRES_URL").ok()?;
     let schema = schema(size);
     run_sql(format!("CREATE SCHEMA {schema}")).await?;
-    let options = PgConnectOptions::from_str(&url)
-        .ok()?
-        .options([("search_path", schema.as_str())]);
+    let options =
+        PgConnectOptions::from_str(&url).ok()?.options([("search_path", schema.as_str())]);
     let store = PostgresStore::connect_with(options).await.ok()?;
     store.migrate().await.ok()?;
     // In batches: one transaction of a million rows holds them all in memory.
@@ -105,20 +96,14 @@ async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
 async fn main() {
     let sizes = std::env::var("TOKENKEEP_BENCH_SIZES")
         .ok()
-        .map(|text| {
-            text.split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .collect()
-        })
+        .map(|text| text.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 1_000_000]);
     println!("\n| store | tokens stored | issued per second | revoked per second |");
     println!("| --- | ---: | ---: | ---: |");
     for &size in &sizes {
         let records = common::population(size, 1).records;
-        let stores = [
-            ("SQLite", sqlite(records.clone()).await),
-            ("PostgreSQL", postgres(records).await),
-        ];
+        let stores =
+            [("SQLite", sqlite(records.clone()).await), ("PostgreSQL", postgres(records).await)];
         for (name, store) in stores {
             let Some(store) = store else {
                 println!("| {name} | {size} | skipped (not reachable) | |");
@@ -154,20 +139,13 @@ async fn cold_path() {
     println!("| --- | ---: | ---: |");
     let population = common::population(1_000, 1_000);
     let hasher = tokenkeep::hash::TokenHasher::sha256();
-    let hashes: Vec<_> = population
-        .sample
-        .iter()
-        .map(|token| hasher.hash(token))
-        .collect();
+    let hashes: Vec<_> = population.sample.iter().map(|token| hasher.hash(token)).collect();
     for name in ["SQLite", "PostgreSQL"] {
         let size = population.records.len();
         let records = population.records.clone();
         let (store, pool_select): (Option<Arc<dyn ManageStore>>, _) = match name {
             "SQLite" => (sqlite(records).await, None),
-            _ => (
-                postgres(records).await,
-                std::env::var("TOKENKEEP_POSTGRES_URL").ok(),
-            ),
+            _ => (postgres(records).await, std::env::var("TOKENKEEP_POSTGRES_URL").ok()),
         };
         let Some(store) = store else {
             println!("| {name} | skipped | |");
@@ -175,9 +153,7 @@ async fn cold_path() {
         };
         let select = match pool_select {
             Some(url) => {
-                let pool = tokenkeep::store::sqlx::PgPool::connect(&url)
-                    .await
-                    .expect("pool");
+                let pool = tokenkeep::store::sqlx::PgPool::connect(&url).await.expect("pool");
                 let took = median_of(|| async {
                     tokenkeep::store::sqlx::query("SELECT 1")
                         .fetch_one(&pool)

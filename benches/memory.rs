@@ -39,22 +39,14 @@ fn main() {
     let change = region.change();
     let resident_after = resident_bytes();
 
-    let held = change
-        .bytes_allocated
-        .saturating_sub(change.bytes_deallocated);
+    let held = change.bytes_allocated.saturating_sub(change.bytes_deallocated);
     println!("memory/store: {count} tokens (12-character names, two route scopes)");
     println!("memory/heap-bytes-per-token: {}", held / count);
     if let (Some(before), Some(after)) = (resident_before, resident_after) {
-        println!(
-            "memory/resident-bytes-per-token: {}",
-            after.saturating_sub(before) / count
-        );
+        println!("memory/resident-bytes-per-token: {}", after.saturating_sub(before) / count);
     }
     println!("memory/records: {}", store.len());
     // The part of each token that is the record itself, before its strings
     // and lists, the Arc around it and the two index tables.
-    println!(
-        "memory/record-inline-bytes: {}",
-        std::mem::size_of::<tokenkeep::TokenRecord>()
-    );
+    println!("memory/record-inline-bytes: {}", std::mem::size_of::<tokenkeep::TokenRecord>());
 }

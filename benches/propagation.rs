@@ -46,29 +46,16 @@ async fn main() {
     .execute(&admin)
     .await
     .expect("schema");
-    let options = PgConnectOptions::from_str(&url)
-        .expect("url")
-        .options([("search_path", schema.as_str())]);
+    let options =
+        PgConnectOptions::from_str(&url).expect("url").options([("search_path", schema.as_str())]);
     // A TTL far beyond the measurement: only the notification can explain a refusal.
-    let config = CacheConfig {
-        capacity: 10_000,
-        ttl: Duration::from_secs(3_600),
-    };
-    let a = PostgresStore::connect_with(options.clone())
-        .await
-        .expect("instance A");
+    let config = CacheConfig { capacity: 10_000, ttl: Duration::from_secs(3_600) };
+    let a = PostgresStore::connect_with(options.clone()).await.expect("instance A");
     a.migrate().await.expect("migrate");
-    let b = CachedStore::new(
-        PostgresStore::connect_with(options)
-            .await
-            .expect("instance B"),
-        config,
-    );
+    let b =
+        CachedStore::new(PostgresStore::connect_with(options).await.expect("instance B"), config);
     let _listener = b.listen_for_invalidations().await.expect("listen");
-    let (first, second) = (
-        service(Arc::new(CachedStore::new(a, config))),
-        service(Arc::new(b)),
-    );
+    let (first, second) = (service(Arc::new(CachedStore::new(a, config))), service(Arc::new(b)));
 
     let rounds = std::env::var("TOKENKEEP_PROPAGATION_ROUNDS")
         .ok()
@@ -78,29 +65,14 @@ async fn main() {
     let mut latencies = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let issued = first
-            .issue(
-                &Actor::Admin,
-                IssueRequest::new("bench", format!("t{round}")),
-            )
+            .issue(&Actor::Admin, IssueRequest::new("bench", format!("t{round}")))
             .await
             .expect("issue");
         let token = issued.token.expose_secret();
-        second
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-            .expect("cached on B");
-        first
-            .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-            .await
-            .expect("revoke");
+        second.service().verify_token(token, Requirement::None).await.expect("cached on B");
+        first.revoke(&Actor::Admin, &TokenRef::id(issued.record.id)).await.expect("revoke");
         let revoked = Instant::now();
-        while second
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-            .is_ok()
-        {
+        while second.service().verify_token(token, Requirement::None).await.is_ok() {
             if revoked.elapsed() > Duration::from_secs(10) {
                 panic!("the revocation never reached instance B");
             }
@@ -114,10 +86,7 @@ async fn main() {
     };
     println!("propagation/rounds: {rounds}");
     for (name, quantile) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
-        println!(
-            "propagation/{name}-ms: {:.3}",
-            at(quantile).as_secs_f64() * 1_000.0
-        );
+        println!("propagation/{name}-ms: {:.3}", at(quantile).as_secs_f64() * 1_000.0);
     }
     let _ = tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
         "DROP SCHEMA {schema} CASCADE"

@@ -27,17 +27,11 @@ use tokenkeep::store::{MemoryStore, TokenStore};
 use tokenkeep::{Prefix, Requirement, TokenService};
 
 fn service(store: Arc<dyn TokenStore>) -> TokenService {
-    TokenService::builder(store, Prefix::new("tk").expect("prefix"))
-        .build()
-        .expect("service")
+    TokenService::builder(store, Prefix::new("tk").expect("prefix")).build().expect("service")
 }
 
 fn headers(population: &Population) -> Vec<String> {
-    population
-        .sample
-        .iter()
-        .map(|token| format!("Bearer {token}"))
-        .collect()
+    population.sample.iter().map(|token| format!("Bearer {token}")).collect()
 }
 
 /// Cycles through the sample so lookups spread over the table.
@@ -180,9 +174,7 @@ fn bcrypt_for_scale(c: &mut Criterion) {
     let hash = bcrypt::hash(token, 10).expect("bcrypt");
     let mut group = c.benchmark_group("bcrypt");
     group.sample_size(10);
-    group.bench_function("verify-cost-10", |b| {
-        b.iter(|| black_box(bcrypt::verify(token, &hash)))
-    });
+    group.bench_function("verify-cost-10", |b| b.iter(|| black_box(bcrypt::verify(token, &hash))));
     group.finish();
 }
 
@@ -195,9 +187,8 @@ fn mint(c: &mut Criterion) {
         .finalize()
         .expect("peer controller");
     let mut group = c.benchmark_group("mint");
-    group.bench_function("tokenkeep", |b| {
-        b.iter(|| black_box(format.mint(&hasher).expect("mint")))
-    });
+    group
+        .bench_function("tokenkeep", |b| b.iter(|| black_box(format.mint(&hasher).expect("mint"))));
     group.bench_function("prefixed-api-key", |b| {
         b.iter(|| black_box(controller.generate_key_and_hash()))
     });
@@ -209,21 +200,12 @@ fn mint(c: &mut Criterion) {
 fn levers(c: &mut Criterion) {
     let mut group = c.benchmark_group("lever");
     let record = Arc::new(common::population(1, 1).records.remove(0));
-    group.bench_function("arc-clone-and-drop", |b| {
-        b.iter(|| drop(black_box(Arc::clone(&record))))
-    });
+    group.bench_function("arc-clone-and-drop", |b| b.iter(|| drop(black_box(Arc::clone(&record)))));
     let lock = std::sync::RwLock::new(0u64);
     group.bench_function("read-lock-and-release", |b| {
-        b.iter(|| {
-            *black_box(
-                lock.read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            )
-        })
+        b.iter(|| *black_box(lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)))
     });
-    group.bench_function("clock-read", |b| {
-        b.iter(|| black_box(std::time::SystemTime::now()))
-    });
+    group.bench_function("clock-read", |b| b.iter(|| black_box(std::time::SystemTime::now())));
     let token = common::population(1, 1).sample.remove(0);
     let format = common::format();
     group.bench_function("format-and-checksum", |b| {
@@ -241,13 +223,9 @@ fn levers(c: &mut Criterion) {
 fn config(quick: bool) -> Criterion {
     let criterion = Criterion::default().sample_size(50);
     if quick {
-        criterion
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(1))
+        criterion.warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(1))
     } else {
-        criterion
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(3))
+        criterion.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
     }
 }
 
@@ -294,10 +272,7 @@ fn print_table(sizes: &[usize]) {
     for (name, parts) in [
         ("bad checksum rejected / floor", ["reject", "bad-checksum"]),
         ("wrong length rejected / floor", ["reject", "wrong-length"]),
-        (
-            "malformed header rejected / floor",
-            ["reject", "malformed-header"],
-        ),
+        ("malformed header rejected / floor", ["reject", "malformed-header"]),
     ] {
         let value = median(&parts);
         println!("| {name} | {} | {} |", show(value), ratio(value, floor));
@@ -311,35 +286,15 @@ fn print_table(sizes: &[usize]) {
     };
     println!("| two threads / one, throughput | | {speedup} |");
     for (name, lever) in [
-        (
-            "an `Arc` clone and drop (refcount-free lookups)",
-            "arc-clone-and-drop",
-        ),
-        (
-            "a shard's read lock and release (a lock-free map)",
-            "read-lock-and-release",
-        ),
+        ("an `Arc` clone and drop (refcount-free lookups)", "arc-clone-and-drop"),
+        ("a shard's read lock and release (a lock-free map)", "read-lock-and-release"),
         ("a system clock read (a coarse clock)", "clock-read"),
-        (
-            "format and checksum (one pass over the bytes)",
-            "format-and-checksum",
-        ),
-        (
-            "the header's parse (one pass over the bytes)",
-            "header-parse",
-        ),
+        ("format and checksum (one pass over the bytes)", "format-and-checksum"),
+        ("the header's parse (one pass over the bytes)", "header-parse"),
     ] {
         let value = median(&["lever", lever]);
-        println!(
-            "| {name} / floor | {} | {} |",
-            show(value),
-            ratio(value, floor)
-        );
+        println!("| {name} / floor | {} | {} |", show(value), ratio(value, floor));
     }
     let bcrypt = median(&["bcrypt", "verify-cost-10"]);
-    println!(
-        "| bcrypt cost 10 / tokenkeep | {} | {} |",
-        show(bcrypt),
-        ratio(bcrypt, ours)
-    );
+    println!("| bcrypt cost 10 / tokenkeep | {} | {} |", show(bcrypt), ratio(bcrypt, ours));
 }

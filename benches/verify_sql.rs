@@ -19,9 +19,7 @@ use tokenkeep::store::{CacheConfig, CachedStore, MemoryStore, SqliteStore, Token
 use tokenkeep::{Prefix, Requirement, TokenService};
 
 fn service(store: Arc<dyn TokenStore>) -> TokenService {
-    TokenService::builder(store, Prefix::new("tk").expect("prefix"))
-        .build()
-        .expect("service")
+    TokenService::builder(store, Prefix::new("tk").expect("prefix")).build().expect("service")
 }
 
 /// Cycles through the sample so lookups spread over the table.
@@ -37,34 +35,18 @@ fn cycle<'a, T>(items: &'a [T]) -> impl FnMut() -> &'a T {
 fn cache(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let population = population(10_000, 1_024);
-    let headers: Vec<String> = population
-        .sample
-        .iter()
-        .map(|token| format!("Bearer {token}"))
-        .collect();
-    let memory = service(Arc::new(MemoryStore::from_records(
-        population.records.clone(),
-    )));
+    let headers: Vec<String> =
+        population.sample.iter().map(|token| format!("Bearer {token}")).collect();
+    let memory = service(Arc::new(MemoryStore::from_records(population.records.clone())));
     let directory = std::env::temp_dir().join(format!("tokenkeep-bench-{}", std::process::id()));
     let (cached, uncached) = runtime.block_on(async {
-        let sqlite = SqliteStore::open(directory.join("bench.db"))
-            .await
-            .expect("sqlite");
+        let sqlite = SqliteStore::open(directory.join("bench.db")).await.expect("sqlite");
         sqlite.migrate().await.expect("migrate");
-        sqlite
-            .import(population.records, common::no_cap())
-            .await
-            .expect("import");
-        let config = CacheConfig {
-            capacity: 100_000,
-            ttl: Duration::from_secs(3_600),
-        };
+        sqlite.import(population.records, common::no_cap()).await.expect("import");
+        let config = CacheConfig { capacity: 100_000, ttl: Duration::from_secs(3_600) };
         let cached = service(Arc::new(CachedStore::new(sqlite.clone(), config)));
         for header in &headers {
-            cached
-                .verify_bearer(Some(header), Requirement::None)
-                .await
-                .expect("warm the cache");
+            cached.verify_bearer(Some(header), Requirement::None).await.expect("warm the cache");
         }
         (cached, service(Arc::new(sqlite)))
     });
@@ -93,9 +75,7 @@ fn cache(c: &mut Criterion) {
 
     // Where an uncached verification's time goes: each step below adds
     // one piece to the one before it.
-    let sqlite = runtime
-        .block_on(SqliteStore::open(directory.join("bench.db")))
-        .expect("sqlite");
+    let sqlite = runtime.block_on(SqliteStore::open(directory.join("bench.db"))).expect("sqlite");
     let hashes: Vec<_> = population_hashes(&headers);
     let pool = sqlite.pool().clone();
     let mut group = c.benchmark_group("cold");
@@ -108,16 +88,12 @@ fn cache(c: &mut Criterion) {
             .block_on(async { pool.acquire().await.map(|held| held.detach()) })
             .expect("connection");
         b.iter(|| {
-            runtime
-                .block_on(sqlx::query("SELECT 1").fetch_one(&mut connection))
-                .expect("select 1");
+            runtime.block_on(sqlx::query("SELECT 1").fetch_one(&mut connection)).expect("select 1");
         })
     });
     group.bench_function("select-1", |b| {
         b.iter(|| {
-            runtime
-                .block_on(sqlx::query("SELECT 1").fetch_one(&pool))
-                .expect("select 1");
+            runtime.block_on(sqlx::query("SELECT 1").fetch_one(&pool)).expect("select 1");
         })
     });
     group.bench_function("row-by-hash", |b| {
@@ -130,13 +106,7 @@ fn cache(c: &mut Criterion) {
     });
     group.bench_function("find-by-hash", |b| {
         let mut next = cycle(&hashes);
-        b.iter(|| {
-            black_box(
-                runtime
-                    .block_on(sqlite.find_by_hash(next()))
-                    .expect("found"),
-            )
-        })
+        b.iter(|| black_box(runtime.block_on(sqlite.find_by_hash(next())).expect("found")))
     });
     group.finish();
     let _ = std::fs::remove_dir_all(directory);
@@ -145,10 +115,7 @@ fn cache(c: &mut Criterion) {
 /// The stored hash of each header's token.
 fn population_hashes(headers: &[String]) -> Vec<tokenkeep::hash::TokenHash> {
     let hasher = tokenkeep::hash::TokenHasher::sha256();
-    headers
-        .iter()
-        .map(|header| hasher.hash(header.trim_start_matches("Bearer ")))
-        .collect()
+    headers.iter().map(|header| hasher.hash(header.trim_start_matches("Bearer "))).collect()
 }
 
 fn main() {
@@ -169,28 +136,16 @@ fn main() {
     println!("\n| an uncached SQLite verification, step by step | median |");
     println!("| --- | ---: |");
     for (name, what) in [
-        (
-            "thread-round-trip",
-            "a hop to another thread and back (spawn_blocking)",
-        ),
+        ("thread-round-trip", "a hop to another thread and back (spawn_blocking)"),
         (
             "select-1-held",
             "`SELECT 1` on a connection held outside the pool (the driver's worker thread)",
         ),
-        (
-            "select-1",
-            "`SELECT 1` through the pool (acquire and release too)",
-        ),
+        ("select-1", "`SELECT 1` through the pool (acquire and release too)"),
         ("row-by-hash", "the token's row by its hash"),
-        (
-            "find-by-hash",
-            "`SqliteStore::find_by_hash` (the row decoded into a record)",
-        ),
+        ("find-by-hash", "`SqliteStore::find_by_hash` (the row decoded into a record)"),
     ] {
         println!("| {what} | {} |", show(median(&["cold", name])));
     }
-    println!(
-        "| `verify_bearer`, uncached | {} |",
-        show(median(&["cache", "sqlite-uncached"]))
-    );
+    println!("| `verify_bearer`, uncached | {} |", show(median(&["cache", "sqlite-uncached"])));
 }

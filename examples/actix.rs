@@ -30,20 +30,10 @@ async fn events(token: Token<AnyToken>, service: web::Data<TokenService>) -> Htt
         let event = web::Bytes::from_static(b"data: still here\n\n");
         Some((Ok::<_, actix_web::Error>(event), ()))
     });
-    let body = until_revoked(
-        TokenService::clone(&service),
-        token.0,
-        every_second,
-        |reason| {
-            Ok(web::Bytes::from(format!(
-                "event: end\ndata: {}\n\n",
-                reason.client_message()
-            )))
-        },
-    );
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .streaming(body)
+    let body = until_revoked(TokenService::clone(&service), token.0, every_second, |reason| {
+        Ok(web::Bytes::from(format!("event: end\ndata: {}\n\n", reason.client_message())))
+    });
+    HttpResponse::Ok().content_type("text/event-stream").streaming(body)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,20 +43,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
     let issued = tokens
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "demo").scopes(Scopes::manager()),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("alice", "demo").scopes(Scopes::manager()))
         .await?;
     println!("a manager token: {}", issued.token.expose_secret());
     println!("listening on http://127.0.0.1:8081 (/whoami, /admin, /events, /files/…)");
     let service = tokens.service().clone();
     HttpServer::new(move || {
         let files = web::scope("/files")
-            .wrap(RequireToken::new(
-                service.clone(),
-                RouteRequirement::PathByMethod,
-            ))
+            .wrap(RequireToken::new(service.clone(), RouteRequirement::PathByMethod))
             .default_service(web::to(|| async { HttpResponse::Ok().body("a file\n") }));
         App::new()
             .app_data(web::Data::new(service.clone()))

@@ -69,10 +69,7 @@ fn leaky_eq(runner: &mut CtRunner, rng: &mut BenchRng) {
     }
     for (class, stored, presented) in pairs(rng) {
         runner.run_one(class, || {
-            leaky(
-                black_box(stored.as_bytes()),
-                black_box(presented.as_bytes()),
-            )
+            leaky(black_box(stored.as_bytes()), black_box(presented.as_bytes()))
         });
     }
 }
@@ -139,9 +136,7 @@ fn verify_path(runner: &mut CtRunner, rng: &mut BenchRng) {
         .expect("service");
     for _ in 0..SAMPLES {
         let right = rng.random::<bool>();
-        store
-            .chosen
-            .store(usize::from(right), std::sync::atomic::Ordering::Relaxed);
+        store.chosen.store(usize::from(right), std::sync::atomic::Ordering::Relaxed);
         let class = if right { Class::Right } else { Class::Left };
         runner.run_one(class, || {
             common::now_ready(service.verify_token(&token, Requirement::None)).is_err()

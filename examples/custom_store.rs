@@ -77,10 +77,7 @@ impl RedisStore {
         let client = redis::Client::open(url).map_err(StoreError::unavailable)?;
         let redis = client.get_multiplexed_async_connection().await;
         let redis = redis.map_err(StoreError::unavailable)?;
-        Ok(Self {
-            redis,
-            ns: ns.into(),
-        })
+        Ok(Self { redis, ns: ns.into() })
     }
 
     fn key(&self, name: &str) -> String {
@@ -88,10 +85,7 @@ impl RedisStore {
     }
 
     async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, StoreError> {
-        command
-            .query_async(&mut self.redis.clone())
-            .await
-            .map_err(StoreError::unavailable)
+        command.query_async(&mut self.redis.clone()).await.map_err(StoreError::unavailable)
     }
 
     /// The records with these ids, each with its last-used time.
@@ -99,14 +93,10 @@ impl RedisStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<String> = ids
-            .iter()
-            .map(|id| self.key(&format!("rec:{id}")))
-            .collect();
+        let keys: Vec<String> = ids.iter().map(|id| self.key(&format!("rec:{id}"))).collect();
         let values: Vec<Option<String>> = self.query(redis::cmd("MGET").arg(&keys)).await?;
-        let used: Vec<Option<i64>> = self
-            .query(redis::cmd("ZMSCORE").arg(self.key("used")).arg(ids))
-            .await?;
+        let used: Vec<Option<i64>> =
+            self.query(redis::cmd("ZMSCORE").arg(self.key("used")).arg(ids)).await?;
         let mut records = Vec::new();
         for (value, used) in values.into_iter().zip(used) {
             let Some(value) = value else { continue };
@@ -146,9 +136,8 @@ fn encode(write: &Write, read: &OwnerRecords) -> Result<Option<serde_json::Value
 #[async_trait]
 impl TokenStore for RedisStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        let id: Option<String> = self
-            .query(redis::cmd("GET").arg(self.key(&format!("hash:{}", hash.to_hex()))))
-            .await?;
+        let id: Option<String> =
+            self.query(redis::cmd("GET").arg(self.key(&format!("hash:{}", hash.to_hex())))).await?;
         let records = self.records(&id.into_iter().collect::<Vec<_>>()).await?;
         Ok(records.into_iter().next().map(Arc::new))
     }
@@ -199,21 +188,12 @@ impl ManageStore for RedisStore {
         let version_key = self.key(&format!("ver:{owner}"));
         loop {
             let version: Option<i64> = self.query(redis::cmd("GET").arg(&version_key)).await?;
-            let owned = redis::cmd("SMEMBERS")
-                .arg(self.key(&format!("owner:{owner}")))
-                .clone();
-            let records = self
-                .records(&self.query::<Vec<String>>(&owned).await?)
-                .await?;
-            let read = OwnerRecords {
-                owner: owner.into(),
-                records,
-            };
+            let owned = redis::cmd("SMEMBERS").arg(self.key(&format!("owner:{owner}"))).clone();
+            let records = self.records(&self.query::<Vec<String>>(&owned).await?).await?;
+            let read = OwnerRecords { owner: owner.into(), records };
             let changes = plan(&read)?;
             let writes = changes.writes.iter().map(|write| encode(write, &read));
-            let writes: Vec<_> = writes
-                .filter_map(Result::transpose)
-                .collect::<Result<_, _>>()?;
+            let writes: Vec<_> = writes.filter_map(Result::transpose).collect::<Result<_, _>>()?;
             let answer: String = commit
                 .key(&version_key)
                 .arg(version.unwrap_or(0))
@@ -244,14 +224,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = RedisStore::connect("redis://127.0.0.1:6379", "tokenkeep-example").await?;
     let manager = TokenManager::builder(Arc::new(store), Prefix::new("ex")?).build()?;
     let alice = Actor::User("alice".into());
-    let issued = manager
-        .issue(&alice, IssueRequest::new("alice", "laptop"))
-        .await?;
+    let issued = manager.issue(&alice, IssueRequest::new("alice", "laptop")).await?;
     let header = format!("Bearer {}", issued.token.expose_secret());
-    let who = manager
-        .service()
-        .verify_bearer(Some(&header), Requirement::None)
-        .await?;
+    let who = manager.service().verify_bearer(Some(&header), Requirement::None).await?;
     println!("verified {} ({}) through Redis", who.owner(), who.name());
     // Revoked, the name is free for the next run.
     let laptop = TokenRef::id(issued.record.id);
@@ -265,21 +240,14 @@ mod conformance {
 
     /// A namespace of its own for each check; `None` when Redis is down.
     async fn redis_store(test: &'static str) -> Option<RedisStore> {
-        let ns = format!(
-            "tokenkeep-test:{test}:{}",
-            tokenkeep::TokenId::random().ok()?
-        );
-        RedisStore::connect("redis://127.0.0.1:6379", &ns)
-            .await
-            .ok()
+        let ns = format!("tokenkeep-test:{test}:{}", tokenkeep::TokenId::random().ok()?);
+        RedisStore::connect("redis://127.0.0.1:6379", &ns).await.ok()
     }
 
     /// Deletes every key of the check's namespace.
     async fn drop_keys(_test: &'static str, store: std::sync::Arc<RedisStore>) {
-        let keys: Vec<String> = store
-            .query(redis::cmd("KEYS").arg(store.key("*")))
-            .await
-            .expect("the check's keys");
+        let keys: Vec<String> =
+            store.query(redis::cmd("KEYS").arg(store.key("*"))).await.expect("the check's keys");
         if !keys.is_empty() {
             store
                 .query::<i64>(redis::cmd("DEL").arg(keys))

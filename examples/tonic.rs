@@ -17,10 +17,7 @@ use tokenkeep::{Actor, IssueRequest, Prefix, Scopes, TokenManager};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
     let issued = tokens
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("ops", "watcher").scopes(Scopes::manager()),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("ops", "watcher").scopes(Scopes::manager()))
         .await?;
     println!("a manager token: {}", issued.token.expose_secret());
 
@@ -30,10 +27,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .end_streams_on_revocation();
     let address = "127.0.0.1:50051".parse()?;
     println!("listening on {address}");
-    tonic::transport::Server::builder()
-        .layer(guard)
-        .add_service(health)
-        .serve(address)
-        .await?;
+    tonic::transport::Server::builder().layer(guard).add_service(health).serve(address).await?;
     Ok(())
 }

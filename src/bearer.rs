@@ -40,11 +40,7 @@ pub fn parse_authorization(header: Option<&str>) -> Result<&str, BearerError> {
     let bytes = value.as_bytes();
     // One pass over the bytes: this runs on every request. The spelling
     // nearly every client sends is recognised in one comparison.
-    let mut at = if bytes.starts_with(b"Bearer ") {
-        "Bearer".len()
-    } else {
-        scheme_end(bytes)?
-    };
+    let mut at = if bytes.starts_with(b"Bearer ") { "Bearer".len() } else { scheme_end(bytes)? };
     if bytes.get(at) == Some(&b'\t') {
         return Err(BearerError::ControlCharacter);
     }
@@ -269,10 +265,7 @@ mod tests {
             Err(BearerError::MultipleCredentials)
         );
         assert_eq!(parse_authorization_values(["Bearer a"]), Ok("a"));
-        assert_eq!(
-            parse_authorization_values(std::iter::empty()),
-            Err(BearerError::Missing)
-        );
+        assert_eq!(parse_authorization_values(std::iter::empty()), Err(BearerError::Missing));
     }
 
     #[test]

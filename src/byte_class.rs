@@ -21,9 +21,7 @@ pub(crate) fn all(bytes: &[u8], test: impl Fn(u8) -> bool + Copy) -> bool {
         return block(bytes);
     }
     let mut chunks = bytes.chunks_exact(16);
-    let whole = chunks
-        .by_ref()
-        .fold(true, |all, chunk| all & sixteen(chunk, test));
+    let whole = chunks.by_ref().fold(true, |all, chunk| all & sixteen(chunk, test));
     whole & sixteen(&bytes[bytes.len() - 16..], test)
 }
 

@@ -134,9 +134,7 @@ impl ClientConfig {
     ) -> Result<CredentialFile, ClientError> {
         let directory = match env(&self.config_dir_var).filter(|dir| !dir.is_empty()) {
             Some(dir) => PathBuf::from(dir),
-            None => dirs::config_dir()
-                .ok_or(ClientError::NoConfigDir)?
-                .join(&self.app),
+            None => dirs::config_dir().ok_or(ClientError::NoConfigDir)?.join(&self.app),
         };
         Ok(CredentialFile::new(
             directory.join(AUTH_FILE),
@@ -173,10 +171,7 @@ impl ClientConfig {
                 set(&self.host_var).map(|v| Resolved::new(v, Source::Env(self.host_var.clone())))
             });
         let mut token = match &explicit.token {
-            Some(text) => Some(Resolved::new(
-                TokenSecret::adopt(text.clone()),
-                Source::Explicit,
-            )),
+            Some(text) => Some(Resolved::new(TokenSecret::adopt(text.clone()), Source::Explicit)),
             None => set(&self.token_var)
                 .map(|v| Resolved::new(TokenSecret::adopt(v), Source::Env(self.token_var.clone()))),
         };
@@ -189,9 +184,7 @@ impl ClientConfig {
                 // A saved token goes only to the host saved beside it.
                 let saved_for = stored.host.clone();
                 let goes_elsewhere = host.as_ref().is_some_and(|host| {
-                    saved_for
-                        .as_deref()
-                        .is_none_or(|saved| !same_host(saved, &host.value))
+                    saved_for.as_deref().is_none_or(|saved| !same_host(saved, &host.value))
                 });
                 match stored.token {
                     Some(_) if token.is_none() && goes_elsewhere => warnings.push(format!(
@@ -205,11 +198,7 @@ impl ClientConfig {
                 host = host.or_else(|| stored.host.map(|value| Resolved::new(value, source())));
             }
         }
-        Ok(ResolvedCredentials {
-            host,
-            token,
-            warnings,
-        })
+        Ok(ResolvedCredentials { host, token, warnings })
     }
 }
 
@@ -228,8 +217,7 @@ impl fmt::Debug for ClientConfig {
 /// Whether two host URLs name the same server (a trailing `/` and the
 /// case of the scheme and name aside).
 fn same_host(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/')
-        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+    a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
 
 /// Refuses sending a token over plain `http://` to a host other than this
@@ -263,9 +251,7 @@ pub fn check_transport(host: &str, allow_plain_http: bool) -> Result<(), ClientE
     if url.scheme() == "https" || loopback || allow_plain_http {
         Ok(())
     } else {
-        Err(ClientError::PlainHttp {
-            host: host.to_owned(),
-        })
+        Err(ClientError::PlainHttp { host: host.to_owned() })
     }
 }
 
@@ -300,11 +286,7 @@ fn parse_host(host: &str) -> Result<url::Url, ClientError> {
         && !host
             .split_once("://")
             .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or("").contains('@'));
-    if server {
-        Ok(url)
-    } else {
-        Err(ClientError::InvalidHost)
-    }
+    if server { Ok(url) } else { Err(ClientError::InvalidHost) }
 }
 
 /// Values given explicitly, such as command-line flags.

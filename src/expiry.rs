@@ -47,10 +47,9 @@ impl Expiry {
             Self::Never => Ok(None),
             Self::After(lifetime) if lifetime <= Duration::ZERO => Err(DurationError::Zero),
             Self::After(lifetime) if lifetime > Expiry::MAX_LIFETIME => Err(DurationError::TooLong),
-            Self::After(lifetime) => now
-                .checked_add(lifetime)
-                .map(Some)
-                .ok_or(DurationError::TooLong),
+            Self::After(lifetime) => {
+                now.checked_add(lifetime).map(Some).ok_or(DurationError::TooLong)
+            }
         }
     }
 }
@@ -60,11 +59,7 @@ impl FromStr for Expiry {
 
     /// `never`, or a lifetime as [`parse_duration`] reads it.
     fn from_str(text: &str) -> Result<Self, DurationError> {
-        if text == "never" {
-            Ok(Self::Never)
-        } else {
-            parse_duration(text).map(Self::After)
-        }
+        if text == "never" { Ok(Self::Never) } else { parse_duration(text).map(Self::After) }
     }
 }
 
@@ -118,10 +113,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     if count == 0 {
         return Err(DurationError::Zero);
     }
-    let lifetime = count
-        .checked_mul(seconds_per_unit)
-        .map(Duration::seconds)
-        .ok_or(DurationError::TooLong)?;
+    let lifetime =
+        count.checked_mul(seconds_per_unit).map(Duration::seconds).ok_or(DurationError::TooLong)?;
     if lifetime > Expiry::MAX_LIFETIME {
         return Err(DurationError::TooLong);
     }
@@ -195,10 +188,7 @@ mod tests {
             Expiry::After(Duration::hours(1)).expires_at(now),
             Ok(Some(now + Duration::hours(1)))
         );
-        assert_eq!(
-            Expiry::After(Duration::seconds(-1)).expires_at(now),
-            Err(DurationError::Zero)
-        );
+        assert_eq!(Expiry::After(Duration::seconds(-1)).expires_at(now), Err(DurationError::Zero));
         assert_eq!(
             Expiry::After(Expiry::MAX_LIFETIME).expires_at(now),
             Ok(Some(now + Expiry::MAX_LIFETIME)),

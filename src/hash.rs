@@ -69,9 +69,7 @@ impl PartialEq for TokenHash {
 }
 
 fn words(bytes: &[u8; 32]) -> impl Iterator<Item = u64> + '_ {
-    bytes
-        .chunks_exact(8)
-        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
+    bytes.chunks_exact(8).map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
 }
 
 impl TokenHash {
@@ -254,10 +252,7 @@ mod tests {
 
     #[test]
     fn the_hasher_and_its_errors_say_what_they_are() {
-        assert_eq!(
-            format!("{:?}", TokenHasher::sha256()),
-            "TokenHasher::Sha256"
-        );
+        assert_eq!(format!("{:?}", TokenHasher::sha256()), "TokenHasher::Sha256");
         assert_eq!(
             format!("{:?}", TokenHasher::keyed(&[7; 32]).unwrap()),
             "TokenHasher::Keyed([REDACTED])"
@@ -295,20 +290,14 @@ mod tests {
 
     #[test]
     fn short_peppers_are_refused() {
-        assert_eq!(
-            TokenHasher::keyed(b"too short").unwrap_err(),
-            ConfigError::Pepper
-        );
+        assert_eq!(TokenHasher::keyed(b"too short").unwrap_err(), ConfigError::Pepper);
     }
 
     #[test]
     fn hex_round_trips_and_rejects_garbage() {
         let hash = TokenHasher::sha256().hash(TOKEN);
         assert_eq!(TokenHash::from_hex(&hash.to_hex()).unwrap(), hash);
-        assert_eq!(
-            TokenHash::from_hex(&hash.to_hex().to_uppercase()).unwrap(),
-            hash
-        );
+        assert_eq!(TokenHash::from_hex(&hash.to_hex().to_uppercase()).unwrap(), hash);
         for bad in ["", "00", &"g".repeat(64), &"0".repeat(66)] {
             assert!(TokenHash::from_hex(bad).is_err(), "{bad}");
         }

@@ -47,9 +47,7 @@ impl TokenId {
     /// [`MintError::Rng`] if the operating system gives no randomness.
     pub fn random() -> Result<Self, MintError> {
         let mut bytes = [0u8; 16];
-        SysRng
-            .try_fill_bytes(&mut bytes)
-            .map_err(|e| MintError::Rng(e.to_string()))?;
+        SysRng.try_fill_bytes(&mut bytes).map_err(|e| MintError::Rng(e.to_string()))?;
         Ok(Self(bytes))
     }
 
@@ -247,15 +245,9 @@ impl RevokeReason {
 
     /// Reads [`as_str`](Self::as_str)'s form.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Revoked,
-            Self::RevokeAll,
-            Self::Rotated,
-            Self::RotationGrace,
-            Self::ReuseDetected,
-        ]
-        .into_iter()
-        .find(|reason| reason.as_str() == text)
+        [Self::Revoked, Self::RevokeAll, Self::Rotated, Self::RotationGrace, Self::ReuseDetected]
+            .into_iter()
+            .find(|reason| reason.as_str() == text)
     }
 }
 
@@ -422,9 +414,7 @@ impl TokenRecord {
     /// one or another prefix's is not): the records that verification can
     /// find without looking up text outside the format.
     pub fn is_in_format_of(&self, prefix: &Prefix) -> bool {
-        self.display_prefix
-            .strip_prefix(prefix.as_str())
-            .is_some_and(|rest| rest.starts_with('_'))
+        self.display_prefix.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with('_'))
     }
 
     /// Whether a request from `client` may use the token: any address when
@@ -479,11 +469,7 @@ pub fn check_description(description: &str) -> Result<(), RecordError> {
         && !description
             .chars()
             .any(|c| (c.is_control() && !matches!(c, '\n' | '\t')) || is_invisible(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(RecordError::Description)
-    }
+    if ok { Ok(()) } else { Err(RecordError::Description) }
 }
 
 /// The longest principal (`created_by`, `revoked_by`) a record may name.
@@ -499,11 +485,7 @@ pub fn check_principal(principal: &str) -> Result<(), RecordError> {
     let ok = !principal.trim().is_empty()
         && principal.chars().count() <= MAX_PRINCIPAL_CHARS
         && !principal.chars().any(|c| c.is_control() || is_invisible(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(RecordError::Principal)
-    }
+    if ok { Ok(()) } else { Err(RecordError::Principal) }
 }
 
 /// Checks a display prefix: empty, or what minting shows of a token (a
@@ -520,11 +502,7 @@ pub fn check_principal(principal: &str) -> Result<(), RecordError> {
 /// # Errors
 /// [`RecordError::DisplayPrefix`].
 pub fn check_display_prefix(shown: &str) -> Result<(), RecordError> {
-    if crate::token::is_display_prefix(shown) {
-        Ok(())
-    } else {
-        Err(RecordError::DisplayPrefix)
-    }
+    if crate::token::is_display_prefix(shown) { Ok(()) } else { Err(RecordError::DisplayPrefix) }
 }
 
 /// Checks a profile: 1–100 characters, no control characters, not blank.
@@ -535,11 +513,7 @@ pub fn check_profile(profile: &str) -> Result<(), RecordError> {
     let ok = !profile.trim().is_empty()
         && profile.chars().count() <= TokenRecord::MAX_PROFILE_CHARS
         && !profile.chars().any(|c| c.is_control() || is_invisible(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(RecordError::Profile)
-    }
+    if ok { Ok(()) } else { Err(RecordError::Profile) }
 }
 
 /// A fresh record with a random id and hash, for tests.
@@ -566,10 +540,7 @@ mod tests {
             json.as_object_mut().unwrap().remove(field);
         }
         let older: TokenRecord = serde_json::from_value(json).unwrap();
-        assert_eq!(
-            (older.created_by, older.revoked_by, older.revoke_reason),
-            (None, None, None)
-        );
+        assert_eq!((older.created_by, older.revoked_by, older.revoke_reason), (None, None, None));
         for reason in [
             RevokeReason::Revoked,
             RevokeReason::RevokeAll,
@@ -607,22 +578,10 @@ mod tests {
             "soft\u{00AD}hyphen",
             "tag\u{E0041}",
         ] {
-            assert_eq!(
-                TokenName::new(sneaky),
-                Err(NameError::InvisibleCharacter),
-                "{sneaky:?}"
-            );
-            assert_eq!(
-                check_description(sneaky),
-                Err(RecordError::Description),
-                "{sneaky:?}"
-            );
+            assert_eq!(TokenName::new(sneaky), Err(NameError::InvisibleCharacter), "{sneaky:?}");
+            assert_eq!(check_description(sneaky), Err(RecordError::Description), "{sneaky:?}");
             assert_eq!(check_owner(sneaky), Err(RecordError::Owner), "{sneaky:?}");
-            assert_eq!(
-                check_profile(sneaky),
-                Err(RecordError::Profile),
-                "{sneaky:?}"
-            );
+            assert_eq!(check_profile(sneaky), Err(RecordError::Profile), "{sneaky:?}");
             // A record stored before the rule still loads.
             assert!(TokenName::try_from(sneaky.to_owned()).is_ok(), "{sneaky:?}");
         }
@@ -640,13 +599,9 @@ mod tests {
         assert_eq!(a.to_string().parse::<TokenId>().unwrap(), a);
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<TokenId>(&json).unwrap(), a);
-        for bad in [
-            "",
-            "short",
-            "!!!!!!!!!!!!!!!!!!!!!!",
-            &"A".repeat(23),
-            "AAAAAAAAAAAAAAAAAAAAAB",
-        ] {
+        for bad in
+            ["", "short", "!!!!!!!!!!!!!!!!!!!!!!", &"A".repeat(23), "AAAAAAAAAAAAAAAAAAAAAB"]
+        {
             assert!(bad.parse::<TokenId>().is_err(), "{bad}");
         }
     }
@@ -657,18 +612,9 @@ mod tests {
         assert!(TokenName::new("é".repeat(100)).is_ok());
         assert_eq!(TokenName::new("").unwrap_err(), NameError::Empty);
         assert_eq!(TokenName::new("   ").unwrap_err(), NameError::Empty);
-        assert_eq!(
-            TokenName::new("x".repeat(101)).unwrap_err(),
-            NameError::TooLong
-        );
-        assert_eq!(
-            TokenName::new("a\u{7}b").unwrap_err(),
-            NameError::ControlCharacter
-        );
-        assert_eq!(
-            TokenName::new("a\nb").unwrap_err(),
-            NameError::ControlCharacter
-        );
+        assert_eq!(TokenName::new("x".repeat(101)).unwrap_err(), NameError::TooLong);
+        assert_eq!(TokenName::new("a\u{7}b").unwrap_err(), NameError::ControlCharacter);
+        assert_eq!(TokenName::new("a\nb").unwrap_err(), NameError::ControlCharacter);
         assert!(serde_json::from_str::<TokenName>("\"\"").is_err());
     }
 

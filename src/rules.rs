@@ -221,9 +221,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         let owner = &read.owner;
         // A new name is checked against the active tokens holding it.
         let names = update.name.iter().cloned().collect();
-        let scope = ChangeScope::new(owner, now)
-            .reading(ActiveRecords::Named(names))
-            .with_ids([*id]);
+        let scope =
+            ChangeScope::new(owner, now).reading(ActiveRecords::Named(names)).with_ids([*id]);
         self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(Refusal::NotFound)?.clone();
             if !record.is_active(now) {
@@ -256,9 +255,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         let token = token.into();
         let (id, read) = (&token.id, self.read_of(token).await?);
         let owner = &read.owner;
-        let scope = ChangeScope::new(owner, revocation.at)
-            .reading(ActiveRecords::Unread)
-            .with_ids([*id]);
+        let scope =
+            ChangeScope::new(owner, revocation.at).reading(ActiveRecords::Unread).with_ids([*id]);
         self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(Refusal::NotFound)?.clone();
             if record.revoked_at.is_some() {
@@ -302,9 +300,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         self.apply(scope, |read| {
             let picked = pick(read);
             let writes = revocations(
-                read.records
-                    .iter()
-                    .filter(|record| picked.contains(&record.id)),
+                read.records.iter().filter(|record| picked.contains(&record.id)),
                 revocation,
             );
             let count = writes.len();
@@ -334,14 +330,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         let owner = &read.owner;
         // Only a grace period under a cap counts the owner's tokens.
         let counted = rotation.grace_until.is_some() && rotation.max_active_per_owner.is_some();
-        let active = if counted {
-            ActiveRecords::All
-        } else {
-            ActiveRecords::Unread
-        };
-        let scope = ChangeScope::new(owner, rotation.now)
-            .reading(active)
-            .with_ids([old_id]);
+        let active = if counted { ActiveRecords::All } else { ActiveRecords::Unread };
+        let scope = ChangeScope::new(owner, rotation.now).reading(active).with_ids([old_id]);
         self.apply(scope, |read| {
             let mut retired = read.find(&old_id).ok_or(Refusal::NotFound)?.clone();
             if !retired.holds_name(rotation.now) {
@@ -408,18 +398,12 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         records: Vec<TokenRecord>,
         rules: InsertRules,
     ) -> Result<ImportReport, RuleError> {
-        if records
-            .iter()
-            .any(|record| record.kind == TokenKind::Temporary)
-        {
+        if records.iter().any(|record| record.kind == TokenKind::Temporary) {
             return Err(Refusal::Temporary.into());
         }
         let mut by_owner: BTreeMap<String, Vec<TokenRecord>> = BTreeMap::new();
         for record in records {
-            by_owner
-                .entry(record.owner.clone())
-                .or_default()
-                .push(record);
+            by_owner.entry(record.owner.clone()).or_default().push(record);
         }
         for (owner, incoming) in &by_owner {
             import_owner(self, owner, incoming, rules, Commit::No).await?;
@@ -482,10 +466,7 @@ impl<'a> Target<'a> {
 
     /// The token as the caller read it.
     pub fn read(record: &'a TokenRecord) -> Self {
-        Self {
-            id: record.id,
-            read: Some(record),
-        }
+        Self { id: record.id, read: Some(record) }
     }
 
     /// The token's id.
@@ -522,9 +503,7 @@ mod sealed {
 /// hold a name against a stored token.
 #[cfg(feature = "management")]
 pub(crate) fn stored(read: &OwnerRecords) -> impl Iterator<Item = &TokenRecord> {
-    read.records
-        .iter()
-        .filter(|record| record.kind == TokenKind::Persistent)
+    read.records.iter().filter(|record| record.kind == TokenKind::Persistent)
 }
 
 /// Refuses a write of a temporary token (or a delete of one the plan
@@ -536,11 +515,7 @@ fn never_temporary(read: &OwnerRecords, writes: &[Write]) -> Result<(), Refusal>
         Write::Insert(record) | Write::Replace(record) => temporary(record),
         Write::Delete(id) => read.find(id).is_some_and(temporary),
     });
-    if refused {
-        Err(Refusal::Temporary)
-    } else {
-        Ok(())
-    }
+    if refused { Err(Refusal::Temporary) } else { Ok(()) }
 }
 
 /// The writes that revoke those of `records` that are stored and active

@@ -48,10 +48,7 @@ pub struct Scopes {
 impl Scopes {
     /// Scopes of a manager token.
     pub fn manager() -> Self {
-        Self {
-            manager: true,
-            ..Self::default()
-        }
+        Self { manager: true, ..Self::default() }
     }
 
     /// Whether these scopes meet `requirement`. A manager meets every one.
@@ -62,19 +59,16 @@ impl Scopes {
         match requirement {
             Requirement::None => true,
             Requirement::Manager => false,
-            Requirement::Ability(wanted) => self
-                .abilities
-                .iter()
-                .any(|ability| ability.0 == "*" || ability.0 == *wanted),
+            Requirement::Ability(wanted) => {
+                self.abilities.iter().any(|ability| ability.0 == "*" || ability.0 == *wanted)
+            }
             Requirement::Read(path) => self.grants(path, Access::READ),
             Requirement::Write(path) => self.grants(path, Access::WRITE),
         }
     }
 
     fn grants(&self, path: &RoutePath, access: Access) -> bool {
-        self.routes
-            .iter()
-            .any(|route| route.access.contains(access) && route.path.covers(path))
+        self.routes.iter().any(|route| route.access.contains(access) && route.path.covers(path))
     }
 }
 
@@ -94,9 +88,7 @@ impl Ability {
     /// [`ScopeError::Ability`] for an empty, long or unprintable name.
     pub fn new(name: impl Into<String>) -> Result<Self, ScopeError> {
         let name = name.into();
-        let printable = name
-            .bytes()
-            .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E));
+        let printable = name.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E));
         if name.is_empty() || name.len() > Ability::MAX_LEN || !printable {
             return Err(ScopeError::Ability);
         }
@@ -132,20 +124,11 @@ pub struct Access {
 
 impl Access {
     /// Read only (`r`).
-    pub const READ: Self = Self {
-        read: true,
-        write: false,
-    };
+    pub const READ: Self = Self { read: true, write: false };
     /// Write only (`w`).
-    pub const WRITE: Self = Self {
-        read: false,
-        write: true,
-    };
+    pub const WRITE: Self = Self { read: false, write: true };
     /// Both (`rw`).
-    pub const READ_WRITE: Self = Self {
-        read: true,
-        write: true,
-    };
+    pub const READ_WRITE: Self = Self { read: true, write: true };
 
     /// Reads `r`, `w`, `rw` or `wr`.
     ///
@@ -215,10 +198,7 @@ impl Route {
     /// # Errors
     /// As [`RoutePath::parse`].
     pub fn new(path: &str, access: Access) -> Result<Self, ScopeError> {
-        Ok(Self {
-            path: RoutePath::parse(path)?,
-            access,
-        })
+        Ok(Self { path: RoutePath::parse(path)?, access })
     }
 
     /// Reads `PATH:ACCESS` as the command line writes it (`/releases:rw`).
@@ -285,10 +265,7 @@ mod tests {
 
     fn routes(list: &[(&str, Access)]) -> Scopes {
         Scopes {
-            routes: list
-                .iter()
-                .map(|(p, a)| Route::new(p, *a).unwrap())
-                .collect(),
+            routes: list.iter().map(|(p, a)| Route::new(p, *a).unwrap()).collect(),
             ..Scopes::default()
         }
     }
@@ -297,22 +274,10 @@ mod tests {
     fn routes_grant_on_segment_boundaries() {
         let scopes = routes(&[("/releases", Access::READ)]);
         for inside in ["/releases", "/releases/", "/releases/a", "/releases/a/b"] {
-            assert!(
-                scopes.satisfies(&Requirement::Read(&path(inside))),
-                "{inside}"
-            );
+            assert!(scopes.satisfies(&Requirement::Read(&path(inside))), "{inside}");
         }
-        for outside in [
-            "/releases-private",
-            "/releasesx/a",
-            "/",
-            "/other",
-            "/Releases",
-        ] {
-            assert!(
-                !scopes.satisfies(&Requirement::Read(&path(outside))),
-                "{outside}"
-            );
+        for outside in ["/releases-private", "/releasesx/a", "/", "/other", "/Releases"] {
+            assert!(!scopes.satisfies(&Requirement::Read(&path(outside))), "{outside}");
         }
     }
 
@@ -351,17 +316,12 @@ mod tests {
 
     #[test]
     fn abilities_match_exactly_or_by_star() {
-        let scopes = Scopes {
-            abilities: vec![Ability::new("deploy").unwrap()],
-            ..Scopes::default()
-        };
+        let scopes =
+            Scopes { abilities: vec![Ability::new("deploy").unwrap()], ..Scopes::default() };
         assert!(scopes.satisfies(&Requirement::Ability("deploy")));
         assert!(!scopes.satisfies(&Requirement::Ability("deploy:prod")));
         assert!(!scopes.satisfies(&Requirement::Manager));
-        let star = Scopes {
-            abilities: vec![Ability::new("*").unwrap()],
-            ..Scopes::default()
-        };
+        let star = Scopes { abilities: vec![Ability::new("*").unwrap()], ..Scopes::default() };
         assert!(star.satisfies(&Requirement::Ability("anything")));
         assert!(!star.satisfies(&Requirement::Manager));
         assert!(!star.satisfies(&Requirement::Read(&path("/a"))));
@@ -383,14 +343,7 @@ mod tests {
 
     #[test]
     fn bad_abilities_and_access_are_refused() {
-        for bad in [
-            "",
-            "has space",
-            "quo\"te",
-            "back\\slash",
-            &"a".repeat(65),
-            "\u{e9}",
-        ] {
+        for bad in ["", "has space", "quo\"te", "back\\slash", &"a".repeat(65), "\u{e9}"] {
             assert_eq!(Ability::new(bad).unwrap_err(), ScopeError::Ability, "{bad}");
         }
         for bad in ["", "x", "rwx", "R"] {

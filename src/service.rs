@@ -220,9 +220,7 @@ impl TokenService {
     /// Tells this service's revocation watches that tokens may have changed.
     #[cfg(feature = "management")]
     pub(crate) fn signal_change(&self) {
-        self.inner
-            .changes
-            .send_modify(|count| *count = count.wrapping_add(1));
+        self.inner.changes.send_modify(|count| *count = count.wrapping_add(1));
     }
 
     /// Tells the custom-secret check that a record made from text outside
@@ -243,11 +241,8 @@ impl TokenService {
     /// # Errors
     /// The store's.
     pub async fn report_active_tokens(&self) -> Result<usize, crate::store::StoreError> {
-        let query = crate::store::ListQuery {
-            owner: None,
-            include_inactive: false,
-            now: self.now(),
-        };
+        let query =
+            crate::store::ListQuery { owner: None, include_inactive: false, now: self.now() };
         let count = self.inner.store.list(&query).await?.len();
         crate::observability::active_tokens(count);
         Ok(count)

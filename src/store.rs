@@ -174,11 +174,7 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        let query = ListQuery {
-            owner: None,
-            include_inactive: false,
-            now,
-        };
+        let query = ListQuery { owner: None, include_inactive: false, now };
         let mut expiring: Vec<TokenRecord> = self
             .list(&query)
             .await?

@@ -113,10 +113,7 @@ impl TokenFormat {
 
     /// A format with the default secret size (24 bytes, 192 bits).
     pub fn new(prefix: Prefix) -> Self {
-        Self {
-            prefix,
-            secret_bytes: TokenFormat::DEFAULT_SECRET_BYTES,
-        }
+        Self { prefix, secret_bytes: TokenFormat::DEFAULT_SECRET_BYTES }
     }
 
     /// Changes the number of random bytes per secret.
@@ -155,9 +152,7 @@ impl TokenFormat {
     pub fn mint(&self, hasher: &TokenHasher) -> Result<MintedToken, MintError> {
         let mut random = Zeroizing::new([0u8; TokenFormat::MAX_SECRET_BYTES]);
         let random = &mut random[..self.secret_bytes];
-        SysRng
-            .try_fill_bytes(random)
-            .map_err(|e| MintError::Rng(e.to_string()))?;
+        SysRng.try_fill_bytes(random).map_err(|e| MintError::Rng(e.to_string()))?;
 
         // Sized up front so the plaintext is never reallocated (and copied).
         let mut text = String::with_capacity(self.token_len());
@@ -261,9 +256,7 @@ impl<'a> ParsedToken<'a> {
 
 impl std::fmt::Debug for ParsedToken<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ParsedToken")
-            .field("prefix", &self.prefix())
-            .finish_non_exhaustive()
+        f.debug_struct("ParsedToken").field("prefix", &self.prefix()).finish_non_exhaustive()
     }
 }
 
@@ -306,10 +299,7 @@ mod tests {
         assert_eq!(parsed.expose_secret(), text);
         assert_eq!(parsed.prefix(), "myc");
         let debug = format!("{parsed:?}");
-        assert!(
-            debug.contains("ParsedToken") && debug.contains("myc"),
-            "{debug}"
-        );
+        assert!(debug.contains("ParsedToken") && debug.contains("myc"), "{debug}");
         assert!(!debug.contains(&text[4..]), "{debug}");
     }
 
@@ -318,11 +308,7 @@ mod tests {
         // 33 characters of secret: 33 % 4 == 1, which no byte count encodes.
         for secret_len in [33_usize, 37, 41] {
             let text = format!("myc_{}{}", "A".repeat(secret_len), "AAAAAA");
-            assert_eq!(
-                parse_any(&text).err(),
-                Some(FormatError::Length),
-                "{secret_len}"
-            );
+            assert_eq!(parse_any(&text).err(), Some(FormatError::Length), "{secret_len}");
         }
         let fits = format!("myc_{}{}", "A".repeat(34), "AAAAAA");
         assert_ne!(parse_any(&fits).err(), Some(FormatError::Length));
@@ -401,17 +387,11 @@ mod tests {
         assert_eq!(format.parse("mycabc").unwrap_err(), FormatError::Prefix);
         assert_eq!(format.parse("").unwrap_err(), FormatError::Prefix);
         assert_eq!(format.parse(&good[..40]).unwrap_err(), FormatError::Length);
-        assert_eq!(
-            format.parse(&format!("{good}A")).unwrap_err(),
-            FormatError::Length
-        );
+        assert_eq!(format.parse(&format!("{good}A")).unwrap_err(), FormatError::Length);
         let mut bad_alphabet = good.as_bytes().to_vec();
         bad_alphabet[10] = b'!';
         let bad_alphabet = String::from_utf8(bad_alphabet).unwrap();
-        assert_eq!(
-            format.parse(&bad_alphabet).unwrap_err(),
-            FormatError::Alphabet
-        );
+        assert_eq!(format.parse(&bad_alphabet).unwrap_err(), FormatError::Alphabet);
         let mut bad_sum = good.to_owned();
         let last = bad_sum.pop().unwrap();
         bad_sum.push(if last == 'A' { 'B' } else { 'A' });
@@ -421,10 +401,7 @@ mod tests {
     #[test]
     fn parse_any_checks_shape_without_knowing_the_prefix() {
         assert_eq!(parse_any("_abc").unwrap_err(), FormatError::Prefix);
-        assert_eq!(
-            parse_any("abcdefghijklmnopq_x").unwrap_err(),
-            FormatError::Prefix
-        );
+        assert_eq!(parse_any("abcdefghijklmnopq_x").unwrap_err(), FormatError::Prefix);
         assert_eq!(parse_any("ab-c_x").unwrap_err(), FormatError::Prefix);
         assert_eq!(parse_any("abc_short").unwrap_err(), FormatError::Length);
         let long = format!("abc_{}", "A".repeat(200));
@@ -476,9 +453,7 @@ mod tests {
     #[test]
     fn a_display_prefix_is_what_minting_makes() {
         let minted = format().mint(&TokenHasher::sha256()).unwrap();
-        assert!(is_display_prefix(display_prefix(
-            minted.secret.expose_secret()
-        )));
+        assert!(is_display_prefix(display_prefix(minted.secret.expose_secret())));
         assert!(is_display_prefix(""));
         assert!(is_display_prefix("glpat_3f-2_4"));
         for forged in [

@@ -54,10 +54,7 @@ impl Captured {
     }
 
     fn events(&self) -> Vec<Value> {
-        self.text()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
+        self.text().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
     }
 }
 
@@ -82,15 +79,10 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
     let (log, _guard) = Captured::start(LevelFilter::TRACE);
     let service = manager();
     let admin = Actor::Admin;
-    let deploys = Scopes {
-        abilities: vec![Ability::new("deploy").unwrap()],
-        ..Scopes::default()
-    };
+    let deploys = Scopes { abilities: vec![Ability::new("deploy").unwrap()], ..Scopes::default() };
 
-    let laptop = service
-        .issue(&admin, IssueRequest::new("alice", "laptop").scopes(deploys))
-        .await
-        .unwrap();
+    let laptop =
+        service.issue(&admin, IssueRequest::new("alice", "laptop").scopes(deploys)).await.unwrap();
     let legacy = service
         .issue(
             &admin,
@@ -100,42 +92,18 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
         .await
         .unwrap();
     let laptop_text = laptop.token.expose_secret().to_owned();
-    let who = service
-        .service()
-        .verify_token(&laptop_text, Requirement::None)
-        .await
-        .unwrap();
+    let who = service.service().verify_token(&laptop_text, Requirement::None).await.unwrap();
     let admin_only = Requirement::Ability("billing");
-    assert!(
-        service
-            .service()
-            .verify_token(&laptop_text, admin_only)
-            .await
-            .is_err()
-    );
-    assert!(
-        service
-            .service()
-            .verify_token("legacy-secret-1", Requirement::None)
-            .await
-            .is_ok()
-    );
+    assert!(service.service().verify_token(&laptop_text, admin_only).await.is_err());
+    assert!(service.service().verify_token("legacy-secret-1", Requirement::None).await.is_ok());
 
     let by_id = TokenRef::id(laptop.record.id);
     service.rename(&admin, &by_id, "laptop-2").await.unwrap();
-    let changes = TokenUpdate {
-        description: Some(Some("work".to_owned())),
-        ..TokenUpdate::default()
-    };
+    let changes =
+        TokenUpdate { description: Some(Some("work".to_owned())), ..TokenUpdate::default() };
     service.modify(&admin, &by_id, changes).await.unwrap();
     let rotated = service.rotate(&admin, &by_id, None).await.unwrap();
-    assert!(
-        service
-            .service()
-            .verify_token(&laptop_text, Requirement::None)
-            .await
-            .is_err()
-    );
+    assert!(service.service().verify_token(&laptop_text, Requirement::None).await.is_err());
     // A user may not touch another's token: refused, and said so.
     let bob = Actor::User("bob".to_owned());
     let new_laptop = TokenRef::id(rotated.record.id);
@@ -144,10 +112,7 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
     assert!(service.revoke(&as_token, &new_laptop).await.is_err());
     service.revoke(&admin, &new_laptop).await.unwrap();
     let exported = service.export(&admin).await.unwrap();
-    service
-        .delete(&admin, &TokenRef::id(legacy.record.id))
-        .await
-        .unwrap();
+    service.delete(&admin, &TokenRef::id(legacy.record.id)).await.unwrap();
     service.revoke_all(&admin, "alice").await.unwrap();
     let fresh = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
         .dangerously_skip_setup_token()
@@ -158,19 +123,12 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
     service.service().flush_last_used().await.unwrap();
 
     let events = log.events();
-    let refused = find(
-        &events,
-        "verification refused",
-        &[("outcome", "revoked"), ("owner", "alice")],
-    );
+    let refused =
+        find(&events, "verification refused", &[("outcome", "revoked"), ("owner", "alice")]);
     assert_eq!(refused.len(), 1, "{events:#?}");
     assert_eq!(refused[0]["token_id"], laptop.record.id.to_string());
     assert_eq!(refused[0]["level"], "DEBUG");
-    let scope = find(
-        &events,
-        "verification refused",
-        &[("outcome", "insufficient_scope")],
-    );
+    let scope = find(&events, "verification refused", &[("outcome", "insufficient_scope")]);
     assert_eq!(scope[0]["token_id"], laptop.record.id.to_string());
     let verified = find(&events, "verified", &[("owner", "alice")]);
     assert_eq!(verified.len(), 2, "{events:#?}");
@@ -195,11 +153,8 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
         assert!(!done.is_empty(), "no event for {action}: {events:#?}");
         assert_eq!(done[0]["level"], "INFO");
     }
-    let claim = find(
-        &events,
-        "management action",
-        &[("action", "claim_setup"), ("actor", "setup")],
-    );
+    let claim =
+        find(&events, "management action", &[("action", "claim_setup"), ("actor", "setup")]);
     assert_eq!(claim[0]["token_id"], claimed.record.id.to_string());
     let issued = find(&events, "management action", &[("action", "issue")]);
     assert_eq!(issued[0]["subject"], "alice/laptop");
@@ -207,20 +162,12 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
     // Refusals are audited too, with their code.
     let token_actor = format!("token:{}", laptop.record.id);
     for actor in ["user:bob", token_actor.as_str()] {
-        let refused = find(
-            &events,
-            "management action",
-            &[("action", "revoke"), ("actor", actor)],
-        );
+        let refused = find(&events, "management action", &[("action", "revoke"), ("actor", actor)]);
         assert_eq!(refused.len(), 1, "{actor}: {events:#?}");
         assert_ne!(refused[0]["result"], "ok");
     }
 
-    let calls = find(
-        &events,
-        "store call",
-        &[("op", "change"), ("outcome", "ok")],
-    );
+    let calls = find(&events, "store call", &[("op", "change"), ("outcome", "ok")]);
     assert!(!calls.is_empty(), "{events:#?}");
     assert!(calls[0]["duration_us"].is_u64());
     assert!(!find(&events, "store call", &[("op", "record_last_used")]).is_empty());
@@ -234,11 +181,7 @@ async fn events_say_who_did_what_and_never_carry_a_secret() {
         claimed.token.expose_secret().to_owned(),
     ];
     secrets.extend(exported.iter().map(|record| record.hash.to_hex()));
-    secrets.extend(
-        exported
-            .iter()
-            .map(|record| format!("{:?}", record.hash.as_bytes())),
-    );
+    secrets.extend(exported.iter().map(|record| format!("{:?}", record.hash.as_bytes())));
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "a secret was logged");
     }
@@ -256,31 +199,18 @@ async fn garbage_bearers_log_nothing_at_info() {
         } else {
             "Bearer tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
         };
-        assert!(
-            service
-                .service()
-                .verify_bearer(Some(header), Requirement::None)
-                .await
-                .is_err()
-        );
+        assert!(service.service().verify_bearer(Some(header), Requirement::None).await.is_err());
     }
     assert_eq!(log.text(), "", "nothing at info");
 
     let (log, _guard) = Captured::start(LevelFilter::DEBUG);
     assert!(
-        service
-            .service()
-            .verify_bearer(Some("Bearer garbage-x"), Requirement::None)
-            .await
-            .is_err()
+        service.service().verify_bearer(Some("Bearer garbage-x"), Requirement::None).await.is_err()
     );
     let events = log.events();
     let refused = find(&events, "verification refused", &[("outcome", "malformed")]);
     assert_eq!(refused.len(), 1, "{events:#?}");
-    assert!(
-        !log.text().contains("garbage-x"),
-        "the text is never logged"
-    );
+    assert!(!log.text().contains("garbage-x"), "the text is never logged");
 }
 
 /// With feature `metrics`, every verification is counted by outcome.
@@ -289,46 +219,23 @@ async fn garbage_bearers_log_nothing_at_info() {
 fn verifications_are_counted_by_outcome() {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     metrics::with_local_recorder(&recorder, || {
         runtime.block_on(async {
             let service = manager();
-            let issued = service
-                .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
-                .await
-                .unwrap();
+            let issued =
+                service.issue(&Actor::Admin, IssueRequest::new("alice", "laptop")).await.unwrap();
             for _ in 0..7 {
                 let token = issued.token.expose_secret();
-                assert!(
-                    service
-                        .service()
-                        .verify_token(token, Requirement::None)
-                        .await
-                        .is_ok()
-                );
+                assert!(service.service().verify_token(token, Requirement::None).await.is_ok());
             }
-            assert!(
-                service
-                    .service()
-                    .verify_token("tk_nope", Requirement::None)
-                    .await
-                    .is_err()
-            );
+            assert!(service.service().verify_token("tk_nope", Requirement::None).await.is_err());
             assert_eq!(service.service().report_active_tokens().await.unwrap(), 1);
         });
     });
     let text = handle.render();
-    assert!(
-        text.contains("tokenkeep_verifications_total{outcome=\"ok\"} 7"),
-        "{text}"
-    );
-    assert!(
-        text.contains("tokenkeep_verifications_total{outcome=\"malformed\"} 1"),
-        "{text}"
-    );
+    assert!(text.contains("tokenkeep_verifications_total{outcome=\"ok\"} 7"), "{text}");
+    assert!(text.contains("tokenkeep_verifications_total{outcome=\"malformed\"} 1"), "{text}");
     assert!(text.contains("tokenkeep_active_tokens 1"), "{text}");
     assert!(text.contains("tokenkeep_store_call_seconds"), "{text}");
 }
@@ -342,14 +249,8 @@ async fn a_reuse_burn_is_a_warning_naming_the_client() {
         .detect_rotation_reuse(true)
         .build()
         .unwrap();
-    let old = service
-        .issue(&Actor::Admin, IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
-    service
-        .rotate(&Actor::Admin, &TokenRef::id(old.record.id), None)
-        .await
-        .unwrap();
+    let old = service.issue(&Actor::Admin, IssueRequest::new("alice", "ci")).await.unwrap();
+    service.rotate(&Actor::Admin, &TokenRef::id(old.record.id), None).await.unwrap();
     let client = "203.0.113.7".parse().unwrap();
     let presented = service
         .service()

@@ -45,10 +45,7 @@ pub struct Population {
 /// Import rules without a cap: a bench's population is one the rules allow.
 #[cfg(feature = "management")]
 pub fn no_cap() -> tokenkeep::rules::InsertRules {
-    tokenkeep::rules::InsertRules {
-        now: OffsetDateTime::now_utc(),
-        max_active_per_owner: None,
-    }
+    tokenkeep::rules::InsertRules { now: OffsetDateTime::now_utc(), max_active_per_owner: None }
 }
 
 pub fn format() -> TokenFormat {
@@ -85,20 +82,14 @@ pub fn population(count: usize, sample: usize) -> Population {
         record.scopes = scopes.clone();
         records.push(record);
     }
-    Population {
-        records,
-        sample: kept,
-    }
+    Population { records, sample: kept }
 }
 
 /// Runs a future that must complete on its first poll (an in-memory
 /// lookup); no runtime, so nothing but the future itself is measured.
 pub fn now_ready<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
+    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("this lookup was expected to complete at once"),
     }
@@ -109,10 +100,6 @@ pub fn now_ready<F: Future>(future: F) -> F::Output {
 pub fn sizes() -> Vec<usize> {
     std::env::var("TOKENKEEP_BENCH_SIZES")
         .ok()
-        .map(|text| {
-            text.split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .collect()
-        })
+        .map(|text| text.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1_000, 100_000, 1_000_000, 10_000_000])
 }

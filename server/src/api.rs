@@ -41,10 +41,7 @@ pub(crate) async fn claim(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<ClaimBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let issued = state
-        .service
-        .claim_setup(&body.name, body.setup_token.as_deref())
-        .await?;
+    let issued = state.service.claim_setup(&body.name, body.setup_token.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
 }
 
@@ -123,21 +120,13 @@ pub(crate) async fn create(
     request.metadata = field_change(body.metadata, metadata_of)?.flatten();
     request.allowed_ips = parse_ranges(&body.allowed_ips)?;
     if let Some(uses) = body.uses {
-        let usage = Usage::parse(
-            uses,
-            body.uses_refill.as_deref(),
-            state.service.service().now(),
-        );
+        let usage = Usage::parse(uses, body.uses_refill.as_deref(), state.service.service().now());
         request.usage = Some(usage.map_err(ManageError::from)?);
     } else if body.uses_refill.is_some() {
         return Err(ManageError::from(RecordError::Usage).into());
     }
-    request.rate_limit = body
-        .rate_limit
-        .as_deref()
-        .map(str::parse)
-        .transpose()
-        .map_err(ManageError::from)?;
+    request.rate_limit =
+        body.rate_limit.as_deref().map(str::parse).transpose().map_err(ManageError::from)?;
     let issued = state.service.issue(&Actor::Token(who), request).await?;
     Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
 }
@@ -184,10 +173,7 @@ pub(crate) async fn get_token(
     Token(who, ..): Token<Manager>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<TokenView>> {
-    let record = state
-        .service
-        .get(&Actor::Token(who), &token_ref(&id)?)
-        .await?;
+    let record = state.service.get(&Actor::Token(who), &token_ref(&id)?).await?;
     Ok(Json(TokenView::of(&record)))
 }
 
@@ -282,10 +268,7 @@ pub(crate) async fn modify(
         metadata: field_change(body.metadata, metadata_of)?,
         rate_limit: field_change(body.rate_limit, rate_limit_of)?,
         usage: None,
-        allowed_ips: body
-            .allowed_ips
-            .map(|ranges| parse_ranges(&ranges))
-            .transpose()?,
+        allowed_ips: body.allowed_ips.map(|ranges| parse_ranges(&ranges)).transpose()?,
     };
     let record = state.service.modify(&actor, &token, changes).await?;
     Ok(Json(TokenView::of(&record)))
@@ -296,10 +279,7 @@ pub(crate) async fn revoke(
     Token(who, ..): Token<Manager>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .service
-        .revoke(&Actor::Token(who), &token_ref(&id)?)
-        .await?;
+    state.service.revoke(&Actor::Token(who), &token_ref(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -315,16 +295,8 @@ pub(crate) async fn rotate(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RotateBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let grace = body
-        .grace
-        .as_deref()
-        .map(parse_duration)
-        .transpose()
-        .map_err(ManageError::from)?;
-    let issued = state
-        .service
-        .rotate(&Actor::Token(who), &token_ref(&id)?, grace)
-        .await?;
+    let grace = body.grace.as_deref().map(parse_duration).transpose().map_err(ManageError::from)?;
+    let issued = state.service.rotate(&Actor::Token(who), &token_ref(&id)?, grace).await?;
     Ok((StatusCode::CREATED, Json(TokenView::issued(&issued))))
 }
 

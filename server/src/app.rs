@@ -25,19 +25,13 @@ pub(crate) fn router(state: AppState, metrics: PrometheusHandle) -> Router {
     let files = Router::new()
         .route("/{*path}", get(files::read).put(files::write))
         .layer(DefaultBodyLimit::max(FILE_BODY_LIMIT))
-        .layer(RequireToken::new(
-            state.service.service().clone(),
-            RouteRequirement::PathByMethod,
-        ));
+        .layer(RequireToken::new(state.service.service().clone(), RouteRequirement::PathByMethod));
     let app = Router::new()
         .route("/api/setup/status", get(api::setup_status))
         .route("/api/setup/claim", post(api::claim))
         .route("/api/whoami", get(api::whoami))
         .route("/api/auth/tokens", post(api::create).get(api::list))
-        .route(
-            "/api/auth/tokens/{id}",
-            get(api::get_token).patch(api::modify).delete(api::revoke),
-        )
+        .route("/api/auth/tokens/{id}", get(api::get_token).patch(api::modify).delete(api::revoke))
         .route("/api/auth/tokens/{id}/rotate", post(api::rotate))
         .route("/api/owners/{owner}/revoke-all", post(api::revoke_all))
         .route("/ws", get(ws::echo))
@@ -73,10 +67,7 @@ pub(crate) async fn serve(
     let shutdown = shutdown_signal()?;
     eprintln!("tokenkeep listening on http://{bound} (data: {data})");
     listener::serve(listener, router(state, metrics), limits, shutdown).await;
-    flusher
-        .shutdown()
-        .await
-        .map_err(|e| format!("could not write the last-used times: {e}"))?;
+    flusher.shutdown().await.map_err(|e| format!("could not write the last-used times: {e}"))?;
     eprintln!("tokenkeep stopped");
     Ok(())
 }
@@ -108,9 +99,7 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
 /// refuses every claim anyway.
 pub(crate) fn generated_setup_token() -> Result<TokenSecret, String> {
     let format = TokenFormat::new(Prefix::new("setup").map_err(|e| e.to_string())?);
-    let minted = format
-        .mint(&TokenHasher::sha256())
-        .map_err(|e| e.to_string())?;
+    let minted = format.mint(&TokenHasher::sha256()).map_err(|e| e.to_string())?;
     eprintln!(
         "setup token (shown once; set TOKENKEEP_SETUP_TOKEN to choose your own): {}",
         minted.secret.expose_secret()

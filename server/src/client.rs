@@ -108,11 +108,7 @@ async fn call(
 async fn execute(command: ClientCommand) -> Result<(), Failed> {
     let file: CredentialFile = config().credential_file()?;
     match command {
-        ClientCommand::Login {
-            host,
-            token,
-            allow_http,
-        } => {
+        ClientCommand::Login { host, token, allow_http } => {
             let token = match token {
                 Some(token) => token,
                 None => read_token()?,
@@ -137,11 +133,7 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
                 println!("Not logged in");
             }
         }
-        ClientCommand::Whoami {
-            host,
-            token,
-            allow_http,
-        } => {
+        ClientCommand::Whoami { host, token, allow_http } => {
             let resolved = config().resolve(&Explicit { host, token })?;
             for warning in &resolved.warnings {
                 eprintln!("warning: {warning}");
@@ -175,10 +167,7 @@ async fn execute(command: ClientCommand) -> Result<(), Failed> {
                 .as_str()
                 .ok_or_else(|| Failed("REFUSED", "the server returned no token".to_owned()))?;
             file.login(&host.value, &TokenSecret::custom(minted)?)?;
-            println!(
-                "Saved a new token {name:?} for this machine to {}",
-                file.path().display()
-            );
+            println!("Saved a new token {name:?} for this machine to {}", file.path().display());
         }
     }
     Ok(())
@@ -194,10 +183,7 @@ fn read_token() -> Result<String, Failed> {
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line).map_err(|error| {
-        Failed::from(tokenkeep::client::ClientError::Io {
-            path: "<stdin>".into(),
-            source: error,
-        })
+        Failed::from(tokenkeep::client::ClientError::Io { path: "<stdin>".into(), source: error })
     })?;
     Ok(line.trim().to_owned())
 }

@@ -31,18 +31,13 @@ pub(crate) async fn browser_guard(request: Request, next: Next) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     if is_api {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     as_json_error(response)
 }
 
 fn is_mutating(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    )
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
 
 /// Browsers send `Origin` on cross-origin (and same-origin) `POST`s, and
@@ -50,10 +45,7 @@ fn is_mutating(method: &Method) -> bool {
 /// neither and are judged by their credentials alone.
 fn is_cross_origin(request: &Request) -> bool {
     let headers = request.headers();
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|site| site.as_bytes() == b"cross-site")
-    {
+    if headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"cross-site") {
         return true;
     }
     let Some(origin) = headers.get(ORIGIN) else {
@@ -88,10 +80,7 @@ fn as_json_error(response: Response) -> Response {
         status if status.is_server_error() => "INTERNAL",
         _ => "INVALID_REQUEST",
     };
-    let message = status
-        .canonical_reason()
-        .unwrap_or("refused")
-        .to_lowercase();
+    let message = status.canonical_reason().unwrap_or("refused").to_lowercase();
     let (mut parts, _) = response.into_parts();
     let mut json = ApiError::new(status.as_u16(), code, message).into_response();
     // Keep what the original said about the answer (a challenge, caching),

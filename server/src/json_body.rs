@@ -27,15 +27,13 @@ where
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split(';').next())
             .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-        let bytes = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(413, "PAYLOAD_TOO_LARGE", "the body is too large")
-                } else {
-                    ApiError::new(400, "INVALID_REQUEST", rejection.body_text())
-                }
-            })?;
+        let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(413, "PAYLOAD_TOO_LARGE", "the body is too large")
+            } else {
+                ApiError::new(400, "INVALID_REQUEST", rejection.body_text())
+            }
+        })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(T::default()));
         }

@@ -70,10 +70,7 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(READ_AHEAD);
-    let deadlines = BodyDeadlines {
-        idle: limits.header_timeout,
-        whole: limits.body_timeout,
-    };
+    let deadlines = BodyDeadlines { idle: limits.header_timeout, whole: limits.body_timeout };
     let app = app.layer(axum::middleware::from_fn_with_state(deadlines, limit_body));
     let max_connections = u32::try_from(limits.max_connections.clamp(1, 1 << 20)).unwrap_or(1);
     let slots = Arc::new(Semaphore::new(max_connections as usize));
@@ -103,9 +100,7 @@ pub(crate) async fn serve(
         let service = TowerToHyperService::new(app);
         // The socket holds the slot, through an upgrade too.
         let socket = Socket::new(stream, slot, limits.header_timeout);
-        let connection = builder
-            .serve_connection(TokioIo::new(socket), service)
-            .with_upgrades();
+        let connection = builder.serve_connection(TokioIo::new(socket), service).with_upgrades();
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
             tokio::pin!(connection);

@@ -34,10 +34,7 @@ fn escaped(line: &[u8]) -> Vec<u8> {
         match byte {
             0x00..=0x1f | 0x7f => out.extend_from_slice(format!("\\x{byte:02x}").as_bytes()),
             // U+0080..U+009F are C2 80..C2 9F in UTF-8.
-            0xc2 if bytes
-                .peek()
-                .is_some_and(|next| (0x80..=0x9f).contains(next)) =>
-            {
+            0xc2 if bytes.peek().is_some_and(|next| (0x80..=0x9f).contains(next)) => {
                 let next = bytes.next().unwrap_or_default();
                 out.extend_from_slice(format!("\\u{{{next:02x}}}").as_bytes());
             }

@@ -109,12 +109,7 @@ struct Cli {
     data_dir: PathBuf,
     /// `postgres://…` or `sqlite://…`; wins over the data directory for the
     /// database (the file area stays in the data directory).
-    #[arg(
-        long,
-        env = "TOKENKEEP_DATABASE_URL",
-        value_name = "URL",
-        help_heading = "Storage"
-    )]
+    #[arg(long, env = "TOKENKEEP_DATABASE_URL", value_name = "URL", help_heading = "Storage")]
     database_url: Option<String>,
 
     /// Token prefix (`tk` makes `tk_…` tokens).
@@ -127,11 +122,7 @@ struct Cli {
     prefix: String,
     /// A temporary manager token, never stored (repeatable). It shows in
     /// `ps`: prefer `--tokens` (from the environment) or `--token-file`.
-    #[arg(
-        long = "token",
-        value_name = "NAME:SECRET",
-        help_heading = "Tokens and policy"
-    )]
+    #[arg(long = "token", value_name = "NAME:SECRET", help_heading = "Tokens and policy")]
     tokens: Vec<String>,
     /// Temporary manager tokens, `NAME:SECRET` each, separated by commas
     /// or newlines (a legacy single admin bearer is `admin:SECRET`).
@@ -182,11 +173,7 @@ struct Cli {
     /// Revoke a rotated token's successors when the retired token is
     /// presented again (rotation reuse detection). Whoever holds an old
     /// token can then revoke the current one.
-    #[arg(
-        long,
-        env = "TOKENKEEP_DETECT_ROTATION_REUSE",
-        help_heading = "Tokens and policy"
-    )]
+    #[arg(long, env = "TOKENKEEP_DETECT_ROTATION_REUSE", help_heading = "Tokens and policy")]
     detect_rotation_reuse: bool,
 
     /// A reverse proxy in front of the server (CIDR, repeatable; commas in
@@ -316,10 +303,7 @@ async fn build_service(
     store: std::sync::Arc<dyn tokenkeep::store::ManageStore>,
     role: Role,
 ) -> Result<TokenManager, String> {
-    let claimed = store
-        .has_ever_held_token()
-        .await
-        .map_err(|e| e.to_string())?;
+    let claimed = store.has_ever_held_token().await.map_err(|e| e.to_string())?;
     let prefix = Prefix::new(&cli.prefix).map_err(|e| e.to_string())?;
     let max_lifetime = cli
         .max_token_lifetime

@@ -33,24 +33,16 @@ pub(crate) fn init_logging(format: LogFormat, default: &str) {
     let _ = match format {
         // No colours: their escape sequences would be escaped with the
         // rest (see `log_line.rs`).
-        LogFormat::Text => builder
-            .with_ansi(false)
-            .with_writer(|| EscapedStderr)
-            .try_init(),
-        LogFormat::Json => builder
-            .with_writer(std::io::stderr)
-            .json()
-            .flatten_event(true)
-            .try_init(),
+        LogFormat::Text => builder.with_ansi(false).with_writer(|| EscapedStderr).try_init(),
+        LogFormat::Json => {
+            builder.with_writer(std::io::stderr).json().flatten_event(true).try_init()
+        }
     };
 }
 
 /// Headers that carry credentials: marked sensitive, so no layer prints them.
-const SENSITIVE: [HeaderName; 3] = [
-    header::AUTHORIZATION,
-    header::COOKIE,
-    header::PROXY_AUTHORIZATION,
-];
+const SENSITIVE: [HeaderName; 3] =
+    [header::AUTHORIZATION, header::COOKIE, header::PROXY_AUTHORIZATION];
 
 /// The access log: one `request` span per request (method, path, the query
 /// with any `token=` value redacted) and one `info` line per response with
@@ -102,19 +94,13 @@ struct Scrape {
 /// `GET /metrics`: the Prometheus text format, manager tokens only.
 pub(crate) fn metrics_route(service: TokenService, handle: PrometheusHandle) -> Router {
     let guard = RequireToken::new(service.clone(), RouteRequirement::Manager);
-    Router::new()
-        .route("/metrics", get(render))
-        .layer(guard)
-        .with_state(Scrape { service, handle })
+    Router::new().route("/metrics", get(render)).layer(guard).with_state(Scrape { service, handle })
 }
 
 async fn render(State(scrape): State<Scrape>) -> impl IntoResponse {
     // The gauge is counted on demand: one list per scrape.
     let _ = scrape.service.report_active_tokens().await;
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        scrape.handle.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], scrape.handle.render())
 }
 
 #[cfg(test)]

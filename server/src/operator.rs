@@ -79,10 +79,7 @@ pub(crate) enum TokenCommand {
         force: bool,
     },
     /// Rename a token.
-    Rename {
-        id_or_name: String,
-        new_name: String,
-    },
+    Rename { id_or_name: String, new_name: String },
     /// Change a token's scopes.
     Modify {
         id_or_name: String,
@@ -148,29 +145,17 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 .into_iter()
                 .map(|a| Ability::new(a).map_err(|e| ManageError::from(e).into()))
                 .collect::<Result<Vec<_>, Refused>>()?;
-            let scopes = Scopes {
-                manager,
-                abilities,
-                routes: routes(&specs)?,
-            };
+            let scopes = Scopes { manager, abilities, routes: routes(&specs)? };
             let expires = match expires_in {
                 Some(text) => Expiry::After(parse_duration(&text).map_err(ManageError::from)?),
                 None => Expiry::Never,
             };
-            let mut request = IssueRequest::new(owner, name)
-                .scopes(scopes)
-                .expires(expires);
+            let mut request = IssueRequest::new(owner, name).scopes(scopes).expires(expires);
             request.description = description;
-            request.metadata = metadata
-                .as_deref()
-                .map(Metadata::parse)
-                .transpose()
-                .map_err(ManageError::from)?;
-            request.rate_limit = rate_limit
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(ManageError::from)?;
+            request.metadata =
+                metadata.as_deref().map(Metadata::parse).transpose().map_err(ManageError::from)?;
+            request.rate_limit =
+                rate_limit.as_deref().map(str::parse).transpose().map_err(ManageError::from)?;
             request.allowed_ips = allowed_ips;
             if let Some(uses) = uses {
                 let usage = Usage::parse(uses, uses_refill.as_deref(), service.service().now());
@@ -182,17 +167,9 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             let issued = service.issue(&admin, request).await?;
             println!("Token: {}", issued.token.expose_secret());
             println!("Save this token: it will not be shown again.");
-            println!(
-                "Use it with: Authorization: Bearer <token>  (id {})",
-                issued.record.id
-            );
+            println!("Use it with: Authorization: Bearer <token>  (id {})", issued.record.id);
         }
-        TokenCommand::List {
-            owner,
-            all,
-            expiring_within,
-            json,
-        } => {
+        TokenCommand::List { owner, all, expiring_within, json } => {
             let records = match expiring_within {
                 Some(window) => {
                     let within = parse_duration(&window).map_err(ManageError::from)?;
@@ -202,18 +179,13 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
             };
             if json {
                 let views: Vec<TokenView> = records.iter().map(TokenView::of).collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&views).unwrap_or_default()
-                );
+                println!("{}", serde_json::to_string_pretty(&views).unwrap_or_default());
             } else {
                 print_table(service, &records);
             }
         }
         TokenCommand::Get { id_or_name } => {
-            let record = service
-                .get(&admin, &TokenRef::id_or_name(id_or_name))
-                .await?;
+            let record = service.get(&admin, &TokenRef::id_or_name(id_or_name)).await?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&TokenView::of(&record)).unwrap_or_default()
@@ -232,42 +204,24 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 shown(&revoked.display_prefix)
             );
         }
-        TokenCommand::Rename {
-            id_or_name,
-            new_name,
-        } => {
-            let before = service
-                .get(&admin, &TokenRef::id_or_name(id_or_name))
-                .await?;
-            let after = service
-                .rename(&admin, &TokenRef::id(before.id), &new_name)
-                .await?;
+        TokenCommand::Rename { id_or_name, new_name } => {
+            let before = service.get(&admin, &TokenRef::id_or_name(id_or_name)).await?;
+            let after = service.rename(&admin, &TokenRef::id(before.id), &new_name).await?;
             println!(
                 "Token name has been changed from {:?} to {:?}",
                 before.name.as_str(),
                 after.name.as_str()
             );
         }
-        TokenCommand::Modify {
-            id_or_name,
-            manager,
-            no_manager,
-            routes: specs,
-        } => {
+        TokenCommand::Modify { id_or_name, manager, no_manager, routes: specs } => {
             let token = TokenRef::id_or_name(id_or_name);
             let before = service.get(&admin, &token).await?;
             let changes = TokenUpdate {
                 manager: (manager || no_manager).then_some(manager),
-                routes: if specs.is_empty() {
-                    None
-                } else {
-                    Some(routes(&specs)?)
-                },
+                routes: if specs.is_empty() { None } else { Some(routes(&specs)?) },
                 ..TokenUpdate::default()
             };
-            let after = service
-                .modify(&admin, &TokenRef::id(before.id), changes)
-                .await?;
+            let after = service.modify(&admin, &TokenRef::id(before.id), changes).await?;
             println!(
                 "Scopes have been changed from {} to {}",
                 describe(&before.scopes),
@@ -294,21 +248,14 @@ async fn execute(service: &TokenManager, command: TokenCommand) -> Result<(), Re
                 records.push(record);
             }
             let report = service.import(&admin, records).await?;
-            eprintln!(
-                "imported {}, skipped {} already present",
-                report.imported, report.skipped
-            );
+            eprintln!("imported {}, skipped {} already present", report.imported, report.skipped);
         }
     }
     Ok(())
 }
 
 fn confirm(record: &TokenRecord) -> bool {
-    eprint!(
-        "Revoke token {:?} ({}…)? [y/N] ",
-        record.name.as_str(),
-        shown(&record.display_prefix)
-    );
+    eprint!("Revoke token {:?} ({}…)? [y/N] ", record.name.as_str(), shown(&record.display_prefix));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer).is_ok()
@@ -346,10 +293,7 @@ fn print_table(service: &TokenManager, records: &[TokenRecord]) {
     let now = service.service().now();
     for record in records {
         // Who revoked or rotated it, and why, when the record says.
-        let why = match (
-            record.revoked_by.as_deref().map(shown),
-            record.revoke_reason,
-        ) {
+        let why = match (record.revoked_by.as_deref().map(shown), record.revoke_reason) {
             (Some(by), Some(reason)) => format!(" ({} by {by})", reason.as_str()),
             (Some(by), None) => format!(" (by {by})"),
             (None, Some(reason)) => format!(" ({})", reason.as_str()),

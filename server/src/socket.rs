@@ -35,12 +35,7 @@ impl Socket {
         slot: OwnedSemaphorePermit,
         stall_limit: Duration,
     ) -> Self {
-        Self {
-            stream,
-            stall_limit,
-            stalled: None,
-            _slot: slot,
-        }
+        Self { stream, stall_limit, stalled: None, _slot: slot }
     }
 
     /// `attempt` as it came, unless it is one more `Pending` of a write
@@ -55,9 +50,7 @@ impl Socket {
             return attempt;
         }
         let limit = self.stall_limit;
-        let stalled = self
-            .stalled
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        let stalled = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
         match stalled.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::TimedOut,

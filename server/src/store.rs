@@ -44,9 +44,7 @@ pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<
         None => {
             let path = data_dir.join(SQLITE_FILE);
             let store = SqliteStore::open(&path).await.map_err(failed)?;
-            cached_sqlite(store, format!("sqlite {}", path.display()))
-                .await
-                .map_err(failed)
+            cached_sqlite(store, format!("sqlite {}", path.display())).await.map_err(failed)
         }
     }
 }
@@ -65,9 +63,5 @@ async fn cached_sqlite(
         // In memory: no other process can write it, nothing to check.
         Err(_) => Arc::new(CachedStore::new(store, CacheConfig::default())),
     };
-    Ok(Opened {
-        store,
-        description,
-        _listener: None,
-    })
+    Ok(Opened { store, description, _listener: None })
 }

@@ -63,9 +63,6 @@ impl TokenView {
 
     /// The view of a token just issued: the one place the plaintext appears.
     pub(crate) fn issued(issued: &tokenkeep::IssuedToken) -> Self {
-        Self {
-            token: Some(issued.token.expose_secret().to_owned()),
-            ..Self::of(&issued.record)
-        }
+        Self { token: Some(issued.token.expose_secret().to_owned()), ..Self::of(&issued.record) }
     }
 }

@@ -19,18 +19,9 @@ pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src '
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/",
-            get(|| async { page("text/html; charset=utf-8", INDEX) }),
-        )
-        .route(
-            "/app.js",
-            get(|| async { page("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
-            "/app.css",
-            get(|| async { page("text/css; charset=utf-8", STYLE) }),
-        )
+        .route("/", get(|| async { page("text/html; charset=utf-8", INDEX) }))
+        .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", SCRIPT) }))
+        .route("/app.css", get(|| async { page("text/css; charset=utf-8", STYLE) }))
 }
 
 fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -44,10 +44,7 @@ pub(crate) struct Sockets {
 
 impl Sockets {
     pub(crate) fn new(limits: SocketLimits) -> Self {
-        Self {
-            limits,
-            open: Arc::default(),
-        }
+        Self { limits, open: Arc::default() }
     }
 
     /// A place for one more socket of `token`, while it has fewer than the
@@ -59,10 +56,7 @@ impl Sockets {
             return None;
         }
         *count += 1;
-        Some(Place {
-            token,
-            open: Arc::clone(&self.open),
-        })
+        Some(Place { token, open: Arc::clone(&self.open) })
     }
 }
 

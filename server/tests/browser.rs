@@ -32,12 +32,7 @@ async fn the_whole_panel_flow() {
     browser.fill("#setup-token", "not-the-setup-token").await;
     browser.click("#setup-form button[type=submit]").await;
     browser.wait_for("#message:not([hidden])").await;
-    assert!(
-        browser
-            .text("#message")
-            .await
-            .contains("not the setup token")
-    );
+    assert!(browser.text("#message").await.contains("not the setup token"));
     browser.fill("#setup-token", SETUP_TOKEN).await;
     browser.click("#setup-form button[type=submit]").await;
     browser.wait_for("#panel:not([hidden])").await;
@@ -51,9 +46,7 @@ async fn the_whole_panel_flow() {
     // Generate a token: the banner shows it once, with the login command.
     browser.fill("#create-label", "laptop").await;
     browser.click("#generate").await;
-    browser
-        .wait_until("document.getElementById('new-token').textContent !== ''")
-        .await;
+    browser.wait_until("document.getElementById('new-token').textContent !== ''").await;
     let token = browser.text("#new-token").await;
     support::server::remember(&token);
     assert!(token.starts_with("tk_") && token != admin);
@@ -74,17 +67,13 @@ async fn the_whole_panel_flow() {
     // The same label again: a clear message, nothing created.
     browser.fill("#create-label", "laptop").await;
     browser.click("#generate").await;
-    browser
-        .wait_until("document.getElementById('message').textContent.includes('label')")
-        .await;
+    browser.wait_until("document.getElementById('message').textContent.includes('label')").await;
     browser.screenshot("name-taken").await;
 
     // Reload: still signed in (this tab), the token is never shown again.
     browser.client.refresh().await.unwrap();
     browser.wait_for("#panel:not([hidden])").await;
-    browser
-        .wait_until("document.querySelectorAll('#token-rows tr').length === 2")
-        .await;
+    browser.wait_until("document.querySelectorAll('#token-rows tr').length === 2").await;
     assert!(
         browser
             .wait_for("#banner[hidden]")
@@ -95,23 +84,14 @@ async fn the_whole_panel_flow() {
             .unwrap_or(true)
     );
     let source = browser.client.source().await.unwrap();
-    assert!(
-        !source.contains(&token[3..]),
-        "the token is gone after a reload"
-    );
+    assert!(!source.contains(&token[3..]), "the token is gone after a reload");
     let storage = browser
         .client
-        .execute(
-            "return JSON.stringify(sessionStorage) + document.cookie + location.href",
-            vec![],
-        )
+        .execute("return JSON.stringify(sessionStorage) + document.cookie + location.href", vec![])
         .await
         .unwrap();
     let storage = storage.as_str().unwrap();
-    assert!(
-        !storage.contains(&token[3..]),
-        "only the sign-in token is kept"
-    );
+    assert!(!storage.contains(&token[3..]), "only the sign-in token is kept");
     assert!(!storage.contains("tk_") || !storage.contains("cookie"));
     browser.screenshot("after-reload").await;
 
@@ -119,10 +99,7 @@ async fn the_whole_panel_flow() {
     let row = "[...document.querySelectorAll('#token-rows tr')].find(tr => tr.querySelector('td.label').textContent === 'laptop')";
     browser
         .client
-        .execute(
-            &format!("{row}.querySelector('button.revoke').click(); return true;"),
-            vec![],
-        )
+        .execute(&format!("{row}.querySelector('button.revoke').click(); return true;"), vec![])
         .await
         .unwrap();
     browser.wait_for("#confirm-revoke[open]").await;
@@ -130,10 +107,7 @@ async fn the_whole_panel_flow() {
     browser.screenshot("confirm-revoke").await;
     browser.click("#confirm-revoke-yes").await;
     browser.wait_until(&format!("{row} === undefined")).await;
-    assert_eq!(
-        whoami_status(&server, &token).await,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(whoami_status(&server, &token).await, StatusCode::UNAUTHORIZED);
     browser.screenshot("revoked").await;
 
     // The audit trail on request: when, and who (the panel's own token).
@@ -187,20 +161,14 @@ async fn the_whole_panel_flow() {
 async fn the_page_allows_only_its_own_script_and_style() {
     let server = Server::start(&[]).await;
     let page = reqwest::get(server.url("/")).await.unwrap();
-    let csp = page.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(
         csp.contains("default-src 'none'")
             && csp.contains("script-src 'self'")
             && csp.contains("style-src 'self'")
     );
     let html = page.text().await.unwrap();
-    assert!(
-        !html.contains("<script>") && !html.contains("style="),
-        "no inline script or style"
-    );
+    assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
     for asset in ["/app.js", "/app.css"] {
         let response = reqwest::get(server.url(asset)).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);

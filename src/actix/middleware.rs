@@ -38,10 +38,7 @@ pub struct RequireToken {
 impl RequireToken {
     /// A middleware requiring `requirement` of every request.
     pub fn new(service: TokenService, requirement: RouteRequirement) -> Self {
-        Self {
-            service,
-            requirement,
-        }
+        Self { service, requirement }
     }
 }
 
@@ -57,10 +54,7 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, inner: S) -> Self::Future {
-        ready(Ok(RequireTokenMiddleware {
-            inner: Rc::new(inner),
-            layer: self.clone(),
-        }))
+        ready(Ok(RequireTokenMiddleware { inner: Rc::new(inner), layer: self.clone() }))
     }
 }
 

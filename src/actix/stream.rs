@@ -38,11 +38,7 @@ where
     F: FnOnce(AuthError) -> S::Item,
 {
     let revoked = Box::pin(async move { service.revocation(&who, Requirement::None).await });
-    UntilRevoked {
-        stream: Box::pin(stream),
-        revoked,
-        last: Some(Box::new(last)),
-    }
+    UntilRevoked { stream: Box::pin(stream), revoked, last: Some(Box::new(last)) }
 }
 
 /// The stream [`until_revoked`] returns.

@@ -29,13 +29,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let service = TokenService::from_ref(state);
-        let verdict = verify_parts(
-            &service,
-            &R::route_requirement(),
-            Credentials::Header,
-            parts,
-        )
-        .await?;
+        let verdict =
+            verify_parts(&service, &R::route_requirement(), Credentials::Header, parts).await?;
         Ok(Self(verdict.authenticated, PhantomData))
     }
 }

@@ -35,10 +35,7 @@ pub struct RequireToken {
 impl RequireToken {
     /// A layer requiring `requirement` of every request.
     pub fn new(service: TokenService, requirement: RouteRequirement) -> Self {
-        Self {
-            service,
-            requirement,
-        }
+        Self { service, requirement }
     }
 }
 

@@ -122,10 +122,7 @@ mod tests {
 
     #[test]
     fn realm_only() {
-        assert_eq!(
-            Challenge::new("tokenkeep").to_string(),
-            r#"Bearer realm="tokenkeep""#
-        );
+        assert_eq!(Challenge::new("tokenkeep").to_string(), r#"Bearer realm="tokenkeep""#);
     }
 
     #[test]

@@ -44,10 +44,6 @@ impl BearerError {
 
 impl ErrorCode for BearerError {
     fn code(&self) -> &'static str {
-        if self.is_missing_credentials() {
-            "UNAUTHORIZED"
-        } else {
-            "INVALID_REQUEST"
-        }
+        if self.is_missing_credentials() { "UNAUTHORIZED" } else { "INVALID_REQUEST" }
     }
 }

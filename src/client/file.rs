@@ -56,11 +56,7 @@ impl CredentialFile {
         obfuscation_key: Option<Vec<u8>>,
         repair_permissions: bool,
     ) -> Self {
-        Self {
-            path,
-            obfuscation_key,
-            repair_permissions,
-        }
+        Self { path, obfuscation_key, repair_permissions }
     }
 
     /// Where the file is.
@@ -69,10 +65,7 @@ impl CredentialFile {
     }
 
     fn io_error(&self, source: io::Error) -> ClientError {
-        ClientError::Io {
-            path: self.path.clone(),
-            source,
-        }
+        ClientError::Io { path: self.path.clone(), source }
     }
 
     /// Reads the file; `None` if there is none.
@@ -96,19 +89,15 @@ impl CredentialFile {
                 directory.display()
             ));
         }
-        let contents: Contents =
-            serde_json::from_str(&text).map_err(|error| ClientError::Corrupt {
-                path: self.path.clone(),
-                reason: error.to_string(),
-            })?;
+        let contents: Contents = serde_json::from_str(&text).map_err(|error| {
+            ClientError::Corrupt { path: self.path.clone(), reason: error.to_string() }
+        })?;
         let token = match contents.token {
             Some(stored) if obfuscate::is_obfuscated(&stored) => {
-                let key =
-                    self.obfuscation_key
-                        .as_deref()
-                        .ok_or_else(|| ClientError::Obfuscated {
-                            path: self.path.clone(),
-                        })?;
+                let key = self
+                    .obfuscation_key
+                    .as_deref()
+                    .ok_or_else(|| ClientError::Obfuscated { path: self.path.clone() })?;
                 let text = obfuscate::reveal(key, &stored).ok_or_else(|| ClientError::Corrupt {
                     path: self.path.clone(),
                     reason: "the token cannot be de-obfuscated with this key".to_owned(),
@@ -118,29 +107,19 @@ impl CredentialFile {
             Some(plain) => Some(TokenSecret::adopt(plain)),
             None => None,
         };
-        Ok(Some(StoredCredentials {
-            host: contents.host,
-            token,
-            warnings,
-        }))
+        Ok(Some(StoredCredentials { host: contents.host, token, warnings }))
     }
 
     #[cfg(unix)]
     fn check_permissions(&self) -> Result<Vec<String>, ClientError> {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = fs::metadata(&self.path)
-            .map_err(|e| self.io_error(e))?
-            .permissions()
-            .mode()
-            & 0o777;
+        let mode =
+            fs::metadata(&self.path).map_err(|e| self.io_error(e))?.permissions().mode() & 0o777;
         if mode & 0o077 == 0 {
             return Ok(Vec::new());
         }
         if !self.repair_permissions {
-            return Err(ClientError::WidePermissions {
-                path: self.path.clone(),
-                mode,
-            });
+            return Err(ClientError::WidePermissions { path: self.path.clone(), mode });
         }
         fs::set_permissions(&self.path, fs::Permissions::from_mode(0o600))
             .map_err(|e| self.io_error(e))?;
@@ -180,10 +159,7 @@ impl CredentialFile {
             }
             None => token.expose_secret().to_owned(),
         };
-        let contents = Contents {
-            host: Some(host.to_owned()),
-            token: Some(stored_token),
-        };
+        let contents = Contents { host: Some(host.to_owned()), token: Some(stored_token) };
         let mut json = zeroize::Zeroizing::new(
             serde_json::to_vec_pretty(&contents).map_err(|e| self.io_error(io::Error::other(e)))?,
         );
@@ -291,10 +267,8 @@ mod tests {
     use super::*;
 
     fn file_in(name: &str) -> CredentialFile {
-        let dir = std::env::temp_dir().join(format!(
-            "tokenkeep-client-{name}-{}",
-            crate::TokenId::random().unwrap()
-        ));
+        let dir = std::env::temp_dir()
+            .join(format!("tokenkeep-client-{name}-{}", crate::TokenId::random().unwrap()));
         CredentialFile::new(dir.join("auth.json"), None, false)
     }
 
@@ -314,9 +288,7 @@ mod tests {
         let stored = file.load().unwrap().unwrap();
         assert_eq!(stored.host.as_deref(), Some("https://old.example"));
         assert_eq!(stored.token.unwrap().expose_secret(), "tk_old");
-        let leftovers: Vec<_> = fs::read_dir(file.path().parent().unwrap())
-            .unwrap()
-            .collect();
+        let leftovers: Vec<_> = fs::read_dir(file.path().parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
     }
 }

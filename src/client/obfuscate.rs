@@ -33,9 +33,7 @@ fn apply_keystream(key: &[u8], nonce: &[u8], data: &mut [u8]) -> Option<()> {
 
 pub(crate) fn hide(key: &[u8], token: &str) -> std::io::Result<String> {
     let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::SysRng
-        .try_fill_bytes(&mut nonce)
-        .map_err(std::io::Error::other)?;
+    rand::rngs::SysRng.try_fill_bytes(&mut nonce).map_err(std::io::Error::other)?;
     let mut bytes = zeroize::Zeroizing::new(nonce.to_vec());
     bytes.extend_from_slice(token.as_bytes());
     apply_keystream(key, &nonce, &mut bytes[NONCE_LEN..])
@@ -66,11 +64,7 @@ mod tests {
         let token = "tk_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_ab12Cd";
         let stored = hide(b"build-time key", token).unwrap();
         assert!(is_obfuscated(&stored) && !stored.contains(&token[3..]));
-        assert_ne!(
-            stored,
-            hide(b"build-time key", token).unwrap(),
-            "a fresh nonce each time"
-        );
+        assert_ne!(stored, hide(b"build-time key", token).unwrap(), "a fresh nonce each time");
         assert_eq!(reveal(b"build-time key", &stored).as_deref(), Some(token));
         assert_eq!(reveal(b"another key", &stored), None);
         assert_eq!(reveal(b"build-time key", "obf1:!!!"), None);

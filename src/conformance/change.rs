@@ -65,10 +65,7 @@ pub async fn a_change_reads_what_its_scope_covers_and_no_other_owner(store: Arc<
             .expect("an insert");
     }
     let held = |read: &OwnerRecords, record: &TokenRecord| {
-        read.records
-            .iter()
-            .find(|read| read.id == record.id)
-            .cloned()
+        read.records.iter().find(|read| read.id == record.id).cloned()
     };
     let now = read_of(&*store, &scope("alice")).await;
     assert_eq!(now.owner, "alice", "the read names its owner");
@@ -101,11 +98,7 @@ pub async fn a_change_reads_what_its_scope_covers_and_no_other_owner(store: Arc<
             Some(record),
             "a change reads the records it names, whatever their state"
         );
-        assert_eq!(
-            &get(&*store, &record.id).await,
-            record,
-            "the read agrees with get"
-        );
+        assert_eq!(&get(&*store, &record.id).await, record, "the read agrees with get");
     }
     assert!(
         read_of(&*store, &scope("nobody")).await.records.is_empty(),
@@ -138,13 +131,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
     same_hash.hash = first.hash;
     let duplicate = store
         .change(&scope("alice"), &mut |read| {
-            writes(
-                read,
-                vec![
-                    Write::Insert(fresh.clone()),
-                    Write::Insert(same_hash.clone()),
-                ],
-            )
+            writes(read, vec![Write::Insert(fresh.clone()), Write::Insert(same_hash.clone())])
         })
         .await;
     assert!(
@@ -162,13 +149,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
     bobs_id.id = bobs.id;
     let other_owner = store
         .change(&scope("alice"), &mut |read| {
-            writes(
-                read,
-                vec![
-                    Write::Replace(changed.clone()),
-                    Write::Insert(bobs_id.clone()),
-                ],
-            )
+            writes(read, vec![Write::Replace(changed.clone()), Write::Insert(bobs_id.clone())])
         })
         .await;
     assert!(
@@ -180,11 +161,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
         first,
         "a failed change leaves what it would have replaced"
     );
-    assert_eq!(
-        get(&*store, &bobs.id).await,
-        bobs,
-        "and the other owner's record"
-    );
+    assert_eq!(get(&*store, &bobs.id).await, bobs, "and the other owner's record");
 }
 
 /// Changes of one owner never interleave: each plan reads what the change
@@ -198,10 +175,7 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
     let mut counter = sample_record("alice", "counter");
     counter.description = Some("0".to_owned());
     insert(&*store, &counter).await;
-    store
-        .find_by_hash(&counter.hash)
-        .await
-        .expect("find_by_hash");
+    store.find_by_hash(&counter.hash).await.expect("find_by_hash");
     let increments: Vec<_> = (0..50)
         .map(|_| {
             let store = Arc::clone(&store);
@@ -225,11 +199,8 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
     for result in all_at_once(increments).await {
         result.expect("each increment commits");
     }
-    let found = store
-        .find_by_hash(&counter.hash)
-        .await
-        .expect("find_by_hash")
-        .expect("the counter");
+    let found =
+        store.find_by_hash(&counter.hash).await.expect("find_by_hash").expect("the counter");
     assert_eq!(
         found.description.as_deref(),
         Some("50"),
@@ -249,18 +220,13 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     store
-        .record_last_used(&[LastUse {
-            id: record.id,
-            at: at(20),
-        }])
+        .record_last_used(&[LastUse { id: record.id, at: at(20) }])
         .await
         .expect("a last-used note");
     let mut stale = record.clone();
     stale.description = Some("replaced".to_owned());
     let committed = store
-        .change(&scope("alice"), &mut |read| {
-            writes(read, vec![Write::Replace(stale.clone())])
-        })
+        .change(&scope("alice"), &mut |read| writes(read, vec![Write::Replace(stale.clone())]))
         .await
         .expect("a replace");
     assert_eq!(
@@ -269,21 +235,11 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
         "a change returns what it committed"
     );
     let now = get(&*store, &record.id).await;
-    assert_eq!(
-        now.description.as_deref(),
-        Some("replaced"),
-        "a replace lands"
-    );
-    assert_eq!(
-        now.last_used_at,
-        Some(at(20)),
-        "a replace keeps the stored last use"
-    );
+    assert_eq!(now.description.as_deref(), Some("replaced"), "a replace lands");
+    assert_eq!(now.last_used_at, Some(at(20)), "a replace keeps the stored last use");
 
     store
-        .change(&scope("alice"), &mut |read| {
-            writes(read, vec![Write::Delete(record.id)])
-        })
+        .change(&scope("alice"), &mut |read| writes(read, vec![Write::Delete(record.id)]))
         .await
         .expect("a delete");
     assert_gone(&*store, &record, "a delete removes the record").await;
@@ -292,16 +248,8 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
     let mut missing = ghost.clone();
     missing.hash = random_hash();
     let replaced = store
-        .change(&scope("alice"), &mut |read| {
-            writes(read, vec![Write::Replace(missing.clone())])
-        })
+        .change(&scope("alice"), &mut |read| writes(read, vec![Write::Replace(missing.clone())]))
         .await;
-    assert!(
-        replaced.is_err(),
-        "a replace of a record not stored fails, got {replaced:?}"
-    );
-    assert!(
-        store.get(&ghost.id).await.expect("get").is_none(),
-        "and writes nothing"
-    );
+    assert!(replaced.is_err(), "a replace of a record not stored fails, got {replaced:?}");
+    assert!(store.get(&ghost.id).await.expect("get").is_none(), "and writes nothing");
 }

@@ -47,25 +47,15 @@ pub(super) fn random_hash() -> TokenHash {
 }
 
 pub(super) fn rules(cap: Option<usize>) -> InsertRules {
-    InsertRules {
-        now: t0(),
-        max_active_per_owner: cap,
-    }
+    InsertRules { now: t0(), max_active_per_owner: cap }
 }
 
 pub(super) async fn insert(store: &dyn ManageStore, record: &TokenRecord) {
-    store
-        .insert(record.clone(), rules(None))
-        .await
-        .expect("insert of a fresh record");
+    store.insert(record.clone(), rules(None)).await.expect("insert of a fresh record");
 }
 
 pub(super) async fn get(store: &dyn ManageStore, id: &TokenId) -> TokenRecord {
-    store
-        .get(id)
-        .await
-        .expect("get")
-        .expect("the record exists")
+    store.get(id).await.expect("get").expect("the record exists")
 }
 
 /// Runs `attempts` at once, each on a task of its own released together
@@ -124,10 +114,7 @@ pub(super) async fn assert_seen(
         .await
         .expect("find_by_hash")
         .unwrap_or_else(|| panic!("{contract}: find_by_hash found no record"));
-    assert_eq!(
-        found.id, record.id,
-        "{contract}: find_by_hash answered another record"
-    );
+    assert_eq!(found.id, record.id, "{contract}: find_by_hash answered another record");
     assert!(holds(&found), "{contract}: find_by_hash answered {found:?}");
 }
 
@@ -149,11 +136,7 @@ pub(super) fn rotation(
 }
 
 pub(super) fn active_query(owner: Option<&str>, include_inactive: bool) -> ListQuery {
-    ListQuery {
-        owner: owner.map(str::to_owned),
-        include_inactive,
-        now: t0(),
-    }
+    ListQuery { owner: owner.map(str::to_owned), include_inactive, now: t0() }
 }
 
 /// Neither `get` nor `find_by_hash` finds `record` any more.
@@ -162,12 +145,6 @@ pub(super) async fn assert_gone(store: &dyn ManageStore, record: &TokenRecord, c
         store.get(&record.id).await.expect("get").is_none(),
         "{contract}: get still finds the record"
     );
-    let found = store
-        .find_by_hash(&record.hash)
-        .await
-        .expect("find_by_hash");
-    assert!(
-        found.is_none(),
-        "{contract}: find_by_hash still finds the record"
-    );
+    let found = store.find_by_hash(&record.hash).await.expect("find_by_hash");
+    assert!(found.is_none(), "{contract}: find_by_hash still finds the record");
 }

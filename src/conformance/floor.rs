@@ -92,21 +92,12 @@ pub async fn compare_with_floor(
         .map(|(index, record)| (*record.hash.as_bytes(), index))
         .collect();
     store
-        .import(
-            records,
-            InsertRules {
-                now: OffsetDateTime::now_utc(),
-                max_active_per_owner: None,
-            },
-        )
+        .import(records, InsertRules { now: OffsetDateTime::now_utc(), max_active_per_owner: None })
         .await?;
     let service = TokenService::builder(store, format.prefix().clone())
         .build()
         .expect("a valid configuration");
-    let headers: Vec<String> = sample
-        .iter()
-        .map(|token| format!("Bearer {token}"))
-        .collect();
+    let headers: Vec<String> = sample.iter().map(|token| format!("Bearer {token}")).collect();
 
     let mut floor_rounds = Vec::with_capacity(ROUNDS);
     let mut store_rounds = Vec::with_capacity(ROUNDS);
@@ -130,9 +121,5 @@ pub async fn compare_with_floor(
         rounds.sort_unstable();
         rounds[rounds.len() / 2] / u32::try_from(sample.len().max(1)).unwrap_or(u32::MAX)
     };
-    Ok(FloorComparison {
-        tokens,
-        floor: per_token(floor_rounds),
-        store: per_token(store_rounds),
-    })
+    Ok(FloorComparison { tokens, floor: per_token(floor_rounds), store: per_token(store_rounds) })
 }

@@ -79,10 +79,7 @@ pub async fn find_by_hash_answers_exactly_that_record(holding: Holding) {
     }
     let store = holding.with(records.clone()).await;
     for record in &records {
-        let found = store
-            .find_by_hash(&record.hash)
-            .await
-            .expect("find_by_hash");
+        let found = store.find_by_hash(&record.hash).await.expect("find_by_hash");
         assert_eq!(
             found.as_deref(),
             Some(record),
@@ -91,11 +88,7 @@ pub async fn find_by_hash_answers_exactly_that_record(holding: Holding) {
             record.created_at
         );
         let got = store.get(&record.id).await.expect("get");
-        assert_eq!(
-            got.as_ref(),
-            Some(record),
-            "get answers the record with exactly that id"
-        );
+        assert_eq!(got.as_ref(), Some(record), "get answers the record with exactly that id");
     }
 }
 
@@ -106,18 +99,11 @@ pub async fn find_by_hash_answers_exactly_that_record(holding: Holding) {
 pub async fn unknown_hash_and_id_find_nothing(holding: Holding) {
     let store = holding.with(vec![sample_record("alice", "laptop")]).await;
     assert!(
-        store
-            .find_by_hash(&random_hash())
-            .await
-            .expect("find")
-            .is_none(),
+        store.find_by_hash(&random_hash()).await.expect("find").is_none(),
         "find_by_hash of an unknown hash answers Ok(None)"
     );
     let id = TokenId::random().expect("randomness");
-    assert!(
-        store.get(&id).await.expect("get").is_none(),
-        "get of an unknown id answers Ok(None)"
-    );
+    assert!(store.get(&id).await.expect("get").is_none(), "get of an unknown id answers Ok(None)");
 }
 
 /// A store never denies holding a record made from text outside the
@@ -132,9 +118,7 @@ pub async fn custom_secrets_are_never_denied(holding: Holding) {
     let mut foreign = sample_record("alice", "legacy");
     foreign.display_prefix = "ab_123456".to_owned();
     foreign.revoked_at = Some(t0());
-    let store = holding
-        .with(vec![sample_record("alice", "laptop"), foreign])
-        .await;
+    let store = holding.with(vec![sample_record("alice", "laptop"), foreign]).await;
     assert!(
         store.may_hold_custom_secrets(&ct).await.expect("answer"),
         "a record outside the format of `ct` (revoked too) may be a custom secret"
@@ -189,10 +173,8 @@ pub async fn records_round_trip_every_field(holding: Holding) {
     record.last_used_at = Some(t0() + Duration::milliseconds(456));
     record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
     record.rate_limit = Some("90/1h".parse().expect("rate limit"));
-    record.allowed_ips = vec![
-        "10.0.0.0/8".parse().expect("range"),
-        "2001:db8::/32".parse().expect("range"),
-    ];
+    record.allowed_ips =
+        vec!["10.0.0.0/8".parse().expect("range"), "2001:db8::/32".parse().expect("range")];
     record.metadata = Some(
         Metadata::parse(
             r#"{"plan": "pro", "seats": 12, "tags": ["a", "\u00e9"], "nested": {"x": null}}"#,
@@ -206,11 +188,7 @@ pub async fn records_round_trip_every_field(holding: Holding) {
     let store = holding.with(vec![record.clone(), retired.clone()]).await;
     for expected in [&record, &retired] {
         let got = store.get(&expected.id).await.expect("get");
-        assert_eq!(
-            got.as_ref(),
-            Some(expected),
-            "every field round-trips exactly"
-        );
+        assert_eq!(got.as_ref(), Some(expected), "every field round-trips exactly");
     }
     assert!(
         store.has_ever_held_token().await.expect("status"),
@@ -246,19 +224,13 @@ pub async fn expiring_tokens_are_listed_soonest_first(holding: Holding) {
     let store = holding.with(records).await;
     let ids =
         |records: Vec<TokenRecord>| records.iter().map(|record| record.id).collect::<Vec<_>>();
-    let within = store
-        .list_expiring(at(10), at(100))
-        .await
-        .expect("list_expiring");
+    let within = store.list_expiring(at(10), at(100)).await.expect("list_expiring");
     assert_eq!(
         ids(within),
         [sooner.id, later.id],
         "only active tokens expiring in the window, soonest first"
     );
-    let edge = store
-        .list_expiring(at(10), at(20))
-        .await
-        .expect("list_expiring");
+    let edge = store.list_expiring(at(10), at(20)).await.expect("list_expiring");
     assert_eq!(ids(edge), [sooner.id], "the window's end is inclusive");
 }
 
@@ -280,19 +252,9 @@ pub async fn list_filters_by_owner_and_activity(holding: Holding) {
     shuffled.reverse();
     let store = holding.with(shuffled).await;
     let ids = |list: Vec<TokenRecord>| list.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let active = store
-        .list(&active_query(Some("alice"), false))
-        .await
-        .expect("list");
-    assert_eq!(
-        ids(active),
-        [records[0].id, records[3].id],
-        "an owner's active list, oldest first"
-    );
-    let all = store
-        .list(&active_query(Some("alice"), true))
-        .await
-        .expect("list");
+    let active = store.list(&active_query(Some("alice"), false)).await.expect("list");
+    assert_eq!(ids(active), [records[0].id, records[3].id], "an owner's active list, oldest first");
+    let all = store.list(&active_query(Some("alice"), true)).await.expect("list");
     assert_eq!(
         ids(all),
         [records[0].id, records[2].id, records[3].id],
@@ -305,11 +267,7 @@ pub async fn list_filters_by_owner_and_activity(holding: Holding) {
         "every owner's list, oldest first"
     );
     assert!(
-        store
-            .list(&active_query(Some("nobody"), true))
-            .await
-            .expect("list")
-            .is_empty(),
+        store.list(&active_query(Some("nobody"), true)).await.expect("list").is_empty(),
         "an unknown owner lists nothing"
     );
 }

@@ -52,20 +52,14 @@ pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
         "insert refuses a temporary record with Temporary, got {inserted:?}"
     );
     let persistent = sample_record("alice", "laptop");
-    let imported = store
-        .import(vec![persistent.clone(), temporary.clone()], rules(None))
-        .await;
+    let imported = store.import(vec![persistent.clone(), temporary.clone()], rules(None)).await;
     assert!(
         matches!(imported, Err(RuleError::Refused(Refusal::Temporary))),
         "import refuses a batch holding a temporary record, got {imported:?}"
     );
     for record in [&persistent, &temporary] {
         assert!(
-            store
-                .find_by_hash(&record.hash)
-                .await
-                .expect("find")
-                .is_none(),
+            store.find_by_hash(&record.hash).await.expect("find").is_none(),
             "a refused import writes nothing"
         );
     }
@@ -80,19 +74,14 @@ pub async fn temporary_records_are_never_stored(store: Arc<dyn ManageStore>) {
 pub async fn names_are_unique_among_an_owners_active_tokens(store: Arc<dyn ManageStore>) {
     let laptop = sample_record("alice", "laptop");
     insert(&*store, &laptop).await;
-    let again = store
-        .insert(sample_record("alice", "laptop"), rules(None))
-        .await;
+    let again = store.insert(sample_record("alice", "laptop"), rules(None)).await;
     assert!(
         matches!(again, Err(RuleError::Refused(Refusal::NameTaken))),
         "a name is unique among an owner's active tokens, got {again:?}"
     );
     insert(&*store, &sample_record("bob", "laptop")).await;
 
-    store
-        .revoke(laptop.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
+    store.revoke(laptop.id, &revocation(at(1))).await.expect("revoke");
     insert(&*store, &sample_record("alice", "laptop")).await;
 
     let mut expired = sample_record("carol", "ci");
@@ -110,32 +99,18 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
     let mut records = Vec::new();
     for index in 0..3 {
         let record = sample_record("alice", &format!("token-{index}"));
-        store
-            .insert(record.clone(), rules(Some(3)))
-            .await
-            .expect("under the cap");
+        store.insert(record.clone(), rules(Some(3))).await.expect("under the cap");
         records.push(record);
     }
-    let fourth = store
-        .insert(sample_record("alice", "four"), rules(Some(3)))
-        .await;
+    let fourth = store.insert(sample_record("alice", "four"), rules(Some(3))).await;
     assert!(
-        matches!(
-            fourth,
-            Err(RuleError::Refused(Refusal::LimitReached { limit: 3 }))
-        ),
+        matches!(fourth, Err(RuleError::Refused(Refusal::LimitReached { limit: 3 }))),
         "an insert over the cap is LimitReached with the cap, got {fourth:?}"
     );
     for record in &records {
-        assert!(
-            get(&*store, &record.id).await.revoked_at.is_none(),
-            "nothing made room"
-        );
+        assert!(get(&*store, &record.id).await.revoked_at.is_none(), "nothing made room");
     }
-    store
-        .revoke(records[0].id, &revocation(at(1)))
-        .await
-        .expect("revoke");
+    store.revoke(records[0].id, &revocation(at(1))).await.expect("revoke");
     store
         .insert(sample_record("alice", "four"), rules(Some(3)))
         .await
@@ -158,33 +133,18 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
 /// make three); rotating it without one succeeds (the count stays).
 pub async fn cap_counts_tokens_in_their_grace_period(store: Arc<dyn ManageStore>) {
     let a = sample_record("alice", "a");
-    store
-        .insert(a.clone(), rules(Some(2)))
-        .await
-        .expect("under the cap");
+    store.insert(a.clone(), rules(Some(2))).await.expect("under the cap");
     let graceful = rotation(Some(at(100)), t0(), Some(2));
-    let replacement = store
-        .rotate(a.id, graceful)
-        .await
-        .expect("a rotation with grace fits: one token verifies");
-    let third = store
-        .insert(sample_record("alice", "b"), rules(Some(2)))
-        .await;
+    let replacement =
+        store.rotate(a.id, graceful).await.expect("a rotation with grace fits: one token verifies");
+    let third = store.insert(sample_record("alice", "b"), rules(Some(2))).await;
     assert!(
-        matches!(
-            third,
-            Err(RuleError::Refused(Refusal::LimitReached { limit: 2 }))
-        ),
+        matches!(third, Err(RuleError::Refused(Refusal::LimitReached { limit: 2 }))),
         "a token in its grace period counts toward the cap, got {third:?}"
     );
-    let over = store
-        .rotate(replacement.id, rotation(Some(at(100)), t0(), Some(2)))
-        .await;
+    let over = store.rotate(replacement.id, rotation(Some(at(100)), t0(), Some(2))).await;
     assert!(
-        matches!(
-            over,
-            Err(RuleError::Refused(Refusal::LimitReached { limit: 2 }))
-        ),
+        matches!(over, Err(RuleError::Refused(Refusal::LimitReached { limit: 2 }))),
         "a rotation with grace at the cap is refused, got {over:?}"
     );
     store
@@ -206,17 +166,11 @@ pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) 
         })
         .collect();
     let succeeded = successes(attempts, |error| {
-        matches!(
-            error,
-            RuleError::Refused(Refusal::LimitReached { limit: 10 })
-        )
+        matches!(error, RuleError::Refused(Refusal::LimitReached { limit: 10 }))
     })
     .await;
     assert_eq!(succeeded, 10, "exactly the cap succeeds");
-    let listed = store
-        .list(&active_query(Some("alice"), false))
-        .await
-        .expect("list");
+    let listed = store.list(&active_query(Some("alice"), false)).await.expect("list");
     assert_eq!(listed.len(), 10, "the cap holds under concurrency");
 }
 
@@ -238,64 +192,31 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
         })
         .collect();
     let answers = all_at_once(calls).await;
-    let consumed = answers
-        .iter()
-        .filter(|answer| matches!(answer, Ok(Some(_))))
-        .count();
+    let consumed = answers.iter().filter(|answer| matches!(answer, Ok(Some(_)))).count();
     assert_eq!(consumed, 10, "exactly the uses left succeed: {answers:?}");
     assert_eq!(
-        get(&*store, &limited.id)
-            .await
-            .usage
-            .map(|usage| usage.remaining),
+        get(&*store, &limited.id).await.usage.map(|usage| usage.remaining),
         Some(0),
         "the store keeps the count"
     );
-    assert_eq!(
-        store.consume_use(limited.id, at(2)).await.expect("consume"),
-        None
-    );
+    assert_eq!(store.consume_use(limited.id, at(2)).await.expect("consume"), None);
 
     let mut refilled = sample_record("alice", "refilled");
     refilled.usage = Some(
-        Usage::new(0, t0())
-            .and_then(|usage| usage.refilled(3, Duration::hours(1)))
-            .expect("usage"),
+        Usage::new(0, t0()).and_then(|usage| usage.refilled(3, Duration::hours(1))).expect("usage"),
     );
     insert(&*store, &refilled).await;
-    assert_eq!(
-        store
-            .consume_use(refilled.id, at(60))
-            .await
-            .expect("consume"),
-        None
-    );
+    assert_eq!(store.consume_use(refilled.id, at(60)).await.expect("consume"), None);
     let later = t0() + Duration::hours(2);
-    let after = store
-        .consume_use(refilled.id, later)
-        .await
-        .expect("consume")
-        .expect("refilled");
+    let after = store.consume_use(refilled.id, later).await.expect("consume").expect("refilled");
     assert_eq!((after.remaining, after.refilled_at), (2, later));
 
     let free = sample_record("alice", "free");
     insert(&*store, &free).await;
-    assert_eq!(
-        store.consume_use(free.id, at(1)).await.expect("consume"),
-        None
-    );
-    assert_eq!(
-        get(&*store, &free.id).await,
-        free,
-        "a token without a limit is not touched"
-    );
-    let unknown = store
-        .consume_use(TokenId::random().expect("randomness"), at(1))
-        .await;
-    assert!(
-        matches!(unknown, Err(RuleError::Refused(Refusal::NotFound))),
-        "{unknown:?}"
-    );
+    assert_eq!(store.consume_use(free.id, at(1)).await.expect("consume"), None);
+    assert_eq!(get(&*store, &free.id).await, free, "a token without a limit is not touched");
+    let unknown = store.consume_use(TokenId::random().expect("randomness"), at(1)).await;
+    assert!(matches!(unknown, Err(RuleError::Refused(Refusal::NotFound))), "{unknown:?}");
 }
 
 /// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
@@ -306,17 +227,11 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
     let attempts = (0..20)
         .map(|_| {
             let store = Arc::clone(&store);
-            async move {
-                store
-                    .insert(sample_record("alice", "laptop"), rules(None))
-                    .await
-            }
+            async move { store.insert(sample_record("alice", "laptop"), rules(None)).await }
         })
         .collect();
-    let succeeded = successes(attempts, |error| {
-        matches!(error, RuleError::Refused(Refusal::NameTaken))
-    })
-    .await;
+    let succeeded =
+        successes(attempts, |error| matches!(error, RuleError::Refused(Refusal::NameTaken))).await;
     assert_eq!(succeeded, 1, "one name wins among concurrent inserts");
 }
 
@@ -331,23 +246,13 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
 pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
-    assert_seen(
-        &*store,
-        &record,
-        "before a revoke, the token is active",
-        |found| found.revoked_at.is_none(),
-    )
+    assert_seen(&*store, &record, "before a revoke, the token is active", |found| {
+        found.revoked_at.is_none()
+    })
     .await;
-    let revoked = store
-        .revoke(record.id, &revocation(at(5)))
-        .await
-        .expect("revoke");
+    let revoked = store.revoke(record.id, &revocation(at(5))).await.expect("revoke");
     assert_eq!(
-        (
-            revoked.revoked_at,
-            revoked.revoked_by.as_deref(),
-            revoked.revoke_reason
-        ),
+        (revoked.revoked_at, revoked.revoked_by.as_deref(), revoked.revoke_reason),
         (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
         "revoke returns the revoked record, with who and why"
     );
@@ -356,22 +261,13 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     })
     .await;
     let by_someone_else = Revocation::new(at(9), "user:alice", RevokeReason::RevokeAll);
-    let again = store
-        .revoke(record.id, &by_someone_else)
-        .await
-        .expect("revoke again");
+    let again = store.revoke(record.id, &by_someone_else).await.expect("revoke again");
     assert_eq!(
-        (
-            again.revoked_at,
-            again.revoked_by.as_deref(),
-            again.revoke_reason
-        ),
+        (again.revoked_at, again.revoked_by.as_deref(), again.revoke_reason),
         (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
         "revoking a revoked token changes nothing, not even who or why"
     );
-    let missing = store
-        .revoke(TokenId::random().expect("randomness"), &revocation(at(9)))
-        .await;
+    let missing = store.revoke(TokenId::random().expect("randomness"), &revocation(at(9))).await;
     assert!(
         matches!(missing, Err(RuleError::Refused(Refusal::NotFound))),
         "revoking an unknown id answers NotFound, got {missing:?}"
@@ -387,34 +283,21 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
 /// alice's first keeps t1, the others read t2, bob's stays active;
 /// revoking an owner without tokens answers 0.
 pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn ManageStore>) {
-    let alice: Vec<TokenRecord> = (0..3)
-        .map(|index| sample_record("alice", &format!("a{index}")))
-        .collect();
+    let alice: Vec<TokenRecord> =
+        (0..3).map(|index| sample_record("alice", &format!("a{index}"))).collect();
     let bob = sample_record("bob", "b");
     for record in alice.iter().chain([&bob]) {
         insert(&*store, record).await;
     }
-    store
-        .revoke(alice[0].id, &revocation(at(1)))
-        .await
-        .expect("revoke");
+    store.revoke(alice[0].id, &revocation(at(1))).await.expect("revoke");
     for record in alice.iter().chain([&bob]) {
         assert_seen(&*store, record, "before revoke_owner, a lookup", |_| true).await;
     }
-    let count = store
-        .revoke_owner("alice", &revocation_of_all(at(2)))
-        .await
-        .expect("revoke_owner");
-    assert_eq!(
-        count, 2,
-        "revoke_owner counts the tokens it revoked, the active ones"
-    );
-    assert_seen(
-        &*store,
-        &alice[0],
-        "revoke_owner keeps an earlier revocation",
-        |found| found.revoked_at == Some(at(1)),
-    )
+    let count = store.revoke_owner("alice", &revocation_of_all(at(2))).await.expect("revoke_owner");
+    assert_eq!(count, 2, "revoke_owner counts the tokens it revoked, the active ones");
+    assert_seen(&*store, &alice[0], "revoke_owner keeps an earlier revocation", |found| {
+        found.revoked_at == Some(at(1))
+    })
     .await;
     for record in &alice[1..] {
         assert_seen(
@@ -429,18 +312,12 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
         )
         .await;
     }
-    assert_seen(
-        &*store,
-        &bob,
-        "revoke_owner touches that owner only",
-        |found| found.revoked_at.is_none(),
-    )
+    assert_seen(&*store, &bob, "revoke_owner touches that owner only", |found| {
+        found.revoked_at.is_none()
+    })
     .await;
     assert_eq!(
-        store
-            .revoke_owner("nobody", &revocation_of_all(at(3)))
-            .await
-            .expect("revoke_owner"),
+        store.revoke_owner("nobody", &revocation_of_all(at(3))).await.expect("revoke_owner"),
         0,
         "an owner without tokens has nothing to revoke"
     );
@@ -460,37 +337,23 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
         metadata: Some(metadata),
         ..TokenUpdate::default()
     };
-    store
-        .update(record.id, &change(Some(plan("pro"))), t0())
-        .await
-        .expect("update");
-    assert_seen(
-        &*store,
-        &record,
-        "new metadata is visible at once",
-        |found| found.metadata == Some(plan("pro")),
-    )
+    store.update(record.id, &change(Some(plan("pro"))), t0()).await.expect("update");
+    assert_seen(&*store, &record, "new metadata is visible at once", |found| {
+        found.metadata == Some(plan("pro"))
+    })
     .await;
     let rename = TokenUpdate {
         name: Some(TokenName::new("renamed").expect("name")),
         ..TokenUpdate::default()
     };
-    store
-        .update(record.id, &rename, t0())
-        .await
-        .expect("rename");
+    store.update(record.id, &rename, t0()).await.expect("rename");
     assert_seen(&*store, &record, "a rename keeps the metadata", |found| {
         found.metadata == Some(plan("pro"))
     })
     .await;
-    store
-        .update(record.id, &change(None), t0())
-        .await
-        .expect("clear");
-    assert_seen(&*store, &record, "cleared metadata is gone", |found| {
-        found.metadata.is_none()
-    })
-    .await;
+    store.update(record.id, &change(None), t0()).await.expect("clear");
+    assert_seen(&*store, &record, "cleared metadata is gone", |found| found.metadata.is_none())
+        .await;
 }
 
 /// Last-used notes only ever move the time forward; unknown ids are ignored.
@@ -500,18 +363,9 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
 pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
-    let note = |seconds| LastUse {
-        id: record.id,
-        at: at(seconds),
-    };
-    let stranger = LastUse {
-        id: TokenId::random().expect("randomness"),
-        at: at(1),
-    };
-    store
-        .record_last_used(&[note(20), stranger])
-        .await
-        .expect("batch");
+    let note = |seconds| LastUse { id: record.id, at: at(seconds) };
+    let stranger = LastUse { id: TokenId::random().expect("randomness"), at: at(1) };
+    store.record_last_used(&[note(20), stranger]).await.expect("batch");
     assert_eq!(
         get(&*store, &record.id).await.last_used_at,
         Some(at(20)),
@@ -523,10 +377,7 @@ pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
         Some(at(20)),
         "last-used never moves backwards"
     );
-    store
-        .record_last_used(&[note(30), note(25)])
-        .await
-        .expect("batch");
+    store.record_last_used(&[note(30), note(25)]).await.expect("batch");
     assert_eq!(
         get(&*store, &record.id).await.last_used_at,
         Some(at(30)),
@@ -540,24 +391,11 @@ pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
 /// record and the store has now held one; a second claim is
 /// `AlreadyClaimed`.
 pub async fn setup_claim_succeeds_once(store: Arc<dyn ManageStore>) {
-    assert!(
-        !store.has_ever_held_token().await.expect("status"),
-        "a fresh store"
-    );
+    assert!(!store.has_ever_held_token().await.expect("status"), "a fresh store");
     let first = sample_record("admin", "admin");
-    store
-        .claim_setup(first.clone())
-        .await
-        .expect("the first claim");
-    assert!(
-        store.has_ever_held_token().await.expect("status"),
-        "a claimed store has held a token"
-    );
-    assert_eq!(
-        get(&*store, &first.id).await,
-        first,
-        "the claim writes its record"
-    );
+    store.claim_setup(first.clone()).await.expect("the first claim");
+    assert!(store.has_ever_held_token().await.expect("status"), "a claimed store has held a token");
+    assert_eq!(get(&*store, &first.id).await, first, "the claim writes its record");
     let second = store.claim_setup(sample_record("admin", "other")).await;
     assert!(
         matches!(second, Err(RuleError::Store(StoreError::AlreadyClaimed))),
@@ -577,10 +415,9 @@ pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
             async move { store.claim_setup(record).await }
         })
         .collect();
-    let winners = successes(attempts, |error| {
-        matches!(error, RuleError::Store(StoreError::AlreadyClaimed))
-    })
-    .await;
+    let winners =
+        successes(attempts, |error| matches!(error, RuleError::Store(StoreError::AlreadyClaimed)))
+            .await;
     assert_eq!(winners, 1, "exactly one of 50 concurrent claims wins");
     let all = store.list(&active_query(None, true)).await.expect("list");
     assert_eq!(all.len(), 1, "only the winning claim writes a record");
@@ -593,10 +430,7 @@ pub async fn setup_claim_has_one_winner_among_50(store: Arc<dyn ManageStore>) {
 pub async fn setup_claim_refused_once_any_token_was_held(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
-    store
-        .revoke(record.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
+    store.revoke(record.id, &revocation(at(1))).await.expect("revoke");
     assert!(store.delete(record.id).await.expect("delete"));
     assert!(
         store.has_ever_held_token().await.expect("status"),
@@ -623,12 +457,9 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
     let phone = sample_record("alice", "phone");
     insert(&*store, &laptop).await;
     insert(&*store, &phone).await;
-    assert_seen(
-        &*store,
-        &laptop,
-        "before an update, the old record",
-        |found| found.scopes.routes.is_empty(),
-    )
+    assert_seen(&*store, &laptop, "before an update, the old record", |found| {
+        found.scopes.routes.is_empty()
+    })
     .await;
     let routes = vec![Route::new("/releases", Access::READ).expect("route")];
     let update = TokenUpdate {
@@ -638,37 +469,18 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         profile: Some(Some("prod".to_owned())),
         ..TokenUpdate::default()
     };
-    let changed = store
-        .update(laptop.id, &update, t0())
-        .await
-        .expect("update");
-    assert_seen(&*store, &laptop, "an update is visible at once", |found| {
-        *found == changed
-    })
-    .await;
+    let changed = store.update(laptop.id, &update, t0()).await.expect("update");
+    assert_seen(&*store, &laptop, "an update is visible at once", |found| *found == changed).await;
     assert_eq!(changed.name.as_str(), "work laptop", "update renames");
     assert_eq!(changed.scopes.routes, routes, "update sets the routes");
-    assert!(
-        !changed.scopes.manager,
-        "update leaves fields it does not name"
-    );
+    assert!(!changed.scopes.manager, "update leaves fields it does not name");
     assert_eq!(changed.description.as_deref(), Some("the work one"));
     assert_eq!(changed.profile.as_deref(), Some("prod"));
 
-    let clear = TokenUpdate {
-        description: Some(None),
-        ..TokenUpdate::default()
-    };
+    let clear = TokenUpdate { description: Some(None), ..TokenUpdate::default() };
     let cleared = store.update(laptop.id, &clear, t0()).await.expect("update");
-    assert_eq!(
-        cleared.description, None,
-        "Some(None) clears the description"
-    );
-    assert_eq!(
-        cleared.name.as_str(),
-        "work laptop",
-        "update leaves fields it does not name"
-    );
+    assert_eq!(cleared.description, None, "Some(None) clears the description");
+    assert_eq!(cleared.name.as_str(), "work laptop", "update leaves fields it does not name");
 
     let take_phone = TokenUpdate {
         name: Some(TokenName::new("phone").expect("name")),
@@ -679,23 +491,15 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
         matches!(taken, Err(RuleError::Refused(Refusal::NameTaken))),
         "a rename onto an active token's name is NameTaken, got {taken:?}"
     );
-    store
-        .update(phone.id, &take_phone, t0())
-        .await
-        .expect("keeping its own name is no conflict");
+    store.update(phone.id, &take_phone, t0()).await.expect("keeping its own name is no conflict");
 
-    store
-        .revoke(phone.id, &revocation(at(1)))
-        .await
-        .expect("revoke");
+    store.revoke(phone.id, &revocation(at(1))).await.expect("revoke");
     let inactive = store.update(phone.id, &clear, at(2)).await;
     assert!(
         matches!(inactive, Err(RuleError::Refused(Refusal::Inactive))),
         "updating a revoked token is Inactive, got {inactive:?}"
     );
-    let missing = store
-        .update(TokenId::random().expect("randomness"), &clear, t0())
-        .await;
+    let missing = store.update(TokenId::random().expect("randomness"), &clear, t0()).await;
     assert!(
         matches!(missing, Err(RuleError::Refused(Refusal::NotFound))),
         "updating an unknown id is NotFound, got {missing:?}"
@@ -717,26 +521,11 @@ pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn Mana
         let ability = Ability::new(label.as_str()).expect("ability");
         let route = Route::new(&format!("/{label}"), Access::READ).expect("route");
         let updates = [
-            TokenUpdate {
-                description: Some(Some(label.clone())),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                manager: Some(round % 2 == 0),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                abilities: Some(vec![ability.clone()]),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                routes: Some(vec![route.clone()]),
-                ..TokenUpdate::default()
-            },
-            TokenUpdate {
-                profile: Some(Some(label.clone())),
-                ..TokenUpdate::default()
-            },
+            TokenUpdate { description: Some(Some(label.clone())), ..TokenUpdate::default() },
+            TokenUpdate { manager: Some(round % 2 == 0), ..TokenUpdate::default() },
+            TokenUpdate { abilities: Some(vec![ability.clone()]), ..TokenUpdate::default() },
+            TokenUpdate { routes: Some(vec![route.clone()]), ..TokenUpdate::default() },
+            TokenUpdate { profile: Some(Some(label.clone())), ..TokenUpdate::default() },
         ];
         let tasks: Vec<_> = updates
             .into_iter()
@@ -775,20 +564,15 @@ pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn Mana
 pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>) {
     let mut old = sample_record("alice", "laptop");
     old.expires_at = Some(at(1_000));
-    old.scopes = Scopes {
-        abilities: vec![Ability::new("deploy").expect("ability")],
-        ..Scopes::default()
-    };
+    old.scopes =
+        Scopes { abilities: vec![Ability::new("deploy").expect("ability")], ..Scopes::default() };
     insert(&*store, &old).await;
     assert_seen(&*store, &old, "before a rotation, the old token", |found| {
         found.replaced_by.is_none()
     })
     .await;
     let graceful = rotation(Some(at(100)), at(10), None);
-    let replacement = store
-        .rotate(old.id, graceful.clone())
-        .await
-        .expect("rotate");
+    let replacement = store.rotate(old.id, graceful.clone()).await.expect("rotate");
     let expected = TokenRecord {
         id: graceful.new_id,
         hash: graceful.new_hash,
@@ -801,25 +585,17 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         replacement, expected,
         "the replacement copies the old token as stored, with the new id and hash"
     );
-    assert_seen(
-        &*store,
-        &replacement,
-        "the replacement is visible at once",
-        |found| *found == expected,
-    )
+    assert_seen(&*store, &replacement, "the replacement is visible at once", |found| {
+        *found == expected
+    })
     .await;
-    assert_seen(
-        &*store,
-        &old,
-        "the old token gets the grace end at once",
-        |found| {
-            found.expires_at == Some(at(100))
-                && found.replaced_by == Some(replacement.id)
-                && found.revoked_at.is_none()
-                && found.revoked_by.as_deref() == Some("admin")
-                && found.revoke_reason == Some(RevokeReason::RotationGrace)
-        },
-    )
+    assert_seen(&*store, &old, "the old token gets the grace end at once", |found| {
+        found.expires_at == Some(at(100))
+            && found.replaced_by == Some(replacement.id)
+            && found.revoked_at.is_none()
+            && found.revoked_by.as_deref() == Some("admin")
+            && found.revoke_reason == Some(RevokeReason::RotationGrace)
+    })
     .await;
     let twice = store.rotate(old.id, rotation(None, at(11), None)).await;
     assert!(
@@ -827,10 +603,7 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         "a rotated token cannot be rotated again, got {twice:?}"
     );
 
-    let next = store
-        .rotate(replacement.id, rotation(None, at(20), None))
-        .await
-        .expect("rotate");
+    let next = store.rotate(replacement.id, rotation(None, at(20), None)).await.expect("rotate");
     assert_seen(
         &*store,
         &replacement,
@@ -862,10 +635,7 @@ pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) 
         let record = sample_record("alice", &format!("race-{round}"));
         insert(&*store, &record).await;
         let routes = vec![Route::new(&format!("/r{round}"), Access::READ).expect("route")];
-        let update = TokenUpdate {
-            routes: Some(routes.clone()),
-            ..TokenUpdate::default()
-        };
+        let update = TokenUpdate { routes: Some(routes.clone()), ..TokenUpdate::default() };
         let (rotated, updated) = {
             let (rotating, updating) = (Arc::clone(&store), Arc::clone(&store));
             let rotation = rotation(None, t0(), None);
@@ -897,10 +667,7 @@ pub async fn delete_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
     assert_seen(&*store, &record, "before a delete, the record", |_| true).await;
-    assert!(
-        store.delete(record.id).await.expect("delete"),
-        "delete says it existed"
-    );
+    assert!(store.delete(record.id).await.expect("delete"), "delete says it existed");
     assert_gone(&*store, &record, "a delete is visible at once").await;
     assert!(
         !store.delete(record.id).await.expect("delete again"),
@@ -925,30 +692,16 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
     used.scopes = Scopes::manager();
     let records = vec![revoked, used];
 
-    let report = store
-        .import(records.clone(), rules(None))
-        .await
-        .expect("import");
-    assert_eq!(
-        (report.imported, report.skipped),
-        (2, 0),
-        "an import writes new records"
-    );
+    let report = store.import(records.clone(), rules(None)).await.expect("import");
+    assert_eq!((report.imported, report.skipped), (2, 0), "an import writes new records");
     assert!(
         store.has_ever_held_token().await.expect("status"),
         "an import counts as having held a token"
     );
     let exported = store.list(&active_query(None, true)).await.expect("export");
     assert_eq!(exported, records, "an import keeps history exactly");
-    let again = store
-        .import(records.clone(), rules(None))
-        .await
-        .expect("import again");
-    assert_eq!(
-        (again.imported, again.skipped),
-        (0, 2),
-        "an import skips records already present"
-    );
+    let again = store.import(records.clone(), rules(None)).await.expect("import again");
+    assert_eq!((again.imported, again.skipped), (0, 2), "an import skips records already present");
     let mut same_hash = sample_record("carol", "copy");
     same_hash.hash = records[0].hash;
     let mut same_id = sample_record("carol", "twin");
@@ -964,9 +717,5 @@ pub async fn export_import_round_trip(store: Arc<dyn ManageStore>) {
         "another owner's id or hash is skipped, the rest imported"
     );
     assert_eq!(get(&*store, &fresh.id).await, fresh);
-    assert_eq!(
-        get(&*store, &records[1].id).await,
-        records[1],
-        "the other owner's record stays"
-    );
+    assert_eq!(get(&*store, &records[1].id).await, records[1], "the other owner's record stays");
 }

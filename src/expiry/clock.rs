@@ -33,9 +33,8 @@ impl Clock for SystemClock {
     }
 
     fn now_unix_millis(&self) -> i64 {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let since_epoch =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
     }
 }
@@ -89,9 +88,6 @@ mod tests {
         assert!(before <= fast && fast <= after, "{before} {fast} {after}");
         let manual = ManualClock::new(OffsetDateTime::UNIX_EPOCH + Duration::milliseconds(1_500));
         assert_eq!(manual.now_unix_millis(), 1_500);
-        assert_eq!(
-            unix_millis(OffsetDateTime::UNIX_EPOCH - Duration::milliseconds(1)),
-            -1
-        );
+        assert_eq!(unix_millis(OffsetDateTime::UNIX_EPOCH - Duration::milliseconds(1)), -1);
     }
 }

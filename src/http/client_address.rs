@@ -43,10 +43,8 @@ pub fn client_address(
     if !is_trusted(&peer) || forwarded_for.is_empty() {
         return Some(peer);
     }
-    let lines = forwarded_for
-        .iter()
-        .map(|line| visible_ascii(line))
-        .collect::<Option<Vec<&str>>>()?;
+    let lines =
+        forwarded_for.iter().map(|line| visible_ascii(line)).collect::<Option<Vec<&str>>>()?;
     let hop = |entry: &str| entry.trim_matches([' ', '\t']).parse::<IpAddr>().ok();
     for entry in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
         let address = hop(entry)?;
@@ -62,14 +60,8 @@ pub fn client_address(
 /// The text of a header value whose bytes are all visible ASCII (or
 /// tabs), as `http`'s `HeaderValue::to_str` accepts; `None` otherwise.
 pub(super) fn visible_ascii(value: &[u8]) -> Option<&str> {
-    let visible = value
-        .iter()
-        .all(|&byte| byte == b'\t' || (0x20..0x7f).contains(&byte));
-    if visible {
-        std::str::from_utf8(value).ok()
-    } else {
-        None
-    }
+    let visible = value.iter().all(|&byte| byte == b'\t' || (0x20..0x7f).contains(&byte));
+    if visible { std::str::from_utf8(value).ok() } else { None }
 }
 
 #[cfg(test)]

@@ -94,11 +94,7 @@ pub async fn verify_request(
     let resolved = requirement.resolve(request.method, path);
 
     // 3. The client's address.
-    let client = client_address(
-        request.peer,
-        &request.forwarded_for,
-        service.trusted_proxies(),
-    );
+    let client = client_address(request.peer, &request.forwarded_for, service.trusted_proxies());
 
     // 4. Verification, with the requirement judged inside it. A path that
     // cannot be normalised is refused once the credential is checked: a
@@ -120,10 +116,8 @@ pub async fn verify_request(
         }
         Err(error) => Err(error),
     };
-    let authenticated = service
-        .verify_credential(token, requirement, client, uses)
-        .await
-        .map_err(refuse)?;
+    let authenticated =
+        service.verify_credential(token, requirement, client, uses).await.map_err(refuse)?;
     verdict(authenticated, resolved)
 }
 
@@ -133,10 +127,7 @@ fn verdict(
     authenticated: Authenticated,
     resolved: Result<Resolved, ScopeError>,
 ) -> Result<Verdict, Rejection> {
-    Ok(Verdict {
-        authenticated,
-        requirement: resolved.map_err(Rejection::invalid_path)?,
-    })
+    Ok(Verdict { authenticated, requirement: resolved.map_err(Rejection::invalid_path)? })
 }
 
 /// The request's one credential.
@@ -153,9 +144,7 @@ fn credential<'a>(request: &RequestFacts<'a>) -> Result<Credential<'a>, AuthErro
     }
     let header = one_header_value(request.authorization)?;
     let Some(query) = request.query else {
-        return Ok(Credential::Token(Cow::Borrowed(parse_authorization(
-            header,
-        )?)));
+        return Ok(Credential::Token(Cow::Borrowed(parse_authorization(header)?)));
     };
     match (header.is_some(), query_token(query)?) {
         (true, Some(_)) => Err(BearerError::MultipleCredentials.into()),
@@ -170,11 +159,9 @@ fn one_header_value(values: HeaderValues<'_>) -> Result<Option<&str>, BearerErro
     match values {
         HeaderValues { first: None, .. } => Ok(None),
         HeaderValues { more: true, .. } => Err(BearerError::MultipleCredentials),
-        HeaderValues {
-            first: Some(value), ..
-        } => visible_ascii(value)
-            .map(Some)
-            .ok_or(BearerError::InvalidCharacter),
+        HeaderValues { first: Some(value), .. } => {
+            visible_ascii(value).map(Some).ok_or(BearerError::InvalidCharacter)
+        }
     }
 }
 
@@ -225,10 +212,7 @@ mod tests {
         assert_eq!(found(Some("a=1&token=tk_x%2By")), Ok(Some("tk_x+y".into())));
         assert_eq!(found(Some("token=a+b")), Ok(Some("a+b".into())));
         assert_eq!(found(Some("token=")), Err(BearerError::EmptyToken));
-        assert_eq!(
-            found(Some("token=a&token=b")),
-            Err(BearerError::MultipleCredentials)
-        );
+        assert_eq!(found(Some("token=a&token=b")), Err(BearerError::MultipleCredentials));
         assert_eq!(found(Some("token=%FF")), Err(BearerError::InvalidCharacter));
     }
 
@@ -236,10 +220,7 @@ mod tests {
     fn one_header_value_refuses_two_and_unreadable_bytes() {
         let values = |first: Option<&'static [u8]>, more| HeaderValues { first, more };
         assert_eq!(one_header_value(values(None, false)), Ok(None));
-        assert_eq!(
-            one_header_value(values(Some(b"Bearer a"), false)),
-            Ok(Some("Bearer a"))
-        );
+        assert_eq!(one_header_value(values(Some(b"Bearer a"), false)), Ok(Some("Bearer a")));
         assert_eq!(
             one_header_value(values(Some(b"Bearer a"), true)),
             Err(BearerError::MultipleCredentials)
@@ -262,12 +243,9 @@ mod verdict_tests {
     use crate::token::Prefix;
 
     fn manager() -> TokenManager {
-        TokenManager::builder(
-            Arc::new(MemoryStore::new()),
-            Prefix::new("tk").expect("prefix"),
-        )
-        .build()
-        .expect("a manager")
+        TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").expect("prefix"))
+            .build()
+            .expect("a manager")
     }
 
     fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
@@ -321,9 +299,7 @@ mod verdict_tests {
                 .expect("issued");
             let header = format!("Bearer {}", issued.token.expose_secret());
             let peer = Some("192.0.2.7".parse().expect("an address"));
-            let facts = RequestFacts::new("GET", "/")
-                .authorization([header.as_bytes()])
-                .peer(peer);
+            let facts = RequestFacts::new("GET", "/").authorization([header.as_bytes()]).peer(peer);
             let verdict = verify_request(tokens.service(), &facts, &RouteRequirement::AnyToken)
                 .await
                 .expect("verified");

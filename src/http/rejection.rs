@@ -62,11 +62,8 @@ impl Rejection {
     /// A verification failure for this realm: one message for every
     /// `invalid_token` reason, the RFC 6750 challenge, no internals.
     pub fn from_auth(error: &AuthError, realm: &str) -> Self {
-        let rejection = Self::new(
-            status_for_code(error.code()),
-            error.code(),
-            error.client_message(),
-        );
+        let rejection =
+            Self::new(status_for_code(error.code()), error.code(), error.client_message());
         let rejection = match error.challenge(realm) {
             Some(challenge) => rejection.with_challenge(challenge.to_string()),
             None => rejection,
@@ -79,10 +76,9 @@ impl Rejection {
                 ),
                 ..rejection
             },
-            AuthError::InsufficientScope { scope } => Self {
-                required_scope: Some(scope.clone()),
-                ..rejection
-            },
+            AuthError::InsufficientScope { scope } => {
+                Self { required_scope: Some(scope.clone()), ..rejection }
+            }
             _ => rejection,
         }
     }
@@ -141,13 +137,8 @@ impl Rejection {
     /// The headers an HTTP answer carries: `WWW-Authenticate` where a
     /// challenge applies, `Retry-After` for a spent rate limit.
     pub fn headers(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
-        let challenge = self
-            .challenge
-            .iter()
-            .map(|value| ("www-authenticate", value.clone()));
-        let retry = self
-            .retry_after
-            .map(|seconds| ("retry-after", seconds.to_string()));
+        let challenge = self.challenge.iter().map(|value| ("www-authenticate", value.clone()));
+        let retry = self.retry_after.map(|seconds| ("retry-after", seconds.to_string()));
         challenge.chain(retry)
     }
 

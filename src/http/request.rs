@@ -61,10 +61,7 @@ impl<'a> RequestFacts<'a> {
     #[must_use]
     pub fn authorization(mut self, values: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let mut values = values.into_iter();
-        self.authorization = HeaderValues {
-            first: values.next(),
-            more: values.next().is_some(),
-        };
+        self.authorization = HeaderValues { first: values.next(), more: values.next().is_some() };
         self
     }
 
@@ -96,8 +93,7 @@ impl<'a> RequestFacts<'a> {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        self.authorization(values("authorization"))
-            .forwarded_for(values("x-forwarded-for"))
+        self.authorization(values("authorization")).forwarded_for(values("x-forwarded-for"))
     }
 
     /// The address of the connection's peer, when the server knows it.
@@ -144,9 +140,7 @@ impl<'a> RequestFacts<'a> {
 #[cfg(any(feature = "axum", feature = "tonic"))]
 pub(crate) fn hide_credentials(headers: &mut http::HeaderMap) {
     if let http::header::Entry::Occupied(mut values) = headers.entry(http::header::AUTHORIZATION) {
-        values
-            .iter_mut()
-            .for_each(|value| value.set_sensitive(true));
+        values.iter_mut().for_each(|value| value.set_sensitive(true));
     }
 }
 
@@ -156,10 +150,7 @@ impl fmt::Debug for RequestFacts<'_> {
         f.debug_struct("RequestFacts")
             .field("method", &self.method)
             .field("path", &self.path)
-            .field(
-                "authorization",
-                &redacted(self.authorization.first.is_some()),
-            )
+            .field("authorization", &redacted(self.authorization.first.is_some()))
             .field("query", &self.query.map(|query| redacted(query.is_some())))
             .field("peer", &self.peer)
             .field("forwarded_for_lines", &self.forwarded_for.len())

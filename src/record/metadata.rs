@@ -31,9 +31,7 @@ impl Metadata {
     /// # Errors
     /// [`RecordError::Metadata`].
     pub fn new(object: Map<String, Value>) -> Result<Self, RecordError> {
-        let size = serde_json::to_vec(&object)
-            .map_err(|_| RecordError::Metadata)?
-            .len();
+        let size = serde_json::to_vec(&object).map_err(|_| RecordError::Metadata)?.len();
         if size > Self::MAX_BYTES {
             return Err(RecordError::Metadata);
         }

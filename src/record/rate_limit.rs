@@ -54,10 +54,7 @@ impl RateLimit {
         let requests = NonZeroU32::new(requests).ok_or(RecordError::RateLimit)?;
         let per_nanos =
             u64::try_from(per.whole_nanoseconds()).map_err(|_| RecordError::RateLimit)?;
-        Ok(Self {
-            requests,
-            per_nanos,
-        })
+        Ok(Self { requests, per_nanos })
     }
 
     /// How many requests per period.

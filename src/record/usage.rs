@@ -46,12 +46,7 @@ impl Usage {
         if remaining > Self::MAX_USES {
             return Err(RecordError::Usage);
         }
-        Ok(Self {
-            remaining,
-            refill_to: None,
-            refill_every: None,
-            refilled_at: now,
-        })
+        Ok(Self { remaining, refill_to: None, refill_every: None, refilled_at: now })
     }
 
     /// Refilled to `to` uses every `every` (at least a second, at most a
@@ -66,11 +61,7 @@ impl Usage {
         if !ok {
             return Err(RecordError::Usage);
         }
-        Ok(Self {
-            refill_to: Some(to),
-            refill_every: Some(every),
-            ..self
-        })
+        Ok(Self { refill_to: Some(to), refill_every: Some(every), ..self })
     }
 
     /// `remaining` uses, refilled as `spec` says (`100/1d`: back to 100 every
@@ -148,21 +139,14 @@ impl Usage {
             .checked_mul(i32::try_from(periods).unwrap_or(i32::MAX))
             .and_then(|span| self.refilled_at.checked_add(span))
             .unwrap_or(now);
-        Self {
-            remaining: to,
-            refilled_at: advanced,
-            ..self
-        }
+        Self { remaining: to, refilled_at: advanced, ..self }
     }
 
     /// Consumes one use at `now`: the state after, or `None` when none is
     /// left. Stores call it inside their atomic section.
     pub fn consume(self, now: OffsetDateTime) -> Option<Self> {
         let current = self.at(now);
-        (current.remaining > 0).then(|| Self {
-            remaining: current.remaining - 1,
-            ..current
-        })
+        (current.remaining > 0).then(|| Self { remaining: current.remaining - 1, ..current })
     }
 }
 
@@ -195,10 +179,7 @@ mod tests {
     #[test]
     fn uses_are_consumed_and_refilled_by_whole_intervals() {
         let t0 = OffsetDateTime::UNIX_EPOCH;
-        let usage = Usage::new(2, t0)
-            .unwrap()
-            .refilled(3, Duration::hours(1))
-            .unwrap();
+        let usage = Usage::new(2, t0).unwrap().refilled(3, Duration::hours(1)).unwrap();
         let once = usage.consume(t0).unwrap();
         let twice = once.consume(t0).unwrap();
         assert_eq!(twice.remaining, 0);
@@ -206,17 +187,8 @@ mod tests {
         let refilled = twice.consume(t0 + Duration::minutes(150)).unwrap();
         assert_eq!(refilled.remaining, 2, "refilled to 3, one consumed");
         assert_eq!(refilled.refilled_at, t0 + Duration::hours(2), "no drift");
-        assert_eq!(
-            Usage::new(0, t0).unwrap().consume(t0),
-            None,
-            "never refilled"
-        );
+        assert_eq!(Usage::new(0, t0).unwrap().consume(t0), None, "never refilled");
         assert!(Usage::new(Usage::MAX_USES + 1, t0).is_err());
-        assert!(
-            Usage::new(1, t0)
-                .unwrap()
-                .refilled(1, Duration::ZERO)
-                .is_err()
-        );
+        assert!(Usage::new(1, t0).unwrap().refilled(1, Duration::ZERO).is_err());
     }
 }

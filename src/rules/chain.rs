@@ -18,12 +18,7 @@ pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     successor: Option<TokenId>,
     now: OffsetDateTime,
 ) -> Result<Option<Usage>, RuleError> {
-    let start = ChainStart {
-        owner,
-        id: *id,
-        successor,
-        now,
-    };
+    let start = ChainStart { owner, id: *id, successor, now };
     apply_to_chain(store, start, |_, record, chain| {
         // A rotation with a grace period leaves two tokens working, and
         // the successor starts with the old one's uses left; were each to

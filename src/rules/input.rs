@@ -230,11 +230,7 @@ pub struct Revocation {
 impl Revocation {
     /// A revocation at `at` by `by` for `reason`.
     pub fn new(at: OffsetDateTime, by: impl Into<String>, reason: RevokeReason) -> Self {
-        Self {
-            at,
-            by: by.into(),
-            reason,
-        }
+        Self { at, by: by.into(), reason }
     }
 
     /// Applies it to `record`, unless the record is revoked already.

@@ -45,10 +45,7 @@ impl RoutePath {
             let decoded = percent_encoding::percent_decode_str(segment)
                 .decode_utf8()
                 .map_err(|_| ScopeError::Path)?;
-            if decoded
-                .chars()
-                .any(|c| c == '/' || c == '\\' || c.is_control())
-            {
+            if decoded.chars().any(|c| c == '/' || c == '\\' || c.is_control()) {
                 return Err(ScopeError::Path);
             }
             match &*decoded {
@@ -113,10 +110,7 @@ mod tests {
     #[test]
     fn the_length_limit_is_exact() {
         let longest = format!("/{}", "a".repeat(RoutePath::MAX_LEN - 1));
-        assert_eq!(
-            RoutePath::parse(&longest).map(|path| path.0.len()),
-            Ok(RoutePath::MAX_LEN)
-        );
+        assert_eq!(RoutePath::parse(&longest).map(|path| path.0.len()), Ok(RoutePath::MAX_LEN));
         let over = format!("/{}", "a".repeat(RoutePath::MAX_LEN));
         assert_eq!(RoutePath::parse(&over), Err(ScopeError::Path));
         // The raw text is bounded before any work, even when it would
@@ -129,10 +123,7 @@ mod tests {
         let grows = format!("/{}%", "a".repeat(RoutePath::MAX_LEN - 2));
         assert_eq!(RoutePath::parse(&grows), Err(ScopeError::Path));
         let fits = format!("/{}%", "a".repeat(RoutePath::MAX_LEN - 4));
-        assert_eq!(
-            RoutePath::parse(&fits).map(|path| path.0.len()),
-            Ok(RoutePath::MAX_LEN)
-        );
+        assert_eq!(RoutePath::parse(&fits).map(|path| path.0.len()), Ok(RoutePath::MAX_LEN));
     }
 
     #[test]
@@ -160,18 +151,10 @@ mod tests {
     fn normalising_is_idempotent() {
         // Found by the route_scope fuzz target: a literal `%` re-decoded.
         let long = format!("/{}", "%".repeat(1_000));
-        assert!(
-            RoutePath::parse(&long).is_err(),
-            "its canonical form is over the limit"
-        );
-        for raw in [
-            "/e/%%%622",
-            "/a/%2541",
-            "/100%",
-            "/%25%25",
-            "r/./?/r3e%2e%2/e",
-            &"%".repeat(600),
-        ] {
+        assert!(RoutePath::parse(&long).is_err(), "its canonical form is over the limit");
+        for raw in
+            ["/e/%%%622", "/a/%2541", "/100%", "/%25%25", "r/./?/r3e%2e%2/e", &"%".repeat(600)]
+        {
             let once = RoutePath::parse(raw).unwrap();
             assert_eq!(RoutePath::parse(once.as_str()).unwrap(), once, "{raw}");
         }
@@ -192,11 +175,7 @@ mod tests {
             "/%C3%28",
             &"/a".repeat(1025),
         ] {
-            assert_eq!(
-                RoutePath::parse(raw).unwrap_err(),
-                ScopeError::Path,
-                "{raw}"
-            );
+            assert_eq!(RoutePath::parse(raw).unwrap_err(), ScopeError::Path, "{raw}");
         }
     }
 

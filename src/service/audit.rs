@@ -48,11 +48,7 @@ pub(super) fn audited_unauthenticated<T: AuditedResult>(
     target: &(dyn fmt::Display + Sync),
     result: Result<T, ManageError>,
 ) -> Result<T, ManageError> {
-    let level = if result.is_ok() {
-        tracing::Level::INFO
-    } else {
-        tracing::Level::DEBUG
-    };
+    let level = if result.is_ok() { tracing::Level::INFO } else { tracing::Level::DEBUG };
     report(action, &"setup", target, &result, level);
     result
 }

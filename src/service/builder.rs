@@ -176,9 +176,7 @@ impl<S: ?Sized, Out> ServiceBuilder<S, Out> {
     /// records: all that is left is layering the store.
     fn checked(self) -> Result<Checked<S>, ConfigError> {
         if self.last_used_interval <= Duration::ZERO {
-            return Err(ConfigError::Invalid(
-                "the last-used interval must be positive",
-            ));
+            return Err(ConfigError::Invalid("the last-used interval must be positive"));
         }
         let settings = self.settings;
         let now = settings.clock.now();
@@ -256,9 +254,7 @@ impl<S: TokenStore + ?Sized> Checked<S> {
             inner: Arc::new(Inner {
                 store: layered,
                 writes,
-                custom: self
-                    .look_up_custom
-                    .then(|| CustomLookups::new(plain, prefix)),
+                custom: self.look_up_custom.then(|| CustomLookups::new(plain, prefix)),
                 settings: self.settings,
                 last_used: self.last_used,
                 rates: super::rate::RateLimits::default(),

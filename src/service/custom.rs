@@ -74,22 +74,14 @@ pub(super) struct Lookup {
 impl CustomLookups {
     pub(super) fn new(store: Arc<dyn TokenStore>, prefix: Prefix) -> Self {
         let store_changes = store.changes();
-        Self {
-            store,
-            prefix,
-            store_changes,
-            epoch: Mutex::new(Epoch::new(0, 0, Instant::now())),
-        }
+        Self { store, prefix, store_changes, epoch: Mutex::new(Epoch::new(0, 0, Instant::now())) }
     }
 
     /// Whether text with this hash, outside the format, must be looked up.
     pub(super) fn check(&self, hash: &TokenHash) -> Gate {
         let version = self.store_version();
         let mut epoch = self.current(version);
-        let lookup = Lookup {
-            serial: epoch.serial,
-            version,
-        };
+        let lookup = Lookup { serial: epoch.serial, version };
         match epoch.store_may_hold {
             Some(false) => Gate::Refuse,
             Some(true) if epoch.absent.contains(hash) => Gate::Refuse,
@@ -156,9 +148,7 @@ impl CustomLookups {
     }
 
     fn store_version(&self) -> u64 {
-        self.store_changes
-            .as_ref()
-            .map_or(0, |changes| *changes.borrow())
+        self.store_changes.as_ref().map_or(0, |changes| *changes.borrow())
     }
 
     fn lock(&self) -> MutexGuard<'_, Epoch> {
@@ -168,13 +158,6 @@ impl CustomLookups {
 
 impl Epoch {
     fn new(serial: u64, version: u64, began: Instant) -> Self {
-        Self {
-            serial,
-            version,
-            began,
-            store_may_hold: None,
-            asking: false,
-            absent: HashSet::new(),
-        }
+        Self { serial, version, began, store_may_hold: None, asking: false, absent: HashSet::new() }
     }
 }

@@ -28,10 +28,7 @@ pub(super) fn check_fields(record: &TokenRecord) -> Result<(), ManageError> {
         check_profile(profile)?;
     }
     check_display_prefix(&record.display_prefix)?;
-    for principal in [&record.created_by, &record.revoked_by]
-        .into_iter()
-        .flatten()
-    {
+    for principal in [&record.created_by, &record.revoked_by].into_iter().flatten() {
         check_principal(principal)?;
     }
     if let Some(usage) = &record.usage {

@@ -45,10 +45,8 @@ impl TokenManager {
                 self.check_fields(record, now)?;
             }
             self.check_chains(&records).await?;
-            let rules = InsertRules {
-                now,
-                max_active_per_owner: self.manage.policy.max_active_per_owner,
-            };
+            let rules =
+                InsertRules { now, max_active_per_owner: self.manage.policy.max_active_per_owner };
             let report = self.manage.store.import(records, rules).await;
             // Even a failed import may have stored some records.
             self.service().forget_absent_custom();
@@ -62,9 +60,7 @@ impl TokenManager {
         super::fields::check_fields(record)?;
         // History may be as it was; what still works keeps the policy.
         if record.is_active(now) {
-            self.manage
-                .policy
-                .require_lifetime(now, record.expires_at)?;
+            self.manage.policy.require_lifetime(now, record.expires_at)?;
         }
         Ok(())
     }
@@ -83,12 +79,7 @@ impl TokenManager {
                 Some(successor) => Some(successor.owner.clone()),
                 // A successor deleted since is no chain to follow; one of
                 // another owner is refused.
-                None => self
-                    .manage
-                    .store
-                    .get(&next)
-                    .await?
-                    .map(|stored| stored.owner),
+                None => self.manage.store.get(&next).await?.map(|stored| stored.owner),
             };
             if successor_owner.is_some_and(|owner| owner != record.owner) {
                 return Err(RecordError::Chain.into());

@@ -71,9 +71,7 @@ impl LastUsedTracker {
     }
 
     fn shard_at(&self, index: usize) -> MutexGuard<'_, Shard> {
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.shards[index].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn shard(&self, id: &TokenId) -> MutexGuard<'_, Shard> {
@@ -124,10 +122,7 @@ impl LastUsedTracker {
             flushed.retain(|_, at| now_ms - *at < self.interval_ms);
             for (id, at) in pending.drain() {
                 flushed.insert(id, at);
-                batch.push(LastUse {
-                    id,
-                    at: instant(at),
-                });
+                batch.push(LastUse { id, at: instant(at) });
             }
         }
         batch
@@ -152,9 +147,7 @@ impl TokenService {
     /// The store's error, after the batch was put back.
     pub async fn flush_last_used(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
-        let batch = inner
-            .last_used
-            .take_batch(inner.settings.clock.now_unix_millis());
+        let batch = inner.last_used.take_batch(inner.settings.clock.now_unix_millis());
         if batch.is_empty() {
             return Ok(0);
         }
@@ -188,11 +181,7 @@ impl TokenService {
                 let _ = service.flush_last_used().await;
             }
         });
-        LastUsedFlusher {
-            service: self.clone(),
-            stop,
-            task,
-        }
+        LastUsedFlusher { service: self.clone(), stop, task }
     }
 }
 

@@ -168,18 +168,12 @@ impl std::fmt::Display for TokenRef {
 impl TokenRef {
     /// A token by its id.
     pub fn id(id: TokenId) -> Self {
-        Self {
-            text: id.to_string(),
-            owner: None,
-        }
+        Self { text: id.to_string(), owner: None }
     }
 
     /// A token by id or name, as typed.
     pub fn id_or_name(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            owner: None,
-        }
+        Self { text: text.into(), owner: None }
     }
 
     /// Looks the name up among this owner's tokens only.
@@ -327,11 +321,7 @@ impl TokenManager {
         include_inactive: bool,
     ) -> Result<Vec<TokenRecord>, ManageError> {
         let now = self.service().now();
-        let query = ListQuery {
-            owner: owner.map(str::to_owned),
-            include_inactive,
-            now,
-        };
+        let query = ListQuery { owner: owner.map(str::to_owned), include_inactive, now };
         Ok(self.manage.store.list(&query).await?)
     }
 
@@ -385,10 +375,8 @@ impl TokenManager {
         new_name: &str,
     ) -> Result<TokenRecord, ManageError> {
         let renamed = async {
-            let update = TokenUpdate {
-                name: Some(TokenName::new(new_name)?),
-                ..TokenUpdate::default()
-            };
+            let update =
+                TokenUpdate { name: Some(TokenName::new(new_name)?), ..TokenUpdate::default() };
             self.change(actor, token, update).await
         };
         audited("rename", actor, token, renamed.await)
@@ -408,12 +396,7 @@ impl TokenManager {
         token: &TokenRef,
         update: TokenUpdate,
     ) -> Result<TokenRecord, ManageError> {
-        audited(
-            "modify",
-            actor,
-            token,
-            self.change(actor, token, update).await,
-        )
+        audited("modify", actor, token, self.change(actor, token, update).await)
     }
 
     /// What `rename` and `modify` do.
@@ -448,11 +431,8 @@ impl TokenManager {
     ) -> Result<TokenRecord, ManageError> {
         let revoked = async {
             let record = self.resolve(actor, token).await?;
-            let revocation = Revocation::new(
-                self.service().now(),
-                actor.to_string(),
-                RevokeReason::Revoked,
-            );
+            let revocation =
+                Revocation::new(self.service().now(), actor.to_string(), RevokeReason::Revoked);
             let store = &*self.manage.store;
             let revoked = store.revoke(&record, &revocation).await?;
             self.service().signal_change();
@@ -470,11 +450,8 @@ impl TokenManager {
         let revoked = async {
             check_owner(owner)?;
             self.manage.policy.require_owner(actor, owner)?;
-            let revocation = Revocation::new(
-                self.service().now(),
-                actor.to_string(),
-                RevokeReason::RevokeAll,
-            );
+            let revocation =
+                Revocation::new(self.service().now(), actor.to_string(), RevokeReason::RevokeAll);
             let revoked = self.manage.store.revoke_owner(owner, &revocation).await?;
             self.service().signal_change();
             Ok(revoked)
@@ -528,12 +505,9 @@ impl TokenManager {
                     return Err(DurationError::Zero.into());
                 }
                 if grace > policy.max_rotation_grace {
-                    return Err(ManageError::GraceTooLong {
-                        max: policy.max_rotation_grace,
-                    });
+                    return Err(ManageError::GraceTooLong { max: policy.max_rotation_grace });
                 }
-                now.checked_add(grace)
-                    .ok_or_else(|| DurationError::TooLong.into())
+                now.checked_add(grace).ok_or_else(|| DurationError::TooLong.into())
             })
             .transpose()?;
         let (secret, hash, display_prefix) = self.mint_or_adopt(None)?;
@@ -549,10 +523,7 @@ impl TokenManager {
         // The store builds the replacement from the old token as it is then.
         let record = self.manage.store.rotate(&old, rotation).await?;
         self.service().signal_change();
-        Ok(IssuedToken {
-            token: secret,
-            record,
-        })
+        Ok(IssuedToken { token: secret, record })
     }
 
     /// Removes a token's record for good (a data-removal request). Managers only.
@@ -582,11 +553,8 @@ impl TokenManager {
     pub async fn export(&self, actor: &Actor) -> Result<Vec<TokenRecord>, ManageError> {
         let exported = async {
             self.manage.policy.require_manager(actor)?;
-            let query = ListQuery {
-                owner: None,
-                include_inactive: true,
-                now: self.service().now(),
-            };
+            let query =
+                ListQuery { owner: None, include_inactive: true, now: self.service().now() };
             Ok(self.manage.store.list(&query).await?)
         };
         audited("export", actor, &"all tokens", exported.await)
@@ -641,10 +609,7 @@ impl TokenManager {
         record.created_by = Some(by.to_string());
         record.metadata.clone_from(&request.metadata);
         record.rate_limit = request.rate_limit;
-        record.usage = request.usage.map(|usage| Usage {
-            refilled_at: now,
-            ..usage
-        });
+        record.usage = request.usage.map(|usage| Usage { refilled_at: now, ..usage });
         record.allowed_ips.clone_from(&request.allowed_ips);
         super::fields::check_fields(&record)?;
         Ok(record)

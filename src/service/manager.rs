@@ -53,10 +53,7 @@ impl TokenManager {
     pub const DEFAULT_SETUP_OWNER: &'static str = "admin";
 
     pub(super) fn new(service: TokenService, manage: ManagerInner) -> Self {
-        Self {
-            service,
-            manage: Arc::new(manage),
-        }
+        Self { service, manage: Arc::new(manage) }
     }
 
     /// The verifying half, for code that only verifies (an axum state, a

@@ -115,19 +115,11 @@ impl Policy {
     }
 
     pub(crate) fn require_manager(&self, actor: &Actor) -> Result<(), ManageError> {
-        if self.is_manager(actor) {
-            Ok(())
-        } else {
-            Err(ManageError::Forbidden)
-        }
+        if self.is_manager(actor) { Ok(()) } else { Err(ManageError::Forbidden) }
     }
 
     pub(crate) fn require_owner(&self, actor: &Actor, owner: &str) -> Result<(), ManageError> {
-        if self.may_manage(actor, owner) {
-            Ok(())
-        } else {
-            Err(ManageError::Forbidden)
-        }
+        if self.may_manage(actor, owner) { Ok(()) } else { Err(ManageError::Forbidden) }
     }
 
     /// Only a manager may hand out `manager`; keeping what a token already
@@ -137,10 +129,6 @@ impl Policy {
         actor: &Actor,
         grants_manager: bool,
     ) -> Result<(), ManageError> {
-        if grants_manager {
-            self.require_manager(actor)
-        } else {
-            Ok(())
-        }
+        if grants_manager { self.require_manager(actor) } else { Ok(()) }
     }
 }

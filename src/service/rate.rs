@@ -32,9 +32,7 @@ impl RateLimits {
     /// until the next request would be allowed.
     pub(super) fn check(&self, id: TokenId, limit: RateLimit) -> Result<(), Duration> {
         let limiter = self.limiter(id, limit);
-        limiter
-            .check()
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        limiter.check().map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     fn limiter(&self, id: TokenId, limit: RateLimit) -> Limiter {

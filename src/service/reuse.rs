@@ -133,17 +133,11 @@ async fn owners_of(
     now: OffsetDateTime,
     wanted: &(dyn Fn(&TokenRecord) -> bool + Sync),
 ) -> BTreeSet<String> {
-    let query = ListQuery {
-        owner: None,
-        include_inactive: false,
-        now,
-    };
+    let query = ListQuery { owner: None, include_inactive: false, now };
     match store.list(&query).await {
-        Ok(records) => records
-            .into_iter()
-            .filter(|record| wanted(record))
-            .map(|record| record.owner)
-            .collect(),
+        Ok(records) => {
+            records.into_iter().filter(|record| wanted(record)).map(|record| record.owner).collect()
+        }
         Err(error) => {
             tracing::warn!(target: "tokenkeep::verify", %error, "rotation reuse: the tokens it minted could not be listed");
             BTreeSet::new()

@@ -21,11 +21,7 @@ pub(crate) struct SetupConfig {
 
 impl Default for SetupConfig {
     fn default() -> Self {
-        Self {
-            token: None,
-            skip_token: false,
-            owner: TokenManager::DEFAULT_SETUP_OWNER.to_owned(),
-        }
+        Self { token: None, skip_token: false, owner: TokenManager::DEFAULT_SETUP_OWNER.to_owned() }
     }
 }
 

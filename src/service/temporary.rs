@@ -53,9 +53,8 @@ impl TemporaryToken {
     /// [`ConfigError::TemporaryToken`] saying what is wrong, never echoing
     /// the secret.
     pub fn parse_spec(spec: &str) -> Result<Self, ConfigError> {
-        let (name, secret) = spec
-            .split_once(':')
-            .ok_or(ConfigError::TemporaryToken("expected NAME:SECRET"))?;
+        let (name, secret) =
+            spec.split_once(':').ok_or(ConfigError::TemporaryToken("expected NAME:SECRET"))?;
         let secret = TokenSecret::custom(secret).map_err(|_| {
             ConfigError::TemporaryToken("the secret must be 8-512 letters, digits or - . _ ~ + /")
         })?;
@@ -99,19 +98,13 @@ pub(super) fn temporary_records(
         };
         let hash = hasher.hash(text);
         if records.iter().any(|other| other.name == token.name) {
-            return Err(ConfigError::TemporaryToken(
-                "two temporary tokens share a name",
-            ));
+            return Err(ConfigError::TemporaryToken("two temporary tokens share a name"));
         }
         if records.iter().any(|other| other.hash == hash) {
-            return Err(ConfigError::TemporaryToken(
-                "two temporary tokens share a secret",
-            ));
+            return Err(ConfigError::TemporaryToken("two temporary tokens share a secret"));
         }
         let id = TokenId::random().map_err(|_| ConfigError::Invalid("no randomness"))?;
-        let owner = token
-            .owner
-            .unwrap_or_else(|| token.name.as_str().to_owned());
+        let owner = token.owner.unwrap_or_else(|| token.name.as_str().to_owned());
         let mut record = TokenRecord::new(id, owner, token.name, hash, now);
         record.display_prefix = display_prefix;
         record.scopes = token.scopes;

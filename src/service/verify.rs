@@ -111,13 +111,9 @@ impl TokenService {
         });
         match self.inner.settings.store_timeout {
             None => guarded.await,
-            Some(limit) => tokio::time::timeout(limit, guarded)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(StoreError::unavailable(
-                        "the token store did not answer in time",
-                    ))
-                }),
+            Some(limit) => tokio::time::timeout(limit, guarded).await.unwrap_or_else(|_| {
+                Err(StoreError::unavailable("the token store did not answer in time"))
+            }),
         }
     }
 
@@ -290,10 +286,7 @@ impl TokenService {
             Box::pin(self.retired_token_presented(&record, client)).await;
             return refused(InvalidToken::Revoked);
         }
-        if record
-            .expires_at
-            .is_some_and(|expiry| now() >= unix_millis(expiry))
-        {
+        if record.expires_at.is_some_and(|expiry| now() >= unix_millis(expiry)) {
             #[cfg(feature = "management")]
             Box::pin(self.retired_token_presented(&record, client)).await;
             return refused(InvalidToken::Expired);
@@ -365,9 +358,7 @@ fn require(scopes: &Scopes, requirement: &Requirement<'_>) -> Result<(), AuthErr
     if scopes.satisfies(requirement) {
         Ok(())
     } else {
-        Err(AuthError::InsufficientScope {
-            scope: requirement.to_string(),
-        })
+        Err(AuthError::InsufficientScope { scope: requirement.to_string() })
     }
 }
 
@@ -380,10 +371,7 @@ struct Refusal {
 
 impl Refusal {
     fn of(record: &Arc<TokenRecord>, error: AuthError) -> Self {
-        Self {
-            error,
-            token: Some(Arc::clone(record)),
-        }
+        Self { error, token: Some(Arc::clone(record)) }
     }
 }
 

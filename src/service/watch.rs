@@ -78,9 +78,7 @@ impl TokenService {
                 return AuthError::InvalidToken(InvalidToken::AddressNotAllowed);
             }
             if !record.scopes.satisfies(&requirement) {
-                return AuthError::InsufficientScope {
-                    scope: requirement.to_string(),
-                };
+                return AuthError::InsufficientScope { scope: requirement.to_string() };
             }
             let wait = left
                 .map(|left| Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX)))

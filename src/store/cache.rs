@@ -68,10 +68,7 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     /// 100,000 records, 5 seconds each.
     fn default() -> Self {
-        Self {
-            capacity: 100_000,
-            ttl: Duration::from_secs(5),
-        }
+        Self { capacity: 100_000, ttl: Duration::from_secs(5) }
     }
 }
 
@@ -158,8 +155,7 @@ impl VerifyCache {
 
     fn changed(&self) {
         crate::observability::cache_invalidation();
-        self.changes
-            .send_modify(|count| *count = count.wrapping_add(1));
+        self.changes.send_modify(|count| *count = count.wrapping_add(1));
     }
 
     fn shard(&self, hash: &TokenHash) -> &RwLock<Shard> {
@@ -168,10 +164,7 @@ impl VerifyCache {
     }
 
     fn lookup(&self, hash: &TokenHash) -> Lookup {
-        let shard = self
-            .shard(hash)
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let shard = self.shard(hash).read().unwrap_or_else(PoisonError::into_inner);
         match shard.entries.get(hash) {
             Some(entry) if entry.fetched.elapsed() < self.ttl => {
                 Lookup::Hit(Arc::clone(&entry.record))
@@ -189,10 +182,7 @@ impl VerifyCache {
 
     /// Caches `record` unless its shard was invalidated since `generation`.
     fn put(&self, record: Arc<TokenRecord>, generation: u64) {
-        let mut shard = self
-            .shard(&record.hash)
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut shard = self.shard(&record.hash).write().unwrap_or_else(PoisonError::into_inner);
         if shard.generation != generation {
             return;
         }
@@ -212,10 +202,7 @@ impl VerifyCache {
     }
 
     pub(crate) fn remove(&self, hash: &TokenHash) {
-        let mut shard = self
-            .shard(hash)
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut shard = self.shard(hash).write().unwrap_or_else(PoisonError::into_inner);
         shard.generation += 1;
         shard.entries.remove(hash);
         drop(shard);
@@ -239,11 +226,7 @@ impl VerifyCache {
 impl<S: TokenStore> CachedStore<S> {
     /// Puts a cache in front of `inner`.
     pub fn new(inner: S, config: CacheConfig) -> Self {
-        Self {
-            inner,
-            cache: Arc::new(VerifyCache::new(config)),
-            outside: None,
-        }
+        Self { inner, cache: Arc::new(VerifyCache::new(config)), outside: None }
     }
 
     /// Checks `stamp` before every lookup and forgets every cached record
@@ -373,10 +356,7 @@ mod tests {
 
     #[test]
     fn entries_expire_and_capacity_holds() {
-        let cache = VerifyCache::new(CacheConfig {
-            capacity: 32,
-            ttl: Duration::from_millis(50),
-        });
+        let cache = VerifyCache::new(CacheConfig { capacity: 32, ttl: Duration::from_millis(50) });
         let first = record("a");
         cache.put(Arc::clone(&first), 0);
         assert!(cache.get(&first.hash).is_some());
@@ -384,17 +364,11 @@ mod tests {
         assert!(cache.get(&first.hash).is_none(), "expired");
         for _ in 0..1_000 {
             let record = record("b");
-            let Lookup::Miss(generation) = cache.lookup(&record.hash) else {
-                panic!()
-            };
+            let Lookup::Miss(generation) = cache.lookup(&record.hash) else { panic!() };
             cache.put(record, generation);
         }
         let held = |cache: &VerifyCache| -> usize {
-            cache
-                .shards
-                .iter()
-                .map(|s| s.read().unwrap().entries.len())
-                .sum()
+            cache.shards.iter().map(|s| s.read().unwrap().entries.len()).sum()
         };
         assert!(held(&cache) <= 32, "{} entries", held(&cache));
         cache.remove_where(|r| r.owner == "b");
@@ -406,19 +380,12 @@ mod tests {
     fn an_answer_read_before_an_invalidation_is_not_cached() {
         let cache = VerifyCache::new(CacheConfig::default());
         let stale = record("a");
-        let Lookup::Miss(generation) = cache.lookup(&stale.hash) else {
-            panic!()
-        };
+        let Lookup::Miss(generation) = cache.lookup(&stale.hash) else { panic!() };
         // The store answered, then a revoke invalidated, then the answer arrives.
         cache.remove(&stale.hash);
         cache.put(Arc::clone(&stale), generation);
-        assert!(
-            cache.get(&stale.hash).is_none(),
-            "a pre-revoke answer was cached"
-        );
-        let Lookup::Miss(generation) = cache.lookup(&stale.hash) else {
-            panic!()
-        };
+        assert!(cache.get(&stale.hash).is_none(), "a pre-revoke answer was cached");
+        let Lookup::Miss(generation) = cache.lookup(&stale.hash) else { panic!() };
         cache.put(Arc::clone(&stale), generation);
         assert!(cache.get(&stale.hash).is_some());
     }
@@ -430,10 +397,7 @@ mod conformance {
     async fn cached_memory_store(
         _test: &'static str,
     ) -> super::CachedStore<crate::store::MemoryStore> {
-        super::CachedStore::new(
-            crate::store::MemoryStore::new(),
-            super::CacheConfig::default(),
-        )
+        super::CachedStore::new(crate::store::MemoryStore::new(), super::CacheConfig::default())
     }
 
     crate::store_conformance_tests!(cached_memory_store);

@@ -188,10 +188,7 @@ impl Changes {
 
     /// These writes, committed together.
     pub fn new(writes: Vec<Write>) -> Self {
-        Self {
-            writes,
-            only_if_never_held: false,
-        }
+        Self { writes, only_if_never_held: false }
     }
 
     /// Whether the plan writes nothing.

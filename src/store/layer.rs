@@ -292,25 +292,16 @@ mod tests {
     #[tokio::test]
     async fn a_layer_forwards_what_it_does_not_override() {
         let expiring = test_record("alice", "soon");
-        let unusual = Unusual {
-            expiring: expiring.clone(),
-            changes: tokio::sync::watch::Sender::new(0),
-        };
+        let unusual =
+            Unusual { expiring: expiring.clone(), changes: tokio::sync::watch::Sender::new(0) };
         let layer: Arc<dyn TokenStore> = Arc::new(Nothing(unusual));
         let now = OffsetDateTime::now_utc();
         let listed = layer.list_expiring(now, now).await.expect("list_expiring");
-        assert_eq!(
-            listed,
-            [expiring],
-            "list_expiring is the store's, not the default filter"
-        );
+        assert_eq!(listed, [expiring], "list_expiring is the store's, not the default filter");
         assert!(layer.changes().is_some(), "the store's change signal");
         let prefix = Prefix::new("tk").expect("a prefix");
         assert!(
-            !layer
-                .may_hold_custom_secrets(&prefix)
-                .await
-                .expect("answer"),
+            !layer.may_hold_custom_secrets(&prefix).await.expect("answer"),
             "the store's answer, not the default `true`"
         );
         assert!(layer.has_ever_held_token().await.expect("answer"));

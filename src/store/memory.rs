@@ -133,11 +133,7 @@ impl MemoryStore {
         if shard.get(&record.hash).is_some() {
             return false;
         }
-        index
-            .by_owner
-            .entry(record.owner.clone())
-            .or_default()
-            .push(record.id);
+        index.by_owner.entry(record.owner.clone()).or_default().push(record.id);
         index.ever_held = true;
         let record = Arc::new(record);
         index.by_id.insert(Arc::clone(&record));
@@ -226,9 +222,7 @@ impl TokenStore for MemoryStore {
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
         let index = self.index();
-        Ok(self
-            .by_id(&index, id)
-            .map(|record| TokenRecord::clone(&record)))
+        Ok(self.by_id(&index, id).map(|record| TokenRecord::clone(&record)))
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
@@ -271,11 +265,10 @@ impl TokenStore for MemoryStore {
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        Ok(self.shards.iter().any(|shard| {
-            read(shard)
-                .iter()
-                .any(|record| !record.is_in_format_of(prefix))
-        }))
+        Ok(self
+            .shards
+            .iter()
+            .any(|shard| read(shard).iter().any(|record| !record.is_in_format_of(prefix))))
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

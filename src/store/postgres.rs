@@ -21,41 +21,13 @@ use crate::token::Prefix;
 
 /// The schema, embedded: `(version, description, script)`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "create tokens",
-        include_str!("../../migrations/postgres/0001_create_tokens.sql"),
-    ),
-    (
-        2,
-        "who and why",
-        include_str!("../../migrations/postgres/0002_who_and_why.sql"),
-    ),
-    (
-        3,
-        "expiry index",
-        include_str!("../../migrations/postgres/0003_expiry_index.sql"),
-    ),
-    (
-        4,
-        "metadata",
-        include_str!("../../migrations/postgres/0004_metadata.sql"),
-    ),
-    (
-        5,
-        "rate limit",
-        include_str!("../../migrations/postgres/0005_rate_limit.sql"),
-    ),
-    (
-        6,
-        "usage",
-        include_str!("../../migrations/postgres/0006_usage.sql"),
-    ),
-    (
-        7,
-        "allowed ips",
-        include_str!("../../migrations/postgres/0007_allowed_ips.sql"),
-    ),
+    (1, "create tokens", include_str!("../../migrations/postgres/0001_create_tokens.sql")),
+    (2, "who and why", include_str!("../../migrations/postgres/0002_who_and_why.sql")),
+    (3, "expiry index", include_str!("../../migrations/postgres/0003_expiry_index.sql")),
+    (4, "metadata", include_str!("../../migrations/postgres/0004_metadata.sql")),
+    (5, "rate limit", include_str!("../../migrations/postgres/0005_rate_limit.sql")),
+    (6, "usage", include_str!("../../migrations/postgres/0006_usage.sql")),
+    (7, "allowed ips", include_str!("../../migrations/postgres/0007_allowed_ips.sql")),
 ];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
@@ -145,10 +117,7 @@ impl PostgresStore {
     /// [`StoreError::Unavailable`], also when the `search_path` names no
     /// schema that exists.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sql::migrator(MIGRATIONS)
-            .run(&self.pool)
-            .await
-            .map_err(sql::migrate_error)
+        sql::migrator(MIGRATIONS).run(&self.pool).await.map_err(sql::migrate_error)
     }
 }
 
@@ -202,9 +171,7 @@ impl TokenStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend_error)?;
-        row.as_ref()
-            .map(|row| decode(row).map(Arc::new))
-            .transpose()
+        row.as_ref().map(|row| decode(row).map(Arc::new)).transpose()
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
@@ -253,10 +220,7 @@ impl TokenStore for PostgresStore {
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
-        let ids: Vec<Vec<u8>> = uses
-            .iter()
-            .map(|used| used.id.as_bytes().to_vec())
-            .collect();
+        let ids: Vec<Vec<u8>> = uses.iter().map(|used| used.id.as_bytes().to_vec()).collect();
         let instants: Vec<OffsetDateTime> = uses.iter().map(|used| used.at).collect();
         // One statement for the batch; the latest note per id, forward only.
         sqlx::query(
@@ -307,14 +271,8 @@ impl ManageStore for PostgresStore {
     ) -> Result<Changes, StoreError> {
         let mut tx = begin(&self.pool).await?;
         lock_owner(&mut tx, &scope.owner).await?;
-        let (changes, read) = run_change!(
-            sqlx::Postgres,
-            tx,
-            scope,
-            plan,
-            |instant: OffsetDateTime| instant,
-            decode
-        );
+        let (changes, read) =
+            run_change!(sqlx::Postgres, tx, scope, plan, |instant: OffsetDateTime| instant, decode);
         for write in &changes.writes {
             let hash = match write {
                 Write::Insert(record) | Write::Replace(record) => Some(record.hash),

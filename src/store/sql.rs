@@ -24,24 +24,14 @@ macro_rules! token_columns {
 /// `SELECT` every column of `tokenkeep_tokens`, then `$tail`: one literal.
 macro_rules! select_tokens {
     ($tail:literal) => {
-        concat!(
-            "SELECT ",
-            $crate::store::sql::token_columns!(),
-            " FROM tokenkeep_tokens ",
-            $tail
-        )
+        concat!("SELECT ", $crate::store::sql::token_columns!(), " FROM tokenkeep_tokens ", $tail)
     };
 }
 
 /// `INSERT` every column of `tokenkeep_tokens`, then `$tail` (the values).
 macro_rules! insert_token {
     ($tail:literal) => {
-        concat!(
-            "INSERT INTO tokenkeep_tokens (",
-            $crate::store::sql::token_columns!(),
-            ") ",
-            $tail
-        )
+        concat!("INSERT INTO tokenkeep_tokens (", $crate::store::sql::token_columns!(), ") ", $tail)
     };
 }
 
@@ -69,25 +59,10 @@ macro_rules! bind_record {
             .bind(record.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
             .bind(&record.created_by)
             .bind(&record.revoked_by)
-            .bind(
-                record
-                    .revoke_reason
-                    .map($crate::record::RevokeReason::as_str),
-            )
-            .bind(
-                record
-                    .metadata
-                    .as_ref()
-                    .map($crate::record::Metadata::to_json),
-            )
+            .bind(record.revoke_reason.map($crate::record::RevokeReason::as_str))
+            .bind(record.metadata.as_ref().map($crate::record::Metadata::to_json))
             .bind(record.rate_limit.map(|limit| limit.to_string()))
-            .bind(
-                record
-                    .usage
-                    .as_ref()
-                    .map($crate::store::sql::encode_usage)
-                    .transpose()?,
-            )
+            .bind(record.usage.as_ref().map($crate::store::sql::encode_usage).transpose()?)
             .bind($crate::store::sql::encode_ranges(&record.allowed_ips))
     }};
 }
@@ -240,16 +215,13 @@ macro_rules! replace_token {
         let mut set = builder.separated(", ");
         set.push("id = id");
         if differs!(before, after, name) {
-            set.push("name = ")
-                .push_bind_unseparated(after.name.as_str());
+            set.push("name = ").push_bind_unseparated(after.name.as_str());
         }
         if differs!(before, after, description) {
-            set.push("description = ")
-                .push_bind_unseparated(&after.description);
+            set.push("description = ").push_bind_unseparated(&after.description);
         }
         if differs!(before, after, display_prefix) {
-            set.push("display_prefix = ")
-                .push_bind_unseparated(&after.display_prefix);
+            set.push("display_prefix = ").push_bind_unseparated(&after.display_prefix);
         }
         if differs!(before, after, scopes) {
             let scopes = $crate::store::sql::encode_scopes(&after.scopes)?;
@@ -263,12 +235,10 @@ macro_rules! replace_token {
             set.push("kind = ").push_bind_unseparated(kind);
         }
         if differs!(before, after, created_at) {
-            set.push("created_at = ")
-                .push_bind_unseparated(instant(after.created_at));
+            set.push("created_at = ").push_bind_unseparated(instant(after.created_at));
         }
         if differs!(before, after, expires_at) {
-            set.push("expires_at = ")
-                .push_bind_unseparated(after.expires_at.map(instant));
+            set.push("expires_at = ").push_bind_unseparated(after.expires_at.map(instant));
         }
         if differs!(before, after, last_used_at) {
             set.push("last_used_at = COALESCE(last_used_at, ")
@@ -276,32 +246,24 @@ macro_rules! replace_token {
                 .push_unseparated(")");
         }
         if differs!(before, after, revoked_at) {
-            set.push("revoked_at = ")
-                .push_bind_unseparated(after.revoked_at.map(instant));
+            set.push("revoked_at = ").push_bind_unseparated(after.revoked_at.map(instant));
         }
         if differs!(before, after, replaced_by) {
             let successor = after.replaced_by.as_ref().map(|id| id.as_bytes().to_vec());
             set.push("replaced_by = ").push_bind_unseparated(successor);
         }
         if differs!(before, after, created_by) {
-            set.push("created_by = ")
-                .push_bind_unseparated(&after.created_by);
+            set.push("created_by = ").push_bind_unseparated(&after.created_by);
         }
         if differs!(before, after, revoked_by) {
-            set.push("revoked_by = ")
-                .push_bind_unseparated(&after.revoked_by);
+            set.push("revoked_by = ").push_bind_unseparated(&after.revoked_by);
         }
         if differs!(before, after, revoke_reason) {
-            let reason = after
-                .revoke_reason
-                .map($crate::record::RevokeReason::as_str);
+            let reason = after.revoke_reason.map($crate::record::RevokeReason::as_str);
             set.push("revoke_reason = ").push_bind_unseparated(reason);
         }
         if differs!(before, after, metadata) {
-            let metadata = after
-                .metadata
-                .as_ref()
-                .map($crate::record::Metadata::to_json);
+            let metadata = after.metadata.as_ref().map($crate::record::Metadata::to_json);
             set.push("metadata = ").push_bind_unseparated(metadata);
         }
         if differs!(before, after, rate_limit) {
@@ -310,8 +272,7 @@ macro_rules! replace_token {
         }
         if differs!(before, after, usage) {
             let usage = after.usage.as_ref().map($crate::store::sql::encode_usage);
-            set.push("usage = ")
-                .push_bind_unseparated(usage.transpose()?);
+            set.push("usage = ").push_bind_unseparated(usage.transpose()?);
         }
         if differs!(before, after, allowed_ips) {
             let ranges = $crate::store::sql::encode_ranges(&after.allowed_ips);
@@ -376,19 +337,12 @@ fn corrupt(what: &'static str) -> StoreError {
 /// Address ranges as their column holds them: comma-separated, or NULL
 /// for none.
 pub(crate) fn encode_ranges(ranges: &[crate::record::IpNet]) -> Option<String> {
-    (!ranges.is_empty()).then(|| {
-        ranges
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    })
+    (!ranges.is_empty())
+        .then(|| ranges.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
 }
 
 fn decode_ranges(text: &str) -> Result<Vec<crate::record::IpNet>, StoreError> {
-    text.split(',')
-        .map(|range| range.parse().map_err(|_| corrupt("allowed_ips")))
-        .collect()
+    text.split(',').map(|range| range.parse().map_err(|_| corrupt("allowed_ips"))).collect()
 }
 
 /// A usage limit as the JSON text of its column.
@@ -425,10 +379,7 @@ where
 {
     let get_err = |column: &'static str| move |_| corrupt(column);
     let optional_instant = |column: &'static str| -> Result<Option<OffsetDateTime>, StoreError> {
-        row.try_get::<Option<T>, _>(column)
-            .map_err(get_err(column))?
-            .map(&instant)
-            .transpose()
+        row.try_get::<Option<T>, _>(column).map_err(get_err(column))?.map(&instant).transpose()
     };
     let id: Vec<u8> = row.try_get("id").map_err(get_err("id"))?;
     let hash: Vec<u8> = row.try_get("hash").map_err(get_err("hash"))?;
@@ -441,18 +392,15 @@ where
     let usage: Option<String> = row.try_get("usage").map_err(get_err("usage"))?;
     let allowed_ips: Option<String> = row.try_get("allowed_ips").map_err(get_err("allowed_ips"))?;
     let rate_limit: Option<String> = row.try_get("rate_limit").map_err(get_err("rate_limit"))?;
-    let revoke_reason: Option<String> = row
-        .try_get("revoke_reason")
-        .map_err(get_err("revoke_reason"))?;
+    let revoke_reason: Option<String> =
+        row.try_get("revoke_reason").map_err(get_err("revoke_reason"))?;
     Ok(TokenRecord {
         id: token_id(id)?,
         owner: row.try_get("owner").map_err(get_err("owner"))?,
         name: TokenName::try_from(name).map_err(|_| corrupt("name"))?,
         description: row.try_get("description").map_err(get_err("description"))?,
         hash: TokenHash::from_bytes(hash.try_into().map_err(|_| corrupt("hash"))?),
-        display_prefix: row
-            .try_get("display_prefix")
-            .map_err(get_err("display_prefix"))?,
+        display_prefix: row.try_get("display_prefix").map_err(get_err("display_prefix"))?,
         scopes: serde_json::from_str(&scopes).map_err(|_| corrupt("scopes"))?,
         profile: row.try_get("profile").map_err(get_err("profile"))?,
         kind: match kind.as_str() {
@@ -479,11 +427,7 @@ where
         usage: usage
             .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("usage")))
             .transpose()?,
-        allowed_ips: allowed_ips
-            .as_deref()
-            .map(decode_ranges)
-            .transpose()?
-            .unwrap_or_default(),
+        allowed_ips: allowed_ips.as_deref().map(decode_ranges).transpose()?.unwrap_or_default(),
     })
 }
 

@@ -30,41 +30,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The schema, embedded: `(version, description, script)`.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "create tokens",
-        include_str!("../../migrations/sqlite/0001_create_tokens.sql"),
-    ),
-    (
-        2,
-        "who and why",
-        include_str!("../../migrations/sqlite/0002_who_and_why.sql"),
-    ),
-    (
-        3,
-        "expiry index",
-        include_str!("../../migrations/sqlite/0003_expiry_index.sql"),
-    ),
-    (
-        4,
-        "metadata",
-        include_str!("../../migrations/sqlite/0004_metadata.sql"),
-    ),
-    (
-        5,
-        "rate limit",
-        include_str!("../../migrations/sqlite/0005_rate_limit.sql"),
-    ),
-    (
-        6,
-        "usage",
-        include_str!("../../migrations/sqlite/0006_usage.sql"),
-    ),
-    (
-        7,
-        "allowed ips",
-        include_str!("../../migrations/sqlite/0007_allowed_ips.sql"),
-    ),
+    (1, "create tokens", include_str!("../../migrations/sqlite/0001_create_tokens.sql")),
+    (2, "who and why", include_str!("../../migrations/sqlite/0002_who_and_why.sql")),
+    (3, "expiry index", include_str!("../../migrations/sqlite/0003_expiry_index.sql")),
+    (4, "metadata", include_str!("../../migrations/sqlite/0004_metadata.sql")),
+    (5, "rate limit", include_str!("../../migrations/sqlite/0005_rate_limit.sql")),
+    (6, "usage", include_str!("../../migrations/sqlite/0006_usage.sql")),
+    (7, "allowed ips", include_str!("../../migrations/sqlite/0007_allowed_ips.sql")),
 ];
 
 /// Keeps tokens in one SQLite file.
@@ -175,17 +147,11 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Unavailable`].
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sql::migrator(MIGRATIONS)
-            .run(&self.pool)
-            .await
-            .map_err(sql::migrate_error)
+        sql::migrator(MIGRATIONS).run(&self.pool).await.map_err(sql::migrate_error)
     }
 
     async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend_error)
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend_error)
     }
 }
 
@@ -201,9 +167,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(directory)
-            .map_err(|error| failed(directory, error))?;
+        builder.create(directory).map_err(|error| failed(directory, error))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
@@ -238,9 +202,7 @@ impl TokenStore for SqliteStore {
             .await
             .map_err(backend_error)?;
         drop(reader);
-        row.as_ref()
-            .map(|row| decode(row).map(Arc::new))
-            .transpose()
+        row.as_ref().map(|row| decode(row).map(Arc::new)).transpose()
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
@@ -362,12 +324,7 @@ mod tests {
         after.revoked_by = Some("admin".into());
         after.revoke_reason = Some(RevokeReason::Revoked);
         let statement = || -> Result<_, StoreError> {
-            Ok(crate::store::sql::replace_token!(
-                sqlx::Sqlite,
-                Some(&before),
-                &after,
-                millis
-            ))
+            Ok(crate::store::sql::replace_token!(sqlx::Sqlite, Some(&before), &after, millis))
         };
         assert_eq!(
             statement()?.sql().as_str(),
@@ -375,12 +332,7 @@ mod tests {
              revoke_reason = ? WHERE id = ? AND owner = ? AND hash = ?"
         );
         let unread = crate::store::sql::replace_token!(sqlx::Sqlite, None, &after, millis);
-        assert_eq!(
-            unread.sql().as_str().matches('?').count(),
-            21,
-            "{}",
-            unread.sql().as_str()
-        );
+        assert_eq!(unread.sql().as_str().matches('?').count(), 21, "{}", unread.sql().as_str());
         Ok(())
     }
 }

@@ -48,14 +48,8 @@ impl<S: ?Sized> WithTemporary<S> {
     /// The layer over `inner`; the records were checked by the builder (no
     /// two share a hash or a name).
     pub(crate) fn new(records: Vec<TokenRecord>, inner: Arc<S>) -> Self {
-        let by_hash = records
-            .into_iter()
-            .map(|record| (record.hash, Arc::new(record)))
-            .collect();
-        Self {
-            by_hash: RwLock::new(by_hash),
-            inner,
-        }
+        let by_hash = records.into_iter().map(|record| (record.hash, Arc::new(record))).collect();
+        Self { by_hash: RwLock::new(by_hash), inner }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, HashMap<TokenHash, Arc<TokenRecord>>> {
@@ -160,10 +154,7 @@ impl<S: TokenStore + ?Sized> StoreLayer for WithTemporary<S> {
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        let in_memory = self
-            .read()
-            .values()
-            .any(|record| !record.is_in_format_of(prefix));
+        let in_memory = self.read().values().any(|record| !record.is_in_format_of(prefix));
         Ok(in_memory || self.inner().may_hold_custom_secrets(prefix).await?)
     }
 }

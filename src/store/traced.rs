@@ -108,11 +108,7 @@ impl<S: TokenStore + ?Sized> StoreLayer for Traced<S> {
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        observed(
-            "may_hold_custom_secrets",
-            self.inner().may_hold_custom_secrets(prefix),
-        )
-        .await
+        observed("may_hold_custom_secrets", self.inner().may_hold_custom_secrets(prefix)).await
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

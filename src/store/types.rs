@@ -37,9 +37,7 @@ impl ListQuery {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn admits(&self, record: &TokenRecord) -> bool {
-        self.owner
-            .as_deref()
-            .is_none_or(|owner| record.owner == owner)
+        self.owner.as_deref().is_none_or(|owner| record.owner == owner)
             && (self.include_inactive || record.is_active(self.now))
     }
 

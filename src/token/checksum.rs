@@ -39,10 +39,7 @@ mod tests {
     fn matches_the_base64_crate() {
         for body in [&b"tk_abc"[..], b"myc_0123456789", b"x", b"\xff\xfe"] {
             let crc = crc32fast::hash(body).to_be_bytes();
-            assert_eq!(
-                checksum(body).as_slice(),
-                URL_SAFE_NO_PAD.encode(crc).as_bytes()
-            );
+            assert_eq!(checksum(body).as_slice(), URL_SAFE_NO_PAD.encode(crc).as_bytes());
         }
         let alphabet: Vec<u8> = (0..=255u8).filter(|&byte| is_base64url(byte)).collect();
         let mut expected = BASE64URL.to_vec();

@@ -103,22 +103,10 @@ mod tests {
 
     #[test]
     fn custom_secrets_are_checked() {
-        assert_eq!(
-            TokenSecret::custom("short").unwrap_err(),
-            CustomSecretError::TooShort
-        );
-        assert_eq!(
-            TokenSecret::custom("x".repeat(513)).unwrap_err(),
-            CustomSecretError::TooLong
-        );
-        assert_eq!(
-            TokenSecret::custom("has space").unwrap_err(),
-            CustomSecretError::Charset
-        );
-        assert_eq!(
-            TokenSecret::custom("line\nbreak").unwrap_err(),
-            CustomSecretError::Charset
-        );
+        assert_eq!(TokenSecret::custom("short").unwrap_err(), CustomSecretError::TooShort);
+        assert_eq!(TokenSecret::custom("x".repeat(513)).unwrap_err(), CustomSecretError::TooLong);
+        assert_eq!(TokenSecret::custom("has space").unwrap_err(), CustomSecretError::Charset);
+        assert_eq!(TokenSecret::custom("line\nbreak").unwrap_err(), CustomSecretError::Charset);
         assert!(TokenSecret::custom("q1w2e3r4t5y6u7i8o9p0+/==").is_ok());
         for outside in [
             "padding=inside",
@@ -135,14 +123,8 @@ mod tests {
             );
         }
         assert_eq!(TokenSecret::check_custom("12345678"), Ok(()));
-        assert_eq!(
-            TokenSecret::check_custom("1234567"),
-            Err(CustomSecretError::TooShort)
-        );
-        assert_eq!(
-            TokenSecret::check_custom(&"x".repeat(TokenSecret::MAX_CUSTOM_LEN)),
-            Ok(())
-        );
+        assert_eq!(TokenSecret::check_custom("1234567"), Err(CustomSecretError::TooShort));
+        assert_eq!(TokenSecret::check_custom(&"x".repeat(TokenSecret::MAX_CUSTOM_LEN)), Ok(()));
     }
 
     #[test]

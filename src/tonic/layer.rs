@@ -111,11 +111,7 @@ impl Guard for RequireToken {
         if !self.end_streams {
             return response;
         }
-        let Verdict {
-            authenticated: who,
-            requirement,
-            ..
-        } = verdict;
+        let Verdict { authenticated: who, requirement, .. } = verdict;
         let service = self.service.clone();
         response.map(|body| Self::Body::new(UntilRevoked::new(body, service, who, requirement)))
     }

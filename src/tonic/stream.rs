@@ -31,11 +31,7 @@ impl UntilRevoked {
     ) -> Self {
         let revoked =
             Box::pin(async move { service.revocation(&who, requirement.as_requirement()).await });
-        Self {
-            inner,
-            revoked,
-            ended: false,
-        }
+        Self { inner, revoked, ended: false }
     }
 }
 
@@ -55,9 +51,7 @@ impl Body for UntilRevoked {
             this.ended = true;
             let mut trailers = http::HeaderMap::new();
             return Poll::Ready(Some(
-                status_for(&error)
-                    .add_header(&mut trailers)
-                    .map(|()| Frame::trailers(trailers)),
+                status_for(&error).add_header(&mut trailers).map(|()| Frame::trailers(trailers)),
             ));
         }
         let frame = Pin::new(&mut this.inner).poll_frame(cx);

@@ -29,16 +29,10 @@ fn manager(trusted: &[&str]) -> TokenManager {
 async fn issue(service: &TokenManager, name: &str, ranges: &[&str]) -> (String, TokenRef) {
     let ranges = ranges.iter().map(|net| net.parse().unwrap()).collect();
     let issued = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", name).allowed_ips(ranges),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("alice", name).allowed_ips(ranges))
         .await
         .unwrap();
-    (
-        issued.token.expose_secret().to_owned(),
-        TokenRef::id(issued.record.id),
-    )
+    (issued.token.expose_secret().to_owned(), TokenRef::id(issued.record.id))
 }
 
 #[tokio::test]
@@ -48,22 +42,14 @@ async fn a_listed_token_verifies_only_from_inside_its_ranges() {
     let from = |address: Option<&str>| {
         let (service, token) = (service.clone(), token.clone());
         let client = address.map(|address| address.parse().unwrap());
-        async move {
-            service
-                .service()
-                .verify_token_from(&token, Requirement::None, client)
-                .await
-        }
+        async move { service.service().verify_token_from(&token, Requirement::None, client).await }
     };
     assert!(from(Some("10.1.2.3")).await.is_ok());
     assert!(from(Some("2001:db8::7")).await.is_ok());
     for outside in [Some("192.0.2.1"), Some("11.0.0.1"), None] {
         let refused = from(outside).await;
         assert!(
-            matches!(
-                refused,
-                Err(AuthError::InvalidToken(InvalidToken::AddressNotAllowed))
-            ),
+            matches!(refused, Err(AuthError::InvalidToken(InvalidToken::AddressNotAllowed))),
             "{outside:?}: {refused:?}"
         );
     }
@@ -71,10 +57,7 @@ async fn a_listed_token_verifies_only_from_inside_its_ranges() {
     let (free, _) = issue(&service, "free", &[]).await;
     assert!(service.verifies_text(&free).await);
     // An empty list, set later, lifts it.
-    let any = TokenUpdate {
-        allowed_ips: Some(Vec::new()),
-        ..TokenUpdate::default()
-    };
+    let any = TokenUpdate { allowed_ips: Some(Vec::new()), ..TokenUpdate::default() };
     service.modify(&Actor::Admin, &by_id, any).await.unwrap();
     assert!(from(None).await.is_ok());
 }
@@ -86,18 +69,13 @@ async fn owner(Token(who, ..): Token) -> String {
 /// Serves a route behind the token extractor, with the connection's
 /// address in each request.
 async fn serve(service: &TokenManager) -> String {
-    let app = Router::new()
-        .route("/whoami", get(owner))
-        .with_state(service.service().clone());
+    let app = Router::new().route("/whoami", get(owner)).with_state(service.service().clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}/whoami", listener.local_addr().unwrap());
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .unwrap();
     });
     address
 }
@@ -129,10 +107,7 @@ async fn axum_takes_the_connections_address_and_forwarded_ones_only_from_trusted
     let proxied = manager(&["127.0.0.1/32"]);
     let url = serve(&proxied).await;
     let (office, _) = issue(&proxied, "office", &["10.0.0.0/8"]).await;
-    assert_eq!(
-        status(&url, &office, Some("10.1.2.3")).await,
-        StatusCode::OK
-    );
+    assert_eq!(status(&url, &office, Some("10.1.2.3")).await, StatusCode::OK);
     assert_eq!(
         status(&url, &office, Some("10.1.2.3, 192.0.2.8")).await,
         StatusCode::UNAUTHORIZED,
@@ -148,11 +123,7 @@ async fn the_revocation_watch_re_judges_the_allow_list() {
     let service = manager(&[]);
     let (token, by_id) = issue(&service, "office", &["10.0.0.0/8"]).await;
     let client = Some("10.1.2.3".parse().unwrap());
-    let who = service
-        .service()
-        .verify_token_from(&token, Requirement::None, client)
-        .await
-        .unwrap();
+    let who = service.service().verify_token_from(&token, Requirement::None, client).await.unwrap();
     assert_eq!(who.client(), client);
     let watch = {
         let (service, who) = (service.clone(), who.clone());
@@ -162,19 +133,10 @@ async fn the_revocation_watch_re_judges_the_allow_list() {
         allowed_ips: Some(vec!["192.168.0.0/16".parse().unwrap()]),
         ..TokenUpdate::default()
     };
-    service
-        .modify(&Actor::Admin, &by_id, elsewhere)
-        .await
-        .unwrap();
+    service.modify(&Actor::Admin, &by_id, elsewhere).await.unwrap();
     let ended = tokio::time::timeout(std::time::Duration::from_secs(3), watch)
         .await
         .expect("the watch resolves")
         .unwrap();
-    assert!(
-        matches!(
-            ended,
-            AuthError::InvalidToken(InvalidToken::AddressNotAllowed)
-        ),
-        "{ended:?}"
-    );
+    assert!(matches!(ended, AuthError::InvalidToken(InvalidToken::AddressNotAllowed)), "{ended:?}");
 }

@@ -67,19 +67,11 @@ struct Planted {
 
 impl Planted {
     fn with(bug: Bug) -> Arc<dyn ManageStore> {
-        Arc::new(Self {
-            bug,
-            inner: MemoryStore::new(),
-            cache: Mutex::new(HashMap::new()),
-        })
+        Arc::new(Self { bug, inner: MemoryStore::new(), cache: Mutex::new(HashMap::new()) })
     }
 
     fn everything() -> ListQuery {
-        ListQuery {
-            owner: None,
-            include_inactive: true,
-            now: OffsetDateTime::now_utc(),
-        }
+        ListQuery { owner: None, include_inactive: true, now: OffsetDateTime::now_utc() }
     }
 
     /// What `scope` covers, read in a change of its own.
@@ -99,10 +91,7 @@ impl Planted {
         let scope = ChangeScope::new(owner, OffsetDateTime::now_utc());
         self.inner
             .change(&scope, &mut |_| {
-                Ok(Changes {
-                    writes: vec![write.clone()],
-                    only_if_never_held: false,
-                })
+                Ok(Changes { writes: vec![write.clone()], only_if_never_held: false })
             })
             .await
     }
@@ -135,10 +124,7 @@ impl StoreLayer for Planted {
                 let Some(found) = self.inner.find_by_hash(hash).await? else {
                     return Ok(None);
                 };
-                let query = ListQuery {
-                    owner: Some(found.owner.clone()),
-                    ..Self::everything()
-                };
+                let query = ListQuery { owner: Some(found.owner.clone()), ..Self::everything() };
                 let first = self.inner.list(&query).await?.into_iter().next();
                 Ok(first.map(Arc::new))
             }
@@ -151,9 +137,7 @@ impl StoreLayer for Planted {
             return self.inner.may_hold_custom_secrets(prefix).await;
         }
         let records = self.inner.list(&Self::everything()).await?;
-        Ok(records
-            .iter()
-            .any(|record| record.display_prefix.is_empty()))
+        Ok(records.iter().any(|record| record.display_prefix.is_empty()))
     }
 }
 
@@ -189,9 +173,7 @@ impl WriteLayer for Planted {
                     .change(scope, &mut |read| {
                         let mut shown = read.clone();
                         if matches!(scope.active, ActiveRecords::Named(_)) {
-                            shown
-                                .records
-                                .retain(|record| scope.ids.contains(&record.id));
+                            shown.records.retain(|record| scope.ids.contains(&record.id));
                         }
                         plan(&shown)
                     })
@@ -201,10 +183,8 @@ impl WriteLayer for Planted {
                 let everyone = self.inner.list(&Self::everything()).await?;
                 self.inner
                     .change(scope, &mut |read| {
-                        let shown = OwnerRecords {
-                            owner: read.owner.clone(),
-                            records: everyone.clone(),
-                        };
+                        let shown =
+                            OwnerRecords { owner: read.owner.clone(), records: everyone.clone() };
                         plan(&shown)
                     })
                     .await
@@ -277,14 +257,8 @@ macro_rules! caught {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cache_nothing_invalidates_is_caught_by_every_visibility_check() {
     caught!(Bug::StaleCache, revoke_is_visible_at_once);
-    caught!(
-        Bug::StaleCache,
-        revoke_owner_is_visible_at_once_for_that_owner_only
-    );
-    caught!(
-        Bug::StaleCache,
-        update_is_visible_at_once_and_keeps_names_unique
-    );
+    caught!(Bug::StaleCache, revoke_owner_is_visible_at_once_for_that_owner_only);
+    caught!(Bug::StaleCache, update_is_visible_at_once_and_keeps_names_unique);
     caught!(Bug::StaleCache, rotate_revokes_or_keeps_a_grace_period);
     caught!(Bug::StaleCache, delete_is_visible_at_once);
     caught!(Bug::StaleCache, changes_of_one_owner_never_interleave);
@@ -302,92 +276,41 @@ async fn denying_foreign_tokens_are_custom_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_that_reads_before_it_locks_is_caught() {
-    caught!(
-        Bug::ReadsBeforeItLocks,
-        changes_of_one_owner_never_interleave
-    );
-    caught!(
-        Bug::ReadsBeforeItLocks,
-        concurrent_changes_of_different_fields_all_land
-    );
-    caught!(
-        Bug::ReadsBeforeItLocks,
-        cap_holds_under_50_concurrent_inserts
-    );
-    caught!(
-        Bug::ReadsBeforeItLocks,
-        uses_are_consumed_exactly_under_50_concurrent_calls
-    );
-    caught!(
-        Bug::ReadsBeforeItLocks,
-        one_name_wins_among_concurrent_inserts
-    );
-    caught!(
-        Bug::ReadsBeforeItLocks,
-        a_rotation_racing_a_change_carries_it
-    );
+    caught!(Bug::ReadsBeforeItLocks, changes_of_one_owner_never_interleave);
+    caught!(Bug::ReadsBeforeItLocks, concurrent_changes_of_different_fields_all_land);
+    caught!(Bug::ReadsBeforeItLocks, cap_holds_under_50_concurrent_inserts);
+    caught!(Bug::ReadsBeforeItLocks, uses_are_consumed_exactly_under_50_concurrent_calls);
+    caught!(Bug::ReadsBeforeItLocks, one_name_wins_among_concurrent_inserts);
+    caught!(Bug::ReadsBeforeItLocks, a_rotation_racing_a_change_carries_it);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_that_reads_too_little_or_too_much_is_caught() {
-    caught!(
-        Bug::ReadsOnlyActive,
-        a_change_reads_what_its_scope_covers_and_no_other_owner
-    );
-    caught!(
-        Bug::ReadsWithoutGrace,
-        a_change_reads_what_its_scope_covers_and_no_other_owner
-    );
-    caught!(
-        Bug::ReadsWithoutGrace,
-        cap_counts_tokens_in_their_grace_period
-    );
-    caught!(
-        Bug::ReadsEveryOwner,
-        a_change_reads_what_its_scope_covers_and_no_other_owner
-    );
-    caught!(
-        Bug::ReadsEveryOwner,
-        names_are_unique_among_an_owners_active_tokens
-    );
+    caught!(Bug::ReadsOnlyActive, a_change_reads_what_its_scope_covers_and_no_other_owner);
+    caught!(Bug::ReadsWithoutGrace, a_change_reads_what_its_scope_covers_and_no_other_owner);
+    caught!(Bug::ReadsWithoutGrace, cap_counts_tokens_in_their_grace_period);
+    caught!(Bug::ReadsEveryOwner, a_change_reads_what_its_scope_covers_and_no_other_owner);
+    caught!(Bug::ReadsEveryOwner, names_are_unique_among_an_owners_active_tokens);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_that_skips_the_records_holding_a_name_is_caught() {
-    caught!(
-        Bug::IgnoresNamedRecords,
-        a_change_reads_what_its_scope_covers_and_no_other_owner
-    );
-    caught!(
-        Bug::IgnoresNamedRecords,
-        names_are_unique_among_an_owners_active_tokens
-    );
-    caught!(
-        Bug::IgnoresNamedRecords,
-        one_name_wins_among_concurrent_inserts
-    );
-    caught!(
-        Bug::IgnoresNamedRecords,
-        update_is_visible_at_once_and_keeps_names_unique
-    );
+    caught!(Bug::IgnoresNamedRecords, a_change_reads_what_its_scope_covers_and_no_other_owner);
+    caught!(Bug::IgnoresNamedRecords, names_are_unique_among_an_owners_active_tokens);
+    caught!(Bug::IgnoresNamedRecords, one_name_wins_among_concurrent_inserts);
+    caught!(Bug::IgnoresNamedRecords, update_is_visible_at_once_and_keeps_names_unique);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unguarded_setup_claim_is_caught() {
     caught!(Bug::ClaimUnguarded, setup_claim_succeeds_once);
     caught!(Bug::ClaimUnguarded, setup_claim_has_one_winner_among_50);
-    caught!(
-        Bug::ClaimUnguarded,
-        setup_claim_refused_once_any_token_was_held
-    );
+    caught!(Bug::ClaimUnguarded, setup_claim_refused_once_any_token_was_held);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replace_that_loses_the_last_use_is_caught() {
-    caught!(
-        Bug::ReplaceOverwritesLastUse,
-        replace_keeps_the_last_use_and_delete_removes
-    );
+    caught!(Bug::ReplaceOverwritesLastUse, replace_keeps_the_last_use_and_delete_removes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -397,10 +320,7 @@ async fn a_change_that_commits_halfway_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_insert_that_overwrites_is_caught() {
-    caught!(
-        Bug::InsertOverwrites,
-        a_change_commits_all_its_writes_or_none
-    );
+    caught!(Bug::InsertOverwrites, a_change_commits_all_its_writes_or_none);
     caught!(Bug::InsertOverwrites, duplicate_id_or_hash_is_refused);
 }
 

@@ -21,9 +21,7 @@ async fn setup() -> (TokenManager, Arc<FaultyStore>, String) {
         .store_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    let issued = service
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let issued = service.admin_issue(IssueRequest::new("alice", "laptop")).await;
     (service, store, issued.token.expose_secret().to_owned())
 }
 
@@ -48,10 +46,7 @@ async fn a_hanging_store_times_out_closed() {
     store.set_lookups(Lookups::Hang);
     let started = std::time::Instant::now();
     assert_fails_closed(&service, &token).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "the timeout applied"
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "the timeout applied");
     store.set_lookups(Lookups::Answer);
     service.verified(&token).await;
 }
@@ -100,17 +95,11 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
         return;
     };
     let name = format!("tokenkeep-fault-{}", std::process::id());
-    let options = crate::support::sql::fresh_schema(&url)
-        .await
-        .application_name(&name);
-    let store = tokenkeep::store::PostgresStore::connect_with(options)
-        .await
-        .unwrap();
+    let options = crate::support::sql::fresh_schema(&url).await.application_name(&name);
+    let store = tokenkeep::store::PostgresStore::connect_with(options).await.unwrap();
     store.migrate().await.unwrap();
     let service = crate::support::service_over(Arc::new(store));
-    let issued = service
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let issued = service.admin_issue(IssueRequest::new("alice", "laptop")).await;
     let token = issued.token.expose_secret();
     service.verified(token).await;
 
@@ -130,11 +119,7 @@ async fn a_cut_postgres_connection_heals_without_a_restart() {
     // Whatever fails meanwhile fails closed; then it works again.
     let started = std::time::Instant::now();
     loop {
-        match service
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-        {
+        match service.service().verify_token(token, Requirement::None).await {
             Ok(who) => {
                 assert_eq!(who.owner(), "alice");
                 break;

@@ -29,29 +29,19 @@ async fn stored_count(service: &tokenkeep::TokenManager) -> usize {
 async fn the_cap_counts_what_the_store_holds() {
     let (service, _) = service();
     for n in 0..9 {
-        service
-            .admin_issue(IssueRequest::new("alice", format!("t{n}")))
-            .await;
+        service.admin_issue(IssueRequest::new("alice", format!("t{n}"))).await;
     }
-    let refused = service
-        .import(&Actor::Admin, vec![of("alice", "a"), of("alice", "b")])
-        .await
-        .unwrap_err();
+    let refused =
+        service.import(&Actor::Admin, vec![of("alice", "a"), of("alice", "b")]).await.unwrap_err();
     assert!(
-        matches!(
-            refused,
-            ManageError::Refused(Refusal::LimitReached { limit: 10 })
-        ),
+        matches!(refused, ManageError::Refused(Refusal::LimitReached { limit: 10 })),
         "{refused:?}"
     );
     assert_eq!(stored_count(&service).await, 9, "nothing written");
     // Revoked history does not count, and one more active fits.
     let mut old = of("alice", "old");
     old.revoked_at = Some(t0());
-    let report = service
-        .import(&Actor::Admin, vec![of("alice", "a"), old])
-        .await
-        .unwrap();
+    let report = service.import(&Actor::Admin, vec![of("alice", "a"), old]).await.unwrap();
     assert_eq!(report.imported, 2);
 }
 
@@ -59,20 +49,14 @@ async fn the_cap_counts_what_the_store_holds() {
 async fn active_names_stay_unique_per_owner() {
     let (service, _) = service();
     service.admin_issue(IssueRequest::new("alice", "ci")).await;
-    for batch in [
-        vec![of("alice", "ci")],
-        vec![of("alice", "deploy"), of("alice", "deploy")],
-    ] {
+    for batch in [vec![of("alice", "ci")], vec![of("alice", "deploy"), of("alice", "deploy")]] {
         let refused = service.import(&Actor::Admin, batch).await.unwrap_err();
         assert_eq!(refused.code(), "NAME_TAKEN", "{refused:?}");
     }
     assert_eq!(stored_count(&service).await, 1, "nothing written");
     let mut revoked = of("alice", "ci");
     revoked.revoked_at = Some(t0());
-    let report = service
-        .import(&Actor::Admin, vec![revoked, of("bob", "ci")])
-        .await
-        .unwrap();
+    let report = service.import(&Actor::Admin, vec![revoked, of("bob", "ci")]).await.unwrap();
     assert_eq!(report.imported, 2, "history and another owner may share it");
 }
 
@@ -81,32 +65,15 @@ async fn usage_values_are_checked_and_never_panic() {
     let (service, _) = service();
     let usage = Usage::new(1, t0()).unwrap();
     let broken = [
-        Usage {
-            refill_to: Some(1),
-            refill_every: Some(Duration::ZERO),
-            ..usage
-        },
-        Usage {
-            refill_to: Some(1),
-            refill_every: Some(Duration::seconds(i64::MIN / 2)),
-            ..usage
-        },
-        Usage {
-            remaining: u64::MAX,
-            ..usage
-        },
-        Usage {
-            refill_to: Some(5),
-            ..usage
-        },
+        Usage { refill_to: Some(1), refill_every: Some(Duration::ZERO), ..usage },
+        Usage { refill_to: Some(1), refill_every: Some(Duration::seconds(i64::MIN / 2)), ..usage },
+        Usage { remaining: u64::MAX, ..usage },
+        Usage { refill_to: Some(5), ..usage },
     ];
     for usage in broken {
         let mut record = of("alice", "limited");
         record.usage = Some(usage);
-        let refused = service
-            .import(&Actor::Admin, vec![record])
-            .await
-            .unwrap_err();
+        let refused = service.import(&Actor::Admin, vec![record]).await.unwrap_err();
         assert!(
             matches!(refused, ManageError::InvalidRecord(RecordError::Usage)),
             "{usage:?}: {refused:?}"
@@ -120,32 +87,22 @@ async fn usage_values_are_checked_and_never_panic() {
 #[tokio::test]
 async fn a_rotation_chain_stays_within_its_owner() {
     let (service, _) = service();
-    let bobs = service
-        .admin_issue(IssueRequest::new("bob", "laptop"))
-        .await;
+    let bobs = service.admin_issue(IssueRequest::new("bob", "laptop")).await;
     let mut retired = of("alice", "ci");
     retired.revoked_at = Some(t0());
     retired.replaced_by = Some(bobs.record.id);
-    let refused = service
-        .import(&Actor::Admin, vec![retired.clone()])
-        .await
-        .unwrap_err();
+    let refused = service.import(&Actor::Admin, vec![retired.clone()]).await.unwrap_err();
     assert_eq!(refused.code(), "INVALID_CHAIN", "{refused:?}");
     let mut batch_bob = of("bob", "other");
     retired.replaced_by = Some(batch_bob.id);
-    let refused = service
-        .import(&Actor::Admin, vec![retired.clone(), batch_bob.clone()])
-        .await
-        .unwrap_err();
+    let refused =
+        service.import(&Actor::Admin, vec![retired.clone(), batch_bob.clone()]).await.unwrap_err();
     assert_eq!(refused.code(), "INVALID_CHAIN");
     assert_eq!(stored_count(&service).await, 1, "nothing written");
 
     // Within the owner, in the batch: fine.
     batch_bob.owner = "alice".to_owned();
-    let report = service
-        .import(&Actor::Admin, vec![retired, batch_bob])
-        .await
-        .unwrap();
+    let report = service.import(&Actor::Admin, vec![retired, batch_bob]).await.unwrap();
     assert_eq!(report.imported, 2);
 }
 
@@ -188,10 +145,9 @@ impl tokenkeep::store::WriteLayer for IssuedMeanwhile {
 /// two active tokens with one name.)
 #[tokio::test]
 async fn an_issue_racing_the_import_cannot_break_the_cap_or_the_names() {
-    for (racing, imported, code) in [
-        ("tenth", "imported", "TOKEN_LIMIT_REACHED"),
-        ("ci", "ci", "NAME_TAKEN"),
-    ] {
+    for (racing, imported, code) in
+        [("tenth", "imported", "TOKEN_LIMIT_REACHED"), ("ci", "ci", "NAME_TAKEN")]
+    {
         let shared: std::sync::Arc<dyn ManageStore> =
             std::sync::Arc::new(tokenkeep::store::MemoryStore::new());
         let layered = std::sync::Arc::new(IssuedMeanwhile {
@@ -201,20 +157,12 @@ async fn an_issue_racing_the_import_cannot_break_the_cap_or_the_names() {
         let service = crate::support::service_over(layered.clone());
         let other_instance = crate::support::service_over(shared);
         for n in 0..9 {
-            service
-                .admin_issue(IssueRequest::new("alice", format!("t{n}")))
-                .await;
+            service.admin_issue(IssueRequest::new("alice", format!("t{n}"))).await;
         }
         *layered.armed.lock().unwrap() = Some((other_instance, IssueRequest::new("alice", racing)));
-        let refused = service
-            .import(&Actor::Admin, vec![of("alice", imported)])
-            .await
-            .unwrap_err();
+        let refused = service.import(&Actor::Admin, vec![of("alice", imported)]).await.unwrap_err();
         assert_eq!(refused.code(), code, "{refused:?}");
-        let active = service
-            .list(&Actor::Admin, Some("alice"), false)
-            .await
-            .unwrap();
+        let active = service.list(&Actor::Admin, Some("alice"), false).await.unwrap();
         assert_eq!(active.len(), 10, "the import wrote nothing");
     }
 }
@@ -235,10 +183,7 @@ async fn a_display_prefix_is_what_minting_shows() {
     ] {
         let mut record = of("alice", "ci");
         record.display_prefix = forged.to_owned();
-        let refused = service
-            .import(&Actor::Admin, vec![record])
-            .await
-            .unwrap_err();
+        let refused = service.import(&Actor::Admin, vec![record]).await.unwrap_err();
         assert_eq!(refused.code(), "INVALID_DISPLAY_PREFIX", "{forged:?}");
     }
     assert_eq!(stored_count(&service).await, 0, "nothing written");
@@ -257,14 +202,9 @@ async fn many_names_without_a_cap_stay_unique() {
     use tokenkeep::rules::{InsertRules, RuleError, TokenRules as _};
     use tokenkeep::store::TokenStore as _;
     let store = tokenkeep::store::MemoryStore::new();
-    let rules = InsertRules {
-        now: t0(),
-        max_active_per_owner: None,
-    };
+    let rules = InsertRules { now: t0(), max_active_per_owner: None };
     let many = |from: usize| -> Vec<TokenRecord> {
-        (from..from + 40)
-            .map(|n| of("alice", &format!("t{n}")))
-            .collect()
+        (from..from + 40).map(|n| of("alice", &format!("t{n}"))).collect()
     };
     let report = store.import(many(0), rules).await.unwrap();
     assert_eq!(report.imported, 40);
@@ -272,10 +212,7 @@ async fn many_names_without_a_cap_stay_unique() {
     clashing.push(of("alice", "t3"));
     let refused = store.import(clashing, rules).await.unwrap_err();
     assert!(
-        matches!(
-            refused,
-            RuleError::Refused(tokenkeep::rules::Refusal::NameTaken)
-        ),
+        matches!(refused, RuleError::Refused(tokenkeep::rules::Refusal::NameTaken)),
         "{refused:?}"
     );
     let mut twice = many(200);

@@ -22,10 +22,7 @@ async fn admin(token: Token<Manager>) -> HttpResponse {
 }
 
 async fn file(request: HttpRequest) -> HttpResponse {
-    let owner = request
-        .extensions()
-        .get::<Authenticated>()
-        .map(|who| who.owner().to_owned());
+    let owner = request.extensions().get::<Authenticated>().map(|who| who.owner().to_owned());
     HttpResponse::Ok().body(owner.unwrap_or_default())
 }
 
@@ -34,18 +31,13 @@ async fn file(request: HttpRequest) -> HttpResponse {
 async fn events(token: Token<AnyToken>, service: web::Data<TokenService>) -> HttpResponse {
     let ticks = futures_util::stream::unfold((), |()| async {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        Some((
-            Ok::<_, actix_web::Error>(web::Bytes::from_static(b"data: tick\n\n")),
-            (),
-        ))
+        Some((Ok::<_, actix_web::Error>(web::Bytes::from_static(b"data: tick\n\n")), ()))
     });
     let body = until_revoked(TokenService::clone(&service), token.0, ticks, |reason| {
         let frame = format!("event: revoked\ndata: {}\n\n", reason.client_message());
         Ok(web::Bytes::from(frame))
     });
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .streaming(body)
+    HttpResponse::Ok().content_type("text/event-stream").streaming(body)
 }
 
 /// Serves the app on a free port from its own actix system thread.
@@ -56,10 +48,7 @@ fn serve(service: TokenService) -> String {
         actix_web::rt::System::new().block_on(async move {
             HttpServer::new(move || {
                 let files = web::scope("/files")
-                    .wrap(RequireToken::new(
-                        service.clone(),
-                        RouteRequirement::PathByMethod,
-                    ))
+                    .wrap(RequireToken::new(service.clone(), RouteRequirement::PathByMethod))
                     .default_service(web::to(file));
                 App::new()
                     .app_data(web::Data::new(service.clone()))
@@ -97,10 +86,8 @@ async fn call(
     }
     let response = request.send().await.unwrap();
     let status = response.status();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned());
+    let challenge =
+        response.headers().get("www-authenticate").map(|value| value.to_str().unwrap().to_owned());
     let text = response.text().await.unwrap();
     let body = serde_json::from_str::<serde_json::Value>(&text)
         .map(|json| json["error"].as_str().unwrap_or_default().to_owned())
@@ -127,25 +114,15 @@ async fn each_kind_of_credential_gets_the_axum_integrations_answer() {
     assert_eq!(body, "UNAUTHORIZED");
 
     let (status, challenge, body) = get(Some("Basic dXNlcjpwYXNz".to_owned())).await;
-    assert_eq!(
-        status,
-        StatusCode::UNAUTHORIZED,
-        "another scheme is no bearer"
-    );
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "another scheme is no bearer");
     assert_eq!(body, "UNAUTHORIZED");
     assert!(challenge.is_some());
     let (status, _, body) = get(Some("Bearer a b".to_owned())).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::BAD_REQUEST, "INVALID_REQUEST")
-    );
+    assert_eq!((status, body.as_str()), (StatusCode::BAD_REQUEST, "INVALID_REQUEST"));
 
     for token in [&kinds.revoked, &kinds.expired, "tk_not-a-token"] {
         let (status, challenge, body) = get(Some(bearer(token))).await;
-        assert_eq!(
-            (status, body.as_str()),
-            (StatusCode::UNAUTHORIZED, "INVALID_TOKEN")
-        );
+        assert_eq!((status, body.as_str()), (StatusCode::UNAUTHORIZED, "INVALID_TOKEN"));
         assert_eq!(
             challenge.as_deref(),
             Some(r#"Bearer realm="tokenkeep", error="invalid_token""#)
@@ -158,27 +135,16 @@ async fn each_kind_of_credential_gets_the_axum_integrations_answer() {
     // A spent rate limit: 429 with the time to wait.
     let (status, _, _) = get(Some(bearer(&kinds.limited))).await;
     assert_eq!(status, StatusCode::OK);
-    let response = reqwest::Client::new()
-        .get(&whoami)
-        .bearer_auth(&kinds.limited)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        reqwest::Client::new().get(&whoami).bearer_auth(&kinds.limited).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
 
     let admin = format!("{address}/admin");
     let (status, challenge, body) =
         call(reqwest::Method::GET, &admin, Some(&bearer(&kinds.plain))).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE")
-    );
+    assert_eq!((status, body.as_str()), (StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE"));
     assert_eq!(
         challenge.as_deref(),
         Some(r#"Bearer realm="tokenkeep", error="insufficient_scope", scope="manager""#)
@@ -199,24 +165,15 @@ async fn the_middleware_checks_the_path_inside_its_scope_by_method() {
     let (status, _, body) = call(reqwest::Method::GET, &url("/releases/a"), Some(&reader)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "alice"));
     let (status, _, body) = call(reqwest::Method::PUT, &url("/releases/a"), Some(&reader)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE")
-    );
+    assert_eq!((status, body.as_str()), (StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE"));
     let (status, _, _) = call(reqwest::Method::GET, &url("/secrets/a"), Some(&reader)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, body) =
         call(reqwest::Method::GET, &url("/releases/%2e%2e/secrets"), None).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
-    );
+    assert_eq!((status, body.as_str()), (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"));
     // A hidden separator is refused, not read as a deeper path.
     let (status, _, body) = call(reqwest::Method::GET, &url("/releases%2Fa"), Some(&reader)).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (StatusCode::BAD_REQUEST, "INVALID_PATH")
-    );
+    assert_eq!((status, body.as_str()), (StatusCode::BAD_REQUEST, "INVALID_PATH"));
 }
 
 /// A server-sent event stream opened with a token ends, with a `revoked`

@@ -40,15 +40,10 @@ async fn serve(router: impl FnOnce(TokenService) -> Router) -> (TokenManager, St
 }
 
 async fn token_reading(tokens: &TokenManager, path: &str) -> String {
-    let scopes = Scopes {
-        routes: vec![Route::new(path, Access::READ).unwrap()],
-        ..Scopes::default()
-    };
+    let scopes =
+        Scopes { routes: vec![Route::new(path, Access::READ).unwrap()], ..Scopes::default() };
     let issued = tokens
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "reader").scopes(scopes),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("alice", "reader").scopes(scopes))
         .await
         .unwrap();
     issued.token.expose_secret().to_owned()
@@ -60,10 +55,8 @@ async fn get_with(url: &str, token: Option<&str>) -> (StatusCode, Option<String>
         request = request.bearer_auth(token);
     }
     let response = request.send().await.unwrap();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned());
+    let challenge =
+        response.headers().get("www-authenticate").map(|value| value.to_str().unwrap().to_owned());
     (response.status(), challenge, response.text().await.unwrap())
 }
 
@@ -102,10 +95,7 @@ async fn credentials_are_checked_before_the_path() {
 async fn path_requirements_check_the_path_as_the_router_sees_it() {
     let (tokens, address) = serve(|service| {
         let nested = Router::new().route("/{*path}", get(read));
-        Router::new()
-            .nest("/docs", nested)
-            .route("/top/{*path}", get(read))
-            .with_state(service)
+        Router::new().nest("/docs", nested).route("/top/{*path}", get(read)).with_state(service)
     })
     .await;
     let token = token_reading(&tokens, "/releases").await;
@@ -116,11 +106,7 @@ async fn path_requirements_check_the_path_as_the_router_sees_it() {
     // Top level: nothing is stripped, so `/top/releases/a` is checked.
     let (status, challenge, _) = get_with(&format!("{address}/top/releases/a"), Some(&token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(
-        challenge
-            .unwrap()
-            .contains(r#"scope="read:/top/releases/a""#)
-    );
+    assert!(challenge.unwrap().contains(r#"scope="read:/top/releases/a""#));
 }
 
 #[tokio::test]
@@ -159,16 +145,10 @@ async fn query_token_rejections_name_the_query_not_a_header() {
 #[tokio::test]
 async fn a_guarded_group_merged_into_the_app_leaves_unknown_paths_404() {
     let (tokens, base) = serve(|service| {
-        let metrics = Router::new()
-            .route("/metrics", get(|| async { "ok" }))
-            .route_layer(RequireToken::new(
-                service.clone(),
-                RouteRequirement::Ability("metrics:read".into()),
-            ));
-        Router::new()
-            .route("/whoami", get(owner))
-            .merge(metrics)
-            .with_state(service)
+        let metrics = Router::new().route("/metrics", get(|| async { "ok" })).route_layer(
+            RequireToken::new(service.clone(), RouteRequirement::Ability("metrics:read".into())),
+        );
+        Router::new().route("/whoami", get(owner)).merge(metrics).with_state(service)
     })
     .await;
     let (status, ..) = get_with(&format!("{base}/metrics"), None).await;

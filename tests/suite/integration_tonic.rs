@@ -36,11 +36,7 @@ async fn serve(kinds: &Kinds) -> Channel {
             .await
             .unwrap();
     });
-    Channel::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap()
+    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap()
 }
 
 /// The listener's connections as the stream tonic serves.
@@ -54,22 +50,15 @@ fn tokio_stream_of(
 }
 
 fn request(authorization: Option<&str>) -> tonic::Request<HealthCheckRequest> {
-    let mut request = tonic::Request::new(HealthCheckRequest {
-        service: String::new(),
-    });
+    let mut request = tonic::Request::new(HealthCheckRequest { service: String::new() });
     if let Some(value) = authorization {
-        request
-            .metadata_mut()
-            .insert("authorization", value.parse().unwrap());
+        request.metadata_mut().insert("authorization", value.parse().unwrap());
     }
     request
 }
 
 async fn check(channel: &Channel, authorization: Option<&str>) -> Result<(), tonic::Status> {
-    HealthClient::new(channel.clone())
-        .check(request(authorization))
-        .await
-        .map(|_| ())
+    HealthClient::new(channel.clone()).check(request(authorization)).await.map(|_| ())
 }
 
 #[tokio::test]
@@ -94,12 +83,8 @@ async fn each_kind_of_credential_gets_its_grpc_status_and_never_the_token() {
         }
     }
     check(&channel, Some(&bearer(&kinds.plain))).await.unwrap();
-    check(&channel, Some(&bearer(&kinds.limited)))
-        .await
-        .unwrap();
-    let spent = check(&channel, Some(&bearer(&kinds.limited)))
-        .await
-        .unwrap_err();
+    check(&channel, Some(&bearer(&kinds.limited))).await.unwrap();
+    let spent = check(&channel, Some(&bearer(&kinds.limited))).await.unwrap_err();
     assert_eq!(spent.code(), Code::ResourceExhausted, "{spent:?}");
 
     // The manager-only method beside the open one.
@@ -128,10 +113,7 @@ async fn a_server_stream_ends_when_its_token_is_revoked() {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        stream.message().await.unwrap().is_some(),
-        "the first status"
-    );
+    assert!(stream.message().await.unwrap().is_some(), "the first status");
 
     kinds.revoke(&kinds.manager).await;
     let ended = tokio::time::timeout(Duration::from_secs(10), stream.message())

@@ -38,14 +38,9 @@ async fn issue_adopt_and_claim_keep_within_the_longest_lifetime() {
         .secret(TokenSecret::custom("a-legacy-secret").unwrap());
     assert!(refused_for_lifetime(service.issue(&admin, custom).await));
     let hash = service.service().hasher().hash("imported-elsewhere");
-    let adopted = service
-        .adopt_hash(&admin, IssueRequest::new("alice", "adopted"), hash)
-        .await;
+    let adopted = service.adopt_hash(&admin, IssueRequest::new("alice", "adopted"), hash).await;
     assert!(refused_for_lifetime(adopted));
-    assert!(
-        service.list(&admin, None, true).await.unwrap().is_empty(),
-        "nothing written"
-    );
+    assert!(service.list(&admin, None, true).await.unwrap().is_empty(), "nothing written");
 
     let within = IssueRequest::new("alice", "ok").expires(Expiry::After(Duration::days(90)));
     assert!(service.issue(&admin, within).await.is_ok());
@@ -67,22 +62,13 @@ async fn import_and_rotation_refuse_what_would_outlive_the_policy() {
         .max_lifetime(Some(Duration::days(30)))
         .build()
         .unwrap();
-    let rotated = strict
-        .rotate(&Actor::Admin, &TokenRef::id(legacy.record.id), None)
-        .await;
+    let rotated = strict.rotate(&Actor::Admin, &TokenRef::id(legacy.record.id), None).await;
     assert!(refused_for_lifetime(rotated));
 
     let never = fresh_record("never");
     let mut revoked = fresh_record("history");
     revoked.revoked_at = Some(t0());
-    assert!(refused_for_lifetime(
-        strict
-            .import(&Actor::Admin, vec![never, revoked.clone()])
-            .await
-    ));
+    assert!(refused_for_lifetime(strict.import(&Actor::Admin, vec![never, revoked.clone()]).await));
     let report = strict.import(&Actor::Admin, vec![revoked]).await.unwrap();
-    assert_eq!(
-        report.imported, 1,
-        "a revoked record is history, kept as it was"
-    );
+    assert_eq!(report.imported, 1, "a revoked record is history, kept as it was");
 }

@@ -13,10 +13,7 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
     let (service, _) = service();
     let metadata = Metadata::parse(r#"{"plan": "pro", "customer": 42}"#).unwrap();
     let issued = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "api").metadata(metadata.clone()),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("alice", "api").metadata(metadata.clone()))
         .await
         .unwrap();
     let token = issued.token.expose_secret();
@@ -24,20 +21,10 @@ async fn metadata_comes_back_with_the_verdict_and_changes_through_modify() {
     assert_eq!(who.metadata(), Some(&metadata));
     assert_eq!(who.metadata().unwrap().get("customer"), Some(&42.into()));
 
-    let cleared = TokenUpdate {
-        metadata: Some(None),
-        ..TokenUpdate::default()
-    };
-    service
-        .modify(&Actor::Admin, &TokenRef::id(issued.record.id), cleared)
-        .await
-        .unwrap();
+    let cleared = TokenUpdate { metadata: Some(None), ..TokenUpdate::default() };
+    service.modify(&Actor::Admin, &TokenRef::id(issued.record.id), cleared).await.unwrap();
     let who = service.verified(token).await;
-    assert_eq!(
-        who.metadata(),
-        None,
-        "a change applies at the next verification"
-    );
+    assert_eq!(who.metadata(), None, "a change applies at the next verification");
 }
 
 #[test]
@@ -45,11 +32,7 @@ fn metadata_is_an_object_of_at_most_four_kilobytes() {
     let big = format!(r#"{{"blob": "{}"}}"#, "x".repeat(Metadata::MAX_BYTES));
     assert_eq!(Metadata::parse(&big), Err(RecordError::Metadata));
     for not_an_object in ["[]", "42", "\"text\"", "null", "{", ""] {
-        assert_eq!(
-            Metadata::parse(not_an_object),
-            Err(RecordError::Metadata),
-            "{not_an_object}"
-        );
+        assert_eq!(Metadata::parse(not_an_object), Err(RecordError::Metadata), "{not_an_object}");
     }
     let fits = format!(r#"{{"blob": "{}"}}"#, "x".repeat(Metadata::MAX_BYTES - 20));
     assert!(Metadata::parse(&fits).is_ok());
@@ -61,8 +44,5 @@ fn metadata_is_an_object_of_at_most_four_kilobytes() {
 /// Every record carries the option and most set none, so it is a pointer.
 #[test]
 fn absent_metadata_costs_a_record_one_pointer() {
-    assert_eq!(
-        std::mem::size_of::<Option<Metadata>>(),
-        std::mem::size_of::<usize>()
-    );
+    assert_eq!(std::mem::size_of::<Option<Metadata>>(), std::mem::size_of::<usize>());
 }

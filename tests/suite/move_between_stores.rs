@@ -23,17 +23,11 @@ async fn sqlite_to_postgres_and_back() {
     let exported = sqlite.export(&Actor::Admin).await.unwrap();
 
     // Through JSON lines, as `token export | token import` would.
-    let lines: Vec<String> = exported
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap())
-        .collect();
+    let lines: Vec<String> = exported.iter().map(|r| serde_json::to_string(r).unwrap()).collect();
     for line in &lines {
         assert!(!line.contains(&kept.token.expose_secret()[3..]));
     }
-    let records = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
 
     let postgres = service_over(Arc::new(postgres));
     let report = postgres.import(&Actor::Admin, records).await.unwrap();
@@ -44,14 +38,9 @@ async fn sqlite_to_postgres_and_back() {
     assert!(postgres.is_claimed().await.unwrap());
 
     let back = service_over(Arc::new(sqlite_store().await));
-    let report = back
-        .import(&Actor::Admin, postgres.export(&Actor::Admin).await.unwrap())
-        .await
-        .unwrap();
+    let report =
+        back.import(&Actor::Admin, postgres.export(&Actor::Admin).await.unwrap()).await.unwrap();
     assert_eq!(report.imported, 2);
     assert_eq!(back.export(&Actor::Admin).await.unwrap(), exported);
-    back.service()
-        .verify_token(kept.token.expose_secret(), Requirement::None)
-        .await
-        .unwrap();
+    back.service().verify_token(kept.token.expose_secret(), Requirement::None).await.unwrap();
 }

@@ -5,12 +5,7 @@
 //! `X-Forwarded-For` line, unreadable ones failing closed), so
 //! allow-lists hold over gRPC too; a refused request does count against
 //! a rate limit, as documented.
-#![cfg(all(
-    feature = "axum",
-    feature = "actix",
-    feature = "tonic",
-    feature = "management"
-))]
+#![cfg(all(feature = "axum", feature = "actix", feature = "tonic", feature = "management"))]
 #![allow(clippy::unwrap_used)]
 
 use crate::support::Calls as _;
@@ -39,10 +34,8 @@ fn manager(trusted: &[&str]) -> TokenManager {
 
 /// A token that may read `/files` and nothing else, from `request`.
 async fn reader(tokens: &TokenManager, request: IssueRequest) -> String {
-    let scopes = Scopes {
-        routes: vec![Route::new("/files", Access::READ).unwrap()],
-        ..Scopes::default()
-    };
+    let scopes =
+        Scopes { routes: vec![Route::new("/files", Access::READ).unwrap()], ..Scopes::default() };
     let issued = tokens.admin_issue(request.scopes(scopes)).await;
     issued.token.expose_secret().to_owned()
 }
@@ -116,17 +109,11 @@ impl Front {
 }
 
 fn grpc_request(token: &str, forwarded_for: Option<&str>) -> tonic::Request<HealthCheckRequest> {
-    let mut request = tonic::Request::new(HealthCheckRequest {
-        service: String::new(),
-    });
+    let mut request = tonic::Request::new(HealthCheckRequest { service: String::new() });
     let bearer = format!("Bearer {token}");
-    request
-        .metadata_mut()
-        .insert("authorization", bearer.parse().unwrap());
+    request.metadata_mut().insert("authorization", bearer.parse().unwrap());
     if let Some(forwarded) = forwarded_for {
-        request
-            .metadata_mut()
-            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        request.metadata_mut().insert("x-forwarded-for", forwarded.parse().unwrap());
     }
     request
 }
@@ -166,22 +153,13 @@ async fn axum_layers(service: &TokenService) -> Front {
     use tokenkeep::axum::{RequireToken, RouteRequirement};
     let files = axum::Router::new()
         .route("/files/{*path}", get(owner).put(owner))
-        .layer(RequireToken::new(
-            service.clone(),
-            RouteRequirement::PathByMethod,
-        ));
+        .layer(RequireToken::new(service.clone(), RouteRequirement::PathByMethod));
     let app = axum::Router::new().nest("/v1", files).route(
         "/admin",
-        get(owner).route_layer(RequireToken::new(
-            service.clone(),
-            RouteRequirement::Manager,
-        )),
+        get(owner).route_layer(RequireToken::new(service.clone(), RouteRequirement::Manager)),
     );
     let address = serve_axum(app).await;
-    Front::Http {
-        files: format!("{address}/v1/files"),
-        admin: format!("{address}/admin"),
-    }
+    Front::Http { files: format!("{address}/v1/files"), admin: format!("{address}/admin") }
 }
 
 /// axum, requirements in the handlers' signatures, with a `TokenManager`
@@ -199,10 +177,7 @@ async fn axum_extractors(tokens: &TokenManager) -> Front {
         .route("/admin", get(admin))
         .with_state(tokens.clone());
     let address = serve_axum(app).await;
-    Front::Http {
-        files: format!("{address}/files"),
-        admin: format!("{address}/admin"),
-    }
+    Front::Http { files: format!("{address}/files"), admin: format!("{address}/admin") }
 }
 
 /// actix-web on its own system thread: the middleware (`middleware:
@@ -227,29 +202,27 @@ fn actix(service: &TokenService, middleware: bool) -> Front {
         actix_web::rt::System::new().block_on(async move {
             HttpServer::new(move || {
                 let guard = |requirement| RequireToken::new(service.clone(), requirement);
-                App::new()
-                    .app_data(web::Data::new(service.clone()))
-                    .configure(|config| {
-                        if middleware {
-                            // Under `scope("/v1")` the middleware sees `/files/a`.
-                            config
-                                .service(
-                                    web::scope("/v1")
-                                        .wrap(guard(RouteRequirement::PathByMethod))
-                                        .default_service(web::to(from_middleware)),
-                                )
-                                .service(
-                                    web::scope("/admin")
-                                        .wrap(guard(RouteRequirement::Manager))
-                                        .default_service(web::to(from_middleware)),
-                                );
-                        } else {
-                            config
-                                .route("/files/{path:.*}", web::get().to(file))
-                                .route("/files/{path:.*}", web::put().to(file))
-                                .route("/admin", web::get().to(admin));
-                        }
-                    })
+                App::new().app_data(web::Data::new(service.clone())).configure(|config| {
+                    if middleware {
+                        // Under `scope("/v1")` the middleware sees `/files/a`.
+                        config
+                            .service(
+                                web::scope("/v1")
+                                    .wrap(guard(RouteRequirement::PathByMethod))
+                                    .default_service(web::to(from_middleware)),
+                            )
+                            .service(
+                                web::scope("/admin")
+                                    .wrap(guard(RouteRequirement::Manager))
+                                    .default_service(web::to(from_middleware)),
+                            );
+                    } else {
+                        config
+                            .route("/files/{path:.*}", web::get().to(file))
+                            .route("/files/{path:.*}", web::put().to(file))
+                            .route("/admin", web::get().to(admin));
+                    }
+                })
             })
             .workers(1)
             .listen(listener)
@@ -260,10 +233,7 @@ fn actix(service: &TokenService, middleware: bool) -> Front {
         });
     });
     let files = if middleware { "/v1/files" } else { "/files" };
-    Front::Http {
-        files: format!("{address}{files}"),
-        admin: format!("{address}/admin"),
-    }
+    Front::Http { files: format!("{address}{files}"), admin: format!("{address}/admin") }
 }
 
 const WATCH: &str = "/grpc.health.v1.Health/Watch";
@@ -289,11 +259,7 @@ async fn grpc_channel(service: &TokenService) -> Channel {
             .await
             .unwrap();
     });
-    Channel::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap()
+    Channel::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap()
 }
 
 /// Every front over one manager, named for the messages.
@@ -335,9 +301,7 @@ async fn a_path_that_escapes_its_root_consumes_no_use() {
             continue;
         }
         let token = with_uses(&tokens, 1).await;
-        let statuses = front
-            .statuses(&[Ask::BadPath, Ask::Read, Ask::Read], &token)
-            .await;
+        let statuses = front.statuses(&[Ask::BadPath, Ask::Read, Ask::Read], &token).await;
         assert_eq!(statuses, [400, 200, 401], "{name}");
     }
 }
@@ -373,16 +337,10 @@ async fn a_grpc_path_that_cannot_be_normalised_is_invalid_argument() {
 async fn allow_lists_hold_over_grpc_from_the_peer_and_behind_trusted_proxies() {
     let issue = |tokens: TokenManager, name: &'static str, range: &'static str| async move {
         let ranges = vec![range.parse().unwrap()];
-        reader(
-            &tokens,
-            IssueRequest::new("alice", name).allowed_ips(ranges),
-        )
-        .await
+        reader(&tokens, IssueRequest::new("alice", name).allowed_ips(ranges)).await
     };
     let check = |channel: Channel, token: String, forwarded: Option<&'static str>| async move {
-        let outcome = HealthClient::new(channel)
-            .check(grpc_request(&token, forwarded))
-            .await;
+        let outcome = HealthClient::new(channel).check(grpc_request(&token, forwarded)).await;
         grpc_status(outcome.map(|_| ()))
     };
 
@@ -401,14 +359,8 @@ async fn allow_lists_hold_over_grpc_from_the_peer_and_behind_trusted_proxies() {
     let proxied = manager(&["127.0.0.1/32"]);
     let channel = grpc_channel(proxied.service()).await;
     let office = issue(proxied.clone(), "office", "10.0.0.0/8").await;
-    assert_eq!(
-        check(channel.clone(), office.clone(), Some("10.1.2.3")).await,
-        200
-    );
-    assert_eq!(
-        check(channel, office, Some("10.1.2.3, 192.0.2.8")).await,
-        401
-    );
+    assert_eq!(check(channel.clone(), office.clone(), Some("10.1.2.3")).await, 200);
+    assert_eq!(check(channel, office, Some("10.1.2.3, 192.0.2.8")).await, 401);
 }
 
 /// Behind a trusted proxy (loopback): a client's own `X-Forwarded-For`
@@ -428,9 +380,7 @@ async fn every_forwarded_line_counts_and_unreadable_ones_fail_closed() {
             continue;
         };
         let status = |token: &str, lines: &[&[u8]]| {
-            let mut request = reqwest::Client::new()
-                .get(format!("{files}/a"))
-                .bearer_auth(token);
+            let mut request = reqwest::Client::new().get(format!("{files}/a")).bearer_auth(token);
             for line in lines {
                 request = request.header("x-forwarded-for", HeaderValue::from_bytes(line).unwrap());
             }
@@ -459,9 +409,7 @@ async fn a_refused_request_counts_against_the_rate_limit() {
     let front = axum_layers(tokens.service()).await;
     let limit = RateLimit::new(2, Duration::minutes(1)).unwrap();
     let token = reader(&tokens, fresh().rate_limit(limit)).await;
-    let statuses = front
-        .statuses(&[Ask::Write, Ask::Read, Ask::Read], &token)
-        .await;
+    let statuses = front.statuses(&[Ask::Write, Ask::Read, Ask::Read], &token).await;
     assert_eq!(statuses, [403, 200, 429]);
 }
 
@@ -489,14 +437,8 @@ async fn a_grpc_peer_can_come_from_the_servers_own_connection_info() {
     let layer = RequireToken::new(tokens.service().clone(), RouteRequirement::AnyToken);
     let mut unknown = layer.clone().layer(inner);
     let refused = unknown.call(call()).await.unwrap();
-    assert_eq!(
-        refused.headers()["grpc-status"],
-        "16",
-        "no address: refused"
-    );
-    let mut named = layer
-        .peer_from(|_| Some("10.1.2.3".parse().unwrap()))
-        .layer(inner);
+    assert_eq!(refused.headers()["grpc-status"], "16", "no address: refused");
+    let mut named = layer.peer_from(|_| Some("10.1.2.3".parse().unwrap())).layer(inner);
     let allowed = named.call(call()).await.unwrap();
     assert!(allowed.headers().get("grpc-status").is_none());
 }

@@ -49,10 +49,7 @@ mod cached_conformance {
         _test: &'static str,
     ) -> Option<tokenkeep::store::CachedStore<tokenkeep::store::PostgresStore>> {
         let store = super::postgres_store().await?;
-        Some(tokenkeep::store::CachedStore::new(
-            store,
-            tokenkeep::store::CacheConfig::default(),
-        ))
+        Some(tokenkeep::store::CachedStore::new(store, tokenkeep::store::CacheConfig::default()))
     }
 
     tokenkeep::store_conformance_tests!(maybe: cached_postgres);
@@ -68,10 +65,8 @@ async fn two_cached_instances() -> Option<(
 )> {
     let url = postgres_url().await?;
     let options = fresh_schema(&url).await;
-    let config = tokenkeep::store::CacheConfig {
-        capacity: 1_000,
-        ttl: std::time::Duration::from_secs(600),
-    };
+    let config =
+        tokenkeep::store::CacheConfig { capacity: 1_000, ttl: std::time::Duration::from_secs(600) };
     let a = PostgresStore::connect_with(options.clone()).await.unwrap();
     a.migrate().await.unwrap();
     let b = Arc::new(tokenkeep::store::CachedStore::new(
@@ -105,9 +100,7 @@ async fn a_revoke_reaches_the_other_instances_cache() {
     let Some((first, second, _, _listener)) = two_cached_instances().await else {
         return;
     };
-    let issued = first
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let issued = first.admin_issue(IssueRequest::new("alice", "laptop")).await;
     let token = issued.token.expose_secret();
     second.verified(token).await;
     second.verified(token).await; // now cached
@@ -129,9 +122,7 @@ async fn a_lost_notification_connection_does_not_keep_stale_entries() {
     let Some((first, second, _, _listener)) = two_cached_instances().await else {
         return;
     };
-    let issued = first
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let issued = first.admin_issue(IssueRequest::new("alice", "laptop")).await;
     let token = issued.token.expose_secret();
     second.verified(token).await;
 
@@ -181,9 +172,8 @@ async fn instants_do_not_depend_on_the_session_time_zone() {
         return;
     };
     let options = fresh_schema(&url).await;
-    let utc = PostgresStore::connect_with(options.clone().options([("TimeZone", "UTC")]))
-        .await
-        .unwrap();
+    let utc =
+        PostgresStore::connect_with(options.clone().options([("TimeZone", "UTC")])).await.unwrap();
     utc.migrate().await.unwrap();
     let issued = service_over(Arc::new(utc.clone()))
         .issue(&Actor::Admin, IssueRequest::new("alice", "laptop"))
@@ -210,10 +200,7 @@ async fn only_hashes_reach_the_database() {
     let mut secrets = Vec::new();
     for index in 0..5 {
         let issued = service
-            .issue(
-                &Actor::Admin,
-                IssueRequest::new("alice", format!("t{index}")),
-            )
+            .issue(&Actor::Admin, IssueRequest::new("alice", format!("t{index}")))
             .await
             .unwrap();
         service.verified(issued.token.expose_secret()).await;
@@ -245,9 +232,7 @@ async fn two_instances_share_one_database() {
     let two = PostgresStore::connect_with(options).await.unwrap();
     two.migrate().await.unwrap();
     let (first, second) = (service_over(Arc::new(one)), service_over(Arc::new(two)));
-    let issued = first
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let issued = first.admin_issue(IssueRequest::new("alice", "laptop")).await;
     second.verified(issued.token.expose_secret()).await;
     first.admin_revoke(issued.record.id).await;
     assert!(!second.verifies_text(issued.token.expose_secret()).await);
@@ -266,15 +251,11 @@ async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify
     let Some(url) = postgres_url().await else {
         return;
     };
-    let store = PostgresStore::connect_with(fresh_schema(&url).await)
+    let store = PostgresStore::connect_with(fresh_schema(&url).await).await.unwrap();
+    first_release_migrator(include_str!("../../migrations/postgres/0001_create_tokens.sql"))
+        .run(store.pool())
         .await
         .unwrap();
-    first_release_migrator(include_str!(
-        "../../migrations/postgres/0001_create_tokens.sql"
-    ))
-    .run(store.pool())
-    .await
-    .unwrap();
     let (kept, gone) = crate::support::sql::two_tokens();
     let statement = format!(
         "INSERT INTO tokenkeep_tokens ({FIRST_RELEASE_COLUMNS}) VALUES \
@@ -324,10 +305,7 @@ async fn a_schema_written_by_0_2_opens_and_its_tokens_verify() {
         .execute(&mut restore)
         .await
         .unwrap();
-    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(dump))
-        .execute(&mut restore)
-        .await
-        .unwrap();
+    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(dump)).execute(&mut restore).await.unwrap();
     let options =
         <tokenkeep::store::sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(&url)
             .unwrap()
@@ -336,10 +314,7 @@ async fn a_schema_written_by_0_2_opens_and_its_tokens_verify() {
     store.migrate().await.unwrap();
     let tokens = include_str!("../fixtures/v0.2/postgres-tokens.json");
     crate::support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
-    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(drop))
-        .execute(&mut restore)
-        .await
-        .unwrap();
+    tokenkeep::store::sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut restore).await.unwrap();
 }
 
 /// The documented way into an application's own schema: `search_path`
@@ -361,13 +336,8 @@ async fn tokens_live_in_the_schema_the_search_path_names() {
     run(drop.clone()).await.unwrap();
 
     let in_schema = options().options([("search_path", schema.as_str())]);
-    let store = PostgresStore::connect_with(in_schema.clone())
-        .await
-        .unwrap();
-    assert!(
-        store.migrate().await.is_err(),
-        "no schema yet: migrate refuses"
-    );
+    let store = PostgresStore::connect_with(in_schema.clone()).await.unwrap();
+    assert!(store.migrate().await.is_err(), "no schema yet: migrate refuses");
     store.pool().close().await;
 
     run(format!("CREATE SCHEMA {schema}")).await.unwrap();

@@ -112,10 +112,8 @@ fn model(pieces: &[(Piece, u8)]) -> Option<Vec<String>> {
 }
 
 fn raw(pieces: &[(Piece, u8)]) -> String {
-    let rendered: Vec<String> = pieces
-        .iter()
-        .map(|(piece, spelling)| render(piece, *spelling))
-        .collect();
+    let rendered: Vec<String> =
+        pieces.iter().map(|(piece, spelling)| render(piece, *spelling)).collect();
     format!("/{}", rendered.join("/"))
 }
 
@@ -226,13 +224,11 @@ async fn the_service_refuses_at_expiry_exactly() {
     use crate::support::Calls as _;
 
     let clock = ManualClock::new(crate::support::t0());
-    let service = TokenManager::builder(
-        std::sync::Arc::new(MemoryStore::new()),
-        Prefix::new("tk").unwrap(),
-    )
-    .clock(clock.clone())
-    .build()
-    .unwrap();
+    let service =
+        TokenManager::builder(std::sync::Arc::new(MemoryStore::new()), Prefix::new("tk").unwrap())
+            .clock(clock.clone())
+            .build()
+            .unwrap();
     let lifetime = tokenkeep::time::Duration::seconds(90);
     let issued = service
         .issue(
@@ -261,13 +257,9 @@ fn expiry_holds_under_several_time_zones() {
         Some((_, module)) => format!("{module}::expiry_boundary_holds"),
         None => "expiry_boundary_holds".to_owned(),
     };
-    for zone in [
-        "UTC",
-        "America/Los_Angeles",
-        "Asia/Kolkata",
-        "Pacific/Kiritimati",
-        "Europe/Berlin",
-    ] {
+    for zone in
+        ["UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati", "Europe/Berlin"]
+    {
         let status = std::process::Command::new(&exe)
             .args(["--exact", property.as_str(), "--quiet"])
             .env("TZ", zone)
@@ -275,9 +267,6 @@ fn expiry_holds_under_several_time_zones() {
             .env("PROPTEST_CASES", "2000")
             .status()
             .unwrap();
-        assert!(
-            status.success(),
-            "the expiry property failed under TZ={zone}"
-        );
+        assert!(status.success(), "the expiry property failed under TZ={zone}");
     }
 }

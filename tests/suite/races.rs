@@ -29,10 +29,7 @@ async fn cap_race(service: TokenManager) {
         let owner = format!("owner{repetition}");
         for index in 0..9 {
             service
-                .issue(
-                    &Actor::Admin,
-                    IssueRequest::new(owner.as_str(), format!("pre{index}")),
-                )
+                .issue(&Actor::Admin, IssueRequest::new(owner.as_str(), format!("pre{index}")))
                 .await
                 .unwrap();
         }
@@ -41,10 +38,7 @@ async fn cap_race(service: TokenManager) {
                 let (service, owner) = (service.clone(), owner.clone());
                 tokio::spawn(async move {
                     service
-                        .issue(
-                            &Actor::Admin,
-                            IssueRequest::new(owner, format!("race{index}")),
-                        )
+                        .issue(&Actor::Admin, IssueRequest::new(owner, format!("race{index}")))
                         .await
                 })
             })
@@ -64,9 +58,7 @@ async fn cap_race(service: TokenManager) {
 /// 50 concurrent PATCHes of one token, ten for each of five fields, all
 /// setting this repetition's value: every field ends with it.
 async fn disjoint_patches_race(service: TokenManager) {
-    let issued = service
-        .admin_issue(IssueRequest::new("patcher", "target"))
-        .await;
+    let issued = service.admin_issue(IssueRequest::new("patcher", "target")).await;
     let token = TokenRef::id(issued.record.id);
     for repetition in 0..REPETITIONS {
         let label = format!("r{repetition}");
@@ -79,22 +71,19 @@ async fn disjoint_patches_race(service: TokenManager) {
                         description: Some(Some(label.clone())),
                         ..TokenUpdate::default()
                     },
-                    1 => TokenUpdate {
-                        manager: Some(repetition % 2 == 0),
-                        ..TokenUpdate::default()
-                    },
+                    1 => {
+                        TokenUpdate { manager: Some(repetition % 2 == 0), ..TokenUpdate::default() }
+                    }
                     2 => TokenUpdate {
                         abilities: Some(vec![ability.clone()]),
                         ..TokenUpdate::default()
                     },
-                    3 => TokenUpdate {
-                        routes: Some(vec![route.clone()]),
-                        ..TokenUpdate::default()
-                    },
-                    _ => TokenUpdate {
-                        profile: Some(Some(label.clone())),
-                        ..TokenUpdate::default()
-                    },
+                    3 => {
+                        TokenUpdate { routes: Some(vec![route.clone()]), ..TokenUpdate::default() }
+                    }
+                    _ => {
+                        TokenUpdate { profile: Some(Some(label.clone())), ..TokenUpdate::default() }
+                    }
                 };
                 let (service, token) = (service.clone(), token.clone());
                 tokio::spawn(async move { service.modify(&Actor::Admin, &token, changes).await })
@@ -104,23 +93,11 @@ async fn disjoint_patches_race(service: TokenManager) {
             patch.await.unwrap().unwrap();
         }
         let now = service.get(&Actor::Admin, &token).await.unwrap();
-        assert_eq!(
-            now.description.as_deref(),
-            Some(label.as_str()),
-            "repetition {repetition}"
-        );
-        assert_eq!(
-            now.scopes.manager,
-            repetition % 2 == 0,
-            "repetition {repetition}"
-        );
+        assert_eq!(now.description.as_deref(), Some(label.as_str()), "repetition {repetition}");
+        assert_eq!(now.scopes.manager, repetition % 2 == 0, "repetition {repetition}");
         assert_eq!(now.scopes.abilities, [ability], "repetition {repetition}");
         assert_eq!(now.scopes.routes, [route], "repetition {repetition}");
-        assert_eq!(
-            now.profile.as_deref(),
-            Some(label.as_str()),
-            "repetition {repetition}"
-        );
+        assert_eq!(now.profile.as_deref(), Some(label.as_str()), "repetition {repetition}");
     }
 }
 
@@ -129,18 +106,12 @@ async fn disjoint_patches_race(service: TokenManager) {
 async fn rotate_patch_race(service: TokenManager) {
     for repetition in 0..REPETITIONS {
         let issued = service
-            .issue(
-                &Actor::Admin,
-                IssueRequest::new(format!("rotator{repetition}"), "ci"),
-            )
+            .issue(&Actor::Admin, IssueRequest::new(format!("rotator{repetition}"), "ci"))
             .await
             .unwrap();
         let token = TokenRef::id(issued.record.id);
         let route = Route::new(&format!("/r{repetition}"), Access::READ).unwrap();
-        let changes = TokenUpdate {
-            routes: Some(vec![route.clone()]),
-            ..TokenUpdate::default()
-        };
+        let changes = TokenUpdate { routes: Some(vec![route.clone()]), ..TokenUpdate::default() };
         let rotate = {
             let (service, token) = (service.clone(), token.clone());
             tokio::spawn(async move { service.rotate(&Actor::Admin, &token, None).await })
@@ -167,17 +138,12 @@ async fn rotate_patch_race(service: TokenManager) {
 async fn grace_rotations_race_creates(service: TokenManager) {
     for repetition in 0..REPETITIONS {
         let owner = format!("graceful{repetition}");
-        service
-            .admin_issue(IssueRequest::new(owner.as_str(), "ci"))
-            .await;
+        service.admin_issue(IssueRequest::new(owner.as_str(), "ci")).await;
         let rotations = (0..10).map(|_| {
             let (service, owner) = (service.clone(), owner.clone());
             tokio::spawn(async move {
                 let token = TokenRef::id_or_name("ci").of_owner(owner);
-                service
-                    .rotate(&Actor::Admin, &token, Some(Duration::days(1)))
-                    .await
-                    .map(|_| ())
+                service.rotate(&Actor::Admin, &token, Some(Duration::days(1))).await.map(|_| ())
             })
         });
         let creates = (0..9).map(|index| {
@@ -199,11 +165,8 @@ async fn grace_rotations_race_creates(service: TokenManager) {
                 Err(other) => panic!("repetition {repetition}: {other:?}"),
             }
         }
-        let verifying = service
-            .list(&Actor::Admin, Some(owner.as_str()), false)
-            .await
-            .unwrap()
-            .len();
+        let verifying =
+            service.list(&Actor::Admin, Some(owner.as_str()), false).await.unwrap().len();
         assert!(
             verifying <= 10,
             "repetition {repetition}: {verifying} tokens verify for a cap of 10"
@@ -216,10 +179,7 @@ async fn grace_rotations_race_creates(service: TokenManager) {
 async fn verify_revoke_race(service: TokenManager) {
     for _ in 0..20 {
         let issued = service
-            .issue(
-                &Actor::Admin,
-                IssueRequest::new("racer", format!("t{}", rand_suffix())),
-            )
+            .issue(&Actor::Admin, IssueRequest::new("racer", format!("t{}", rand_suffix())))
             .await
             .unwrap();
         let token: Arc<str> = issued.token.expose_secret().into();
@@ -243,11 +203,7 @@ async fn verify_revoke_race(service: TokenManager) {
         service.admin_revoke(issued.record.id).await;
         revoked.store(true, Ordering::SeqCst);
         for verifier in verifiers {
-            assert_eq!(
-                verifier.await.unwrap(),
-                0,
-                "a verification after revoke succeeded"
-            );
+            assert_eq!(verifier.await.unwrap(), 0, "a verification after revoke succeeded");
         }
     }
 }

@@ -24,12 +24,8 @@ impl TokenStore for Snapshot {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut records: Vec<TokenRecord> = self
-            .0
-            .iter()
-            .filter(|record| query.admits(record))
-            .cloned()
-            .collect();
+        let mut records: Vec<TokenRecord> =
+            self.0.iter().filter(|record| query.admits(record)).cloned().collect();
         ListQuery::order(&mut records);
         Ok(records)
     }

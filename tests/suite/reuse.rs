@@ -33,39 +33,24 @@ fn manager(store: Arc<dyn ManageStore>, detect: bool) -> (TokenManager, ManualCl
 /// alice's token `ci` (A), and B, which replaced it at once.
 async fn rotated_at_once(service: &TokenManager) -> (IssuedToken, IssuedToken) {
     let a = service.admin_issue(IssueRequest::new("alice", "ci")).await;
-    let b = service
-        .rotate(&Actor::Admin, &TokenRef::id(a.record.id), None)
-        .await
-        .unwrap();
+    let b = service.rotate(&Actor::Admin, &TokenRef::id(a.record.id), None).await.unwrap();
     (a, b)
 }
 
 async fn reason(service: &TokenManager, id: tokenkeep::TokenId) -> Option<RevokeReason> {
-    service
-        .get(&Actor::Admin, &TokenRef::id(id))
-        .await
-        .unwrap()
-        .revoke_reason
+    service.get(&Actor::Admin, &TokenRef::id(id)).await.unwrap().revoke_reason
 }
 
 async fn the_chain_burns(store: Arc<dyn ManageStore>) {
     let (service, clock) = manager(store, true);
     let admin = Actor::Admin;
-    let a = service
-        .issue(&admin, IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
+    let a = service.issue(&admin, IssueRequest::new("alice", "ci")).await.unwrap();
     let a_text = a.token.expose_secret().to_owned();
     // A to B with a grace hour, then B to C at once.
-    let b = service
-        .rotate(&admin, &TokenRef::id(a.record.id), Some(Duration::hours(1)))
-        .await
-        .unwrap();
+    let b =
+        service.rotate(&admin, &TokenRef::id(a.record.id), Some(Duration::hours(1))).await.unwrap();
     assert!(service.verifies_text(&a_text).await, "in its grace");
-    let c = service
-        .rotate(&admin, &TokenRef::id(b.record.id), None)
-        .await
-        .unwrap();
+    let c = service.rotate(&admin, &TokenRef::id(b.record.id), None).await.unwrap();
     let c_text = c.token.expose_secret().to_owned();
     assert!(service.verifies_text(&c_text).await);
 
@@ -74,12 +59,9 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
     let attempts: Vec<_> = (0..20)
         .map(|_| {
             let (service, text) = (service.clone(), a_text.clone());
-            tokio::spawn(async move {
-                service
-                    .service()
-                    .verify_token(&text, Requirement::None)
-                    .await
-            })
+            tokio::spawn(
+                async move { service.service().verify_token(&text, Requirement::None).await },
+            )
         })
         .collect();
     for attempt in attempts {
@@ -89,22 +71,11 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
             "{refused:?}"
         );
     }
-    let burnt = service
-        .get(&admin, &TokenRef::id(c.record.id))
-        .await
-        .unwrap();
+    let burnt = service.get(&admin, &TokenRef::id(c.record.id)).await.unwrap();
     assert_eq!(burnt.revoke_reason, Some(RevokeReason::ReuseDetected));
     assert_eq!(burnt.revoked_by.as_deref(), Some("reuse-detection"));
-    assert_eq!(
-        burnt.revoked_at,
-        Some(t0() + Duration::hours(2)),
-        "revoked once"
-    );
-    assert_eq!(
-        reason(&service, b.record.id).await,
-        Some(RevokeReason::Rotated),
-        "kept"
-    );
+    assert_eq!(burnt.revoked_at, Some(t0() + Duration::hours(2)), "revoked once");
+    assert_eq!(reason(&service, b.record.id).await, Some(RevokeReason::Rotated), "kept");
     assert!(!service.verifies_text(&c_text).await);
 }
 
@@ -134,25 +105,14 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
         let (service, _) = manager(Arc::new(MemoryStore::new()), detect);
         let admin = Actor::Admin;
         let (a, b) = rotated_at_once(&service).await;
-        let presented = service
-            .service()
-            .verify_token(a.token.expose_secret(), Requirement::None)
-            .await;
-        assert!(matches!(
-            presented,
-            Err(AuthError::InvalidToken(InvalidToken::Revoked))
-        ));
+        let presented =
+            service.service().verify_token(a.token.expose_secret(), Requirement::None).await;
+        assert!(matches!(presented, Err(AuthError::InvalidToken(InvalidToken::Revoked))));
         let b_works = service.verifies_text(b.token.expose_secret()).await;
         assert_eq!(b_works, !detect, "detect = {detect}");
         // An ordinary revoke is no rotation: nothing to burn.
-        let d = service
-            .issue(&admin, IssueRequest::new("alice", "other"))
-            .await
-            .unwrap();
-        service
-            .revoke(&admin, &TokenRef::id(d.record.id))
-            .await
-            .unwrap();
+        let d = service.issue(&admin, IssueRequest::new("alice", "other")).await.unwrap();
+        service.revoke(&admin, &TokenRef::id(d.record.id)).await.unwrap();
         assert!(!service.verifies_text(d.token.expose_secret()).await);
     }
 }
@@ -164,61 +124,30 @@ async fn only_the_policy_burns_and_an_immediate_rotation_counts_too() {
 async fn what_a_retired_token_minted_in_its_grace_burns_too() {
     let (service, clock) = manager(Arc::new(MemoryStore::new()), true);
     let admin = Actor::Admin;
-    let scopes = tokenkeep::Scopes {
-        manager: true,
-        ..tokenkeep::Scopes::default()
-    };
-    let m = service
-        .issue(&admin, IssueRequest::new("root", "ops").scopes(scopes))
-        .await
-        .unwrap();
+    let scopes = tokenkeep::Scopes { manager: true, ..tokenkeep::Scopes::default() };
+    let m = service.issue(&admin, IssueRequest::new("root", "ops").scopes(scopes)).await.unwrap();
     let m_text = m.token.expose_secret().to_owned();
     let as_m = || async {
-        let who = service
-            .service()
-            .verify_token(&m_text, Requirement::Manager)
-            .await
-            .unwrap();
+        let who = service.service().verify_token(&m_text, Requirement::Manager).await.unwrap();
         Actor::Token(who)
     };
-    let before = service
-        .issue(&as_m().await, IssueRequest::new("bob", "before"))
-        .await
-        .unwrap();
+    let before = service.issue(&as_m().await, IssueRequest::new("bob", "before")).await.unwrap();
     clock.advance(Duration::minutes(1));
-    let m2 = service
-        .rotate(&admin, &TokenRef::id(m.record.id), Some(Duration::hours(1)))
-        .await
-        .unwrap();
+    let m2 =
+        service.rotate(&admin, &TokenRef::id(m.record.id), Some(Duration::hours(1))).await.unwrap();
     clock.advance(Duration::minutes(1));
-    let during = service
-        .issue(&as_m().await, IssueRequest::new("bob", "during"))
-        .await
-        .unwrap();
+    let during = service.issue(&as_m().await, IssueRequest::new("bob", "during")).await.unwrap();
 
     clock.advance(Duration::hours(2));
-    let presented = service
-        .service()
-        .verify_token(&m_text, Requirement::None)
-        .await;
-    assert!(matches!(
-        presented,
-        Err(AuthError::InvalidToken(InvalidToken::Expired))
-    ));
-    assert_eq!(
-        reason(&service, m2.record.id).await,
-        Some(RevokeReason::ReuseDetected)
-    );
+    let presented = service.service().verify_token(&m_text, Requirement::None).await;
+    assert!(matches!(presented, Err(AuthError::InvalidToken(InvalidToken::Expired))));
+    assert_eq!(reason(&service, m2.record.id).await, Some(RevokeReason::ReuseDetected));
     assert_eq!(
         reason(&service, during.record.id).await,
         Some(RevokeReason::ReuseDetected),
         "minted by the retired token in its grace"
     );
-    assert_eq!(
-        reason(&service, before.record.id).await,
-        None,
-        "minted before the rotation: kept"
-    );
+    assert_eq!(reason(&service, before.record.id).await, None, "minted before the rotation: kept");
 }
 
 /// A store whose answer to `get` of one token is read before another
@@ -243,16 +172,9 @@ impl tokenkeep::store::StoreLayer for RotatedMeanwhile {
         id: &tokenkeep::TokenId,
     ) -> Result<Option<tokenkeep::TokenRecord>, tokenkeep::store::StoreError> {
         let answer = self.inner.get(id).await;
-        let armed = self
-            .armed
-            .lock()
-            .unwrap()
-            .take_if(|(watched, _)| watched == id);
+        let armed = self.armed.lock().unwrap().take_if(|(watched, _)| watched == id);
         if let Some((watched, other_instance)) = armed {
-            other_instance
-                .rotate(&Actor::Admin, &TokenRef::id(watched), None)
-                .await
-                .unwrap();
+            other_instance.rotate(&Actor::Admin, &TokenRef::id(watched), None).await.unwrap();
         }
         answer
     }
@@ -267,25 +189,17 @@ impl tokenkeep::store::WriteLayer for RotatedMeanwhile {}
 #[tokio::test]
 async fn a_successor_minted_while_the_chain_burns_burns_too() {
     let shared: Arc<dyn ManageStore> = Arc::new(MemoryStore::new());
-    let layered = Arc::new(RotatedMeanwhile {
-        inner: shared.clone(),
-        armed: std::sync::Mutex::new(None),
-    });
+    let layered =
+        Arc::new(RotatedMeanwhile { inner: shared.clone(), armed: std::sync::Mutex::new(None) });
     let (service, _) = manager(layered.clone(), true);
     let (other_instance, _) = manager(shared, true);
     let admin = Actor::Admin;
     let (a, b) = rotated_at_once(&service).await;
     *layered.armed.lock().unwrap() = Some((b.record.id, other_instance));
 
-    let refused = service
-        .service()
-        .verify_token(a.token.expose_secret(), Requirement::None)
-        .await;
+    let refused = service.service().verify_token(a.token.expose_secret(), Requirement::None).await;
     assert!(refused.is_err());
-    let b_now = service
-        .get(&admin, &TokenRef::id(b.record.id))
-        .await
-        .unwrap();
+    let b_now = service.get(&admin, &TokenRef::id(b.record.id)).await.unwrap();
     let c = b_now.replaced_by.expect("the other instance rotated B");
     assert_eq!(
         reason(&service, c).await,

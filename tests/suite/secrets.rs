@@ -8,31 +8,20 @@ use tokenkeep::{Actor, IssueRequest, Requirement, TokenRef};
 #[tokio::test]
 async fn the_plaintext_never_shows() {
     let (service, _) = service();
-    let issued = service
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let issued = service.admin_issue(IssueRequest::new("alice", "laptop")).await;
     let plaintext = issued.token.expose_secret().to_owned();
     let secret_part = &plaintext[3..];
 
-    let who = service
-        .service()
-        .verify_token(&plaintext, Requirement::Manager)
-        .await;
+    let who = service.service().verify_token(&plaintext, Requirement::Manager).await;
     let mut tampered = plaintext.clone();
     tampered.push('x');
     let malformed = service.refused(&tampered).await;
     let header = format!("Bearer {plaintext} extra");
-    let bad_header = service
-        .service()
-        .verify_bearer(Some(&header), Requirement::None)
-        .await
-        .unwrap_err();
+    let bad_header =
+        service.service().verify_bearer(Some(&header), Requirement::None).await.unwrap_err();
     service.admin_revoke(issued.record.id).await;
     let revoked = service.refused(&plaintext).await;
-    let record = service
-        .get(&Actor::Admin, &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
+    let record = service.get(&Actor::Admin, &TokenRef::id(issued.record.id)).await.unwrap();
 
     let shown = [
         format!("{issued:?}"),

@@ -20,19 +20,10 @@ async fn the_setup_token_claims_once_and_mints_a_manager() {
     assert!(matches!(wrong, Err(ManageError::InvalidSetupToken)));
     let missing = service.claim_setup("admin", None).await;
     assert!(matches!(missing, Err(ManageError::InvalidSetupToken)));
-    assert!(
-        !service.is_claimed().await.unwrap(),
-        "failed claims change nothing"
-    );
+    assert!(!service.is_claimed().await.unwrap(), "failed claims change nothing");
 
-    let first = service
-        .claim_setup("admin", Some("claim-me-once-please"))
-        .await
-        .unwrap();
-    assert_eq!(
-        first.record.owner,
-        tokenkeep::TokenManager::DEFAULT_SETUP_OWNER
-    );
+    let first = service.claim_setup("admin", Some("claim-me-once-please")).await.unwrap();
+    assert_eq!(first.record.owner, tokenkeep::TokenManager::DEFAULT_SETUP_OWNER);
     assert_eq!(first.record.name.as_str(), "admin");
     service
         .service()
@@ -40,31 +31,18 @@ async fn the_setup_token_claims_once_and_mints_a_manager() {
         .await
         .unwrap();
     assert!(service.is_claimed().await.unwrap());
-    let again = service
-        .claim_setup("admin", Some("claim-me-once-please"))
-        .await;
-    assert!(matches!(
-        again,
-        Err(ManageError::Store(StoreError::AlreadyClaimed))
-    ));
+    let again = service.claim_setup("admin", Some("claim-me-once-please")).await;
+    assert!(matches!(again, Err(ManageError::Store(StoreError::AlreadyClaimed))));
 }
 
 #[tokio::test]
 async fn revoking_every_token_does_not_reopen_setup() {
     let (builder, _, _) = builder();
     let service = builder.setup_token(setup_secret()).build().unwrap();
-    let first = service
-        .claim_setup("admin", Some("claim-me-once-please"))
-        .await
-        .unwrap();
+    let first = service.claim_setup("admin", Some("claim-me-once-please")).await.unwrap();
     service.admin_revoke(first.record.id).await;
-    let again = service
-        .claim_setup("admin", Some("claim-me-once-please"))
-        .await;
-    assert!(matches!(
-        again,
-        Err(ManageError::Store(StoreError::AlreadyClaimed))
-    ));
+    let again = service.claim_setup("admin", Some("claim-me-once-please")).await;
+    assert!(matches!(again, Err(ManageError::Store(StoreError::AlreadyClaimed))));
 }
 
 #[tokio::test]

@@ -36,32 +36,18 @@ mod cached_conformance {
 
 #[tokio::test]
 async fn opening_creates_the_directory_and_sets_durable_pragmas() {
-    let path = scratch_dir()
-        .join("nested")
-        .join("deeper")
-        .join("tokens.db");
+    let path = scratch_dir().join("nested").join("deeper").join("tokens.db");
     let store = SqliteStore::open(&path).await.unwrap();
     assert!(path.exists());
     let pool = store.pool();
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
     assert_eq!(journal, "wal");
-    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
     assert_eq!(synchronous, 2, "FULL");
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let foreign_keys: i64 =
+        sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await.unwrap();
     assert_eq!(foreign_keys, 1);
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(pool).await.unwrap();
     assert!(busy >= 5_000, "busy timeout {busy} ms");
 }
 
@@ -75,9 +61,7 @@ async fn migrations_are_versioned_and_idempotent() {
 #[tokio::test]
 async fn a_url_works_too() {
     let path = scratch_dir().join("by-url.db");
-    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let store = SqliteStore::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     store.migrate().await.unwrap();
     assert!(path.exists());
 }
@@ -89,9 +73,7 @@ async fn tokens_survive_reopening_the_file() {
     store.migrate().await.unwrap();
     let first = service_over(Arc::new(store.clone()));
     let kept = first.admin_issue(IssueRequest::new("alice", "kept")).await;
-    let revoked = first
-        .admin_issue(IssueRequest::new("alice", "revoked"))
-        .await;
+    let revoked = first.admin_issue(IssueRequest::new("alice", "revoked")).await;
     first.admin_revoke(revoked.record.id).await;
     store.pool().close().await;
 
@@ -144,9 +126,7 @@ async fn only_hashes_reach_the_file() {
     for entry in std::fs::read_dir(directory).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         for secret in &secrets {
-            let found = bytes
-                .windows(secret.len())
-                .any(|window| window == secret.as_bytes());
+            let found = bytes.windows(secret.len()).any(|window| window == secret.as_bytes());
             assert!(!found, "a plaintext in the database files");
         }
     }
@@ -167,9 +147,7 @@ async fn thirty_two_concurrent_writers_never_see_busy() {
                 let issued = service
                     .issue(&Actor::Admin, IssueRequest::new(owner, format!("t{index}")))
                     .await?;
-                service
-                    .revoke(&Actor::Admin, &TokenRef::id(issued.record.id))
-                    .await?;
+                service.revoke(&Actor::Admin, &TokenRef::id(issued.record.id)).await?;
                 Ok::<_, tokenkeep::ManageError>(())
             })
         })
@@ -208,21 +186,18 @@ async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_veri
 
     let path = scratch_dir().join("from-0.1.db");
     let store = SqliteStore::open(&path).await.unwrap();
-    first_release_migrator(include_str!(
-        "../../migrations/sqlite/0001_create_tokens.sql"
-    ))
-    .run(store.pool())
-    .await
-    .unwrap();
+    first_release_migrator(include_str!("../../migrations/sqlite/0001_create_tokens.sql"))
+        .run(store.pool())
+        .await
+        .unwrap();
     let (kept, gone) = crate::support::sql::two_tokens();
     let statement = format!(
         "INSERT INTO tokenkeep_tokens ({FIRST_RELEASE_COLUMNS}) VALUES \
          (?1, 'alice', ?2, NULL, ?3, 'tk_old', ?4, NULL, 'persistent', 1700000000000, NULL, NULL, ?5, NULL)"
     );
-    for (name, minted, revoked_at) in [
-        ("kept", &kept, None),
-        ("gone", &gone, Some(1_700_000_001_000_i64)),
-    ] {
+    for (name, minted, revoked_at) in
+        [("kept", &kept, None), ("gone", &gone, Some(1_700_000_001_000_i64))]
+    {
         sqlx::query(sqlx::AssertSqlSafe(statement.clone()))
             .bind(tokenkeep::TokenId::random().unwrap().as_bytes().to_vec())
             .bind(name)
@@ -275,16 +250,9 @@ async fn tokens_about_to_expire_are_found_through_the_index() {
     .fetch_all(store.pool())
     .await
     .unwrap();
-    let detail: Vec<String> = rows
-        .iter()
-        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
-        .collect();
-    assert!(
-        detail
-            .iter()
-            .any(|line| line.contains("tokenkeep_tokens_expiry")),
-        "{detail:?}"
-    );
+    let detail: Vec<String> =
+        rows.iter().map(|row| sqlx::Row::get::<String, _>(row, "detail")).collect();
+    assert!(detail.iter().any(|line| line.contains("tokenkeep_tokens_expiry")), "{detail:?}");
 }
 
 /// A cache in front of SQLite serves a hot token from memory, yet a revoke
@@ -304,10 +272,7 @@ async fn a_cache_checking_commits_sees_another_process_revoke_at_once() {
 
     for round in 0..20 {
         let issued = operator
-            .issue(
-                &Actor::Admin,
-                IssueRequest::new("alice", format!("laptop-{round}")),
-            )
+            .issue(&Actor::Admin, IssueRequest::new("alice", format!("laptop-{round}")))
             .await
             .unwrap();
         let secret = issued.token.expose_secret();

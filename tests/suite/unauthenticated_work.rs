@@ -51,14 +51,8 @@ async fn text_no_token_could_be_never_reaches_the_store() {
     let service = manager(store.clone());
     let huge = format!("Bearer {}", "a".repeat(300_000));
     for header in [huge.as_str(), "Bearer short"] {
-        let refused = service
-            .service()
-            .verify_bearer(Some(header), Requirement::None)
-            .await;
-        assert!(
-            matches!(refused, Err(AuthError::InvalidToken(_))),
-            "{refused:?}"
-        );
+        let refused = service.service().verify_bearer(Some(header), Requirement::None).await;
+        assert!(matches!(refused, Err(AuthError::InvalidToken(_))), "{refused:?}");
     }
     assert!(refused_as_format(service.service(), "not a bearer value!").await);
     assert_eq!(lookups(&store), 0, "no store query");
@@ -72,9 +66,7 @@ async fn text_no_token_could_be_never_reaches_the_store() {
 async fn unprefixed_text_is_not_looked_up_while_no_custom_secret_is_stored() {
     let store = FaultyStore::new(MemoryStore::new());
     let service = manager(store.clone());
-    let minted = service
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    let minted = service.admin_issue(IssueRequest::new("alice", "laptop")).await;
     for n in 0..200 {
         assert!(refused_as_format(service.service(), &format!("garbage-bearer-{n}")).await);
     }
@@ -96,10 +88,7 @@ async fn an_adopted_custom_secret_verifies_at_once_and_absent_text_is_remembered
     assert!(refused_as_format(service.service(), "legacy-admin-secret").await);
 
     adopt(&service, "legacy-admin-secret").await;
-    let adopted = service
-        .service()
-        .verify_token("legacy-admin-secret", Requirement::None)
-        .await;
+    let adopted = service.service().verify_token("legacy-admin-secret", Requirement::None).await;
     assert_eq!(adopted.unwrap().owner(), "root");
 
     let before = lookups(&store);
@@ -139,14 +128,8 @@ async fn a_store_that_cannot_answer_is_looked_up() {
     let service = manager(store.clone());
     store.set_lookups(crate::support::faulty::Lookups::Fail);
     store.fail_custom_questions.store(true, Ordering::SeqCst);
-    let answer = service
-        .service()
-        .verify_token("some-custom-text", Requirement::None)
-        .await;
-    assert!(
-        matches!(answer, Err(AuthError::Unavailable(_))),
-        "{answer:?}"
-    );
+    let answer = service.service().verify_token("some-custom-text", Requirement::None).await;
+    assert!(matches!(answer, Err(AuthError::Unavailable(_))), "{answer:?}");
     assert_eq!(lookups(&store), 1);
 }
 

@@ -15,27 +15,17 @@ use tokenkeep::store::{ManageStore, MemoryStore};
 use tokenkeep::{Actor, AuthError, InvalidToken, IssueRequest, Prefix, Requirement, TokenManager};
 
 async fn fifty_verifications_of_ten_uses(store: Arc<dyn ManageStore>) {
-    let service = TokenManager::builder(store, Prefix::new("tk").unwrap())
-        .build()
-        .unwrap();
+    let service = TokenManager::builder(store, Prefix::new("tk").unwrap()).build().unwrap();
     let usage = Usage::new(10, tokenkeep::time::OffsetDateTime::UNIX_EPOCH).unwrap();
-    let issued = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "ten").usage(usage),
-        )
-        .await
-        .unwrap();
+    let issued =
+        service.issue(&Actor::Admin, IssueRequest::new("alice", "ten").usage(usage)).await.unwrap();
     let token = issued.token.expose_secret().to_owned();
     let attempts: Vec<_> = (0..50)
         .map(|_| {
             let (service, token) = (service.clone(), token.clone());
-            tokio::spawn(async move {
-                service
-                    .service()
-                    .verify_token(&token, Requirement::None)
-                    .await
-            })
+            tokio::spawn(
+                async move { service.service().verify_token(&token, Requirement::None).await },
+            )
         })
         .collect();
     let mut succeeded = 0;
@@ -47,29 +37,15 @@ async fn fifty_verifications_of_ten_uses(store: Arc<dyn ManageStore>) {
         }
     }
     assert_eq!(succeeded, 10, "exactly the uses left");
-    let spent = service
-        .service()
-        .verify_token(&token, Requirement::None)
-        .await;
-    assert!(matches!(
-        spent,
-        Err(AuthError::InvalidToken(InvalidToken::UsesExhausted))
-    ));
+    let spent = service.service().verify_token(&token, Requirement::None).await;
+    assert!(matches!(spent, Err(AuthError::InvalidToken(InvalidToken::UsesExhausted))));
     assert_eq!(spent.unwrap_err().code(), "INVALID_TOKEN");
 
     // A refused scope does not use one up.
     let more = Usage::new(1, tokenkeep::time::OffsetDateTime::UNIX_EPOCH).unwrap();
-    let one = service
-        .admin_issue(IssueRequest::new("alice", "one").usage(more))
-        .await;
+    let one = service.admin_issue(IssueRequest::new("alice", "one").usage(more)).await;
     let one = one.token.expose_secret();
-    assert!(
-        service
-            .service()
-            .verify_token(one, Requirement::Manager)
-            .await
-            .is_err()
-    );
+    assert!(service.service().verify_token(one, Requirement::Manager).await.is_err());
     assert!(service.verifies_text(one).await);
 }
 
@@ -99,29 +75,18 @@ async fn a_rotation_chain_shares_one_budget() {
         .build()
         .unwrap();
     let usage = Usage::new(10, service.service().now()).unwrap();
-    let old = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "ten").usage(usage),
-        )
-        .await
-        .unwrap();
+    let old =
+        service.issue(&Actor::Admin, IssueRequest::new("alice", "ten").usage(usage)).await.unwrap();
     let grace = Some(tokenkeep::time::Duration::hours(1));
     let new = service
-        .rotate(
-            &Actor::Admin,
-            &tokenkeep::TokenRef::id(old.record.id),
-            grace,
-        )
+        .rotate(&Actor::Admin, &tokenkeep::TokenRef::id(old.record.id), grace)
         .await
         .unwrap();
     let mut succeeded = 0;
     for _ in 0..15 {
         for token in [&old.token, &new.token] {
-            let verdict = service
-                .service()
-                .verify_token(token.expose_secret(), Requirement::None)
-                .await;
+            let verdict =
+                service.service().verify_token(token.expose_secret(), Requirement::None).await;
             succeeded += usize::from(verdict.is_ok());
         }
     }
@@ -152,31 +117,18 @@ async fn an_inactive_link_is_walked_through(store: Arc<dyn ManageStore>, middle:
         .build()
         .unwrap();
     let usage = Usage::new(10, service.service().now()).unwrap();
-    let a = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "ten").usage(usage),
-        )
-        .await
-        .unwrap();
+    let a =
+        service.issue(&Actor::Admin, IssueRequest::new("alice", "ten").usage(usage)).await.unwrap();
     let rotate = |id, grace| {
         let service = service.clone();
-        async move {
-            service
-                .rotate(&Actor::Admin, &tokenkeep::TokenRef::id(id), grace)
-                .await
-                .unwrap()
-        }
+        async move { service.rotate(&Actor::Admin, &tokenkeep::TokenRef::id(id), grace).await.unwrap() }
     };
     let b = rotate(a.record.id, Some(Duration::hours(1))).await;
     let c = match middle {
         MiddleLink::RotatedAtOnce => rotate(b.record.id, None).await,
         MiddleLink::Revoked => {
             let c = rotate(b.record.id, Some(Duration::minutes(5))).await;
-            service
-                .revoke(&Actor::Admin, &tokenkeep::TokenRef::id(b.record.id))
-                .await
-                .unwrap();
+            service.revoke(&Actor::Admin, &tokenkeep::TokenRef::id(b.record.id)).await.unwrap();
             c
         }
         MiddleLink::GraceOver => {
@@ -188,21 +140,16 @@ async fn an_inactive_link_is_walked_through(store: Arc<dyn ManageStore>, middle:
     let mut succeeded = 0;
     for token in [&c.token, &a.token] {
         for _ in 0..12 {
-            let verdict = service
-                .service()
-                .verify_token(token.expose_secret(), Requirement::None)
-                .await;
+            let verdict =
+                service.service().verify_token(token.expose_secret(), Requirement::None).await;
             succeeded += usize::from(verdict.is_ok());
         }
     }
     assert_eq!(succeeded, 10, "{middle:?}: one budget for the chain");
 }
 
-const MIDDLE_LINKS: [MiddleLink; 3] = [
-    MiddleLink::RotatedAtOnce,
-    MiddleLink::Revoked,
-    MiddleLink::GraceOver,
-];
+const MIDDLE_LINKS: [MiddleLink; 3] =
+    [MiddleLink::RotatedAtOnce, MiddleLink::Revoked, MiddleLink::GraceOver];
 
 #[tokio::test]
 async fn an_inactive_link_is_walked_through_on_memory() {

@@ -30,19 +30,12 @@ async fn verifies_records_written_by_another_service() {
         ..Scopes::default()
     };
     let store = Arc::new(MemoryStore::from_records([record]));
-    let service = TokenService::builder(store, Prefix::new("tk").unwrap())
-        .build()
-        .unwrap();
+    let service = TokenService::builder(store, Prefix::new("tk").unwrap()).build().unwrap();
     let header = format!("Bearer {}", minted.secret.expose_secret());
     let path = RoutePath::parse("/releases/app.jar").unwrap();
-    let who = service
-        .verify_bearer(Some(&header), Requirement::Read(&path))
-        .await
-        .unwrap();
+    let who = service.verify_bearer(Some(&header), Requirement::Read(&path)).await.unwrap();
     assert_eq!(who.owner(), "alice");
-    let write = service
-        .verify_bearer(Some(&header), Requirement::Write(&path))
-        .await;
+    let write = service.verify_bearer(Some(&header), Requirement::Write(&path)).await;
     assert!(matches!(write, Err(AuthError::InsufficientScope { .. })));
     assert_eq!(service.flush_last_used().await.unwrap(), 1);
 }
@@ -75,32 +68,19 @@ async fn a_usage_limited_token_is_counted_where_the_store_can_be_written() {
     let token = minted.secret.expose_secret();
 
     let store = Arc::new(MemoryStore::from_records([record]));
-    let read_only = TokenService::builder(store.clone(), Prefix::new("tk").unwrap())
-        .build()
-        .unwrap();
+    let read_only =
+        TokenService::builder(store.clone(), Prefix::new("tk").unwrap()).build().unwrap();
     let refused = read_only.verify_token(token, Requirement::None).await;
-    assert!(
-        matches!(refused, Err(AuthError::Unavailable(_))),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(AuthError::Unavailable(_))), "{refused:?}");
 
-    let counting = TokenService::writable_builder(store, Prefix::new("tk").unwrap())
-        .build()
-        .unwrap();
+    let counting =
+        TokenService::writable_builder(store, Prefix::new("tk").unwrap()).build().unwrap();
     for _ in 0..2 {
-        counting
-            .verify_token(token, Requirement::None)
-            .await
-            .unwrap();
+        counting.verify_token(token, Requirement::None).await.unwrap();
     }
     let spent = counting.verify_token(token, Requirement::None).await;
     assert!(
-        matches!(
-            spent,
-            Err(AuthError::InvalidToken(
-                tokenkeep::InvalidToken::UsesExhausted
-            ))
-        ),
+        matches!(spent, Err(AuthError::InvalidToken(tokenkeep::InvalidToken::UsesExhausted))),
         "{spent:?}"
     );
 }

@@ -24,10 +24,7 @@ pub(crate) async fn claim(server: &Server) -> String {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    let token = json_of(response).await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = json_of(response).await["token"].as_str().unwrap().to_owned();
     support::server::remember(&token);
     token
 }
@@ -36,12 +33,7 @@ pub(crate) async fn claim(server: &Server) -> String {
 impl Server {
     pub(crate) async fn create(&self, manager: &str, body: Value) -> Response {
         let request = client().post(self.url("/api/auth/tokens"));
-        request
-            .bearer_auth(manager)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+        request.bearer_auth(manager).json(&body).send().await.unwrap()
     }
 
     /// Creates a token and returns its view (with `token`).

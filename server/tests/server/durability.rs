@@ -25,10 +25,7 @@ async fn tokens_answered_201_survive_kill_9() {
     for round in 0..25 {
         let server = Server::start_in(&data, &[], &env).await;
         let issued = server
-            .created(
-                &admin,
-                json!({ "name": format!("t{round}"), "owner": format!("o{round}") }),
-            )
+            .created(&admin, json!({ "name": format!("t{round}"), "owner": format!("o{round}") }))
             .await;
         // Killed the instant the 201 arrived: nothing after it may be needed.
         server.kill().await;
@@ -44,10 +41,7 @@ async fn tokens_answered_201_survive_kill_9() {
     }
     let log = server.stderr();
     for token in &returned {
-        assert!(
-            !log.contains(&token[3..]),
-            "a token reached the server's log"
-        );
+        assert!(!log.contains(&token[3..]), "a token reached the server's log");
     }
     server.stop().await;
 }

@@ -16,36 +16,12 @@ async fn bad_input_gets_a_clear_error_and_the_server_stays_up() {
     let cases = [
         ("{not json", StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
         (r#"{"name": 5}"#, StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
-        (
-            r#"{"name": "x", "colour": "red"}"#,
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-        ),
-        (
-            r#"{"name": "x", "manager": "yes"}"#,
-            StatusCode::BAD_REQUEST,
-            "INVALID_REQUEST",
-        ),
-        (
-            r#"{"name": "x", "expires_in": "999999y"}"#,
-            StatusCode::BAD_REQUEST,
-            "INVALID_DURATION",
-        ),
-        (
-            r#"{"name": "x", "expires_in": "0d"}"#,
-            StatusCode::BAD_REQUEST,
-            "INVALID_DURATION",
-        ),
-        (
-            r#"{"name": "x", "expires_in": "soon"}"#,
-            StatusCode::BAD_REQUEST,
-            "INVALID_DURATION",
-        ),
-        (
-            r#"{"name": "bell\u0007"}"#,
-            StatusCode::BAD_REQUEST,
-            "INVALID_NAME",
-        ),
+        (r#"{"name": "x", "colour": "red"}"#, StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+        (r#"{"name": "x", "manager": "yes"}"#, StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+        (r#"{"name": "x", "expires_in": "999999y"}"#, StatusCode::BAD_REQUEST, "INVALID_DURATION"),
+        (r#"{"name": "x", "expires_in": "0d"}"#, StatusCode::BAD_REQUEST, "INVALID_DURATION"),
+        (r#"{"name": "x", "expires_in": "soon"}"#, StatusCode::BAD_REQUEST, "INVALID_DURATION"),
+        (r#"{"name": "bell\u0007"}"#, StatusCode::BAD_REQUEST, "INVALID_NAME"),
         (r#"{"name": ""}"#, StatusCode::BAD_REQUEST, "INVALID_NAME"),
         (
             r#"{"name": "x", "routes": [{"path": "/../etc", "access": "r"}]}"#,
@@ -65,21 +41,12 @@ async fn bad_input_gets_a_clear_error_and_the_server_stays_up() {
         assert_eq!(json_of(response).await["error"], code, "{body}");
     }
     let long_name = json!({ "name": "n".repeat(101) }).to_string();
-    assert_error(
-        post(long_name).await.unwrap(),
-        StatusCode::BAD_REQUEST,
-        "INVALID_NAME",
-    )
-    .await;
+    assert_error(post(long_name).await.unwrap(), StatusCode::BAD_REQUEST, "INVALID_NAME").await;
     let hundred = json!({ "name": "n".repeat(100) }).to_string();
     assert_eq!(post(hundred).await.unwrap().status(), StatusCode::CREATED);
     let huge = json!({ "name": "x".repeat(1_000_000) }).to_string();
-    assert_error(
-        post(huge).await.unwrap(),
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
-    )
-    .await;
+    assert_error(post(huge).await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+        .await;
     let unknown = client().get(server.url("/nowhere")).send().await.unwrap();
     assert_error(unknown, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     assert!(server.is_running());
@@ -111,9 +78,7 @@ async fn cross_origin_and_non_json_requests_are_refused() {
     )
     .await;
     assert_error(
-        claim("application/json", Some("https://evil.example"))
-            .await
-            .unwrap(),
+        claim("application/json", Some("https://evil.example")).await.unwrap(),
         StatusCode::FORBIDDEN,
         "CROSS_ORIGIN",
     )
@@ -127,16 +92,8 @@ async fn cross_origin_and_non_json_requests_are_refused() {
         .await
         .unwrap();
     assert_error(fetch_metadata, StatusCode::FORBIDDEN, "CROSS_ORIGIN").await;
-    let status = client()
-        .get(server.url("/api/setup/status"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        json_of(status).await,
-        json!({ "claimed": false }),
-        "nothing was claimed"
-    );
+    let status = client().get(server.url("/api/setup/status")).send().await.unwrap();
+    assert_eq!(json_of(status).await, json!({ "claimed": false }), "nothing was claimed");
 
     // The same origin (the panel) and clients that are not browsers may.
     let same_origin = format!("http://{}", server.address());
@@ -161,10 +118,7 @@ async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
     let response = server.create(&admin, json!({ "name": "ci" })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(
-        response
-            .headers()
-            .get("cache-control")
-            .map(|v| v.to_str().unwrap()),
+        response.headers().get("cache-control").map(|v| v.to_str().unwrap()),
         Some("no-store"),
         "a token view with its token is not to be cached"
     );
@@ -186,10 +140,7 @@ async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
 
     // A file over the file area's limit: 413 in the JSON shape.
     let manager_files = server
-        .created(
-            &admin,
-            json!({ "name": "uploader", "routes": [{ "path": "/", "access": "rw" }] }),
-        )
+        .created(&admin, json!({ "name": "uploader", "routes": [{ "path": "/", "access": "rw" }] }))
         .await;
     let big = client()
         .put(server.url("/files/big.bin"))
@@ -200,21 +151,11 @@ async fn answers_are_not_cached_echo_nothing_and_are_always_json() {
         .unwrap();
     assert_error(big, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     // A query string the list cannot read, and a method a route has not.
-    let bad_query = server
-        .authed(
-            Method::GET,
-            "/api/auth/tokens?include_revoked=maybe",
-            &admin,
-        )
-        .await;
+    let bad_query =
+        server.authed(Method::GET, "/api/auth/tokens?include_revoked=maybe", &admin).await;
     assert_error(bad_query, StatusCode::BAD_REQUEST, "INVALID_REQUEST").await;
     let bad_method = server.authed(Method::PUT, "/api/whoami", &admin).await;
-    assert_error(
-        bad_method,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-    )
-    .await;
+    assert_error(bad_method, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED").await;
     server.stop().await;
 }
 
@@ -228,10 +169,7 @@ async fn slow_clients_are_timed_out_and_cannot_lock_others_out() {
     let (server, admin) = claimed(&["--header-timeout", "1", "--max-connections", "8"]).await;
     let half = |address: String| async move {
         let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
-        socket
-            .write_all(b"GET /api/whoami HTTP/1.1\r\nHost: x\r\n")
-            .await
-            .unwrap();
+        socket.write_all(b"GET /api/whoami HTTP/1.1\r\nHost: x\r\n").await.unwrap();
         socket
     };
     let mut slow = half(server.address()).await;
@@ -244,11 +182,7 @@ async fn slow_clients_are_timed_out_and_cannot_lock_others_out() {
         matches!(read, Ok(0) | Err(_)) || String::from_utf8_lossy(&buffer).contains("408"),
         "{read:?}"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
 
     let mut crowd = Vec::new();
     for _ in 0..20 {
@@ -279,15 +213,8 @@ async fn served_beside<T>(server: &Server, admin: &str, crowd: Vec<T>, within: D
 #[tokio::test]
 async fn idle_http2_sessions_and_unfinished_bodies_cannot_lock_others_out() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let (server, admin) = claimed(&[
-        "--header-timeout",
-        "1",
-        "--body-timeout",
-        "3",
-        "--max-connections",
-        "8",
-    ])
-    .await;
+    let (server, admin) =
+        claimed(&["--header-timeout", "1", "--body-timeout", "3", "--max-connections", "8"]).await;
     const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
     let h2c = |address: String| async move {
         let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
@@ -302,10 +229,7 @@ async fn idle_http2_sessions_and_unfinished_bodies_cannot_lock_others_out() {
     };
 
     // Each kind alone is ended well within the limits.
-    for mut socket in [
-        h2c(server.address()).await,
-        unfinished(server.address()).await,
-    ] {
+    for mut socket in [h2c(server.address()).await, unfinished(server.address()).await] {
         let started = std::time::Instant::now();
         let mut answer = Vec::new();
         let ended =
@@ -315,11 +239,7 @@ async fn idle_http2_sessions_and_unfinished_bodies_cannot_lock_others_out() {
             !String::from_utf8_lossy(&answer).contains("\x00\x00\x00\x04"),
             "no HTTP/2 SETTINGS in answer"
         );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     }
 
     // A crowd of both, more than the slots, and a real client still served.
@@ -348,10 +268,7 @@ async fn clients_that_never_read_cannot_lock_others_out() {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         // A small window: the answers back up after a few of them.
         socket.set_recv_buffer_size(4096).unwrap();
-        let mut stream = socket
-            .connect(server.address().parse().unwrap())
-            .await
-            .unwrap();
+        let mut stream = socket.connect(server.address().parse().unwrap()).await.unwrap();
         let requests = requests.clone();
         // Written from a task: the server reads no further once its
         // answers back up. The socket stays open, unread, until the end.
@@ -401,10 +318,7 @@ async fn websockets_count_against_the_limits() {
         }
     });
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(
-        !waiting.is_finished(),
-        "every slot is held by a WebSocket: nothing else is served"
-    );
+    assert!(!waiting.is_finished(), "every slot is held by a WebSocket: nothing else is served");
     second.send(Message::Close(None)).await.unwrap();
     while second.next().await.is_some() {}
     drop(second);

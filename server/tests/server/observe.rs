@@ -25,9 +25,7 @@ const LOOKUPS: &str = "tokenkeep_store_call_seconds_count{op=\"find_by_hash\"";
 #[tokio::test]
 async fn metrics_count_what_the_server_verified_for_managers_only() {
     let (server, manager) = claimed(&[]).await;
-    let user = server
-        .created(&manager, json!({ "owner": "alice", "name": "ci" }))
-        .await;
+    let user = server.created(&manager, json!({ "owner": "alice", "name": "ci" })).await;
     let user = user["token"].as_str().unwrap();
 
     let anonymous = client().get(server.url("/metrics")).send().await.unwrap();
@@ -42,11 +40,7 @@ async fn metrics_count_what_the_server_verified_for_managers_only() {
     }
     let after = scrape(&server, &manager).await;
     // N verifications, and the second scrape's own.
-    assert_eq!(
-        sample(&after, VERIFIED) - sample(&before, VERIFIED),
-        f64::from(N + 1),
-        "{after}"
-    );
+    assert_eq!(sample(&after, VERIFIED) - sample(&before, VERIFIED), f64::from(N + 1), "{after}");
     assert_eq!(sample(&after, "tokenkeep_active_tokens"), 2.0, "{after}");
 
     // Unprefixed garbage costs no store lookup: no custom secret is stored.
@@ -63,10 +57,7 @@ async fn metrics_count_what_the_server_verified_for_managers_only() {
         "only the scrape's own lookup: {later}"
     );
     assert_eq!(
-        sample(
-            &later,
-            "tokenkeep_verifications_total{outcome=\"malformed\"}"
-        ),
+        sample(&later, "tokenkeep_verifications_total{outcome=\"malformed\"}"),
         50.0,
         "{later}"
     );
@@ -76,35 +67,23 @@ async fn metrics_count_what_the_server_verified_for_managers_only() {
 #[tokio::test]
 async fn the_access_log_names_each_request_and_never_a_credential() {
     let (server, manager) = claimed(&["--log-format", "json"]).await;
-    let user = server
-        .created(&manager, json!({ "owner": "alice", "name": "ci" }))
-        .await;
+    let user = server.created(&manager, json!({ "owner": "alice", "name": "ci" })).await;
     let user_id = user["id"].as_str().unwrap().to_owned();
     let user = user["token"].as_str().unwrap();
     assert_eq!(server.whoami(user).await.status(), StatusCode::OK);
-    let with_query = client()
-        .get(server.url(&format!("/ws?token={user}&x=1")))
-        .send()
-        .await
-        .unwrap();
+    let with_query =
+        client().get(server.url(&format!("/ws?token={user}&x=1"))).send().await.unwrap();
     assert!(!with_query.status().is_success());
-    let revoked = server
-        .authed(
-            Method::DELETE,
-            &format!("/api/auth/tokens/{user_id}"),
-            &manager,
-        )
-        .await;
+    let revoked =
+        server.authed(Method::DELETE, &format!("/api/auth/tokens/{user_id}"), &manager).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
 
     // The last line may still be on its way.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let log = server.stderr();
     assert!(!log.contains(user) && !log.contains(&manager), "{log}");
-    let lines: Vec<Value> = log
-        .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
+    let lines: Vec<Value> =
+        log.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
     let answered = |path: &str, status: u64| {
         lines.iter().any(|line| {
             line["message"] == "finished processing request"
@@ -135,10 +114,7 @@ async fn the_access_log_names_each_request_and_never_a_credential() {
 #[tokio::test]
 async fn names_and_owners_cannot_forge_log_lines() {
     let data = support::server::data_dir();
-    let env = [
-        ("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN),
-        ("RUST_LOG", "debug"),
-    ];
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN), ("RUST_LOG", "debug")];
     let evil = "ci\nINFO forged: token revoked\u{1b}[2J";
     let (server, manager) = claimed_in(&data, &[], &env).await;
     let unauthenticated = client()
@@ -148,29 +124,16 @@ async fn names_and_owners_cannot_forge_log_lines() {
         .await
         .unwrap();
     assert!(!unauthenticated.status().is_success());
-    let issue = server
-        .create(&manager, json!({ "name": evil, "owner": evil }))
-        .await;
+    let issue = server.create(&manager, json!({ "name": evil, "owner": evil })).await;
     assert_eq!(issue.status(), StatusCode::BAD_REQUEST);
-    let revoke_all = server
-        .authed(
-            Method::POST,
-            "/api/owners/a%0AINFO%20forged%1B/revoke-all",
-            &manager,
-        )
-        .await;
+    let revoke_all =
+        server.authed(Method::POST, "/api/owners/a%0AINFO%20forged%1B/revoke-all", &manager).await;
     assert_error(revoke_all, StatusCode::BAD_REQUEST, "INVALID_OWNER").await;
 
     tokio::time::sleep(Duration::from_millis(200)).await;
     let log = server.stderr();
     assert!(!log.contains('\u{1b}'), "a raw ESC reached the log: {log}");
-    assert!(
-        !log.lines().any(|line| line.starts_with("INFO forged")),
-        "a forged line: {log}"
-    );
-    assert!(
-        log.contains("forged"),
-        "the attempts are logged, escaped: {log}"
-    );
+    assert!(!log.lines().any(|line| line.starts_with("INFO forged")), "a forged line: {log}");
+    assert!(log.contains("forged"), "the attempts are logged, escaped: {log}");
     server.stop().await;
 }

@@ -25,13 +25,7 @@ async fn operator_commands_and_their_exit_codes() {
     )
     .await;
     assert_eq!(create.code, 0, "{}", create.stderr);
-    let token = create
-        .stdout
-        .lines()
-        .next()
-        .unwrap()
-        .trim_start_matches("Token: ")
-        .to_owned();
+    let token = create.stdout.lines().next().unwrap().trim_start_matches("Token: ").to_owned();
     assert!(create.stdout.contains("will not be shown again"));
 
     let list = token_command(&data, &["list"], "").await;
@@ -48,10 +42,7 @@ async fn operator_commands_and_their_exit_codes() {
     // hundred days, laptop.
     let week = token_command(&data, &["list", "--expiring-within", "7d", "--json"], "").await;
     assert_eq!(week.code, 0, "{}", week.stderr);
-    assert_eq!(
-        serde_json::from_str::<Value>(&week.stdout).unwrap(),
-        json!([])
-    );
+    assert_eq!(serde_json::from_str::<Value>(&week.stdout).unwrap(), json!([]));
     let season = token_command(&data, &["list", "--expiring-within", "100d"], "").await;
     assert!(season.stdout.contains("laptop"), "{}", season.stdout);
 
@@ -60,21 +51,14 @@ async fn operator_commands_and_their_exit_codes() {
     assert!(!get.stdout.contains(&token[3..]));
     let rename = token_command(&data, &["rename", "laptop", "work-laptop"], "").await;
     assert_eq!(rename.code, 0, "{}", rename.stderr);
-    let modify = token_command(
-        &data,
-        &["modify", "work-laptop", "--manager", "--route", "/docs:r"],
-        "",
-    )
-    .await;
+    let modify =
+        token_command(&data, &["modify", "work-laptop", "--manager", "--route", "/docs:r"], "")
+            .await;
     assert_eq!(modify.code, 0, "{}", modify.stderr);
     assert!(modify.stdout.contains("\"manager\":true"));
 
-    let adopted = token_command(
-        &data,
-        &["create", "migrated", "--secret", "legacy-secret-42"],
-        "",
-    )
-    .await;
+    let adopted =
+        token_command(&data, &["create", "migrated", "--secret", "legacy-secret-42"], "").await;
     assert_eq!(adopted.code, 0, "{}", adopted.stderr);
 
     // Export, then import into a fresh data directory: the token verifies there.
@@ -88,10 +72,7 @@ async fn operator_commands_and_their_exit_codes() {
     assert!(import.stderr.contains("imported 2"));
     let server = Server::start_in(&elsewhere, &[], &[]).await;
     assert_eq!(server.whoami(&token).await.status(), StatusCode::OK);
-    assert_eq!(
-        server.whoami("legacy-secret-42").await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.whoami("legacy-secret-42").await.status(), StatusCode::OK);
     server.stop().await;
 
     let revoke = token_command(&data, &["revoke", "work-laptop", "--force"], "").await;
@@ -114,25 +95,15 @@ async fn operator_commands_and_their_exit_codes() {
 #[tokio::test]
 async fn create_login_call_revoke_call_fails_from_a_terminal() {
     let (server, admin) = claimed(&[]).await;
-    let laptop = server
-        .created(&admin, json!({ "name": "laptop", "owner": "alice" }))
-        .await;
+    let laptop = server.created(&admin, json!({ "name": "laptop", "owner": "alice" })).await;
     let token = laptop["token"].as_str().unwrap();
     let home = support::server::data_dir();
 
     let typo = format!("{}x", &token[..token.len() - 1]);
-    let refused = client_command(
-        &home,
-        &["login", "--host", &server.base, "--token", &typo],
-        &[],
-    )
-    .await;
+    let refused =
+        client_command(&home, &["login", "--host", &server.base, "--token", &typo], &[]).await;
     assert_eq!(refused.code, 1);
-    assert!(
-        refused.stderr.contains("INVALID_TOKEN"),
-        "{}",
-        refused.stderr
-    );
+    assert!(refused.stderr.contains("INVALID_TOKEN"), "{}", refused.stderr);
     assert!(!home.join("auth.json").exists(), "nothing saved");
 
     // The token comes on standard input: never in argv, `ps` or history.
@@ -152,10 +123,7 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
     let whoami = client_command(&home, &["whoami"], &[]).await;
     assert_eq!(whoami.code, 0, "{}", whoami.stderr);
     assert!(whoami.stdout.contains("\"alice\""), "{}", whoami.stdout);
-    assert!(
-        whoami.stdout.contains("auth.json"),
-        "says where the token came from"
-    );
+    assert!(whoami.stdout.contains("auth.json"), "says where the token came from");
     assert!(!whoami.stdout.contains(&token[3..]));
 
     // The variables override the file: both, or one with the other from the file.
@@ -181,25 +149,12 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
     });
     let env_host = client_command(&home, &["whoami"], &[("TOKENKEEP_HOST", &other_host)]).await;
     assert_eq!(env_host.code, 1, "{}", env_host.stderr);
-    assert!(
-        env_host.stderr.contains("not sent to another host"),
-        "{}",
-        env_host.stderr
-    );
-    assert!(
-        !seen.await.unwrap().contains(&token[3..]),
-        "the token stayed home"
-    );
+    assert!(env_host.stderr.contains("not sent to another host"), "{}", env_host.stderr);
+    assert!(!seen.await.unwrap().contains(&token[3..]), "the token stayed home");
     // Plain http:// to another machine takes an explicit choice.
     let plain = client_command(
         &home,
-        &[
-            "whoami",
-            "--host",
-            "http://tokens.example.invalid",
-            "--token",
-            token,
-        ],
+        &["whoami", "--host", "http://tokens.example.invalid", "--token", token],
         &[],
     )
     .await;
@@ -245,12 +200,8 @@ async fn create_login_call_revoke_call_fails_from_a_terminal() {
 async fn upgrade_mints_a_machine_token_without_printing_it() {
     let (server, admin) = claimed(&[]).await;
     let home = support::server::data_dir();
-    let login = client_command(
-        &home,
-        &["login", "--host", &server.base, "--token", &admin],
-        &[],
-    )
-    .await;
+    let login =
+        client_command(&home, &["login", "--host", &server.base, "--token", &admin], &[]).await;
     assert_eq!(login.code, 0, "{}", login.stderr);
     let upgrade = client_command(&home, &["upgrade", "--name", "build-box"], &[]).await;
     assert_eq!(upgrade.code, 0, "{}", upgrade.stderr);
@@ -287,11 +238,7 @@ async fn a_revoke_from_the_command_line_reaches_the_running_server_at_once() {
         }
         let revoke = token_command(&data, &["revoke", &name, "--force"], "").await;
         assert_eq!(revoke.code, 0, "{}", revoke.stderr);
-        assert_eq!(
-            server.whoami(&token).await.status(),
-            StatusCode::UNAUTHORIZED,
-            "round {round}"
-        );
+        assert_eq!(server.whoami(&token).await.status(), StatusCode::UNAUTHORIZED, "round {round}");
     }
     server.stop().await;
 }
@@ -303,14 +250,9 @@ async fn help_reads_as_a_manual_page() {
     let help = support::server::run_binary(&["--help"], &[], "").await;
     assert_eq!(help.code, 0, "{}", help.stderr);
     let text = help.stdout;
-    for heading in [
-        "Listening:",
-        "Storage:",
-        "Tokens and policy:",
-        "Proxies:",
-        "Logs:",
-        "Examples:",
-    ] {
+    for heading in
+        ["Listening:", "Storage:", "Tokens and policy:", "Proxies:", "Logs:", "Examples:"]
+    {
         assert!(text.contains(heading), "{heading}: {text}");
     }
     for variable in [
@@ -334,8 +276,5 @@ async fn help_reads_as_a_manual_page() {
     ] {
         assert!(text.contains(variable), "{variable} is missing: {text}");
     }
-    assert!(
-        text.contains("postgres://") && text.contains("--data-dir /"),
-        "{text}"
-    );
+    assert!(text.contains("postgres://") && text.contains("--data-dir /"), "{text}");
 }

@@ -31,28 +31,18 @@ async fn the_same_flows_on_postgres() {
     assert_eq!(server.whoami(token).await.status(), StatusCode::OK);
     // The owner holds the claimed token and `laptop`: 8 more reach the cap.
     for index in 0..8 {
-        server
-            .created(&admin, json!({ "name": format!("t{index}") }))
-            .await;
+        server.created(&admin, json!({ "name": format!("t{index}") })).await;
     }
-    let capped = server
-        .create(&admin, json!({ "name": "one-too-many" }))
-        .await;
+    let capped = server.create(&admin, json!({ "name": "one-too-many" })).await;
     assert_error(capped, StatusCode::CONFLICT, "TOKEN_LIMIT_REACHED").await;
     let revoke = client()
-        .delete(server.url(&format!(
-            "/api/auth/tokens/{}",
-            issued["id"].as_str().unwrap()
-        )))
+        .delete(server.url(&format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap())))
         .bearer_auth(&admin)
         .send()
         .await
         .unwrap();
     assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        server.whoami(token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(server.whoami(token).await.status(), StatusCode::UNAUTHORIZED);
     server.stop().await;
 }
 

@@ -25,31 +25,18 @@ async fn route_scopes_hold_on_segment_boundaries() {
     );
 
     let put = |token: &str, path: &str| {
-        client()
-            .put(server.url(path))
-            .bearer_auth(token.to_owned())
-            .body("bytes")
-            .send()
+        client().put(server.url(path)).bearer_auth(token.to_owned()).body("bytes").send()
     };
     let get = |token: &str, path: &str| {
-        client()
-            .get(server.url(path))
-            .bearer_auth(token.to_owned())
-            .send()
+        client().get(server.url(path)).bearer_auth(token.to_owned()).send()
     };
 
     assert_eq!(
-        put(writer, "/files/releases/app/1.0.jar")
-            .await
-            .unwrap()
-            .status(),
+        put(writer, "/files/releases/app/1.0.jar").await.unwrap().status(),
         StatusCode::CREATED
     );
     assert_eq!(
-        put(admin.as_str(), "/files/releases-private/key")
-            .await
-            .unwrap()
-            .status(),
+        put(admin.as_str(), "/files/releases-private/key").await.unwrap().status(),
         StatusCode::CREATED
     );
     let read = get(reader, "/files/releases/app/1.0.jar").await.unwrap();
@@ -57,34 +44,22 @@ async fn route_scopes_hold_on_segment_boundaries() {
     assert_eq!(read.text().await.unwrap(), "bytes");
 
     let write = put(reader, "/files/releases/app/2.0.jar").await.unwrap();
-    let challenge = write.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let challenge = write.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert_error(write, StatusCode::FORBIDDEN, "INSUFFICIENT_SCOPE").await;
     assert_eq!(
         challenge,
         r#"Bearer realm="tokenkeep", error="insufficient_scope", scope="write:/releases/app/2.0.jar""#
     );
     assert_eq!(
-        get(reader, "/files/releases-private/key")
-            .await
-            .unwrap()
-            .status(),
+        get(reader, "/files/releases-private/key").await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        get(plain, "/files/releases/app/1.0.jar")
-            .await
-            .unwrap()
-            .status(),
+        get(plain, "/files/releases/app/1.0.jar").await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        get(reader, "/files/releases/missing")
-            .await
-            .unwrap()
-            .status(),
+        get(reader, "/files/releases/missing").await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
 
@@ -139,10 +114,7 @@ async fn the_data_directory_is_private_whatever_the_umask() {
     let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
     let (server, admin) = claimed_in(&data, &[], &env).await;
     let writer = server
-        .created(
-            &admin,
-            json!({ "name": "w", "routes": [{ "path": "/", "access": "rw" }] }),
-        )
+        .created(&admin, json!({ "name": "w", "routes": [{ "path": "/", "access": "rw" }] }))
         .await;
     let put = client()
         .put(server.url("/files/releases/new/app.jar"))
@@ -158,26 +130,10 @@ async fn the_data_directory_is_private_whatever_the_umask() {
     }
     let files = data.join("files");
     assert_eq!(mode(&files), 0o700, "files/");
-    assert_eq!(
-        mode(&files.join("releases").join("new")),
-        0o700,
-        "a new directory"
-    );
-    assert_eq!(
-        mode(&files.join("releases/new/app.jar")),
-        0o600,
-        "a new file"
-    );
-    assert_eq!(
-        mode(&files.join("old")),
-        0o700,
-        "an old directory, tightened"
-    );
-    assert_eq!(
-        mode(&files.join("old/a.txt")),
-        0o600,
-        "an old file, tightened"
-    );
+    assert_eq!(mode(&files.join("releases").join("new")), 0o700, "a new directory");
+    assert_eq!(mode(&files.join("releases/new/app.jar")), 0o600, "a new file");
+    assert_eq!(mode(&files.join("old")), 0o700, "an old directory, tightened");
+    assert_eq!(mode(&files.join("old/a.txt")), 0o600, "an old file, tightened");
     server.stop().await;
 }
 
@@ -219,10 +175,7 @@ async fn the_data_directory_is_tightened_with_a_database_url_too() {
 async fn symbolic_links_in_the_file_area_are_not_followed() {
     let (server, admin) = claimed(&[]).await;
     let token = server
-        .created(
-            &admin,
-            json!({ "name": "r", "routes": [{ "path": "/public", "access": "rw" }] }),
-        )
+        .created(&admin, json!({ "name": "r", "routes": [{ "path": "/public", "access": "rw" }] }))
         .await["token"]
         .as_str()
         .unwrap()
@@ -248,10 +201,7 @@ async fn symbolic_links_in_the_file_area_are_not_followed() {
         .await
         .unwrap();
     assert_eq!(write.status(), StatusCode::NOT_FOUND);
-    assert!(
-        !secret_dir.join("planted.txt").exists(),
-        "nothing written through the link"
-    );
+    assert!(!secret_dir.join("planted.txt").exists(), "nothing written through the link");
     server.stop().await;
 }
 
@@ -261,13 +211,8 @@ pub(crate) async fn open_socket(
     token: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     let url = format!("ws://{}/ws?token={token}", server.address());
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("upgrade");
-    socket
-        .send(tokio_tungstenite::tungstenite::Message::text("ping"))
-        .await
-        .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+    socket.send(tokio_tungstenite::tungstenite::Message::text("ping")).await.unwrap();
     let echoed = socket.next().await.unwrap().unwrap();
     assert_eq!(echoed.into_text().unwrap().as_str(), "ping");
     socket
@@ -331,12 +276,8 @@ async fn a_revoke_closes_an_open_websocket() {
 #[tokio::test]
 async fn an_allow_list_that_excludes_the_client_closes_its_websocket() {
     let (server, admin) = claimed(&[]).await;
-    let issued = server
-        .created(
-            &admin,
-            json!({ "name": "listed", "allowed_ips": ["127.0.0.0/8"] }),
-        )
-        .await;
+    let issued =
+        server.created(&admin, json!({ "name": "listed", "allowed_ips": ["127.0.0.0/8"] })).await;
     let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
     let path = format!("/api/auth/tokens/{}", issued["id"].as_str().unwrap());
     let narrowed = client()
@@ -355,9 +296,7 @@ async fn an_allow_list_that_excludes_the_client_closes_its_websocket() {
 #[tokio::test]
 async fn an_expiring_token_closes_its_websocket() {
     let (server, admin) = claimed(&[]).await;
-    let issued = server
-        .created(&admin, json!({ "name": "brief", "expires_in": "2s" }))
-        .await;
+    let issued = server.created(&admin, json!({ "name": "brief", "expires_in": "2s" })).await;
     let mut socket = open_socket(&server, issued["token"].as_str().unwrap()).await;
     closed_for_policy(&mut socket, Duration::from_secs(6)).await;
     server.stop().await;

@@ -39,10 +39,8 @@ fn free_port() -> u16 {
 impl Browser {
     /// A fresh headless browser, or `None` (said on stderr) when there is none.
     pub async fn start(test: &str) -> Option<Self> {
-        let chromium = find(
-            "TOKENKEEP_CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        );
+        let chromium =
+            find("TOKENKEEP_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
         let driver = find("TOKENKEEP_CHROMEDRIVER", &["chromedriver"]);
         let (Some(chromium), Some(driver)) = (chromium, driver) else {
             assert!(
@@ -76,9 +74,7 @@ impl Browser {
                 ]
             }
         });
-        let serde_json::Value::Object(capabilities) = capabilities else {
-            unreachable!()
-        };
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = None;
         for _ in 0..100 {
@@ -94,12 +90,7 @@ impl Browser {
                         .join(test);
                     std::fs::create_dir_all(&shots).expect("screenshot directory");
                     eprintln!("screenshots: {}", shots.display());
-                    return Some(Self {
-                        _driver: driver,
-                        client,
-                        shots,
-                        taken: 0,
-                    });
+                    return Some(Self { _driver: driver, client, shots, taken: 0 });
                 }
                 Err(error) => last_error = Some(error),
             }
@@ -144,23 +135,14 @@ impl Browser {
         }
         let message = self
             .client
-            .execute(
-                "return document.getElementById('message')?.textContent || ''",
-                vec![],
-            )
+            .execute("return document.getElementById('message')?.textContent || ''", vec![])
             .await
             .ok();
         panic!("never true: {condition} (page message: {message:?})");
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .expect(css)
-            .text()
-            .await
-            .expect("text")
+        self.client.find(Locator::Css(css)).await.expect(css).text().await.expect("text")
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
@@ -170,13 +152,7 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .expect(css)
-            .click()
-            .await
-            .expect("click");
+        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
     }
 
     pub async fn close(self) {

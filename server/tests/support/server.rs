@@ -17,9 +17,7 @@ pub fn binary() -> PathBuf {
 
 /// A fresh data directory.
 pub fn data_dir() -> PathBuf {
-    let unique = tokenkeep::TokenId::random()
-        .expect("randomness")
-        .to_string();
+    let unique = tokenkeep::TokenId::random().expect("randomness").to_string();
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("server-{unique}"))
 }
 
@@ -62,40 +60,22 @@ impl Server {
         let stderr = Arc::new(Mutex::new(String::new()));
         let base = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.expect("read stderr") {
-                stderr
-                    .lock()
-                    .expect("stderr buffer")
-                    .push_str(&format!("{line}\n"));
+                stderr.lock().expect("stderr buffer").push_str(&format!("{line}\n"));
                 if let Some(rest) = line.split("listening on ").nth(1) {
-                    return rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
+                    return rest.split_whitespace().next().unwrap_or_default().to_owned();
                 }
             }
-            panic!(
-                "the server exited: {}",
-                stderr.lock().expect("stderr buffer")
-            );
+            panic!("the server exited: {}", stderr.lock().expect("stderr buffer"));
         })
         .await
         .expect("the server did not start in time");
         let collected = stderr.clone();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
-                collected
-                    .lock()
-                    .expect("stderr buffer")
-                    .push_str(&format!("{line}\n"));
+                collected.lock().expect("stderr buffer").push_str(&format!("{line}\n"));
             }
         });
-        Self {
-            child,
-            base,
-            data_dir: data_dir.to_owned(),
-            stderr,
-        }
+        Self { child, base, data_dir: data_dir.to_owned(), stderr }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -114,19 +94,13 @@ impl Server {
     /// SIGTERM, and wait for a clean exit; the log holds no secret.
     pub async fn stop(mut self) {
         let pid = self.child.id().expect("running").to_string();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status();
+        let status = std::process::Command::new("kill").args(["-TERM", &pid]).status();
         assert!(status.expect("kill").success());
         let exit = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("the server did not stop")
             .expect("wait");
-        assert!(
-            exit.success(),
-            "the server exited with {exit}: {}",
-            self.stderr()
-        );
+        assert!(exit.success(), "the server exited with {exit}: {}", self.stderr());
         assert_no_secrets(&self.stderr());
     }
 
@@ -166,25 +140,16 @@ pub fn assert_json_clean(text: &str, value: &serde_json::Value) {
             );
         }
         let hash = tokenkeep::hash::TokenHasher::sha256().hash(token).to_hex();
-        assert!(
-            !text.contains(&hash),
-            "a full token hash leaked into an answer"
-        );
+        assert!(!text.contains(&hash), "a full token hash leaked into an answer");
     }
 }
 
 /// Fails if the log holds a registered token or the hex of its hash.
 fn assert_no_secrets(log: &str) {
     for token in SEEN_TOKENS.lock().expect("registry").iter() {
-        assert!(
-            !log.contains(token.as_str()),
-            "a plaintext token reached the server's log"
-        );
+        assert!(!log.contains(token.as_str()), "a plaintext token reached the server's log");
         let hash = tokenkeep::hash::TokenHasher::sha256().hash(token).to_hex();
-        assert!(
-            !log.contains(&hash),
-            "a full token hash reached the server's log"
-        );
+        assert!(!log.contains(&hash), "a full token hash reached the server's log");
     }
 }
 
@@ -236,10 +201,7 @@ pub async fn run_binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Cli
         .spawn()
         .expect("run the server binary");
     let mut input = child.stdin.take().expect("stdin");
-    input
-        .write_all(stdin.as_bytes())
-        .await
-        .expect("write stdin");
+    input.write_all(stdin.as_bytes()).await.expect("write stdin");
     drop(input);
     let output = child.wait_with_output().await.expect("wait");
     CliOutput {
@@ -252,9 +214,7 @@ pub async fn run_binary(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Cli
 /// Sends a request line exactly as written (no URL normalisation) and
 /// returns the status code.
 pub async fn raw_request(address: &str, method: &str, path: &str, token: &str) -> u16 {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );

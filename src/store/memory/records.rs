@@ -55,10 +55,7 @@ pub(super) struct Records<K: RecordKey> {
 
 impl<K: RecordKey> Default for Records<K> {
     fn default() -> Self {
-        Self {
-            table: HashTable::new(),
-            hasher: K::Hasher::default(),
-        }
+        Self { table: HashTable::new(), hasher: K::Hasher::default() }
     }
 }
 
@@ -71,22 +68,19 @@ impl<K: RecordKey> fmt::Debug for Records<K> {
 
 impl<K: RecordKey> Records<K> {
     pub(super) fn get(&self, key: &K) -> Option<&Arc<TokenRecord>> {
-        self.table
-            .find(key.table_hash(&self.hasher), |record| K::of(record) == key)
+        self.table.find(key.table_hash(&self.hasher), |record| K::of(record) == key)
     }
 
     pub(super) fn get_mut(&mut self, key: &K) -> Option<&mut Arc<TokenRecord>> {
-        self.table
-            .find_mut(key.table_hash(&self.hasher), |record| K::of(record) == key)
+        self.table.find_mut(key.table_hash(&self.hasher), |record| K::of(record) == key)
     }
 
     /// Adds a record whose key the table does not hold yet.
     pub(super) fn insert(&mut self, record: Arc<TokenRecord>) {
         let hasher = &self.hasher;
-        self.table
-            .insert_unique(K::of(&record).table_hash(hasher), record, |record| {
-                K::of(record).table_hash(hasher)
-            });
+        self.table.insert_unique(K::of(&record).table_hash(hasher), record, |record| {
+            K::of(record).table_hash(hasher)
+        });
     }
 
     pub(super) fn remove(&mut self, key: &K) -> Option<Arc<TokenRecord>> {

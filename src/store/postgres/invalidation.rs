@@ -38,13 +38,8 @@ impl CachedStore<PostgresStore> {
     /// [`StoreError::Unavailable`] if the listening connection cannot be opened.
     pub async fn listen_for_invalidations(&self) -> Result<InvalidationListener, StoreError> {
         let pool = self.inner().pool();
-        let mut listener = PgListener::connect_with(pool)
-            .await
-            .map_err(backend_error)?;
-        listener
-            .listen(PostgresStore::INVALIDATION_CHANNEL)
-            .await
-            .map_err(backend_error)?;
+        let mut listener = PgListener::connect_with(pool).await.map_err(backend_error)?;
+        listener.listen(PostgresStore::INVALIDATION_CHANNEL).await.map_err(backend_error)?;
         let schema: String = sqlx::query_scalar("SELECT current_schema()")
             .fetch_one(pool)
             .await

@@ -41,11 +41,7 @@ impl SqliteCommits {
         let mut path = database.as_os_str().to_owned();
         path.push("-shm");
         let path = PathBuf::from(path);
-        Some(Self {
-            shm: File::open(&path).ok()?,
-            path,
-            failures: AtomicU64::new(0),
-        })
+        Some(Self { shm: File::open(&path).ok()?, path, failures: AtomicU64::new(0) })
     }
 
     /// The header's first 20 bytes: one positioned read.

@@ -34,10 +34,7 @@ impl Readers {
             let connection = pool.acquire().await.map_err(backend_error)?.detach();
             connections.push(Mutex::new(connection));
         }
-        Ok(Self {
-            connections: connections.into_boxed_slice(),
-            next: AtomicUsize::new(0),
-        })
+        Ok(Self { connections: connections.into_boxed_slice(), next: AtomicUsize::new(0) })
     }
 
     /// A free connection, or the first to come free.
@@ -55,8 +52,6 @@ impl Readers {
 
 impl fmt::Debug for Readers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Readers")
-            .field("connections", &self.connections.len())
-            .finish()
+        f.debug_struct("Readers").field("connections", &self.connections.len()).finish()
     }
 }

@@ -6,28 +6,14 @@ use super::*;
 async fn the_eleventh_token_is_refused_and_nothing_is_deleted() {
     let (service, _) = service();
     for index in 0..10 {
-        service
-            .issue(&alice(), IssueRequest::new("alice", format!("t{index}")))
-            .await
-            .unwrap();
+        service.issue(&alice(), IssueRequest::new("alice", format!("t{index}"))).await.unwrap();
     }
-    let eleventh = service
-        .issue(&alice(), IssueRequest::new("alice", "t10"))
-        .await;
-    assert!(matches!(
-        eleventh,
-        Err(ManageError::Refused(Refusal::LimitReached { limit: 10 }))
-    ));
+    let eleventh = service.issue(&alice(), IssueRequest::new("alice", "t10")).await;
+    assert!(matches!(eleventh, Err(ManageError::Refused(Refusal::LimitReached { limit: 10 }))));
     let listed = service.list(&alice(), None, false).await.unwrap();
     assert_eq!(listed.len(), 10, "nothing made room");
-    service
-        .revoke(&alice(), &TokenRef::id_or_name("t0"))
-        .await
-        .unwrap();
-    service
-        .issue(&alice(), IssueRequest::new("alice", "t10"))
-        .await
-        .unwrap();
+    service.revoke(&alice(), &TokenRef::id_or_name("t0")).await.unwrap();
+    service.issue(&alice(), IssueRequest::new("alice", "t10")).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,12 +23,7 @@ async fn the_cap_holds_under_concurrent_issues() {
         .map(|index| {
             let service = service.clone();
             tokio::spawn(async move {
-                service
-                    .issue(
-                        &Actor::Admin,
-                        IssueRequest::new("alice", format!("c{index}")),
-                    )
-                    .await
+                service.issue(&Actor::Admin, IssueRequest::new("alice", format!("c{index}"))).await
             })
         })
         .collect();
@@ -61,17 +42,9 @@ async fn the_cap_holds_under_concurrent_issues() {
 async fn the_cap_is_configurable() {
     let (builder, _, _) = builder();
     let service = builder.max_active_per_owner(Some(1)).build().unwrap();
-    service
-        .issue(&alice(), IssueRequest::new("alice", "a"))
-        .await
-        .unwrap();
-    let second = service
-        .issue(&alice(), IssueRequest::new("alice", "b"))
-        .await;
-    assert!(matches!(
-        second,
-        Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))
-    ));
+    service.issue(&alice(), IssueRequest::new("alice", "a")).await.unwrap();
+    let second = service.issue(&alice(), IssueRequest::new("alice", "b")).await;
+    assert!(matches!(second, Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))));
 }
 
 /// A token in its grace period still verifies, so it counts toward the
@@ -81,29 +54,16 @@ async fn the_cap_is_configurable() {
 async fn rotation_at_the_cap_needs_no_grace_period() {
     let (builder, _, _) = builder();
     let service = builder.max_active_per_owner(Some(1)).build().unwrap();
-    service
-        .issue(&alice(), IssueRequest::new("alice", "only"))
-        .await
-        .unwrap();
+    service.issue(&alice(), IssueRequest::new("alice", "only")).await.unwrap();
     let only = TokenRef::id_or_name("only");
-    let graceful = service
-        .rotate(&alice(), &only, Some(Duration::minutes(5)))
-        .await;
+    let graceful = service.rotate(&alice(), &only, Some(Duration::minutes(5))).await;
     assert!(
-        matches!(
-            graceful,
-            Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))
-        ),
+        matches!(graceful, Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))),
         "{graceful:?}"
     );
     service.rotate(&alice(), &only, None).await.unwrap();
-    let full = service
-        .issue(&alice(), IssueRequest::new("alice", "another"))
-        .await;
-    assert!(matches!(
-        full,
-        Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))
-    ));
+    let full = service.issue(&alice(), IssueRequest::new("alice", "another")).await;
+    assert!(matches!(full, Err(ManageError::Refused(Refusal::LimitReached { limit: 1 }))));
 }
 
 /// Ten rotations with a long grace period and nine creates used to leave
@@ -112,39 +72,20 @@ async fn rotation_at_the_cap_needs_no_grace_period() {
 async fn grace_periods_count_toward_the_cap_and_are_bounded() {
     let (builder, _, _) = builder();
     let service = builder.max_active_per_owner(Some(10)).build().unwrap();
-    service
-        .issue(&alice(), IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
+    service.issue(&alice(), IssueRequest::new("alice", "ci")).await.unwrap();
     let ci = TokenRef::id_or_name("ci");
-    let too_long = service
-        .rotate(&alice(), &ci, Some(Duration::days(36_500)))
-        .await;
-    assert!(
-        matches!(too_long, Err(ManageError::GraceTooLong { .. })),
-        "{too_long:?}"
-    );
-    assert_eq!(
-        tokenkeep::ErrorCode::code(&too_long.unwrap_err()),
-        "INVALID_DURATION"
-    );
+    let too_long = service.rotate(&alice(), &ci, Some(Duration::days(36_500))).await;
+    assert!(matches!(too_long, Err(ManageError::GraceTooLong { .. })), "{too_long:?}");
+    assert_eq!(tokenkeep::ErrorCode::code(&too_long.unwrap_err()), "INVALID_DURATION");
     let mut rotated = 0;
     for _ in 0..10 {
-        if service
-            .rotate(&alice(), &ci, Some(Duration::days(7)))
-            .await
-            .is_ok()
-        {
+        if service.rotate(&alice(), &ci, Some(Duration::days(7))).await.is_ok() {
             rotated += 1;
         }
     }
     let mut created = 0;
     for index in 0..9 {
-        if service
-            .issue(&alice(), IssueRequest::new("alice", format!("t{index}")))
-            .await
-            .is_ok()
-        {
+        if service.issue(&alice(), IssueRequest::new("alice", format!("t{index}"))).await.is_ok() {
             created += 1;
         }
     }

@@ -41,49 +41,26 @@ async fn bad_input_is_refused_with_a_clear_error() {
             "INVALID_DURATION",
         ]
     );
-    assert!(
-        service
-            .list(&Actor::Admin, None, true)
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing stored"
-    );
+    assert!(service.list(&Actor::Admin, None, true).await.unwrap().is_empty(), "nothing stored");
 }
 
 #[tokio::test]
 async fn names_are_unique_per_owner_among_active_tokens() {
     let (service, _) = service();
-    service
-        .issue(&alice(), IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
-    let again = service
-        .issue(&alice(), IssueRequest::new("alice", "laptop"))
-        .await;
-    assert!(matches!(
-        again,
-        Err(ManageError::Refused(Refusal::NameTaken))
-    ));
-    service
-        .admin_issue(IssueRequest::new("bob", "laptop"))
-        .await;
+    service.issue(&alice(), IssueRequest::new("alice", "laptop")).await.unwrap();
+    let again = service.issue(&alice(), IssueRequest::new("alice", "laptop")).await;
+    assert!(matches!(again, Err(ManageError::Refused(Refusal::NameTaken))));
+    service.admin_issue(IssueRequest::new("bob", "laptop")).await;
 }
 
 #[tokio::test]
 async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
     let (service, _) = service();
-    let bob = service
-        .admin_issue(IssueRequest::new("bob", "laptop"))
-        .await;
+    let bob = service.admin_issue(IssueRequest::new("bob", "laptop")).await;
     let for_bob = service.issue(&alice(), IssueRequest::new("bob", "x")).await;
     assert!(matches!(for_bob, Err(ManageError::Forbidden)));
-    let manager = service
-        .issue(
-            &alice(),
-            IssueRequest::new("alice", "m").scopes(Scopes::manager()),
-        )
-        .await;
+    let manager =
+        service.issue(&alice(), IssueRequest::new("alice", "m").scopes(Scopes::manager())).await;
     assert!(matches!(manager, Err(ManageError::Forbidden)));
     let peek = service.get(&alice(), &TokenRef::id(bob.record.id)).await;
     assert!(
@@ -91,10 +68,7 @@ async fn users_manage_only_their_own_tokens_and_cannot_grant_manager() {
         "another owner's token is not shown"
     );
     let revoke = service.revoke(&alice(), &TokenRef::id(bob.record.id)).await;
-    assert!(matches!(
-        revoke,
-        Err(ManageError::Refused(Refusal::NotFound))
-    ));
+    assert!(matches!(revoke, Err(ManageError::Refused(Refusal::NotFound))));
     let list = service.list(&alice(), Some("bob"), false).await;
     assert!(matches!(list, Err(ManageError::Forbidden)));
     let everyone = service.list(&alice(), None, false).await.unwrap();
@@ -106,10 +80,7 @@ async fn only_manager_tokens_manage_tokens() {
     let (service, _) = service();
     let plain = service.admin_issue(IssueRequest::new("ci", "plain")).await;
     let manager = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("root", "manager").scopes(Scopes::manager()),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("root", "manager").scopes(Scopes::manager()))
         .await
         .unwrap();
     let verify = |token: &str| {
@@ -118,29 +89,14 @@ async fn only_manager_tokens_manage_tokens() {
         async move { service.verified(&token).await }
     };
     let plain_actor = Actor::Token(verify(plain.token.expose_secret()).await);
-    let own = service
-        .issue(&plain_actor, IssueRequest::new("ci", "another"))
-        .await;
-    assert!(
-        matches!(own, Err(ManageError::Forbidden)),
-        "not even for its own owner"
-    );
+    let own = service.issue(&plain_actor, IssueRequest::new("ci", "another")).await;
+    assert!(matches!(own, Err(ManageError::Forbidden)), "not even for its own owner");
     let listing = service.list(&plain_actor, Some("ci"), false).await;
     assert!(matches!(listing, Err(ManageError::Forbidden)));
 
     let manager_actor = Actor::Token(verify(manager.token.expose_secret()).await);
-    service
-        .issue(&manager_actor, IssueRequest::new("anyone", "x"))
-        .await
-        .unwrap();
-    assert_eq!(
-        service
-            .list(&manager_actor, None, false)
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    service.issue(&manager_actor, IssueRequest::new("anyone", "x")).await.unwrap();
+    assert_eq!(service.list(&manager_actor, None, false).await.unwrap().len(), 3);
 
     let (builder, _, store) = builder();
     let strict = builder
@@ -152,10 +108,7 @@ async fn only_manager_tokens_manage_tokens() {
         .build()
         .unwrap();
     let root = strict
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("root", "m").scopes(Scopes::manager()),
-        )
+        .issue(&Actor::Admin, IssueRequest::new("root", "m").scopes(Scopes::manager()))
         .await
         .unwrap();
     let root = strict
@@ -163,9 +116,7 @@ async fn only_manager_tokens_manage_tokens() {
         .verify_token(root.token.expose_secret(), Requirement::Manager)
         .await
         .unwrap();
-    let refused = strict
-        .issue(&Actor::Token(root), IssueRequest::new("x", "y"))
-        .await;
+    let refused = strict.issue(&Actor::Token(root), IssueRequest::new("x", "y")).await;
     assert!(matches!(refused, Err(ManageError::Forbidden)));
     assert_eq!(store.len(), 1);
 }
@@ -176,41 +127,19 @@ async fn only_manager_tokens_manage_tokens() {
 async fn names_that_lie_are_refused_everywhere() {
     let (service, _) = service();
     let lying = "invoice\u{202E}fdp.exe";
-    let issued = service
-        .issue(&alice(), IssueRequest::new("alice", lying))
-        .await;
-    assert!(
-        matches!(issued, Err(ManageError::InvalidName(_))),
-        "{issued:?}"
-    );
-    service
-        .issue(&alice(), IssueRequest::new("alice", "laptop"))
-        .await
-        .unwrap();
-    let renamed = service
-        .rename(&alice(), &TokenRef::id_or_name("laptop"), lying)
-        .await;
-    assert!(
-        matches!(renamed, Err(ManageError::InvalidName(_))),
-        "{renamed:?}"
-    );
+    let issued = service.issue(&alice(), IssueRequest::new("alice", lying)).await;
+    assert!(matches!(issued, Err(ManageError::InvalidName(_))), "{issued:?}");
+    service.issue(&alice(), IssueRequest::new("alice", "laptop")).await.unwrap();
+    let renamed = service.rename(&alice(), &TokenRef::id_or_name("laptop"), lying).await;
+    assert!(matches!(renamed, Err(ManageError::InvalidName(_))), "{renamed:?}");
     let described = service
-        .issue(
-            &alice(),
-            IssueRequest::new("alice", "phone").description("zero\u{200B}width"),
-        )
+        .issue(&alice(), IssueRequest::new("alice", "phone").description("zero\u{200B}width"))
         .await;
-    assert!(
-        matches!(described, Err(ManageError::InvalidRecord(_))),
-        "{described:?}"
-    );
+    assert!(matches!(described, Err(ManageError::InvalidRecord(_))), "{described:?}");
     let mut record = crate::support::fresh_record("x");
     record.name = serde_json::from_value(serde_json::json!(lying)).unwrap();
     let imported = service.import(&Actor::Admin, vec![record]).await;
-    assert!(
-        matches!(imported, Err(ManageError::InvalidName(_))),
-        "{imported:?}"
-    );
+    assert!(matches!(imported, Err(ManageError::InvalidName(_))), "{imported:?}");
 }
 
 /// Issue, modify and import hold what a caller sets to one check: a usage
@@ -227,29 +156,15 @@ async fn a_malformed_usage_limit_is_refused_by_issue_modify_and_import_alike() {
     malformed.refill_to = Some(3);
     malformed.refill_every = Some(Duration::ZERO);
 
-    let issued = service
-        .issue(
-            &Actor::Admin,
-            IssueRequest::new("alice", "ci").usage(malformed),
-        )
-        .await;
+    let issued =
+        service.issue(&Actor::Admin, IssueRequest::new("alice", "ci").usage(malformed)).await;
     assert_eq!(issued.unwrap_err().code(), "INVALID_USAGE");
 
-    let laptop = service
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
-    let change = TokenUpdate {
-        usage: Some(Some(malformed)),
-        ..TokenUpdate::default()
-    };
-    let modified = service
-        .modify(&Actor::Admin, &TokenRef::id(laptop.record.id), change)
-        .await;
+    let laptop = service.admin_issue(IssueRequest::new("alice", "laptop")).await;
+    let change = TokenUpdate { usage: Some(Some(malformed)), ..TokenUpdate::default() };
+    let modified = service.modify(&Actor::Admin, &TokenRef::id(laptop.record.id), change).await;
     assert_eq!(modified.unwrap_err().code(), "INVALID_USAGE");
-    let kept = service
-        .get(&Actor::Admin, &TokenRef::id(laptop.record.id))
-        .await
-        .unwrap();
+    let kept = service.get(&Actor::Admin, &TokenRef::id(laptop.record.id)).await.unwrap();
     assert_eq!(kept.usage, None, "a refused change writes nothing");
 
     let mut imported = laptop.record.clone();

@@ -18,20 +18,15 @@ async fn rotation_keeps_everything_but_the_secret_and_never_extends_expiry() {
         .await
         .unwrap();
     clock.advance(Duration::days(10));
-    let rotated = service
-        .rotate(&Actor::Admin, &TokenRef::id(issued.record.id), None)
-        .await
-        .unwrap();
+    let rotated =
+        service.rotate(&Actor::Admin, &TokenRef::id(issued.record.id), None).await.unwrap();
     let new = &rotated.record;
     assert_ne!(new.id, issued.record.id);
     assert_ne!(rotated.token.expose_secret(), issued.token.expose_secret());
     assert_eq!((new.owner.as_str(), new.name.as_str()), ("alice", "ci"));
     assert_eq!(new.scopes, scopes);
     assert_eq!(new.profile.as_deref(), Some("prod"));
-    assert_eq!(
-        new.expires_at, issued.record.expires_at,
-        "same expiry, never later"
-    );
+    assert_eq!(new.expires_at, issued.record.expires_at, "same expiry, never later");
     assert!(!verifies(&service, &issued.token).await);
     assert!(verifies(&service, &rotated.token).await);
 }
@@ -48,52 +43,30 @@ async fn a_grace_period_never_outlasts_the_old_expiry() {
         .unwrap();
     let old = issued.token.expose_secret();
     let rotated = service
-        .rotate(
-            &alice(),
-            &TokenRef::id_or_name("ci"),
-            Some(Duration::days(1)),
-        )
+        .rotate(&alice(), &TokenRef::id_or_name("ci"), Some(Duration::days(1)))
         .await
         .unwrap();
     // Both work during the grace period; the new one holds the name.
     service.verified(old).await;
     assert!(verifies(&service, &rotated.token).await);
-    let by_name = service
-        .get(&alice(), &TokenRef::id_or_name("ci"))
-        .await
-        .unwrap();
+    let by_name = service.get(&alice(), &TokenRef::id_or_name("ci")).await.unwrap();
     assert_eq!(by_name.id, rotated.record.id);
-    let old_record = service
-        .get(&alice(), &TokenRef::id(issued.record.id))
-        .await
-        .unwrap();
-    assert_eq!(
-        old_record.expires_at, issued.record.expires_at,
-        "bounded by its own expiry"
-    );
+    let old_record = service.get(&alice(), &TokenRef::id(issued.record.id)).await.unwrap();
+    assert_eq!(old_record.expires_at, issued.record.expires_at, "bounded by its own expiry");
 
     clock.advance(Duration::hours(1));
     assert!(!service.verifies_text(old).await);
 
     let (service, clock) = crate::support::service();
-    let issued = service
-        .issue(&alice(), IssueRequest::new("alice", "ci"))
-        .await
-        .unwrap();
+    let issued = service.issue(&alice(), IssueRequest::new("alice", "ci")).await.unwrap();
     service
-        .rotate(
-            &alice(),
-            &TokenRef::id(issued.record.id),
-            Some(Duration::minutes(10)),
-        )
+        .rotate(&alice(), &TokenRef::id(issued.record.id), Some(Duration::minutes(10)))
         .await
         .unwrap();
     clock.advance(Duration::minutes(10) - Duration::seconds(1));
     assert!(verifies(&service, &issued.token).await);
     clock.advance(Duration::seconds(1));
     assert!(!verifies(&service, &issued.token).await);
-    let bad = service
-        .rotate(&alice(), &TokenRef::id_or_name("ci"), Some(Duration::ZERO))
-        .await;
+    let bad = service.rotate(&alice(), &TokenRef::id_or_name("ci"), Some(Duration::ZERO)).await;
     assert!(matches!(bad, Err(ManageError::InvalidDuration(_))));
 }

@@ -7,24 +7,14 @@ use crate::support::Calls as _;
 async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
     let (builder, clock, store) = builder();
     let service = builder
-        .temporary_token(
-            TemporaryToken::parse_spec("root:root-secret")
-                .unwrap()
-                .owner("alice"),
-        )
+        .temporary_token(TemporaryToken::parse_spec("root:root-secret").unwrap().owner("alice"))
         .build()
         .unwrap();
     clock.advance(Duration::seconds(1));
-    service
-        .admin_issue(IssueRequest::new("alice", "laptop"))
-        .await;
+    service.admin_issue(IssueRequest::new("alice", "laptop")).await;
     let listed = service.list(&alice(), None, false).await.unwrap();
     let names: Vec<_> = listed.iter().map(|record| record.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["root", "laptop"],
-        "temporary and stored, oldest first"
-    );
+    assert_eq!(names, ["root", "laptop"], "temporary and stored, oldest first");
     assert_eq!(store.len(), 1, "only the stored token is in the store");
 
     let root = TokenRef::id_or_name("root").of_owner("alice");
@@ -35,18 +25,11 @@ async fn temporary_tokens_are_listed_but_never_changed_or_revoked() {
         service.delete(&Actor::Admin, &root).await.err(),
     ] {
         let error = refused.expect("a temporary token cannot be changed");
-        assert!(
-            matches!(error, ManageError::Refused(Refusal::Temporary)),
-            "{error:?}"
-        );
+        assert!(matches!(error, ManageError::Refused(Refusal::Temporary)), "{error:?}");
         assert_eq!(tokenkeep::ErrorCode::code(&error), "TOKEN_TEMPORARY");
     }
     assert!(
-        service
-            .service()
-            .verify_token("root-secret", Requirement::Manager)
-            .await
-            .is_ok(),
+        service.service().verify_token("root-secret", Requirement::Manager).await.is_ok(),
         "still as configured"
     );
 
@@ -69,15 +52,8 @@ async fn rotating_a_temporary_token_is_token_temporary_whatever_the_lifetime_pol
         .unwrap();
     let root = service.verified("root-secret").await;
     let root = TokenRef::id(root.token_id());
-    let refused = service
-        .rotate(&Actor::Admin, &root, None)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        tokenkeep::ErrorCode::code(&refused),
-        "TOKEN_TEMPORARY",
-        "{refused:?}"
-    );
+    let refused = service.rotate(&Actor::Admin, &root, None).await.unwrap_err();
+    assert_eq!(tokenkeep::ErrorCode::code(&refused), "TOKEN_TEMPORARY", "{refused:?}");
 }
 
 /// An imported record of kind `temporary` would live in the store, where
@@ -88,17 +64,9 @@ async fn import_refuses_temporary_records_and_writes_nothing() {
     let stored = crate::support::fresh_record("laptop");
     let mut temporary = crate::support::fresh_record("root");
     temporary.kind = tokenkeep::record::TokenKind::Temporary;
-    let refused = service
-        .import(&Actor::Admin, vec![stored.clone(), temporary])
-        .await;
-    assert!(
-        matches!(refused, Err(ManageError::Refused(Refusal::Temporary))),
-        "{refused:?}"
-    );
-    assert!(
-        service.export(&Actor::Admin).await.unwrap().is_empty(),
-        "nothing was written"
-    );
+    let refused = service.import(&Actor::Admin, vec![stored.clone(), temporary]).await;
+    assert!(matches!(refused, Err(ManageError::Refused(Refusal::Temporary))), "{refused:?}");
+    assert!(service.export(&Actor::Admin).await.unwrap().is_empty(), "nothing was written");
 }
 
 /// A stored token with a temporary token's text would be shadowed by it,
@@ -118,18 +86,12 @@ async fn a_temporary_tokens_secret_is_never_stored_and_never_shadows() {
                 .secret(tokenkeep::TokenSecret::custom("root-secret").unwrap()),
         )
         .await;
-    assert!(
-        matches!(adopted, Err(ManageError::Store(StoreError::Duplicate))),
-        "{adopted:?}"
-    );
+    assert!(matches!(adopted, Err(ManageError::Store(StoreError::Duplicate))), "{adopted:?}");
     let mut imported = crate::support::fresh_record("copy");
     imported.hash = tokenkeep::hash::TokenHasher::sha256().hash("root-secret");
     let report = service.import(&Actor::Admin, vec![imported]).await.unwrap();
     assert_eq!((report.imported, report.skipped), (0, 1));
-    assert!(
-        store.is_empty(),
-        "the temporary token's hash is never stored"
-    );
+    assert!(store.is_empty(), "the temporary token's hash is never stored");
 
     // A stored token with that text already: the service refuses to start.
     let mut stored = crate::support::fresh_record("copy");
@@ -140,8 +102,5 @@ async fn a_temporary_tokens_secret_is_never_stored_and_never_shadows() {
         .temporary_token(TemporaryToken::parse_spec("root:root-secret").unwrap())
         .build_checked()
         .await;
-    assert!(
-        matches!(refused, Err(tokenkeep::ConfigError::TemporaryToken(_))),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(tokenkeep::ConfigError::TemporaryToken(_))), "{refused:?}");
 }

@@ -37,10 +37,7 @@ pub struct FaultyStore {
 
 impl FaultyStore {
     pub fn new(inner: MemoryStore) -> Arc<Self> {
-        Arc::new(Self {
-            inner,
-            ..Self::default()
-        })
+        Arc::new(Self { inner, ..Self::default() })
     }
 
     pub fn set_lookups(&self, mode: Lookups) {

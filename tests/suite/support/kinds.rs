@@ -35,40 +35,28 @@ impl Kinds {
             .verify_token(token, tokenkeep::Requirement::None)
             .await
             .expect("a valid token");
-        self.tokens
-            .revoke(&Actor::Admin, &TokenRef::id(who.token_id()))
-            .await
-            .expect("revoke");
+        self.tokens.revoke(&Actor::Admin, &TokenRef::id(who.token_id())).await.expect("revoke");
     }
 }
 
 /// A manager over a memory store, with one token of each kind.
 pub async fn kinds() -> Kinds {
     let clock = ManualClock::new(super::t0());
-    let tokens = TokenManager::builder(
-        Arc::new(MemoryStore::new()),
-        Prefix::new("tk").expect("prefix"),
-    )
-    .clock(clock.clone())
-    .build()
-    .expect("a manager");
+    let tokens =
+        TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk").expect("prefix"))
+            .clock(clock.clone())
+            .build()
+            .expect("a manager");
     let issue = |owner: &str, name: &str, scopes: Scopes, expires: Expiry| {
-        let request = IssueRequest::new(owner, name)
-            .scopes(scopes)
-            .expires(expires);
+        let request = IssueRequest::new(owner, name).scopes(scopes).expires(expires);
         let tokens = tokens.clone();
         async move { tokens.issue(&Actor::Admin, request).await.expect("issue") }
     };
     let plain = issue("alice", "plain", Scopes::default(), Expiry::Never).await;
     let manager = issue("root", "manager", Scopes::manager(), Expiry::Never).await;
     let revoked = issue("alice", "revoked", Scopes::default(), Expiry::Never).await;
-    let expired = issue(
-        "alice",
-        "expired",
-        Scopes::default(),
-        Expiry::After(Duration::hours(1)),
-    )
-    .await;
+    let expired =
+        issue("alice", "expired", Scopes::default(), Expiry::After(Duration::hours(1))).await;
     let routes = vec![Route::new("/releases", Access::READ).expect("route")];
     let limited = tokens
         .issue(
@@ -77,20 +65,9 @@ pub async fn kinds() -> Kinds {
         )
         .await
         .expect("issue");
-    let reader = issue(
-        "alice",
-        "reader",
-        Scopes {
-            routes,
-            ..Scopes::default()
-        },
-        Expiry::Never,
-    )
-    .await;
-    tokens
-        .revoke(&Actor::Admin, &TokenRef::id(revoked.record.id))
-        .await
-        .expect("revoke");
+    let reader =
+        issue("alice", "reader", Scopes { routes, ..Scopes::default() }, Expiry::Never).await;
+    tokens.revoke(&Actor::Admin, &TokenRef::id(revoked.record.id)).await.expect("revoke");
     clock.advance(Duration::hours(2));
     let text = |issued: tokenkeep::IssuedToken| issued.token.expose_secret().to_owned();
     Kinds {

@@ -27,11 +27,7 @@ pub fn t0() -> OffsetDateTime {
 
 /// A builder over a fresh `MemoryStore` with a manual clock at t0.
 #[cfg(feature = "management")]
-pub fn builder() -> (
-    ServiceBuilder<dyn ManageStore, TokenManager>,
-    ManualClock,
-    Arc<MemoryStore>,
-) {
+pub fn builder() -> (ServiceBuilder<dyn ManageStore, TokenManager>, ManualClock, Arc<MemoryStore>) {
     let clock = ManualClock::new(t0());
     let store = Arc::new(MemoryStore::new());
     let builder = TokenManager::builder(store.clone(), Prefix::new("tk").expect("a valid prefix"))

@@ -16,10 +16,7 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 
 /// A new directory under cargo's scratch space for integration tests.
 pub fn scratch_dir() -> PathBuf {
-    let unique = TokenId::random()
-        .expect("randomness")
-        .to_string()
-        .to_lowercase();
+    let unique = TokenId::random().expect("randomness").to_string().to_lowercase();
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sqlite-{unique}"))
 }
 
@@ -63,15 +60,8 @@ pub async fn postgres_url() -> Option<String> {
 
 /// Connect options for a brand-new schema of its own.
 pub async fn fresh_schema(url: &str) -> PgConnectOptions {
-    let schema = format!(
-        "tokenkeep_test_{}",
-        hex_id(&TokenId::random().expect("randomness"))
-    );
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("connect");
+    let schema = format!("tokenkeep_test_{}", hex_id(&TokenId::random().expect("randomness")));
+    let admin = PgPoolOptions::new().max_connections(1).connect(url).await.expect("connect");
     tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
         "CREATE SCHEMA {schema}"
     )))
@@ -79,9 +69,7 @@ pub async fn fresh_schema(url: &str) -> PgConnectOptions {
     .await
     .expect("create schema");
     admin.close().await;
-    PgConnectOptions::from_str(url)
-        .expect("url")
-        .options([("search_path", schema.as_str())])
+    PgConnectOptions::from_str(url).expect("url").options([("search_path", schema.as_str())])
 }
 
 fn hex_id(id: &TokenId) -> String {
@@ -126,11 +114,7 @@ pub const FIRST_RELEASE_SCOPES: &str = r#"{"manager":false,"abilities":[],"route
 /// Two fresh `tk_` tokens, as the first release minted them.
 pub fn two_tokens() -> (tokenkeep::token::MintedToken, tokenkeep::token::MintedToken) {
     let format = tokenkeep::token::TokenFormat::new(tokenkeep::Prefix::new("tk").expect("prefix"));
-    let mint = || {
-        format
-            .mint(&tokenkeep::hash::TokenHasher::sha256())
-            .expect("mint")
-    };
+    let mint = || format.mint(&tokenkeep::hash::TokenHasher::sha256()).expect("mint");
     (mint(), mint())
 }
 
@@ -149,10 +133,7 @@ pub async fn assert_upgraded_tokens(
         .verify_token(kept.secret.expose_secret(), Requirement::None)
         .await
         .expect("an old token verifies");
-    assert_eq!(
-        (who.owner(), who.record().created_by.as_deref()),
-        ("alice", None)
-    );
+    assert_eq!((who.owner(), who.record().created_by.as_deref()), ("alice", None));
     assert!(
         service
             .service()
@@ -161,15 +142,10 @@ pub async fn assert_upgraded_tokens(
             .is_err(),
         "an old revoked token stays revoked"
     );
-    let revoked = service
-        .revoke(&Actor::Admin, &TokenRef::id(who.token_id()))
-        .await
-        .expect("revoke");
+    let revoked =
+        service.revoke(&Actor::Admin, &TokenRef::id(who.token_id())).await.expect("revoke");
     assert_eq!(revoked.revoked_by.as_deref(), Some("admin"));
-    assert_eq!(
-        revoked.revoke_reason,
-        Some(tokenkeep::record::RevokeReason::Revoked)
-    );
+    assert_eq!(revoked.revoke_reason, Some(tokenkeep::record::RevokeReason::Revoked));
 }
 
 /// The tokens a 0.2 release wrote to `tests/fixtures/v0.2/`, by role.
@@ -204,12 +180,7 @@ pub async fn assert_written_by_02_still_works(
             .clock(clock)
             .build()
             .expect("a manager");
-    let verify = async |token: &str| {
-        manager
-            .service()
-            .verify_token(token, Requirement::None)
-            .await
-    };
+    let verify = async |token: &str| manager.service().verify_token(token, Requirement::None).await;
 
     let active = verify(&tokens.active).await.expect("a 0.2 token verifies");
     assert_eq!(active.owner(), "alice");
@@ -218,9 +189,7 @@ pub async fn assert_written_by_02_still_works(
         verify(&tokens.revoked).await,
         Err(AuthError::InvalidToken(InvalidToken::Revoked))
     ));
-    verify(&tokens.retired_in_grace)
-        .await
-        .expect("a retired token in its grace");
+    verify(&tokens.retired_in_grace).await.expect("a retired token in its grace");
     verify(&tokens.successor).await.expect("its successor");
     for _ in 0..3 {
         verify(&tokens.limited_to_3).await.expect("a use left");
@@ -234,9 +203,7 @@ pub async fn assert_written_by_02_still_works(
         .issue(&Actor::Admin, IssueRequest::new("alice", "new laptop"))
         .await
         .expect("a new token beside the old ones");
-    verify(issued.token.expose_secret())
-        .await
-        .expect("the new token verifies");
+    verify(issued.token.expose_secret()).await.expect("the new token verifies");
     manager
         .revoke(&Actor::Admin, &TokenRef::id(active.token_id()))
         .await
