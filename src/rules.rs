@@ -254,9 +254,12 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     ) -> Result<TokenRecord, RuleError> {
         let token = token.into();
         let (id, read) = (&token.id, self.read_of(token).await?);
-        let owner = &read.owner;
-        let scope =
-            ChangeScope::new(owner, revocation.at).reading(ActiveRecords::Unread).with_ids([*id]);
+        // What the caller read goes along: a store may plan on it and write
+        // only if the record is still as seen.
+        let scope = ChangeScope::new(&read.owner, revocation.at)
+            .reading(ActiveRecords::Unread)
+            .with_ids([*id])
+            .as_seen([read.into_owned()]);
         self.apply(scope, |read| {
             let mut record = read.find(id).ok_or(Refusal::NotFound)?.clone();
             if record.revoked_at.is_some() {

@@ -241,8 +241,9 @@ pub async fn one_name_wins_among_concurrent_inserts(store: Arc<dyn ManageStore>)
 ///
 /// Steps: insert; look it up (active); revoke at t5 by `admin`; look it
 /// up (revoked at t5, by `admin`, `revoked`); revoke again at t9 by
-/// someone else for another reason (all still as at t5); revoke an unknown
-/// id (`NotFound`).
+/// someone else for another reason (all still as at t5); again, passing
+/// the record as read before the first revoke (still as at t5, stored
+/// too); revoke an unknown id (`NotFound`).
 pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -267,6 +268,19 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
         (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
         "revoking a revoked token changes nothing, not even who or why"
     );
+    // A caller that read the token before the first revoke passes that
+    // read along, which a store may plan on instead of reading: it must
+    // find the token revoked since and write nothing over it.
+    let stale = store.revoke(&record, &by_someone_else).await.expect("revoke from a stale read");
+    assert_eq!(
+        (stale.revoked_at, stale.revoked_by.as_deref(), stale.revoke_reason),
+        (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
+        "a revoke given the record as read before the first revoke wrote over it"
+    );
+    assert_seen(&*store, &record, "the first revoke stands after a stale one", |found| {
+        found.revoked_by.as_deref() == Some("admin")
+    })
+    .await;
     let missing = store.revoke(TokenId::random().expect("randomness"), &revocation(at(9))).await;
     assert!(
         matches!(missing, Err(RuleError::Refused(Refusal::NotFound))),

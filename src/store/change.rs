@@ -51,6 +51,12 @@ pub struct ChangeScope {
     pub ids: Vec<TokenId>,
     /// Records read whatever their state, by hash.
     pub hashes: Vec<TokenHash>,
+    /// Some of the named records as the caller read them just before the
+    /// change (a hint, perhaps stale). A store may skip its own read of
+    /// them and plan on these, provided it then writes only where each
+    /// record it plans on is, in every column but `last_used_at`, still
+    /// as seen; a store may also ignore them.
+    pub seen: Vec<TokenRecord>,
 }
 
 /// Which of an owner's active records a change reads.
@@ -74,6 +80,7 @@ impl ChangeScope {
             active: ActiveRecords::All,
             ids: Vec::new(),
             hashes: Vec::new(),
+            seen: Vec::new(),
         }
     }
 
@@ -88,6 +95,14 @@ impl ChangeScope {
     #[must_use]
     pub fn with_ids(mut self, ids: impl IntoIterator<Item = TokenId>) -> Self {
         self.ids.extend(ids);
+        self
+    }
+
+    /// And the records as the caller read them just before (see
+    /// [`seen`](Self::seen)).
+    #[must_use]
+    pub fn as_seen(mut self, records: impl IntoIterator<Item = TokenRecord>) -> Self {
+        self.seen.extend(records);
         self
     }
 

@@ -10,11 +10,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Postgres, Row as _, Transaction};
 use time::OffsetDateTime;
 
 use super::sql::{self, backend_error, decode_record, run_change, select_tokens};
-use super::{Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore, Write};
+use super::{
+    ActiveRecords, Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError,
+    TokenStore, Write,
+};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
 use crate::token::Prefix;
@@ -36,8 +39,10 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// that check before they write (the cap, name uniqueness, renames,
 /// rotations) first take a transaction-scoped advisory lock on the owner,
 /// so concurrent callers on different connections and instances queue
-/// instead of racing; the setup claim is decided by inserting the
-/// `ever_held` row, which exactly one transaction can do. Instants are
+/// instead of racing; a change of one named record (a revoke, a spent
+/// use) is one conditional `UPDATE` that writes only the version it read,
+/// and waits for no lock of the owner's; the setup claim is decided by
+/// inserting the `ever_held` row, which exactly one transaction can do. Instants are
 /// `TIMESTAMPTZ`, so results never depend on the server's time zone.
 ///
 /// ```no_run
@@ -258,10 +263,17 @@ impl TokenStore for PostgresStore {
     }
 }
 
-/// A change is one transaction holding the owner's advisory lock, taken
-/// before the read: the changes of one owner queue across every instance,
-/// and the plan runs once. The setup claim's marker row is unique, so of
-/// two claims the second waits for the first and then finds it.
+/// A change that reads only the records it names and writes at most one
+/// of them back (a revoke, a spent use) is first made in place: one read,
+/// then one statement that writes the row only if it is still the version
+/// that was read (and tells the caches); given the records as the caller
+/// saw them, not even the read. Any other change, or one whose row moved
+/// in between, is one transaction holding the owner's advisory lock, taken
+/// before the read, which reads with `FOR UPDATE`: the changes of one
+/// owner queue across every instance, and no write in place lands between
+/// a locked change's read and its write. The setup claim's
+/// marker row is unique, so of two claims the second waits for the first
+/// and then finds it.
 #[async_trait]
 impl ManageStore for PostgresStore {
     async fn change(
@@ -269,10 +281,20 @@ impl ManageStore for PostgresStore {
         scope: &ChangeScope,
         plan: &mut Plan<'_>,
     ) -> Result<Changes, StoreError> {
+        if let Some(changes) = self.change_in_place(scope, plan).await? {
+            return Ok(changes);
+        }
         let mut tx = begin(&self.pool).await?;
         lock_owner(&mut tx, &scope.owner).await?;
-        let (changes, read) =
-            run_change!(sqlx::Postgres, tx, scope, plan, |instant: OffsetDateTime| instant, decode);
+        let (changes, read) = run_change!(
+            sqlx::Postgres,
+            tx,
+            scope,
+            plan,
+            |instant: OffsetDateTime| instant,
+            decode,
+            " FOR UPDATE"
+        );
         for write in &changes.writes {
             let hash = match write {
                 Write::Insert(record) | Write::Replace(record) => Some(record.hash),
@@ -284,5 +306,127 @@ impl ManageStore for PostgresStore {
         }
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
+    }
+}
+
+/// A row's version: the transaction that wrote it (`xmin`), new with
+/// every write to the row, a last-use note included. Equal versions, the
+/// same row as read.
+macro_rules! revision {
+    () => {
+        "xmin::text"
+    };
+}
+
+/// What follows `WITH changed AS (… RETURNING hash)`: every instance's
+/// cache is told of each row written, as `announce` tells it.
+macro_rules! notify_changed {
+    () => {
+        "SELECT pg_notify('tokenkeep_invalidate', current_schema() || chr(31) || 'hash' \
+         || chr(31) || encode(hash, 'hex')) FROM changed"
+    };
+}
+
+/// `SELECT` every column and the revision, then `$tail`.
+macro_rules! select_in_place {
+    ($tail:literal) => {
+        concat!(
+            "SELECT ",
+            sql::token_columns!(),
+            ", ",
+            revision!(),
+            " AS revision FROM tokenkeep_tokens ",
+            $tail
+        )
+    };
+}
+
+impl PostgresStore {
+    /// The change made on the records as the caller saw them, without a
+    /// read (`plan_as_seen!`): one statement, which tells the caches of the
+    /// row it writes.
+    async fn change_as_seen(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Option<Changes>, StoreError> {
+        let instant = |instant: OffsetDateTime| instant;
+        let Some((changes, mut update)) =
+            sql::plan_as_seen!(Postgres, "WITH changed AS (", scope, plan, instant)
+        else {
+            return Ok(None);
+        };
+        update.push(concat!(" RETURNING hash) ", notify_changed!()));
+        let written = update.build().fetch_all(&self.pool).await.map_err(backend_error)?;
+        Ok((written.len() == 1).then_some(changes))
+    }
+
+    /// The change made without the owner's lock, when it can be: `None`
+    /// when it must take the lock (it reads the owner's active tokens,
+    /// claims the setup, writes more than one record or one it did not
+    /// read, or its row changed since the read). A read is one statement,
+    /// so what the plan sees is the store at one instant, and a refusal or
+    /// an empty change stands on it as it would under the lock.
+    async fn change_in_place(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Option<Changes>, StoreError> {
+        if !matches!(scope.active, ActiveRecords::Unread) {
+            return Ok(None);
+        }
+        if let Some(changes) = self.change_as_seen(scope, plan).await? {
+            return Ok(Some(changes));
+        }
+        let ids: Vec<Vec<u8>> = scope.ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+        let hashes: Vec<Vec<u8>> =
+            scope.hashes.iter().map(|hash| hash.as_bytes().to_vec()).collect();
+        // By key alone, the owner checked on what comes back: a plan cached
+        // for `owner = $1` may walk the owner's index instead of the key's,
+        // and an `OR` of the two keys plans as a scan.
+        let statement = concat!(
+            select_in_place!("WHERE id = ANY($1)"),
+            " UNION ALL ",
+            select_in_place!("WHERE hash = ANY($2) AND NOT (id = ANY($1))")
+        );
+        let rows = sqlx::query(statement)
+            .bind(ids)
+            .bind(hashes)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        let mut records = Vec::with_capacity(rows.len());
+        let mut revisions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let record = decode(row)?;
+            if record.owner == scope.owner {
+                revisions.push(row.try_get::<String, _>("revision").map_err(backend_error)?);
+                records.push(record);
+            }
+        }
+        let read = OwnerRecords { owner: scope.owner.clone(), records };
+        let changes = plan(&read)?;
+        if changes.only_if_never_held {
+            return Ok(None);
+        }
+        let [Write::Replace(after)] = changes.writes.as_slice() else {
+            return Ok(changes.writes.is_empty().then_some(changes));
+        };
+        let Some(at) = read.records.iter().position(|before| before.id == after.id) else {
+            return Ok(None);
+        };
+        let revision = std::mem::take(&mut revisions[at]);
+        let before = Some(&read.records[at]);
+        let mut update = sql::replace_token!(
+            Postgres,
+            "WITH changed AS (",
+            before,
+            after,
+            |instant: OffsetDateTime| instant
+        );
+        update.push(concat!(" AND ", revision!(), " = ")).push_bind(revision);
+        update.push(concat!(" RETURNING hash) ", notify_changed!()));
+        let written = update.build().fetch_all(&self.pool).await.map_err(backend_error)?;
+        Ok((written.len() == 1).then_some(changes))
     }
 }

@@ -74,9 +74,11 @@ macro_rules! bind_record {
 /// Evaluates to the committed-to-be [`Changes`](crate::store::Changes)
 /// and the records read; the caller commits. Both SQL dialects take these
 /// statements (`$N` placeholders); `$instant` and `$decode` are their
-/// time type and row decoder.
+/// time type and row decoder, `$lock` what ends each read (PostgreSQL's
+/// `FOR UPDATE`: a row this change read is not written by another until
+/// it ends, whether or not that other holds the owner's lock).
 macro_rules! run_change {
-    ($db:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr) => {{
+    ($db:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr, $lock:literal) => {{
         use $crate::store::{OwnerRecords, StoreError, Write};
         use $crate::store::sql::{MARK_EVER_HELD, backend_error, select_tokens};
         let scope: &$crate::store::ChangeScope = $scope;
@@ -86,8 +88,12 @@ macro_rules! run_change {
             _ => &[],
         };
         let active = match scope.active {
-            $crate::store::ActiveRecords::All => sqlx::query(select_tokens!(
-                "WHERE owner = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+            $crate::store::ActiveRecords::All => sqlx::query(concat!(
+                select_tokens!(
+                    "WHERE owner = $1 AND revoked_at IS NULL \
+                     AND (expires_at IS NULL OR expires_at > $2)"
+                ),
+                $lock
             ))
             .bind(owner)
             .bind(($instant)(scope.now))
@@ -99,9 +105,12 @@ macro_rules! run_change {
         let mut records: Vec<$crate::record::TokenRecord> =
             active.iter().map($decode).collect::<Result<_, StoreError>>()?;
         for name in names {
-            let holding = sqlx::query(select_tokens!(
-                "WHERE owner = $1 AND name = $2 AND revoked_at IS NULL \
-                 AND (expires_at IS NULL OR expires_at > $3)"
+            let holding = sqlx::query(concat!(
+                select_tokens!(
+                    "WHERE owner = $1 AND name = $2 AND revoked_at IS NULL \
+                     AND (expires_at IS NULL OR expires_at > $3)"
+                ),
+                $lock
             ))
             .bind(owner)
             .bind(name.as_str())
@@ -119,8 +128,10 @@ macro_rules! run_change {
         let by_id = scope.ids.iter().map(|id| id.as_bytes().to_vec());
         let by_hash = scope.hashes.iter().map(|hash| hash.as_bytes().to_vec());
         for (statement, key) in by_id
-            .map(|key| (select_tokens!("WHERE owner = $1 AND id = $2"), key))
-            .chain(by_hash.map(|key| (select_tokens!("WHERE owner = $1 AND hash = $2"), key)))
+            .map(|key| (concat!(select_tokens!("WHERE owner = $1 AND id = $2"), $lock), key))
+            .chain(by_hash.map(|key| {
+                (concat!(select_tokens!("WHERE owner = $1 AND hash = $2"), $lock), key)
+            }))
         {
             let row = sqlx::query(statement)
                 .bind(owner)
@@ -157,7 +168,7 @@ macro_rules! run_change {
                 ),
                 Write::Replace(record) => {
                     let before = read.records.iter().find(|before| before.id == record.id);
-                    replaced = $crate::store::sql::replace_token!($db, before, record, $instant);
+                    replaced = $crate::store::sql::replace_token!($db, "", before, record, $instant);
                     replaced.build()
                 }
                 Write::Delete(id) => {
@@ -187,11 +198,64 @@ macro_rules! run_change {
 pub(crate) const MARK_EVER_HELD: &str =
     "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
 
-/// Whether `$field` of `$after` differs from the record as it was read
-/// (`None`: not read, so every column is written).
-macro_rules! differs {
-    ($before:ident, $after:ident, $field:ident) => {
-        $before.is_none_or(|before| before.$field != $after.$field)
+/// Each column a change may decide on (every one but the keys `id`,
+/// `owner`, `hash`, and `last_used_at`, which only its own notes move),
+/// with the value bound for it from `$record`: `$each!(args…, column,
+/// field, value)` for each, so the statements that set columns and those
+/// that compare them share one list. A value is computed only where
+/// `$each` uses it.
+macro_rules! each_column {
+    ($each:ident!($($args:tt)*), $record:expr, $instant:expr) => {{
+        use $crate::store::sql::{encode_ranges, encode_scopes, encode_usage, kind_text};
+        $each!($($args)*, "name", name, $record.name.as_str());
+        $each!($($args)*, "description", description, &$record.description);
+        $each!($($args)*, "display_prefix", display_prefix, &$record.display_prefix);
+        $each!($($args)*, "scopes", scopes, encode_scopes(&$record.scopes)?);
+        $each!($($args)*, "profile", profile, &$record.profile);
+        $each!($($args)*, "kind", kind, kind_text($record.kind));
+        $each!($($args)*, "created_at", created_at, $instant($record.created_at));
+        $each!($($args)*, "expires_at", expires_at, $record.expires_at.map($instant));
+        $each!($($args)*, "revoked_at", revoked_at, $record.revoked_at.map($instant));
+        $each!(
+            $($args)*,
+            "replaced_by",
+            replaced_by,
+            $record.replaced_by.as_ref().map(|id| id.as_bytes().to_vec())
+        );
+        $each!($($args)*, "created_by", created_by, &$record.created_by);
+        $each!($($args)*, "revoked_by", revoked_by, &$record.revoked_by);
+        $each!(
+            $($args)*,
+            "revoke_reason",
+            revoke_reason,
+            $record.revoke_reason.map($crate::record::RevokeReason::as_str)
+        );
+        $each!(
+            $($args)*,
+            "metadata",
+            metadata,
+            $record.metadata.as_ref().map($crate::record::Metadata::to_json)
+        );
+        $each!($($args)*, "rate_limit", rate_limit, $record.rate_limit.map(|l| l.to_string()));
+        $each!($($args)*, "usage", usage, $record.usage.as_ref().map(encode_usage).transpose()?);
+        $each!($($args)*, "allowed_ips", allowed_ips, encode_ranges(&$record.allowed_ips));
+    }};
+}
+
+/// Sets `$column` where `$after` differs from `$before` (the record as the
+/// change read it; `None`: not read, so every column is set).
+macro_rules! set_if_changed {
+    ($set:ident, $before:ident, $after:ident, $column:literal, $field:ident, $value:expr) => {
+        if $before.is_none_or(|before| before.$field != $after.$field) {
+            $set.push(concat!($column, " = ")).push_bind_unseparated($value);
+        }
+    };
+}
+
+/// Narrows a statement's `WHERE` to a row whose `$column` holds `$value`.
+macro_rules! where_unchanged {
+    ($builder:ident, $column:literal, $field:ident, $value:expr) => {
+        $builder.push(concat!(" AND ", $column, " IS NOT DISTINCT FROM ")).push_bind($value);
     };
 }
 
@@ -202,81 +266,26 @@ macro_rules! differs {
 /// is selected by id, owner and hash, so a replace that moves a record's
 /// owner or hash finds no row. `last_used_at` is written only where none
 /// is stored: only its own notes move it. `$db` is the backend, whose
-/// placeholders the builder writes.
+/// placeholders the builder writes; `$lead` goes before the `UPDATE` (a
+/// common table expression opening around it), and the caller may go on
+/// after its `WHERE`.
 macro_rules! replace_token {
-    ($db:ty, $before:expr, $after:expr, $instant:expr) => {{
-        use $crate::store::sql::differs;
+    ($db:ty, $lead:literal, $before:expr, $after:expr, $instant:expr) => {{
+        use $crate::store::sql::{each_column, set_if_changed};
         let before: Option<&$crate::record::TokenRecord> = $before;
         let after: &$crate::record::TokenRecord = $after;
         let instant = $instant;
         // `id = id` leads the list, so a replace that changes nothing is
         // still a statement that finds its row.
-        let mut builder = sqlx::QueryBuilder::<$db>::new("UPDATE tokenkeep_tokens SET ");
+        let mut builder =
+            sqlx::QueryBuilder::<$db>::new(concat!($lead, "UPDATE tokenkeep_tokens SET "));
         let mut set = builder.separated(", ");
         set.push("id = id");
-        if differs!(before, after, name) {
-            set.push("name = ").push_bind_unseparated(after.name.as_str());
-        }
-        if differs!(before, after, description) {
-            set.push("description = ").push_bind_unseparated(&after.description);
-        }
-        if differs!(before, after, display_prefix) {
-            set.push("display_prefix = ").push_bind_unseparated(&after.display_prefix);
-        }
-        if differs!(before, after, scopes) {
-            let scopes = $crate::store::sql::encode_scopes(&after.scopes)?;
-            set.push("scopes = ").push_bind_unseparated(scopes);
-        }
-        if differs!(before, after, profile) {
-            set.push("profile = ").push_bind_unseparated(&after.profile);
-        }
-        if differs!(before, after, kind) {
-            let kind = $crate::store::sql::kind_text(after.kind);
-            set.push("kind = ").push_bind_unseparated(kind);
-        }
-        if differs!(before, after, created_at) {
-            set.push("created_at = ").push_bind_unseparated(instant(after.created_at));
-        }
-        if differs!(before, after, expires_at) {
-            set.push("expires_at = ").push_bind_unseparated(after.expires_at.map(instant));
-        }
-        if differs!(before, after, last_used_at) {
+        each_column!(set_if_changed!(set, before, after), after, instant);
+        if before.is_none_or(|before| before.last_used_at != after.last_used_at) {
             set.push("last_used_at = COALESCE(last_used_at, ")
                 .push_bind_unseparated(after.last_used_at.map(instant))
                 .push_unseparated(")");
-        }
-        if differs!(before, after, revoked_at) {
-            set.push("revoked_at = ").push_bind_unseparated(after.revoked_at.map(instant));
-        }
-        if differs!(before, after, replaced_by) {
-            let successor = after.replaced_by.as_ref().map(|id| id.as_bytes().to_vec());
-            set.push("replaced_by = ").push_bind_unseparated(successor);
-        }
-        if differs!(before, after, created_by) {
-            set.push("created_by = ").push_bind_unseparated(&after.created_by);
-        }
-        if differs!(before, after, revoked_by) {
-            set.push("revoked_by = ").push_bind_unseparated(&after.revoked_by);
-        }
-        if differs!(before, after, revoke_reason) {
-            let reason = after.revoke_reason.map($crate::record::RevokeReason::as_str);
-            set.push("revoke_reason = ").push_bind_unseparated(reason);
-        }
-        if differs!(before, after, metadata) {
-            let metadata = after.metadata.as_ref().map($crate::record::Metadata::to_json);
-            set.push("metadata = ").push_bind_unseparated(metadata);
-        }
-        if differs!(before, after, rate_limit) {
-            let limit = after.rate_limit.map(|limit| limit.to_string());
-            set.push("rate_limit = ").push_bind_unseparated(limit);
-        }
-        if differs!(before, after, usage) {
-            let usage = after.usage.as_ref().map($crate::store::sql::encode_usage);
-            set.push("usage = ").push_bind_unseparated(usage.transpose()?);
-        }
-        if differs!(before, after, allowed_ips) {
-            let ranges = $crate::store::sql::encode_ranges(&after.allowed_ips);
-            set.push("allowed_ips = ").push_bind_unseparated(ranges);
         }
         builder
             .push(" WHERE id = ")
@@ -289,8 +298,53 @@ macro_rules! replace_token {
     }};
 }
 
+/// A change planned on the records as the caller saw them (see
+/// [`ChangeScope::seen`](crate::store::ChangeScope::seen)), without a read:
+/// when they are every record the scope names (it names no hash and reads
+/// no active records), and the plan writes exactly one of them back.
+/// Evaluates to `Some((changes, update))`, the `UPDATE` (after `$lead`)
+/// finding its row only where the row is, in every column but the last
+/// use, still as seen, for the caller to finish and run: the change is
+/// made when it writes one row. `None` otherwise: a plan that refuses or
+/// writes nothing on a hint proves nothing, the record may have moved.
+macro_rules! plan_as_seen {
+    ($db:ty, $lead:literal, $scope:expr, $plan:expr, $instant:expr) => {{
+        use $crate::store::sql::{each_column, replace_token, where_unchanged};
+        use $crate::store::{ActiveRecords, OwnerRecords, Write};
+        let scope: &$crate::store::ChangeScope = $scope;
+        let instant = $instant;
+        let seen = |id: &$crate::record::TokenId| {
+            scope.seen.iter().find(|record| record.id == *id && record.owner == scope.owner)
+        };
+        let applies = matches!(scope.active, ActiveRecords::Unread)
+            && scope.hashes.is_empty()
+            && !scope.ids.is_empty()
+            && scope.ids.iter().all(|id| seen(id).is_some());
+        let records = scope.ids.iter().filter_map(seen).cloned().collect();
+        let read = OwnerRecords { owner: scope.owner.clone(), records };
+        match (applies, applies.then(|| ($plan)(&read))) {
+            (true, Some(Ok(changes))) => {
+                match (changes.writes.as_slice(), changes.only_if_never_held) {
+                    ([Write::Replace(after)], false) => match read.find(&after.id) {
+                        Some(before) => {
+                            let mut update =
+                                replace_token!($db, $lead, Some(before), after, instant);
+                            each_column!(where_unchanged!(update), before, instant);
+                            Some((changes, update))
+                        }
+                        None => None,
+                    },
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }};
+}
+
 pub(crate) use {
-    bind_record, differs, insert_token, replace_token, run_change, select_tokens, token_columns,
+    bind_record, each_column, insert_token, plan_as_seen, replace_token, run_change, select_tokens,
+    set_if_changed, token_columns, where_unchanged,
 };
 
 /// The table that records applied migrations; its own name, so it never

@@ -290,8 +290,11 @@ impl TokenStore for SqliteStore {
     }
 }
 
-/// A change is one `BEGIN IMMEDIATE` transaction: the write lock is held
-/// from the read to the commit, so the plan runs once.
+/// A change planned on the records as the caller saw them
+/// ([`ChangeScope::seen`]) and writing one back is one statement that
+/// finds its row only if the row is still as seen. Any other change, or
+/// one whose row moved, is one `BEGIN IMMEDIATE` transaction: the write
+/// lock is held from the read to the commit.
 #[async_trait]
 impl ManageStore for SqliteStore {
     async fn change(
@@ -299,8 +302,14 @@ impl ManageStore for SqliteStore {
         scope: &ChangeScope,
         plan: &mut Plan<'_>,
     ) -> Result<Changes, StoreError> {
+        if let Some((changes, mut update)) = sql::plan_as_seen!(Sqlite, "", scope, plan, millis) {
+            let written = update.build().execute(&self.pool).await.map_err(backend_error)?;
+            if written.rows_affected() == 1 {
+                return Ok(changes);
+            }
+        }
         let mut tx = self.write().await?;
-        let (changes, _read) = run_change!(sqlx::Sqlite, tx, scope, plan, millis, decode);
+        let (changes, _read) = run_change!(sqlx::Sqlite, tx, scope, plan, millis, decode, "");
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
     }
@@ -324,14 +333,14 @@ mod tests {
         after.revoked_by = Some("admin".into());
         after.revoke_reason = Some(RevokeReason::Revoked);
         let statement = || -> Result<_, StoreError> {
-            Ok(crate::store::sql::replace_token!(sqlx::Sqlite, Some(&before), &after, millis))
+            Ok(crate::store::sql::replace_token!(sqlx::Sqlite, "", Some(&before), &after, millis))
         };
         assert_eq!(
             statement()?.sql().as_str(),
             "UPDATE tokenkeep_tokens SET id = id, revoked_at = ?, revoked_by = ?, \
              revoke_reason = ? WHERE id = ? AND owner = ? AND hash = ?"
         );
-        let unread = crate::store::sql::replace_token!(sqlx::Sqlite, None, &after, millis);
+        let unread = crate::store::sql::replace_token!(sqlx::Sqlite, "", None, &after, millis);
         assert_eq!(unread.sql().as_str().matches('?').count(), 21, "{}", unread.sql().as_str());
         Ok(())
     }

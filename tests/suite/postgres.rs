@@ -354,3 +354,116 @@ async fn tokens_live_in_the_schema_the_search_path_names() {
     store.pool().close().await;
     run(drop).await.unwrap();
 }
+
+/// A revoke reads the one record it names and writes it back in place:
+/// it does not wait for the owner's lock, which a long change of another
+/// token of the owner holds.
+#[tokio::test]
+async fn a_revoke_does_not_queue_behind_the_owners_lock() {
+    let Some(store) = postgres_store().await else { return };
+    let pool = store.pool().clone();
+    let service = service_over(Arc::new(store));
+    let issued = service.admin_issue(IssueRequest::new("alice", "ci")).await;
+
+    let mut held = pool.begin().await.unwrap();
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('tokenkeep:' || current_schema() || ':' || 'alice', 0))",
+    )
+    .execute(&mut *held)
+    .await
+    .unwrap();
+    let revoke = service.admin_revoke(issued.record.id);
+    let revoked = tokio::time::timeout(std::time::Duration::from_secs(5), revoke).await;
+    assert!(revoked.is_ok(), "the revoke waited for the owner's lock");
+    held.rollback().await.unwrap();
+    assert!(!service.verifies_text(issued.token.expose_secret()).await);
+}
+
+/// A write that lands between a change's read and its write in place
+/// sends the change under the lock, where it reads the row again: a token
+/// revoked meanwhile keeps its first revocation (who and why), and the
+/// second revoke writes nothing.
+#[tokio::test]
+async fn a_row_written_since_the_read_is_read_again_under_the_lock() {
+    let Some(store) = postgres_store().await else { return };
+    let pool = store.pool().clone();
+    let service = service_over(Arc::new(store));
+    let issued = service.admin_issue(IssueRequest::new("alice", "ci")).await;
+    let id = issued.record.id.as_bytes().to_vec();
+
+    // Another instance's change, between its read and its commit: the row
+    // is locked and revoked, not yet committed.
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM tokenkeep_tokens WHERE id = $1 FOR UPDATE")
+        .bind(&id)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE tokenkeep_tokens SET revoked_at = now(), revoked_by = 'other', \
+         revoke_reason = 'revoke_all' WHERE id = $1",
+    )
+    .bind(&id)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let revoking = tokio::spawn({
+        let service = service.clone();
+        async move {
+            let token = TokenRef::id(issued.record.id);
+            service.revoke(&Actor::Admin, &token).await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other.commit().await.unwrap();
+
+    let revoked = revoking.await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_by.as_deref(), Some("other"), "{revoked:?}");
+    assert_eq!(revoked.revoke_reason, Some(tokenkeep::record::RevokeReason::RevokeAll));
+}
+
+/// A change under the owner's lock reads its rows `FOR UPDATE`: a revoke
+/// in place that comes between its read and its write waits, finds the
+/// row changed, and is made again on the row as the locked change left
+/// it. Were the read unlocked, the locked change would write its
+/// rotation's who and why over the revoke that landed in between.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_change_and_a_revoke_in_place_never_interleave() {
+    use tokenkeep::record::RevokeReason;
+    use tokenkeep::store::{
+        ActiveRecords, ChangeScope, Changes, ManageStore as _, TokenStore as _, Write,
+    };
+
+    let Some(store) = postgres_store().await else { return };
+    let store = Arc::new(store);
+    let service = service_over(store.clone());
+    let issued = service.admin_issue(IssueRequest::new("alice", "ci")).await;
+
+    let locked = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let scope = ChangeScope::new("alice", tokenkeep::time::OffsetDateTime::now_utc())
+                .reading(ActiveRecords::All);
+            let mut plan = |read: &tokenkeep::store::OwnerRecords| {
+                // The rotation's thinking time, between its read and its write.
+                std::thread::sleep(std::time::Duration::from_millis(400));
+                let mut rotated = read.records[0].clone();
+                rotated.revoked_by = Some("rotation".into());
+                rotated.revoke_reason = Some(RevokeReason::RotationGrace);
+                Ok(Changes::new(vec![Write::Replace(rotated)]))
+            };
+            store.change(&scope, &mut plan).await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    service.admin_revoke(issued.record.id).await;
+    locked.await.unwrap().unwrap();
+
+    let stored = store.get(&issued.record.id).await.unwrap().unwrap();
+    assert!(stored.revoked_at.is_some());
+    assert_eq!(
+        (stored.revoked_by.as_deref(), stored.revoke_reason),
+        (Some("admin"), Some(RevokeReason::Revoked)),
+        "the revoke was written over"
+    );
+}
