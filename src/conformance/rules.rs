@@ -399,6 +399,50 @@ pub async fn last_used_only_moves_forward(store: Arc<dyn ManageStore>) {
     );
 }
 
+/// A last-use note changes the last use and nothing else: notes racing a
+/// revoke and a change of the token's fields never undo what those wrote
+/// (a revoked token that verifies again).
+///
+/// Steps: ten rounds of: insert a token; note its use at t1 to t8 from one
+/// task, one after another; once the first note is seen, change its
+/// description and revoke it at t4; then the token is revoked at t4 with
+/// the new description, and its last use is one of the notes.
+pub async fn a_last_use_note_never_undoes_a_change(store: Arc<dyn ManageStore>) {
+    for round in 0..10 {
+        let record = sample_record("alice", &format!("noted-{round}"));
+        insert(&*store, &record).await;
+        let id = record.id;
+        let notes = tokio::spawn({
+            let store = Arc::clone(&store);
+            async move {
+                for seconds in 1..=8 {
+                    store.record_last_used(&[LastUse { id, at: at(seconds) }]).await?;
+                    tokio::task::yield_now().await;
+                }
+                Ok::<(), StoreError>(())
+            }
+        });
+        // The change lands while the notes are under way.
+        let started = std::time::Instant::now();
+        while get(&*store, &id).await.last_used_at.is_none() {
+            assert!(started.elapsed().as_secs() < 5, "a last-use note was never written");
+            tokio::task::yield_now().await;
+        }
+        let described =
+            TokenUpdate { description: Some(Some("moved".into())), ..TokenUpdate::default() };
+        store.update(id, &described, at(4)).await.expect("update");
+        store.revoke(id, &revocation(at(4))).await.expect("revoke");
+        notes.await.expect("the notes' task").expect("note");
+        let stored = get(&*store, &id).await;
+        assert_eq!(
+            (stored.revoked_at, stored.description.as_deref()),
+            (Some(at(4)), Some("moved")),
+            "a last-use note undid a change (round {round})"
+        );
+        assert!(stored.last_used_at.is_some_and(|used| used >= at(1) && used <= at(8)));
+    }
+}
+
 /// A fresh store can be claimed once.
 ///
 /// Steps: a fresh store has never held a token; the first claim writes its

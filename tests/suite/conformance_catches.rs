@@ -16,8 +16,8 @@ use std::time::Duration;
 use tokenkeep::conformance::{self, Holding, run_check};
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
-    ActiveRecords, ChangeScope, Changes, ListQuery, ManageStore, MemoryStore, OwnerRecords, Plan,
-    StoreError, StoreLayer, TokenStore, Write, WriteLayer, async_trait,
+    ActiveRecords, ChangeScope, Changes, LastUse, ListQuery, ManageStore, MemoryStore,
+    OwnerRecords, Plan, StoreError, StoreLayer, TokenStore, Write, WriteLayer, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenRecord};
@@ -56,6 +56,10 @@ enum Bug {
     CommitsHalfway,
     /// An insert of a stored id overwrites the stored record.
     InsertOverwrites,
+    /// A last-use note reads the record, then writes the whole of it back
+    /// with the new time: a change that lands in between is undone (a
+    /// revoked token verifies again).
+    LastUseRewritesTheRecord,
 }
 
 #[derive(Debug)]
@@ -130,6 +134,21 @@ impl StoreLayer for Planted {
             }
             _ => self.inner.find_by_hash(hash).await,
         }
+    }
+
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        if self.bug != Bug::LastUseRewritesTheRecord {
+            return self.inner.record_last_used(uses).await;
+        }
+        for note in uses {
+            let Some(mut record) = self.inner.get(&note.id).await? else { continue };
+            pause().await;
+            record.last_used_at = Some(note.at);
+            let owner = record.owner.clone();
+            self.alone(&owner, Write::Delete(record.id)).await?;
+            self.alone(&owner, Write::Insert(record)).await?;
+        }
+        Ok(())
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
@@ -324,6 +343,11 @@ async fn an_insert_that_overwrites_is_caught() {
     caught!(Bug::InsertOverwrites, duplicate_id_or_hash_is_refused);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_use_note_that_rewrites_the_record_is_caught() {
+    caught!(Bug::LastUseRewritesTheRecord, a_last_use_note_never_undoes_a_change);
+}
+
 /// Every check that catches a bug above passes on the store without one,
 /// so each catch is the bug's doing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,4 +376,5 @@ async fn the_checks_pass_without_a_bug() {
     conformance::replace_keeps_the_last_use_and_delete_removes(fresh()).await;
     conformance::a_change_commits_all_its_writes_or_none(fresh()).await;
     conformance::duplicate_id_or_hash_is_refused(fresh()).await;
+    conformance::a_last_use_note_never_undoes_a_change(fresh()).await;
 }
