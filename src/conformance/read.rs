@@ -236,9 +236,10 @@ pub async fn expiring_tokens_are_listed_soonest_first(holding: Holding) {
 
 /// Lists filter by owner and by activity, oldest first.
 ///
-/// Steps: hold four tokens (alice, bob, alice, alice) made at t0..t3, the
-/// third revoked; alice's active list, alice's full list, everyone's list
-/// and an unknown owner's list each hold exactly the expected ids in order.
+/// Steps: hold five tokens (alice, bob, alice, alice, alice) made at
+/// t0..t4, the third revoked, the fifth expired at t0 (the lists' now);
+/// alice's active list, alice's full list, everyone's list and an unknown
+/// owner's list each hold exactly the expected ids in order.
 pub async fn list_filters_by_owner_and_activity(holding: Holding) {
     let mut records = Vec::new();
     for (index, owner) in ["alice", "bob", "alice", "alice"].into_iter().enumerate() {
@@ -247,18 +248,27 @@ pub async fn list_filters_by_owner_and_activity(holding: Holding) {
         records.push(record);
     }
     records[2].revoked_at = Some(at(5));
+    // Expired, not revoked: inactive all the same.
+    let mut expired = sample_record("alice", "t4");
+    expired.created_at = at(4);
+    expired.expires_at = Some(t0());
+    records.push(expired);
     // Held in another order than made: the store sorts.
     let mut shuffled = records.clone();
     shuffled.reverse();
     let store = holding.with(shuffled).await;
     let ids = |list: Vec<TokenRecord>| list.into_iter().map(|r| r.id).collect::<Vec<_>>();
     let active = store.list(&active_query(Some("alice"), false)).await.expect("list");
-    assert_eq!(ids(active), [records[0].id, records[3].id], "an owner's active list, oldest first");
+    assert_eq!(
+        ids(active),
+        [records[0].id, records[3].id],
+        "an owner's active list, oldest first, without the revoked or the expired"
+    );
     let all = store.list(&active_query(Some("alice"), true)).await.expect("list");
     assert_eq!(
         ids(all),
-        [records[0].id, records[2].id, records[3].id],
-        "an owner's list with inactive tokens, oldest first"
+        [records[0].id, records[2].id, records[3].id, records[4].id],
+        "an owner's list with inactive (revoked, expired) tokens, oldest first"
     );
     let everyone = store.list(&active_query(None, true)).await.expect("list");
     assert_eq!(

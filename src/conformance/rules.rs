@@ -13,7 +13,7 @@ use super::fixtures::{
     revocation_of_all, rotation, rules, sample_record, successes, t0,
 };
 use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord, Usage};
-use crate::rules::{Refusal, Revocation, RuleError, TokenRules as _, TokenUpdate};
+use crate::rules::{InsertRules, Refusal, Revocation, RuleError, TokenRules as _, TokenUpdate};
 use crate::scope::{Ability, Access, Route, Scopes};
 use crate::store::{LastUse, ManageStore, StoreError};
 
@@ -441,6 +441,79 @@ pub async fn a_last_use_note_never_undoes_a_change(store: Arc<dyn ManageStore>) 
         );
         assert!(stored.last_used_at.is_some_and(|used| used >= at(1) && used <= at(8)));
     }
+}
+
+/// A token's expiry as its changes leave it is what `list_expiring`
+/// answers: a rotation's grace puts a token that never expired on the
+/// list, a revoke takes it off, and the successor carries the old expiry.
+///
+/// Steps: insert `a` (expires at t1000) and `b` (never expires); nothing
+/// expires before t500; at t10 rotate `b` with grace until t100 and `a`
+/// with grace until t50; before t500, `a` (t50) then `b` (t100), and
+/// before t2000 also `a`'s successor (t1000); revoke `b` at t20: before
+/// t500, only `a`.
+pub async fn expiring_follows_rotations_and_revokes(store: Arc<dyn ManageStore>) {
+    let mut a = sample_record("alice", "a");
+    a.expires_at = Some(at(1_000));
+    let b = sample_record("alice", "b");
+    insert(&*store, &a).await;
+    insert(&*store, &b).await;
+    let expiring = |now: i64, before: i64| {
+        let store = Arc::clone(&store);
+        async move {
+            let listed = store.list_expiring(at(now), at(before)).await.expect("list_expiring");
+            listed.into_iter().map(|record| record.id).collect::<Vec<_>>()
+        }
+    };
+    assert!(expiring(0, 500).await.is_empty(), "nothing expires before t500 yet");
+    store.rotate(b.id, rotation(Some(at(100)), at(10), None)).await.expect("rotate b");
+    let a_next = store.rotate(a.id, rotation(Some(at(50)), at(10), None)).await.expect("rotate a");
+    assert_eq!(
+        expiring(10, 500).await,
+        [a.id, b.id],
+        "a rotation's grace end puts both old tokens on the list, soonest first"
+    );
+    assert_eq!(
+        expiring(10, 2_000).await,
+        [a.id, b.id, a_next.id],
+        "the successor carries the old token's expiry"
+    );
+    store.revoke(b.id, &revocation(at(20))).await.expect("revoke b");
+    assert_eq!(expiring(20, 500).await, [a.id], "a revoked token leaves the list");
+}
+
+/// A name moves with its token: a rename frees the old name and takes the
+/// new one, and a rotation hands the name on, so two active tokens of an
+/// owner never hold one name whatever happened to it.
+///
+/// Steps: insert `a` named `ci`; rename it `deploy`; a new `ci` is taken
+/// in, a new `deploy` is `NameTaken`; rotate `a` (grace until t100) at
+/// t10: the successor is named `deploy` and a new `deploy` is still
+/// `NameTaken`; rename the successor `release` at t15: a new `release` is
+/// `NameTaken`, and a new `deploy` is taken in (`a`, replaced, holds no
+/// name even in its grace).
+pub async fn a_name_follows_its_token_through_renames_and_rotations(store: Arc<dyn ManageStore>) {
+    let name = |text: &str| TokenName::new(text).expect("name");
+    let renamed = |text: &str| TokenUpdate { name: Some(name(text)), ..TokenUpdate::default() };
+    let taken = |text: &str| {
+        let store = Arc::clone(&store);
+        let record = sample_record("alice", text);
+        async move {
+            let refused = store.insert(record, InsertRules { now: at(20), ..rules(None) }).await;
+            matches!(refused, Err(RuleError::Refused(Refusal::NameTaken)))
+        }
+    };
+    let a = sample_record("alice", "ci");
+    insert(&*store, &a).await;
+    store.update(a.id, &renamed("deploy"), t0()).await.expect("rename");
+    assert!(!taken("ci").await, "a rename frees the old name");
+    assert!(taken("deploy").await, "a rename takes the new name");
+    let next = store.rotate(a.id, rotation(Some(at(100)), at(10), None)).await.expect("rotate");
+    assert_eq!(next.name, name("deploy"), "a rotation hands the name on");
+    assert!(taken("deploy").await, "after a rotation, the name is held");
+    store.update(next.id, &renamed("release"), at(15)).await.expect("rename the successor");
+    assert!(taken("release").await, "the successor's new name is held");
+    assert!(!taken("deploy").await, "a token replaced by a rotation holds no name, grace or not");
 }
 
 /// A fresh store can be claimed once.

@@ -20,7 +20,7 @@ use tokenkeep::store::{
     OwnerRecords, Plan, StoreError, StoreLayer, TokenStore, Write, WriteLayer, async_trait,
 };
 use tokenkeep::time::OffsetDateTime;
-use tokenkeep::{Prefix, TokenRecord};
+use tokenkeep::{Prefix, TokenId, TokenRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bug {
@@ -56,6 +56,17 @@ enum Bug {
     CommitsHalfway,
     /// An insert of a stored id overwrites the stored record.
     InsertOverwrites,
+    /// `list` judges "active" by the revocation alone: an expired token is
+    /// listed as active.
+    ListForgetsExpiry,
+    /// `list_expiring` answers from an index of expiries written when a
+    /// record is inserted and never after: a rotation's grace end is
+    /// missing from it.
+    ExpiryIndexedAtInsert,
+    /// Reads by name go through an index of names written when a record is
+    /// inserted and never after: a renamed token is found under its old
+    /// name, not its new one, so two active tokens end up with one name.
+    NameIndexedAtInsert,
     /// A last-use note reads the record, then writes the whole of it back
     /// with the new time: a change that lands in between is undone (a
     /// revoked token verifies again).
@@ -67,11 +78,18 @@ struct Planted {
     bug: Bug,
     inner: MemoryStore,
     cache: Mutex<HashMap<TokenHash, Option<Arc<TokenRecord>>>>,
+    /// What each record was inserted as: the indexes of the `…AtInsert` bugs.
+    inserted: Mutex<HashMap<TokenId, TokenRecord>>,
 }
 
 impl Planted {
     fn with(bug: Bug) -> Arc<dyn ManageStore> {
-        Arc::new(Self { bug, inner: MemoryStore::new(), cache: Mutex::new(HashMap::new()) })
+        Arc::new(Self {
+            bug,
+            inner: MemoryStore::new(),
+            cache: Mutex::new(HashMap::new()),
+            inserted: Mutex::new(HashMap::new()),
+        })
     }
 
     fn everything() -> ListQuery {
@@ -88,6 +106,16 @@ impl Planted {
             })
             .await?;
         Ok(seen.unwrap())
+    }
+
+    /// Indexes the records `changes` inserts, as they are inserted.
+    fn index_inserts(&self, changes: &Changes) {
+        let mut inserted = self.inserted.lock().unwrap();
+        for write in &changes.writes {
+            if let Write::Insert(record) = write {
+                inserted.insert(record.id, record.clone());
+            }
+        }
     }
 
     /// One write on its own change, as a store without transactions would.
@@ -134,6 +162,34 @@ impl StoreLayer for Planted {
             }
             _ => self.inner.find_by_hash(hash).await,
         }
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        if self.bug != Bug::ListForgetsExpiry || query.include_inactive {
+            return self.inner.list(query).await;
+        }
+        let everything = ListQuery { include_inactive: true, ..query.clone() };
+        let mut listed = self.inner.list(&everything).await?;
+        listed.retain(|record| record.revoked_at.is_none());
+        Ok(listed)
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        if self.bug != Bug::ExpiryIndexedAtInsert {
+            return self.inner.list_expiring(now, before).await;
+        }
+        let active = ListQuery { owner: None, include_inactive: false, now };
+        let indexed = |record: &TokenRecord| {
+            self.inserted.lock().unwrap().get(&record.id).and_then(|inserted| inserted.expires_at)
+        };
+        let mut listed = self.inner.list(&active).await?;
+        listed.retain(|record| indexed(record).is_some_and(|expiry| expiry <= before));
+        listed.sort_by_key(|record| (indexed(record), record.id));
+        Ok(listed)
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
@@ -240,6 +296,44 @@ impl WriteLayer for Planted {
                 }
                 Ok(changes)
             }
+            Bug::ExpiryIndexedAtInsert => {
+                self.inner
+                    .change(scope, &mut |read| {
+                        let changes = plan(read)?;
+                        self.index_inserts(&changes);
+                        Ok(changes)
+                    })
+                    .await
+            }
+            Bug::NameIndexedAtInsert => {
+                let ActiveRecords::Named(names) = &scope.active else {
+                    return self
+                        .inner
+                        .change(scope, &mut |read| {
+                            let changes = plan(read)?;
+                            self.index_inserts(&changes);
+                            Ok(changes)
+                        })
+                        .await;
+                };
+                // The active records are found through the index of names.
+                let wide = scope.clone().reading(ActiveRecords::All);
+                self.inner
+                    .change(&wide, &mut |read| {
+                        let inserted = self.inserted.lock().unwrap().clone();
+                        let mut shown = read.clone();
+                        shown.records.retain(|record| {
+                            scope.ids.contains(&record.id)
+                                || inserted
+                                    .get(&record.id)
+                                    .is_some_and(|first| names.contains(&first.name))
+                        });
+                        let changes = plan(&shown)?;
+                        self.index_inserts(&changes);
+                        Ok(changes)
+                    })
+                    .await
+            }
             _ => self.inner.change(scope, plan).await,
         }
     }
@@ -344,6 +438,21 @@ async fn an_insert_that_overwrites_is_caught() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_forgets_expiry_is_caught() {
+    caught!(read: Bug::ListForgetsExpiry, list_filters_by_owner_and_activity);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_index_written_only_at_insert_is_caught() {
+    caught!(Bug::ExpiryIndexedAtInsert, expiring_follows_rotations_and_revokes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_index_written_only_at_insert_is_caught() {
+    caught!(Bug::NameIndexedAtInsert, a_name_follows_its_token_through_renames_and_rotations);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_last_use_note_that_rewrites_the_record_is_caught() {
     caught!(Bug::LastUseRewritesTheRecord, a_last_use_note_never_undoes_a_change);
 }
@@ -377,4 +486,7 @@ async fn the_checks_pass_without_a_bug() {
     conformance::a_change_commits_all_its_writes_or_none(fresh()).await;
     conformance::duplicate_id_or_hash_is_refused(fresh()).await;
     conformance::a_last_use_note_never_undoes_a_change(fresh()).await;
+    conformance::list_filters_by_owner_and_activity(holding()).await;
+    conformance::expiring_follows_rotations_and_revokes(fresh()).await;
+    conformance::a_name_follows_its_token_through_renames_and_rotations(fresh()).await;
 }
