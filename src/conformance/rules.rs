@@ -124,6 +124,51 @@ pub async fn cap_counts_only_active_tokens(store: Arc<dyn ManageStore>) {
         .expect("an expired token does not count");
 }
 
+/// An owner with many records is read whole: a store that pages through
+/// an owner's records (an index scan, a `SCAN` cursor) follows every page,
+/// in a change's read as in a list.
+///
+/// Steps: import 1,200 records of alice made at t0 to t1199, the first 700
+/// revoked, the next 350 expired, the last 150 active; with a cap of 150,
+/// an insert is `LimitReached`; revoke the newest: it is seen revoked, and
+/// the insert passes; alice's active list holds 150 tokens, her whole list
+/// 1,201; the oldest and the newest are found by hash.
+pub async fn an_owner_with_many_records_is_read_whole(store: Arc<dyn ManageStore>) {
+    let records: Vec<TokenRecord> = (0..1_200)
+        .map(|index| {
+            let mut record = sample_record("alice", &format!("many-{index}"));
+            record.created_at = at(index);
+            match index {
+                0..700 => record.revoked_at = Some(at(index)),
+                700..1_050 => record.expires_at = Some(t0()),
+                _ => {}
+            }
+            record
+        })
+        .collect();
+    store.import(records.clone(), rules(None)).await.expect("import");
+    let over = store.insert(sample_record("alice", "one-more"), rules(Some(150))).await;
+    assert!(
+        matches!(over, Err(RuleError::Refused(Refusal::LimitReached { limit: 150 }))),
+        "the cap counts every active token of a large owner, got {over:?}"
+    );
+    let newest = &records[1_199];
+    store.revoke(newest.id, &revocation(at(1))).await.expect("revoke the newest");
+    assert_seen(&*store, newest, "the newest of 1,200 is revoked", |found| {
+        found.revoked_at == Some(at(1))
+    })
+    .await;
+    store.insert(sample_record("alice", "one-more"), rules(Some(150))).await.expect("room for one");
+    let active = store.list(&active_query(Some("alice"), false)).await.expect("list");
+    assert_eq!(active.len(), 150, "alice's active list holds every active token");
+    let all = store.list(&active_query(Some("alice"), true)).await.expect("list");
+    assert_eq!(all.len(), 1_201, "alice's whole list holds every record");
+    for record in [&records[0], newest] {
+        let found = store.find_by_hash(&record.hash).await.expect("find_by_hash");
+        assert_eq!(found.map(|found| found.id), Some(record.id), "found by hash among 1,200");
+    }
+}
+
 /// A rotated token in its grace period still verifies, so it counts
 /// toward the cap; a rotation with a grace period needs room for one more.
 ///

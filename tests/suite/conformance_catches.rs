@@ -56,6 +56,11 @@ enum Bug {
     CommitsHalfway,
     /// An insert of a stored id overwrites the stored record.
     InsertOverwrites,
+    /// `change` reads an owner's records through an index one page of 100
+    /// at a time and stops after the first page (a `SCAN` cursor not
+    /// followed): past 100 records, a revoke answers `NotFound` and the
+    /// cap undercounts.
+    ReadsOnePage,
     /// `list` judges "active" by the revocation alone: an expired token is
     /// listed as active.
     ListForgetsExpiry,
@@ -296,6 +301,20 @@ impl WriteLayer for Planted {
                 }
                 Ok(changes)
             }
+            Bug::ReadsOnePage => {
+                let query = ListQuery { owner: Some(scope.owner.clone()), ..Self::everything() };
+                let mut owners = self.inner.list(&query).await?;
+                owners.sort_by_key(|record| (record.created_at, record.id));
+                let first_page: Vec<TokenId> =
+                    owners.iter().take(100).map(|record| record.id).collect();
+                self.inner
+                    .change(scope, &mut |read| {
+                        let mut shown = read.clone();
+                        shown.records.retain(|record| first_page.contains(&record.id));
+                        plan(&shown)
+                    })
+                    .await
+            }
             Bug::ExpiryIndexedAtInsert => {
                 self.inner
                     .change(scope, &mut |read| {
@@ -438,6 +457,11 @@ async fn an_insert_that_overwrites_is_caught() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_stops_after_one_page_is_caught() {
+    caught!(Bug::ReadsOnePage, an_owner_with_many_records_is_read_whole);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_that_forgets_expiry_is_caught() {
     caught!(read: Bug::ListForgetsExpiry, list_filters_by_owner_and_activity);
 }
@@ -489,4 +513,5 @@ async fn the_checks_pass_without_a_bug() {
     conformance::list_filters_by_owner_and_activity(holding()).await;
     conformance::expiring_follows_rotations_and_revokes(fresh()).await;
     conformance::a_name_follows_its_token_through_renames_and_rotations(fresh()).await;
+    conformance::an_owner_with_many_records_is_read_whole(fresh()).await;
 }
