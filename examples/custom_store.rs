@@ -34,7 +34,12 @@ for _, w in ipairs(writes) do
   if w.op == 'insert' and (exists or redis.call('EXISTS', ns .. ':hash:' .. w.hash) == 1) then
     return 'duplicate'
   end
-  if w.op == 'replace' and not exists then return 'missing' end
+  -- A replace finds its record by id, owner and hash, or it is a mistake.
+  if w.op == 'replace' and (not exists
+      or redis.call('GET', ns .. ':hash:' .. w.hash) ~= w.id
+      or redis.call('SISMEMBER', ns .. ':owner:' .. w.owner, w.id) == 0) then
+    return 'missing'
+  end
 end
 for _, w in ipairs(writes) do
   if w.op == 'delete' then

@@ -214,8 +214,12 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
 ///
 /// Steps: store a token; note its use at t20; replace it with a copy read
 /// before the note (no last use) and a new description: the description
-/// lands and the last use stays t20; the change returns its writes; delete
-/// it: `get` and `find_by_hash` find nothing.
+/// lands and the last use stays t20; the change returns its writes; replace
+/// it with a copy claiming a use at t90: the last use stays t20; replace
+/// a never-used token with a copy claiming a use at t5: it stays unused;
+/// delete the first: `get` and `find_by_hash` find nothing; a replace of a
+/// record not stored, or one that would give a record another hash or
+/// owner, fails and writes nothing.
 pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -237,6 +241,26 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
     let now = get(&*store, &record.id).await;
     assert_eq!(now.description.as_deref(), Some("replaced"), "a replace lands");
     assert_eq!(now.last_used_at, Some(at(20)), "a replace keeps the stored last use");
+    let mut later = stale.clone();
+    later.last_used_at = Some(at(90));
+    store
+        .change(&scope("alice"), &mut |read| writes(read, vec![Write::Replace(later.clone())]))
+        .await
+        .expect("a replace with a later last use");
+    let now = get(&*store, &record.id).await;
+    assert_eq!(now.last_used_at, Some(at(20)), "a replace never moves the last use, even later");
+    let unused = sample_record("alice", "unused");
+    insert(&*store, &unused).await;
+    let mut claimed_use = unused.clone();
+    claimed_use.last_used_at = Some(at(5));
+    store
+        .change(&scope("alice"), &mut |read| {
+            writes(read, vec![Write::Replace(claimed_use.clone())])
+        })
+        .await
+        .expect("a replace with a last use where none is stored");
+    let now = get(&*store, &unused.id).await;
+    assert_eq!(now.last_used_at, None, "a replace never sets a last use where none is stored");
 
     store
         .change(&scope("alice"), &mut |read| writes(read, vec![Write::Delete(record.id)]))
@@ -252,4 +276,17 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
         .await;
     assert!(replaced.is_err(), "a replace of a record not stored fails, got {replaced:?}");
     assert!(store.get(&ghost.id).await.expect("get").is_none(), "and writes nothing");
+    // A replace finds its record by id, owner and hash: one that would move
+    // a record to another hash or owner is a plan's mistake.
+    for moved in [
+        TokenRecord { hash: random_hash(), ..unused.clone() },
+        TokenRecord { owner: "bob".to_owned(), ..unused.clone() },
+    ] {
+        let replaced = store
+            .change(&scope("alice"), &mut |read| writes(read, vec![Write::Replace(moved.clone())]))
+            .await;
+        assert!(replaced.is_err(), "a replace that moves a record fails, got {replaced:?}");
+        let found = store.find_by_hash(&unused.hash).await.expect("find_by_hash");
+        assert_eq!(found.as_deref(), Some(&unused), "and writes nothing");
+    }
 }

@@ -264,8 +264,8 @@ macro_rules! where_unchanged {
 /// it read none). A revoke sets its three columns, not the row's twenty,
 /// so the indexes on the columns it leaves alone are not touched. The row
 /// is selected by id, owner and hash, so a replace that moves a record's
-/// owner or hash finds no row. `last_used_at` is written only where none
-/// is stored: only its own notes move it. `$db` is the backend, whose
+/// owner or hash finds no row. `last_used_at` is never written: only
+/// last-use notes move it, whatever the plan's copy says. `$db` is the backend, whose
 /// placeholders the builder writes; `$lead` goes before the `UPDATE` (a
 /// common table expression opening around it), and the caller may go on
 /// after its `WHERE`.
@@ -282,11 +282,6 @@ macro_rules! replace_token {
         let mut set = builder.separated(", ");
         set.push("id = id");
         each_column!(set_if_changed!(set, before, after), after, instant);
-        if before.is_none_or(|before| before.last_used_at != after.last_used_at) {
-            set.push("last_used_at = COALESCE(last_used_at, ")
-                .push_bind_unseparated(after.last_used_at.map(instant))
-                .push_unseparated(")");
-        }
         builder
             .push(" WHERE id = ")
             .push_bind(after.id.as_bytes().as_slice())
