@@ -219,7 +219,8 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
 /// a never-used token with a copy claiming a use at t5: it stays unused;
 /// delete the first: `get` and `find_by_hash` find nothing; a replace of a
 /// record not stored, or one that would give a record another hash or
-/// owner, fails and writes nothing.
+/// owner, fails and writes nothing; a delete in alice's change of bob's
+/// record leaves it.
 pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -276,6 +277,14 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
         .await;
     assert!(replaced.is_err(), "a replace of a record not stored fails, got {replaced:?}");
     assert!(store.get(&ghost.id).await.expect("get").is_none(), "and writes nothing");
+    // A delete removes the owner's record only.
+    let bobs = sample_record("bob", "laptop");
+    insert(&*store, &bobs).await;
+    store
+        .change(&scope("alice"), &mut |read| writes(read, vec![Write::Delete(bobs.id)]))
+        .await
+        .expect("a delete naming another owner's record");
+    assert!(store.get(&bobs.id).await.expect("get").is_some(), "another owner's record stays");
     // A replace finds its record by id, owner and hash: one that would move
     // a record to another hash or owner is a plan's mistake.
     for moved in [

@@ -312,7 +312,12 @@ impl ManageStore for MemoryStore {
                         stored.last_used_at = last_used_at;
                     });
                 }
-                Write::Delete(id) => self.remove(&mut index, id),
+                // The owner's record only: a change never touches another's.
+                Write::Delete(id) => {
+                    if index.by_id.get(id).is_some_and(|stored| stored.owner == scope.owner) {
+                        self.remove(&mut index, id);
+                    }
+                }
             }
         }
         Ok(changes)
