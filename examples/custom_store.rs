@@ -58,6 +58,8 @@ for _, w in ipairs(writes) do
     redis.call('ZADD', ns .. ':used', w.used, w.id)
   end
 end
+-- A committed claim marks the store, inserting or not.
+if ARGV[3] == '1' then redis.call('SET', ns .. ':ever', '1') end
 redis.call('INCR', KEYS[1])
 return 'ok'
 "#;

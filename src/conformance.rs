@@ -68,8 +68,8 @@ mod rules;
 
 pub use change::{
     a_change_commits_all_its_writes_or_none,
-    a_change_reads_what_its_scope_covers_and_no_other_owner, changes_of_one_owner_never_interleave,
-    replace_keeps_the_last_use_and_delete_removes,
+    a_change_reads_what_its_scope_covers_and_no_other_owner, a_guarded_change_is_a_claim,
+    changes_of_one_owner_never_interleave, replace_keeps_the_last_use_and_delete_removes,
 };
 pub use fixtures::{revocation, sample_record};
 pub use floor::{FloorComparison, compare_with_floor};
@@ -150,6 +150,7 @@ macro_rules! store_conformance_tests {
             write [
                 a_change_reads_what_its_scope_covers_and_no_other_owner,
                 a_change_commits_all_its_writes_or_none,
+                a_guarded_change_is_a_claim,
                 changes_of_one_owner_never_interleave,
                 replace_keeps_the_last_use_and_delete_removes,
                 duplicate_id_or_hash_is_refused,

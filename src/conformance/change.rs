@@ -33,6 +33,28 @@ fn writes(_read: &OwnerRecords, writes: Vec<Write>) -> Result<Changes, Refused> 
     Ok(Changes::new(writes))
 }
 
+/// A change guarded by `only_if_never_held` is a claim: it commits only on
+/// a store that never held a token, and once it commits, the store has
+/// held one, whether it inserted a record or not.
+///
+/// Steps: a fresh store has never held a token; a guarded change that
+/// writes nothing commits, and the store has now held one; the same
+/// change again is `AlreadyClaimed`.
+pub async fn a_guarded_change_is_a_claim(store: Arc<dyn ManageStore>) {
+    assert!(!store.has_ever_held_token().await.expect("status"), "a fresh store held nothing");
+    let claim = |_: &OwnerRecords| Ok(Changes { writes: Vec::new(), only_if_never_held: true });
+    store.change(&scope("admin"), &mut claim.clone()).await.expect("the first claim");
+    assert!(
+        store.has_ever_held_token().await.expect("status"),
+        "a committed claim marks the store, even one that inserts nothing"
+    );
+    let again = store.change(&scope("admin"), &mut claim.clone()).await;
+    assert!(
+        matches!(again, Err(StoreError::AlreadyClaimed)),
+        "a second claim is AlreadyClaimed, got {again:?}"
+    );
+}
+
 /// A change reads what its scope covers, exactly as stored: the owner's
 /// active records (rotated ones in their grace included) and those it
 /// names by id or hash whatever their state; perhaps more of the owner's,

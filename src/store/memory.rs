@@ -300,6 +300,8 @@ impl ManageStore for MemoryStore {
             return Err(StoreError::AlreadyClaimed);
         }
         self.check(&index, &changes)?;
+        // A committed claim marks the store, inserting or not.
+        index.ever_held |= changes.only_if_never_held;
         for write in &changes.writes {
             match write {
                 Write::Insert(record) => {

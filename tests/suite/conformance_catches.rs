@@ -61,6 +61,9 @@ enum Bug {
     /// followed): past 100 records, a revoke answers `NotFound` and the
     /// cap undercounts.
     ReadsOnePage,
+    /// A claim marks the store only through the record it inserts: a claim
+    /// that inserts nothing leaves the store claimable again.
+    ClaimMarksOnlyOnInsert,
     /// `list` judges "active" by the revocation alone: an expired token is
     /// listed as active.
     ListForgetsExpiry,
@@ -301,6 +304,27 @@ impl WriteLayer for Planted {
                 }
                 Ok(changes)
             }
+            Bug::ClaimMarksOnlyOnInsert => {
+                let held = self.inner.has_ever_held_token().await?;
+                self.inner
+                    .change(scope, &mut |read| {
+                        let mut changes = plan(read)?;
+                        let inserts =
+                            changes.writes.iter().any(|write| matches!(write, Write::Insert(_)));
+                        if changes.only_if_never_held && !inserts {
+                            if held {
+                                return Err(tokenkeep::store::Refused);
+                            }
+                            changes.only_if_never_held = false;
+                        }
+                        Ok(changes)
+                    })
+                    .await
+                    .map_err(|error| match error {
+                        StoreError::Refused if held => StoreError::AlreadyClaimed,
+                        other => other,
+                    })
+            }
             Bug::ReadsOnePage => {
                 let query = ListQuery { owner: Some(scope.owner.clone()), ..Self::everything() };
                 let mut owners = self.inner.list(&query).await?;
@@ -457,6 +481,11 @@ async fn an_insert_that_overwrites_is_caught() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_that_marks_only_through_an_insert_is_caught() {
+    caught!(Bug::ClaimMarksOnlyOnInsert, a_guarded_change_is_a_claim);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_that_stops_after_one_page_is_caught() {
     caught!(Bug::ReadsOnePage, an_owner_with_many_records_is_read_whole);
 }
@@ -514,4 +543,5 @@ async fn the_checks_pass_without_a_bug() {
     conformance::expiring_follows_rotations_and_revokes(fresh()).await;
     conformance::a_name_follows_its_token_through_renames_and_rotations(fresh()).await;
     conformance::an_owner_with_many_records_is_read_whole(fresh()).await;
+    conformance::a_guarded_change_is_a_claim(fresh()).await;
 }
