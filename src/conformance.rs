@@ -84,7 +84,7 @@ pub use rules::{
     a_rotation_racing_a_change_carries_it, an_owner_with_many_records_is_read_whole,
     cap_counts_only_active_tokens, cap_counts_tokens_in_their_grace_period,
     cap_holds_under_50_concurrent_inserts, concurrent_changes_of_different_fields_all_land,
-    delete_is_visible_at_once, duplicate_id_or_hash_is_refused,
+    delete_is_visible_at_once, duplicate_id_or_hash_is_refused, every_change_moves_the_signal,
     expiring_follows_rotations_and_revokes, export_import_round_trip, last_used_only_moves_forward,
     metadata_is_replaced_and_cleared, names_are_unique_among_an_owners_active_tokens,
     one_name_wins_among_concurrent_inserts, revoke_is_visible_at_once,
@@ -177,6 +177,7 @@ macro_rules! store_conformance_tests {
                 rotate_revokes_or_keeps_a_grace_period,
                 a_rotation_racing_a_change_carries_it,
                 delete_is_visible_at_once,
+                every_change_moves_the_signal,
                 export_import_round_trip,
             ]
         }

@@ -834,6 +834,40 @@ pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) 
     }
 }
 
+/// A store that answers [`changes`](crate::store::TokenStore::changes)
+/// signals every change through it within a second: an insert, a change
+/// of scopes, a consumed use, a rotation, a revoke and a delete. A store
+/// that answers `None` has nothing to check here.
+///
+/// Steps: if the store answers a signal: insert a token with uses; after
+/// each of update, consume a use, rotate, revoke the successor and delete
+/// the old token, the signal has moved within a second.
+pub async fn every_change_moves_the_signal(store: Arc<dyn ManageStore>) {
+    let Some(mut signal) = store.changes() else { return };
+    let mut record = sample_record("alice", "signalled");
+    record.usage = Some(Usage::new(5, t0()).expect("usage"));
+    signal.borrow_and_update();
+    insert(&*store, &record).await;
+    moved(&mut signal, "an insert").await;
+    let narrowed = TokenUpdate { abilities: Some(Vec::new()), ..TokenUpdate::default() };
+    store.update(record.id, &narrowed, t0()).await.expect("update");
+    moved(&mut signal, "a change of scopes").await;
+    store.consume_use(record.id, t0()).await.expect("consume a use");
+    moved(&mut signal, "a consumed use").await;
+    let next = store.rotate(record.id, rotation(Some(at(100)), at(1), None)).await.expect("rotate");
+    moved(&mut signal, "a rotation").await;
+    store.revoke(next.id, &revocation(at(2))).await.expect("revoke");
+    moved(&mut signal, "a revoke").await;
+    assert!(store.delete(record.id).await.expect("delete"));
+    moved(&mut signal, "a delete").await;
+}
+
+/// Whether `signal` moves within a second.
+async fn moved(signal: &mut tokio::sync::watch::Receiver<u64>, what: &str) {
+    let changed = tokio::time::timeout(std::time::Duration::from_secs(1), signal.changed()).await;
+    assert!(matches!(changed, Ok(Ok(()))), "the signal moves after {what}");
+}
+
 /// A hard delete removes the row everywhere, at once, even right after a
 /// lookup that found it.
 ///

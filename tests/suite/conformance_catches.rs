@@ -61,6 +61,10 @@ enum Bug {
     /// followed): past 100 records, a revoke answers `NotFound` and the
     /// cap undercounts.
     ReadsOnePage,
+    /// `changes` answers a signal that nothing moves (a pub/sub channel
+    /// subscribed to, never published on): a long-lived connection is not
+    /// told of a revoke until its periodic recheck.
+    SilentSignal,
     /// A claim marks the store only through the record it inserts: a claim
     /// that inserts nothing leaves the store claimable again.
     ClaimMarksOnlyOnInsert,
@@ -88,6 +92,8 @@ struct Planted {
     cache: Mutex<HashMap<TokenHash, Option<Arc<TokenRecord>>>>,
     /// What each record was inserted as: the indexes of the `…AtInsert` bugs.
     inserted: Mutex<HashMap<TokenId, TokenRecord>>,
+    /// The signal `SilentSignal` answers and never moves.
+    silent: tokio::sync::watch::Sender<u64>,
 }
 
 impl Planted {
@@ -97,6 +103,7 @@ impl Planted {
             inner: MemoryStore::new(),
             cache: Mutex::new(HashMap::new()),
             inserted: Mutex::new(HashMap::new()),
+            silent: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -198,6 +205,13 @@ impl StoreLayer for Planted {
         listed.retain(|record| indexed(record).is_some_and(|expiry| expiry <= before));
         listed.sort_by_key(|record| (indexed(record), record.id));
         Ok(listed)
+    }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        match self.bug {
+            Bug::SilentSignal => Some(self.silent.subscribe()),
+            _ => self.inner.changes(),
+        }
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
@@ -481,6 +495,11 @@ async fn an_insert_that_overwrites_is_caught() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_that_never_moves_is_caught() {
+    caught!(Bug::SilentSignal, every_change_moves_the_signal);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_that_marks_only_through_an_insert_is_caught() {
     caught!(Bug::ClaimMarksOnlyOnInsert, a_guarded_change_is_a_claim);
 }
@@ -544,4 +563,8 @@ async fn the_checks_pass_without_a_bug() {
     conformance::a_name_follows_its_token_through_renames_and_rotations(fresh()).await;
     conformance::an_owner_with_many_records_is_read_whole(fresh()).await;
     conformance::a_guarded_change_is_a_claim(fresh()).await;
+    let cached = || -> Arc<dyn ManageStore> {
+        Arc::new(tokenkeep::store::CachedStore::new(MemoryStore::new(), Default::default()))
+    };
+    conformance::every_change_moves_the_signal(cached()).await;
 }
