@@ -315,10 +315,14 @@ macro_rules! plan_as_seen {
             && scope.hashes.is_empty()
             && !scope.ids.is_empty()
             && scope.ids.iter().all(|id| seen(id).is_some());
-        let records = scope.ids.iter().filter_map(seen).cloned().collect();
-        let read = OwnerRecords { owner: scope.owner.clone(), records };
-        match (applies, applies.then(|| ($plan)(&read))) {
-            (true, Some(Ok(changes))) => {
+        // Nothing is copied for a change the hint cannot serve.
+        let read = applies.then(|| OwnerRecords {
+            owner: scope.owner.clone(),
+            records: scope.ids.iter().filter_map(seen).cloned().collect(),
+        });
+        let planned = read.map(|read| (($plan)(&read), read));
+        match planned {
+            Some((Ok(changes), read)) => {
                 match (changes.writes.as_slice(), changes.only_if_never_held) {
                     ([Write::Replace(after)], false) => match read.find(&after.id) {
                         Some(before) => {

@@ -353,38 +353,29 @@ impl WriteLayer for Planted {
                     })
                     .await
             }
-            Bug::ExpiryIndexedAtInsert => {
-                self.inner
-                    .change(scope, &mut |read| {
-                        let changes = plan(read)?;
-                        self.index_inserts(&changes);
-                        Ok(changes)
-                    })
-                    .await
-            }
-            Bug::NameIndexedAtInsert => {
-                let ActiveRecords::Named(names) = &scope.active else {
-                    return self
-                        .inner
-                        .change(scope, &mut |read| {
-                            let changes = plan(read)?;
-                            self.index_inserts(&changes);
-                            Ok(changes)
-                        })
-                        .await;
+            Bug::ExpiryIndexedAtInsert | Bug::NameIndexedAtInsert => {
+                // With the name index, the active records holding a name are
+                // found through it; either way, inserts are indexed.
+                let names = match (self.bug, &scope.active) {
+                    (Bug::NameIndexedAtInsert, ActiveRecords::Named(names)) => Some(names),
+                    _ => None,
                 };
-                // The active records are found through the index of names.
-                let wide = scope.clone().reading(ActiveRecords::All);
+                let read_scope = match names {
+                    Some(_) => scope.clone().reading(ActiveRecords::All),
+                    None => scope.clone(),
+                };
                 self.inner
-                    .change(&wide, &mut |read| {
-                        let inserted = self.inserted.lock().unwrap().clone();
+                    .change(&read_scope, &mut |read| {
                         let mut shown = read.clone();
-                        shown.records.retain(|record| {
-                            scope.ids.contains(&record.id)
-                                || inserted
-                                    .get(&record.id)
-                                    .is_some_and(|first| names.contains(&first.name))
-                        });
+                        if let Some(names) = names {
+                            let inserted = self.inserted.lock().unwrap().clone();
+                            shown.records.retain(|record| {
+                                scope.ids.contains(&record.id)
+                                    || inserted
+                                        .get(&record.id)
+                                        .is_some_and(|first| names.contains(&first.name))
+                            });
+                        }
                         let changes = plan(&shown)?;
                         self.index_inserts(&changes);
                         Ok(changes)
