@@ -263,5 +263,18 @@ mod conformance {
         }
     }
 
-    tokenkeep::store_conformance_tests!(maybe: redis_store, teardown = drop_keys);
+    /// A second instance: another connection to the same namespace.
+    async fn same_namespace(
+        _test: &'static str,
+        first: &std::sync::Arc<RedisStore>,
+    ) -> std::sync::Arc<RedisStore> {
+        let again = RedisStore::connect("redis://127.0.0.1:6379", &first.ns).await;
+        std::sync::Arc::new(again.expect("the first connection succeeded"))
+    }
+
+    tokenkeep::store_conformance_tests!(
+        maybe: redis_store,
+        another = same_namespace,
+        teardown = drop_keys
+    );
 }

@@ -15,6 +15,12 @@
 //! - **primitive checks** ([`a_change_reads_what_its_scope_covers_and_no_other_owner`]
 //!   and the others of `conformance/change.rs`): what
 //!   [`ManageStore::change`](crate::store::ManageStore::change) promises, with plans written for the check.
+//! - **checks across instances** (those taking [`Instances`]): two
+//!   handles on the same data, as two instances of a service hold them.
+//!   What one writes, the other reads ([`find_by_hash`](crate::store::TokenStore::find_by_hash)
+//!   within [`SEEN_WITHIN`], every other read at once), and names, caps,
+//!   uses, the setup claim, last-use notes and the change signal hold
+//!   between them.
 //! - **rule checks** (the rest): every operation of
 //!   [`TokenRules`](crate::rules::TokenRules), alone and under
 //!   concurrency, on your store. The rules are the crate's; these prove
@@ -30,7 +36,10 @@
 //! async fn my_store(test: &'static str) -> MyStore {
 //!     MyStore::connect_to_a_fresh_schema(test).await
 //! }
-//! tokenkeep::store_conformance_tests!(my_store);
+//! async fn same_schema(test: &'static str, first: &Arc<MyStore>) -> Arc<MyStore> {
+//!     Arc::new(MyStore::connect_to_schema(first.schema()).await)
+//! }
+//! tokenkeep::store_conformance_tests!(my_store, another = same_schema);
 //! ```
 //!
 //! # What the traits leave open, answered
@@ -60,12 +69,22 @@
 //! [`compare_with_floor`] times your store's verification path against the
 //! hardware floor, for a first look at its speed.
 
+use std::sync::Arc;
+
+mod across;
 mod change;
 mod fixtures;
 mod floor;
 mod read;
 mod rules;
 
+pub use across::{
+    Instances, SEEN_WITHIN, a_change_through_one_instance_is_seen_through_the_other,
+    a_last_use_note_never_undoes_a_change_on_another_instance, every_instance_hears_every_change,
+    names_and_caps_hold_across_instances,
+    the_setup_claim_has_one_winner_across_instances_and_owners,
+    uses_are_consumed_exactly_across_instances,
+};
 pub use change::{
     a_change_commits_all_its_writes_or_none,
     a_change_reads_what_its_scope_covers_and_no_other_owner, a_guarded_change_is_a_claim,
@@ -99,17 +118,26 @@ pub use rules::{
 ///
 /// `$make_store(test).await` returns a fresh, empty store for the check
 /// named `test` (a `&'static str`, handy to namespace keys or schemas);
-/// every check runs on it, the read checks through its read side:
+/// every check runs on it, the read checks through its read side.
+/// `another = $open` opens a second handle on the same data, as a second
+/// instance of a service would: `$open(test, &store).await` answers it
+/// (an `Arc` of the same type; `store` is the `Arc` of the first). The
+/// checks across instances ([`Instances`]) write through one handle and
+/// read through the other. For a store whose data lives in its handle (an
+/// in-process store), pass [`same_handle`]: it has one instance.
 ///
 /// ```ignore
 /// async fn my_store(test: &'static str) -> MyStore {
 ///     MyStore::connect_with_key_prefix(test).await
 /// }
-/// tokenkeep::store_conformance_tests!(my_store);
+/// async fn my_other_instance(test: &'static str, first: &Arc<MyStore>) -> Arc<MyStore> {
+///     Arc::new(MyStore::connect_with_key_prefix(first.key_prefix()).await)
+/// }
+/// tokenkeep::store_conformance_tests!(my_store, another = my_other_instance);
 /// ```
 ///
 /// - `teardown = $clean_up`: `$clean_up(test, store).await` runs after each
-///   check, passed or failed (`store` is the `Arc` the check used).
+///   check, passed or failed (`store` is the first handle's `Arc`).
 /// - `maybe:` before the constructor: it returns an `Option`, `None` when
 ///   the backend cannot be reached. That is never a pass: under `CI` (set
 ///   and not `false`) the test fails; elsewhere it says `SKIPPED` and why
@@ -120,7 +148,8 @@ pub use rules::{
 ///   `records`; only the read checks run.
 ///
 /// ```ignore
-/// tokenkeep::store_conformance_tests!(maybe: my_store, teardown = drop_keys);
+/// tokenkeep::store_conformance_tests!(maybe: my_store, another = my_other_instance, teardown = drop_keys);
+/// tokenkeep::store_conformance_tests!(memory_like_store, another = tokenkeep::conformance::same_handle);
 /// tokenkeep::store_conformance_tests!(read_only: snapshot_holding);
 /// ```
 #[macro_export]
@@ -128,11 +157,21 @@ macro_rules! store_conformance_tests {
     (read_only: $make_store:path $(,)?) => {
         $crate::store_conformance_tests! { @list { tests read_only $make_store; [] } }
     };
-    (maybe: $make_store:path $(, teardown = $teardown:path)? $(,)?) => {
-        $crate::store_conformance_tests! { @list { tests maybe $make_store; [$($teardown)?] } }
+    (maybe: $make_store:path, another = $another:path $(, teardown = $teardown:path)? $(,)?) => {
+        $crate::store_conformance_tests! {
+            @list { tests maybe $make_store, $another; [$($teardown)?] }
+        }
     };
-    ($make_store:path $(, teardown = $teardown:path)? $(,)?) => {
-        $crate::store_conformance_tests! { @list { tests always $make_store; [$($teardown)?] } }
+    ($make_store:path, another = $another:path $(, teardown = $teardown:path)? $(,)?) => {
+        $crate::store_conformance_tests! {
+            @list { tests always $make_store, $another; [$($teardown)?] }
+        }
+    };
+    ($(maybe:)? $make_store:path $(, teardown = $teardown:path)? $(,)?) => {
+        ::core::compile_error!(
+            "store_conformance_tests! needs `another = …`, a way to open a second handle on the \
+             same data (`tokenkeep::conformance::same_handle` for an in-process store)"
+        );
     };
     // The one list of checks; `conformance::CHECKS` is made from it too, and
     // a test holds it to the check functions.
@@ -180,13 +219,23 @@ macro_rules! store_conformance_tests {
                 every_change_moves_the_signal,
                 export_import_round_trip,
             ]
+            across [
+                a_change_through_one_instance_is_seen_through_the_other,
+                names_and_caps_hold_across_instances,
+                the_setup_claim_has_one_winner_across_instances_and_owners,
+                uses_are_consumed_exactly_across_instances,
+                a_last_use_note_never_undoes_a_change_on_another_instance,
+                every_instance_hears_every_change,
+            ]
         }
     };
-    (@with { names } read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]) => {
-        &[$(stringify!($read),)* $(stringify!($write),)*]
+    (@with { names } read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]
+        across [$($across:ident),* $(,)?]) => {
+        &[$(stringify!($read),)* $(stringify!($write),)* $(stringify!($across),)*]
     };
     (@with { tests read_only $make_store:path; [] }
-        read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]) => {
+        read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]
+        across [$($across:ident),* $(,)?]) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $read() {
@@ -196,44 +245,46 @@ macro_rules! store_conformance_tests {
             }
         )*
     };
-    (@with { tests $mode:ident $make_store:path; $teardown:tt }
-        read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]) => {
+    (@with { tests $mode:ident $make_store:path, $another:path; $teardown:tt }
+        read [$($read:ident),* $(,)?] write [$($write:ident),* $(,)?]
+        across [$($across:ident),* $(,)?]) => {
         $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $read() {
-                let test = stringify!($read);
-                let Some(store) = $crate::store_conformance_tests!(@make $mode $make_store, test) else {
-                    return;
-                };
-                let store = ::std::sync::Arc::new(store);
-                let outcome = $crate::conformance::run_check(
-                    $crate::conformance::$read($crate::conformance::Holding::writable(store.clone())),
-                )
-                .await;
-                $crate::store_conformance_tests!(@teardown $teardown test store);
-                if let ::core::result::Result::Err(panic) = outcome {
-                    ::std::panic::resume_unwind(panic);
-                }
+            $crate::store_conformance_tests! { @test $mode $make_store; $teardown; $read;
+                |test, store| $crate::conformance::Holding::writable(store.clone())
             }
         )*
         $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $write() {
-                let test = stringify!($write);
-                let Some(store) = $crate::store_conformance_tests!(@make $mode $make_store, test) else {
-                    return;
-                };
-                let store = ::std::sync::Arc::new(store);
-                let outcome = $crate::conformance::run_check(
-                    $crate::conformance::$write(store.clone()),
-                )
-                .await;
-                $crate::store_conformance_tests!(@teardown $teardown test store);
-                if let ::core::result::Result::Err(panic) = outcome {
-                    ::std::panic::resume_unwind(panic);
-                }
+            $crate::store_conformance_tests! { @test $mode $make_store; $teardown; $write;
+                |test, store| store.clone()
             }
         )*
+        $(
+            $crate::store_conformance_tests! { @test $mode $make_store; $teardown; $across;
+                |test, store| $crate::conformance::Instances::new(
+                    store.clone(),
+                    $another(test, &store).await,
+                )
+            }
+        )*
+    };
+    // One check's test: make the store, run the check on what `$input`
+    // makes of it, tear down whatever the outcome, then report it.
+    (@test $mode:ident $make_store:path; $teardown:tt; $check:ident;
+        |$test:ident, $store:ident| $input:expr) => {
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $check() {
+            let $test = stringify!($check);
+            let Some($store) = $crate::store_conformance_tests!(@make $mode $make_store, $test) else {
+                return;
+            };
+            let $store = ::std::sync::Arc::new($store);
+            let input = $input;
+            let outcome = $crate::conformance::run_check($crate::conformance::$check(input)).await;
+            $crate::store_conformance_tests!(@teardown $teardown $test $store);
+            if let ::core::result::Result::Err(panic) = outcome {
+                ::std::panic::resume_unwind(panic);
+            }
+        }
     };
     (@teardown [] $test:ident $store:ident) => {};
     (@teardown [$teardown:path] $test:ident $store:ident) => {
@@ -251,6 +302,23 @@ macro_rules! store_conformance_tests {
             }
         }
     };
+}
+
+/// The second handle of a store whose data lives in its handle (an
+/// in-process store, which one instance holds): the same handle. Pass it as
+/// `another` to [`store_conformance_tests!`](crate::store_conformance_tests).
+///
+/// ```
+/// use std::sync::Arc;
+/// use tokenkeep::store::MemoryStore;
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = Arc::new(MemoryStore::new());
+/// let other = tokenkeep::conformance::same_handle("check", &store).await;
+/// assert!(Arc::ptr_eq(&store, &other));
+/// # });
+/// ```
+pub async fn same_handle<S>(_test: &'static str, store: &Arc<S>) -> Arc<S> {
+    Arc::clone(store)
 }
 
 /// The name of every check, in the order the macro runs them.
@@ -287,6 +355,7 @@ mod tests {
     #[test]
     fn every_check_function_is_in_the_list() {
         let sources = [
+            include_str!("conformance/across.rs"),
             include_str!("conformance/read.rs"),
             include_str!("conformance/change.rs"),
             include_str!("conformance/rules.rs"),

@@ -55,7 +55,7 @@ use time::OffsetDateTime;
 
 /// Re-exported so store implementers use the same version.
 pub use async_trait::async_trait;
-pub use cache::{CacheConfig, CachedStore, ChangeStamp};
+pub use cache::{CacheConfig, CachedStore, ChangeStamp, STAMP_WATCHED_EVERY};
 pub use change::{ActiveRecords, ChangeScope, Changes, OwnerRecords, Plan, Refused, Write};
 pub use error::StoreError;
 pub use layer::{StoreLayer, WriteLayer};
@@ -199,6 +199,11 @@ pub trait TokenStore: Debug + Send + Sync + 'static {
     /// does. The default, `None`, leaves them to the changes made through
     /// their own service and a periodic check. [`CachedStore`] answers one:
     /// every invalidation, its own or another instance's, signals.
+    ///
+    /// A store that answers one moves it within a second of every change to
+    /// a token made through any handle on the same data (an update, a
+    /// consumed use, a rotation, a revoke, a delete), not only through
+    /// this one; the conformance suite checks it across two handles.
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         None
     }

@@ -29,7 +29,7 @@
 //!   round trip) and sees every committed revoke.
 
 use super::ChangeScope;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -84,8 +84,69 @@ pub struct CachedStore<S> {
     inner: S,
     cache: Arc<VerifyCache>,
     /// Changes made where no invalidation reaches (another process on the
-    /// same file), and the stamp last seen.
-    outside: Option<(Box<dyn ChangeStamp>, AtomicU64)>,
+    /// same file).
+    outside: Option<Arc<Outside>>,
+}
+
+/// How often a [`CachedStore`] that checks a [`ChangeStamp`] reads it
+/// while someone holds its change signal, so a long-lived connection hears
+/// of another process's revoke within this long.
+pub const STAMP_WATCHED_EVERY: Duration = Duration::from_millis(50);
+
+/// The stamp a cache checks, and what it last saw.
+#[derive(Debug)]
+struct Outside {
+    stamp: Box<dyn ChangeStamp>,
+    seen: AtomicU64,
+    /// Whether a task reads the stamp for the change signal's holders.
+    watched: AtomicBool,
+}
+
+impl Outside {
+    /// Forgets everything cached if another process changed the data
+    /// since the last look.
+    fn catch_up(&self, cache: &VerifyCache) {
+        let now = self.stamp.stamp();
+        // Cleared before the new stamp is published: a verification that
+        // reads the new stamp as seen finds the cache already emptied,
+        // never one another thread is about to empty.
+        if self.seen.load(Ordering::Acquire) != now {
+            cache.clear();
+            self.seen.store(now, Ordering::Release);
+        }
+    }
+
+    /// Reads the stamp every [`STAMP_WATCHED_EVERY`] while anyone holds
+    /// the cache's change signal, so that signal moves on changes made
+    /// elsewhere too, not only at the next lookup. Outside a Tokio
+    /// runtime there is nothing to run the task on, and the signal moves
+    /// at lookups only.
+    fn watch(self: &Arc<Self>, cache: &Arc<VerifyCache>) {
+        if self.watched.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.watched.store(false, Ordering::Release);
+            return;
+        };
+        let (outside, cache) = (Arc::clone(self), Arc::clone(cache));
+        runtime.spawn(async move {
+            loop {
+                while cache.changes.receiver_count() > 0 {
+                    tokio::time::sleep(STAMP_WATCHED_EVERY).await;
+                    outside.catch_up(&cache);
+                }
+                outside.watched.store(false, Ordering::Release);
+                // A holder who subscribed just before the flag fell found
+                // it still set: the task goes on for them.
+                if cache.changes.receiver_count() == 0
+                    || outside.watched.swap(true, Ordering::AcqRel)
+                {
+                    return;
+                }
+            }
+        });
+    }
 }
 
 /// Something that reads differently after every change another process
@@ -94,7 +155,7 @@ pub struct CachedStore<S> {
 /// [`CachedStore::checking`]). `SqliteCommits` (feature `sqlite`) is one.
 ///
 /// ```
-/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// use tokenkeep::store::ChangeStamp;
 /// /// A version number every writer bumps.
 /// #[derive(Debug)]
@@ -233,7 +294,11 @@ impl<S: TokenStore> CachedStore<S> {
     /// when it changed: for a store other processes write where no
     /// notification reaches this one (a SQLite file the operator's command
     /// line also opens). A change committed before a verification starts
-    /// is seen by that verification; the price is the stamp's read.
+    /// is seen by that verification; the price is the stamp's read. While
+    /// anyone holds the cache's [`changes`](TokenStore::changes) signal (a
+    /// long-lived connection), a task reads the stamp every
+    /// [`STAMP_WATCHED_EVERY`], so the signal moves on the other process's
+    /// changes too.
     ///
     /// ```no_run
     /// # #[cfg(feature = "sqlite")]
@@ -246,22 +311,16 @@ impl<S: TokenStore> CachedStore<S> {
     /// ```
     pub fn checking(mut self, stamp: impl ChangeStamp) -> Self {
         let seen = AtomicU64::new(stamp.stamp());
-        self.outside = Some((Box::new(stamp), seen));
+        let watched = AtomicBool::new(false);
+        self.outside = Some(Arc::new(Outside { stamp: Box::new(stamp), seen, watched }));
         self
     }
 
     /// Forgets everything if another process changed the data since the
     /// last look.
     fn catch_up(&self) {
-        if let Some((stamp, seen)) = &self.outside {
-            let now = stamp.stamp();
-            // Cleared before the new stamp is published: a verification
-            // that reads the new stamp as seen finds the cache already
-            // emptied, never one another thread is about to empty.
-            if seen.load(Ordering::Acquire) != now {
-                self.cache.clear();
-                seen.store(now, Ordering::Release);
-            }
+        if let Some(outside) = &self.outside {
+            outside.catch_up(&self.cache);
         }
     }
 
@@ -322,7 +381,11 @@ impl<S: TokenStore> StoreLayer for CachedStore<S> {
     }
 
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
-        Some(self.cache.changes.subscribe())
+        let signal = self.cache.changes.subscribe();
+        if let Some(outside) = &self.outside {
+            outside.watch(&self.cache);
+        }
+        Some(signal)
     }
 }
 
@@ -389,6 +452,45 @@ mod tests {
         cache.put(Arc::clone(&stale), generation);
         assert!(cache.get(&stale.hash).is_some());
     }
+
+    /// A stamp another process moves, counting its reads.
+    #[derive(Debug, Default)]
+    struct Moved {
+        value: AtomicU64,
+        reads: AtomicU64,
+    }
+
+    impl ChangeStamp for Arc<Moved> {
+        fn stamp(&self) -> u64 {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            self.value.load(Ordering::Relaxed)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_signal_hears_a_stamp_only_while_someone_holds_it() {
+        let stamp = Arc::new(Moved::default());
+        let store = CachedStore::new(crate::store::MemoryStore::new(), CacheConfig::default())
+            .checking(Arc::clone(&stamp));
+        let mut signal = TokenStore::changes(&store).expect("a cache answers a signal");
+        let again = TokenStore::changes(&store).expect("a second holder");
+        stamp.value.store(1, Ordering::Relaxed);
+        tokio::time::timeout(STAMP_WATCHED_EVERY * 3, signal.changed())
+            .await
+            .expect("the signal moves on a change made elsewhere")
+            .expect("the cache is alive");
+        drop((signal, again));
+        tokio::time::sleep(STAMP_WATCHED_EVERY * 3).await;
+        let reads = stamp.reads.load(Ordering::Relaxed);
+        tokio::time::sleep(STAMP_WATCHED_EVERY * 10).await;
+        assert_eq!(stamp.reads.load(Ordering::Relaxed), reads, "nobody holds the signal");
+        let mut signal = TokenStore::changes(&store).expect("a signal again");
+        stamp.value.store(2, Ordering::Relaxed);
+        tokio::time::timeout(STAMP_WATCHED_EVERY * 3, signal.changed())
+            .await
+            .expect("the watch starts again for a new holder")
+            .expect("the cache is alive");
+    }
 }
 
 #[cfg(test)]
@@ -400,5 +502,5 @@ mod conformance {
         super::CachedStore::new(crate::store::MemoryStore::new(), super::CacheConfig::default())
     }
 
-    crate::store_conformance_tests!(cached_memory_store);
+    crate::store_conformance_tests!(cached_memory_store, another = crate::conformance::same_handle);
 }

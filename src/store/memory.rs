@@ -332,5 +332,5 @@ mod conformance {
         super::MemoryStore::new()
     }
 
-    crate::store_conformance_tests!(memory_store);
+    crate::store_conformance_tests!(memory_store, another = crate::conformance::same_handle);
 }

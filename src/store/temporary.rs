@@ -207,5 +207,5 @@ mod conformance {
         super::WithTemporary::new(Vec::new(), Arc::new(crate::store::MemoryStore::new()))
     }
 
-    crate::store_conformance_tests!(layered_store);
+    crate::store_conformance_tests!(layered_store, another = crate::conformance::same_handle);
 }

@@ -135,5 +135,5 @@ mod conformance {
         super::Traced::new(Arc::new(crate::store::MemoryStore::new()))
     }
 
-    crate::store_conformance_tests!(traced_store);
+    crate::store_conformance_tests!(traced_store, another = crate::conformance::same_handle);
 }

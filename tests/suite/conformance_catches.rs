@@ -1,6 +1,7 @@
 //! The conformance suite catches what breaks a store: a store with one
-//! planted bug at a time (a layer over a correct `MemoryStore`), and the
-//! checks that must fail on it, five runs each.
+//! planted bug at a time (a layer over a correct `MemoryStore`, opened as
+//! one handle or as two on the same data), and the checks that must fail
+//! on it, five runs each.
 //!
 //! Every bug is a storage bug: since the rules live in the core, what a
 //! store can get wrong is what it reads, how atomically it commits, and
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokenkeep::conformance::{self, Holding, run_check};
+use tokenkeep::conformance::{self, Holding, Instances, run_check};
 use tokenkeep::hash::TokenHash;
 use tokenkeep::store::{
     ActiveRecords, ChangeScope, Changes, LastUse, ListQuery, ManageStore, MemoryStore,
@@ -83,28 +84,119 @@ enum Bug {
     /// with the new time: a change that lands in between is undone (a
     /// revoked token verifies again).
     LastUseRewritesTheRecord,
+    /// Each handle keeps a read-through cache that only its own changes
+    /// invalidate: a token revoked through one instance still verifies
+    /// through another.
+    CacheHearsOnlyItself,
+    /// `change` reads, then commits later, holding a lock of its handle's
+    /// (an in-process mutex) instead of one of the store's: changes
+    /// through one handle never interleave, changes through two do.
+    LocksPerInstance,
+    /// The setup claim reads the "has held a token" marker before its
+    /// change, holding a lock of the owner's: claims by one owner are
+    /// serialized, claims by two both win.
+    ClaimMarkerReadOutside,
+    /// Each handle's signal moves on its own changes only (a pub/sub
+    /// message published locally, never to the server).
+    SignalHearsOnlyItself,
+    /// The control: no bug, for the checks that must pass on the pair.
+    Nothing,
 }
 
 #[derive(Debug)]
 struct Planted {
     bug: Bug,
-    inner: MemoryStore,
+    /// The data, shared by every handle on it.
+    inner: Arc<MemoryStore>,
+    /// What each record was inserted as: the indexes of the `…AtInsert`
+    /// bugs, kept with the data.
+    inserted: Arc<Mutex<HashMap<TokenId, TokenRecord>>>,
+    /// The owners' locks of `ClaimMarkerReadOutside`, kept with the data.
+    owner_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// This handle's own: its cache, its lock, its signals.
     cache: Mutex<HashMap<TokenHash, Option<Arc<TokenRecord>>>>,
-    /// What each record was inserted as: the indexes of the `…AtInsert` bugs.
-    inserted: Mutex<HashMap<TokenId, TokenRecord>>,
+    lock: tokio::sync::Mutex<()>,
     /// The signal `SilentSignal` answers and never moves.
     silent: tokio::sync::watch::Sender<u64>,
+    /// The signal `SignalHearsOnlyItself` answers: moved by this handle's changes.
+    own_signal: tokio::sync::watch::Sender<u64>,
 }
 
 impl Planted {
     fn with(bug: Bug) -> Arc<dyn ManageStore> {
-        Arc::new(Self {
+        Arc::new(Self::on(bug, Arc::default(), Arc::default(), Arc::default()))
+    }
+
+    /// Two handles on the same data, as two instances open them.
+    fn pair(bug: Bug) -> Instances {
+        let one = Self::on(bug, Arc::default(), Arc::default(), Arc::default());
+        let other = Self::on(
             bug,
-            inner: MemoryStore::new(),
-            cache: Mutex::new(HashMap::new()),
-            inserted: Mutex::new(HashMap::new()),
+            Arc::clone(&one.inner),
+            Arc::clone(&one.inserted),
+            Arc::clone(&one.owner_locks),
+        );
+        Instances::new(Arc::new(one), Arc::new(other))
+    }
+
+    fn on(
+        bug: Bug,
+        inner: Arc<MemoryStore>,
+        inserted: Arc<Mutex<HashMap<TokenId, TokenRecord>>>,
+        owner_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    ) -> Self {
+        Self {
+            bug,
+            inner,
+            inserted,
+            owner_locks,
+            cache: Mutex::default(),
+            lock: tokio::sync::Mutex::default(),
             silent: tokio::sync::watch::Sender::new(0),
-        })
+            own_signal: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// What this handle does after a change through it: the handle-local
+    /// bugs hear of it here, and nowhere else.
+    fn heard_own_change(&self) {
+        match self.bug {
+            Bug::CacheHearsOnlyItself => self.cache.lock().unwrap().clear(),
+            Bug::SignalHearsOnlyItself => self.own_signal.send_modify(|count| *count += 1),
+            _ => {}
+        }
+    }
+
+    fn owner_lock(&self, owner: &str) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(self.owner_locks.lock().unwrap().entry(owner.to_owned()).or_default())
+    }
+
+    /// Runs `plan` as a claim judged by `held`, the marker as read before
+    /// the change: the store's own guard is dropped.
+    async fn claim_as_read(
+        &self,
+        held: bool,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+        guard_inserts: bool,
+    ) -> Result<Changes, StoreError> {
+        self.inner
+            .change(scope, &mut |read| {
+                let mut changes = plan(read)?;
+                let inserts = changes.writes.iter().any(|write| matches!(write, Write::Insert(_)));
+                if changes.only_if_never_held && !(guard_inserts && inserts) {
+                    if held {
+                        return Err(tokenkeep::store::Refused);
+                    }
+                    changes.only_if_never_held = false;
+                }
+                Ok(changes)
+            })
+            .await
+            .map_err(|error| match error {
+                StoreError::Refused if held => StoreError::AlreadyClaimed,
+                other => other,
+            })
     }
 
     fn everything() -> ListQuery {
@@ -159,7 +251,7 @@ impl StoreLayer for Planted {
 
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
         match self.bug {
-            Bug::StaleCache => {
+            Bug::StaleCache | Bug::CacheHearsOnlyItself => {
                 if let Some(cached) = self.cache.lock().unwrap().get(hash) {
                     return Ok(cached.clone());
                 }
@@ -210,6 +302,7 @@ impl StoreLayer for Planted {
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         match self.bug {
             Bug::SilentSignal => Some(self.silent.subscribe()),
+            Bug::SignalHearsOnlyItself => Some(self.own_signal.subscribe()),
             _ => self.inner.changes(),
         }
     }
@@ -245,7 +338,33 @@ impl WriteLayer for Planted {
         scope: &ChangeScope,
         plan: &mut Plan<'_>,
     ) -> Result<Changes, StoreError> {
+        let changed = self.change_as_planted(scope, plan).await;
+        self.heard_own_change();
+        changed
+    }
+}
+
+impl Planted {
+    async fn change_as_planted(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
         match self.bug {
+            Bug::LocksPerInstance => {
+                let _instance = self.lock.lock().await;
+                let seen = self.read_alone(scope).await?;
+                pause().await;
+                let changes = plan(&seen)?;
+                self.inner.change(scope, &mut |_| Ok(changes.clone())).await
+            }
+            Bug::ClaimMarkerReadOutside => {
+                let lock = self.owner_lock(&scope.owner);
+                let _owner = lock.lock().await;
+                let held = self.inner.has_ever_held_token().await?;
+                pause().await;
+                self.claim_as_read(held, scope, plan, false).await
+            }
             Bug::ReadsBeforeItLocks => {
                 let seen = self.read_alone(scope).await?;
                 pause().await;
@@ -320,24 +439,7 @@ impl WriteLayer for Planted {
             }
             Bug::ClaimMarksOnlyOnInsert => {
                 let held = self.inner.has_ever_held_token().await?;
-                self.inner
-                    .change(scope, &mut |read| {
-                        let mut changes = plan(read)?;
-                        let inserts =
-                            changes.writes.iter().any(|write| matches!(write, Write::Insert(_)));
-                        if changes.only_if_never_held && !inserts {
-                            if held {
-                                return Err(tokenkeep::store::Refused);
-                            }
-                            changes.only_if_never_held = false;
-                        }
-                        Ok(changes)
-                    })
-                    .await
-                    .map_err(|error| match error {
-                        StoreError::Refused if held => StoreError::AlreadyClaimed,
-                        other => other,
-                    })
+                self.claim_as_read(held, scope, plan, true).await
             }
             Bug::ReadsOnePage => {
                 let query = ListQuery { owner: Some(scope.owner.clone()), ..Self::everything() };
@@ -391,20 +493,17 @@ impl WriteLayer for Planted {
 /// fail. `read:` checks get the store through a `Holding`.
 macro_rules! caught {
     (read: $bug:expr, $check:ident) => {
-        for run in 0..5 {
-            let holding = Holding::writable(Planted::with($bug));
-            let outcome = run_check(conformance::$check(holding)).await;
-            assert!(
-                outcome.is_err(),
-                "{} did not catch {:?} (run {run})",
-                stringify!($check),
-                $bug
-            );
-        }
+        caught!(@runs $bug, $check, Holding::writable(Planted::with($bug)))
+    };
+    (across: $bug:expr, $check:ident) => {
+        caught!(@runs $bug, $check, Planted::pair($bug))
     };
     ($bug:expr, $check:ident) => {
+        caught!(@runs $bug, $check, Planted::with($bug))
+    };
+    (@runs $bug:expr, $check:ident, $store:expr) => {
         for run in 0..5 {
-            let outcome = run_check(conformance::$check(Planted::with($bug))).await;
+            let outcome = run_check(conformance::$check($store)).await;
             assert!(
                 outcome.is_err(),
                 "{} did not catch {:?} (run {run})",
@@ -520,6 +619,54 @@ async fn a_last_use_note_that_rewrites_the_record_is_caught() {
     caught!(Bug::LastUseRewritesTheRecord, a_last_use_note_never_undoes_a_change);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_that_hears_only_its_own_instance_is_caught() {
+    caught!(across: Bug::CacheHearsOnlyItself, a_change_through_one_instance_is_seen_through_the_other);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_held_per_instance_is_caught() {
+    caught!(across: Bug::LocksPerInstance, names_and_caps_hold_across_instances);
+    caught!(across: Bug::LocksPerInstance, uses_are_consumed_exactly_across_instances);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_marker_read_outside_the_change_is_caught() {
+    caught!(
+        across: Bug::ClaimMarkerReadOutside,
+        the_setup_claim_has_one_winner_across_instances_and_owners
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_that_hears_only_its_own_instance_is_caught() {
+    caught!(across: Bug::SignalHearsOnlyItself, every_instance_hears_every_change);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_use_note_that_rewrites_the_record_on_another_instance_is_caught() {
+    caught!(
+        across: Bug::LastUseRewritesTheRecord,
+        a_last_use_note_never_undoes_a_change_on_another_instance
+    );
+}
+
+/// The handle-local bugs pass the checks of one handle: only the checks
+/// across instances find them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handle_local_bugs_pass_on_one_handle() {
+    conformance::revoke_is_visible_at_once(Planted::with(Bug::CacheHearsOnlyItself)).await;
+    conformance::delete_is_visible_at_once(Planted::with(Bug::CacheHearsOnlyItself)).await;
+    conformance::changes_of_one_owner_never_interleave(Planted::with(Bug::LocksPerInstance)).await;
+    conformance::uses_are_consumed_exactly_under_50_concurrent_calls(Planted::with(
+        Bug::LocksPerInstance,
+    ))
+    .await;
+    conformance::setup_claim_has_one_winner_among_50(Planted::with(Bug::ClaimMarkerReadOutside))
+        .await;
+    conformance::every_change_moves_the_signal(Planted::with(Bug::SignalHearsOnlyItself)).await;
+}
+
 /// Every check that catches a bug above passes on the store without one,
 /// so each catch is the bug's doing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -558,4 +705,11 @@ async fn the_checks_pass_without_a_bug() {
         Arc::new(tokenkeep::store::CachedStore::new(MemoryStore::new(), Default::default()))
     };
     conformance::every_change_moves_the_signal(cached()).await;
+    let pair = || Planted::pair(Bug::Nothing);
+    conformance::a_change_through_one_instance_is_seen_through_the_other(pair()).await;
+    conformance::names_and_caps_hold_across_instances(pair()).await;
+    conformance::the_setup_claim_has_one_winner_across_instances_and_owners(pair()).await;
+    conformance::uses_are_consumed_exactly_across_instances(pair()).await;
+    conformance::a_last_use_note_never_undoes_a_change_on_another_instance(pair()).await;
+    conformance::every_instance_hears_every_change(pair()).await;
 }

@@ -25,6 +25,11 @@ mod conformance {
         super::postgres_store().await
     }
 
+    /// A second instance connected to the same schema.
+    async fn same_schema(_test: &'static str, first: &Arc<PostgresStore>) -> Arc<PostgresStore> {
+        Arc::new(crate::support::sql::another_postgres_handle(first).await)
+    }
+
     /// Each check's schema is dropped when it ends, passed or failed.
     async fn drop_schema(_test: &'static str, store: Arc<PostgresStore>) {
         let pool = store.pool();
@@ -40,19 +45,56 @@ mod conformance {
         .expect("drop the schema");
     }
 
-    tokenkeep::store_conformance_tests!(maybe: postgres_store, teardown = drop_schema);
+    tokenkeep::store_conformance_tests!(
+        maybe: postgres_store,
+        another = same_schema,
+        teardown = drop_schema
+    );
 }
 
 #[cfg(feature = "conformance")]
 mod cached_conformance {
-    async fn cached_postgres(
-        _test: &'static str,
-    ) -> Option<tokenkeep::store::CachedStore<tokenkeep::store::PostgresStore>> {
-        let store = super::postgres_store().await?;
-        Some(tokenkeep::store::CachedStore::new(store, tokenkeep::store::CacheConfig::default()))
+    use std::sync::Arc;
+
+    use tokenkeep::store::{
+        CacheConfig, CachedStore, InvalidationListener, PostgresStore, StoreLayer, WriteLayer,
+    };
+
+    /// A cached store with its invalidation listener, as an instance of a
+    /// service holds them.
+    #[derive(Debug)]
+    struct Listening {
+        store: CachedStore<PostgresStore>,
+        _listener: InvalidationListener,
     }
 
-    tokenkeep::store_conformance_tests!(maybe: cached_postgres);
+    impl StoreLayer for Listening {
+        type Inner = CachedStore<PostgresStore>;
+
+        fn inner(&self) -> &Self::Inner {
+            &self.store
+        }
+    }
+
+    impl WriteLayer for Listening {}
+
+    async fn listening(store: PostgresStore) -> Listening {
+        let store = CachedStore::new(store, CacheConfig::default());
+        let listener = store.listen_for_invalidations().await.expect("listen");
+        Listening { store, _listener: listener }
+    }
+
+    async fn cached_postgres(_test: &'static str) -> Option<Listening> {
+        Some(listening(super::postgres_store().await?).await)
+    }
+
+    /// A second instance on the same schema, with a cache of its own.
+    async fn same_schema(_test: &'static str, first: &Arc<Listening>) -> Arc<Listening> {
+        let other = crate::support::sql::another_postgres_handle(first.store.inner()).await;
+        Arc::new(listening(other).await)
+    }
+
+    tokenkeep::store_conformance_tests!(maybe: cached_postgres, another = same_schema);
 }
 
 /// Two service instances on one schema, each with a cache whose TTL is far

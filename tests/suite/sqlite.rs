@@ -13,25 +13,48 @@ use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager, TokenRef};
 
 #[cfg(feature = "conformance")]
 mod conformance {
-    async fn sqlite_store(_test: &'static str) -> tokenkeep::store::SqliteStore {
+    use std::sync::Arc;
+
+    use tokenkeep::store::SqliteStore;
+
+    async fn sqlite_store(_test: &'static str) -> SqliteStore {
         super::sqlite_store().await
     }
 
-    tokenkeep::store_conformance_tests!(sqlite_store);
+    /// A second process on the same file.
+    async fn same_file(_test: &'static str, first: &Arc<SqliteStore>) -> Arc<SqliteStore> {
+        Arc::new(crate::support::sql::another_sqlite_handle(first).await)
+    }
+
+    tokenkeep::store_conformance_tests!(sqlite_store, another = same_file);
 }
 
 #[cfg(feature = "conformance")]
 mod cached_conformance {
-    async fn cached_sqlite(
-        _test: &'static str,
-    ) -> tokenkeep::store::CachedStore<tokenkeep::store::SqliteStore> {
-        tokenkeep::store::CachedStore::new(
-            super::sqlite_store().await,
-            tokenkeep::store::CacheConfig::default(),
-        )
+    use std::sync::Arc;
+
+    use tokenkeep::store::{CacheConfig, CachedStore, SqliteStore};
+
+    /// A cache that checks the file's commit counter, as a service does
+    /// where other processes write the same file.
+    fn cached(store: SqliteStore) -> CachedStore<SqliteStore> {
+        let commits = store.commits().expect("a file-backed store's commit counter");
+        CachedStore::new(store, CacheConfig::default()).checking(commits)
     }
 
-    tokenkeep::store_conformance_tests!(cached_sqlite);
+    async fn cached_sqlite(_test: &'static str) -> CachedStore<SqliteStore> {
+        cached(super::sqlite_store().await)
+    }
+
+    /// A second process on the same file, with a cache of its own.
+    async fn same_file(
+        _test: &'static str,
+        first: &Arc<CachedStore<SqliteStore>>,
+    ) -> Arc<CachedStore<SqliteStore>> {
+        Arc::new(cached(crate::support::sql::another_sqlite_handle(first.inner()).await))
+    }
+
+    tokenkeep::store_conformance_tests!(cached_sqlite, another = same_file);
 }
 
 #[tokio::test]

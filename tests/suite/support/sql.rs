@@ -29,6 +29,20 @@ pub async fn sqlite_store() -> tokenkeep::store::SqliteStore {
     store
 }
 
+/// A second handle on `first`'s database file, as a second process opens it.
+#[cfg(feature = "sqlite")]
+pub async fn another_sqlite_handle(
+    first: &tokenkeep::store::SqliteStore,
+) -> tokenkeep::store::SqliteStore {
+    let file: String = tokenkeep::store::sqlx::query_scalar(
+        "SELECT file FROM pragma_database_list WHERE name = 'main'",
+    )
+    .fetch_one(first.pool())
+    .await
+    .expect("the database file");
+    tokenkeep::store::SqliteStore::open(file).await.expect("open sqlite again")
+}
+
 /// The server URL, or `None` (with a note on stderr) when the variable is
 /// unset and the default server does not answer.
 pub async fn postgres_url() -> Option<String> {
@@ -84,6 +98,21 @@ pub async fn postgres_store() -> Option<tokenkeep::store::PostgresStore> {
         .expect("connect postgres");
     store.migrate().await.expect("migrate postgres");
     Some(store)
+}
+
+/// A second handle on `first`'s schema, as a second instance connects.
+#[cfg(feature = "postgres")]
+pub async fn another_postgres_handle(
+    first: &tokenkeep::store::PostgresStore,
+) -> tokenkeep::store::PostgresStore {
+    let schema: String = tokenkeep::store::sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(first.pool())
+        .await
+        .expect("the schema");
+    let url = postgres_url().await.expect("the server answered the first handle");
+    let options = PgConnectOptions::from_str(&url).expect("url");
+    let options = options.options([("search_path", schema.as_str())]);
+    tokenkeep::store::PostgresStore::connect_with(options).await.expect("connect postgres again")
 }
 
 /// The migrator of the first release (0.1): its one script, recorded in
