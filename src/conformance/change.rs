@@ -242,7 +242,8 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
 /// delete the first: `get` and `find_by_hash` find nothing; a replace of a
 /// record not stored, or one that would give a record another hash or
 /// owner, fails and writes nothing; a delete in alice's change of bob's
-/// record leaves it.
+/// record leaves it; a delete of alice's unused token in a change that
+/// read none of her records removes it.
 pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn ManageStore>) {
     let record = sample_record("alice", "laptop");
     insert(&*store, &record).await;
@@ -320,4 +321,12 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
         let found = store.find_by_hash(&unused.hash).await.expect("find_by_hash");
         assert_eq!(found.as_deref(), Some(&unused), "and writes nothing");
     }
+    // A delete needs no read: the owner's record goes whether the change
+    // read it or not.
+    let unread = scope("alice").reading(ActiveRecords::Unread);
+    store
+        .change(&unread, &mut |read| writes(read, vec![Write::Delete(unused.id)]))
+        .await
+        .expect("a delete of a record the change did not read");
+    assert_gone(&*store, &unused, "a delete of an unread record removes it").await;
 }

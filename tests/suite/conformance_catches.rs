@@ -99,6 +99,10 @@ enum Bug {
     /// Each handle's signal moves on its own changes only (a pub/sub
     /// message published locally, never to the server).
     SignalHearsOnlyItself,
+    /// A delete finds its record among what the change read (a store that
+    /// builds its commit from the read): a delete of a record the change
+    /// did not read writes nothing.
+    DeletesOnlyWhatItRead,
     /// The control: no bug, for the checks that must pass on the pair.
     Nothing,
 }
@@ -351,6 +355,18 @@ impl Planted {
         plan: &mut Plan<'_>,
     ) -> Result<Changes, StoreError> {
         match self.bug {
+            Bug::DeletesOnlyWhatItRead => {
+                self.inner
+                    .change(scope, &mut |read| {
+                        let mut changes = plan(read)?;
+                        changes.writes.retain(|write| match write {
+                            Write::Delete(id) => read.find(id).is_some(),
+                            _ => true,
+                        });
+                        Ok(changes)
+                    })
+                    .await
+            }
             Bug::LocksPerInstance => {
                 let _instance = self.lock.lock().await;
                 let seen = self.read_alone(scope).await?;
@@ -617,6 +633,11 @@ async fn a_name_index_written_only_at_insert_is_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_last_use_note_that_rewrites_the_record_is_caught() {
     caught!(Bug::LastUseRewritesTheRecord, a_last_use_note_never_undoes_a_change);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_of_only_what_was_read_is_caught() {
+    caught!(Bug::DeletesOnlyWhatItRead, replace_keeps_the_last_use_and_delete_removes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
