@@ -1,7 +1,9 @@
 //! The conformance suite catches what breaks a store: a store with one
-//! planted bug at a time (a layer over a correct `MemoryStore`, opened as
-//! one handle or as two on the same data), and the checks that must fail
-//! on it, five runs each.
+//! planted bug at a time, and the checks that must fail on it, five runs
+//! each. Bugs are planted in two designs, since a bug can only be planted
+//! where a design can make it: a layer over a correct `MemoryStore` (one
+//! handle, or two on the same data), and `keyed`, a store of records kept
+//! by hash with an owner index and optimistic commits.
 //!
 //! Every bug is a storage bug: since the rules live in the core, what a
 //! store can get wrong is what it reads, how atomically it commits, and
@@ -9,6 +11,8 @@
 #![cfg(feature = "conformance")]
 // The planted store is test code too; a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
+
+mod keyed;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +26,8 @@ use tokenkeep::store::{
 };
 use tokenkeep::time::OffsetDateTime;
 use tokenkeep::{Prefix, TokenId, TokenRecord};
+
+use keyed::{Flaw, Keyed};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bug {
@@ -517,6 +523,15 @@ macro_rules! caught {
     ($bug:expr, $check:ident) => {
         caught!(@runs $bug, $check, Planted::with($bug))
     };
+    (keyed: $flaw:expr, $check:ident) => {
+        caught!(@runs $flaw, $check, Keyed::with($flaw))
+    };
+    (keyed read: $flaw:expr, $check:ident) => {
+        caught!(@runs $flaw, $check, Holding::writable(Keyed::with($flaw)))
+    };
+    (keyed across: $flaw:expr, $check:ident) => {
+        caught!(@runs $flaw, $check, Keyed::pair($flaw))
+    };
     (@runs $bug:expr, $check:ident, $store:expr) => {
         for run in 0..5 {
             let outcome = run_check(conformance::$check($store)).await;
@@ -670,6 +685,63 @@ async fn a_last_use_note_that_rewrites_the_record_on_another_instance_is_caught(
         across: Bug::LastUseRewritesTheRecord,
         a_last_use_note_never_undoes_a_change_on_another_instance
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_that_reads_the_claim_marker_with_the_records_is_caught() {
+    caught!(
+        keyed across: Flaw::MarkerReadWithTheRecords,
+        the_setup_claim_has_one_winner_across_instances_and_owners
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_that_reads_one_page_of_its_index_is_caught() {
+    caught!(keyed: Flaw::IndexReadOnePage, an_owner_with_many_records_is_read_whole);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_whose_replace_writes_under_its_hash_is_caught() {
+    caught!(keyed: Flaw::ReplaceWritesUnderItsHash, replace_keeps_the_last_use_and_delete_removes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_whose_replace_writes_the_last_use_is_caught() {
+    caught!(keyed: Flaw::ReplaceWritesTheLastUse, replace_keeps_the_last_use_and_delete_removes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_whose_last_use_note_writes_the_record_back_is_caught() {
+    caught!(keyed: Flaw::LastUseWritesTheRecordBack, a_last_use_note_never_undoes_a_change);
+    caught!(
+        keyed across: Flaw::LastUseWritesTheRecordBack,
+        a_last_use_note_never_undoes_a_change_on_another_instance
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_that_retries_on_its_first_read_is_caught() {
+    caught!(keyed: Flaw::RetriesOnTheFirstRead, uses_are_consumed_exactly_under_50_concurrent_calls);
+    caught!(keyed across: Flaw::RetriesOnTheFirstRead, uses_are_consumed_exactly_across_instances);
+    caught!(keyed: Flaw::RetriesOnTheFirstRead, one_name_wins_among_concurrent_inserts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_whose_clients_cache_lookups_is_caught() {
+    caught!(
+        keyed across: Flaw::ClientCachesLookups,
+        a_change_through_one_instance_is_seen_through_the_other
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_that_lists_unrevoked_as_active_is_caught() {
+    caught!(keyed read: Flaw::ListsUnrevokedAsActive, list_filters_by_owner_and_activity);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_that_publishes_locally_is_caught() {
+    caught!(keyed across: Flaw::PublishesLocally, every_instance_hears_every_change);
 }
 
 /// The handle-local bugs pass the checks of one handle: only the checks
