@@ -52,6 +52,8 @@
 //! beside it and ends when it resolves: the reference server's `/ws`
 //! closes with code 1008 (`server/src/ws.rs`).
 
+#[cfg(feature = "management")]
+mod endpoints;
 mod extract;
 mod layer;
 mod response;
@@ -61,6 +63,8 @@ pub use crate::http::Rejection as ApiError;
 pub use crate::http::{
     AnyToken, Manager, PathByMethod, ReadPath, RequirementSpec, RouteRequirement, WritePath,
 };
+#[cfg(feature = "management")]
+pub use endpoints::Endpoints;
 pub use extract::{QueryToken, Token};
 pub use layer::{RequireToken, RequireTokenService};
 pub use response::status_for_code;

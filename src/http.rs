@@ -19,6 +19,10 @@
 //! contract whichever framework serves it.
 
 mod client_address;
+#[cfg(feature = "management")]
+mod credentials;
+mod forward_auth;
+mod oauth;
 mod pipeline;
 mod rejection;
 mod request;
@@ -28,6 +32,12 @@ mod status;
 mod tower_guard;
 
 pub use client_address::client_address;
+#[cfg(feature = "management")]
+pub use credentials::{CallsPerMinute, MAX_CREDENTIALS, revoke_credentials};
+pub use forward_auth::{OriginalRequest, forward_auth, identity_headers};
+#[cfg(feature = "management")]
+pub use oauth::revoke_by_holder;
+pub use oauth::{INTROSPECT_ABILITY, Introspection, introspect};
 pub use pipeline::{Verdict, verify_request};
 pub use rejection::Rejection;
 pub use request::RequestFacts;

@@ -228,11 +228,15 @@ pub enum RevokeReason {
     /// A token it replaced was presented after its rotation retired it:
     /// whoever holds the old token may hold this one too.
     ReuseDetected,
+    /// It was found where it should not be (public code, a paste) and
+    /// reported: by whoever found it, through the credential revocation
+    /// endpoint, or by a secret scanning program.
+    Leaked,
 }
 
 impl RevokeReason {
     /// The stored and displayed form: `revoked`, `revoke_all`, `rotated`,
-    /// `rotation_grace`, `reuse_detected`.
+    /// `rotation_grace`, `reuse_detected`, `leaked`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Revoked => "revoked",
@@ -240,14 +244,22 @@ impl RevokeReason {
             Self::Rotated => "rotated",
             Self::RotationGrace => "rotation_grace",
             Self::ReuseDetected => "reuse_detected",
+            Self::Leaked => "leaked",
         }
     }
 
     /// Reads [`as_str`](Self::as_str)'s form.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Revoked, Self::RevokeAll, Self::Rotated, Self::RotationGrace, Self::ReuseDetected]
-            .into_iter()
-            .find(|reason| reason.as_str() == text)
+        [
+            Self::Revoked,
+            Self::RevokeAll,
+            Self::Rotated,
+            Self::RotationGrace,
+            Self::ReuseDetected,
+            Self::Leaked,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == text)
     }
 }
 

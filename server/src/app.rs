@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokenkeep::axum::{ApiError, RequireToken, RouteRequirement};
+use tokenkeep::axum::{ApiError, Endpoints, RequireToken, RouteRequirement};
 use tokenkeep::hash::TokenHasher;
 use tokenkeep::token::TokenFormat;
 use tokenkeep::{Prefix, TokenManager, TokenSecret};
@@ -20,7 +20,7 @@ const API_BODY_LIMIT: usize = 64 * 1024;
 /// The largest file the file area stores.
 const FILE_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-pub(crate) fn router(state: AppState, metrics: PrometheusHandle) -> Router {
+pub(crate) fn router(state: AppState, endpoints: Endpoints, metrics: PrometheusHandle) -> Router {
     let scrape = observe::metrics_route(state.service.service().clone(), metrics);
     let files = Router::new()
         .route("/{*path}", get(files::read).put(files::write))
@@ -37,6 +37,7 @@ pub(crate) fn router(state: AppState, metrics: PrometheusHandle) -> Router {
         .route("/ws", get(ws::echo))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .nest("/files", files)
+        .merge(endpoints.router())
         .merge(web::routes())
         .fallback(|| async { ApiError::new(404, "NOT_FOUND", "no such route") })
         .layer(axum::middleware::from_fn(guard::browser_guard))
@@ -47,7 +48,7 @@ pub(crate) fn router(state: AppState, metrics: PrometheusHandle) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM, then flushes pending last-used times.
 pub(crate) async fn serve(
-    service: TokenManager,
+    (service, endpoints): (TokenManager, Endpoints),
     metrics: PrometheusHandle,
     listen: SocketAddr,
     (limits, socket_limits): (listener::Limits, ws::SocketLimits),
@@ -66,7 +67,7 @@ pub(crate) async fn serve(
     let flusher = service.service().spawn_last_used_flusher();
     let shutdown = shutdown_signal()?;
     eprintln!("tokenkeep listening on http://{bound} (data: {data})");
-    listener::serve(listener, router(state, metrics), limits, shutdown).await;
+    listener::serve(listener, router(state, endpoints, metrics), limits, shutdown).await;
     flusher.shutdown().await.map_err(|e| format!("could not write the last-used times: {e}"))?;
     eprintln!("tokenkeep stopped");
     Ok(())

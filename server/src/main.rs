@@ -188,6 +188,17 @@ struct Cli {
     )]
     trusted_proxies: Vec<tokenkeep::record::IpNet>,
 
+    /// The most calls a minute one client address may make to the
+    /// unauthenticated `POST /api/credentials/revoke`.
+    #[arg(
+        long,
+        env = "TOKENKEEP_CREDENTIAL_REVOKE_RATE",
+        default_value_t = 10,
+        value_name = "N",
+        help_heading = "Verify from anything that speaks HTTP"
+    )]
+    credential_revoke_rate: u32,
+
     /// How log lines look on standard error (which lines: `RUST_LOG`,
     /// `info` by default when serving, `warn` for other commands).
     #[arg(
@@ -277,8 +288,10 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
                 idle_timeout: std::time::Duration::from_secs(cli.ws_idle_timeout.max(1)),
                 per_token: cli.ws_per_token,
             };
+            let endpoints = tokenkeep::axum::Endpoints::new(service.clone())
+                .credential_revocations_per_minute(cli.credential_revoke_rate);
             app::serve(
-                service,
+                (service, endpoints),
                 metrics,
                 cli.listen,
                 (limits, socket_limits),

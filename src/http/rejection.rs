@@ -102,6 +102,19 @@ impl Rejection {
         self
     }
 
+    /// With a `Retry-After` of `seconds` (a spent rate limit).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The same refusal under another status (a gateway that understands
+    /// only some).
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         self.status

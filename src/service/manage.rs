@@ -441,6 +441,61 @@ impl TokenManager {
         audited("revoke", actor, token, revoked.await)
     }
 
+    /// Revokes the token whose text is `token`, on the word of whoever
+    /// holds it: no actor's permission is asked, since holding the token is
+    /// the proof (OAuth 2.0 revocation, RFC 7009; a leaked token reported
+    /// by whoever found it). `by` is recorded as who revoked it, `reason`
+    /// as why. Answers the record as it now stands (a token revoked before
+    /// keeps its first revocation), or `None` when the text names no
+    /// stored token (malformed, unknown, temporary): a caller answers the
+    /// same either way, so the endpoint is no oracle.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// use std::sync::Arc;
+    /// use tokenkeep::record::RevokeReason;
+    /// use tokenkeep::store::MemoryStore;
+    /// use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager};
+    ///
+    /// let tokens = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
+    /// let issued = tokens.issue(&Actor::Admin, IssueRequest::new("alice", "ci")).await?;
+    /// let text = issued.token.expose_secret();
+    /// let revoked = tokens.revoke_presented(text, "found in a paste", RevokeReason::Leaked).await?;
+    /// assert_eq!(revoked.and_then(|record| record.revoke_reason), Some(RevokeReason::Leaked));
+    /// assert!(tokens.revoke_presented("tk_nonsense", "anyone", RevokeReason::Leaked).await?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn revoke_presented(
+        &self,
+        token: &str,
+        by: &str,
+        reason: RevokeReason,
+    ) -> Result<Option<TokenRecord>, ManageError> {
+        let Some(record) = self.service().find_presented_any(token).await? else {
+            return Ok(None);
+        };
+        if record.kind == TokenKind::Temporary {
+            return Ok(None);
+        }
+        let revoked = async {
+            let revocation = Revocation::new(self.service().now(), by, reason);
+            let revoked = self.manage.store.revoke(&*record, &revocation).await?;
+            self.service().signal_change();
+            Ok(revoked)
+        };
+        match audited("revoke", &by, &record.id, revoked.await) {
+            Ok(revoked) => Ok(Some(revoked)),
+            // Deleted since it was found: nothing left to revoke.
+            Err(ManageError::Refused(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Revokes every active token of `owner` (password change,
     /// `--purge-tokens`, `revoke-tokens --tokens-only`); returns how many.
     ///

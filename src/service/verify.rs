@@ -233,17 +233,10 @@ impl TokenService {
         report(verdict)
     }
 
-    /// The path itself, from token text to verdict.
-    async fn decide(
-        &self,
-        token: &str,
-        requirement: Requirement<'_>,
-        client: Option<IpAddr>,
-        uses: Uses,
-    ) -> Result<Authenticated, Refusal> {
+    /// The record `token` names, as the first steps of verification find
+    /// it: the format gate, the hash, the lookup. Nothing else is judged.
+    async fn find_presented(&self, token: &str) -> Result<Arc<TokenRecord>, AuthError> {
         let inner = &*self.inner;
-        let invalid = |reason| Err(Refusal::from(AuthError::InvalidToken(reason)));
-
         // Format and checksum: a typo or random string stops here, before
         // any hashing. Custom secrets (when accepted) are looked up, but
         // only text a custom secret could be (8-512 b64token characters,
@@ -255,7 +248,7 @@ impl TokenService {
                 && !inner.settings.format.claims_prefix(token)
                 && TokenSecret::check_custom(token).is_ok())
         {
-            return invalid(InvalidToken::Format(error));
+            return Err(AuthError::InvalidToken(InvalidToken::Format(error)));
         }
 
         // Every await below is boxed: they are the slow or rare steps, and
@@ -268,14 +261,81 @@ impl TokenService {
             None => Box::pin(self.ask_store(&hash)).await,
         }
         .map_err(AuthError::Unavailable)?;
-        let record = match found {
+        match found {
             // The store found it by hash; the comparison is repeated in
             // constant time so no store's lookup has to be trusted for it.
-            Some(record) if record.hash == hash => record,
-            _ => {
-                return invalid(format_error.map_or(InvalidToken::Unknown, InvalidToken::Format));
-            }
+            Some(record) if record.hash == hash => Ok(record),
+            _ => Err(AuthError::InvalidToken(
+                format_error.map_or(InvalidToken::Unknown, InvalidToken::Format),
+            )),
+        }
+    }
+
+    /// The record of `token` when it is valid now (known, neither revoked
+    /// nor expired, with a use left if it counts them), `None` otherwise,
+    /// for a caller that asks about a token it does not present as its
+    /// own credential (OAuth 2.0 token introspection, RFC 7662). Nothing
+    /// is recorded: no use is consumed, no last use noted, no rate spent,
+    /// and no verification is counted.
+    ///
+    /// ```
+    /// # #[cfg(feature = "management")]
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// use std::sync::Arc;
+    /// use tokenkeep::store::MemoryStore;
+    /// use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager, TokenRef};
+    ///
+    /// let tokens = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
+    /// let alice = Actor::User("alice".into());
+    /// let issued = tokens.issue(&alice, IssueRequest::new("alice", "ci")).await?;
+    /// let text = issued.token.expose_secret();
+    /// let active = tokens.service().introspect(text).await?.expect("active");
+    /// assert_eq!(active.owner, "alice");
+    /// tokens.revoke(&alice, &TokenRef::id(issued.record.id)).await?;
+    /// assert!(tokens.service().introspect(text).await?.is_none());
+    /// assert!(tokens.service().introspect("not a token").await?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot answer.
+    pub async fn introspect(&self, token: &str) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let record = match self.find_presented(token).await {
+            Ok(record) => record,
+            Err(AuthError::Unavailable(error)) => return Err(error),
+            Err(_) => return Ok(None),
         };
+        let now = self.now();
+        let spent = record.usage.is_some_and(|usage| usage.at(now).remaining == 0);
+        Ok((record.is_active(now) && !spent).then_some(record))
+    }
+
+    /// The record `token` names whatever its state, `None` when it names
+    /// none: for revocation by value, where holding the text is the proof.
+    #[cfg(feature = "management")]
+    pub(crate) async fn find_presented_any(
+        &self,
+        token: &str,
+    ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        match self.find_presented(token).await {
+            Ok(record) => Ok(Some(record)),
+            Err(AuthError::Unavailable(error)) => Err(error),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The path itself, from token text to verdict.
+    async fn decide(
+        &self,
+        token: &str,
+        requirement: Requirement<'_>,
+        client: Option<IpAddr>,
+        uses: Uses,
+    ) -> Result<Authenticated, Refusal> {
+        let inner = &*self.inner;
+        let record = self.find_presented(token).await?;
 
         // Milliseconds, read only when needed: a token without an expiry
         // that was noted since the last flush verifies without the clock.

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "rate limit", include_str!("../../migrations/sqlite/0005_rate_limit.sql")),
     (6, "usage", include_str!("../../migrations/sqlite/0006_usage.sql")),
     (7, "allowed ips", include_str!("../../migrations/sqlite/0007_allowed_ips.sql")),
+    (8, "leaked", include_str!("../../migrations/sqlite/0008_leaked.sql")),
 ];
 
 /// Keeps tokens in one SQLite file.

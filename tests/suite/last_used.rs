@@ -55,3 +55,23 @@ async fn one_hundred_thousand_verifications_of_a_thousand_tokens() {
     assert!(notes >= 1_000, "every token was noted at least once");
     assert!(batches <= 21, "{batches} batches");
 }
+
+/// Asking about a token (introspection) is no use of it: nothing is noted,
+/// while a verification is.
+#[tokio::test]
+async fn introspection_notes_no_last_use() {
+    let store = FaultyStore::new(MemoryStore::new());
+    let service = TokenManager::builder(store.clone(), Prefix::new("tk").expect("prefix"))
+        .build()
+        .expect("service");
+    let token = service.admin_issue(tokenkeep::IssueRequest::new("alice", "ci")).await;
+    let text = token.token.expose_secret();
+    for _ in 0..3 {
+        assert!(service.service().introspect(text).await.expect("introspect").is_some());
+    }
+    service.service().flush_last_used().await.expect("flush");
+    assert_eq!(store.notes.load(Ordering::SeqCst), 0, "introspection noted a last use");
+    service.verified(text).await;
+    service.service().flush_last_used().await.expect("flush");
+    assert_eq!(store.notes.load(Ordering::SeqCst), 1, "a verification is noted");
+}

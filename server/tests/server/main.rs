@@ -13,6 +13,7 @@ mod hostile;
 mod observe;
 mod operator;
 mod postgres;
+mod protocols;
 mod routes;
 mod setup;
 mod tokens;
