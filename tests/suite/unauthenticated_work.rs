@@ -145,3 +145,28 @@ async fn an_import_ends_what_the_service_knew() {
     service.import(&Actor::Admin, vec![record]).await.unwrap();
     assert!(service.verifies_text("imported-secret").await);
 }
+
+/// The endpoints for callers outside Rust pay the same: a garbage bearer at
+/// forward auth, a garbage token introspected or reported as leaked, cost
+/// no store lookup (a typo of the format is refused before the store).
+#[tokio::test]
+async fn garbage_at_the_http_endpoints_never_reaches_the_store() {
+    use tokenkeep::http::{OriginalRequest, RequestFacts, forward_auth, revoke_credentials};
+    let store = FaultyStore::new(MemoryStore::new());
+    let manager = TokenManager::builder(store.clone(), Prefix::new("tk").unwrap()).build().unwrap();
+    let original = OriginalRequest::from_headers(|name| match name {
+        "x-original-method" => Some("GET"),
+        "x-original-uri" => Some("/docs"),
+        _ => None,
+    });
+    for garbage in ["tk_garbage", "tk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x"] {
+        let header = format!("Bearer {garbage}");
+        let facts = RequestFacts::new("GET", "/auth/forward").authorization([header.as_bytes()]);
+        let refused = forward_auth(manager.service(), facts, original).await.unwrap_err();
+        assert_eq!(refused.status(), 401);
+        assert!(manager.service().introspect(garbage).await.unwrap().is_none());
+    }
+    let body = serde_json::json!({ "credentials": ["tk_garbage", "x"] }).to_string();
+    revoke_credentials(&manager, body.as_bytes()).await.unwrap();
+    assert_eq!(lookups(&store), 0, "garbage reached the store");
+}

@@ -9,6 +9,7 @@ mod support;
 
 mod api;
 mod durability;
+mod gateways;
 mod hostile;
 mod observe;
 mod operator;
