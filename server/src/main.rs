@@ -198,6 +198,16 @@ struct Cli {
         help_heading = "Verify from anything that speaks HTTP"
     )]
     credential_revoke_rate: u32,
+    /// The keys document of a secret scanning program (GitHub's
+    /// `public_keys` JSON): leaked-token reports signed by one of them are
+    /// received at `POST /api/secret-scanning`; without it, that answers 404.
+    #[arg(
+        long,
+        env = "TOKENKEEP_LEAK_REPORT_KEYS",
+        value_name = "FILE",
+        help_heading = "Verify from anything that speaks HTTP"
+    )]
+    leak_report_keys: Option<PathBuf>,
 
     /// How log lines look on standard error (which lines: `RUST_LOG`,
     /// `info` by default when serving, `warn` for other commands).
@@ -288,8 +298,15 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
                 idle_timeout: std::time::Duration::from_secs(cli.ws_idle_timeout.max(1)),
                 per_token: cli.ws_per_token,
             };
-            let endpoints = tokenkeep::axum::Endpoints::new(service.clone())
+            let mut endpoints = tokenkeep::axum::Endpoints::new(service.clone())
                 .credential_revocations_per_minute(cli.credential_revoke_rate);
+            if let Some(path) = &cli.leak_report_keys {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let keys = tokenkeep::http::LeakReportKeys::from_json(&text)
+                    .map_err(|e| format!("--leak-report-keys {}: {e}", path.display()))?;
+                endpoints = endpoints.leak_report_keys(keys);
+            }
             app::serve(
                 (service, endpoints),
                 metrics,

@@ -33,6 +33,7 @@ const CREDENTIALS_BODY_LIMIT: usize = 1024 * 1024;
 /// | `POST /oauth/revoke` | the token's holder | RFC 7009: 200 whatever existed |
 /// | `POST /api/credentials/revoke` | anyone, so many calls a minute per address | 202 `{}` ([`http::revoke_credentials`](crate::http::revoke_credentials)) |
 /// | any `/auth/forward` | a gateway, with the original request's bearer | 200 with the identity headers, or 401/403 ([`http::forward_auth`](crate::http::forward_auth)) |
+/// | `POST /api/secret-scanning` (feature `leak-reports`) | a secret scanning program, signed by a key given to `leak_report_keys` | the feedback list |
 ///
 /// ```
 /// use std::sync::Arc;
@@ -53,13 +54,30 @@ const CREDENTIALS_BODY_LIMIT: usize = 1024 * 1024;
 pub struct Endpoints {
     manager: TokenManager,
     credential_calls: Arc<CallsPerMinute>,
+    #[cfg(feature = "leak-reports")]
+    leak_keys: Option<Arc<crate::http::LeakReportKeys>>,
 }
 
 impl Endpoints {
     /// The endpoints over `manager`'s tokens; at most 10 credential
     /// revocation calls a minute from one address.
     pub fn new(manager: TokenManager) -> Self {
-        Self { manager, credential_calls: Arc::new(CallsPerMinute::new(10)) }
+        Self {
+            manager,
+            credential_calls: Arc::new(CallsPerMinute::new(10)),
+            #[cfg(feature = "leak-reports")]
+            leak_keys: None,
+        }
+    }
+
+    /// Receives leaked-token reports at `POST /api/secret-scanning`, signed
+    /// by one of `keys` ([`http::receive_leak_report`](crate::http::receive_leak_report));
+    /// without keys it answers 404.
+    #[cfg(feature = "leak-reports")]
+    #[must_use]
+    pub fn leak_report_keys(mut self, keys: crate::http::LeakReportKeys) -> Self {
+        self.leak_keys = Some(Arc::new(keys));
+        self
     }
 
     /// At most `calls` credential revocation calls a minute from one
@@ -76,9 +94,10 @@ impl Endpoints {
             .route("/oauth/introspect", post(introspection))
             .route("/oauth/revoke", post(revocation))
             .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT));
-        let credentials = Router::new()
-            .route("/api/credentials/revoke", post(credentials))
-            .layer(DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT));
+        let credentials = Router::new().route("/api/credentials/revoke", post(credentials));
+        #[cfg(feature = "leak-reports")]
+        let credentials = credentials.route("/api/secret-scanning", post(leak_report));
+        let credentials = credentials.layer(DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT));
         Router::new()
             .route("/auth/forward", any(forward))
             .merge(forms)
@@ -129,6 +148,24 @@ async fn credentials(
     endpoints.credential_calls.admit(client_address(peer, &forwarded, trusted))?;
     revoke_credentials(&endpoints.manager, &body).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))).into_response())
+}
+
+#[cfg(feature = "leak-reports")]
+async fn leak_report(
+    State(endpoints): State<Endpoints>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<Vec<crate::http::LeakFeedback>>, Rejection> {
+    let Some(keys) = &endpoints.leak_keys else {
+        return Err(Rejection::new(404, "NOT_FOUND", "no leak report keys are configured"));
+    };
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let (key_id, signature) =
+        (text("github-public-key-identifier"), text("github-public-key-signature"));
+    let feedback =
+        crate::http::receive_leak_report(&endpoints.manager, keys, &body, key_id, signature)
+            .await?;
+    Ok(axum::Json(feedback))
 }
 
 async fn forward(State(endpoints): State<Endpoints>, mut parts: Parts) -> Response {

@@ -43,3 +43,28 @@ async fn the_plaintext_never_shows() {
         );
     }
 }
+
+/// The scanning pattern the reference server's guide gives operators for a
+/// secret scanning program holds for every minted token: `PREFIX_`, then
+/// 38 base64url characters, the last 6 the CRC-32 of everything before
+/// them, big-endian with four zero bits, in base64url.
+#[test]
+fn the_documented_scanning_pattern_matches_every_minted_token() {
+    use base64::Engine as _;
+    let format = tokenkeep::token::TokenFormat::new(tokenkeep::Prefix::new("tk").unwrap());
+    let hasher = tokenkeep::hash::TokenHasher::sha256();
+    for _ in 0..200 {
+        let minted = format.mint(&hasher).unwrap();
+        let text = minted.secret.expose_secret();
+        let rest = text.strip_prefix("tk_").expect("the prefix");
+        assert_eq!(rest.len(), 38, "{text}");
+        let base64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        assert!(rest.chars().all(base64url), "{text}");
+        let (body, check) = text.split_at(text.len() - 6);
+        // 32 bits in base64url without padding: six characters, the last
+        // holding two bits and four zero bits.
+        let crc = crc32fast::hash(body.as_bytes()).to_be_bytes();
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crc);
+        assert_eq!(check, encoded, "{text}");
+    }
+}

@@ -94,6 +94,7 @@ const REASONS = {
   rotated: "rotated",
   rotation_grace: "rotated, in its grace period",
   reuse_detected: "revoked: a token it replaced was used again",
+  leaked: "revoked: reported as leaked",
 };
 
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;

@@ -11,6 +11,7 @@ mod api;
 mod durability;
 mod gateways;
 mod hostile;
+mod leak_reports;
 mod observe;
 mod operator;
 mod postgres;
