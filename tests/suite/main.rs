@@ -17,6 +17,7 @@ mod import;
 mod integration_actix;
 mod integration_axum;
 mod integration_tonic;
+mod introspection;
 mod last_used;
 mod lifetime;
 mod manage;

@@ -80,6 +80,10 @@ async fn a_signed_report_revokes_what_this_server_issued() {
     let view =
         json_of(server.authed(Method::GET, &format!("/api/auth/tokens/{id}"), &admin).await).await;
     assert_eq!(view["revoke_reason"], "leaked");
+    assert_eq!(
+        view["revoked_by"], "secret scanning (content): https://github.com/o/r/blob/main/.env",
+        "the report's source and URL are in the audit trail"
+    );
     let revoked_at = view["revoked_at"].clone();
 
     // The same report again: nothing new revoked, the same answer.
@@ -116,6 +120,9 @@ async fn a_report_not_signed_by_a_known_key_revokes_nothing() {
     }
     let answer = report(&server, &tampered, Some(KEY_ID), Some(signed(&key, &body))).await;
     assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "a body changed after signing");
+    let huge = format!("[{}]", " ".repeat(2 * 1024 * 1024));
+    let answer = report(&server, &huge, Some(KEY_ID), Some(signed(&key, &huge))).await;
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(server.whoami(token).await.status(), StatusCode::OK, "nothing was revoked");
     server.stop().await;
 }
