@@ -2,21 +2,21 @@
 //! as one router a service merges: thin handlers over the framework-free
 //! functions of [`crate::http`].
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 
+use super::verify::facts_of;
 use crate::TokenManager;
 use crate::http::{
-    CallsPerMinute, OriginalRequest, Rejection, RequestFacts, client_address, forward_auth,
-    hide_credentials, identity_headers, introspect, revoke_by_holder, revoke_credentials,
+    CallsPerMinute, OriginalRequest, Rejection, forward_auth, hide_credentials, identity_headers,
+    introspect, revoke_by_holder, revoke_credentials,
 };
 
 /// The largest form an OAuth endpoint reads.
@@ -106,13 +106,6 @@ impl Endpoints {
     }
 }
 
-/// The request's facts as the pipeline reads them, peer included.
-fn facts_of(parts: &mut Parts) -> RequestFacts<'_> {
-    hide_credentials(&mut parts.headers);
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    RequestFacts::of_parts(parts).peer(peer)
-}
-
 async fn introspection(
     State(endpoints): State<Endpoints>,
     request: axum::extract::Request,
@@ -121,7 +114,8 @@ async fn introspection(
     let Ok(form) = axum::body::to_bytes(body, FORM_BODY_LIMIT).await else {
         return Rejection::new(413, "PAYLOAD_TOO_LARGE", "the form is too large").into_response();
     };
-    let answer = introspect(endpoints.manager.service(), &facts_of(&mut parts), &form).await;
+    hide_credentials(&mut parts.headers);
+    let answer = introspect(endpoints.manager.service(), &facts_of(&parts), &form).await;
     match answer {
         Ok(answer) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response(),
         Err(refused) => no_store(refused.into_response()),
@@ -141,11 +135,8 @@ async fn credentials(
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, Rejection> {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
-    let forwarded: Vec<&[u8]> =
-        parts.headers.get_all("x-forwarded-for").iter().map(HeaderValue::as_bytes).collect();
-    let trusted = endpoints.manager.service().trusted_proxies();
-    endpoints.credential_calls.admit(client_address(peer, &forwarded, trusted))?;
+    let client = facts_of(&parts).client(endpoints.manager.service());
+    endpoints.credential_calls.admit(client)?;
     revoke_credentials(&endpoints.manager, &body).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(serde_json::json!({}))).into_response())
 }
@@ -172,7 +163,8 @@ async fn forward(State(endpoints): State<Endpoints>, mut parts: Parts) -> Respon
     let headers = parts.headers.clone();
     let text = |name: &'static str| headers.get(name).and_then(|value| value.to_str().ok());
     let original = OriginalRequest::from_headers(text);
-    match forward_auth(endpoints.manager.service(), facts_of(&mut parts), original).await {
+    hide_credentials(&mut parts.headers);
+    match forward_auth(endpoints.manager.service(), facts_of(&parts), original).await {
         Ok(verdict) => {
             let mut response = StatusCode::OK.into_response();
             for (name, value) in identity_headers(&verdict) {

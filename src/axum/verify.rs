@@ -21,6 +21,15 @@ pub(super) enum Credentials {
     Query,
 }
 
+/// A request's facts as the pipeline reads them: the method, the path, the
+/// headers and the peer, the connection's address (served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`). Mark the
+/// credentials sensitive first ([`hide_credentials`]).
+pub(super) fn facts_of(parts: &Parts) -> RequestFacts<'_> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
+    RequestFacts::of_parts(parts).peer(peer.map(|info| info.0.ip()))
+}
+
 /// Runs the pipeline on a request's parts. The peer is the connection's
 /// address (served with `into_make_service_with_connect_info::<SocketAddr>()`);
 /// a layer's verdict already in the extensions is reused.
@@ -31,10 +40,7 @@ pub(super) async fn verify_parts(
     parts: &mut Parts,
 ) -> Result<Verdict, Rejection> {
     hide_credentials(&mut parts.headers);
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-    let facts = RequestFacts::of_parts(parts)
-        .peer(peer.map(|info| info.0.ip()))
-        .verified(parts.extensions.get::<Authenticated>());
+    let facts = facts_of(parts).verified(parts.extensions.get::<Authenticated>());
     let facts = match credentials {
         Credentials::Header => facts,
         Credentials::Query => facts.token_in_query(parts.uri.query()),

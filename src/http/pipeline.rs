@@ -10,7 +10,7 @@ use crate::service::{AuthError, Authenticated, TokenService, Uses};
 
 use super::client_address::visible_ascii;
 use super::request::HeaderValues;
-use super::{Rejection, RequestFacts, Resolved, RouteRequirement, client_address};
+use super::{Rejection, RequestFacts, Resolved, RouteRequirement};
 
 /// What the pipeline lets through: who the request is, and the requirement
 /// it was judged against (a long-lived response watches it, see
@@ -94,7 +94,7 @@ pub async fn verify_request(
     let resolved = requirement.resolve(request.method, path);
 
     // 3. The client's address.
-    let client = client_address(request.peer, &request.forwarded_for, service.trusted_proxies());
+    let client = request.client(service);
 
     // 4. Verification, with the requirement judged inside it. A path that
     // cannot be normalised is refused once the credential is checked: a

@@ -112,6 +112,14 @@ impl<'a> RequestFacts<'a> {
         self
     }
 
+    /// The client's address as the pipeline judges it: the peer's, or the
+    /// forwarded one behind `service`'s trusted proxies
+    /// ([`client_address`](super::client_address)). For a limit per
+    /// address on an endpoint that verifies no token.
+    pub fn client(&self, service: &crate::TokenService) -> Option<IpAddr> {
+        super::client_address(self.peer, &self.forwarded_for, service.trusted_proxies())
+    }
+
     /// The verdict an outer layer already reached for this request: its
     /// credential is not verified again (and no second use is consumed);
     /// only the route's requirement is judged.
