@@ -193,7 +193,7 @@ struct Cli {
     #[arg(
         long,
         env = "TOKENKEEP_CREDENTIAL_REVOKE_RATE",
-        default_value_t = 10,
+        default_value_t = 60,
         value_name = "N",
         help_heading = "Verify from anything that speaks HTTP"
     )]

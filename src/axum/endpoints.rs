@@ -59,12 +59,12 @@ pub struct Endpoints {
 }
 
 impl Endpoints {
-    /// The endpoints over `manager`'s tokens; at most 10 credential
+    /// The endpoints over `manager`'s tokens; at most 60 credential
     /// revocation calls a minute from one address.
     pub fn new(manager: TokenManager) -> Self {
         Self {
             manager,
-            credential_calls: Arc::new(CallsPerMinute::new(10)),
+            credential_calls: Arc::new(CallsPerMinute::new(60)),
             #[cfg(feature = "leak-reports")]
             leak_keys: None,
         }
