@@ -48,6 +48,7 @@ pub mod expiry;
 pub mod guide;
 pub mod hash;
 pub mod http;
+pub mod limiter;
 pub mod observability;
 pub mod record;
 pub mod rules;

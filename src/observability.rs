@@ -20,6 +20,8 @@
 //! | `tokenkeep::store` | `warn` | `store call failed` | `op`, `outcome`, `duration_us`, `error` |
 //! | `tokenkeep::manage` | `info` (a refused setup claim: `debug`) | `management action` | `action`, `actor` (`admin`, `user:alice`, `token:<id>`), `subject` (what it acted on: `alice/laptop`, a token id, an owner), `result` (`ok` or an error code), `token_id` when one is known |
 //! | `tokenkeep::last_used` | `warn` | `last-used batch not stored` | `notes`, `error` |
+//! | `tokenkeep::rate` | `warn` | `the shared rate limit store cannot be reached` | `error`, `when_unavailable` (once per outage) |
+//! | `tokenkeep::rate` | `info` | `the shared rate limit store is reached again` | |
 //!
 //! `RUST_LOG=tokenkeep=info` shows who managed what; `tokenkeep::verify=debug`
 //! adds every refusal; `tokenkeep::store=debug` every store call.
@@ -35,6 +37,7 @@
 //! | `tokenkeep_cache_invalidations_total` | counter | | `CachedStore` invalidations (one per change) |
 //! | `tokenkeep_last_used_batch_size` | histogram | | notes per last-used write |
 //! | `tokenkeep_last_used_failures_total` | counter | | last-used writes the store refused (retried later) |
+//! | `tokenkeep_rate_limiter_unavailable_total` | counter | | checks a shared rate limiter answered without its store (falling back or refusing, as configured) |
 //! | `tokenkeep_active_tokens` | gauge | | set by [`TokenService::report_active_tokens`](crate::TokenService::report_active_tokens) |
 //!
 //! With the feature off the recording functions compile to nothing.
@@ -88,6 +91,13 @@ pub(crate) fn last_used_batch(notes: usize, stored: bool) {
     }
     #[cfg(not(feature = "metrics"))]
     let _ = (notes, stored);
+}
+
+/// A check a shared rate limiter answered without its store.
+#[cfg(feature = "redis")]
+pub(crate) fn rate_limiter_unavailable() {
+    #[cfg(feature = "metrics")]
+    ::metrics::counter!("tokenkeep_rate_limiter_unavailable_total").increment(1);
 }
 
 /// The number of active tokens in the store.

@@ -12,7 +12,7 @@
 //! | `service/fields.rs` | the one check of what a caller sets, for issue, modify and import |
 //! | `service/import.rs` | import, held to the rules issue applies |
 //! | `service/reuse.rs` | rotation reuse detection: burning a reused chain |
-//! | `service/rate.rs` | per-token rate limits |
+//! | `limiter.rs` (the crate's `limiter` module) | per-token rate limits, counted in process or shared through Redis |
 //! | `service/watch.rs` | revocation futures for long-lived connections |
 //! | `service/audit.rs` | one event per management action |
 //! | `service/policy.rs` | who may manage which tokens |
@@ -80,7 +80,6 @@ mod manage;
 mod manager;
 #[cfg(feature = "management")]
 mod policy;
-mod rate;
 #[cfg(feature = "management")]
 mod reuse;
 #[cfg(feature = "management")]
@@ -162,8 +161,6 @@ struct Inner {
     /// spares the store a query for such text that cannot be there.
     custom: Option<CustomLookups>,
     last_used: LastUsedTracker,
-    /// The limiters of the tokens that carry a rate limit.
-    rates: rate::RateLimits,
     /// Whether a retired token presented again burns its chain.
     #[cfg(feature = "management")]
     detect_reuse: bool,

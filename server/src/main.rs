@@ -32,6 +32,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tokenkeep::limiter::{RedisRateLimiter, WhenUnavailable};
 use tokenkeep::{Prefix, TemporaryToken, TokenManager, TokenSecret};
 
 /// The reference tokenkeep service: API tokens for a small file service,
@@ -209,6 +210,26 @@ struct Cli {
     )]
     leak_report_keys: Option<PathBuf>,
 
+    /// A Redis whose counts every instance shares for tokens' rate limits
+    /// (`redis://host:6379`); without it, each process counts its own.
+    #[arg(
+        long,
+        env = "TOKENKEEP_RATE_LIMIT_REDIS",
+        value_name = "URL",
+        help_heading = "Scaling out"
+    )]
+    rate_limit_redis: Option<String>,
+    /// What rate-limited requests meet while that Redis cannot be reached:
+    /// limits counted in this process, or 503.
+    #[arg(
+        long,
+        env = "TOKENKEEP_RATE_LIMIT_REDIS_DOWN",
+        value_enum,
+        default_value = "in-process",
+        help_heading = "Scaling out"
+    )]
+    rate_limit_redis_down: RedisDown,
+
     /// How log lines look on standard error (which lines: `RUST_LOG`,
     /// `info` by default when serving, `warn` for other commands).
     #[arg(
@@ -321,6 +342,15 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// What rate-limited requests meet while the shared Redis is away.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum RedisDown {
+    /// Limits counted in this process meanwhile.
+    InProcess,
+    /// 503 for every rate-limited token.
+    Refuse,
+}
+
 /// Only a server that can still be claimed needs a setup token.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -356,6 +386,15 @@ async fn build_service(
     }
     if cli.dangerously_skip_setup_token {
         builder = builder.dangerously_skip_setup_token();
+    }
+    if let Some(url) = &cli.rate_limit_redis {
+        let when = match cli.rate_limit_redis_down {
+            RedisDown::InProcess => WhenUnavailable::InProcess,
+            RedisDown::Refuse => WhenUnavailable::Refuse,
+        };
+        let limiter = RedisRateLimiter::new(url, "tokenkeep:rate:", when)
+            .map_err(|e| format!("--rate-limit-redis: {e}"))?;
+        builder = builder.rate_limiter(std::sync::Arc::new(limiter));
     }
     if let Ok(text) = std::env::var(SETUP_TOKEN_VAR) {
         let secret = TokenSecret::custom(text).map_err(|e| format!("{SETUP_TOKEN_VAR}: {e}"))?;

@@ -13,8 +13,10 @@ use crate::expiry::parse_duration;
 
 /// At most `requests` verifications per `per`, as `100/1m`: the whole
 /// burst may come at once, and the allowance refills evenly over the
-/// period. Enforced **per process**: behind a load balancer each instance
-/// allows the full rate.
+/// period. Counted where the service's [`RateLimiter`](crate::limiter::RateLimiter)
+/// counts: by default **per process**, where behind a load balancer each
+/// instance allows the full rate; with `RedisRateLimiter` (feature `redis`)
+/// every instance shares one count.
 ///
 /// ```
 /// use tokenkeep::record::RateLimit;

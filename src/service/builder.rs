@@ -88,6 +88,7 @@ impl<S: ?Sized, Out> ServiceBuilder<S, Out> {
                 realm: Self::DEFAULT_REALM.to_owned(),
                 store_timeout: None,
                 trusted_proxies: Vec::new(),
+                rate_limiter: Arc::new(crate::limiter::InProcessRateLimiter::default()),
             },
             last_used_interval: Self::DEFAULT_LAST_USED_INTERVAL,
             accept_custom_secrets: false,
@@ -97,6 +98,14 @@ impl<S: ?Sized, Out> ServiceBuilder<S, Out> {
             #[cfg(feature = "management")]
             setup: SetupConfig::default(),
         }
+    }
+
+    /// Where rate limits are counted: in this process by default
+    /// ([`InProcessRateLimiter`](crate::limiter::InProcessRateLimiter)),
+    /// or shared by every instance (`RedisRateLimiter`, feature `redis`).
+    pub fn rate_limiter(mut self, limiter: Arc<dyn crate::limiter::RateLimiter>) -> Self {
+        self.settings.rate_limiter = limiter;
+        self
     }
 
     /// Replaces the token format (to change the secret size).
@@ -204,6 +213,8 @@ pub(super) struct Settings {
     pub(super) store_timeout: Option<std::time::Duration>,
     /// The proxies whose `X-Forwarded-For` names the client.
     pub(super) trusted_proxies: Vec<crate::record::IpNet>,
+    /// Where the rate limits of tokens that carry one are counted.
+    pub(super) rate_limiter: Arc<dyn crate::limiter::RateLimiter>,
 }
 
 /// A builder whose settings passed: the store and the temporary records
@@ -257,7 +268,6 @@ impl<S: TokenStore + ?Sized> Checked<S> {
                 custom: self.look_up_custom.then(|| CustomLookups::new(plain, prefix)),
                 settings: self.settings,
                 last_used: self.last_used,
-                rates: super::rate::RateLimits::default(),
                 #[cfg(feature = "management")]
                 detect_reuse: self.detect_reuse,
                 changes: tokio::sync::watch::Sender::new(0),

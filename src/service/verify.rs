@@ -13,6 +13,7 @@ use super::{AuthError, InvalidToken};
 use crate::bearer::parse_authorization;
 use crate::expiry::unix_millis;
 use crate::hash::TokenHash;
+use crate::limiter::{Budget, Taken};
 use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
 use crate::rules::{RuleError, TokenRules as _};
 use crate::scope::{Requirement, Scopes};
@@ -362,10 +363,15 @@ impl TokenService {
             );
             return refused(InvalidToken::AddressNotAllowed);
         }
-        if let Some(limit) = record.rate_limit
-            && let Err(retry_after) = inner.rates.check(record.id, limit)
-        {
-            return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
+        if let Some(limit) = record.rate_limit {
+            let budget = Budget::Token(record.id);
+            match Box::pin(inner.settings.rate_limiter.take(&budget, limit, 1)).await {
+                Ok(Taken::Admitted) => {}
+                Ok(Taken::Spent { retry_after }) => {
+                    return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
+                }
+                Err(error) => return Err(Refusal::of(&record, AuthError::Unavailable(error))),
+            }
         }
         inner.last_used.note(&record, now);
         if let Err(error) = require(&record.scopes, &requirement) {

@@ -32,6 +32,7 @@ mod read_only_store;
 mod reuse;
 mod secrets;
 mod setup;
+mod shared_rate_limit;
 mod sqlite;
 mod unauthenticated_work;
 mod usage;

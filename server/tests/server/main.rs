@@ -17,6 +17,7 @@ mod operator;
 mod postgres;
 mod protocols;
 mod routes;
+mod scale;
 mod setup;
 mod tokens;
 
