@@ -8,6 +8,7 @@
 //! | [`store_authors`] | the stores in the crate, the cache, and proving a store of your own |
 //! | [`benchmarking`] | running the benches and reading their numbers |
 //! | [`reference_server`] | operators of the reference server: options, HTTP contract, commands |
+//! | [`scaling`] | the shapes a deployment grows through, what each guarantees as measured, and its flags |
 
 #[doc = include_str!("../docs/service-authors.md")]
 pub mod service_authors {}
@@ -20,3 +21,6 @@ pub mod benchmarking {}
 
 #[doc = include_str!("../docs/reference-server.md")]
 pub mod reference_server {}
+
+#[doc = include_str!("../docs/scaling.md")]
+pub mod scaling {}

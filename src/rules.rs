@@ -11,7 +11,7 @@
 //! | `rotate` | the old token holds its name (active, not yet rotated); a grace period leaves room under the cap; the replacement is built from the old record as it is inside the change |
 //! | `delete` | a temporary token is not the store's to delete |
 //! | `import` | as `insert`, for what the store holds and the import brings together; records already stored are skipped |
-//! | `consume_use` | a rotation chain shares one budget whatever its links' states: the newest token of the chain spends it |
+//! | `consume_use`, `consume_uses` | a rotation chain shares one budget whatever its links' states: the newest token of the chain spends it; a cost of several uses is taken whole or not at all |
 //! | every write | temporary tokens are never written ([`TokenRules::apply`] refuses them: [`Refusal::Temporary`]) |
 //!
 //! A plan refuses with a [`Refusal`], which the store passes on only as
@@ -141,9 +141,24 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         token: impl Into<Target<'a>> + Send,
         now: OffsetDateTime,
     ) -> Result<Option<Usage>, RuleError> {
+        self.consume_uses(token, 1, now).await
+    }
+
+    /// As [`consume_use`](Self::consume_use), for a call that costs `cost`
+    /// uses at once: all of them are taken, or none (`None`) when fewer
+    /// are left; exact under any concurrency.
+    ///
+    /// # Errors
+    /// [`Refusal::NotFound`], [`StoreError::Unavailable`].
+    async fn consume_uses<'a>(
+        &self,
+        token: impl Into<Target<'a>> + Send,
+        cost: u64,
+        now: OffsetDateTime,
+    ) -> Result<Option<Usage>, RuleError> {
         let token = token.into();
         let read = self.read_of(token).await?;
-        spend_use(self, &read.owner, &token.id, read.replaced_by, now).await
+        spend_use(self, &read.owner, &token.id, read.replaced_by, (cost, now)).await
     }
 
     /// Inserts a new record: the owner's tokens that

@@ -264,6 +264,33 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
     assert!(matches!(unknown, Err(RuleError::Refused(Refusal::NotFound))), "{unknown:?}");
 }
 
+/// A call that costs several uses takes them all or none, exactly under
+/// concurrency.
+///
+/// Steps: insert a token with 10 uses; 20 concurrent calls costing 3 each:
+/// exactly 3 answer `Some`, and 1 use is left; a call costing 2 answers
+/// `None` and takes nothing; one costing 1 takes the last.
+pub async fn a_cost_of_several_uses_is_taken_whole_or_not_at_all(store: Arc<dyn ManageStore>) {
+    let mut limited = sample_record("alice", "costly");
+    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
+    insert(&*store, &limited).await;
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            async move { store.consume_uses(limited.id, 3, at(1)).await }
+        })
+        .collect();
+    let answers = all_at_once(calls).await;
+    let taken = answers.iter().filter(|answer| matches!(answer, Ok(Some(_)))).count();
+    assert_eq!(taken, 3, "three calls of three fit in ten uses: {answers:?}");
+    let left = |record: TokenRecord| record.usage.map(|usage| usage.remaining);
+    assert_eq!(left(get(&*store, &limited.id).await), Some(1), "the store keeps the count");
+    assert_eq!(store.consume_uses(limited.id, 2, at(2)).await.expect("consume"), None);
+    assert_eq!(left(get(&*store, &limited.id).await), Some(1), "a refused cost takes nothing");
+    let last = store.consume_uses(limited.id, 1, at(2)).await.expect("consume");
+    assert_eq!(last.map(|usage| usage.remaining), Some(0));
+}
+
 /// Of 20 concurrent inserts of one name for one owner, exactly one succeeds.
 ///
 /// Steps: 20 concurrent inserts of alice's `laptop`; exactly one succeeds,

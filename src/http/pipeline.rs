@@ -101,7 +101,7 @@ pub async fn verify_request(
     // caller without a valid token learns nothing about paths, and that
     // check consumes none of the token's uses.
     let (requirement, uses) = match &resolved {
-        Ok(resolved) => (resolved.as_requirement(), Uses::Consume),
+        Ok(resolved) => (resolved.as_requirement(), Uses::Consume(request.cost)),
         Err(_) => (Requirement::None, Uses::Keep),
     };
     let text;

@@ -30,6 +30,7 @@ pub struct RequestFacts<'a> {
     pub(super) peer: Option<IpAddr>,
     pub(super) forwarded_for: Vec<&'a [u8]>,
     pub(super) verified: Option<&'a Authenticated>,
+    pub(super) cost: std::num::NonZeroU32,
 }
 
 /// The `Authorization` values: the first, and whether there were more
@@ -54,6 +55,7 @@ impl<'a> RequestFacts<'a> {
             peer: None,
             forwarded_for: Vec::new(),
             verified: None,
+            cost: std::num::NonZeroU32::MIN,
         }
     }
 
@@ -112,6 +114,15 @@ impl<'a> RequestFacts<'a> {
         self
     }
 
+    /// What the request costs the token: this many of its uses (and of its
+    /// rate limit) at once, when it passes; 1 unless set. A token with
+    /// fewer uses left is refused and spends nothing.
+    #[must_use]
+    pub fn cost(mut self, cost: std::num::NonZeroU32) -> Self {
+        self.cost = cost;
+        self
+    }
+
     /// The client's address as the pipeline judges it: the peer's, or the
     /// forwarded one behind `service`'s trusted proxies
     /// ([`client_address`](super::client_address)). For a limit per
@@ -163,6 +174,7 @@ impl fmt::Debug for RequestFacts<'_> {
             .field("peer", &self.peer)
             .field("forwarded_for_lines", &self.forwarded_for.len())
             .field("verified", &self.verified.map(Authenticated::token_id))
+            .field("cost", &self.cost)
             .finish()
     }
 }

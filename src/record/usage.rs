@@ -145,8 +145,25 @@ impl Usage {
     /// Consumes one use at `now`: the state after, or `None` when none is
     /// left. Stores call it inside their atomic section.
     pub fn consume(self, now: OffsetDateTime) -> Option<Self> {
+        self.consume_n(1, now)
+    }
+
+    /// Consumes `cost` uses at once at `now`: the state after, or `None`
+    /// (nothing taken) when fewer are left.
+    ///
+    /// ```
+    /// use tokenkeep::record::Usage;
+    /// use tokenkeep::time::OffsetDateTime;
+    /// let usage = Usage::new(5, OffsetDateTime::UNIX_EPOCH)?;
+    /// let after = usage.consume_n(3, OffsetDateTime::UNIX_EPOCH).expect("3 of 5");
+    /// assert_eq!(after.remaining, 2);
+    /// assert_eq!(after.consume_n(3, OffsetDateTime::UNIX_EPOCH), None);
+    /// # Ok::<(), tokenkeep::record::RecordError>(())
+    /// ```
+    pub fn consume_n(self, cost: u64, now: OffsetDateTime) -> Option<Self> {
         let current = self.at(now);
-        (current.remaining > 0).then(|| Self { remaining: current.remaining - 1, ..current })
+        let remaining = current.remaining.checked_sub(cost)?;
+        Some(Self { remaining, ..current })
     }
 }
 

@@ -8,15 +8,15 @@ use super::{MAX_CHAIN, Refusal, RuleError, TokenRules as _};
 use crate::record::{TokenId, TokenRecord, Usage};
 use crate::store::{ActiveRecords, ChangeScope, ManageStore, OwnerRecords, StoreError, Write};
 
-/// One use of `id` (an `owner`'s token), spent from the newest token of
-/// its rotation chain; the verification path calls it with the owner it
+/// `cost` uses of `id` (an `owner`'s token), spent from the newest token
+/// of its rotation chain; the verification path calls it with the owner it
 /// already knows and the successor the token named when it was read.
 pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     store: &S,
     owner: &str,
     id: &TokenId,
     successor: Option<TokenId>,
-    now: OffsetDateTime,
+    (cost, now): (u64, OffsetDateTime),
 ) -> Result<Option<Usage>, RuleError> {
     let start = ChainStart { owner, id: *id, successor, now };
     apply_to_chain(store, start, |_, record, chain| {
@@ -26,7 +26,7 @@ pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
         // newest link holds the budget, whatever the state of the links
         // between.
         let holder = chain.last().copied().unwrap_or(record);
-        let Some(after) = holder.usage.and_then(|usage| usage.consume(now)) else {
+        let Some(after) = holder.usage.and_then(|usage| usage.consume_n(cost, now)) else {
             return Ok((Vec::new(), None));
         };
         let mut spent = holder.clone();

@@ -181,7 +181,7 @@ impl TokenService {
         client: Option<IpAddr>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
         let token = parse_authorization(authorization).map_err(AuthError::from);
-        self.verify_credential(token, requirement, client, Uses::Consume)
+        self.verify_credential(token, requirement, client, Uses::ONE)
     }
 
     /// Verifies a raw token, for places where a header cannot be sent (a
@@ -196,7 +196,7 @@ impl TokenService {
         token: &str,
         requirement: Requirement<'_>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.verify_credential(Ok(token), requirement, None, Uses::Consume)
+        self.verify_credential(Ok(token), requirement, None, Uses::ONE)
     }
 
     /// As [`verify_token`](Self::verify_token), for a request from `client`.
@@ -209,7 +209,46 @@ impl TokenService {
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
     ) -> impl Future<Output = Result<Authenticated, AuthError>> {
-        self.verify_credential(Ok(token), requirement, client, Uses::Consume)
+        self.verify_credential(Ok(token), requirement, client, Uses::ONE)
+    }
+
+    /// As [`verify_token_from`](Self::verify_token_from), for a request
+    /// that costs `cost` of the token's uses (and of its rate limit) at
+    /// once: a call that should count more than one. A token with fewer
+    /// uses left is refused, and spends nothing.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// use std::num::NonZeroU32;
+    /// use std::sync::Arc;
+    /// use tokenkeep::record::Usage;
+    /// use tokenkeep::store::MemoryStore;
+    /// use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager};
+    ///
+    /// let tokens = TokenManager::builder(Arc::new(MemoryStore::new()), Prefix::new("tk")?).build()?;
+    /// let usage = Usage::new(5, tokens.service().now())?;
+    /// let issued = tokens.issue(&Actor::Admin, IssueRequest::new("alice", "batch").usage(usage)).await?;
+    /// let text = issued.token.expose_secret();
+    /// let three = NonZeroU32::new(3).unwrap();
+    /// let service = tokens.service();
+    /// assert!(service.verify_token_costing(text, Requirement::None, None, three).await.is_ok());
+    /// assert!(service.verify_token_costing(text, Requirement::None, None, three).await.is_err());
+    /// assert!(service.verify_token(text, Requirement::None).await.is_ok(), "two were left");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`verify_bearer_from`](Self::verify_bearer_from).
+    pub fn verify_token_costing(
+        &self,
+        token: &str,
+        requirement: Requirement<'_>,
+        client: Option<IpAddr>,
+        cost: std::num::NonZeroU32,
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> {
+        self.verify_credential(Ok(token), requirement, client, Uses::Consume(cost))
     }
 
     /// The verdict on a credential as it was read: token text, or why
@@ -365,7 +404,8 @@ impl TokenService {
         }
         if let Some(limit) = record.rate_limit {
             let budget = Budget::Token(record.id);
-            match Box::pin(inner.settings.rate_limiter.take(&budget, limit, 1)).await {
+            let cost = uses.rate_cost();
+            match Box::pin(inner.settings.rate_limiter.take(&budget, limit, cost)).await {
                 Ok(Taken::Admitted) => {}
                 Ok(Taken::Spent { retry_after }) => {
                     return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
@@ -380,7 +420,7 @@ impl TokenService {
         // Last, so only a verification that succeeds uses one up: a usage
         // limit is counted by the store, atomically; tokens without one
         // never reach it.
-        if record.usage.is_some() && matches!(uses, Uses::Consume) {
+        if let (Some(_), Uses::Consume(cost)) = (record.usage, uses) {
             let consumed = Box::pin(async {
                 let Some(writes) = &inner.writes else {
                     return Err(StoreError::unavailable(
@@ -391,7 +431,7 @@ impl TokenService {
                 // A refusal means the token is gone from the store since it
                 // was read: nothing to spend, so it verifies no more.
                 let spent = async {
-                    match writes.consume_use(&*record, now).await {
+                    match writes.consume_uses(&*record, u64::from(cost.get()), now).await {
                         Err(RuleError::Store(error)) => Err(error),
                         Err(RuleError::Refused(_)) => Ok(None),
                         Ok(left) => Ok(left),
@@ -410,13 +450,27 @@ impl TokenService {
     }
 }
 
-/// Whether a verification that passes consumes one of the token's uses.
+/// How many of the token's uses a verification that passes spends: the
+/// request's cost, or none for a request refused whatever the verdict (its
+/// path cannot be normalised: every step but the last, nothing to pay
+/// for). A rate limit is spent by the cost, and by one at least.
 #[derive(Clone, Copy)]
 pub(crate) enum Uses {
-    Consume,
-    /// The request is refused whatever the verdict (its path cannot be
-    /// normalised): every step but the last, nothing to pay for.
+    Consume(std::num::NonZeroU32),
     Keep,
+}
+
+impl Uses {
+    /// One use: a request that costs nothing more.
+    pub(crate) const ONE: Self = Self::Consume(std::num::NonZeroU32::MIN);
+
+    /// What a rate limit is charged.
+    fn rate_cost(self) -> u32 {
+        match self {
+            Self::Consume(cost) => cost.get(),
+            Self::Keep => 1,
+        }
+    }
 }
 
 /// `requirement` checked against `scopes`: 403 naming the scope needed.

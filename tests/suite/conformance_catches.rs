@@ -571,6 +571,7 @@ async fn a_change_that_reads_before_it_locks_is_caught() {
     caught!(Bug::ReadsBeforeItLocks, concurrent_changes_of_different_fields_all_land);
     caught!(Bug::ReadsBeforeItLocks, cap_holds_under_50_concurrent_inserts);
     caught!(Bug::ReadsBeforeItLocks, uses_are_consumed_exactly_under_50_concurrent_calls);
+    caught!(Bug::ReadsBeforeItLocks, a_cost_of_several_uses_is_taken_whole_or_not_at_all);
     caught!(Bug::ReadsBeforeItLocks, one_name_wins_among_concurrent_inserts);
     caught!(Bug::ReadsBeforeItLocks, a_rotation_racing_a_change_carries_it);
 }
@@ -724,6 +725,7 @@ async fn a_keyed_store_that_retries_on_its_first_read_is_caught() {
     caught!(keyed: Flaw::RetriesOnTheFirstRead, uses_are_consumed_exactly_under_50_concurrent_calls);
     caught!(keyed across: Flaw::RetriesOnTheFirstRead, uses_are_consumed_exactly_across_instances);
     caught!(keyed: Flaw::RetriesOnTheFirstRead, one_name_wins_among_concurrent_inserts);
+    caught!(keyed: Flaw::RetriesOnTheFirstRead, a_cost_of_several_uses_is_taken_whole_or_not_at_all);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -777,6 +779,7 @@ async fn the_checks_pass_without_a_bug() {
     conformance::concurrent_changes_of_different_fields_all_land(fresh()).await;
     conformance::cap_holds_under_50_concurrent_inserts(fresh()).await;
     conformance::uses_are_consumed_exactly_under_50_concurrent_calls(fresh()).await;
+    conformance::a_cost_of_several_uses_is_taken_whole_or_not_at_all(fresh()).await;
     conformance::one_name_wins_among_concurrent_inserts(fresh()).await;
     conformance::a_rotation_racing_a_change_carries_it(fresh()).await;
     conformance::a_change_reads_what_its_scope_covers_and_no_other_owner(fresh()).await;

@@ -174,3 +174,41 @@ async fn an_inactive_link_is_walked_through_on_postgres() {
         an_inactive_link_is_walked_through(Arc::new(store), middle).await;
     }
 }
+
+/// A request may cost several uses: the pipeline takes them all when it
+/// passes, none when it is refused (by its route, or for want of uses),
+/// and charges the rate limit the same cost.
+#[tokio::test]
+async fn a_request_may_cost_several_uses_and_as_much_rate() {
+    use std::num::NonZeroU32;
+    use tokenkeep::http::{RequestFacts, RouteRequirement, verify_request};
+    let (service, _) = crate::support::service();
+    let usage = tokenkeep::record::Usage::new(5, service.service().now()).unwrap();
+    let scopes = tokenkeep::Scopes {
+        routes: vec![tokenkeep::scope::Route::parse_spec("/docs:r").unwrap()],
+        ..tokenkeep::Scopes::default()
+    };
+    let request = tokenkeep::IssueRequest::new("alice", "batch").usage(usage).scopes(scopes);
+    let issued = service.issue(&tokenkeep::Actor::Admin, request).await.unwrap();
+    let header = format!("Bearer {}", issued.token.expose_secret());
+    let three = NonZeroU32::new(3).unwrap();
+    let facts = |method, path| {
+        RequestFacts::new(method, path).authorization([header.as_bytes()]).cost(three)
+    };
+    let by_method = RouteRequirement::PathByMethod;
+    let written = verify_request(service.service(), &facts("PUT", "/docs/a"), &by_method).await;
+    assert_eq!(written.unwrap_err().status(), 403, "a refused route takes nothing");
+    assert!(verify_request(service.service(), &facts("GET", "/docs/a"), &by_method).await.is_ok());
+    let short = verify_request(service.service(), &facts("GET", "/docs/a"), &by_method).await;
+    assert_eq!(short.unwrap_err().status(), 401, "two uses left, a cost of three");
+    let once = RequestFacts::new("GET", "/docs/a").authorization([header.as_bytes()]);
+    assert!(verify_request(service.service(), &once, &by_method).await.is_ok(), "one of the two");
+
+    let rated = tokenkeep::IssueRequest::new("alice", "rated").rate_limit("5/1m".parse().unwrap());
+    let rated = service.issue(&tokenkeep::Actor::Admin, rated).await.unwrap();
+    let text = rated.token.expose_secret();
+    let requirement = tokenkeep::Requirement::None;
+    assert!(service.service().verify_token_costing(text, requirement, None, three).await.is_ok());
+    let spent = service.service().verify_token_costing(text, requirement, None, three).await;
+    assert!(matches!(spent, Err(tokenkeep::AuthError::RateLimited { .. })), "{spent:?}");
+}
