@@ -218,6 +218,7 @@ impl TokenService {
     /// uses left is refused, and spends nothing.
     ///
     /// ```
+    /// # #[cfg(feature = "management")]
     /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
     /// use std::num::NonZeroU32;
     /// use std::sync::Arc;

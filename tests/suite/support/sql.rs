@@ -239,3 +239,20 @@ pub async fn assert_written_by_02_still_works(
         .expect("an old token revoked by this release");
     assert!(verify(&tokens.active).await.is_err(), "and refused since");
 }
+
+/// A token reported as leaked is stored with the reason `leaked` (the check
+/// migration 8 widened; on SQLite it rebuilt the table).
+#[cfg(feature = "management")]
+pub async fn a_leaked_token_is_stored_as_leaked(
+    store: std::sync::Arc<dyn tokenkeep::store::ManageStore>,
+) {
+    use tokenkeep::{Actor, IssueRequest, TokenRef};
+    let service = super::service_over(store);
+    let issued = service.issue(&Actor::Admin, IssueRequest::new("alice", "ci")).await.unwrap();
+    let reason = tokenkeep::record::RevokeReason::Leaked;
+    let revoked =
+        service.revoke_presented(issued.token.expose_secret(), "a finder", reason).await.unwrap();
+    assert_eq!(revoked.and_then(|record| record.revoke_reason), Some(reason));
+    let stored = service.get(&Actor::Admin, &TokenRef::id(issued.record.id)).await.unwrap();
+    assert_eq!(stored.revoke_reason, Some(reason));
+}
