@@ -36,7 +36,7 @@ pub struct Verdict {
 ///    once the token is known to be valid (a caller without one gets the
 ///    401 and learns nothing about paths), and it consumes no use.
 /// 3. **The client's address**: the peer's, or the forwarded one behind
-///    the service's trusted proxies ([`client_address`]).
+///    the service's trusted proxies ([`client_address`](super::client_address)).
 /// 4. **Verification with the resolved requirement** (see
 ///    [`service`](crate::service) for its own order: format, lookup,
 ///    revoked, expired, address, rate, scope, usage). The requirement is
