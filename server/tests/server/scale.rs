@@ -43,3 +43,48 @@ async fn two_instances_sharing_redis_let_a_rate_through_once() {
     one.stop().await;
     other.stop().await;
 }
+
+/// Four instances sharing Redis, four clients hammering one token at once
+/// through all of them: exactly the limit gets through.
+#[tokio::test]
+async fn four_instances_and_four_clients_let_the_limit_through_exactly() {
+    if !redis_answers().await {
+        return;
+    }
+    let data_dir = support::server::data_dir();
+    let args = ["--rate-limit-redis", "redis://127.0.0.1:6379"];
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
+    let (first, admin) = claimed_in(&data_dir, &args, &env).await;
+    let mut servers = vec![first];
+    for _ in 0..3 {
+        servers.push(Server::start_in(&data_dir, &args, &env).await);
+    }
+    // A day's period: no refill lands while the requests run, however slow.
+    let limited = json!({ "name": "hammered", "owner": "alice", "rate_limit": "20/1d" });
+    let limited = servers[0].created(&admin, limited).await;
+    let token = limited["token"].as_str().unwrap().to_owned();
+    let urls: Vec<String> = servers.iter().map(|server| server.url("/api/whoami")).collect();
+    let clients: Vec<_> = (0..4)
+        .map(|client_index| {
+            let (urls, token) = (urls.clone(), token.clone());
+            tokio::spawn(async move {
+                let client = client();
+                let mut admitted = 0;
+                for round in 0..25 {
+                    let url = &urls[(client_index + round) % urls.len()];
+                    let answer = client.get(url).bearer_auth(&token).send().await.unwrap();
+                    admitted += usize::from(answer.status() == StatusCode::OK);
+                }
+                admitted
+            })
+        })
+        .collect();
+    let mut admitted = 0;
+    for client in clients {
+        admitted += client.await.unwrap();
+    }
+    assert_eq!(admitted, 20, "100 requests through four instances, a limit of 20");
+    for server in servers {
+        server.stop().await;
+    }
+}
