@@ -160,10 +160,10 @@ async fn leak_report(
 }
 
 async fn forward(State(endpoints): State<Endpoints>, mut parts: Parts) -> Response {
-    let headers = parts.headers.clone();
+    hide_credentials(&mut parts.headers);
+    let headers = &parts.headers;
     let text = |name: &'static str| headers.get(name).and_then(|value| value.to_str().ok());
     let original = OriginalRequest::from_headers(text);
-    hide_credentials(&mut parts.headers);
     match forward_auth(endpoints.manager.service(), facts_of(&parts), original).await {
         Ok(verdict) => {
             let mut response = StatusCode::OK.into_response();
