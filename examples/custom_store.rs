@@ -3,7 +3,8 @@
 //! hash through `{ns}:hash:{hex}`; each owner has a set of ids and a version.
 //! A change reads the owner's version and records, runs the plan, and
 //! commits with one Lua script that writes only if the version is unchanged
-//! (Redis runs a script atomically), else reads again. Last-used times live
+//! (Redis runs a script atomically), else reads again. An owner's shared
+//! limits are JSON under `{ns}:limits:{owner}`, read and written the same way. Last-used times live
 //! in a sorted set, moved forward only by `ZADD XX GT`. Every rule is the
 //! crate's, on top of `change`.
 //!
@@ -42,7 +43,10 @@ for _, w in ipairs(writes) do
   end
 end
 for _, w in ipairs(writes) do
-  if w.op == 'delete' then
+  if w.op == 'limits' then
+    if w.json == '' then redis.call('DEL', ns .. ':limits:' .. w.owner)
+    else redis.call('SET', ns .. ':limits:' .. w.owner, w.json) end
+  elseif w.op == 'delete' then
     redis.call('DEL', ns .. ':rec:' .. w.id, ns .. ':hash:' .. w.hash)
     redis.call('SREM', ns .. ':owner:' .. w.owner, w.id)
     redis.call('SREM', ns .. ':all', w.id)
@@ -129,6 +133,14 @@ fn encode(write: &Write, read: &OwnerRecords) -> Result<Option<serde_json::Value
             Some(record) => ("delete", record),
             None => return Ok(None),
         },
+        // The owner's shared limits, JSON under `{ns}:limits:{owner}`.
+        Write::OwnerLimits(limits) => {
+            let json = match limits.is_empty() {
+                true => String::new(),
+                false => serde_json::to_string(limits).map_err(StoreError::unavailable)?,
+            };
+            return Ok(Some(serde_json::json!({ "op": "limits", "owner": read.owner, "json": json })));
+        }
         _ => return Err(StoreError::unavailable("a write this store does not know")),
     };
     let mut stored = record.clone();
@@ -197,7 +209,13 @@ impl ManageStore for RedisStore {
             let version: Option<i64> = self.query(redis::cmd("GET").arg(&version_key)).await?;
             let owned = redis::cmd("SMEMBERS").arg(self.key(&format!("owner:{owner}"))).clone();
             let records = self.records(&self.query::<Vec<String>>(&owned).await?).await?;
-            let read = OwnerRecords { owner: owner.into(), records };
+            let limits = match scope.owner_limits {
+                true => self.query(redis::cmd("GET").arg(self.key(&format!("limits:{owner}")))).await?,
+                false => None::<String>,
+            };
+            let limits = limits.map(|json| serde_json::from_str(&json)).transpose();
+            let limits = limits.map_err(StoreError::unavailable)?;
+            let read = OwnerRecords { owner: owner.into(), records, limits };
             let changes = plan(&read)?;
             let writes = changes.writes.iter().map(|write| encode(write, &read));
             let writes: Vec<_> = writes.filter_map(Result::transpose).collect::<Result<_, _>>()?;

@@ -75,6 +75,7 @@ mod across;
 mod change;
 mod fixtures;
 mod floor;
+mod owners;
 mod read;
 mod rules;
 
@@ -92,6 +93,10 @@ pub use change::{
 };
 pub use fixtures::{revocation, sample_record};
 pub use floor::{FloorComparison, compare_with_floor};
+pub use owners::{
+    an_owners_budget_is_shared_exactly_across_instances,
+    an_owners_budget_is_shared_exactly_by_its_tokens,
+};
 pub use read::{
     Holding, an_immediate_answer_agrees_with_find_by_hash, custom_secrets_are_never_denied,
     expiring_tokens_are_listed_soonest_first, find_by_hash_answers_exactly_that_record,
@@ -220,6 +225,7 @@ macro_rules! store_conformance_tests {
                 delete_is_visible_at_once,
                 every_change_moves_the_signal,
                 export_import_round_trip,
+                an_owners_budget_is_shared_exactly_by_its_tokens,
             ]
             across [
                 a_change_through_one_instance_is_seen_through_the_other,
@@ -228,6 +234,7 @@ macro_rules! store_conformance_tests {
                 uses_are_consumed_exactly_across_instances,
                 a_last_use_note_never_undoes_a_change_on_another_instance,
                 every_instance_hears_every_change,
+                an_owners_budget_is_shared_exactly_across_instances,
             ]
         }
     };

@@ -31,13 +31,26 @@ use crate::store::StoreError;
 pub enum Budget {
     /// One token's own limit.
     Token(TokenId),
+    /// The limit every token of an owner shares.
+    Owner(String),
 }
 
 impl Budget {
-    /// The budget's name in a shared store: `token:<id>`.
+    /// The budget's name in a shared store: `token:<id>`, or `owner:` and
+    /// the owner as hex (an owner is free text; hex keeps every key one
+    /// plain word).
+    ///
+    /// ```
+    /// use tokenkeep::limiter::Budget;
+    /// assert_eq!(Budget::Owner("al".into()).key(), "owner:616c");
+    /// ```
     pub fn key(&self) -> String {
         match self {
             Self::Token(id) => format!("token:{id}"),
+            Self::Owner(owner) => {
+                let hex: String = owner.bytes().map(|byte| format!("{byte:02x}")).collect();
+                format!("owner:{hex}")
+            }
         }
     }
 }

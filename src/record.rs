@@ -3,6 +3,7 @@
 
 mod error;
 mod metadata;
+mod owner_limits;
 mod rate_limit;
 mod usage;
 
@@ -18,6 +19,7 @@ use time::OffsetDateTime;
 
 pub use error::{NameError, RecordError};
 pub use metadata::Metadata;
+pub use owner_limits::{OwnerLimits, SharedLimits};
 pub use rate_limit::RateLimit;
 pub use usage::Usage;
 
@@ -364,6 +366,11 @@ pub struct TokenRecord {
     /// that has a list (fail closed).
     #[serde(default)]
     pub allowed_ips: Vec<IpNet>,
+    /// What the token carries of its owner's shared limits; `None` when
+    /// the owner has none. The core keeps it: stamped when the record is
+    /// inserted and whenever the owner's limits are set.
+    #[serde(default)]
+    pub owner_limits: Option<SharedLimits>,
 }
 
 impl TokenRecord {
@@ -399,6 +406,7 @@ impl TokenRecord {
             rate_limit: None,
             usage: None,
             allowed_ips: Vec::new(),
+            owner_limits: None,
         }
     }
 

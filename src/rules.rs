@@ -36,7 +36,7 @@ use time::OffsetDateTime;
 #[cfg(feature = "management")]
 use self::import::{Commit, held_by_another, import_owner};
 use crate::record::TokenKind;
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{OwnerLimits, TokenId, TokenRecord, Usage};
 #[cfg(feature = "management")]
 use crate::store::ActiveRecords;
 use crate::store::{ChangeScope, Changes, ManageStore, OwnerRecords, Refused, StoreError, Write};
@@ -45,7 +45,7 @@ use chain::spend_use;
 pub(crate) use chain::{ChainStart, apply_to_chain};
 pub use error::{Refusal, RuleError};
 #[cfg(feature = "management")]
-pub use input::{ImportReport, InsertRules, Revocation, Rotation, TokenUpdate};
+pub use input::{ImportReport, InsertRules, OwnerLimitsUpdate, Revocation, Rotation, TokenUpdate};
 
 /// How far a chain of rotations is followed: far beyond any real chain,
 /// and a bound on a corrupt one that loops.
@@ -84,10 +84,19 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     {
         let mut output = None;
         let mut refusal = None;
+        let reads_limits = scope.owner_limits;
         let committed = self
             .change(&scope, &mut |read| {
-                let planned = plan(read).and_then(|(writes, produced)| {
+                let planned = plan(read).and_then(|(mut writes, produced)| {
                     never_temporary(read, &writes)?;
+                    if reads_limits {
+                        stamp_owner_limits(read, &mut writes);
+                    } else {
+                        debug_assert!(
+                            !writes.iter().any(|write| matches!(write, Write::Insert(_))),
+                            "a change that inserts reads the owner's limits to stamp them"
+                        );
+                    }
                     Ok((writes, produced))
                 });
                 // An optimistic store may run the plan again: the last run counts.
@@ -158,7 +167,9 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     ) -> Result<Option<Usage>, RuleError> {
         let token = token.into();
         let read = self.read_of(token).await?;
-        spend_use(self, &read.owner, &token.id, read.replaced_by, (cost, now)).await
+        let owner_budget = read.owner_limits.is_some_and(|shared| shared.uses);
+        let token = (read.owner.as_str(), &token.id, read.replaced_by);
+        spend_use(self, token, owner_budget, (cost, now)).await
     }
 
     /// Inserts a new record: the owner's tokens that
@@ -178,7 +189,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
             Some(_) => ChangeScope::new(&record.owner, rules.now),
             None => ChangeScope::new(&record.owner, rules.now)
                 .reading(ActiveRecords::Named(vec![record.name.clone()])),
-        };
+        }
+        .with_owner_limits();
         self.apply(scope, |read| {
             if name_taken(read, &record, rules.now) {
                 return Err(Refusal::NameTaken);
@@ -203,10 +215,13 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     async fn claim_setup(&self, record: TokenRecord) -> Result<(), RuleError> {
         let writes = vec![Write::Insert(record.clone())];
         never_temporary(&OwnerRecords::default(), &writes)?;
-        let scope =
-            ChangeScope::new(&record.owner, record.created_at).reading(ActiveRecords::Unread);
-        self.change(&scope, &mut |_| {
-            let mut changes = Changes::new(writes.clone());
+        let scope = ChangeScope::new(&record.owner, record.created_at)
+            .reading(ActiveRecords::Unread)
+            .with_owner_limits();
+        self.change(&scope, &mut |read| {
+            let mut writes = writes.clone();
+            stamp_owner_limits(read, &mut writes);
+            let mut changes = Changes::new(writes);
             changes.only_if_never_held = true;
             Ok(changes)
         })
@@ -349,7 +364,10 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
         // Only a grace period under a cap counts the owner's tokens.
         let counted = rotation.grace_until.is_some() && rotation.max_active_per_owner.is_some();
         let active = if counted { ActiveRecords::All } else { ActiveRecords::Unread };
-        let scope = ChangeScope::new(owner, rotation.now).reading(active).with_ids([old_id]);
+        let scope = ChangeScope::new(owner, rotation.now)
+            .reading(active)
+            .with_ids([old_id])
+            .with_owner_limits();
         self.apply(scope, |read| {
             let mut retired = read.find(&old_id).ok_or(Refusal::NotFound)?.clone();
             if !retired.holds_name(rotation.now) {
@@ -364,6 +382,65 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
             rotation.retire(&mut retired);
             let writes = vec![Write::Replace(retired), Write::Insert(replacement.clone())];
             Ok((writes, replacement))
+        })
+        .await
+    }
+
+    /// The limits every token of `owner` shares, as they are at `now`
+    /// (a due refill applied); empty when none are set.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    #[cfg(feature = "management")]
+    async fn owner_limits(&self, owner: &str, now: OffsetDateTime) -> Result<OwnerLimits, RuleError> {
+        let scope = ChangeScope::new(owner, now).reading(ActiveRecords::Unread).with_owner_limits();
+        self.apply(scope, |read| Ok((Vec::new(), read.limits.unwrap_or_default().at(now)))).await
+    }
+
+    /// Changes the limits every token of `owner` shares, and stamps each of
+    /// the owner's active tokens with them, in one change: from the next
+    /// verification on, every token of the owner, and every token minted
+    /// after, spends from them. Returns the limits as they now are.
+    ///
+    /// ```
+    /// use tokenkeep::record::Usage;
+    /// use tokenkeep::rules::{OwnerLimitsUpdate, TokenRules as _};
+    /// use tokenkeep::store::MemoryStore;
+    /// # async fn run() -> Result<(), tokenkeep::rules::RuleError> {
+    /// let store = MemoryStore::new();
+    /// let now = tokenkeep::time::OffsetDateTime::now_utc();
+    /// let budget = Usage::new(1_000, now).expect("within bounds");
+    /// let update = OwnerLimitsUpdate { usage: Some(Some(budget)), ..Default::default() };
+    /// let limits = store.set_owner_limits("alice", &update, now).await?;
+    /// assert_eq!(limits.usage.map(|usage| usage.remaining), Some(1_000));
+    /// assert_eq!(store.owner_limits("alice", now).await?, limits);
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    #[cfg(feature = "management")]
+    async fn set_owner_limits(
+        &self,
+        owner: &str,
+        update: &OwnerLimitsUpdate,
+        now: OffsetDateTime,
+    ) -> Result<OwnerLimits, RuleError> {
+        let scope = ChangeScope::new(owner, now).with_owner_limits();
+        self.apply(scope, |read| {
+            let limits = update.apply_to(read.limits.unwrap_or_default().at(now));
+            let shared = limits.shared();
+            let mut writes: Vec<Write> = stored(read)
+                .filter(|record| record.is_active(now) && record.owner_limits != shared)
+                .map(|record| {
+                    let mut stamped = record.clone();
+                    stamped.owner_limits = shared;
+                    Write::Replace(stamped)
+                })
+                .collect();
+            writes.push(Write::OwnerLimits(limits));
+            Ok((writes, limits))
         })
         .await
     }
@@ -524,6 +601,18 @@ pub(crate) fn stored(read: &OwnerRecords) -> impl Iterator<Item = &TokenRecord> 
     read.records.iter().filter(|record| record.kind == TokenKind::Persistent)
 }
 
+/// Stamps every record `writes` inserts with what it carries of its
+/// owner's limits as the change read them: a token minted, rotated in or
+/// imported shares its owner's limits from its first use.
+fn stamp_owner_limits(read: &OwnerRecords, writes: &mut [Write]) {
+    let shared = read.limits.and_then(|limits| limits.shared());
+    for write in writes {
+        if let Write::Insert(record) = write {
+            record.owner_limits = shared;
+        }
+    }
+}
+
 /// Refuses a write of a temporary token (or a delete of one the plan
 /// read): temporary tokens live in process memory only, and no plan
 /// writes one.
@@ -532,6 +621,7 @@ fn never_temporary(read: &OwnerRecords, writes: &[Write]) -> Result<(), Refusal>
     let refused = writes.iter().any(|write| match write {
         Write::Insert(record) | Write::Replace(record) => temporary(record),
         Write::Delete(id) => read.find(id).is_some_and(temporary),
+        Write::OwnerLimits(_) => false,
     });
     if refused { Err(Refusal::Temporary) } else { Ok(()) }
 }

@@ -47,14 +47,20 @@
 //!    client, the reason kept in [`InvalidToken`] for the server's logs;
 //! 7. **address allow-list** (tokens that carry one): the client's address
 //!    must be inside it; an unknown address is refused (401, fail closed);
-//! 8. **rate limit** (tokens that carry one): 429 with the time to wait,
-//!    counted in this process;
+//! 8. **rate limit** (tokens that carry one, or whose owner has one): the
+//!    token's own, then its owner's, which all the owner's tokens share;
+//!    429 with the time to wait; counted by the service's
+//!    [`RateLimiter`](crate::limiter::RateLimiter) (in this process by
+//!    default, shared through Redis with `RedisRateLimiter`);
 //! 9. **last-used note**: in memory, written later in batches;
 //! 10. **requirement**: 403 `insufficient_scope` naming the scope needed;
-//! 11. **usage limit** (tokens that carry one): one use is consumed in one
-//!     atomic change of the store, from the newest token of a rotation
-//!     chain; none left is 401 `invalid_token` (`UsesExhausted`), and a
-//!     store that cannot be written refuses (503, fail closed);
+//! 11. **usage limit** (tokens that carry one, or whose owner has a shared
+//!     budget): the request's cost (one use unless it says more) is
+//!     consumed in one atomic change of the store, from the newest token
+//!     of a rotation chain and from the owner's budget together, both or
+//!     neither; too few left in either is 401 `invalid_token`
+//!     (`UsesExhausted`), and a store that cannot be written refuses (503,
+//!     fail closed);
 //! 12. **report**: an event and a count for every verdict (see
 //!     [`observability`](crate::observability)).
 //!
@@ -78,6 +84,8 @@ mod last_used;
 mod manage;
 #[cfg(feature = "management")]
 mod manager;
+#[cfg(feature = "management")]
+mod owner_limits;
 #[cfg(feature = "management")]
 mod policy;
 #[cfg(feature = "management")]

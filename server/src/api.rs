@@ -196,7 +196,7 @@ pub(crate) struct ModifyBody {
 
 /// A field that was sent, `null` included (serde reads a `null` option as
 /// absent otherwise).
-fn present<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<serde_json::Value>, D::Error> {
     serde_json::Value::deserialize(deserializer).map(Some)
@@ -220,7 +220,7 @@ fn parse_ranges(ranges: &[String]) -> Result<Vec<IpNet>, ApiError> {
 
 /// What a PATCH asks of an optional field: keep it (absent), clear it
 /// (`null`), or set it to what `set` makes of the value.
-fn field_change<T>(
+pub(crate) fn field_change<T>(
     value: Option<serde_json::Value>,
     set: impl FnOnce(serde_json::Value) -> Result<T, RecordError>,
 ) -> Result<Option<Option<T>>, ManageError> {
@@ -240,7 +240,7 @@ fn metadata_of(value: serde_json::Value) -> Result<Metadata, RecordError> {
 }
 
 /// A rate limit from JSON: a string such as `100/1m`.
-fn rate_limit_of(value: serde_json::Value) -> Result<RateLimit, RecordError> {
+pub(crate) fn rate_limit_of(value: serde_json::Value) -> Result<RateLimit, RecordError> {
     value.as_str().ok_or(RecordError::RateLimit)?.parse()
 }
 

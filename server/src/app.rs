@@ -13,7 +13,7 @@ use tokenkeep::token::TokenFormat;
 use tokenkeep::{Prefix, TokenManager, TokenSecret};
 
 use crate::state::AppState;
-use crate::{api, files, guard, listener, observe, web, ws};
+use crate::{api, files, guard, limits, listener, observe, web, ws};
 
 /// The largest JSON body the API reads.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -34,6 +34,7 @@ pub(crate) fn router(state: AppState, endpoints: Endpoints, metrics: PrometheusH
         .route("/api/auth/tokens/{id}", get(api::get_token).patch(api::modify).delete(api::revoke))
         .route("/api/auth/tokens/{id}/rotate", post(api::rotate))
         .route("/api/owners/{owner}/revoke-all", post(api::revoke_all))
+        .route("/api/owners/{owner}/limits", get(limits::get_limits).put(limits::put_limits))
         .route("/ws", get(ws::echo))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .nest("/files", files)

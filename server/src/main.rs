@@ -15,6 +15,7 @@ mod client;
 mod files;
 mod guard;
 mod json_body;
+mod limits;
 mod listener;
 mod log_line;
 mod observe;

@@ -32,8 +32,8 @@ pub const SEEN_WITHIN: Wait = Wait::from_secs(1);
 /// ```
 #[derive(Clone)]
 pub struct Instances {
-    one: Arc<dyn ManageStore>,
-    other: Arc<dyn ManageStore>,
+    pub(super) one: Arc<dyn ManageStore>,
+    pub(super) other: Arc<dyn ManageStore>,
 }
 
 impl Instances {
@@ -49,7 +49,7 @@ impl Instances {
     }
 
     /// The handle of the `index`th call when calls take turns.
-    fn by_turns(&self, index: usize) -> Arc<dyn ManageStore> {
+    pub(super) fn by_turns(&self, index: usize) -> Arc<dyn ManageStore> {
         Arc::clone(if index.is_multiple_of(2) { &self.one } else { &self.other })
     }
 }

@@ -13,7 +13,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota};
 
 use super::{Budget, RateLimiter, Taken};
-use crate::record::{RateLimit, TokenId};
+use crate::record::RateLimit;
 use crate::store::StoreError;
 
 /// How many limiters are kept before the oldest are forgotten (all at
@@ -41,14 +41,13 @@ type Limiter = Arc<DefaultDirectRateLimiter>;
 /// ```
 #[derive(Debug, Default)]
 pub struct InProcessRateLimiter {
-    limiters: Mutex<HashMap<TokenId, (RateLimit, Limiter)>>,
+    limiters: Mutex<HashMap<Budget, (RateLimit, Limiter)>>,
 }
 
 impl InProcessRateLimiter {
     /// Takes `cost` requests from the budget at once, without waiting.
     pub(crate) fn take_now(&self, budget: &Budget, limit: RateLimit, cost: u32) -> Taken {
-        let Budget::Token(id) = budget;
-        let limiter = self.limiter(*id, limit);
+        let limiter = self.limiter(budget, limit);
         let cost = NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN);
         match limiter.check_n(cost) {
             Ok(Ok(())) => Taken::Admitted,
@@ -62,9 +61,9 @@ impl InProcessRateLimiter {
         }
     }
 
-    fn limiter(&self, id: TokenId, limit: RateLimit) -> Limiter {
+    fn limiter(&self, budget: &Budget, limit: RateLimit) -> Limiter {
         let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((known, limiter)) = limiters.get(&id)
+        if let Some((known, limiter)) = limiters.get(budget)
             && *known == limit
         {
             return Arc::clone(limiter);
@@ -73,7 +72,7 @@ impl InProcessRateLimiter {
             limiters.clear();
         }
         let limiter = Arc::new(governor::RateLimiter::direct(quota(limit)));
-        limiters.insert(id, (limit, Arc::clone(&limiter)));
+        limiters.insert(budget.clone(), (limit, Arc::clone(&limiter)));
         limiter
     }
 }

@@ -5,33 +5,57 @@
 use time::OffsetDateTime;
 
 use super::{MAX_CHAIN, Refusal, RuleError, TokenRules as _};
-use crate::record::{TokenId, TokenRecord, Usage};
+use crate::record::{OwnerLimits, TokenId, TokenRecord, Usage};
 use crate::store::{ActiveRecords, ChangeScope, ManageStore, OwnerRecords, StoreError, Write};
 
 /// `cost` uses of `id` (an `owner`'s token), spent from the newest token
-/// of its rotation chain; the verification path calls it with the owner it
-/// already knows and the successor the token named when it was read.
+/// of its rotation chain and, when `owner_budget` (the token was read
+/// carrying a shared usage budget), from the owner's budget in the same
+/// change: both or neither. The verification path calls it with the owner
+/// it already knows and the successor the token named when it was read.
+/// Answers the usage after (the token's own, else the owner's), `None`
+/// when either budget has too few left.
 pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
     store: &S,
-    owner: &str,
-    id: &TokenId,
-    successor: Option<TokenId>,
+    token: (&str, &TokenId, Option<TokenId>),
+    owner_budget: bool,
     (cost, now): (u64, OffsetDateTime),
 ) -> Result<Option<Usage>, RuleError> {
-    let start = ChainStart { owner, id: *id, successor, now };
-    apply_to_chain(store, start, |_, record, chain| {
+    let (owner, id, successor) = token;
+    let start = ChainStart { owner, id: *id, successor, now, owner_limits: owner_budget };
+    apply_to_chain(store, start, |read, record, chain| {
+        let mut writes = Vec::new();
         // A rotation with a grace period leaves two tokens working, and
         // the successor starts with the old one's uses left; were each to
         // spend its own copy, 10 uses would give 20 successes. So the
         // newest link holds the budget, whatever the state of the links
         // between.
         let holder = chain.last().copied().unwrap_or(record);
-        let Some(after) = holder.usage.and_then(|usage| usage.consume_n(cost, now)) else {
-            return Ok((Vec::new(), None));
+        let own = match holder.usage {
+            Some(usage) => {
+                let Some(after) = usage.consume_n(cost, now) else {
+                    return Ok((Vec::new(), None));
+                };
+                let mut spent = holder.clone();
+                spent.usage = Some(after);
+                writes.push(Write::Replace(spent));
+                Some(after)
+            }
+            None => None,
         };
-        let mut spent = holder.clone();
-        spent.usage = Some(after);
-        Ok((vec![Write::Replace(spent)], Some(after)))
+        // The owner's budget, as this change read it: limits set since the
+        // token was read apply from its next use.
+        let shared = match read.limits {
+            Some(limits @ OwnerLimits { usage: Some(usage), .. }) => {
+                let Some(after) = usage.consume_n(cost, now) else {
+                    return Ok((Vec::new(), None));
+                };
+                writes.push(Write::OwnerLimits(OwnerLimits { usage: Some(after), ..limits }));
+                Some(after)
+            }
+            _ => None,
+        };
+        Ok((writes, own.or(shared)))
     })
     .await
 }
@@ -44,6 +68,8 @@ pub(crate) struct ChainStart<'a> {
     pub(crate) id: TokenId,
     pub(crate) successor: Option<TokenId>,
     pub(crate) now: OffsetDateTime,
+    /// Whether the change reads the owner's shared limits too.
+    pub(crate) owner_limits: bool,
 }
 
 /// Runs `plan` in one change that reads the whole rotation chain after
@@ -73,9 +99,12 @@ where
         if let Some(next) = unread {
             read_links(store, next, &mut named).await?;
         }
-        let scope = ChangeScope::new(start.owner, start.now)
+        let mut scope = ChangeScope::new(start.owner, start.now)
             .reading(ActiveRecords::Unread)
             .with_ids(named.iter().copied());
+        if start.owner_limits {
+            scope = scope.with_owner_limits();
+        }
         let walked = store
             .apply(scope, |read| {
                 let record = read.find(&start.id).ok_or(Refusal::NotFound)?;

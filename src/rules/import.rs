@@ -45,7 +45,8 @@ pub(super) async fn import_owner<S: ManageStore + ?Sized>(
     let scope = ChangeScope::new(owner, now)
         .reading(active)
         .with_ids(incoming.iter().map(|record| record.id))
-        .with_hashes(incoming.iter().map(|record| record.hash));
+        .with_hashes(incoming.iter().map(|record| record.hash))
+        .with_owner_limits();
     store
         .apply(scope, |read| {
             let mut ids: HashSet<TokenId> = read.records.iter().map(|record| record.id).collect();

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::hash::TokenHash;
 use crate::record::{
-    IpNet, Metadata, RateLimit, RecordError, RevokeReason, TokenId, TokenName, TokenRecord, Usage,
+    IpNet, Metadata, OwnerLimits, RateLimit, RecordError, RevokeReason, TokenId, TokenName, TokenRecord, Usage,
     check_description, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
@@ -250,4 +250,37 @@ pub struct ImportReport {
     pub imported: usize,
     /// Records skipped because their id or hash was already there.
     pub skipped: usize,
+}
+
+/// A change to the limits an owner's tokens share; `None` fields stay as
+/// they are, `Some(None)` lifts a limit. Applied once, to the limits as
+/// they are inside the change ([`apply_to`](Self::apply_to)), so a change
+/// of the rate never resets a budget that verifications are spending.
+///
+/// ```
+/// use tokenkeep::record::OwnerLimits;
+/// use tokenkeep::rules::OwnerLimitsUpdate;
+/// let update = OwnerLimitsUpdate { rate_limit: Some(Some("100/1m".parse()?)), ..Default::default() };
+/// let limits = update.apply_to(OwnerLimits::default());
+/// assert_eq!(limits.rate_limit.map(|limit| limit.to_string()).as_deref(), Some("100/1m"));
+/// assert_eq!(limits.usage, None);
+/// # Ok::<(), tokenkeep::record::RecordError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OwnerLimitsUpdate {
+    /// A new shared rate limit (`Some(None)` lifts it).
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// A new shared usage budget (`Some(None)` lifts it).
+    pub usage: Option<Option<Usage>>,
+}
+
+impl OwnerLimitsUpdate {
+    /// `limits` with the change applied.
+    #[must_use]
+    pub fn apply_to(&self, limits: OwnerLimits) -> OwnerLimits {
+        OwnerLimits {
+            rate_limit: self.rate_limit.unwrap_or(limits.rate_limit),
+            usage: self.usage.unwrap_or(limits.usage),
+        }
+    }
 }

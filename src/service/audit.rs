@@ -28,6 +28,7 @@ impl AuditedResult for usize {}
 impl AuditedResult for () {}
 impl AuditedResult for ImportReport {}
 impl AuditedResult for Vec<TokenRecord> {}
+impl AuditedResult for crate::record::OwnerLimits {}
 
 /// Reports one action and hands its result back unchanged.
 pub(super) fn audited<T: AuditedResult>(

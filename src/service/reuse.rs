@@ -59,6 +59,7 @@ impl TokenService {
             id: retired.id,
             successor: Some(first),
             now: revocation.at,
+            owner_limits: false,
         };
         let chain = apply_to_chain(store.as_ref(), start, |_, _, chain| {
             let writes = revocations(chain.iter().copied().take(MAX_BURNT), &revocation);

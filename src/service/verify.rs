@@ -403,8 +403,14 @@ impl TokenService {
             );
             return refused(InvalidToken::AddressNotAllowed);
         }
-        if let Some(limit) = record.rate_limit {
-            let budget = Budget::Token(record.id);
+        // The token's own rate, then its owner's: a request passes only if
+        // both allow it.
+        let owner_rate = record.owner_limits.and_then(|shared| shared.rate_limit);
+        let rates = [
+            record.rate_limit.map(|limit| (Budget::Token(record.id), limit)),
+            owner_rate.map(|limit| (Budget::Owner(record.owner.clone()), limit)),
+        ];
+        for (budget, limit) in rates.into_iter().flatten() {
             let cost = uses.rate_cost();
             match Box::pin(inner.settings.rate_limiter.take(&budget, limit, cost)).await {
                 Ok(Taken::Admitted) => {}
@@ -419,9 +425,10 @@ impl TokenService {
             return Err(Refusal::of(&record, error));
         }
         // Last, so only a verification that succeeds uses one up: a usage
-        // limit is counted by the store, atomically; tokens without one
-        // never reach it.
-        if let (Some(_), Uses::Consume(cost)) = (record.usage, uses) {
+        // limit (the token's, its owner's, or both, in one change) is
+        // counted by the store, atomically; tokens without one never reach it.
+        let counted = record.usage.is_some() || record.owner_limits.is_some_and(|shared| shared.uses);
+        if let (true, Uses::Consume(cost)) = (counted, uses) {
             let consumed = Box::pin(async {
                 let Some(writes) = &inner.writes else {
                     return Err(StoreError::unavailable(

@@ -403,6 +403,9 @@ impl<S: ManageStore> WriteLayer for CachedStore<S> {
             match write {
                 Write::Insert(record) | Write::Replace(record) => self.cache.remove(&record.hash),
                 Write::Delete(id) => self.cache.remove_where(|record| record.id == *id),
+                // The owner's records carry what they need of it, and are
+                // written in the same change.
+                Write::OwnerLimits(_) => {}
             }
         }
         Ok(committed)

@@ -12,7 +12,7 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenName, TokenRecord};
+use crate::record::{OwnerLimits, TokenId, TokenName, TokenRecord};
 
 #[cfg(doc)]
 use super::StoreError;
@@ -51,6 +51,10 @@ pub struct ChangeScope {
     pub ids: Vec<TokenId>,
     /// Records read whatever their state, by hash.
     pub hashes: Vec<TokenHash>,
+    /// Whether the change reads the owner's shared limits
+    /// ([`OwnerRecords::limits`]), which a plan may write
+    /// ([`Write::OwnerLimits`]).
+    pub owner_limits: bool,
     /// Some of the named records as the caller read them just before the
     /// change (a hint, perhaps stale). A store may skip its own read of
     /// them and plan on these, provided it then writes only where each
@@ -80,8 +84,16 @@ impl ChangeScope {
             active: ActiveRecords::All,
             ids: Vec::new(),
             hashes: Vec::new(),
+            owner_limits: false,
             seen: Vec::new(),
         }
+    }
+
+    /// And the owner's shared limits (see [`owner_limits`](Self::owner_limits)).
+    #[must_use]
+    pub fn with_owner_limits(mut self) -> Self {
+        self.owner_limits = true;
+        self
     }
 
     /// Of the owner's active records, only `active`.
@@ -136,6 +148,10 @@ pub struct OwnerRecords {
     pub owner: String,
     /// The records, in any order.
     pub records: Vec<TokenRecord>,
+    /// The owner's shared limits as stored, when the scope asked for them
+    /// ([`ChangeScope::owner_limits`]); `None` when none are set (or they
+    /// were not asked for).
+    pub limits: Option<OwnerLimits>,
 }
 
 impl OwnerRecords {
@@ -160,6 +176,11 @@ pub enum Write {
     Replace(TokenRecord),
     /// Removes the record with this id for good.
     Delete(TokenId),
+    /// Sets the owner's shared limits ([`ChangeScope::owner_limits`] was
+    /// asked for); limits with nothing set remove them. Only the core's
+    /// rules write it, and they stamp the owner's records in the same
+    /// change.
+    OwnerLimits(OwnerLimits),
 }
 
 impl Write {
@@ -167,7 +188,7 @@ impl Write {
     pub fn record(&self) -> Option<&TokenRecord> {
         match self {
             Self::Insert(record) | Self::Replace(record) => Some(record),
-            Self::Delete(_) => None,
+            Self::Delete(_) | Self::OwnerLimits(_) => None,
         }
     }
 }
@@ -179,6 +200,7 @@ impl fmt::Debug for Write {
             Self::Insert(record) => write!(f, "Insert({})", record.id),
             Self::Replace(record) => write!(f, "Replace({})", record.id),
             Self::Delete(id) => write!(f, "Delete({id})"),
+            Self::OwnerLimits(limits) => write!(f, "OwnerLimits({limits:?})"),
         }
     }
 }

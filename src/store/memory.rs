@@ -13,7 +13,7 @@ use super::{
     Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError, TokenStore, Write,
 };
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{OwnerLimits, TokenId, TokenRecord};
 use crate::token::Prefix;
 use records::Records;
 
@@ -50,6 +50,7 @@ pub struct MemoryStore {
 struct Index {
     by_id: Records<TokenId>,
     by_owner: HashMap<String, Vec<TokenId>>,
+    owner_limits: HashMap<String, OwnerLimits>,
     ever_held: bool,
 }
 
@@ -178,7 +179,7 @@ impl MemoryStore {
                         ));
                     }
                 }
-                Write::Delete(_) => {}
+                Write::Delete(_) | Write::OwnerLimits(_) => {}
             }
         }
         Ok(())
@@ -294,6 +295,10 @@ impl ManageStore for MemoryStore {
                 .filter(|record| scope.covers(record))
                 .map(|record| TokenRecord::clone(record))
                 .collect(),
+            limits: scope
+                .owner_limits
+                .then(|| index.owner_limits.get(&scope.owner).copied())
+                .flatten(),
         };
         let changes = plan(&read)?;
         if changes.only_if_never_held && index.ever_held {
@@ -319,6 +324,12 @@ impl ManageStore for MemoryStore {
                     if index.by_id.get(id).is_some_and(|stored| stored.owner == scope.owner) {
                         self.remove(&mut index, id);
                     }
+                }
+                Write::OwnerLimits(limits) if limits.is_empty() => {
+                    index.owner_limits.remove(&scope.owner);
+                }
+                Write::OwnerLimits(limits) => {
+                    index.owner_limits.insert(scope.owner.clone(), *limits);
                 }
             }
         }

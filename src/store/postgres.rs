@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "usage", include_str!("../../migrations/postgres/0006_usage.sql")),
     (7, "allowed ips", include_str!("../../migrations/postgres/0007_allowed_ips.sql")),
     (8, "leaked", include_str!("../../migrations/postgres/0008_leaked.sql")),
+    (9, "owner limits", include_str!("../../migrations/postgres/0009_owner_limits.sql")),
 ];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
@@ -300,6 +301,7 @@ impl ManageStore for PostgresStore {
             let hash = match write {
                 Write::Insert(record) | Write::Replace(record) => Some(record.hash),
                 Write::Delete(id) => read.find(id).map(|record| record.hash),
+                Write::OwnerLimits(_) => None,
             };
             if let Some(hash) = hash {
                 announce(&mut *tx, "hash", &hash.to_hex()).await?;
@@ -363,7 +365,7 @@ impl PostgresStore {
     }
 
     /// The change made without the owner's lock, when it can be: `None`
-    /// when it must take the lock (it reads the owner's active tokens,
+    /// when it must take the lock (it reads the owner's active tokens or limits,
     /// claims the setup, writes more than one record or one it did not
     /// read, or its row changed since the read). A read is one statement,
     /// so what the plan sees is the store at one instant, and a refusal or
@@ -373,7 +375,9 @@ impl PostgresStore {
         scope: &ChangeScope,
         plan: &mut Plan<'_>,
     ) -> Result<Option<Changes>, StoreError> {
-        if !matches!(scope.active, ActiveRecords::Unread) {
+        // The owner's limits are one row every token of the owner shares:
+        // only the owner's lock orders its changes.
+        if !matches!(scope.active, ActiveRecords::Unread) || scope.owner_limits {
             return Ok(None);
         }
         if let Some(changes) = self.change_as_seen(scope, plan).await? {
@@ -405,7 +409,7 @@ impl PostgresStore {
                 records.push(record);
             }
         }
-        let read = OwnerRecords { owner: scope.owner.clone(), records };
+        let read = OwnerRecords { owner: scope.owner.clone(), records, limits: None };
         let changes = plan(&read)?;
         if changes.only_if_never_held {
             return Ok(None);

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::hash::TokenHash;
-use crate::record::{Metadata, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{Metadata, OwnerLimits, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
 use crate::scope::Scopes;
 
 /// Every column of `tokenkeep_tokens`, in the order `decode_record` reads.
@@ -17,7 +17,7 @@ macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
          created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         created_by, revoked_by, revoke_reason, metadata, rate_limit, usage, allowed_ips"
+         created_by, revoked_by, revoke_reason, metadata, rate_limit, usage, allowed_ips, owner_limits"
     };
 }
 
@@ -64,6 +64,7 @@ macro_rules! bind_record {
             .bind(record.rate_limit.map(|limit| limit.to_string()))
             .bind(record.usage.as_ref().map($crate::store::sql::encode_usage).transpose()?)
             .bind($crate::store::sql::encode_ranges(&record.allowed_ips))
+            .bind(record.owner_limits.as_ref().map($crate::store::sql::encode_json).transpose()?)
     }};
 }
 
@@ -145,7 +146,20 @@ macro_rules! run_change {
                 }
             }
         }
-        let read = OwnerRecords { owner: owner.to_owned(), records };
+        let limits = if scope.owner_limits {
+            let row = sqlx::query(concat!(
+                "SELECT limits FROM tokenkeep_owner_limits WHERE owner = $1",
+                $lock
+            ))
+            .bind(owner)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(backend_error)?;
+            row.map(|row| $crate::store::sql::decode_owner_limits(&row)).transpose()?
+        } else {
+            None
+        };
+        let read = OwnerRecords { owner: owner.to_owned(), records, limits };
         let changes = ($plan)(&read)?;
         if changes.only_if_never_held {
             let marked = sqlx::query(MARK_EVER_HELD)
@@ -161,7 +175,7 @@ macro_rules! run_change {
             let written = match write {
                 Write::Insert(record) => $crate::store::sql::bind_record!(
                     sqlx::query($crate::store::sql::insert_token!(
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
                     )),
                     record,
                     $instant
@@ -175,6 +189,21 @@ macro_rules! run_change {
                     sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2")
                         .bind(id.as_bytes().as_slice())
                         .bind(owner)
+                }
+                // Removed, then written again unless empty: one statement
+                // pair both dialects take, under the owner's lock.
+                Write::OwnerLimits(limits) => {
+                    sqlx::query("DELETE FROM tokenkeep_owner_limits WHERE owner = $1")
+                        .bind(owner)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(backend_error)?;
+                    if limits.is_empty() {
+                        continue;
+                    }
+                    sqlx::query("INSERT INTO tokenkeep_owner_limits (owner, limits) VALUES ($1, $2)")
+                        .bind(owner)
+                        .bind($crate::store::sql::encode_json(limits)?)
                 }
             };
             let result = written.execute(&mut *$tx).await.map_err(backend_error)?;
@@ -239,6 +268,12 @@ macro_rules! each_column {
         $each!($($args)*, "rate_limit", rate_limit, $record.rate_limit.map(|l| l.to_string()));
         $each!($($args)*, "usage", usage, $record.usage.as_ref().map(encode_usage).transpose()?);
         $each!($($args)*, "allowed_ips", allowed_ips, encode_ranges(&$record.allowed_ips));
+        $each!(
+            $($args)*,
+            "owner_limits",
+            owner_limits,
+            $record.owner_limits.as_ref().map($crate::store::sql::encode_json).transpose()?
+        );
     }};
 }
 
@@ -312,6 +347,7 @@ macro_rules! plan_as_seen {
             scope.seen.iter().find(|record| record.id == *id && record.owner == scope.owner)
         };
         let applies = matches!(scope.active, ActiveRecords::Unread)
+            && !scope.owner_limits
             && scope.hashes.is_empty()
             && !scope.ids.is_empty()
             && scope.ids.iter().all(|id| seen(id).is_some());
@@ -319,6 +355,7 @@ macro_rules! plan_as_seen {
         let read = applies.then(|| OwnerRecords {
             owner: scope.owner.clone(),
             records: scope.ids.iter().filter_map(seen).cloned().collect(),
+            limits: None,
         });
         let planned = read.map(|read| (($plan)(&read), read));
         match planned {
@@ -400,7 +437,12 @@ fn decode_ranges(text: &str) -> Result<Vec<crate::record::IpNet>, StoreError> {
 
 /// A usage limit as the JSON text of its column.
 pub(crate) fn encode_usage(usage: &crate::record::Usage) -> Result<String, StoreError> {
-    serde_json::to_string(usage).map_err(StoreError::unavailable)
+    encode_json(usage)
+}
+
+/// A value as the JSON text of its column.
+pub(crate) fn encode_json(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(StoreError::unavailable)
 }
 
 pub(crate) fn encode_scopes(scopes: &Scopes) -> Result<String, StoreError> {
@@ -445,6 +487,8 @@ where
     let usage: Option<String> = row.try_get("usage").map_err(get_err("usage"))?;
     let allowed_ips: Option<String> = row.try_get("allowed_ips").map_err(get_err("allowed_ips"))?;
     let rate_limit: Option<String> = row.try_get("rate_limit").map_err(get_err("rate_limit"))?;
+    let owner_limits: Option<String> =
+        row.try_get("owner_limits").map_err(get_err("owner_limits"))?;
     let revoke_reason: Option<String> =
         row.try_get("revoke_reason").map_err(get_err("revoke_reason"))?;
     Ok(TokenRecord {
@@ -481,7 +525,21 @@ where
             .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("usage")))
             .transpose()?,
         allowed_ips: allowed_ips.as_deref().map(decode_ranges).transpose()?.unwrap_or_default(),
+        owner_limits: owner_limits
+            .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("owner_limits")))
+            .transpose()?,
     })
+}
+
+/// Decodes the `limits` column of a `tokenkeep_owner_limits` row.
+pub(crate) fn decode_owner_limits<'r, R>(row: &'r R) -> Result<OwnerLimits, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let text: String = row.try_get("limits").map_err(|_| corrupt("owner limits"))?;
+    serde_json::from_str(&text).map_err(|_| corrupt("owner limits"))
 }
 
 fn token_id(bytes: Vec<u8>) -> Result<TokenId, StoreError> {

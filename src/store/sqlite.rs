@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "usage", include_str!("../../migrations/sqlite/0006_usage.sql")),
     (7, "allowed ips", include_str!("../../migrations/sqlite/0007_allowed_ips.sql")),
     (8, "leaked", include_str!("../../migrations/sqlite/0008_leaked.sql")),
+    (9, "owner limits", include_str!("../../migrations/sqlite/0009_owner_limits.sql")),
 ];
 
 /// Keeps tokens in one SQLite file.

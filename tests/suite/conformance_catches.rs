@@ -422,7 +422,7 @@ impl Planted {
                 self.inner
                     .change(scope, &mut |read| {
                         let shown =
-                            OwnerRecords { owner: read.owner.clone(), records: everyone.clone() };
+                            OwnerRecords { records: everyone.clone(), ..read.clone() };
                         plan(&shown)
                     })
                     .await
@@ -746,6 +746,23 @@ async fn a_keyed_store_that_publishes_locally_is_caught() {
     caught!(keyed across: Flaw::PublishesLocally, every_instance_hears_every_change);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_written_before_owner_limits_is_caught() {
+    caught!(keyed: Flaw::OwnerLimitsIgnored, an_owners_budget_is_shared_exactly_by_its_tokens);
+    caught!(
+        keyed across: Flaw::OwnerLimitsIgnored,
+        an_owners_budget_is_shared_exactly_across_instances
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_whose_clients_keep_owner_limits_is_caught() {
+    caught!(
+        keyed across: Flaw::OwnerLimitsKeptByTheClient,
+        an_owners_budget_is_shared_exactly_across_instances
+    );
+}
+
 /// The handle-local bugs pass the checks of one handle: only the checks
 /// across instances find them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -760,6 +777,10 @@ async fn the_handle_local_bugs_pass_on_one_handle() {
     conformance::setup_claim_has_one_winner_among_50(Planted::with(Bug::ClaimMarkerReadOutside))
         .await;
     conformance::every_change_moves_the_signal(Planted::with(Bug::SignalHearsOnlyItself)).await;
+    conformance::an_owners_budget_is_shared_exactly_by_its_tokens(Keyed::with(
+        Flaw::OwnerLimitsKeptByTheClient,
+    ))
+    .await;
 }
 
 /// Every check that catches a bug above passes on the store without one,

@@ -14,6 +14,7 @@ mod hostile;
 mod leak_reports;
 mod observe;
 mod operator;
+mod owners;
 mod postgres;
 mod protocols;
 mod routes;

@@ -44,6 +44,38 @@ async fn two_instances_sharing_redis_let_a_rate_through_once() {
     other.stop().await;
 }
 
+/// An owner's rate, shared by two tokens through two instances sharing
+/// Redis: the limit once, whichever token and instance.
+#[tokio::test]
+async fn two_instances_sharing_redis_hold_an_owners_rate_across_tokens() {
+    if !redis_answers().await {
+        return;
+    }
+    let data_dir = support::server::data_dir();
+    let args = ["--rate-limit-redis", "redis://127.0.0.1:6379"];
+    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
+    let (one, admin) = claimed_in(&data_dir, &args, &env).await;
+    let other = Server::start_in(&data_dir, &args, &env).await;
+    // An owner of its own, so no earlier run's count in Redis is shared.
+    let owner = format!("team-{}", std::process::id());
+    let set = one.put_limits(&admin, &owner, json!({ "rate_limit": "5/1d" })).await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let mut tokens = Vec::new();
+    for name in ["laptop", "ci"] {
+        let view = one.created(&admin, json!({ "name": name, "owner": owner })).await;
+        tokens.push(view["token"].as_str().unwrap().to_owned());
+    }
+    let mut statuses = Vec::new();
+    for round in 0..20 {
+        let server = if round % 2 == 0 { &one } else { &other };
+        statuses.push(server.whoami(&tokens[(round / 2) % 2]).await.status());
+    }
+    let admitted = statuses.iter().filter(|status| **status == StatusCode::OK).count();
+    assert_eq!(admitted, 5, "{statuses:?}");
+    one.stop().await;
+    other.stop().await;
+}
+
 /// Four instances sharing Redis, four clients hammering one token at once
 /// through all of them: exactly the limit gets through.
 #[tokio::test]

@@ -15,6 +15,7 @@ use tokenkeep::store::{
     ChangeScope, Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError,
     TokenStore, Write, async_trait,
 };
+use tokenkeep::record::OwnerLimits;
 use tokenkeep::{TokenId, TokenRecord};
 
 /// What a store of this shape gets wrong, one at a time.
@@ -46,6 +47,12 @@ pub(super) enum Flaw {
     /// The change signal is published to the client's own subscribers
     /// only, never through the server.
     PublishesLocally,
+    /// Written for a release without owner limits: the write is dropped
+    /// by a catch-all arm, and nothing is read.
+    OwnerLimitsIgnored,
+    /// Each client keeps the owner limits it read or wrote, and reads them
+    /// from there again: two instances each spend a budget of their own.
+    OwnerLimitsKeptByTheClient,
 }
 
 #[derive(Debug)]
@@ -54,6 +61,7 @@ struct Server {
     ids: HashMap<TokenId, TokenHash>,
     /// Each owner's hashes, in the order inserted.
     owners: HashMap<String, Vec<TokenHash>>,
+    limits: HashMap<String, OwnerLimits>,
     versions: HashMap<String, u64>,
     ever_held: bool,
     published: tokio::sync::watch::Sender<u64>,
@@ -125,6 +133,11 @@ impl Server {
                         }
                     }
                 }
+                Write::OwnerLimits(limits)
+                    if flaw != Flaw::OwnerLimitsIgnored =>
+                {
+                    self.limits.insert(owner.to_owned(), *limits);
+                }
                 _ => {}
             }
         }
@@ -138,13 +151,14 @@ pub(super) struct Keyed {
     flaw: Flaw,
     server: Arc<Mutex<Server>>,
     cache: Mutex<HashMap<TokenHash, Option<Arc<TokenRecord>>>>,
+    kept_limits: Mutex<HashMap<String, OwnerLimits>>,
     own_signal: tokio::sync::watch::Sender<u64>,
 }
 
 impl Keyed {
     fn client(flaw: Flaw, server: Arc<Mutex<Server>>) -> Self {
         let own_signal = tokio::sync::watch::Sender::new(0);
-        Self { flaw, server, cache: Mutex::default(), own_signal }
+        Self { flaw, server, cache: Mutex::default(), kept_limits: Mutex::default(), own_signal }
     }
 
     fn server() -> Arc<Mutex<Server>> {
@@ -152,6 +166,7 @@ impl Keyed {
             records: HashMap::new(),
             ids: HashMap::new(),
             owners: HashMap::new(),
+            limits: HashMap::new(),
             versions: HashMap::new(),
             ever_held: false,
             published: tokio::sync::watch::Sender::new(0),
@@ -189,7 +204,20 @@ impl Keyed {
             .filter(|record| scope.covers(record))
             .cloned()
             .collect();
-        let read = OwnerRecords { owner: scope.owner.clone(), records };
+        let limits = match self.flaw {
+            Flaw::OwnerLimitsIgnored => None,
+            Flaw::OwnerLimitsKeptByTheClient => {
+                let mut kept = self.kept_limits.lock().unwrap();
+                let stored = server.limits.get(&scope.owner).copied();
+                let limits = kept.get(&scope.owner).copied().or(stored);
+                if let Some(limits) = limits {
+                    kept.insert(scope.owner.clone(), limits);
+                }
+                limits.filter(|_| scope.owner_limits)
+            }
+            _ => server.limits.get(&scope.owner).copied().filter(|_| scope.owner_limits),
+        };
+        let read = OwnerRecords { owner: scope.owner.clone(), records, limits };
         (read, server.version(&scope.owner), server.ever_held)
     }
 
@@ -298,6 +326,13 @@ impl ManageStore for Keyed {
             }
             server.check(&scope.owner, &changes, self.flaw)?;
             server.apply(&scope.owner, &changes, self.flaw);
+            if self.flaw == Flaw::OwnerLimitsKeptByTheClient {
+                for write in &changes.writes {
+                    if let Write::OwnerLimits(limits) = write {
+                        self.kept_limits.lock().unwrap().insert(scope.owner.clone(), *limits);
+                    }
+                }
+            }
             server.ever_held |= changes.only_if_never_held
                 || changes.writes.iter().any(|write| matches!(write, Write::Insert(_)));
             self.publish(&server);
