@@ -11,7 +11,9 @@
 //! | `rotate` | the old token holds its name (active, not yet rotated); a grace period leaves room under the cap; the replacement is built from the old record as it is inside the change |
 //! | `delete` | a temporary token is not the store's to delete |
 //! | `import` | as `insert`, for what the store holds and the import brings together; records already stored are skipped |
-//! | `consume_use`, `consume_uses` | a rotation chain shares one budget whatever its links' states: the newest token of the chain spends it; a cost of several uses is taken whole or not at all |
+//! | `consume_use`, `consume_uses` | a rotation chain shares one budget whatever its links' states: the newest token of the chain spends it; a cost of several uses is taken whole or not at all; an owner's shared budget is spent in the same change, both or neither |
+//! | `set_owner_limits` | applied to the owner's limits as they are inside the change; every active token of the owner is stamped with them in the same change |
+//! | `insert`, `rotate`, `import`, `claim_setup` | the new record is stamped with its owner's limits as the change read them |
 //! | every write | temporary tokens are never written ([`TokenRules::apply`] refuses them: [`Refusal::Temporary`]) |
 //!
 //! A plan refuses with a [`Refusal`], which the store passes on only as
