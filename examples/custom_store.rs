@@ -139,7 +139,9 @@ fn encode(write: &Write, read: &OwnerRecords) -> Result<Option<serde_json::Value
                 true => String::new(),
                 false => serde_json::to_string(limits).map_err(StoreError::unavailable)?,
             };
-            return Ok(Some(serde_json::json!({ "op": "limits", "owner": read.owner, "json": json })));
+            return Ok(Some(
+                serde_json::json!({ "op": "limits", "owner": read.owner, "json": json }),
+            ));
         }
         _ => return Err(StoreError::unavailable("a write this store does not know")),
     };
@@ -210,7 +212,9 @@ impl ManageStore for RedisStore {
             let owned = redis::cmd("SMEMBERS").arg(self.key(&format!("owner:{owner}"))).clone();
             let records = self.records(&self.query::<Vec<String>>(&owned).await?).await?;
             let limits = match scope.owner_limits {
-                true => self.query(redis::cmd("GET").arg(self.key(&format!("limits:{owner}")))).await?,
+                true => {
+                    self.query(redis::cmd("GET").arg(self.key(&format!("limits:{owner}")))).await?
+                }
                 false => None::<String>,
             };
             let limits = limits.map(|json| serde_json::from_str(&json)).transpose();

@@ -37,8 +37,10 @@ use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
 use self::import::{Commit, held_by_another, import_owner};
+#[cfg(feature = "management")]
+use crate::record::OwnerLimits;
 use crate::record::TokenKind;
-use crate::record::{OwnerLimits, TokenId, TokenRecord, Usage};
+use crate::record::{TokenId, TokenRecord, Usage};
 #[cfg(feature = "management")]
 use crate::store::ActiveRecords;
 use crate::store::{ChangeScope, Changes, ManageStore, OwnerRecords, Refused, StoreError, Write};
@@ -394,7 +396,11 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     /// # Errors
     /// [`StoreError::Unavailable`].
     #[cfg(feature = "management")]
-    async fn owner_limits(&self, owner: &str, now: OffsetDateTime) -> Result<OwnerLimits, RuleError> {
+    async fn owner_limits(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+    ) -> Result<OwnerLimits, RuleError> {
         let scope = ChangeScope::new(owner, now).reading(ActiveRecords::Unread).with_owner_limits();
         self.apply(scope, |read| Ok((Vec::new(), read.limits.unwrap_or_default().at(now)))).await
     }

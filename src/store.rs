@@ -31,16 +31,19 @@
 //! `conformance`) checks the contract for any store.
 //!
 //! Backends: [`MemoryStore`] (concurrent, in process), `SqliteStore`
-//! (feature `sqlite`), `PostgresStore` (feature `postgres`).
+//! (feature `sqlite`), `PostgresStore` (feature `postgres`), `MysqlStore`
+//! (feature `mysql`, MySQL and MariaDB).
 
 mod cache;
 mod change;
 mod error;
 mod layer;
 mod memory;
+#[cfg(feature = "mysql")]
+mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -60,6 +63,9 @@ pub use change::{ActiveRecords, ChangeScope, Changes, OwnerRecords, Plan, Refuse
 pub use error::StoreError;
 pub use layer::{StoreLayer, WriteLayer};
 pub use memory::MemoryStore;
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+pub use mysql::{ChangeFeedPoller, MysqlStore};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres::{InvalidationListener, PostgresStore};
@@ -67,8 +73,8 @@ pub use postgres::{InvalidationListener, PostgresStore};
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteCommits, SqliteStore};
 /// Re-exported: the SQL stores are built on it, and take its pools and options.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))))]
 pub use sqlx;
 pub use types::{LastUse, ListQuery};
 

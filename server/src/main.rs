@@ -109,10 +109,22 @@ struct Cli {
         help_heading = "Storage"
     )]
     data_dir: PathBuf,
-    /// `postgres://…` or `sqlite://…`; wins over the data directory for the
-    /// database (the file area stays in the data directory).
+    /// `postgres://…`, `mysql://…` (MySQL or MariaDB) or `sqlite://…`;
+    /// wins over the data directory for the database (the file area stays
+    /// in the data directory).
     #[arg(long, env = "TOKENKEEP_DATABASE_URL", value_name = "URL", help_heading = "Storage")]
     database_url: Option<String>,
+    /// How often, in milliseconds, each instance on a MySQL database reads
+    /// the change feed for the other instances' revokes: the bound on how
+    /// long one is still accepted elsewhere.
+    #[arg(
+        long,
+        env = "TOKENKEEP_CHANGE_FEED_POLL_MS",
+        default_value_t = 100,
+        value_name = "MS",
+        help_heading = "Storage"
+    )]
+    change_feed_poll_ms: u64,
 
     /// Token prefix (`tk` makes `tk_…` tokens).
     #[arg(
@@ -302,14 +314,14 @@ async fn run(mut cli: Cli) -> Result<ExitCode, String> {
         Some(Command::Client(command)) => Ok(client::run(command).await),
         Some(Command::Token(command)) => {
             observe::init_logging(cli.log_format, "warn");
-            let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
+            let opened = store::open(&store::Location::of(&cli), &cli.data_dir).await?;
             let service = build_service(&cli, opened.store, Role::Operator).await?;
             Ok(operator::run(&service, command).await)
         }
         None | Some(Command::Serve) => {
             observe::init_logging(cli.log_format, "info");
             let metrics = observe::install_metrics()?;
-            let opened = store::open(cli.database_url.as_deref(), &cli.data_dir).await?;
+            let opened = store::open(&store::Location::of(&cli), &cli.data_dir).await?;
             let service = build_service(&cli, opened.store.clone(), Role::Server).await?;
             let limits = listener::Limits {
                 header_timeout: std::time::Duration::from_secs(cli.header_timeout.max(1)),

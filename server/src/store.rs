@@ -3,9 +3,35 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use tokenkeep::store::{
-    CacheConfig, CachedStore, InvalidationListener, ManageStore, PostgresStore, SqliteStore,
+    CacheConfig, CachedStore, ChangeFeedPoller, InvalidationListener, ManageStore, MysqlStore,
+    PostgresStore, SqliteStore,
 };
+
+/// Where the tokens are, as the options say.
+pub(crate) struct Location<'a> {
+    database_url: Option<&'a str>,
+    /// How often a MySQL database's change feed is read.
+    change_feed_poll: Duration,
+}
+
+impl<'a> Location<'a> {
+    pub(crate) fn of(cli: &'a crate::Cli) -> Self {
+        Self {
+            database_url: cli.database_url.as_deref(),
+            change_feed_poll: Duration::from_millis(cli.change_feed_poll_ms.max(1)),
+        }
+    }
+}
+
+/// What keeps a cache in step with the other instances while it lives
+/// (held only to be dropped with it).
+pub(crate) enum Follower {
+    Listener { _listener: InvalidationListener },
+    Poller { _poller: ChangeFeedPoller },
+}
 
 /// The database file inside the data directory.
 pub(crate) const SQLITE_FILE: &str = "tokenkeep.db";
@@ -15,14 +41,14 @@ pub(crate) struct Opened {
     /// Where the data is, for the start-up line.
     pub(crate) description: String,
     /// Keeps the cache in step with the other instances while it lives.
-    pub(crate) _listener: Option<InvalidationListener>,
+    pub(crate) _follower: Option<Follower>,
 }
 
 /// Opens and migrates the store the options name.
-pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Opened, String> {
+pub(crate) async fn open(location: &Location<'_>, data_dir: &Path) -> Result<Opened, String> {
     let failed =
         |error: tokenkeep::store::StoreError| format!("cannot open the token store: {error}");
-    match database_url {
+    match location.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             // Many instances may share the database: verify from a cache that
             // every instance's changes invalidate at once.
@@ -33,14 +59,30 @@ pub(crate) async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<
             Ok(Opened {
                 store: Arc::new(cached),
                 description: "postgres".to_owned(),
-                _listener: Some(listener),
+                _follower: Some(Follower::Listener { _listener: listener }),
+            })
+        }
+        Some(url) if url.starts_with("mysql://") || url.starts_with("mariadb://") => {
+            // The same for MySQL, which has no LISTEN: each instance polls
+            // the change feed every instance writes.
+            let store = MysqlStore::connect(url).await.map_err(failed)?;
+            store.migrate().await.map_err(failed)?;
+            let cached = CachedStore::new(store, CacheConfig::default());
+            let poller = cached.poll_changes(location.change_feed_poll).await.map_err(failed)?;
+            Ok(Opened {
+                store: Arc::new(cached),
+                description: "mysql".to_owned(),
+                _follower: Some(Follower::Poller { _poller: poller }),
             })
         }
         Some(url) if url.starts_with("sqlite:") => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
             cached_sqlite(store, url.to_owned()).await.map_err(failed)
         }
-        Some(_) => Err("--database-url must start with postgres:// or sqlite:".to_owned()),
+        Some(_) => {
+            Err("--database-url must start with postgres://, mysql://, mariadb:// or sqlite:"
+                .to_owned())
+        }
         None => {
             let path = data_dir.join(SQLITE_FILE);
             let store = SqliteStore::open(&path).await.map_err(failed)?;
@@ -63,5 +105,5 @@ async fn cached_sqlite(
         // In memory: no other process can write it, nothing to check.
         Err(_) => Arc::new(CachedStore::new(store, CacheConfig::default())),
     };
-    Ok(Opened { store, description, _listener: None })
+    Ok(Opened { store, description, _follower: None })
 }

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use crate::hash::TokenHash;
 use crate::record::{
-    IpNet, Metadata, OwnerLimits, RateLimit, RecordError, RevokeReason, TokenId, TokenName, TokenRecord, Usage,
-    check_description, check_profile,
+    IpNet, Metadata, OwnerLimits, RateLimit, RecordError, RevokeReason, TokenId, TokenName,
+    TokenRecord, Usage, check_description, check_profile,
 };
 use crate::scope::{Ability, Route, Scopes};
 

@@ -427,7 +427,8 @@ impl TokenService {
         // Last, so only a verification that succeeds uses one up: a usage
         // limit (the token's, its owner's, or both, in one change) is
         // counted by the store, atomically; tokens without one never reach it.
-        let counted = record.usage.is_some() || record.owner_limits.is_some_and(|shared| shared.uses);
+        let counted =
+            record.usage.is_some() || record.owner_limits.is_some_and(|shared| shared.uses);
         if let (true, Uses::Consume(cost)) = (counted, uses) {
             let consumed = Box::pin(async {
                 let Some(writes) = &inner.writes else {

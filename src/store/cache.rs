@@ -334,7 +334,7 @@ impl<S: TokenStore> CachedStore<S> {
         self.cache.clear();
     }
 
-    #[cfg(feature = "postgres")]
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
     pub(crate) fn cache(&self) -> &Arc<VerifyCache> {
         &self.cache
     }

@@ -290,6 +290,7 @@ impl ManageStore for PostgresStore {
         lock_owner(&mut tx, &scope.owner).await?;
         let (changes, read) = run_change!(
             sqlx::Postgres,
+            sql::AsWritten,
             tx,
             scope,
             plan,

@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use crate::hash::TokenHash;
-use crate::record::{Metadata, OwnerLimits, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord};
+use crate::record::{
+    Metadata, OwnerLimits, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord,
+};
 use crate::scope::Scopes;
 
 /// Every column of `tokenkeep_tokens`, in the order `decode_record` reads.
@@ -17,7 +19,7 @@ macro_rules! token_columns {
     () => {
         "id, owner, name, description, hash, display_prefix, scopes, profile, kind, \
          created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         created_by, revoked_by, revoke_reason, metadata, rate_limit, usage, allowed_ips, owner_limits"
+         created_by, revoked_by, revoke_reason, metadata, rate_limit, \"usage\", allowed_ips, owner_limits"
     };
 }
 
@@ -79,9 +81,10 @@ macro_rules! bind_record {
 /// `FOR UPDATE`: a row this change read is not written by another until
 /// it ends, whether or not that other holds the owner's lock).
 macro_rules! run_change {
-    ($db:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr, $lock:literal) => {{
+    ($db:ty, $dialect:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr, $lock:literal) => {{
         use $crate::store::{OwnerRecords, StoreError, Write};
-        use $crate::store::sql::{MARK_EVER_HELD, backend_error, select_tokens};
+        use $crate::store::sql::{Dialect, backend_error, select_tokens};
+        let spelled = <$dialect as Dialect>::statement;
         let scope: &$crate::store::ChangeScope = $scope;
         let owner: &str = &scope.owner;
         let names: &[$crate::record::TokenName] = match &scope.active {
@@ -89,13 +92,13 @@ macro_rules! run_change {
             _ => &[],
         };
         let active = match scope.active {
-            $crate::store::ActiveRecords::All => sqlx::query(concat!(
+            $crate::store::ActiveRecords::All => sqlx::query(spelled(concat!(
                 select_tokens!(
                     "WHERE owner = $1 AND revoked_at IS NULL \
                      AND (expires_at IS NULL OR expires_at > $2)"
                 ),
                 $lock
-            ))
+            )))
             .bind(owner)
             .bind(($instant)(scope.now))
             .fetch_all(&mut *$tx)
@@ -106,13 +109,13 @@ macro_rules! run_change {
         let mut records: Vec<$crate::record::TokenRecord> =
             active.iter().map($decode).collect::<Result<_, StoreError>>()?;
         for name in names {
-            let holding = sqlx::query(concat!(
+            let holding = sqlx::query(spelled(concat!(
                 select_tokens!(
                     "WHERE owner = $1 AND name = $2 AND revoked_at IS NULL \
                      AND (expires_at IS NULL OR expires_at > $3)"
                 ),
                 $lock
-            ))
+            )))
             .bind(owner)
             .bind(name.as_str())
             .bind(($instant)(scope.now))
@@ -134,7 +137,7 @@ macro_rules! run_change {
                 (concat!(select_tokens!("WHERE owner = $1 AND hash = $2"), $lock), key)
             }))
         {
-            let row = sqlx::query(statement)
+            let row = sqlx::query(spelled(statement))
                 .bind(owner)
                 .bind(key)
                 .fetch_optional(&mut *$tx)
@@ -147,10 +150,10 @@ macro_rules! run_change {
             }
         }
         let limits = if scope.owner_limits {
-            let row = sqlx::query(concat!(
+            let row = sqlx::query(spelled(concat!(
                 "SELECT limits FROM tokenkeep_owner_limits WHERE owner = $1",
                 $lock
-            ))
+            )))
             .bind(owner)
             .fetch_optional(&mut *$tx)
             .await
@@ -162,7 +165,7 @@ macro_rules! run_change {
         let read = OwnerRecords { owner: owner.to_owned(), records, limits };
         let changes = ($plan)(&read)?;
         if changes.only_if_never_held {
-            let marked = sqlx::query(MARK_EVER_HELD)
+            let marked = sqlx::query(<$dialect as Dialect>::MARK_EVER_HELD)
                 .execute(&mut *$tx)
                 .await
                 .map_err(backend_error)?;
@@ -174,9 +177,9 @@ macro_rules! run_change {
         for write in &changes.writes {
             let written = match write {
                 Write::Insert(record) => $crate::store::sql::bind_record!(
-                    sqlx::query($crate::store::sql::insert_token!(
+                    sqlx::query(spelled($crate::store::sql::insert_token!(
                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-                    )),
+                    ))),
                     record,
                     $instant
                 ),
@@ -186,14 +189,14 @@ macro_rules! run_change {
                     replaced.build()
                 }
                 Write::Delete(id) => {
-                    sqlx::query("DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2")
+                    sqlx::query(spelled("DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2"))
                         .bind(id.as_bytes().as_slice())
                         .bind(owner)
                 }
                 // Removed, then written again unless empty: one statement
                 // pair both dialects take, under the owner's lock.
                 Write::OwnerLimits(limits) => {
-                    sqlx::query("DELETE FROM tokenkeep_owner_limits WHERE owner = $1")
+                    sqlx::query(spelled("DELETE FROM tokenkeep_owner_limits WHERE owner = $1"))
                         .bind(owner)
                         .execute(&mut *$tx)
                         .await
@@ -201,7 +204,7 @@ macro_rules! run_change {
                     if limits.is_empty() {
                         continue;
                     }
-                    sqlx::query("INSERT INTO tokenkeep_owner_limits (owner, limits) VALUES ($1, $2)")
+                    sqlx::query(spelled("INSERT INTO tokenkeep_owner_limits (owner, limits) VALUES ($1, $2)"))
                         .bind(owner)
                         .bind($crate::store::sql::encode_json(limits)?)
                 }
@@ -214,7 +217,7 @@ macro_rules! run_change {
             }
         }
         if changes.writes.iter().any(|write| matches!(write, Write::Insert(_))) {
-            sqlx::query(MARK_EVER_HELD)
+            sqlx::query(<$dialect as Dialect>::MARK_EVER_HELD)
                 .execute(&mut *$tx)
                 .await
                 .map_err(backend_error)?;
@@ -223,9 +226,33 @@ macro_rules! run_change {
     }};
 }
 
-/// Marks the store as having held a token; affects no row when it has.
-pub(crate) const MARK_EVER_HELD: &str =
-    "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
+/// How a backend spells the statements the SQL stores share, which are
+/// written for PostgreSQL and SQLite (`$N` placeholders, each used once and
+/// in order; `"usage"` quoted as the standard quotes an identifier).
+pub(crate) trait Dialect {
+    /// A statement as the backend takes it.
+    type Statement: sqlx::SqlSafeStr;
+    /// Spells a shared statement.
+    fn statement(shared: &'static str) -> Self::Statement;
+    /// Marks the store as having held a token; affects no row when it has.
+    const MARK_EVER_HELD: &'static str;
+}
+
+/// PostgreSQL's and SQLite's: the statements as written.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) struct AsWritten;
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl Dialect for AsWritten {
+    type Statement = &'static str;
+
+    fn statement(shared: &'static str) -> &'static str {
+        shared
+    }
+
+    const MARK_EVER_HELD: &'static str =
+        "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
+}
 
 /// Each column a change may decide on (every one but the keys `id`,
 /// `owner`, `hash`, and `last_used_at`, which only its own notes move),
@@ -266,7 +293,7 @@ macro_rules! each_column {
             $record.metadata.as_ref().map($crate::record::Metadata::to_json)
         );
         $each!($($args)*, "rate_limit", rate_limit, $record.rate_limit.map(|l| l.to_string()));
-        $each!($($args)*, "usage", usage, $record.usage.as_ref().map(encode_usage).transpose()?);
+        $each!($($args)*, "\"usage\"", usage, $record.usage.as_ref().map(encode_usage).transpose()?);
         $each!($($args)*, "allowed_ips", allowed_ips, encode_ranges(&$record.allowed_ips));
         $each!(
             $($args)*,

@@ -311,7 +311,8 @@ impl ManageStore for SqliteStore {
             }
         }
         let mut tx = self.write().await?;
-        let (changes, _read) = run_change!(sqlx::Sqlite, tx, scope, plan, millis, decode, "");
+        let (changes, _read) =
+            run_change!(sqlx::Sqlite, sql::AsWritten, tx, scope, plan, millis, decode, "");
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
     }

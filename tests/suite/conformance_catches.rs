@@ -421,8 +421,7 @@ impl Planted {
                 let everyone = self.inner.list(&Self::everything()).await?;
                 self.inner
                     .change(scope, &mut |read| {
-                        let shown =
-                            OwnerRecords { records: everyone.clone(), ..read.clone() };
+                        let shown = OwnerRecords { records: everyone.clone(), ..read.clone() };
                         plan(&shown)
                     })
                     .await

@@ -23,6 +23,7 @@ mod lifetime;
 mod manage;
 mod metadata;
 mod move_between_stores;
+mod mysql;
 mod pipeline;
 mod postgres;
 mod properties;

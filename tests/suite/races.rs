@@ -263,3 +263,23 @@ async fn cached_postgres_races() {
         tokenkeep::store::CachedStore::new(store, tokenkeep::store::CacheConfig::default());
     verify_revoke_race(service_over(Arc::new(cached))).await;
 }
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_races() {
+    use crate::support::sql::{drop_mysql_database, mysql_store};
+    for scenario in 0..5 {
+        let Some(store) = mysql_store().await else {
+            return;
+        };
+        let manager = service_over(Arc::new(store.clone()));
+        match scenario {
+            0 => cap_race(manager).await,
+            1 => disjoint_patches_race(manager).await,
+            2 => rotate_patch_race(manager).await,
+            3 => grace_rotations_race_creates(manager).await,
+            _ => verify_revoke_race(manager).await,
+        }
+        drop_mysql_database(&store).await;
+    }
+}

@@ -12,6 +12,7 @@ mod durability;
 mod gateways;
 mod hostile;
 mod leak_reports;
+mod mysql;
 mod observe;
 mod operator;
 mod owners;

@@ -28,7 +28,10 @@ async fn an_owners_tokens_share_one_budget_and_a_refused_request_spends_none() {
     let set = server.put_limits(&admin, "alice", json!({ "uses": 3, "uses_refill": "3/1d" })).await;
     assert_eq!(set.status(), StatusCode::OK);
     let set = json_of(set).await;
-    assert_eq!((set["owner"].clone(), set["usage"]["remaining"].clone()), (json!("alice"), json!(3)));
+    assert_eq!(
+        (set["owner"].clone(), set["usage"]["remaining"].clone()),
+        (json!("alice"), json!(3))
+    );
     assert_eq!(set["usage"]["refill_to"], 3);
 
     let docs = json!([{ "path": "/docs", "access": "r" }]);
@@ -57,10 +60,17 @@ async fn an_owners_tokens_share_one_budget_and_a_refused_request_spends_none() {
     // Only the rate changes: the spent budget stays spent.
     let rate = server.put_limits(&admin, "alice", json!({ "rate_limit": "100/1m" })).await;
     let rate = json_of(rate).await;
-    assert_eq!((rate["rate_limit"].clone(), rate["usage"]["remaining"].clone()), (json!("100/1m"), json!(0)));
+    assert_eq!(
+        (rate["rate_limit"].clone(), rate["usage"]["remaining"].clone()),
+        (json!("100/1m"), json!(0))
+    );
     // Lifted, the owner's tokens verify again.
-    let lifted = server.put_limits(&admin, "alice", json!({ "uses": null, "rate_limit": null })).await;
-    assert_eq!(json_of(lifted).await, json!({ "owner": "alice", "rate_limit": null, "usage": null }));
+    let lifted =
+        server.put_limits(&admin, "alice", json!({ "uses": null, "rate_limit": null })).await;
+    assert_eq!(
+        json_of(lifted).await,
+        json!({ "owner": "alice", "rate_limit": null, "usage": null })
+    );
     assert_eq!(server.whoami(&before).await.status(), StatusCode::OK);
     server.stop().await;
 }
@@ -92,7 +102,8 @@ async fn owner_limits_are_a_managers_and_bad_ones_are_refused_whole() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
     let not_json = client().put(server.url(path)).bearer_auth(&admin);
-    let not_json = not_json.header("content-type", "application/json").body("{").send().await.unwrap();
+    let not_json =
+        not_json.header("content-type", "application/json").body("{").send().await.unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
     let unchanged = server.limits(&admin, "alice").await;
     assert_eq!(unchanged, json!({ "owner": "alice", "rate_limit": null, "usage": null }));

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokenkeep::conformance::Instances;
 use tokenkeep::hash::TokenHash;
+use tokenkeep::record::OwnerLimits;
 use tokenkeep::store::{
     ChangeScope, Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError,
     TokenStore, Write, async_trait,
 };
-use tokenkeep::record::OwnerLimits;
 use tokenkeep::{TokenId, TokenRecord};
 
 /// What a store of this shape gets wrong, one at a time.
@@ -133,9 +133,7 @@ impl Server {
                         }
                     }
                 }
-                Write::OwnerLimits(limits)
-                    if flaw != Flaw::OwnerLimitsIgnored =>
-                {
+                Write::OwnerLimits(limits) if flaw != Flaw::OwnerLimitsIgnored => {
                     self.limits.insert(owner.to_owned(), *limits);
                 }
                 _ => {}

@@ -256,3 +256,90 @@ pub async fn a_leaked_token_is_stored_as_leaked(
     let stored = service.get(&Actor::Admin, &TokenRef::id(issued.record.id)).await.unwrap();
     assert_eq!(stored.revoke_reason, Some(reason));
 }
+
+/// Set by `.ci/run`: the MySQL tests must run against it.
+pub const MYSQL_URL_VAR: &str = "TOKENKEEP_MYSQL_URL";
+/// Tried when the variable is unset; the tests are skipped if it does not answer.
+pub const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
+
+/// The MySQL (or MariaDB) server URL, or `None` (with a note on stderr)
+/// when the variable is unset and the default server does not answer.
+pub async fn mysql_url() -> Option<String> {
+    use tokenkeep::store::sqlx::mysql::MySqlPoolOptions;
+    let (url, required) = match std::env::var(MYSQL_URL_VAR) {
+        Ok(url) => (url, true),
+        Err(_) => (DEFAULT_MYSQL_URL.to_owned(), false),
+    };
+    let probe = MySqlPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(&url)
+        .await;
+    match probe {
+        Ok(pool) => {
+            pool.close().await;
+            Some(url)
+        }
+        Err(error) if !required => {
+            eprintln!(
+                "SKIPPED: no MySQL at {url} ({error}); set {MYSQL_URL_VAR} to run the MySQL tests"
+            );
+            None
+        }
+        Err(error) => panic!("{MYSQL_URL_VAR} is set, but MySQL at {url} does not answer: {error}"),
+    }
+}
+
+/// Connect options for a brand-new database of its own.
+pub async fn fresh_mysql_database(url: &str) -> tokenkeep::store::sqlx::mysql::MySqlConnectOptions {
+    use tokenkeep::store::sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+    let database = format!("tokenkeep_test_{}", hex_id(&TokenId::random().expect("randomness")));
+    let admin = MySqlPoolOptions::new().max_connections(1).connect(url).await.expect("connect");
+    tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {database}"
+    )))
+    .execute(&admin)
+    .await
+    .expect("create database");
+    admin.close().await;
+    MySqlConnectOptions::from_str(url).expect("url").database(&database)
+}
+
+#[cfg(feature = "mysql")]
+pub async fn mysql_store() -> Option<tokenkeep::store::MysqlStore> {
+    let url = mysql_url().await?;
+    let options = fresh_mysql_database(&url).await;
+    let store = tokenkeep::store::MysqlStore::connect_with(options).await.expect("connect mysql");
+    store.migrate().await.expect("migrate mysql");
+    Some(store)
+}
+
+/// A second handle on `first`'s database, as a second instance connects.
+#[cfg(feature = "mysql")]
+pub async fn another_mysql_handle(
+    first: &tokenkeep::store::MysqlStore,
+) -> tokenkeep::store::MysqlStore {
+    use tokenkeep::store::sqlx::mysql::MySqlConnectOptions;
+    let database: String = tokenkeep::store::sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(first.pool())
+        .await
+        .expect("the database");
+    let url = mysql_url().await.expect("the server answered the first handle");
+    let options = MySqlConnectOptions::from_str(&url).expect("url").database(&database);
+    tokenkeep::store::MysqlStore::connect_with(options).await.expect("connect mysql again")
+}
+
+/// Drops the database `store` works in.
+#[cfg(feature = "mysql")]
+pub async fn drop_mysql_database(store: &tokenkeep::store::MysqlStore) {
+    let database: String = tokenkeep::store::sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(store.pool())
+        .await
+        .expect("the database");
+    tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database}"
+    )))
+    .execute(store.pool())
+    .await
+    .expect("drop the database");
+}

@@ -1,0 +1,332 @@
+//! [`MysqlStore`]: one MySQL or MariaDB database shared by many service
+//! instances.
+
+mod feed;
+
+pub use feed::ChangeFeedPoller;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{AssertSqlSafe, Executor as _, MySql, QueryBuilder, Transaction};
+use time::OffsetDateTime;
+
+use super::sql::{self, Dialect, backend_error, decode_record, run_change, select_tokens};
+use super::{
+    ChangeScope, Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore, Write,
+};
+use crate::hash::TokenHash;
+use crate::record::{TokenId, TokenRecord};
+use crate::token::Prefix;
+
+/// The schema, embedded: `(version, description, script)`.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "create tokens", include_str!("../../migrations/mysql/0001_create_tokens.sql"))];
+
+/// How often a change that lost a deadlock is tried again before the
+/// store answers "unavailable".
+const DEADLOCK_RETRIES: usize = 10;
+
+/// Keeps tokens in MySQL (8.0 or later) or MariaDB (10.6 or later), for
+/// many service instances sharing one database.
+///
+/// Every change first locks its owner's row in `tokenkeep_owners` (one
+/// `INSERT … ON DUPLICATE KEY UPDATE`, held to the commit), then reads
+/// with `FOR UPDATE`: the changes of one owner queue across every
+/// instance, and the changes of different owners never wait for each
+/// other. Sessions run at `READ COMMITTED`, so a locking read takes no gap
+/// locks, and a change that loses a deadlock all the same is run again.
+/// Text compares byte for byte, as on the other backends.
+///
+/// MySQL has no `LISTEN`: each change also writes the hashes it touched to
+/// a change feed (`tokenkeep_changes`), which each instance's cache polls
+/// ([`CachedStore::poll_changes`](super::CachedStore::poll_changes)).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tokenkeep::store::StoreError> {
+/// let store = tokenkeep::store::MysqlStore::connect("mysql://app@db.internal/app").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MysqlStore {
+    pool: MySqlPool,
+}
+
+impl MysqlStore {
+    /// Connects to a `mysql://` (or `mariadb://`) URL.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for a bad URL or an unreachable server.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let url = url
+            .strip_prefix("mariadb://")
+            .map_or_else(|| url.to_owned(), |rest| format!("mysql://{rest}"));
+        Self::connect_with(MySqlConnectOptions::from_str(&url).map_err(backend_error)?).await
+    }
+
+    /// Connects with your own options (TLS, a socket, …). Each connection
+    /// is set to `ANSI_QUOTES` and `READ COMMITTED`, which the store's
+    /// statements rely on.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn connect_with(options: MySqlConnectOptions) -> Result<Self, StoreError> {
+        let options = options.charset("utf8mb4").timezone(Some("+00:00".to_owned()));
+        let pool = MySqlPoolOptions::new()
+            .max_connections(10)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+                        .await?;
+                    connection
+                        .execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(backend_error)?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for your own queries.
+    pub fn pool(&self) -> &MySqlPool {
+        &self.pool
+    }
+
+    /// Creates or updates tokenkeep's tables in the connection's database;
+    /// safe to run from several instances at once. Applied migrations are
+    /// recorded in `tokenkeep_migrations`.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`].
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sql::migrator(MIGRATIONS).run(&self.pool).await.map_err(sql::migrate_error)
+    }
+
+    /// One try of a change: the owner's lock, the shared change, the feed.
+    async fn change_once(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend_error)?;
+        sqlx::query(
+            "INSERT INTO tokenkeep_owners (owner, changes) VALUES (?, 1) \
+             ON DUPLICATE KEY UPDATE changes = changes + 1",
+        )
+        .bind(&scope.owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
+        let (changes, read) =
+            run_change!(MySql, Positional, tx, scope, plan, instant, decode, " FOR UPDATE");
+        let touched: Vec<TokenHash> = changes
+            .writes
+            .iter()
+            .filter_map(|write| match write {
+                Write::Insert(record) | Write::Replace(record) => Some(record.hash),
+                Write::Delete(id) => read.find(id).map(|record| record.hash),
+                _ => None,
+            })
+            .collect();
+        announce(&mut tx, &touched).await?;
+        tx.commit().await.map_err(backend_error)?;
+        Ok(changes)
+    }
+}
+
+/// Writes `hashes` to the change feed, in the transaction that changed
+/// them: last, so the number they get is taken just before the commit.
+async fn announce(tx: &mut Transaction<'_, MySql>, hashes: &[TokenHash]) -> Result<(), StoreError> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let mut insert = QueryBuilder::<MySql>::new("INSERT INTO tokenkeep_changes (hash) ");
+    insert.push_values(hashes, |mut row, hash| {
+        row.push_bind(hash.as_bytes().to_vec());
+    });
+    insert.build().execute(&mut **tx).await.map_err(backend_error)?;
+    Ok(())
+}
+
+/// MySQL's spelling of the shared statements: `?` for each `$N` (each is
+/// used once, in order); `"usage"` stands as written under `ANSI_QUOTES`.
+pub(crate) struct Positional;
+
+impl Dialect for Positional {
+    type Statement = AssertSqlSafe<String>;
+
+    fn statement(shared: &'static str) -> AssertSqlSafe<String> {
+        let mut spelled = String::with_capacity(shared.len());
+        let mut chars = shared.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                while chars.next_if(char::is_ascii_digit).is_some() {}
+                spelled.push('?');
+            } else {
+                spelled.push(c);
+            }
+        }
+        AssertSqlSafe(spelled)
+    }
+
+    const MARK_EVER_HELD: &'static str =
+        "INSERT IGNORE INTO tokenkeep_meta (\"key\", value) VALUES ('ever_held', '1')";
+}
+
+fn instant(at: OffsetDateTime) -> OffsetDateTime {
+    at
+}
+
+fn decode(row: &MySqlRow) -> Result<TokenRecord, StoreError> {
+    decode_record::<_, OffsetDateTime>(row, Ok)
+}
+
+/// Whether `error` is a deadlock (or a lock wait MySQL gave up on), after
+/// which the change may simply run again.
+fn lost_a_deadlock(error: &StoreError) -> bool {
+    let StoreError::Unavailable(source) = error else {
+        return false;
+    };
+    match source.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(database)) => database.code().as_deref() == Some("40001"),
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl TokenStore for MysqlStore {
+    async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
+        let row = sqlx::query(select_tokens!("WHERE hash = ?"))
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        row.as_ref().map(|row| decode(row).map(Arc::new)).transpose()
+    }
+
+    async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query(select_tokens!("WHERE id = ?"))
+            .bind(id.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?
+            .as_ref()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
+        let statement = select_tokens!(
+            "WHERE (? IS NULL OR owner = ?) \
+             AND (? OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))) \
+             ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(statement)
+            .bind(&query.owner)
+            .bind(&query.owner)
+            .bind(query.include_inactive)
+            .bind(query.now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn list_expiring(
+        &self,
+        now: OffsetDateTime,
+        before: OffsetDateTime,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let statement = select_tokens!(
+            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
+             AND expires_at > ? AND expires_at <= ? ORDER BY expires_at, id"
+        );
+        let rows = sqlx::query(statement)
+            .bind(now)
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// One statement a note, each committed on its own: a note holds no
+    /// lock while it waits for another, so notes never deadlock a change.
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
+        for used in uses {
+            sqlx::query(
+                "UPDATE tokenkeep_tokens SET last_used_at = ? \
+                 WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            )
+            .bind(used.at)
+            .bind(used.id.as_bytes().as_slice())
+            .bind(used.at)
+            .execute(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        }
+        Ok(())
+    }
+
+    async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
+        let in_format = format!("{}_", prefix.as_str());
+        let held: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens \
+             WHERE SUBSTRING(display_prefix, 1, ?) <> ?)",
+        )
+        .bind(i64::try_from(in_format.chars().count()).unwrap_or(i64::MAX))
+        .bind(&in_format)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        Ok(held != 0)
+    }
+
+    async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tokenkeep_meta WHERE \"key\" = 'ever_held')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        Ok(held != 0)
+    }
+}
+
+/// Every change is one transaction holding its owner's row lock from
+/// before the read to the commit (see [`MysqlStore`]); one that loses a
+/// deadlock runs again, plan included.
+#[async_trait]
+impl ManageStore for MysqlStore {
+    async fn change(
+        &self,
+        scope: &ChangeScope,
+        plan: &mut Plan<'_>,
+    ) -> Result<Changes, StoreError> {
+        let mut tries = 0;
+        loop {
+            match self.change_once(scope, plan).await {
+                Err(error) if lost_a_deadlock(&error) && tries < DEADLOCK_RETRIES => tries += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dialect as _, Positional};
+
+    #[test]
+    fn placeholders_are_spelled_positionally() {
+        let spelled = Positional::statement("SELECT \"usage\" FROM t WHERE a = $1 AND b > $12");
+        assert_eq!(spelled.0, "SELECT \"usage\" FROM t WHERE a = ? AND b > ?");
+    }
+}
