@@ -1,14 +1,17 @@
-//! Management throughput: tokens issued and revoked per second on SQLite
-//! and PostgreSQL, with 1,000 and with 1,000,000 tokens already stored;
-//! then the round trip of an uncached lookup on each (the cold path).
-//! One client, one operation at a time, each durable when it returns
-//! (SQLite's `synchronous=FULL`, PostgreSQL's commit): the numbers are
-//! bounded by the disk's flush and the round trip, not by tokenkeep.
+//! Throughput on each SQL backend (SQLite, PostgreSQL, MySQL/MariaDB),
+//! with 10,000 and with 1,000,000 tokens already stored: tokens issued and
+//! revoked per second, one client, one operation at a time, each durable
+//! when it returns (SQLite's `synchronous=FULL`, the servers' commit), so
+//! bounded by the disk's flush and the round trip, not by tokenkeep; and
+//! verifications per second straight from the store (no cache: every one
+//! a lookup), from one client and from 16 at once. Then the round trip of
+//! an uncached lookup on each (the cold path).
 //!
 //! ```sh
 //! TOKENKEEP_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
-//!   cargo bench --features sqlite,postgres,management --bench management
-//! TOKENKEEP_BENCH_SIZES=1000 cargo bench …   # the small store only
+//! TOKENKEEP_MYSQL_URL=mysql://root@127.0.0.1:3306/test \
+//!   cargo bench --features sqlite,postgres,mysql,management --bench management
+//! TOKENKEEP_BENCH_SIZES=10000 cargo bench …   # the small store only
 //! ```
 
 mod common;
@@ -18,12 +21,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokenkeep::rules::TokenRules as _;
+use tokenkeep::store::sqlx::mysql::MySqlConnectOptions;
 use tokenkeep::store::sqlx::postgres::PgConnectOptions;
-use tokenkeep::store::{ManageStore, PostgresStore, SqliteStore};
-use tokenkeep::{Actor, IssueRequest, Prefix, TokenManager, TokenRecord, TokenRef};
+use tokenkeep::store::{ManageStore, MysqlStore, PostgresStore, SqliteStore};
+use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRecord, TokenRef};
 
 /// Operations timed per store and size.
 const OPERATIONS: usize = 500;
+
+/// Verifications timed per store, size and number of clients.
+const VERIFICATIONS: usize = 4_000;
 
 fn manager(store: Arc<dyn ManageStore>) -> TokenManager {
     TokenManager::builder(store, Prefix::new("tk").expect("prefix"))
@@ -50,12 +57,48 @@ async fn measure(manager: &TokenManager) -> (f64, f64) {
     (issue, revoke)
 }
 
+/// Verifications per second of `sample` tokens (in turn) by `clients`
+/// clients at once, each verification a lookup in the store.
+async fn verify_rate(manager: &TokenManager, sample: &Arc<Vec<String>>, clients: usize) -> f64 {
+    let started = Instant::now();
+    let each = VERIFICATIONS / clients;
+    let tasks: Vec<_> = (0..clients)
+        .map(|client| {
+            let (service, sample) = (manager.service().clone(), Arc::clone(sample));
+            tokio::spawn(async move {
+                for index in 0..each {
+                    let token = &sample[(client * each + index) % sample.len()];
+                    service.verify_token(token, Requirement::None).await.expect("verifies");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a client");
+    }
+    (each * clients) as f64 / started.elapsed().as_secs_f64()
+}
+
 fn sqlite_directory(size: usize) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("tokenkeep-manage-{}-{size}", std::process::id()))
 }
 
 fn schema(size: usize) -> String {
     format!("tokenkeep_manage_{}_{size}", std::process::id())
+}
+
+fn database(size: usize) -> String {
+    format!("tokenkeep_manage_{}_{size}", std::process::id())
+}
+
+async fn run_mysql(statement: String) -> Option<()> {
+    let url = std::env::var("TOKENKEEP_MYSQL_URL").ok()?;
+    let admin = tokenkeep::store::sqlx::MySqlPool::connect(&url).await.ok()?;
+    tokenkeep::store::sqlx::raw_sql(tokenkeep::store::sqlx::AssertSqlSafe(statement))
+        .execute(&admin)
+        .await
+        .ok()?;
+    Some(())
 }
 
 async fn run_sql(statement: String) -> Option<()> {
@@ -72,7 +115,27 @@ async fn sqlite(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
     let size = records.len();
     let store = SqliteStore::open(sqlite_directory(size).join("manage.db")).await.ok()?;
     store.migrate().await.ok()?;
-    store.import(common::population(size, 1).records, common::no_cap()).await.ok()?;
+    import(&store, records).await?;
+    Some(Arc::new(store))
+}
+
+/// In batches: one transaction of a million rows holds them all in memory.
+async fn import(store: &dyn ManageStore, records: Vec<TokenRecord>) -> Option<()> {
+    for batch in records.chunks(50_000) {
+        store.import(batch.to_vec(), common::no_cap()).await.ok()?;
+    }
+    Some(())
+}
+
+async fn mysql(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
+    let size = records.len();
+    let url = std::env::var("TOKENKEEP_MYSQL_URL").ok()?;
+    let database = database(size);
+    run_mysql(format!("CREATE DATABASE {database}")).await?;
+    let options = MySqlConnectOptions::from_str(&url).ok()?.database(&database);
+    let store = MysqlStore::connect_with(options).await.ok()?;
+    store.migrate().await.ok()?;
+    import(&store, records).await?;
     Some(Arc::new(store))
 }
 
@@ -85,10 +148,7 @@ async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
         PgConnectOptions::from_str(&url).ok()?.options([("search_path", schema.as_str())]);
     let store = PostgresStore::connect_with(options).await.ok()?;
     store.migrate().await.ok()?;
-    // In batches: one transaction of a million rows holds them all in memory.
-    for batch in records.chunks(50_000) {
-        store.import(batch.to_vec(), common::no_cap()).await.ok()?;
-    }
+    import(&store, records).await?;
     Some(Arc::new(store))
 }
 
@@ -97,23 +157,34 @@ async fn main() {
     let sizes = std::env::var("TOKENKEEP_BENCH_SIZES")
         .ok()
         .map(|text| text.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1_000, 1_000_000]);
-    println!("\n| store | tokens stored | issued per second | revoked per second |");
-    println!("| --- | ---: | ---: | ---: |");
+        .unwrap_or_else(|| vec![10_000, 1_000_000]);
+    println!(
+        "\n| store | tokens stored | issued per second | revoked per second | verified per second, 1 client | 16 clients |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for &size in &sizes {
-        let records = common::population(size, 1).records;
-        let stores =
-            [("SQLite", sqlite(records.clone()).await), ("PostgreSQL", postgres(records).await)];
+        let population = common::population(size, 1_000);
+        let sample = Arc::new(population.sample);
+        let records = population.records;
+        let stores = [
+            ("SQLite", sqlite(records.clone()).await),
+            ("PostgreSQL", postgres(records.clone()).await),
+            ("MariaDB", mysql(records).await),
+        ];
         for (name, store) in stores {
             let Some(store) = store else {
-                println!("| {name} | {size} | skipped (not reachable) | |");
+                println!("| {name} | {size} | skipped (not reachable) | | | |");
                 continue;
             };
-            let (issue, revoke) = measure(&manager(store)).await;
-            println!("| {name} | {size} | {issue:.0} | {revoke:.0} |");
+            let manager = manager(store);
+            let one = verify_rate(&manager, &sample, 1).await;
+            let many = verify_rate(&manager, &sample, 16).await;
+            let (issue, revoke) = measure(&manager).await;
+            println!("| {name} | {size} | {issue:.0} | {revoke:.0} | {one:.0} | {many:.0} |");
         }
         let _ = std::fs::remove_dir_all(sqlite_directory(size));
         let _ = run_sql(format!("DROP SCHEMA {} CASCADE", schema(size))).await;
+        let _ = run_mysql(format!("DROP DATABASE {}", database(size))).await;
     }
     cold_path().await;
 }

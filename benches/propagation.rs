@@ -1,12 +1,16 @@
 //! How long a revoke on one instance takes to be seen by another instance's
-//! verification cache, through PostgreSQL LISTEN/NOTIFY: 200 revocations,
-//! each timed from the moment `revoke` returned on instance A to the first
-//! refused verification on instance B.
+//! verification cache: through PostgreSQL `LISTEN/NOTIFY`, and through
+//! MySQL's change feed polled every 100 ms (the reference server's
+//! default). Each backend: 200 revocations, each timed from the moment
+//! `revoke` returned on instance A to the first refused verification on
+//! instance B.
 //!
 //! ```sh
-//! TOKENKEEP_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench propagation --all-features
+//! cargo bench --bench propagation --all-features
 //! ```
 //!
+//! `TOKENKEEP_POSTGRES_URL` and `TOKENKEEP_MYSQL_URL` name the servers (the
+//! local defaults otherwise; a backend without one says SKIPPED).
 //! `TOKENKEEP_PROPAGATION_ROUNDS` sets the number of revocations (200 by
 //! default): a run under load (BENCHMARKS.md) takes more, for its tail.
 
@@ -14,54 +18,93 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokenkeep::store::sqlx::mysql::MySqlConnectOptions;
 use tokenkeep::store::sqlx::postgres::PgConnectOptions;
-use tokenkeep::store::{CacheConfig, CachedStore, PostgresStore};
+use tokenkeep::store::{CacheConfig, CachedStore, ManageStore, MysqlStore, PostgresStore, sqlx};
 use tokenkeep::{Actor, IssueRequest, Prefix, Requirement, TokenManager, TokenRef};
 
 /// Revocations timed, unless `TOKENKEEP_PROPAGATION_ROUNDS` says otherwise.
 const DEFAULT_ROUNDS: usize = 200;
 
-fn service(store: Arc<dyn tokenkeep::store::ManageStore>) -> TokenManager {
+/// How often instance B reads MySQL's change feed.
+const FEED_POLL: Duration = Duration::from_millis(100);
+
+/// A TTL far beyond the measurement: only an invalidation can explain a refusal.
+const CONFIG: CacheConfig = CacheConfig { capacity: 10_000, ttl: Duration::from_secs(3_600) };
+
+fn service(store: Arc<dyn ManageStore>) -> TokenManager {
     TokenManager::builder(store, Prefix::new("tk").expect("prefix"))
         .max_active_per_owner(None)
         .build()
         .expect("service")
 }
 
+fn url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
 #[tokio::main]
 async fn main() {
-    let url = std::env::var("TOKENKEEP_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let rounds = std::env::var("TOKENKEEP_PROPAGATION_ROUNDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(DEFAULT_ROUNDS)
+        .max(1);
+    postgres(rounds).await;
+    mysql(rounds).await;
+}
+
+async fn postgres(rounds: usize) {
+    let url = url("TOKENKEEP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test");
     let schema = format!("tokenkeep_bench_{}", std::process::id());
-    let admin = match tokenkeep::store::sqlx::PgPool::connect(&url).await {
+    let admin = match sqlx::PgPool::connect(&url).await {
         Ok(pool) => pool,
         Err(error) => {
             eprintln!("SKIPPED: no PostgreSQL at {url}: {error}");
             return;
         }
     };
-    tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
-        "CREATE SCHEMA {schema}"
-    )))
-    .execute(&admin)
-    .await
-    .expect("schema");
+    let create = format!("CREATE SCHEMA {schema}");
+    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&admin).await.expect("schema");
     let options =
         PgConnectOptions::from_str(&url).expect("url").options([("search_path", schema.as_str())]);
-    // A TTL far beyond the measurement: only the notification can explain a refusal.
-    let config = CacheConfig { capacity: 10_000, ttl: Duration::from_secs(3_600) };
     let a = PostgresStore::connect_with(options.clone()).await.expect("instance A");
     a.migrate().await.expect("migrate");
     let b =
-        CachedStore::new(PostgresStore::connect_with(options).await.expect("instance B"), config);
+        CachedStore::new(PostgresStore::connect_with(options).await.expect("instance B"), CONFIG);
     let _listener = b.listen_for_invalidations().await.expect("listen");
-    let (first, second) = (service(Arc::new(CachedStore::new(a, config))), service(Arc::new(b)));
+    let (first, second) = (service(Arc::new(CachedStore::new(a, CONFIG))), service(Arc::new(b)));
+    report("propagation", &measure(&first, &second, rounds).await);
+    let drop = format!("DROP SCHEMA {schema} CASCADE");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
+}
 
-    let rounds = std::env::var("TOKENKEEP_PROPAGATION_ROUNDS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(DEFAULT_ROUNDS)
-        .max(1);
+async fn mysql(rounds: usize) {
+    let url = url("TOKENKEEP_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+    let database = format!("tokenkeep_bench_{}", std::process::id());
+    let admin = match sqlx::MySqlPool::connect(&url).await {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("SKIPPED: no MySQL at {url}: {error}");
+            return;
+        }
+    };
+    let create = format!("CREATE DATABASE {database}");
+    sqlx::query(sqlx::AssertSqlSafe(create)).execute(&admin).await.expect("database");
+    let options = MySqlConnectOptions::from_str(&url).expect("url").database(&database);
+    let a = MysqlStore::connect_with(options.clone()).await.expect("instance A");
+    a.migrate().await.expect("migrate");
+    let b = CachedStore::new(MysqlStore::connect_with(options).await.expect("instance B"), CONFIG);
+    let _poller = b.poll_changes(FEED_POLL).await.expect("poll");
+    let (first, second) = (service(Arc::new(CachedStore::new(a, CONFIG))), service(Arc::new(b)));
+    report("propagation-mysql", &measure(&first, &second, rounds).await);
+    let drop = format!("DROP DATABASE {database}");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
+}
+
+/// Each round: issue on A, verify on B (now cached there), revoke on A,
+/// and time until B refuses. Sorted.
+async fn measure(first: &TokenManager, second: &TokenManager, rounds: usize) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let issued = first
@@ -81,16 +124,15 @@ async fn main() {
         latencies.push(revoked.elapsed());
     }
     latencies.sort();
+    latencies
+}
+
+fn report(name: &str, latencies: &[Duration]) {
     let at = |quantile: f64| {
         latencies[((latencies.len() as f64 * quantile) as usize).min(latencies.len() - 1)]
     };
-    println!("propagation/rounds: {rounds}");
-    for (name, quantile) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
-        println!("propagation/{name}-ms: {:.3}", at(quantile).as_secs_f64() * 1_000.0);
+    println!("{name}/rounds: {}", latencies.len());
+    for (label, quantile) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
+        println!("{name}/{label}-ms: {:.3}", at(quantile).as_secs_f64() * 1_000.0);
     }
-    let _ = tokenkeep::store::sqlx::query(tokenkeep::store::sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA {schema} CASCADE"
-    )))
-    .execute(&admin)
-    .await;
 }

@@ -31,7 +31,7 @@ if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return 
 if ARGV[3] == '1' and redis.call('EXISTS', ns .. ':ever') == 1 then return 'claimed' end
 local writes = cjson.decode(ARGV[4])
 for _, w in ipairs(writes) do
-  local exists = redis.call('EXISTS', ns .. ':rec:' .. w.id) == 1
+  local exists = w.id and redis.call('EXISTS', ns .. ':rec:' .. w.id) == 1
   if w.op == 'insert' and (exists or redis.call('EXISTS', ns .. ':hash:' .. w.hash) == 1) then
     return 'duplicate'
   end

@@ -368,6 +368,7 @@ mod tests {
             include_str!("conformance/read.rs"),
             include_str!("conformance/change.rs"),
             include_str!("conformance/rules.rs"),
+            include_str!("conformance/owners.rs"),
         ];
         let mut defined: Vec<&str> = sources
             .iter()

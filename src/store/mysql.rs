@@ -13,7 +13,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{AssertSqlSafe, Executor as _, MySql, QueryBuilder, Transaction};
 use time::OffsetDateTime;
 
-use super::sql::{self, Dialect, backend_error, decode_record, run_change, select_tokens};
+use super::sql::{self, Dialect, backend_error, decode_record, run_change};
 use super::{
     ChangeScope, Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore, Write,
 };
@@ -203,40 +203,26 @@ fn lost_a_deadlock(error: &StoreError) -> bool {
 #[async_trait]
 impl TokenStore for MysqlStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        let row = sqlx::query(select_tokens!("WHERE hash = ?"))
-            .bind(hash.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        row.as_ref().map(|row| decode(row).map(Arc::new)).transpose()
+        let found = sql::fetch_records!(one: Positional, &self.pool, decode, ["WHERE hash = $1"], hash.as_bytes().as_slice());
+        Ok(found?.map(Arc::new))
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query(select_tokens!("WHERE id = ?"))
-            .bind(id.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?
-            .as_ref()
-            .map(decode)
-            .transpose()
+        sql::fetch_records!(one: Positional, &self.pool, decode, ["WHERE id = $1"], id.as_bytes().as_slice())
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        let statement = select_tokens!(
-            "WHERE (? IS NULL OR owner = ?) \
-             AND (? OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))) \
-             ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(statement)
-            .bind(&query.owner)
-            .bind(&query.owner)
-            .bind(query.include_inactive)
-            .bind(query.now)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        rows.iter().map(decode).collect()
+        let (owner, inactive, now) = (&query.owner, query.include_inactive, query.now);
+        sql::fetch_records!(
+            Positional,
+            &self.pool,
+            decode,
+            [sql::listed!()],
+            owner,
+            owner,
+            inactive,
+            now
+        )
     }
 
     async fn list_expiring(
@@ -244,17 +230,7 @@ impl TokenStore for MysqlStore {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        let statement = select_tokens!(
-            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
-             AND expires_at > ? AND expires_at <= ? ORDER BY expires_at, id"
-        );
-        let rows = sqlx::query(statement)
-            .bind(now)
-            .bind(before)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        rows.iter().map(decode).collect()
+        sql::fetch_records!(Positional, &self.pool, decode, [sql::expiring_between!()], now, before)
     }
 
     /// One statement a note, each committed on its own: a note holds no
@@ -276,17 +252,7 @@ impl TokenStore for MysqlStore {
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        let in_format = format!("{}_", prefix.as_str());
-        let held: i64 = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens \
-             WHERE SUBSTRING(display_prefix, 1, ?) <> ?)",
-        )
-        .bind(i64::try_from(in_format.chars().count()).unwrap_or(i64::MAX))
-        .bind(&in_format)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend_error)?;
-        Ok(held != 0)
+        sql::holds_text_outside!(Positional, &self.pool, prefix)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row as _, Transaction};
 use time::OffsetDateTime;
 
-use super::sql::{self, backend_error, decode_record, run_change, select_tokens};
+use super::sql::{self, AsWritten, backend_error, decode_record, run_change};
 use super::{
     ActiveRecords, Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError,
     TokenStore, Write,
@@ -173,39 +173,26 @@ async fn lock_owner(
 #[async_trait]
 impl TokenStore for PostgresStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        let row = sqlx::query(select_tokens!("WHERE hash = $1"))
-            .bind(hash.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        row.as_ref().map(|row| decode(row).map(Arc::new)).transpose()
+        let found = sql::fetch_records!(one: AsWritten, &self.pool, decode, ["WHERE hash = $1"], hash.as_bytes().as_slice());
+        Ok(found?.map(Arc::new))
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query(select_tokens!("WHERE id = $1"))
-            .bind(id.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?
-            .as_ref()
-            .map(decode)
-            .transpose()
+        sql::fetch_records!(one: AsWritten, &self.pool, decode, ["WHERE id = $1"], id.as_bytes().as_slice())
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        let statement = select_tokens!(
-            "WHERE ($1::text IS NULL OR owner = $1) \
-             AND ($2 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3))) \
-             ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(statement)
-            .bind(&query.owner)
-            .bind(query.include_inactive)
-            .bind(query.now)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        rows.iter().map(decode).collect()
+        let (owner, inactive, now) = (&query.owner, query.include_inactive, query.now);
+        sql::fetch_records!(
+            AsWritten,
+            &self.pool,
+            decode,
+            [sql::listed!()],
+            owner,
+            owner,
+            inactive,
+            now
+        )
     }
 
     async fn list_expiring(
@@ -213,17 +200,7 @@ impl TokenStore for PostgresStore {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        let statement = select_tokens!(
-            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
-             AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id"
-        );
-        let rows = sqlx::query(statement)
-            .bind(now)
-            .bind(before)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        rows.iter().map(decode).collect()
+        sql::fetch_records!(AsWritten, &self.pool, decode, [sql::expiring_between!()], now, before)
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
@@ -245,16 +222,7 @@ impl TokenStore for PostgresStore {
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        let in_format = format!("{}_", prefix.as_str());
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens \
-             WHERE substr(display_prefix, 1, $2) <> $1)",
-        )
-        .bind(&in_format)
-        .bind(i32::try_from(in_format.len()).unwrap_or(i32::MAX))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend_error)
+        sql::holds_text_outside!(AsWritten, &self.pool, prefix)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
@@ -290,7 +258,7 @@ impl ManageStore for PostgresStore {
         lock_owner(&mut tx, &scope.owner).await?;
         let (changes, read) = run_change!(
             sqlx::Postgres,
-            sql::AsWritten,
+            AsWritten,
             tx,
             scope,
             plan,

@@ -25,8 +25,8 @@ macro_rules! token_columns {
 
 /// `SELECT` every column of `tokenkeep_tokens`, then `$tail`: one literal.
 macro_rules! select_tokens {
-    ($tail:literal) => {
-        concat!("SELECT ", $crate::store::sql::token_columns!(), " FROM tokenkeep_tokens ", $tail)
+    ($($tail:tt)+) => {
+        concat!("SELECT ", $crate::store::sql::token_columns!(), " FROM tokenkeep_tokens ", $($tail)+)
     };
 }
 
@@ -323,7 +323,7 @@ macro_rules! where_unchanged {
 
 /// The `UPDATE` of a replace: only the columns in which `$after` differs
 /// from `$before`, the record as this change read it (every column when
-/// it read none). A revoke sets its three columns, not the row's twenty,
+/// it read none). A revoke sets its three columns, not the whole row,
 /// so the indexes on the columns it leaves alone are not touched. The row
 /// is selected by id, owner and hash, so a replace that moves a record's
 /// owner or hash finds no row. `last_used_at` is never written: only
@@ -405,9 +405,78 @@ macro_rules! plan_as_seen {
     }};
 }
 
+/// The records `select_tokens!` finds under `[$where]` with `$binds`, decoded by
+/// `$decode`, the statement spelled by `$dialect`: the reads every SQL
+/// store makes alike. `fetch_records!(one: …)` answers the first or `None`.
+macro_rules! fetch_records {
+    ($dialect:ty, $pool:expr, $decode:expr, [$($where:tt)+] $(, $bind:expr)* $(,)?) => {{
+        use $crate::store::sql::{Dialect, backend_error, select_tokens};
+        sqlx::query(<$dialect as Dialect>::statement(select_tokens!($($where)+)))
+            $(.bind($bind))*
+            .fetch_all($pool)
+            .await
+            .map_err(backend_error)?
+            .iter()
+            .map($decode)
+            .collect::<Result<Vec<$crate::record::TokenRecord>, StoreError>>()
+    }};
+    (one: $dialect:ty, $pool:expr, $decode:expr, [$($where:tt)+] $(, $bind:expr)* $(,)?) => {{
+        use $crate::store::sql::{Dialect, backend_error, select_tokens};
+        sqlx::query(<$dialect as Dialect>::statement(select_tokens!($($where)+)))
+            $(.bind($bind))*
+            .fetch_optional($pool)
+            .await
+            .map_err(backend_error)?
+            .as_ref()
+            .map($decode)
+            .transpose()
+    }};
+}
+
+/// The `WHERE` of `list_expiring`: the active tokens expiring after `$1`
+/// and at or before `$2`, soonest first (then by id).
+macro_rules! expiring_between {
+    () => {
+        "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
+         AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id"
+    };
+}
+
+/// The `WHERE` of `list`: the owner's records (`$1` and `$2` the owner,
+/// or `NULL` for everyone's), inactive ones too when `$3`, judged at `$4`;
+/// oldest first (then by id).
+macro_rules! listed {
+    () => {
+        "WHERE ($1 IS NULL OR owner = $2) \
+         AND ($3 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $4))) \
+         ORDER BY created_at, id"
+    };
+}
+
+/// Whether any record's display prefix does not start with `$prefix` and
+/// `_`: the answer to `may_hold_custom_secrets` every SQL store gives
+/// alike, the statement spelled by `$dialect`.
+macro_rules! holds_text_outside {
+    ($dialect:ty, $pool:expr, $prefix:expr) => {{
+        use $crate::store::sql::{Dialect, backend_error};
+        let in_format = format!("{}_", $prefix.as_str());
+        let length = i32::try_from(in_format.chars().count()).unwrap_or(i32::MAX);
+        let statement = "SELECT COUNT(*) FROM (SELECT 1 FROM tokenkeep_tokens \
+                         WHERE substr(display_prefix, 1, $1) <> $2 LIMIT 1) AS outside";
+        sqlx::query_scalar::<_, i64>(<$dialect as Dialect>::statement(statement))
+            .bind(length)
+            .bind(in_format)
+            .fetch_one($pool)
+            .await
+            .map(|found| found > 0)
+            .map_err(backend_error)
+    }};
+}
+
 pub(crate) use {
-    bind_record, each_column, insert_token, plan_as_seen, replace_token, run_change, select_tokens,
-    set_if_changed, token_columns, where_unchanged,
+    bind_record, each_column, expiring_between, fetch_records, holds_text_outside, insert_token,
+    listed, plan_as_seen, replace_token, run_change, select_tokens, set_if_changed, token_columns,
+    where_unchanged,
 };
 
 /// The table that records applied migrations; its own name, so it never

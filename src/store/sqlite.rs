@@ -19,7 +19,7 @@ mod readers;
 pub use commits::SqliteCommits;
 use readers::Readers;
 
-use super::sql::{self, backend_error, decode_record, run_change, select_tokens};
+use super::sql::{self, AsWritten, backend_error, decode_record, run_change, select_tokens};
 use super::{Changes, LastUse, ListQuery, ManageStore, Plan, StoreError, TokenStore};
 use crate::hash::TokenHash;
 use crate::record::{TokenId, TokenRecord};
@@ -192,8 +192,6 @@ fn decode(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
     decode_record::<_, i64>(row, from_millis)
 }
 
-const SELECT_BY_ID: &str = select_tokens!("WHERE id = ?1");
-
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn find_by_hash(&self, hash: &TokenHash) -> Result<Option<Arc<TokenRecord>>, StoreError> {
@@ -208,30 +206,21 @@ impl TokenStore for SqliteStore {
     }
 
     async fn get(&self, id: &TokenId) -> Result<Option<TokenRecord>, StoreError> {
-        sqlx::query(SELECT_BY_ID)
-            .bind(id.as_bytes().as_slice())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?
-            .as_ref()
-            .map(decode)
-            .transpose()
+        sql::fetch_records!(one: AsWritten, &self.pool, decode, ["WHERE id = $1"], id.as_bytes().as_slice())
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<TokenRecord>, StoreError> {
-        let statement = select_tokens!(
-            "WHERE (?1 IS NULL OR owner = ?1) \
-             AND (?2 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))) \
-             ORDER BY created_at, id"
-        );
-        let rows = sqlx::query(statement)
-            .bind(&query.owner)
-            .bind(query.include_inactive)
-            .bind(millis(query.now))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        rows.iter().map(decode).collect()
+        let (owner, inactive, now) = (&query.owner, query.include_inactive, millis(query.now));
+        sql::fetch_records!(
+            AsWritten,
+            &self.pool,
+            decode,
+            [sql::listed!()],
+            owner,
+            owner,
+            inactive,
+            now
+        )
     }
 
     async fn list_expiring(
@@ -239,17 +228,8 @@ impl TokenStore for SqliteStore {
         now: OffsetDateTime,
         before: OffsetDateTime,
     ) -> Result<Vec<TokenRecord>, StoreError> {
-        let statement = select_tokens!(
-            "WHERE revoked_at IS NULL AND expires_at IS NOT NULL \
-             AND expires_at > ?1 AND expires_at <= ?2 ORDER BY expires_at, id"
-        );
-        let rows = sqlx::query(statement)
-            .bind(millis(now))
-            .bind(millis(before))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
-        rows.iter().map(decode).collect()
+        let (now, before) = (millis(now), millis(before));
+        sql::fetch_records!(AsWritten, &self.pool, decode, [sql::expiring_between!()], now, before)
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), StoreError> {
@@ -269,17 +249,7 @@ impl TokenStore for SqliteStore {
     }
 
     async fn may_hold_custom_secrets(&self, prefix: &Prefix) -> Result<bool, StoreError> {
-        let in_format = format!("{}_", prefix.as_str());
-        let held: i64 = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM tokenkeep_tokens \
-             WHERE substr(display_prefix, 1, ?2) <> ?1)",
-        )
-        .bind(&in_format)
-        .bind(i64::try_from(in_format.len()).unwrap_or(i64::MAX))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend_error)?;
-        Ok(held != 0)
+        sql::holds_text_outside!(AsWritten, &self.pool, prefix)
     }
 
     async fn has_ever_held_token(&self) -> Result<bool, StoreError> {
@@ -312,7 +282,7 @@ impl ManageStore for SqliteStore {
         }
         let mut tx = self.write().await?;
         let (changes, _read) =
-            run_change!(sqlx::Sqlite, sql::AsWritten, tx, scope, plan, millis, decode, "");
+            run_change!(sqlx::Sqlite, AsWritten, tx, scope, plan, millis, decode, "");
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
     }
@@ -326,7 +296,7 @@ mod tests {
     use crate::record::RevokeReason;
     use crate::store::StoreError;
 
-    /// What a revoke writes: its three columns, not the row's twenty (and
+    /// What a revoke writes: its three columns, not the row's twenty-one (and
     /// every column for a record the change did not read).
     #[test]
     fn a_replace_writes_only_what_changed() -> Result<(), StoreError> {
@@ -345,7 +315,7 @@ mod tests {
         );
         let unread = crate::store::sql::replace_token!(sqlx::Sqlite, "", None, &after, millis);
         // Every column but the keys and the last use, and the three keys.
-        assert_eq!(unread.sql().as_str().matches('?').count(), 20, "{}", unread.sql().as_str());
+        assert_eq!(unread.sql().as_str().matches('?').count(), 21, "{}", unread.sql().as_str());
         Ok(())
     }
 }

@@ -78,7 +78,7 @@ async fn opening_creates_the_directory_and_sets_durable_pragmas() {
 async fn migrations_are_versioned_and_idempotent() {
     let store = sqlite_store().await;
     store.migrate().await.unwrap();
-    assert_eq!(applied_versions(&store).await, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(applied_versions(&store).await, crate::support::sql::SCHEMA_VERSIONS);
 }
 
 #[tokio::test]
@@ -233,7 +233,7 @@ async fn a_first_release_database_is_upgraded_in_place_and_its_tokens_still_veri
     }
 
     store.migrate().await.unwrap();
-    assert_eq!(applied_versions(&store).await, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(applied_versions(&store).await, crate::support::sql::SCHEMA_VERSIONS);
 
     crate::support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
@@ -249,7 +249,7 @@ async fn a_database_written_by_0_2_opens_and_its_tokens_verify() {
     std::fs::copy("tests/fixtures/v0.2/sqlite.db", &path).unwrap();
     let store = SqliteStore::open(&path).await.unwrap();
     store.migrate().await.unwrap();
-    assert_eq!(applied_versions(&store).await, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(applied_versions(&store).await, crate::support::sql::SCHEMA_VERSIONS);
     let tokens = include_str!("../fixtures/v0.2/sqlite-tokens.json");
     crate::support::sql::assert_written_by_02_still_works(Arc::new(store), tokens).await;
 }

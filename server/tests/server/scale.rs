@@ -19,16 +19,25 @@ async fn redis_answers() -> bool {
     reachable
 }
 
-#[tokio::test]
-async fn two_instances_sharing_redis_let_a_rate_through_once() {
+/// Two instances on one data directory sharing Redis, the first claimed:
+/// both, and its manager token; `None` without a Redis.
+async fn two_instances_sharing_redis() -> Option<(Server, Server, String)> {
     if !redis_answers().await {
-        return;
+        return None;
     }
     let data_dir = support::server::data_dir();
     let args = ["--rate-limit-redis", "redis://127.0.0.1:6379"];
     let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
     let (one, admin) = claimed_in(&data_dir, &args, &env).await;
     let other = Server::start_in(&data_dir, &args, &env).await;
+    Some((one, other, admin))
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_let_a_rate_through_once() {
+    let Some((one, other, admin)) = two_instances_sharing_redis().await else {
+        return;
+    };
     let limited = json!({ "name": "limited", "owner": "alice", "rate_limit": "5/1m" });
     let limited = one.created(&admin, limited).await;
     let token = limited["token"].as_str().unwrap();
@@ -48,14 +57,9 @@ async fn two_instances_sharing_redis_let_a_rate_through_once() {
 /// Redis: the limit once, whichever token and instance.
 #[tokio::test]
 async fn two_instances_sharing_redis_hold_an_owners_rate_across_tokens() {
-    if !redis_answers().await {
+    let Some((one, other, admin)) = two_instances_sharing_redis().await else {
         return;
-    }
-    let data_dir = support::server::data_dir();
-    let args = ["--rate-limit-redis", "redis://127.0.0.1:6379"];
-    let env = [("TOKENKEEP_SETUP_TOKEN", SETUP_TOKEN)];
-    let (one, admin) = claimed_in(&data_dir, &args, &env).await;
-    let other = Server::start_in(&data_dir, &args, &env).await;
+    };
     // An owner of its own, so no earlier run's count in Redis is shared.
     let owner = format!("team-{}", std::process::id());
     let set = one.put_limits(&admin, &owner, json!({ "rate_limit": "5/1d" })).await;

@@ -43,32 +43,38 @@ pub async fn another_sqlite_handle(
     tokenkeep::store::SqliteStore::open(file).await.expect("open sqlite again")
 }
 
-/// The server URL, or `None` (with a note on stderr) when the variable is
-/// unset and the default server does not answer.
+/// The PostgreSQL server URL, or `None` (with a note on stderr) when the
+/// variable is unset and the default server does not answer.
 pub async fn postgres_url() -> Option<String> {
-    let (url, required) = match std::env::var(POSTGRES_URL_VAR) {
+    server_url(POSTGRES_URL_VAR, DEFAULT_POSTGRES_URL, "PostgreSQL", async |url: String| {
+        let probe = PgPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(3));
+        let pool = probe.connect(&url).await.map_err(|error| error.to_string())?;
+        pool.close().await;
+        Ok(())
+    })
+    .await
+}
+
+/// The URL in `var`, or `default` while the variable is unset: `None`
+/// (with a note on stderr) when the default does not answer `probe`, a
+/// panic when the set one does not (CI sets it: there the server must run).
+async fn server_url(
+    var: &str,
+    default: &str,
+    server: &str,
+    probe: impl AsyncFnOnce(String) -> Result<(), String>,
+) -> Option<String> {
+    let (url, required) = match std::env::var(var) {
         Ok(url) => (url, true),
-        Err(_) => (DEFAULT_POSTGRES_URL.to_owned(), false),
+        Err(_) => (default.to_owned(), false),
     };
-    let probe = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(&url)
-        .await;
-    match probe {
-        Ok(pool) => {
-            pool.close().await;
-            Some(url)
-        }
+    match probe(url.clone()).await {
+        Ok(()) => Some(url),
         Err(error) if !required => {
-            eprintln!(
-                "SKIPPED: no PostgreSQL at {url} ({error}); set {POSTGRES_URL_VAR} to run the Postgres tests"
-            );
+            eprintln!("SKIPPED: no {server} at {url} ({error}); set {var} to run its tests");
             None
         }
-        Err(error) => {
-            panic!("{POSTGRES_URL_VAR} is set, but PostgreSQL at {url} does not answer: {error}")
-        }
+        Err(error) => panic!("{var} is set, but {server} at {url} does not answer: {error}"),
     }
 }
 
@@ -266,28 +272,14 @@ pub const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 /// when the variable is unset and the default server does not answer.
 pub async fn mysql_url() -> Option<String> {
     use tokenkeep::store::sqlx::mysql::MySqlPoolOptions;
-    let (url, required) = match std::env::var(MYSQL_URL_VAR) {
-        Ok(url) => (url, true),
-        Err(_) => (DEFAULT_MYSQL_URL.to_owned(), false),
-    };
-    let probe = MySqlPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect(&url)
-        .await;
-    match probe {
-        Ok(pool) => {
-            pool.close().await;
-            Some(url)
-        }
-        Err(error) if !required => {
-            eprintln!(
-                "SKIPPED: no MySQL at {url} ({error}); set {MYSQL_URL_VAR} to run the MySQL tests"
-            );
-            None
-        }
-        Err(error) => panic!("{MYSQL_URL_VAR} is set, but MySQL at {url} does not answer: {error}"),
-    }
+    server_url(MYSQL_URL_VAR, DEFAULT_MYSQL_URL, "MySQL", async |url: String| {
+        let probe =
+            MySqlPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(3));
+        let pool = probe.connect(&url).await.map_err(|error| error.to_string())?;
+        pool.close().await;
+        Ok(())
+    })
+    .await
 }
 
 /// Connect options for a brand-new database of its own.
@@ -343,3 +335,6 @@ pub async fn drop_mysql_database(store: &tokenkeep::store::MysqlStore) {
     .await
     .expect("drop the database");
 }
+
+/// The migrations of the SQLite and PostgreSQL schemas this release applies.
+pub const SCHEMA_VERSIONS: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
