@@ -74,7 +74,7 @@ async fn postgres(rounds: usize) {
         CachedStore::new(PostgresStore::connect_with(options).await.expect("instance B"), CONFIG);
     let _listener = b.listen_for_invalidations().await.expect("listen");
     let (first, second) = (service(Arc::new(CachedStore::new(a, CONFIG))), service(Arc::new(b)));
-    report("propagation", &measure(&first, &second, rounds).await);
+    report("propagation", &measure(&first, &second, rounds, Duration::ZERO).await);
     let drop = format!("DROP SCHEMA {schema} CASCADE");
     let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
 }
@@ -97,14 +97,23 @@ async fn mysql(rounds: usize) {
     let b = CachedStore::new(MysqlStore::connect_with(options).await.expect("instance B"), CONFIG);
     let _poller = b.poll_changes(FEED_POLL).await.expect("poll");
     let (first, second) = (service(Arc::new(CachedStore::new(a, CONFIG))), service(Arc::new(b)));
-    report("propagation-mysql", &measure(&first, &second, rounds).await);
+    let latencies = measure(&first, &second, rounds, FEED_POLL).await;
+    report("propagation-mysql", &latencies);
     let drop = format!("DROP DATABASE {database}");
     let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&admin).await;
 }
 
-/// Each round: issue on A, verify on B (now cached there), revoke on A,
-/// and time until B refuses. Sorted.
-async fn measure(first: &TokenManager, second: &TokenManager, rounds: usize) -> Vec<Duration> {
+/// Each round: issue on A, verify on B (now cached there), wait a part of
+/// `spread` that moves on each round, revoke on A, and time until B
+/// refuses. Sorted. The wait spreads the revokes over a polling interval:
+/// without it every round would start just after the poll that ended the
+/// last one, and each would wait a whole interval.
+async fn measure(
+    first: &TokenManager,
+    second: &TokenManager,
+    rounds: usize,
+    spread: Duration,
+) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let issued = first
@@ -113,6 +122,8 @@ async fn measure(first: &TokenManager, second: &TokenManager, rounds: usize) -> 
             .expect("issue");
         let token = issued.token.expose_secret();
         second.service().verify_token(token, Requirement::None).await.expect("cached on B");
+        let part = u32::try_from(round % 10).unwrap_or(0);
+        tokio::time::sleep(spread * part / 10).await;
         first.revoke(&Actor::Admin, &TokenRef::id(issued.record.id)).await.expect("revoke");
         let revoked = Instant::now();
         while second.service().verify_token(token, Requirement::None).await.is_ok() {

@@ -45,6 +45,9 @@ pub enum ConfigError {
     /// A pepper must have at least 32 bytes.
     #[error("the pepper of the keyed hash must be at least 32 bytes")]
     Pepper,
+    /// A minting key must have at least 32 bytes (64 hex digits).
+    #[error("a minting key must be at least 32 bytes (64 hex digits)")]
+    MintKey,
     /// A `--token NAME:SECRET` temporary token is unusable; the text says why
     /// (never what the secret was).
     #[error("invalid temporary token: {0}")]

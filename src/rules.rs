@@ -37,13 +37,10 @@ use time::OffsetDateTime;
 
 #[cfg(feature = "management")]
 use self::import::{Commit, held_by_another, import_owner};
-#[cfg(feature = "management")]
-use crate::record::OwnerLimits;
-use crate::record::TokenKind;
-use crate::record::{TokenId, TokenRecord, Usage};
-#[cfg(feature = "management")]
-use crate::store::ActiveRecords;
-use crate::store::{ChangeScope, Changes, ManageStore, OwnerRecords, Refused, StoreError, Write};
+use crate::record::{OwnerLimits, TokenId, TokenKind, TokenRecord, Usage};
+use crate::store::{
+    ActiveRecords, ChangeScope, Changes, ManageStore, OwnerRecords, Refused, StoreError, Write,
+};
 use chain::spend_use;
 #[cfg(feature = "management")]
 pub(crate) use chain::{ChainStart, apply_to_chain};
@@ -395,7 +392,6 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     ///
     /// # Errors
     /// [`StoreError::Unavailable`].
-    #[cfg(feature = "management")]
     async fn owner_limits(
         &self,
         owner: &str,

@@ -14,6 +14,7 @@
 mod checksum;
 mod error;
 mod secret;
+mod tag;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,11 +24,13 @@ use zeroize::Zeroizing;
 
 pub use error::{CustomSecretError, FormatError, MintError};
 pub use secret::TokenSecret;
+pub use tag::{MintKey, MintKeys};
 
 use crate::byte_class::{self, is_base64url};
 use crate::error::ConfigError;
 use crate::hash::{TokenHash, TokenHasher};
 use checksum::{CHECKSUM_LEN, checksum};
+use tag::TAG_BYTES;
 
 /// How many base64url characters (no padding) encode `bytes` bytes.
 const fn encoded_len(bytes: usize) -> usize {
@@ -89,6 +92,8 @@ fn is_valid_prefix(bytes: &[u8]) -> bool {
 pub struct TokenFormat {
     prefix: Prefix,
     secret_bytes: usize,
+    /// Tags minted secrets, and checks tags before any lookup.
+    keys: Option<MintKeys>,
 }
 
 /// A freshly minted token: the plaintext, shown once, and the hash to store.
@@ -113,7 +118,7 @@ impl TokenFormat {
 
     /// A format with the default secret size (24 bytes, 192 bits).
     pub fn new(prefix: Prefix) -> Self {
-        Self { prefix, secret_bytes: TokenFormat::DEFAULT_SECRET_BYTES }
+        Self { prefix, secret_bytes: TokenFormat::DEFAULT_SECRET_BYTES, keys: None }
     }
 
     /// Changes the number of random bytes per secret.
@@ -128,14 +133,56 @@ impl TokenFormat {
         Ok(self)
     }
 
+    /// Mints every secret with a tag under `keys`, and refuses a token of
+    /// this prefix whose tag they did not make before any hashing or
+    /// lookup: a forged token costs no store query. A tagged secret is the
+    /// random bytes then a 9-byte tag, so tagged tokens are 12 characters
+    /// longer than untagged ones, which still verify (looked up) unless
+    /// `keys` [refuse them](MintKeys::refusing_untagged).
+    ///
+    /// ```
+    /// use tokenkeep::hash::TokenHasher;
+    /// use tokenkeep::token::{FormatError, MintKey, MintKeys, TokenFormat};
+    /// use tokenkeep::Prefix;
+    ///
+    /// let keys = MintKeys::new(MintKey::new([7u8; 32])?);
+    /// let format = TokenFormat::new(Prefix::new("myc")?).with_mint_keys(keys);
+    /// let minted = format.mint(&TokenHasher::sha256())?;
+    /// assert!(format.parse(minted.secret.expose_secret()).is_ok());
+    ///
+    /// // Another service's key, the same prefix and a valid checksum: refused.
+    /// let other = TokenFormat::new(Prefix::new("myc")?)
+    ///     .with_mint_keys(MintKeys::new(MintKey::new([8u8; 32])?));
+    /// let forged = other.mint(&TokenHasher::sha256())?;
+    /// assert_eq!(format.parse(forged.secret.expose_secret()).unwrap_err(), FormatError::Tag);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_mint_keys(mut self, keys: MintKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The keys minted secrets are tagged with, if any.
+    pub fn mint_keys(&self) -> Option<&MintKeys> {
+        self.keys.as_ref()
+    }
+
     /// The prefix every token of this format starts with.
     pub fn prefix(&self) -> &Prefix {
         &self.prefix
     }
 
-    /// The length in bytes of every token of this format.
+    /// The length in bytes of every token this format mints (tagged when
+    /// it has [keys](Self::with_mint_keys)).
     pub fn token_len(&self) -> usize {
-        self.prefix.0.len() + 1 + encoded_len(self.secret_bytes) + CHECKSUM_LEN
+        let tag = if self.keys.is_some() { TAG_BYTES } else { 0 };
+        self.len_with(self.secret_bytes + tag)
+    }
+
+    /// The length of a token whose secret holds `bytes` bytes.
+    fn len_with(&self, bytes: usize) -> usize {
+        self.prefix.0.len() + 1 + encoded_len(bytes) + CHECKSUM_LEN
     }
 
     /// Whether `text` starts with this format's `prefix_`, well-formed or not.
@@ -150,15 +197,25 @@ impl TokenFormat {
     /// # Errors
     /// [`MintError::Rng`] if the operating system cannot provide randomness.
     pub fn mint(&self, hasher: &TokenHasher) -> Result<MintedToken, MintError> {
-        let mut random = Zeroizing::new([0u8; TokenFormat::MAX_SECRET_BYTES]);
-        let random = &mut random[..self.secret_bytes];
-        SysRng.try_fill_bytes(random).map_err(|e| MintError::Rng(e.to_string()))?;
+        let mut bytes = Zeroizing::new([0u8; TokenFormat::MAX_SECRET_BYTES + TAG_BYTES]);
+        let random_len = self.secret_bytes;
+        SysRng
+            .try_fill_bytes(&mut bytes[..random_len])
+            .map_err(|e| MintError::Rng(e.to_string()))?;
+        let secret_len = match &self.keys {
+            Some(keys) => {
+                let tag = keys.tag(self.prefix.as_str().as_bytes(), &bytes[..random_len]);
+                bytes[random_len..random_len + TAG_BYTES].copy_from_slice(&tag);
+                random_len + TAG_BYTES
+            }
+            None => random_len,
+        };
 
         // Sized up front so the plaintext is never reallocated (and copied).
         let mut text = String::with_capacity(self.token_len());
         text.push_str(self.prefix.as_str());
         text.push('_');
-        URL_SAFE_NO_PAD.encode_string(&*random, &mut text);
+        URL_SAFE_NO_PAD.encode_string(&bytes[..secret_len], &mut text);
         let sum = checksum(text.as_bytes());
         text.extend(sum.iter().map(|&b| char::from(b)));
 
@@ -168,7 +225,8 @@ impl TokenFormat {
     }
 
     /// Checks that `text` is a token of this format: prefix, then length,
-    /// then alphabet, then checksum.
+    /// then alphabet, then checksum, then (with [keys](Self::with_mint_keys))
+    /// the minting tag.
     ///
     /// # Errors
     /// The first [`FormatError`] that applies.
@@ -176,15 +234,45 @@ impl TokenFormat {
         if !self.claims_prefix(text) {
             return Err(FormatError::Prefix);
         }
-        if text.len() != self.token_len() {
-            return Err(FormatError::Length);
+        let prefix_len = self.prefix.as_str().len();
+        let untagged = text.len() == self.len_with(self.secret_bytes);
+        match &self.keys {
+            None if untagged => check_body(text, prefix_len),
+            Some(keys) if untagged => {
+                let parsed = check_body(text, prefix_len)?;
+                if keys.refuses_untagged() { Err(FormatError::Untagged) } else { Ok(parsed) }
+            }
+            Some(keys) if text.len() == self.token_len() => {
+                let parsed = check_body(text, prefix_len)?;
+                self.check_tag(keys, text)?;
+                Ok(parsed)
+            }
+            _ => Err(FormatError::Length),
         }
-        check_body(text, self.prefix.as_str().len())
+    }
+
+    /// Whether the tag at the end of `text`'s secret is one `keys` made for
+    /// its random bytes; `text` has a tagged token's length and a valid
+    /// body.
+    fn check_tag(&self, keys: &MintKeys, text: &str) -> Result<(), FormatError> {
+        let prefix = self.prefix.as_str().as_bytes();
+        let encoded = &text.as_bytes()[prefix.len() + 1..text.len() - CHECKSUM_LEN];
+        let mut bytes = Zeroizing::new([0u8; TokenFormat::MAX_SECRET_BYTES + TAG_BYTES]);
+        let decoded =
+            URL_SAFE_NO_PAD.decode_slice(encoded, &mut *bytes).map_err(|_| FormatError::Tag)?;
+        let (random, tag) = bytes[..decoded].split_at(decoded.saturating_sub(TAG_BYTES));
+        if tag.len() == TAG_BYTES && keys.verifies(prefix, random, tag) {
+            Ok(())
+        } else {
+            Err(FormatError::Tag)
+        }
     }
 }
 
 /// Checks that `text` is a well-formed token of any prefix and any secret
-/// size from 16 to 64 bytes; what a leak scanner needs.
+/// size from 16 to 64 bytes, tagged or not (the tag is not checked: only
+/// the service that minted a token holds its key); what a leak scanner
+/// needs.
 ///
 /// ```
 /// use tokenkeep::token::{parse_any, FormatError};
@@ -203,7 +291,7 @@ pub fn parse_any(text: &str) -> Result<ParsedToken<'_>, FormatError> {
         .ok_or(FormatError::Prefix)?;
     let secret_len = bytes.len().saturating_sub(prefix_len + 1 + CHECKSUM_LEN);
     let valid_len = (encoded_len(TokenFormat::MIN_SECRET_BYTES)
-        ..=encoded_len(TokenFormat::MAX_SECRET_BYTES))
+        ..=encoded_len(TokenFormat::MAX_SECRET_BYTES + TAG_BYTES))
         .contains(&secret_len)
         && secret_len % 4 != 1;
     if !valid_len {

@@ -157,6 +157,23 @@ struct Cli {
         help_heading = "Tokens and policy"
     )]
     token_file: Option<PathBuf>,
+    /// A file of minting keys, one per line in hex (64 digits or more):
+    /// the first tags every token minted, the others (being rotated out)
+    /// are still accepted. A token of the prefix whose tag they did not make
+    /// is refused before any database query. Refused if other users may
+    /// read it.
+    #[arg(
+        long,
+        env = "TOKENKEEP_MINT_KEY_FILE",
+        value_name = "PATH",
+        help_heading = "Tokens and policy"
+    )]
+    mint_key_file: Option<PathBuf>,
+    /// With `--mint-key-file`: refuse tokens that carry no minting tag
+    /// (minted before the key, adopted, imported) without a query, once
+    /// none that must verify is left.
+    #[arg(long, env = "TOKENKEEP_REFUSE_UNTAGGED_TOKENS", help_heading = "Tokens and policy")]
+    refuse_untagged_tokens: bool,
     /// Let anyone claim a fresh instance without the setup token
     /// (`TOKENKEEP_SETUP_TOKEN`, generated and printed once when unset).
     /// Trusted development only.
@@ -400,6 +417,9 @@ async fn build_service(
     if cli.dangerously_skip_setup_token {
         builder = builder.dangerously_skip_setup_token();
     }
+    if let Some(keys) = mint_keys(cli)? {
+        builder = builder.mint_keys(keys);
+    }
     if let Some(url) = &cli.rate_limit_redis {
         let when = match cli.rate_limit_redis_down {
             RedisDown::InProcess => WhenUnavailable::InProcess,
@@ -416,6 +436,35 @@ async fn build_service(
         builder = builder.setup_token(app::generated_setup_token()?);
     }
     builder.build_checked().await.map_err(|e| e.to_string())
+}
+
+/// The minting keys of `--mint-key-file`: the first line's key mints, the
+/// others are accepted. Blank lines and `#` comments are skipped; a bad
+/// line is named by its number, never shown.
+fn mint_keys(cli: &Cli) -> Result<Option<tokenkeep::token::MintKeys>, String> {
+    let Some(path) = &cli.mint_key_file else {
+        if cli.refuse_untagged_tokens {
+            return Err("--refuse-untagged-tokens needs --mint-key-file".to_owned());
+        }
+        return Ok(None);
+    };
+    private::require_unshared(path)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut keys = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|(number, line)| {
+            tokenkeep::token::MintKey::from_hex(line)
+                .map_err(|e| format!("{} line {}: {e}", path.display(), number + 1))
+        });
+    let current = keys.next().ok_or_else(|| format!("{} holds no key", path.display()))??;
+    let mut all = tokenkeep::token::MintKeys::new(current);
+    for earlier in keys {
+        all = all.accepting(earlier?);
+    }
+    Ok(Some(if cli.refuse_untagged_tokens { all.refusing_untagged() } else { all }))
 }
 
 /// Every `NAME:SECRET` the operator gave: `--token`, `TOKENKEEP_TOKENS`

@@ -114,6 +114,15 @@ impl<S: ?Sized, Out> ServiceBuilder<S, Out> {
         self
     }
 
+    /// Tags every minted token with `keys`, and refuses a token of the
+    /// service's prefix whose tag they did not make before hashing it or
+    /// asking the store: a flood of forged tokens costs the database
+    /// nothing. See [`TokenFormat::with_mint_keys`].
+    pub fn mint_keys(mut self, keys: crate::token::MintKeys) -> Self {
+        self.settings.format = self.settings.format.clone().with_mint_keys(keys);
+        self
+    }
+
     /// Replaces the hasher (for the keyed mode). Hashes already stored were
     /// made with the old one and will no longer match.
     pub fn hasher(mut self, hasher: TokenHasher) -> Self {

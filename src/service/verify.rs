@@ -350,7 +350,24 @@ impl TokenService {
         };
         let now = self.now();
         let spent = record.usage.is_some_and(|usage| usage.at(now).remaining == 0);
-        Ok((record.is_active(now) && !spent).then_some(record))
+        if !record.is_active(now) || spent {
+            return Ok(None);
+        }
+        // A shared budget its owner has spent refuses the token too.
+        if let (Some(shared), Some(writes)) = (record.owner_limits, &self.inner.writes)
+            && shared.uses
+        {
+            let limits = self.guarded(Box::pin(async {
+                writes.owner_limits(&record.owner, now).await.map_err(|error| match error {
+                    RuleError::Store(error) => error,
+                    RuleError::Refused(_) => StoreError::unavailable("the owner's limits"),
+                })
+            }));
+            if limits.await?.usage.is_some_and(|usage| usage.remaining == 0) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(record))
     }
 
     /// The record `token` names whatever its state, `None` when it names

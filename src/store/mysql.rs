@@ -188,8 +188,8 @@ fn decode(row: &MySqlRow) -> Result<TokenRecord, StoreError> {
     decode_record::<_, OffsetDateTime>(row, Ok)
 }
 
-/// Whether `error` is a deadlock (or a lock wait MySQL gave up on), after
-/// which the change may simply run again.
+/// Whether `error` is a deadlock InnoDB broke by rolling this change back
+/// (SQLSTATE 40001), after which the change may simply run again.
 fn lost_a_deadlock(error: &StoreError) -> bool {
     let StoreError::Unavailable(source) = error else {
         return false;
@@ -288,7 +288,46 @@ impl ManageStore for MysqlStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{Dialect as _, Positional};
+    use super::{Dialect as _, Positional, backend_error, lost_a_deadlock};
+    use sqlx::{Connection as _, Executor as _, MySqlConnection};
+
+    /// Two transactions that each lock a row the other then wants: InnoDB
+    /// rolls one back, and that error is told apart as a deadlock (a lost
+    /// connection is not one). Skipped without a server at the variable's
+    /// URL or the default.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deadlock_is_told_apart() {
+        let url = std::env::var("TOKENKEEP_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned());
+        let Ok(mut setup) = MySqlConnection::connect(&url).await else {
+            assert!(std::env::var("TOKENKEEP_MYSQL_URL").is_err(), "no MySQL at {url}");
+            return;
+        };
+        let table = format!("tokenkeep_deadlock_{}", std::process::id());
+        let create = format!("CREATE TABLE {table} (id INT PRIMARY KEY) ENGINE = InnoDB");
+        setup.execute(sqlx::AssertSqlSafe(create)).await.expect("table");
+        let fill = format!("INSERT INTO {table} VALUES (1), (2)");
+        setup.execute(sqlx::AssertSqlSafe(fill)).await.expect("rows");
+        let lock = |id: u8| format!("UPDATE {table} SET id = id WHERE id = {id}");
+        let (mut a, mut b) = (
+            MySqlConnection::connect(&url).await.expect("a"),
+            MySqlConnection::connect(&url).await.expect("b"),
+        );
+        for (connection, id) in [(&mut a, 1), (&mut b, 2)] {
+            connection.execute("BEGIN").await.expect("begin");
+            connection.execute(sqlx::AssertSqlSafe(lock(id))).await.expect("first lock");
+        }
+        let (crossed_a, crossed_b) = tokio::join!(
+            a.execute(sqlx::AssertSqlSafe(lock(2))),
+            b.execute(sqlx::AssertSqlSafe(lock(1)))
+        );
+        let lost = crossed_a.err().or(crossed_b.err()).expect("one of them loses");
+        assert!(lost_a_deadlock(&backend_error(lost)), "a deadlock");
+        assert!(!lost_a_deadlock(&backend_error(sqlx::Error::PoolTimedOut)));
+        drop((a, b));
+        let drop = format!("DROP TABLE {table}");
+        setup.execute(sqlx::AssertSqlSafe(drop)).await.expect("drop");
+    }
 
     #[test]
     fn placeholders_are_spelled_positionally() {

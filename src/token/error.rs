@@ -24,6 +24,13 @@ pub enum FormatError {
     /// The last six characters do not match the CRC32 of the rest.
     #[error("token checksum does not match")]
     Checksum,
+    /// It carries a minting tag this service's keys did not make: it was
+    /// not minted here (or under a key no longer accepted).
+    #[error("token was not minted by this service")]
+    Tag,
+    /// It carries no minting tag, and this service refuses untagged tokens.
+    #[error("token carries no minting tag")]
+    Untagged,
 }
 
 impl ErrorCode for FormatError {

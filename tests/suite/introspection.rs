@@ -37,3 +37,24 @@ async fn an_expired_or_retired_token_is_inactive() {
     clock.advance(Duration::minutes(10));
     assert!(manager.service().introspect(old).await.unwrap().is_none(), "past its grace period");
 }
+
+/// A token whose owner has spent the budget all the owner's tokens share
+/// verifies no more, so introspection calls it inactive; looking never
+/// spends a use.
+#[tokio::test]
+async fn a_token_whose_owners_budget_is_spent_is_inactive() {
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let manager = TokenManager::builder(store, Prefix::new("tk").unwrap()).build().unwrap();
+    let budget = tokenkeep::record::Usage::new(1, manager.service().now()).unwrap();
+    let update =
+        tokenkeep::rules::OwnerLimitsUpdate { usage: Some(Some(budget)), ..Default::default() };
+    manager.set_owner_limits(&tokenkeep::Actor::Admin, "alice", &update).await.unwrap();
+    let issued = manager.admin_issue(IssueRequest::new("alice", "laptop")).await;
+    let text = issued.token.expose_secret();
+    for _ in 0..3 {
+        assert!(manager.service().introspect(text).await.unwrap().is_some(), "one use is left");
+    }
+    assert!(manager.verifies_text(text).await, "introspection spent nothing");
+    assert!(manager.service().introspect(text).await.unwrap().is_none(), "the budget is spent");
+    assert!(!manager.verifies_text(text).await);
+}

@@ -170,3 +170,78 @@ async fn garbage_at_the_http_endpoints_never_reaches_the_store() {
     revoke_credentials(&manager, body.as_bytes()).await.unwrap();
     assert_eq!(lookups(&store), 0, "garbage reached the store");
 }
+
+/// A forged token: the service's prefix, a valid checksum, the tagged
+/// length, and a tag its keys never made.
+fn forged(format: &tokenkeep::token::TokenFormat) -> String {
+    let stranger =
+        tokenkeep::token::MintKeys::new(tokenkeep::token::MintKey::new([0xAB; 32]).unwrap());
+    let theirs =
+        tokenkeep::token::TokenFormat::new(format.prefix().clone()).with_mint_keys(stranger);
+    let minted = theirs.mint(&tokenkeep::hash::TokenHasher::sha256()).unwrap();
+    minted.secret.expose_secret().to_owned()
+}
+
+/// With minting keys, a thousand forged tagged tokens cost the store
+/// nothing (forged untagged ones are a thousand lookups without keys); the
+/// service's own tokens verify, those tagged under a key being rotated out
+/// too, and untagged ones (minted before the key) are looked up until the
+/// operator refuses them, and then no forged token of either length costs
+/// a lookup.
+#[tokio::test]
+async fn forged_tokens_never_reach_the_store_once_tokens_are_tagged() {
+    use tokenkeep::token::{FormatError, MintKey, MintKeys, TokenFormat};
+    let prefix = Prefix::new("tk").unwrap();
+    let (old, new) = (MintKey::new([1u8; 32]).unwrap(), MintKey::new([2u8; 32]).unwrap());
+    let store = FaultyStore::new(MemoryStore::new());
+    let untagged_era = TokenManager::builder(store.clone(), prefix.clone()).build().unwrap();
+    let untagged = untagged_era.admin_issue(IssueRequest::new("alice", "before")).await;
+    let old_era = TokenManager::builder(store.clone(), prefix.clone())
+        .mint_keys(MintKeys::new(old.clone()))
+        .build()
+        .unwrap();
+    let tagged_old = old_era.admin_issue(IssueRequest::new("alice", "old key")).await;
+
+    let rotated = MintKeys::new(new.clone()).accepting(old);
+    let service = TokenManager::builder(store.clone(), prefix.clone())
+        .mint_keys(rotated.clone())
+        .build()
+        .unwrap();
+    let tagged = service.admin_issue(IssueRequest::new("alice", "new key")).await;
+    for token in [&untagged.token, &tagged_old.token, &tagged.token] {
+        assert!(service.verifies_text(token.expose_secret()).await);
+    }
+
+    let format = TokenFormat::new(prefix.clone()).with_mint_keys(MintKeys::new(new.clone()));
+    let before = lookups(&store);
+    for _ in 0..1_000 {
+        let refused = service.service().verify_token(&forged(&format), Requirement::None).await;
+        let tag = AuthError::InvalidToken(InvalidToken::Format(FormatError::Tag));
+        assert_eq!(refused.unwrap_err().to_string(), tag.to_string());
+    }
+    assert_eq!(lookups(&store), before, "no forged token reached the store");
+    // Without keys, a forged token of the untagged length is a lookup each.
+    let untagged_format = TokenFormat::new(format.prefix().clone());
+    let forge_untagged = || {
+        let minted = untagged_format.mint(&tokenkeep::hash::TokenHasher::sha256()).unwrap();
+        minted.secret.expose_secret().to_owned()
+    };
+    for _ in 0..1_000 {
+        assert!(!untagged_era.verifies_text(&forge_untagged()).await);
+    }
+    assert_eq!(lookups(&store), before + 1_000, "without keys, each one is a lookup");
+
+    let strict = TokenManager::builder(store.clone(), prefix)
+        .mint_keys(MintKeys::new(new).refusing_untagged())
+        .build()
+        .unwrap();
+    let before = lookups(&store);
+    assert!(!strict.verifies_text(untagged.token.expose_secret()).await, "untagged refused");
+    assert!(!strict.verifies_text(tagged_old.token.expose_secret()).await, "the old key dropped");
+    for _ in 0..1_000 {
+        assert!(!strict.verifies_text(&forge_untagged()).await);
+        assert!(!strict.verifies_text(&forged(&format)).await);
+    }
+    assert_eq!(lookups(&store), before, "none of them with a lookup");
+    assert!(strict.verifies_text(tagged.token.expose_secret()).await);
+}

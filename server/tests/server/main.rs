@@ -9,6 +9,7 @@ mod support;
 
 mod api;
 mod durability;
+mod forged;
 mod gateways;
 mod hostile;
 mod leak_reports;
