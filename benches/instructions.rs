@@ -47,6 +47,16 @@ fn fixed_token(seed: u32) -> String {
     format!("{body}{checksum}")
 }
 
+/// A token of the tagged length (24 random bytes and a 9-byte tag) with
+/// a valid checksum and a tag no key made: what a forger sends to a
+/// service with minting keys. Fixed bytes, as `fixed_token`.
+fn forged_token() -> String {
+    let secret: Vec<u8> = (0u8..33).map(|byte| byte.wrapping_mul(37).wrapping_add(11)).collect();
+    let body = format!("tk_{}", URL_SAFE_NO_PAD.encode(secret));
+    let checksum = URL_SAFE_NO_PAD.encode(crc32fast::hash(body.as_bytes()).to_be_bytes());
+    format!("{body}{checksum}")
+}
+
 fn fixed_tokens() -> Vec<String> {
     let format = common::format();
     (0..TOKENS as u32)
@@ -125,6 +135,7 @@ fn headers(case: &str, tokens: &[String]) -> Vec<String> {
                 format!("Bearer {body}{}", if last == "A" { "B" } else { "A" })
             }
             "wrong_length" => format!("Bearer {}", &token[..token.len() - 1]),
+            "forged" => format!("Bearer {}", forged_token()),
             "malformed_header" => format!("Bearer {token}, Basic dXNlcg=="),
             other => panic!("no case {other}"),
         })
@@ -156,6 +167,20 @@ fn in_memory(case: &str) -> &'static Fixture {
     let tokens = fixed_tokens();
     let store = MemoryStore::from_records(records(&tokens));
     warmed(service(Arc::new(store)), &tokens, case, None)
+}
+
+/// As `in_memory`, for a service with minting keys: its stored (untagged)
+/// tokens still verify, and a forged tagged one is refused before hashing.
+fn in_memory_minting(case: &str) -> &'static Fixture {
+    use tokenkeep::token::{MintKey, MintKeys};
+    let tokens = fixed_tokens();
+    let store = MemoryStore::from_records(records(&tokens));
+    let keys = MintKeys::new(MintKey::new([7u8; 32]).expect("key"));
+    let service = TokenService::builder(Arc::new(store), Prefix::new("tk").expect("prefix"))
+        .mint_keys(keys)
+        .build()
+        .expect("service");
+    warmed(service, &tokens, case, None)
 }
 
 #[cfg(feature = "sqlite")]
@@ -197,6 +222,7 @@ fn cached_sqlite(case: &str) -> &'static Fixture {
 #[bench::bad_checksum(args = ("bad_checksum"), setup = in_memory)]
 #[bench::wrong_length(args = ("wrong_length"), setup = in_memory)]
 #[bench::malformed_header(args = ("malformed_header"), setup = in_memory)]
+#[bench::forged(args = ("forged"), setup = in_memory_minting)]
 fn memory(fixture: &Fixture) -> usize {
     black_box(fixture.verify_all())
 }

@@ -420,22 +420,11 @@ impl TokenService {
             );
             return refused(InvalidToken::AddressNotAllowed);
         }
-        // The token's own rate, then its owner's: a request passes only if
-        // both allow it.
         let owner_rate = record.owner_limits.and_then(|shared| shared.rate_limit);
-        let rates = [
-            record.rate_limit.map(|limit| (Budget::Token(record.id), limit)),
-            owner_rate.map(|limit| (Budget::Owner(record.owner.clone()), limit)),
-        ];
-        for (budget, limit) in rates.into_iter().flatten() {
-            let cost = uses.rate_cost();
-            match Box::pin(inner.settings.rate_limiter.take(&budget, limit, cost)).await {
-                Ok(Taken::Admitted) => {}
-                Ok(Taken::Spent { retry_after }) => {
-                    return Err(Refusal::of(&record, AuthError::RateLimited { retry_after }));
-                }
-                Err(error) => return Err(Refusal::of(&record, AuthError::Unavailable(error))),
-            }
+        if (record.rate_limit.is_some() || owner_rate.is_some())
+            && let Err(error) = Box::pin(self.take_rates(&record, uses.rate_cost())).await
+        {
+            return Err(Refusal::of(&record, error));
         }
         inner.last_used.note(&record, now);
         if let Err(error) = require(&record.scopes, &requirement) {
@@ -473,6 +462,29 @@ impl TokenService {
             }
         }
         Ok(Authenticated { record, client })
+    }
+}
+
+impl TokenService {
+    /// The rate limits `record` is under, taken in turn: the token's own,
+    /// then its owner's, which all the owner's tokens share. A request
+    /// passes only if both allow it.
+    async fn take_rates(&self, record: &TokenRecord, cost: u32) -> Result<(), AuthError> {
+        let owner_rate = record.owner_limits.and_then(|shared| shared.rate_limit);
+        let rates = [
+            record.rate_limit.map(|limit| (Budget::Token(record.id), limit)),
+            owner_rate.map(|limit| (Budget::Owner(record.owner.clone()), limit)),
+        ];
+        for (budget, limit) in rates.into_iter().flatten() {
+            match self.inner.settings.rate_limiter.take(&budget, limit, cost).await {
+                Ok(Taken::Admitted) => {}
+                Ok(Taken::Spent { retry_after }) => {
+                    return Err(AuthError::RateLimited { retry_after });
+                }
+                Err(error) => return Err(AuthError::Unavailable(error)),
+            }
+        }
+        Ok(())
     }
 }
 
