@@ -315,6 +315,7 @@ macro_rules! set_if_changed {
 }
 
 /// Narrows a statement's `WHERE` to a row whose `$column` holds `$value`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! where_unchanged {
     ($builder:ident, $column:literal, $field:ident, $value:expr) => {
         $builder.push(concat!(" AND ", $column, " IS NOT DISTINCT FROM ")).push_bind($value);
@@ -364,6 +365,7 @@ macro_rules! replace_token {
 /// use, still as seen, for the caller to finish and run: the change is
 /// made when it writes one row. `None` otherwise: a plan that refuses or
 /// writes nothing on a hint proves nothing, the record may have moved.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! plan_as_seen {
     ($db:ty, $lead:literal, $scope:expr, $plan:expr, $instant:expr) => {{
         use $crate::store::sql::{each_column, replace_token, where_unchanged};
@@ -475,9 +477,11 @@ macro_rules! holds_text_outside {
 
 pub(crate) use {
     bind_record, each_column, expiring_between, fetch_records, holds_text_outside, insert_token,
-    listed, plan_as_seen, replace_token, run_change, select_tokens, set_if_changed, token_columns,
-    where_unchanged,
+    listed, replace_token, run_change, select_tokens, set_if_changed, token_columns,
 };
+// Only PostgreSQL and SQLite plan on the caller's read; MySQL always reads.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use {plan_as_seen, where_unchanged};
 
 /// The table that records applied migrations; its own name, so it never
 /// collides with the application's `_sqlx_migrations`.
