@@ -1,5 +1,7 @@
 //! Throughput on each SQL backend (SQLite, PostgreSQL, MySQL/MariaDB),
-//! with 10,000 and with 1,000,000 tokens already stored: tokens issued and
+//! with 10,000 and with 1,000,000 tokens already stored (1,000 imported
+//! through the rules, whose plaintext the bench keeps to verify, and the
+//! rest filler rows one SQL statement writes): tokens issued and
 //! revoked per second, one client, one operation at a time, each durable
 //! when it returns (SQLite's `synchronous=FULL`, the servers' commit), so
 //! bounded by the disk's flush and the round trip, not by tokenkeep; and
@@ -111,36 +113,46 @@ async fn run_sql(statement: String) -> Option<()> {
     Some(())
 }
 
-async fn sqlite(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
-    let size = records.len();
+/// The scopes a filler row carries.
+const FILLER_SCOPES: &str = r#"{"manager":false,"abilities":[],"routes":[]}"#;
+
+/// How many filler rows make a store of `size` beside the `sampled`
+/// records, which are imported through the rules (their plaintext is
+/// kept, to verify). The filler rows (`filler{n % 1000}`'s `filler-{n}`,
+/// random ids and hashes) are written by one SQL statement: the table and
+/// its indexes as large as `size` tokens make them, without the wait of a
+/// million imports.
+fn fillers(size: usize, sampled: &[TokenRecord]) -> usize {
+    size.saturating_sub(sampled.len())
+}
+
+/// Now, in milliseconds since the epoch: how SQLite stores instants.
+fn now_millis() -> i64 {
+    let nanos = tokenkeep::time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX)
+}
+
+async fn sqlite(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
     let store = SqliteStore::open(sqlite_directory(size).join("manage.db")).await.ok()?;
     store.migrate().await.ok()?;
-    import(&store, records).await?;
-    Some(Arc::new(store))
-}
-
-/// In batches: one transaction of a million rows holds them all in memory.
-async fn import(store: &dyn ManageStore, records: Vec<TokenRecord>) -> Option<()> {
-    for batch in records.chunks(50_000) {
-        store.import(batch.to_vec(), common::no_cap()).await.ok()?;
+    store.import(sampled.clone(), common::no_cap()).await.ok()?;
+    let fill = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+         INSERT INTO tokenkeep_tokens \
+         (id, owner, name, hash, display_prefix, scopes, kind, created_at) \
+         SELECT randomblob(16), 'filler' || (i % 1000), 'filler-' || i, randomblob(32), \
+         'tk_filler', '{FILLER_SCOPES}', 'persistent', {now} FROM n",
+        count = fillers(size, &sampled),
+        now = now_millis()
+    );
+    if fillers(size, &sampled) > 0 {
+        let fill = tokenkeep::store::sqlx::AssertSqlSafe(fill);
+        tokenkeep::store::sqlx::raw_sql(fill).execute(store.pool()).await.ok()?;
     }
-    Some(())
-}
-
-async fn mysql(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
-    let size = records.len();
-    let url = std::env::var("TOKENKEEP_MYSQL_URL").ok()?;
-    let database = database(size);
-    run_mysql(format!("CREATE DATABASE {database}")).await?;
-    let options = MySqlConnectOptions::from_str(&url).ok()?.database(&database);
-    let store = MysqlStore::connect_with(options).await.ok()?;
-    store.migrate().await.ok()?;
-    import(&store, records).await?;
     Some(Arc::new(store))
 }
 
-async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
-    let size = records.len();
+async fn postgres(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
     let url = std::env::var("TOKENKEEP_POSTGRES_URL").ok()?;
     let schema = schema(size);
     run_sql(format!("CREATE SCHEMA {schema}")).await?;
@@ -148,7 +160,41 @@ async fn postgres(records: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
         PgConnectOptions::from_str(&url).ok()?.options([("search_path", schema.as_str())]);
     let store = PostgresStore::connect_with(options).await.ok()?;
     store.migrate().await.ok()?;
-    import(&store, records).await?;
+    store.import(sampled.clone(), common::no_cap()).await.ok()?;
+    let fill = format!(
+        "INSERT INTO {schema}.tokenkeep_tokens \
+         (id, owner, name, hash, display_prefix, scopes, kind, created_at) \
+         SELECT decode(md5(i::text), 'hex'), 'filler' || (i % 1000), 'filler-' || i, \
+         sha256(('filler' || i)::bytea), 'tk_filler', '{FILLER_SCOPES}', 'persistent', now() \
+         FROM generate_series(1, {count}) AS i; ANALYZE {schema}.tokenkeep_tokens",
+        count = fillers(size, &sampled)
+    );
+    if fillers(size, &sampled) > 0 {
+        run_sql(fill).await?;
+    }
+    Some(Arc::new(store))
+}
+
+async fn mysql(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn ManageStore>> {
+    let url = std::env::var("TOKENKEEP_MYSQL_URL").ok()?;
+    let database = database(size);
+    run_mysql(format!("CREATE DATABASE {database}")).await?;
+    let options = MySqlConnectOptions::from_str(&url).ok()?.database(&database);
+    let store = MysqlStore::connect_with(options).await.ok()?;
+    store.migrate().await.ok()?;
+    store.import(sampled.clone(), common::no_cap()).await.ok()?;
+    let fill = format!(
+        "INSERT INTO {database}.tokenkeep_tokens \
+         (id, owner, name, hash, display_prefix, scopes, kind, created_at) \
+         SELECT UNHEX(MD5(seq)), CONCAT('filler', seq % 1000), CONCAT('filler-', seq), \
+         UNHEX(SHA2(CONCAT('filler', seq), 256)), 'tk_filler', '{FILLER_SCOPES}', \
+         'persistent', UTC_TIMESTAMP(6) FROM seq_1_to_{count}; \
+         ANALYZE TABLE {database}.tokenkeep_tokens",
+        count = fillers(size, &sampled)
+    );
+    if fillers(size, &sampled) > 0 {
+        run_mysql(fill).await?;
+    }
     Some(Arc::new(store))
 }
 
@@ -162,16 +208,17 @@ async fn main() {
         "\n| store | tokens stored | issued per second | revoked per second | verified per second, 1 client | 16 clients |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    // The tokens verified: 1,000 imported through the rules, the rest filler.
+    let population = common::population(1_000, 1_000);
+    let sample = Arc::new(population.sample);
+    let sampled = population.records;
     for &size in &sizes {
-        let population = common::population(size, 1_000);
-        let sample = Arc::new(population.sample);
-        let records = population.records;
-        let stores = [
-            ("SQLite", sqlite(records.clone()).await),
-            ("PostgreSQL", postgres(records.clone()).await),
-            ("MariaDB", mysql(records).await),
-        ];
-        for (name, store) in stores {
+        for name in ["SQLite", "PostgreSQL", "MariaDB"] {
+            let store = match name {
+                "SQLite" => sqlite(size, sampled.clone()).await,
+                "PostgreSQL" => postgres(size, sampled.clone()).await,
+                _ => mysql(size, sampled.clone()).await,
+            };
             let Some(store) = store else {
                 println!("| {name} | {size} | skipped (not reachable) | | | |");
                 continue;
@@ -181,10 +228,11 @@ async fn main() {
             let many = verify_rate(&manager, &sample, 16).await;
             let (issue, revoke) = measure(&manager).await;
             println!("| {name} | {size} | {issue:.0} | {revoke:.0} | {one:.0} | {many:.0} |");
+            drop(manager);
+            let _ = std::fs::remove_dir_all(sqlite_directory(size));
+            let _ = run_sql(format!("DROP SCHEMA {} CASCADE", schema(size))).await;
+            let _ = run_mysql(format!("DROP DATABASE {}", database(size))).await;
         }
-        let _ = std::fs::remove_dir_all(sqlite_directory(size));
-        let _ = run_sql(format!("DROP SCHEMA {} CASCADE", schema(size))).await;
-        let _ = run_mysql(format!("DROP DATABASE {}", database(size))).await;
     }
     cold_path().await;
 }
@@ -215,8 +263,8 @@ async fn cold_path() {
         let size = population.records.len();
         let records = population.records.clone();
         let (store, pool_select): (Option<Arc<dyn ManageStore>>, _) = match name {
-            "SQLite" => (sqlite(records).await, None),
-            _ => (postgres(records).await, std::env::var("TOKENKEEP_POSTGRES_URL").ok()),
+            "SQLite" => (sqlite(size, records).await, None),
+            _ => (postgres(size, records).await, std::env::var("TOKENKEEP_POSTGRES_URL").ok()),
         };
         let Some(store) = store else {
             println!("| {name} | skipped | |");
