@@ -125,6 +125,20 @@ struct Cli {
         help_heading = "Storage"
     )]
     change_feed_poll_ms: u64,
+    /// How often, in milliseconds, the cache in front of SQLite reads the
+    /// file's commit counter to see revokes the operator's `token` commands
+    /// make. 0 reads it before every answer, so such a revoke takes effect
+    /// at once; N reads it every N ms on a thread of its own, which saves
+    /// a system call per request and accepts a token so revoked for up to
+    /// N ms more.
+    #[arg(
+        long,
+        env = "TOKENKEEP_COMMIT_CHECK_MS",
+        default_value_t = 0,
+        value_name = "MS",
+        help_heading = "Storage"
+    )]
+    commit_check_ms: u64,
 
     /// Token prefix (`tk` makes `tk_…` tokens).
     #[arg(

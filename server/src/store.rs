@@ -15,6 +15,8 @@ pub(crate) struct Location<'a> {
     database_url: Option<&'a str>,
     /// How often a MySQL database's change feed is read.
     change_feed_poll: Duration,
+    /// How often SQLite's commit counter is read; zero: before every answer.
+    commit_check: Duration,
 }
 
 impl<'a> Location<'a> {
@@ -22,6 +24,7 @@ impl<'a> Location<'a> {
         Self {
             database_url: cli.database_url.as_deref(),
             change_feed_poll: Duration::from_millis(cli.change_feed_poll_ms.max(1)),
+            commit_check: Duration::from_millis(cli.commit_check_ms),
         }
     }
 }
@@ -77,7 +80,7 @@ pub(crate) async fn open(location: &Location<'_>, data_dir: &Path) -> Result<Ope
         }
         Some(url) if url.starts_with("sqlite:") => {
             let store = SqliteStore::connect(url).await.map_err(failed)?;
-            cached_sqlite(store, url.to_owned()).await.map_err(failed)
+            cached_sqlite(store, url.to_owned(), location.commit_check).await.map_err(failed)
         }
         Some(_) => {
             Err("--database-url must start with postgres://, mysql://, mariadb:// or sqlite:"
@@ -86,7 +89,8 @@ pub(crate) async fn open(location: &Location<'_>, data_dir: &Path) -> Result<Ope
         None => {
             let path = data_dir.join(SQLITE_FILE);
             let store = SqliteStore::open(&path).await.map_err(failed)?;
-            cached_sqlite(store, format!("sqlite {}", path.display())).await.map_err(failed)
+            let description = format!("sqlite {}", path.display());
+            cached_sqlite(store, description, location.commit_check).await.map_err(failed)
         }
     }
 }
@@ -94,16 +98,19 @@ pub(crate) async fn open(location: &Location<'_>, data_dir: &Path) -> Result<Ope
 /// SQLite behind the verification cache. This process is the file's only
 /// server, and the operator's `token …` commands, which open the file
 /// directly, are seen through its commit counter: the cache checks it
-/// before every answer, so their revokes take effect at once.
+/// before every answer, so their revokes take effect at once, or every
+/// `commit_check` when the operator chose a bound for a cheaper check.
 async fn cached_sqlite(
     store: SqliteStore,
     description: String,
+    commit_check: Duration,
 ) -> Result<Opened, tokenkeep::store::StoreError> {
     store.migrate().await?;
+    let cached = |store| CachedStore::new(store, CacheConfig::default());
     let store: Arc<dyn ManageStore> = match store.commits() {
-        Ok(commits) => Arc::new(CachedStore::new(store, CacheConfig::default()).checking(commits)),
+        Ok(commits) => Arc::new(cached(store).checking_every(commits, commit_check)),
         // In memory: no other process can write it, nothing to check.
-        Err(_) => Arc::new(CachedStore::new(store, CacheConfig::default())),
+        Err(_) => Arc::new(cached(store)),
     };
     Ok(Opened { store, description, _follower: None })
 }

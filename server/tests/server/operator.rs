@@ -243,6 +243,35 @@ async fn a_revoke_from_the_command_line_reaches_the_running_server_at_once() {
     server.stop().await;
 }
 
+/// With `--commit-check-ms`, the cache reads the commit counter on a
+/// thread of its own instead of before every answer: the command line's
+/// revoke still takes effect, within the interval rather than at once.
+#[tokio::test]
+async fn a_revoke_from_the_command_line_reaches_a_server_checking_every_few_ms() {
+    let data = support::server::data_dir();
+    let server = Server::start_in(&data, &["--commit-check-ms", "20"], &[]).await;
+    let create = token_command(&data, &["create", "laptop"], "").await;
+    assert_eq!(create.code, 0, "{}", create.stderr);
+    let token = create.stdout.lines().next().unwrap().trim_start_matches("Token: ").to_owned();
+    for _ in 0..3 {
+        assert_eq!(server.whoami(&token).await.status(), StatusCode::OK);
+    }
+    let revoke = token_command(&data, &["revoke", "laptop", "--force"], "").await;
+    assert_eq!(revoke.code, 0, "{}", revoke.stderr);
+    // A liveness bound, not the interval: the machine may be loaded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = server.whoami(&token).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(std::time::Instant::now() < deadline, "the revoke was never seen");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    server.stop().await;
+}
+
 /// `--help` is the operator's manual page: every option under its group,
 /// with its environment variable, and an example invocation per storage.
 #[tokio::test]
@@ -262,6 +291,7 @@ async fn help_reads_as_a_manual_page() {
         "TOKENKEEP_MAX_CONNECTIONS",
         "TOKENKEEP_DATA_DIR",
         "TOKENKEEP_DATABASE_URL",
+        "TOKENKEEP_COMMIT_CHECK_MS",
         "TOKENKEEP_PREFIX",
         "TOKENKEEP_TOKENS",
         "TOKENKEEP_TOKEN_FILE",
