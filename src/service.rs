@@ -32,10 +32,13 @@
 //! 1. **header**: RFC 6750 parsing (scheme case-insensitive, `1*SP`, the
 //!    `b64token` set, one credential only); no header is 401 without an
 //!    error code, a malformed one 400 `invalid_request`;
-//! 2. **format and checksum**: prefix, length, alphabet and CRC32; a typo or
-//!    random text stops here, before any hashing (unless custom secrets are
-//!    accepted, and then only text a custom secret could be that does not
-//!    claim the service's prefix goes on);
+//! 2. **format and checksum**: prefix, length, alphabet and CRC32 (and,
+//!    with minting keys, the tag); a typo, random text or a forged token
+//!    stops here, before any hashing (unless custom secrets are accepted,
+//!    and then only text a custom secret could be that does not claim the
+//!    service's prefix goes on). Steps 1 and 2 need no store and run when
+//!    `verify_bearer` is called: what they refuse is answered by a ready
+//!    future, without a state machine to poll;
 //! 3. **hash**: SHA-256 (or the keyed HMAC) of the whole token text;
 //! 4. **lookup**: the store (with temporary tokens and any cache layered in
 //!    front) finds the record by hash; a store that fails, panics or times

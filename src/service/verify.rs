@@ -18,7 +18,8 @@ use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
 use crate::rules::{RuleError, TokenRules as _};
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
-use crate::token::TokenSecret;
+use crate::token::{FormatError, TokenSecret};
+use futures_util::future::Either;
 
 use super::TokenService;
 
@@ -258,47 +259,66 @@ impl TokenService {
     /// and the request pipeline ([`verify_request`](crate::http::verify_request))
     /// read the credential their own way and hand over what they read, so
     /// every verdict, a refusal before any lookup included, is reported
-    /// once. The future itself is returned, not one wrapping it: it is
-    /// moved whole each time a caller pins it.
-    pub(crate) async fn verify_credential(
+    /// once.
+    ///
+    /// The checks that need no store run here, before any future is
+    /// built: a credential they refuse is answered by a ready future, with
+    /// no state machine to move, no lock taken and nothing awaited. The
+    /// rest is one future, returned itself rather than wrapped: it is moved
+    /// whole each time a caller pins it.
+    pub(crate) fn verify_credential(
         &self,
         token: Result<&str, AuthError>,
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
         uses: Uses,
-    ) -> Result<Authenticated, AuthError> {
-        let verdict = match token {
-            Ok(token) => self.decide(token, requirement, client, uses).await,
-            Err(error) => Err(Refusal::from(error)),
-        };
-        report(verdict)
+    ) -> impl Future<Output = Result<Authenticated, AuthError>> + Send {
+        match token.and_then(|token| self.screen(token)) {
+            Err(error) => Either::Left(std::future::ready(Err(report_refusal(error, None)))),
+            Ok(presented) => Either::Right(async move {
+                report(self.decide(presented, requirement, client, uses).await)
+            }),
+        }
     }
 
-    /// The record `token` names, as the first steps of verification find
-    /// it: the format gate, the hash, the lookup. Nothing else is judged.
-    async fn find_presented(&self, token: &str) -> Result<Arc<TokenRecord>, AuthError> {
+    /// The checks that need no store: format, checksum and (with minting
+    /// keys) tag, so a typo, a random string or a forged token stops here,
+    /// before any hashing. Custom secrets (when accepted) pass on to be
+    /// looked up, but only text a custom secret could be (8-512 b64token
+    /// characters, so a 300 KB value is never hashed), and not text that
+    /// claims this service's prefix: that is a mistyped minted token.
+    fn screen<'t>(&self, token: &'t str) -> Result<Presented<'t>, AuthError> {
         let inner = &*self.inner;
-        // Format and checksum: a typo or random string stops here, before
-        // any hashing. Custom secrets (when accepted) are looked up, but
-        // only text a custom secret could be (8-512 b64token characters,
-        // so a 300 KB value is never hashed), and not text that claims this
-        // service's prefix: that is a mistyped minted token.
-        let format_error = inner.settings.format.parse(token).err();
-        if let Some(error) = format_error
-            && !(inner.custom.is_some()
-                && !inner.settings.format.claims_prefix(token)
-                && TokenSecret::check_custom(token).is_ok())
-        {
-            return Err(AuthError::InvalidToken(InvalidToken::Format(error)));
+        match inner.settings.format.parse(token) {
+            Ok(_) => Ok(Presented { text: token, not_minted: None }),
+            Err(error)
+                if inner.custom.is_some()
+                    && !inner.settings.format.claims_prefix(token)
+                    && TokenSecret::check_custom(token).is_ok() =>
+            {
+                Ok(Presented { text: token, not_minted: Some(error) })
+            }
+            Err(error) => Err(AuthError::InvalidToken(InvalidToken::Format(error))),
         }
+    }
 
+    /// The record a screened token names, as the first steps of
+    /// verification find it: the hash and the lookup. Nothing else is
+    /// judged.
+    async fn find_presented(
+        &self,
+        presented: Presented<'_>,
+    ) -> Result<Arc<TokenRecord>, AuthError> {
+        let inner = &*self.inner;
         // Every await below is boxed: they are the slow or rare steps, and
         // unboxed they would make the future of every verification (moved
         // whole each time a caller pins or stores it) a kilobyte.
-        let hash = inner.settings.hasher.hash(token);
+        let hash = inner.settings.hasher.hash(presented.text);
         let found = match inner.store.find_by_hash_now(&hash) {
             Some(found) => found,
-            None if format_error.is_some() => Box::pin(self.ask_store_for_custom(&hash)).await,
+            None if presented.not_minted.is_some() => {
+                Box::pin(self.ask_store_for_custom(&hash)).await
+            }
             None => Box::pin(self.ask_store(&hash)).await,
         }
         .map_err(AuthError::Unavailable)?;
@@ -307,9 +327,14 @@ impl TokenService {
             // constant time so no store's lookup has to be trusted for it.
             Some(record) if record.hash == hash => Ok(record),
             _ => Err(AuthError::InvalidToken(
-                format_error.map_or(InvalidToken::Unknown, InvalidToken::Format),
+                presented.not_minted.map_or(InvalidToken::Unknown, InvalidToken::Format),
             )),
         }
+    }
+
+    /// The record `token` names, screened then looked up.
+    async fn find_text(&self, token: &str) -> Result<Arc<TokenRecord>, AuthError> {
+        self.find_presented(self.screen(token)?).await
     }
 
     /// The record of `token` when it is valid now (known, neither revoked
@@ -343,7 +368,7 @@ impl TokenService {
     /// # Errors
     /// [`StoreError`] when the store cannot answer.
     pub async fn introspect(&self, token: &str) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        let record = match self.find_presented(token).await {
+        let record = match self.find_text(token).await {
             Ok(record) => record,
             Err(AuthError::Unavailable(error)) => return Err(error),
             Err(_) => return Ok(None),
@@ -377,7 +402,7 @@ impl TokenService {
         &self,
         token: &str,
     ) -> Result<Option<Arc<TokenRecord>>, StoreError> {
-        match self.find_presented(token).await {
+        match self.find_text(token).await {
             Ok(record) => Ok(Some(record)),
             Err(AuthError::Unavailable(error)) => Err(error),
             Err(_) => Ok(None),
@@ -387,13 +412,13 @@ impl TokenService {
     /// The path itself, from token text to verdict.
     async fn decide(
         &self,
-        token: &str,
+        presented: Presented<'_>,
         requirement: Requirement<'_>,
         client: Option<IpAddr>,
         uses: Uses,
     ) -> Result<Authenticated, Refusal> {
         let inner = &*self.inner;
-        let record = self.find_presented(token).await?;
+        let record = self.find_presented(presented).await?;
 
         // Milliseconds, read only when needed: a token without an expiry
         // that was noted since the last flush verifies without the clock.
@@ -486,6 +511,15 @@ impl TokenService {
         }
         Ok(())
     }
+}
+
+/// Token text the checks that need no store let through.
+#[derive(Clone, Copy)]
+struct Presented<'a> {
+    text: &'a str,
+    /// Why the text is not a minted token, when it is looked up as a
+    /// custom secret: the reason given if the store does not know it.
+    not_minted: Option<FormatError>,
 }
 
 /// How many of the token's uses a verification that passes spends: the
