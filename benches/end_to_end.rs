@@ -181,7 +181,7 @@ fn main() {
         if round % 2 == 0 {
             order.reverse();
         }
-        let mut runs = vec![None; servers.len()];
+        let mut runs: Vec<Option<Run>> = servers.iter().map(|_| None).collect();
         for index in order {
             // A short warm-up fills the caches and the connections.
             wrk(servers[index].1, &script, 1);
