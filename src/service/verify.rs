@@ -266,6 +266,7 @@ impl TokenService {
     /// no state machine to move, no lock taken and nothing awaited. The
     /// rest is one future, returned itself rather than wrapped: it is moved
     /// whole each time a caller pins it.
+    #[inline]
     pub(crate) fn verify_credential(
         &self,
         token: Result<&str, AuthError>,
