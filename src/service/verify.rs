@@ -262,8 +262,8 @@ impl TokenService {
     /// once.
     ///
     /// The checks that need no store run here, before any future is
-    /// built: a credential they refuse is answered by a ready future, with
-    /// no state machine to move, no lock taken and nothing awaited. The
+    /// built: a credential they refuse is answered by a ready future,
+    /// with nothing hashed, no lock taken and no state machine polled. The
     /// rest is one future, returned itself rather than wrapped: it is moved
     /// whole each time a caller pins it.
     #[inline]
