@@ -14,7 +14,7 @@ use crate::bearer::parse_authorization;
 use crate::expiry::unix_millis;
 use crate::hash::TokenHash;
 use crate::limiter::{Budget, Taken};
-use crate::record::{Metadata, TokenId, TokenKind, TokenRecord};
+use crate::record::{Metadata, RateLimit, TokenId, TokenKind, TokenRecord};
 use crate::rules::{RuleError, TokenRules as _};
 use crate::scope::{Requirement, Scopes};
 use crate::store::StoreError;
@@ -448,7 +448,8 @@ impl TokenService {
         }
         let owner_rate = record.owner_limits.and_then(|shared| shared.rate_limit);
         if (record.rate_limit.is_some() || owner_rate.is_some())
-            && let Err(error) = Box::pin(self.take_rates(&record, uses.rate_cost())).await
+            && let Err(error) =
+                Box::pin(self.take_rates(&record, owner_rate, uses.rate_cost())).await
         {
             return Err(Refusal::of(&record, error));
         }
@@ -493,10 +494,15 @@ impl TokenService {
 
 impl TokenService {
     /// The rate limits `record` is under, taken in turn: the token's own,
-    /// then its owner's, which all the owner's tokens share. A request
-    /// passes only if both allow it.
-    async fn take_rates(&self, record: &TokenRecord, cost: u32) -> Result<(), AuthError> {
-        let owner_rate = record.owner_limits.and_then(|shared| shared.rate_limit);
+    /// then its owner's (`owner_rate`, as the record's stamp carries it),
+    /// which all the owner's tokens share. A request passes only if both
+    /// allow it.
+    async fn take_rates(
+        &self,
+        record: &TokenRecord,
+        owner_rate: Option<RateLimit>,
+        cost: u32,
+    ) -> Result<(), AuthError> {
         let rates = [
             record.rate_limit.map(|limit| (Budget::Token(record.id), limit)),
             owner_rate.map(|limit| (Budget::Owner(record.owner.clone()), limit)),
