@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokenkeep::rules::TokenRules as _;
+use tokenkeep::store::sqlx;
 use tokenkeep::store::sqlx::mysql::MySqlConnectOptions;
 use tokenkeep::store::sqlx::postgres::PgConnectOptions;
 use tokenkeep::store::{ManageStore, MysqlStore, PostgresStore, SqliteStore};
@@ -93,24 +94,24 @@ fn database(size: usize) -> String {
     format!("tokenkeep_manage_{}_{size}", std::process::id())
 }
 
-async fn run_mysql(statement: String) -> Option<()> {
-    let url = std::env::var("TOKENKEEP_MYSQL_URL").ok()?;
-    let admin = tokenkeep::store::sqlx::MySqlPool::connect(&url).await.ok()?;
-    tokenkeep::store::sqlx::raw_sql(tokenkeep::store::sqlx::AssertSqlSafe(statement))
-        .execute(&admin)
-        .await
-        .ok()?;
+/// Runs `statement` on the database server the environment variable
+/// `url_variable` names; `None` when it names none or the statement fails.
+async fn run_admin<DB: sqlx::Database>(url_variable: &str, statement: String) -> Option<()>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let url = std::env::var(url_variable).ok()?;
+    let admin = sqlx::Pool::<DB>::connect(&url).await.ok()?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&admin).await.ok()?;
     Some(())
 }
 
+async fn run_mysql(statement: String) -> Option<()> {
+    run_admin::<sqlx::MySql>("TOKENKEEP_MYSQL_URL", statement).await
+}
+
 async fn run_sql(statement: String) -> Option<()> {
-    let url = std::env::var("TOKENKEEP_POSTGRES_URL").ok()?;
-    let admin = tokenkeep::store::sqlx::PgPool::connect(&url).await.ok()?;
-    tokenkeep::store::sqlx::raw_sql(tokenkeep::store::sqlx::AssertSqlSafe(statement))
-        .execute(&admin)
-        .await
-        .ok()?;
-    Some(())
+    run_admin::<sqlx::Postgres>("TOKENKEEP_POSTGRES_URL", statement).await
 }
 
 /// The scopes a filler row carries.
@@ -136,18 +137,18 @@ async fn sqlite(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn Manage
     let store = SqliteStore::open(sqlite_directory(size).join("manage.db")).await.ok()?;
     store.migrate().await.ok()?;
     store.import(sampled.clone(), common::no_cap()).await.ok()?;
+    let count = fillers(size, &sampled);
     let fill = format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
          INSERT INTO tokenkeep_tokens \
          (id, owner, name, hash, display_prefix, scopes, kind, created_at) \
          SELECT randomblob(16), 'filler' || (i % 1000), 'filler-' || i, randomblob(32), \
          'tk_filler', '{FILLER_SCOPES}', 'persistent', {now} FROM n",
-        count = fillers(size, &sampled),
         now = now_millis()
     );
-    if fillers(size, &sampled) > 0 {
-        let fill = tokenkeep::store::sqlx::AssertSqlSafe(fill);
-        tokenkeep::store::sqlx::raw_sql(fill).execute(store.pool()).await.ok()?;
+    if count > 0 {
+        let fill = sqlx::AssertSqlSafe(fill);
+        sqlx::raw_sql(fill).execute(store.pool()).await.ok()?;
     }
     Some(Arc::new(store))
 }
@@ -161,15 +162,15 @@ async fn postgres(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn Mana
     let store = PostgresStore::connect_with(options).await.ok()?;
     store.migrate().await.ok()?;
     store.import(sampled.clone(), common::no_cap()).await.ok()?;
+    let count = fillers(size, &sampled);
     let fill = format!(
         "INSERT INTO {schema}.tokenkeep_tokens \
          (id, owner, name, hash, display_prefix, scopes, kind, created_at) \
          SELECT decode(md5(i::text), 'hex'), 'filler' || (i % 1000), 'filler-' || i, \
          sha256(('filler' || i)::bytea), 'tk_filler', '{FILLER_SCOPES}', 'persistent', now() \
          FROM generate_series(1, {count}) AS i; ANALYZE {schema}.tokenkeep_tokens",
-        count = fillers(size, &sampled)
     );
-    if fillers(size, &sampled) > 0 {
+    if count > 0 {
         run_sql(fill).await?;
     }
     Some(Arc::new(store))
@@ -183,6 +184,7 @@ async fn mysql(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn ManageS
     let store = MysqlStore::connect_with(options).await.ok()?;
     store.migrate().await.ok()?;
     store.import(sampled.clone(), common::no_cap()).await.ok()?;
+    let count = fillers(size, &sampled);
     let fill = format!(
         "INSERT INTO {database}.tokenkeep_tokens \
          (id, owner, name, hash, display_prefix, scopes, kind, created_at) \
@@ -190,9 +192,8 @@ async fn mysql(size: usize, sampled: Vec<TokenRecord>) -> Option<Arc<dyn ManageS
          UNHEX(SHA2(CONCAT('filler', seq), 256)), 'tk_filler', '{FILLER_SCOPES}', \
          'persistent', UTC_TIMESTAMP(6) FROM seq_1_to_{count}; \
          ANALYZE TABLE {database}.tokenkeep_tokens",
-        count = fillers(size, &sampled)
     );
-    if fillers(size, &sampled) > 0 {
+    if count > 0 {
         run_mysql(fill).await?;
     }
     Some(Arc::new(store))
@@ -272,12 +273,9 @@ async fn cold_path() {
         };
         let select = match pool_select {
             Some(url) => {
-                let pool = tokenkeep::store::sqlx::PgPool::connect(&url).await.expect("pool");
+                let pool = sqlx::PgPool::connect(&url).await.expect("pool");
                 let took = median_of(|| async {
-                    tokenkeep::store::sqlx::query("SELECT 1")
-                        .fetch_one(&pool)
-                        .await
-                        .expect("select");
+                    sqlx::query("SELECT 1").fetch_one(&pool).await.expect("select");
                 })
                 .await;
                 format!("{took:.1?}")
@@ -286,10 +284,7 @@ async fn cold_path() {
                 let path = sqlite_directory(size).join("manage.db");
                 let sqlite = SqliteStore::open(path).await.expect("sqlite");
                 let took = median_of(|| async {
-                    tokenkeep::store::sqlx::query("SELECT 1")
-                        .fetch_one(sqlite.pool())
-                        .await
-                        .expect("select");
+                    sqlx::query("SELECT 1").fetch_one(sqlite.pool()).await.expect("select");
                 })
                 .await;
                 format!("{took:.1?}")
