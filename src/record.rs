@@ -2,10 +2,12 @@
 //! and the metadata lists and audits need.
 
 mod error;
+mod extras;
 mod metadata;
 mod owner_limits;
 mod rate_limit;
 mod usage;
+mod wire;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,6 +20,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
 pub use error::{NameError, RecordError};
+pub use extras::{ExtraFields, Extras};
 pub use metadata::Metadata;
 pub use owner_limits::{OwnerLimits, SharedLimits};
 pub use rate_limit::RateLimit;
@@ -298,12 +301,12 @@ pub enum TokenStatus {
 ///     hash,
 ///     OffsetDateTime::now_utc(),
 /// );
-/// record.description = Some("the work one".to_owned());
+/// record.extras.description = Some("the work one".to_owned());
 /// assert!(record.is_active(OffsetDateTime::now_utc()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "wire::WireRecord", into = "wire::WireRecord")]
 #[non_exhaustive]
 pub struct TokenRecord {
     /// Opaque random id.
@@ -312,8 +315,6 @@ pub struct TokenRecord {
     pub owner: String,
     /// The label.
     pub name: TokenName,
-    /// Optional free text.
-    pub description: Option<String>,
     /// SHA-256 (or HMAC) of the token text.
     pub hash: TokenHash,
     /// What lists may show of the token (`myc_3f12c4`); empty for a token
@@ -321,56 +322,24 @@ pub struct TokenRecord {
     pub display_prefix: String,
     /// What the token may do.
     pub scopes: Scopes,
-    /// An application-defined narrowing of what the token sees.
-    pub profile: Option<String>,
     /// Persistent or temporary.
     pub kind: TokenKind,
     /// When it was issued.
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When it stops working; `None` for never.
-    #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     /// When it last verified (written in batches, at most once an interval).
-    #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
     /// When it was revoked.
-    #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
-    /// Set by a rotation: the replacement's id. With a grace period the old
-    /// token keeps working until its (shortened) expiry, still counting
-    /// toward the owner's cap, but no longer holds its name.
-    #[serde(default)]
-    pub replaced_by: Option<TokenId>,
     /// Who issued it: the acting principal (`admin`, `user:alice`,
     /// `token:<id>`, `setup`); `None` for records older than this field.
-    #[serde(default)]
     pub created_by: Option<String>,
-    /// Who revoked or rotated it, as `created_by` names principals.
-    #[serde(default)]
-    pub revoked_by: Option<String>,
-    /// Why it was revoked, or stops before its own expiry.
-    #[serde(default)]
-    pub revoke_reason: Option<RevokeReason>,
-    /// The application's own JSON object, returned with every verdict.
-    #[serde(default)]
-    pub metadata: Option<Metadata>,
-    /// At most so many verifications per period, in each verifying process.
-    #[serde(default)]
-    pub rate_limit: Option<RateLimit>,
-    /// Verifications left (consumed atomically by the store), and refills.
-    #[serde(default)]
-    pub usage: Option<Usage>,
-    /// The client addresses the token may be used from (`10.0.0.0/8`);
-    /// empty: any. Verification without a client address refuses a token
-    /// that has a list (fail closed).
-    #[serde(default)]
-    pub allowed_ips: Vec<IpNet>,
-    /// What the token carries of its owner's shared limits; `None` when
-    /// the owner has none. The core keeps it: stamped when the record is
-    /// inserted and whenever the owner's limits are set.
-    #[serde(default)]
-    pub owner_limits: Option<SharedLimits>,
+    /// The fields most tokens leave unset (description, profile, limits,
+    /// addresses, metadata, what a revocation recorded), behind one
+    /// allocation: `record.extras.usage` reads one, and a write allocates
+    /// the box.
+    pub extras: Extras,
 }
 
 impl TokenRecord {
@@ -388,25 +357,16 @@ impl TokenRecord {
             id,
             owner: owner.into(),
             name,
-            description: None,
             hash,
             display_prefix: String::new(),
             scopes: Scopes::default(),
-            profile: None,
             kind: TokenKind::Persistent,
             created_at,
             expires_at: None,
             last_used_at: None,
             revoked_at: None,
-            replaced_by: None,
             created_by: None,
-            revoked_by: None,
-            revoke_reason: None,
-            metadata: None,
-            rate_limit: None,
-            usage: None,
-            allowed_ips: Vec::new(),
-            owner_limits: None,
+            extras: Extras::default(),
         }
     }
 
@@ -441,8 +401,10 @@ impl TokenRecord {
     /// it has no list; with a list, an address inside one of its ranges
     /// (none when the address is unknown).
     pub fn allows_address(&self, client: Option<std::net::IpAddr>) -> bool {
-        self.allowed_ips.is_empty()
-            || client.is_some_and(|client| self.allowed_ips.iter().any(|net| net.contains(&client)))
+        self.extras.allowed_ips.is_empty()
+            || client.is_some_and(|client| {
+                self.extras.allowed_ips.iter().any(|net| net.contains(&client))
+            })
     }
 
     /// Whether the token verifies at `now`.
@@ -453,7 +415,7 @@ impl TokenRecord {
     /// Whether the token holds its name and counts toward its owner's cap:
     /// active and not replaced by a rotation.
     pub fn holds_name(&self, now: OffsetDateTime) -> bool {
-        self.is_active(now) && self.replaced_by.is_none()
+        self.is_active(now) && self.extras.replaced_by.is_none()
     }
 
     /// Active, expired or revoked at `now`.
@@ -553,14 +515,17 @@ mod tests {
     fn an_export_written_before_who_and_why_still_imports() {
         let mut record = test_record("alice", "ci");
         record.created_by = Some("admin".to_owned());
-        record.revoke_reason = Some(RevokeReason::RotationGrace);
+        record.extras.revoke_reason = Some(RevokeReason::RotationGrace);
         let mut json: serde_json::Value = serde_json::to_value(&record).unwrap();
         assert_eq!(json["revoke_reason"], "rotation_grace");
         for field in ["created_by", "revoked_by", "revoke_reason"] {
             json.as_object_mut().unwrap().remove(field);
         }
         let older: TokenRecord = serde_json::from_value(json).unwrap();
-        assert_eq!((older.created_by, older.revoked_by, older.revoke_reason), (None, None, None));
+        assert_eq!(
+            (older.created_by, older.extras.revoked_by.clone(), older.extras.revoke_reason),
+            (None, None, None)
+        );
         for reason in [
             RevokeReason::Revoked,
             RevokeReason::RevokeAll,

@@ -168,8 +168,8 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
     ) -> Result<Option<Usage>, RuleError> {
         let token = token.into();
         let read = self.read_of(token).await?;
-        let owner_budget = read.owner_limits.is_some_and(|shared| shared.uses);
-        let token = (read.owner.as_str(), &token.id, read.replaced_by);
+        let owner_budget = read.extras.owner_limits.is_some_and(|shared| shared.uses);
+        let token = (read.owner.as_str(), &token.id, read.extras.replaced_by);
         spend_use(self, token, owner_budget, (cost, now)).await
     }
 
@@ -261,7 +261,7 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
             }
             update.apply_to(&mut record);
             if update.name.is_some()
-                && record.replaced_by.is_none()
+                && record.extras.replaced_by.is_none()
                 && name_taken(read, &record, now)
             {
                 return Err(Refusal::NameTaken);
@@ -436,10 +436,10 @@ pub trait TokenRules: ManageStore + sealed::Sealed {
             let limits = update.apply_to(read.limits.unwrap_or_default().at(now));
             let shared = limits.shared();
             let mut writes: Vec<Write> = stored(read)
-                .filter(|record| record.is_active(now) && record.owner_limits != shared)
+                .filter(|record| record.is_active(now) && record.extras.owner_limits != shared)
                 .map(|record| {
                     let mut stamped = record.clone();
-                    stamped.owner_limits = shared;
+                    stamped.extras.owner_limits = shared;
                     Write::Replace(stamped)
                 })
                 .collect();
@@ -612,7 +612,7 @@ fn stamp_owner_limits(read: &OwnerRecords, writes: &mut [Write]) {
     let shared = read.limits.and_then(|limits| limits.shared());
     for write in writes {
         if let Write::Insert(record) = write {
-            record.owner_limits = shared;
+            record.extras.owner_limits = shared;
         }
     }
 }

@@ -293,12 +293,13 @@ fn print_table(service: &TokenManager, records: &[TokenRecord]) {
     let now = service.service().now();
     for record in records {
         // Who revoked or rotated it, and why, when the record says.
-        let why = match (record.revoked_by.as_deref().map(shown), record.revoke_reason) {
-            (Some(by), Some(reason)) => format!(" ({} by {by})", reason.as_str()),
-            (Some(by), None) => format!(" (by {by})"),
-            (None, Some(reason)) => format!(" ({})", reason.as_str()),
-            (None, None) => String::new(),
-        };
+        let why =
+            match (record.extras.revoked_by.as_deref().map(shown), record.extras.revoke_reason) {
+                (Some(by), Some(reason)) => format!(" ({} by {by})", reason.as_str()),
+                (Some(by), None) => format!(" (by {by})"),
+                (None, Some(reason)) => format!(" ({})", reason.as_str()),
+                (None, None) => String::new(),
+            };
         println!(
             "{:<22}  {:<20}  {:<12}  {:<12}  {:<10}  {:<12}  {:<10}  {:<10}  {:?}{why}",
             record.id.to_string(),

@@ -106,7 +106,7 @@ pub async fn a_change_through_one_instance_is_seen_through_the_other(instances: 
     let described = TokenUpdate { description: Some(Some("moved".into())), ..Default::default() };
     one.update(a.id, &described, at(1)).await.expect("update");
     let moved = |found: Option<&TokenRecord>| {
-        found.is_some_and(|found| found.description.as_deref() == Some("moved"))
+        found.is_some_and(|found| found.extras.description.as_deref() == Some("moved"))
     };
     assert!(moved(Some(&get(other, &a.id).await)), "a change is seen by the other's get");
     seen_within(other, &a, "a change of the description", moved).await;
@@ -125,7 +125,7 @@ pub async fn a_change_through_one_instance_is_seen_through_the_other(instances: 
     let next = other.rotate(b.id, rotation(Some(at(100)), at(10), None)).await.expect("rotate");
     seen_within(one, &b, "a rotation", |found| {
         found.is_some_and(|found| {
-            found.replaced_by == Some(next.id) && found.expires_at == Some(at(100))
+            found.extras.replaced_by == Some(next.id) && found.expires_at == Some(at(100))
         })
     })
     .await;
@@ -231,7 +231,7 @@ pub async fn the_setup_claim_has_one_winner_across_instances_and_owners(instance
 /// instances read 0 left.
 pub async fn uses_are_consumed_exactly_across_instances(instances: Instances) {
     let mut limited = sample_record("alice", "limited");
-    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
+    limited.extras.usage = Some(Usage::new(10, t0()).expect("usage"));
     insert(&*instances.one, &limited).await;
     let calls: Vec<_> = (0..50)
         .map(|index| {
@@ -243,7 +243,7 @@ pub async fn uses_are_consumed_exactly_across_instances(instances: Instances) {
     let consumed = answers.iter().filter(|answer| matches!(answer, Ok(Some(_)))).count();
     assert_eq!(consumed, 10, "exactly the uses left succeed across instances: {answers:?}");
     for store in [&instances.one, &instances.other] {
-        let left = get(&**store, &limited.id).await.usage.map(|usage| usage.remaining);
+        let left = get(&**store, &limited.id).await.extras.usage.map(|usage| usage.remaining);
         assert_eq!(left, Some(0), "both instances read the count");
     }
 }
@@ -290,9 +290,9 @@ pub async fn a_last_use_note_never_undoes_a_change_on_another_instance(instances
         assert_eq!(
             (
                 stored.revoked_at,
-                stored.replaced_by,
+                stored.extras.replaced_by,
                 stored.expires_at,
-                stored.description.as_deref()
+                stored.extras.description.as_deref()
             ),
             (Some(at(4)), Some(next.id), Some(at(100)), Some("moved")),
             "a last-use note undid a change made through another instance (round {round})"
@@ -319,7 +319,7 @@ pub async fn every_instance_hears_every_change(instances: Instances) {
         return;
     }
     let mut record = sample_record("alice", "signalled");
-    record.usage = Some(Usage::new(5, t0()).expect("usage"));
+    record.extras.usage = Some(Usage::new(5, t0()).expect("usage"));
     insert(&*instances.one, &record).await;
     // The insert's own signal, which may reach the other instance late, is
     // not taken for the next change's.

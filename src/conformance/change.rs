@@ -74,7 +74,7 @@ pub async fn a_change_reads_what_its_scope_covers_and_no_other_owner(store: Arc<
     let mut expired = sample_record("alice", "expired");
     expired.expires_at = Some(t0());
     let mut retired = sample_record("alice", "retired");
-    retired.replaced_by = Some(active.id);
+    retired.extras.replaced_by = Some(active.id);
     retired.expires_at = Some(at(100));
     retired.last_used_at = Some(at(2));
     let bobs = sample_record("bob", "bobs");
@@ -166,7 +166,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
     );
 
     let mut changed = first.clone();
-    changed.description = Some("changed".to_owned());
+    changed.extras.description = Some("changed".to_owned());
     let mut bobs_id = sample_record("alice", "bobs id");
     bobs_id.id = bobs.id;
     let other_owner = store
@@ -195,7 +195,7 @@ pub async fn a_change_commits_all_its_writes_or_none(store: Arc<dyn ManageStore>
 /// lookup by hash sees it.
 pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) {
     let mut counter = sample_record("alice", "counter");
-    counter.description = Some("0".to_owned());
+    counter.extras.description = Some("0".to_owned());
     insert(&*store, &counter).await;
     store.find_by_hash(&counter.hash).await.expect("find_by_hash");
     let increments: Vec<_> = (0..50)
@@ -207,11 +207,12 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
                     .change(&scope("alice"), &mut |read| {
                         let mut next = read.find(&id).expect("the counter is read").clone();
                         let count: u32 = next
+                            .extras
                             .description
                             .as_deref()
                             .and_then(|text| text.parse().ok())
                             .expect("a count");
-                        next.description = Some((count + 1).to_string());
+                        next.extras.description = Some((count + 1).to_string());
                         writes(read, vec![Write::Replace(next)])
                     })
                     .await
@@ -224,7 +225,7 @@ pub async fn changes_of_one_owner_never_interleave(store: Arc<dyn ManageStore>) 
     let found =
         store.find_by_hash(&counter.hash).await.expect("find_by_hash").expect("the counter");
     assert_eq!(
-        found.description.as_deref(),
+        found.extras.description.as_deref(),
         Some("50"),
         "50 read-then-write changes of one owner, none lost"
     );
@@ -252,7 +253,7 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
         .await
         .expect("a last-used note");
     let mut stale = record.clone();
-    stale.description = Some("replaced".to_owned());
+    stale.extras.description = Some("replaced".to_owned());
     let committed = store
         .change(&scope("alice"), &mut |read| writes(read, vec![Write::Replace(stale.clone())]))
         .await
@@ -263,7 +264,7 @@ pub async fn replace_keeps_the_last_use_and_delete_removes(store: Arc<dyn Manage
         "a change returns what it committed"
     );
     let now = get(&*store, &record.id).await;
-    assert_eq!(now.description.as_deref(), Some("replaced"), "a replace lands");
+    assert_eq!(now.extras.description.as_deref(), Some("replaced"), "a replace lands");
     assert_eq!(now.last_used_at, Some(at(20)), "a replace keeps the stored last use");
     let mut later = stale.clone();
     later.last_used_at = Some(at(90));

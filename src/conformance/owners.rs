@@ -42,18 +42,26 @@ pub async fn an_owners_budget_is_shared_exactly_by_its_tokens(store: Arc<dyn Man
     insert(&*store, &before).await;
     let set = store.set_owner_limits("alice", &budget(10), t0()).await.expect("set the limits");
     assert_eq!(set.usage.map(|usage| usage.remaining), Some(10));
-    assert_eq!(get(&*store, &before.id).await.owner_limits, SHARES_USES, "stamped when set");
+    assert_eq!(get(&*store, &before.id).await.extras.owner_limits, SHARES_USES, "stamped when set");
     let after = sample_record("alice", "after");
     insert(&*store, &after).await;
     let mut own = sample_record("alice", "own");
-    own.usage = Some(Usage::new(20, t0()).expect("usage"));
+    own.extras.usage = Some(Usage::new(20, t0()).expect("usage"));
     insert(&*store, &own).await;
     for record in [&after, &own] {
-        assert_eq!(get(&*store, &record.id).await.owner_limits, SHARES_USES, "stamped at insert");
+        assert_eq!(
+            get(&*store, &record.id).await.extras.owner_limits,
+            SHARES_USES,
+            "stamped at insert"
+        );
     }
     let free = sample_record("bob", "free");
     insert(&*store, &free).await;
-    assert_eq!(get(&*store, &free.id).await.owner_limits, None, "another owner is not stamped");
+    assert_eq!(
+        get(&*store, &free.id).await.extras.owner_limits,
+        None,
+        "another owner is not stamped"
+    );
 
     let tokens = [before.id, after.id, own.id];
     let calls: Vec<_> = (0..60)
@@ -69,12 +77,12 @@ pub async fn an_owners_budget_is_shared_exactly_by_its_tokens(store: Arc<dyn Man
     let total = tokens.iter().map(|id| passed(*id).count()).sum::<usize>();
     assert_eq!(total, 10, "exactly the owner's budget succeeds: {answers:?}");
     assert_eq!(uses_left(&*store, "alice").await, Some(0), "the store keeps the owner's count");
-    let own_left = get(&*store, &own.id).await.usage.map(|usage| usage.remaining);
+    let own_left = get(&*store, &own.id).await.extras.usage.map(|usage| usage.remaining);
     assert_eq!(own_left, Some(20 - passed_on_own), "a refused call spends neither budget");
 
     store.set_owner_limits("alice", &budget(5), at(2)).await.expect("set again");
     let mut one = sample_record("alice", "one");
-    one.usage = Some(Usage::new(1, t0()).expect("usage"));
+    one.extras.usage = Some(Usage::new(1, t0()).expect("usage"));
     insert(&*store, &one).await;
     let first = store.consume_use(one.id, at(3)).await.expect("consume");
     assert_eq!(first.map(|usage| usage.remaining), Some(0), "the token's own usage answers");
@@ -82,7 +90,7 @@ pub async fn an_owners_budget_is_shared_exactly_by_its_tokens(store: Arc<dyn Man
     assert_eq!(uses_left(&*store, "alice").await, Some(4), "its refusal spent nothing of hers");
 
     let replacement = store.rotate(after.id, rotation(None, at(4), None)).await.expect("rotate");
-    assert_eq!(get(&*store, &replacement.id).await.owner_limits, SHARES_USES);
+    assert_eq!(get(&*store, &replacement.id).await.extras.owner_limits, SHARES_USES);
     store.consume_use(replacement.id, at(5)).await.expect("consume").expect("a use left");
     assert_eq!(store.consume_use(free.id, at(5)).await.expect("consume"), None);
     assert_eq!(uses_left(&*store, "alice").await, Some(3), "bob spent nothing of alice's");
@@ -91,10 +99,10 @@ pub async fn an_owners_budget_is_shared_exactly_by_its_tokens(store: Arc<dyn Man
     store.set_owner_limits("alice", &lifted, at(6)).await.expect("lift");
     assert_eq!(store.owner_limits("alice", at(6)).await.expect("read"), OwnerLimits::default());
     for record in [&before, &own, &one] {
-        let stamp = get(&*store, &record.id).await.owner_limits;
+        let stamp = get(&*store, &record.id).await.extras.owner_limits;
         assert_eq!(stamp, None, "lifted limits are lifted from every active token");
     }
-    assert_eq!(get(&*store, &replacement.id).await.owner_limits, None);
+    assert_eq!(get(&*store, &replacement.id).await.extras.owner_limits, None);
 }
 
 /// An owner's budget is spent exactly when the calls come through two

@@ -158,8 +158,8 @@ pub async fn an_immediate_answer_agrees_with_find_by_hash(holding: Holding) {
 /// `has_ever_held_token` is true.
 pub async fn records_round_trip_every_field(holding: Holding) {
     let mut record = sample_record("svc:deployer", "ci \u{1F680} runner");
-    record.description = Some("line one\nline two".to_owned());
-    record.profile = Some("staging".to_owned());
+    record.extras.description = Some("line one\nline two".to_owned());
+    record.extras.profile = Some("staging".to_owned());
     record.scopes = Scopes {
         manager: true,
         abilities: vec![Ability::new("deploy").expect("ability")],
@@ -172,10 +172,10 @@ pub async fn records_round_trip_every_field(holding: Holding) {
     record.expires_at = Some(t0() + Duration::days(90) + Duration::milliseconds(7));
     record.last_used_at = Some(t0() + Duration::milliseconds(456));
     record.created_by = Some("token:\u{e9}t\u{e9} 7".to_owned());
-    record.rate_limit = Some("90/1h".parse().expect("rate limit"));
-    record.allowed_ips =
+    record.extras.rate_limit = Some("90/1h".parse().expect("rate limit"));
+    record.extras.allowed_ips =
         vec!["10.0.0.0/8".parse().expect("range"), "2001:db8::/32".parse().expect("range")];
-    record.metadata = Some(
+    record.extras.metadata = Some(
         Metadata::parse(
             r#"{"plan": "pro", "seats": 12, "tags": ["a", "\u00e9"], "nested": {"x": null}}"#,
         )
@@ -183,8 +183,8 @@ pub async fn records_round_trip_every_field(holding: Holding) {
     );
     let mut retired = sample_record("svc:deployer", "retired");
     retired.revoked_at = Some(at(3));
-    retired.revoked_by = Some("user:svc".to_owned());
-    retired.revoke_reason = Some(RevokeReason::RevokeAll);
+    retired.extras.revoked_by = Some("user:svc".to_owned());
+    retired.extras.revoke_reason = Some(RevokeReason::RevokeAll);
     let store = holding.with(vec![record.clone(), retired.clone()]).await;
     for expected in [&record, &retired] {
         let got = store.get(&expected.id).await.expect("get");

@@ -228,7 +228,7 @@ pub async fn cap_holds_under_50_concurrent_inserts(store: Arc<dyn ManageStore>) 
 /// `None` and is not changed; an unknown id is `NotFound`.
 pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn ManageStore>) {
     let mut limited = sample_record("alice", "limited");
-    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
+    limited.extras.usage = Some(Usage::new(10, t0()).expect("usage"));
     insert(&*store, &limited).await;
     let calls: Vec<_> = (0..50)
         .map(|_| {
@@ -240,14 +240,14 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
     let consumed = answers.iter().filter(|answer| matches!(answer, Ok(Some(_)))).count();
     assert_eq!(consumed, 10, "exactly the uses left succeed: {answers:?}");
     assert_eq!(
-        get(&*store, &limited.id).await.usage.map(|usage| usage.remaining),
+        get(&*store, &limited.id).await.extras.usage.map(|usage| usage.remaining),
         Some(0),
         "the store keeps the count"
     );
     assert_eq!(store.consume_use(limited.id, at(2)).await.expect("consume"), None);
 
     let mut refilled = sample_record("alice", "refilled");
-    refilled.usage = Some(
+    refilled.extras.usage = Some(
         Usage::new(0, t0()).and_then(|usage| usage.refilled(3, Duration::hours(1))).expect("usage"),
     );
     insert(&*store, &refilled).await;
@@ -272,7 +272,7 @@ pub async fn uses_are_consumed_exactly_under_50_concurrent_calls(store: Arc<dyn 
 /// `None` and takes nothing; one costing 1 takes the last.
 pub async fn a_cost_of_several_uses_is_taken_whole_or_not_at_all(store: Arc<dyn ManageStore>) {
     let mut limited = sample_record("alice", "costly");
-    limited.usage = Some(Usage::new(10, t0()).expect("usage"));
+    limited.extras.usage = Some(Usage::new(10, t0()).expect("usage"));
     insert(&*store, &limited).await;
     let calls: Vec<_> = (0..20)
         .map(|_| {
@@ -283,7 +283,7 @@ pub async fn a_cost_of_several_uses_is_taken_whole_or_not_at_all(store: Arc<dyn 
     let answers = all_at_once(calls).await;
     let taken = answers.iter().filter(|answer| matches!(answer, Ok(Some(_)))).count();
     assert_eq!(taken, 3, "three calls of three fit in ten uses: {answers:?}");
-    let left = |record: TokenRecord| record.usage.map(|usage| usage.remaining);
+    let left = |record: TokenRecord| record.extras.usage.map(|usage| usage.remaining);
     assert_eq!(left(get(&*store, &limited.id).await), Some(1), "the store keeps the count");
     assert_eq!(store.consume_uses(limited.id, 2, at(2)).await.expect("consume"), None);
     assert_eq!(left(get(&*store, &limited.id).await), Some(1), "a refused cost takes nothing");
@@ -325,7 +325,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     .await;
     let revoked = store.revoke(record.id, &revocation(at(5))).await.expect("revoke");
     assert_eq!(
-        (revoked.revoked_at, revoked.revoked_by.as_deref(), revoked.revoke_reason),
+        (revoked.revoked_at, revoked.extras.revoked_by.as_deref(), revoked.extras.revoke_reason),
         (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
         "revoke returns the revoked record, with who and why"
     );
@@ -336,7 +336,7 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     let by_someone_else = Revocation::new(at(9), "user:alice", RevokeReason::RevokeAll);
     let again = store.revoke(record.id, &by_someone_else).await.expect("revoke again");
     assert_eq!(
-        (again.revoked_at, again.revoked_by.as_deref(), again.revoke_reason),
+        (again.revoked_at, again.extras.revoked_by.as_deref(), again.extras.revoke_reason),
         (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
         "revoking a revoked token changes nothing, not even who or why"
     );
@@ -345,12 +345,12 @@ pub async fn revoke_is_visible_at_once(store: Arc<dyn ManageStore>) {
     // find the token revoked since and write nothing over it.
     let stale = store.revoke(&record, &by_someone_else).await.expect("revoke from a stale read");
     assert_eq!(
-        (stale.revoked_at, stale.revoked_by.as_deref(), stale.revoke_reason),
+        (stale.revoked_at, stale.extras.revoked_by.as_deref(), stale.extras.revoke_reason),
         (Some(at(5)), Some("admin"), Some(RevokeReason::Revoked)),
         "a revoke given the record as read before the first revoke wrote over it"
     );
     assert_seen(&*store, &record, "the first revoke stands after a stale one", |found| {
-        found.revoked_by.as_deref() == Some("admin")
+        found.extras.revoked_by.as_deref() == Some("admin")
     })
     .await;
     let missing = store.revoke(TokenId::random().expect("randomness"), &revocation(at(9))).await;
@@ -392,8 +392,8 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
             "revoke_owner is visible at once, saying who and why",
             |found| {
                 found.revoked_at == Some(at(2))
-                    && found.revoke_reason == Some(RevokeReason::RevokeAll)
-                    && found.revoked_by.as_deref() == Some("admin")
+                    && found.extras.revoke_reason == Some(RevokeReason::RevokeAll)
+                    && found.extras.revoked_by.as_deref() == Some("admin")
             },
         )
         .await;
@@ -417,7 +417,7 @@ pub async fn revoke_owner_is_visible_at_once_for_that_owner_only(store: Arc<dyn 
 pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
     let plan = |name: &str| Metadata::parse(&format!(r#"{{"plan": "{name}"}}"#)).expect("metadata");
     let mut record = sample_record("alice", "laptop");
-    record.metadata = Some(plan("free"));
+    record.extras.metadata = Some(plan("free"));
     insert(&*store, &record).await;
     let change = |metadata: Option<Metadata>| TokenUpdate {
         metadata: Some(metadata),
@@ -425,7 +425,7 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
     };
     store.update(record.id, &change(Some(plan("pro"))), t0()).await.expect("update");
     assert_seen(&*store, &record, "new metadata is visible at once", |found| {
-        found.metadata == Some(plan("pro"))
+        found.extras.metadata == Some(plan("pro"))
     })
     .await;
     let rename = TokenUpdate {
@@ -434,12 +434,14 @@ pub async fn metadata_is_replaced_and_cleared(store: Arc<dyn ManageStore>) {
     };
     store.update(record.id, &rename, t0()).await.expect("rename");
     assert_seen(&*store, &record, "a rename keeps the metadata", |found| {
-        found.metadata == Some(plan("pro"))
+        found.extras.metadata == Some(plan("pro"))
     })
     .await;
     store.update(record.id, &change(None), t0()).await.expect("clear");
-    assert_seen(&*store, &record, "cleared metadata is gone", |found| found.metadata.is_none())
-        .await;
+    assert_seen(&*store, &record, "cleared metadata is gone", |found| {
+        found.extras.metadata.is_none()
+    })
+    .await;
 }
 
 /// Last-used notes only ever move the time forward; unknown ids are ignored.
@@ -507,7 +509,7 @@ pub async fn a_last_use_note_never_undoes_a_change(store: Arc<dyn ManageStore>) 
         notes.await.expect("the notes' task").expect("note");
         let stored = get(&*store, &id).await;
         assert_eq!(
-            (stored.revoked_at, stored.description.as_deref()),
+            (stored.revoked_at, stored.extras.description.as_deref()),
             (Some(at(4)), Some("moved")),
             "a last-use note undid a change (round {round})"
         );
@@ -677,12 +679,12 @@ pub async fn update_is_visible_at_once_and_keeps_names_unique(store: Arc<dyn Man
     assert_eq!(changed.name.as_str(), "work laptop", "update renames");
     assert_eq!(changed.scopes.routes, routes, "update sets the routes");
     assert!(!changed.scopes.manager, "update leaves fields it does not name");
-    assert_eq!(changed.description.as_deref(), Some("the work one"));
-    assert_eq!(changed.profile.as_deref(), Some("prod"));
+    assert_eq!(changed.extras.description.as_deref(), Some("the work one"));
+    assert_eq!(changed.extras.profile.as_deref(), Some("prod"));
 
     let clear = TokenUpdate { description: Some(None), ..TokenUpdate::default() };
     let cleared = store.update(laptop.id, &clear, t0()).await.expect("update");
-    assert_eq!(cleared.description, None, "Some(None) clears the description");
+    assert_eq!(cleared.extras.description, None, "Some(None) clears the description");
     assert_eq!(cleared.name.as_str(), "work laptop", "update leaves fields it does not name");
 
     let take_phone = TokenUpdate {
@@ -742,11 +744,11 @@ pub async fn concurrent_changes_of_different_fields_all_land(store: Arc<dyn Mana
             result.expect("each update succeeds");
         }
         let now = get(&*store, &record.id).await;
-        let landed = now.description.as_deref() == Some(label.as_str())
+        let landed = now.extras.description.as_deref() == Some(label.as_str())
             && now.scopes.manager == (round % 2 == 0)
             && now.scopes.abilities == [ability]
             && now.scopes.routes == [route]
-            && now.profile.as_deref() == Some(label.as_str());
+            && now.extras.profile.as_deref() == Some(label.as_str());
         assert!(
             landed,
             "concurrent updates of different fields all land (round {round}), got {now:?}"
@@ -771,7 +773,7 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         Scopes { abilities: vec![Ability::new("deploy").expect("ability")], ..Scopes::default() };
     insert(&*store, &old).await;
     assert_seen(&*store, &old, "before a rotation, the old token", |found| {
-        found.replaced_by.is_none()
+        found.extras.replaced_by.is_none()
     })
     .await;
     let graceful = rotation(Some(at(100)), at(10), None);
@@ -794,10 +796,10 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
     .await;
     assert_seen(&*store, &old, "the old token gets the grace end at once", |found| {
         found.expires_at == Some(at(100))
-            && found.replaced_by == Some(replacement.id)
+            && found.extras.replaced_by == Some(replacement.id)
             && found.revoked_at.is_none()
-            && found.revoked_by.as_deref() == Some("admin")
-            && found.revoke_reason == Some(RevokeReason::RotationGrace)
+            && found.extras.revoked_by.as_deref() == Some("admin")
+            && found.extras.revoke_reason == Some(RevokeReason::RotationGrace)
     })
     .await;
     let twice = store.rotate(old.id, rotation(None, at(11), None)).await;
@@ -813,9 +815,9 @@ pub async fn rotate_revokes_or_keeps_a_grace_period(store: Arc<dyn ManageStore>)
         "a rotation without grace revokes at once, saying who, why and by what",
         |found| {
             found.revoked_at == Some(at(20))
-                && found.revoked_by.as_deref() == Some("admin")
-                && found.revoke_reason == Some(RevokeReason::Rotated)
-                && found.replaced_by == Some(next.id)
+                && found.extras.revoked_by.as_deref() == Some("admin")
+                && found.extras.revoke_reason == Some(RevokeReason::Rotated)
+                && found.extras.replaced_by == Some(next.id)
         },
     )
     .await;
@@ -872,7 +874,7 @@ pub async fn a_rotation_racing_a_change_carries_it(store: Arc<dyn ManageStore>) 
 pub async fn every_change_moves_the_signal(store: Arc<dyn ManageStore>) {
     let Some(mut signal) = store.changes() else { return };
     let mut record = sample_record("alice", "signalled");
-    record.usage = Some(Usage::new(5, t0()).expect("usage"));
+    record.extras.usage = Some(Usage::new(5, t0()).expect("usage"));
     signal.borrow_and_update();
     insert(&*store, &record).await;
     moved(&mut signal, "an insert").await;

@@ -42,7 +42,7 @@ struct Reported {
 /// let body = serde_json::json!({"credentials": [issued.token.expose_secret(), "tk_unknown"]});
 /// revoke_credentials(&tokens, body.to_string().as_bytes()).await?;
 /// let record = tokens.get(&Actor::Admin, &TokenRef::id(issued.record.id)).await?;
-/// assert_eq!(record.revoke_reason, Some(RevokeReason::Leaked));
+/// assert_eq!(record.extras.revoke_reason, Some(RevokeReason::Leaked));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

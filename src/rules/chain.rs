@@ -31,13 +31,13 @@ pub(crate) async fn spend_use<S: ManageStore + ?Sized>(
         // newest link holds the budget, whatever the state of the links
         // between.
         let holder = chain.last().copied().unwrap_or(record);
-        let own = match holder.usage {
+        let own = match holder.extras.usage {
             Some(usage) => {
                 let Some(after) = usage.consume_n(cost, now) else {
                     return Ok((Vec::new(), None));
                 };
                 let mut spent = holder.clone();
-                spent.usage = Some(after);
+                spent.extras.usage = Some(after);
                 writes.push(Write::Replace(spent));
                 Some(after)
             }
@@ -137,7 +137,7 @@ async fn read_links<S: ManageStore + ?Sized>(
     let mut next = Some(first);
     while let Some(id) = next.filter(|id| named.len() <= MAX_CHAIN && !named.contains(id)) {
         named.push(id);
-        next = store.get(&id).await?.and_then(|link| link.replaced_by);
+        next = store.get(&id).await?.and_then(|link| link.extras.replaced_by);
     }
     Ok(())
 }
@@ -152,12 +152,12 @@ fn walk_chain<'a>(
     named: &[TokenId],
 ) -> Result<Vec<&'a TokenRecord>, TokenId> {
     let mut chain = Vec::new();
-    let mut next = record.replaced_by;
+    let mut next = record.extras.replaced_by;
     while let Some(id) = next.filter(|_| chain.len() < MAX_CHAIN) {
         match read.find(&id) {
             Some(successor) => {
                 chain.push(successor);
-                next = successor.replaced_by;
+                next = successor.extras.replaced_by;
             }
             None if named.contains(&id) => break,
             None => return Err(id),

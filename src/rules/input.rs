@@ -76,7 +76,7 @@ impl TokenUpdate {
             record.name = name.clone();
         }
         if let Some(description) = &self.description {
-            record.description = description.clone();
+            record.extras.description = description.clone();
         }
         if let Some(manager) = self.manager {
             record.scopes.manager = manager;
@@ -88,19 +88,19 @@ impl TokenUpdate {
             record.scopes.routes = routes.clone();
         }
         if let Some(profile) = &self.profile {
-            record.profile = profile.clone();
+            record.extras.profile = profile.clone();
         }
         if let Some(metadata) = &self.metadata {
-            record.metadata = metadata.clone();
+            record.extras.metadata = metadata.clone();
         }
         if let Some(rate_limit) = self.rate_limit {
-            record.rate_limit = rate_limit;
+            record.extras.rate_limit = rate_limit;
         }
         if let Some(usage) = self.usage {
-            record.usage = usage;
+            record.extras.usage = usage;
         }
         if let Some(ranges) = &self.allowed_ips {
-            record.allowed_ips = ranges.clone();
+            record.extras.allowed_ips = ranges.clone();
         }
     }
 
@@ -173,34 +173,36 @@ impl Rotation {
     /// The new record, made from the old one as the store holds it: same
     /// owner, name, description, scopes, profile and expiry (never later).
     pub fn replacement_for(&self, old: &TokenRecord) -> TokenRecord {
-        TokenRecord {
+        let mut new = TokenRecord {
             id: self.new_id,
             hash: self.new_hash,
             display_prefix: self.new_display_prefix.clone(),
             created_at: self.now,
             last_used_at: None,
             revoked_at: None,
-            replaced_by: None,
             created_by: Some(self.by.clone()),
-            revoked_by: None,
-            revoke_reason: None,
             ..old.clone()
-        }
+        };
+        new.extras.replaced_by = None;
+        new.extras.revoked_by = None;
+        new.extras.revoke_reason = None;
+        new.extras.shrink();
+        new
     }
 
     /// Applies the rotation's effect to the old record.
     pub fn retire(&self, old: &mut TokenRecord) {
-        old.revoked_by = Some(self.by.clone());
+        old.extras.revoked_by = Some(self.by.clone());
         // The successor is named either way: reuse detection follows it.
-        old.replaced_by = Some(self.new_id);
+        old.extras.replaced_by = Some(self.new_id);
         match self.grace_until {
             None => {
                 old.revoked_at = Some(self.now);
-                old.revoke_reason = Some(RevokeReason::Rotated);
+                old.extras.revoke_reason = Some(RevokeReason::Rotated);
             }
             Some(until) => {
                 old.expires_at = Some(old.expires_at.map_or(until, |expiry| expiry.min(until)));
-                old.revoke_reason = Some(RevokeReason::RotationGrace);
+                old.extras.revoke_reason = Some(RevokeReason::RotationGrace);
             }
         }
     }
@@ -237,8 +239,8 @@ impl Revocation {
     pub fn apply_to(&self, record: &mut TokenRecord) {
         if record.revoked_at.is_none() {
             record.revoked_at = Some(self.at);
-            record.revoked_by = Some(self.by.clone());
-            record.revoke_reason = Some(self.reason);
+            record.extras.revoked_by = Some(self.by.clone());
+            record.extras.revoke_reason = Some(self.reason);
         }
     }
 }

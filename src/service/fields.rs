@@ -21,17 +21,17 @@ use crate::record::{
 pub(super) fn check_fields(record: &TokenRecord) -> Result<(), ManageError> {
     check_owner(&record.owner)?;
     TokenName::new(record.name.as_str())?;
-    if let Some(description) = &record.description {
+    if let Some(description) = &record.extras.description {
         check_description(description)?;
     }
-    if let Some(profile) = &record.profile {
+    if let Some(profile) = &record.extras.profile {
         check_profile(profile)?;
     }
     check_display_prefix(&record.display_prefix)?;
-    for principal in [&record.created_by, &record.revoked_by].into_iter().flatten() {
+    for principal in [&record.created_by, &record.extras.revoked_by].into_iter().flatten() {
         check_principal(principal)?;
     }
-    if let Some(usage) = &record.usage {
+    if let Some(usage) = &record.extras.usage {
         usage.check()?;
     }
     Ok(())

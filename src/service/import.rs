@@ -72,7 +72,7 @@ impl TokenManager {
         let by_id: HashMap<TokenId, &TokenRecord> =
             records.iter().map(|record| (record.id, record)).collect();
         for record in records {
-            let Some(next) = record.replaced_by else {
+            let Some(next) = record.extras.replaced_by else {
                 continue;
             };
             let successor_owner = match by_id.get(&next) {

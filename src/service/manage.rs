@@ -461,7 +461,7 @@ impl TokenManager {
     /// let issued = tokens.issue(&Actor::Admin, IssueRequest::new("alice", "ci")).await?;
     /// let text = issued.token.expose_secret();
     /// let revoked = tokens.revoke_presented(text, "found in a paste", RevokeReason::Leaked).await?;
-    /// assert_eq!(revoked.and_then(|record| record.revoke_reason), Some(RevokeReason::Leaked));
+    /// assert_eq!(revoked.and_then(|record| record.extras.revoke_reason), Some(RevokeReason::Leaked));
     /// assert!(tokens.revoke_presented("tk_nonsense", "anyone", RevokeReason::Leaked).await?.is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
@@ -656,16 +656,16 @@ impl TokenManager {
         let expires_at = request.expires.expires_at(now)?;
         self.manage.policy.require_lifetime(now, expires_at)?;
         let mut record = TokenRecord::new(TokenId::random()?, &request.owner, name, hash, now);
-        record.description.clone_from(&request.description);
+        record.extras.description.clone_from(&request.description);
         record.display_prefix = display_prefix;
         record.scopes = request.scopes.clone();
-        record.profile.clone_from(&request.profile);
+        record.extras.profile.clone_from(&request.profile);
         record.expires_at = expires_at;
         record.created_by = Some(by.to_string());
-        record.metadata.clone_from(&request.metadata);
-        record.rate_limit = request.rate_limit;
-        record.usage = request.usage.map(|usage| Usage { refilled_at: now, ..usage });
-        record.allowed_ips.clone_from(&request.allowed_ips);
+        record.extras.metadata.clone_from(&request.metadata);
+        record.extras.rate_limit = request.rate_limit;
+        record.extras.usage = request.usage.map(|usage| Usage { refilled_at: now, ..usage });
+        record.extras.allowed_ips.clone_from(&request.allowed_ips);
         super::fields::check_fields(&record)?;
         Ok(record)
     }

@@ -44,10 +44,10 @@ impl TokenService {
             return;
         };
         let rotated = matches!(
-            retired.revoke_reason,
+            retired.extras.revoke_reason,
             Some(RevokeReason::Rotated | RevokeReason::RotationGrace)
         );
-        let Some(first) = retired.replaced_by.filter(|_| rotated) else {
+        let Some(first) = retired.extras.replaced_by.filter(|_| rotated) else {
             return;
         };
         let revocation = Revocation::new(self.now(), DETECTOR, RevokeReason::ReuseDetected);

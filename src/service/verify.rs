@@ -57,12 +57,12 @@ impl Authenticated {
 
     /// The profile the token is narrowed to, if any.
     pub fn profile(&self) -> Option<&str> {
-        self.record.profile.as_deref()
+        self.record.extras.profile.as_deref()
     }
 
     /// The application's own JSON object on the token, if any.
     pub fn metadata(&self) -> Option<&Metadata> {
-        self.record.metadata.as_ref()
+        self.record.extras.metadata.as_ref()
     }
 
     /// Persistent or temporary.
@@ -375,12 +375,12 @@ impl TokenService {
             Err(_) => return Ok(None),
         };
         let now = self.now();
-        let spent = record.usage.is_some_and(|usage| usage.at(now).remaining == 0);
+        let spent = record.extras.usage.is_some_and(|usage| usage.at(now).remaining == 0);
         if !record.is_active(now) || spent {
             return Ok(None);
         }
         // A shared budget its owner has spent refuses the token too.
-        if let (Some(shared), Some(writes)) = (record.owner_limits, &self.inner.writes)
+        if let (Some(shared), Some(writes)) = (record.extras.owner_limits, &self.inner.writes)
             && shared.uses
         {
             let limits = self.guarded(Box::pin(async {
@@ -446,8 +446,8 @@ impl TokenService {
             );
             return refused(InvalidToken::AddressNotAllowed);
         }
-        let owner_rate = record.owner_limits.and_then(|shared| shared.rate_limit);
-        if (record.rate_limit.is_some() || owner_rate.is_some())
+        let owner_rate = record.extras.owner_limits.and_then(|shared| shared.rate_limit);
+        if (record.extras.rate_limit.is_some() || owner_rate.is_some())
             && let Err(error) =
                 Box::pin(self.take_rates(&record, owner_rate, uses.rate_cost())).await
         {
@@ -460,8 +460,8 @@ impl TokenService {
         // Last, so only a verification that succeeds uses one up: a usage
         // limit (the token's, its owner's, or both, in one change) is
         // counted by the store, atomically; tokens without one never reach it.
-        let counted =
-            record.usage.is_some() || record.owner_limits.is_some_and(|shared| shared.uses);
+        let counted = record.extras.usage.is_some()
+            || record.extras.owner_limits.is_some_and(|shared| shared.uses);
         if let (true, Uses::Consume(cost)) = (counted, uses) {
             let consumed = Box::pin(async {
                 let Some(writes) = &inner.writes else {
@@ -504,7 +504,7 @@ impl TokenService {
         cost: u32,
     ) -> Result<(), AuthError> {
         let rates = [
-            record.rate_limit.map(|limit| (Budget::Token(record.id), limit)),
+            record.extras.rate_limit.map(|limit| (Budget::Token(record.id), limit)),
             owner_rate.map(|limit| (Budget::Owner(record.owner.clone()), limit)),
         ];
         for (budget, limit) in rates.into_iter().flatten() {

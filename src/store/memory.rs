@@ -117,6 +117,7 @@ impl MemoryStore {
         // No change moves a record to another hash; keep the one it is
         // filed under, whatever `change` did.
         record.hash = hash;
+        record.extras.shrink();
         let changed = Arc::new(record);
         if let Some(stored) = write(self.shard(&hash)).get_mut(&hash) {
             *stored = Arc::clone(&changed);
@@ -126,7 +127,7 @@ impl MemoryStore {
     }
 
     /// Adds a record unless its id or hash is present; says whether it did.
-    fn put(&self, index: &mut Index, record: TokenRecord) -> bool {
+    fn put(&self, index: &mut Index, mut record: TokenRecord) -> bool {
         if index.by_id.get(&record.id).is_some() {
             return false;
         }
@@ -136,6 +137,8 @@ impl MemoryStore {
         }
         index.by_owner.entry(record.owner.clone()).or_default().push(record.id);
         index.ever_held = true;
+        // A record whose extras were written and emptied again keeps no box.
+        record.extras.shrink();
         let record = Arc::new(record);
         index.by_id.insert(Arc::clone(&record));
         shard.insert(record);

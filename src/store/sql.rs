@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::StoreError;
 use crate::hash::TokenHash;
 use crate::record::{
-    Metadata, OwnerLimits, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord,
+    ExtraFields, Metadata, OwnerLimits, RevokeReason, TokenId, TokenKind, TokenName, TokenRecord,
 };
 use crate::scope::Scopes;
 
@@ -48,25 +48,32 @@ macro_rules! bind_record {
             .bind(record.id.as_bytes().as_slice())
             .bind(&record.owner)
             .bind(record.name.as_str())
-            .bind(&record.description)
+            .bind(&record.extras.description)
             .bind(record.hash.as_bytes().as_slice())
             .bind(&record.display_prefix)
             .bind($crate::store::sql::encode_scopes(&record.scopes)?)
-            .bind(&record.profile)
+            .bind(&record.extras.profile)
             .bind($crate::store::sql::kind_text(record.kind))
             .bind(instant(record.created_at))
             .bind(record.expires_at.map(instant))
             .bind(record.last_used_at.map(instant))
             .bind(record.revoked_at.map(instant))
-            .bind(record.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
+            .bind(record.extras.replaced_by.as_ref().map(|id| id.as_bytes().to_vec()))
             .bind(&record.created_by)
-            .bind(&record.revoked_by)
-            .bind(record.revoke_reason.map($crate::record::RevokeReason::as_str))
-            .bind(record.metadata.as_ref().map($crate::record::Metadata::to_json))
-            .bind(record.rate_limit.map(|limit| limit.to_string()))
-            .bind(record.usage.as_ref().map($crate::store::sql::encode_usage).transpose()?)
-            .bind($crate::store::sql::encode_ranges(&record.allowed_ips))
-            .bind(record.owner_limits.as_ref().map($crate::store::sql::encode_json).transpose()?)
+            .bind(&record.extras.revoked_by)
+            .bind(record.extras.revoke_reason.map($crate::record::RevokeReason::as_str))
+            .bind(record.extras.metadata.as_ref().map($crate::record::Metadata::to_json))
+            .bind(record.extras.rate_limit.map(|limit| limit.to_string()))
+            .bind(record.extras.usage.as_ref().map($crate::store::sql::encode_usage).transpose()?)
+            .bind($crate::store::sql::encode_ranges(&record.extras.allowed_ips))
+            .bind(
+                record
+                    .extras
+                    .owner_limits
+                    .as_ref()
+                    .map($crate::store::sql::encode_json)
+                    .transpose()?,
+            )
     }};
 }
 
@@ -257,49 +264,49 @@ impl Dialect for AsWritten {
 /// Each column a change may decide on (every one but the keys `id`,
 /// `owner`, `hash`, and `last_used_at`, which only its own notes move),
 /// with the value bound for it from `$record`: `$each!(args…, column,
-/// field, value)` for each, so the statements that set columns and those
+/// (field path), value)` for each, so the statements that set columns and those
 /// that compare them share one list. A value is computed only where
 /// `$each` uses it.
 macro_rules! each_column {
     ($each:ident!($($args:tt)*), $record:expr, $instant:expr) => {{
         use $crate::store::sql::{encode_ranges, encode_scopes, encode_usage, kind_text};
-        $each!($($args)*, "name", name, $record.name.as_str());
-        $each!($($args)*, "description", description, &$record.description);
-        $each!($($args)*, "display_prefix", display_prefix, &$record.display_prefix);
-        $each!($($args)*, "scopes", scopes, encode_scopes(&$record.scopes)?);
-        $each!($($args)*, "profile", profile, &$record.profile);
-        $each!($($args)*, "kind", kind, kind_text($record.kind));
-        $each!($($args)*, "created_at", created_at, $instant($record.created_at));
-        $each!($($args)*, "expires_at", expires_at, $record.expires_at.map($instant));
-        $each!($($args)*, "revoked_at", revoked_at, $record.revoked_at.map($instant));
+        $each!($($args)*, "name", (name), $record.name.as_str());
+        $each!($($args)*, "description", (extras.description), &$record.extras.description);
+        $each!($($args)*, "display_prefix", (display_prefix), &$record.display_prefix);
+        $each!($($args)*, "scopes", (scopes), encode_scopes(&$record.scopes)?);
+        $each!($($args)*, "profile", (extras.profile), &$record.extras.profile);
+        $each!($($args)*, "kind", (kind), kind_text($record.kind));
+        $each!($($args)*, "created_at", (created_at), $instant($record.created_at));
+        $each!($($args)*, "expires_at", (expires_at), $record.expires_at.map($instant));
+        $each!($($args)*, "revoked_at", (revoked_at), $record.revoked_at.map($instant));
         $each!(
             $($args)*,
             "replaced_by",
-            replaced_by,
-            $record.replaced_by.as_ref().map(|id| id.as_bytes().to_vec())
+            (extras.replaced_by),
+            $record.extras.replaced_by.as_ref().map(|id| id.as_bytes().to_vec())
         );
-        $each!($($args)*, "created_by", created_by, &$record.created_by);
-        $each!($($args)*, "revoked_by", revoked_by, &$record.revoked_by);
+        $each!($($args)*, "created_by", (created_by), &$record.created_by);
+        $each!($($args)*, "revoked_by", (extras.revoked_by), &$record.extras.revoked_by);
         $each!(
             $($args)*,
             "revoke_reason",
-            revoke_reason,
-            $record.revoke_reason.map($crate::record::RevokeReason::as_str)
+            (extras.revoke_reason),
+            $record.extras.revoke_reason.map($crate::record::RevokeReason::as_str)
         );
         $each!(
             $($args)*,
             "metadata",
-            metadata,
-            $record.metadata.as_ref().map($crate::record::Metadata::to_json)
+            (extras.metadata),
+            $record.extras.metadata.as_ref().map($crate::record::Metadata::to_json)
         );
-        $each!($($args)*, "rate_limit", rate_limit, $record.rate_limit.map(|l| l.to_string()));
-        $each!($($args)*, "\"usage\"", usage, $record.usage.as_ref().map(encode_usage).transpose()?);
-        $each!($($args)*, "allowed_ips", allowed_ips, encode_ranges(&$record.allowed_ips));
+        $each!($($args)*, "rate_limit", (extras.rate_limit), $record.extras.rate_limit.map(|l| l.to_string()));
+        $each!($($args)*, "\"usage\"", (extras.usage), $record.extras.usage.as_ref().map(encode_usage).transpose()?);
+        $each!($($args)*, "allowed_ips", (extras.allowed_ips), encode_ranges(&$record.extras.allowed_ips));
         $each!(
             $($args)*,
             "owner_limits",
-            owner_limits,
-            $record.owner_limits.as_ref().map($crate::store::sql::encode_json).transpose()?
+            (extras.owner_limits),
+            $record.extras.owner_limits.as_ref().map($crate::store::sql::encode_json).transpose()?
         );
     }};
 }
@@ -307,8 +314,8 @@ macro_rules! each_column {
 /// Sets `$column` where `$after` differs from `$before` (the record as the
 /// change read it; `None`: not read, so every column is set).
 macro_rules! set_if_changed {
-    ($set:ident, $before:ident, $after:ident, $column:literal, $field:ident, $value:expr) => {
-        if $before.is_none_or(|before| before.$field != $after.$field) {
+    ($set:ident, $before:ident, $after:ident, $column:literal, ($($field:tt)+), $value:expr) => {
+        if $before.is_none_or(|before| before.$($field)+ != $after.$($field)+) {
             $set.push(concat!($column, " = ")).push_bind_unseparated($value);
         }
     };
@@ -317,7 +324,7 @@ macro_rules! set_if_changed {
 /// Narrows a statement's `WHERE` to a row whose `$column` holds `$value`.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! where_unchanged {
-    ($builder:ident, $column:literal, $field:ident, $value:expr) => {
+    ($builder:ident, $column:literal, ($($field:tt)+), $value:expr) => {
         $builder.push(concat!(" AND ", $column, " IS NOT DISTINCT FROM ")).push_bind($value);
     };
 }
@@ -591,26 +598,10 @@ where
         row.try_get("owner_limits").map_err(get_err("owner_limits"))?;
     let revoke_reason: Option<String> =
         row.try_get("revoke_reason").map_err(get_err("revoke_reason"))?;
-    Ok(TokenRecord {
-        id: token_id(id)?,
-        owner: row.try_get("owner").map_err(get_err("owner"))?,
-        name: TokenName::try_from(name).map_err(|_| corrupt("name"))?,
+    let extras = ExtraFields {
         description: row.try_get("description").map_err(get_err("description"))?,
-        hash: TokenHash::from_bytes(hash.try_into().map_err(|_| corrupt("hash"))?),
-        display_prefix: row.try_get("display_prefix").map_err(get_err("display_prefix"))?,
-        scopes: serde_json::from_str(&scopes).map_err(|_| corrupt("scopes"))?,
         profile: row.try_get("profile").map_err(get_err("profile"))?,
-        kind: match kind.as_str() {
-            "persistent" => TokenKind::Persistent,
-            "temporary" => TokenKind::Temporary,
-            _ => return Err(corrupt("kind")),
-        },
-        created_at: instant(row.try_get("created_at").map_err(get_err("created_at"))?)?,
-        expires_at: optional_instant("expires_at")?,
-        last_used_at: optional_instant("last_used_at")?,
-        revoked_at: optional_instant("revoked_at")?,
         replaced_by: replaced_by.map(token_id).transpose()?,
-        created_by: row.try_get("created_by").map_err(get_err("created_by"))?,
         revoked_by: row.try_get("revoked_by").map_err(get_err("revoked_by"))?,
         revoke_reason: revoke_reason
             .map(|text| RevokeReason::parse(&text).ok_or_else(|| corrupt("revoke_reason")))
@@ -628,6 +619,25 @@ where
         owner_limits: owner_limits
             .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("owner_limits")))
             .transpose()?,
+    };
+    Ok(TokenRecord {
+        id: token_id(id)?,
+        owner: row.try_get("owner").map_err(get_err("owner"))?,
+        name: TokenName::try_from(name).map_err(|_| corrupt("name"))?,
+        hash: TokenHash::from_bytes(hash.try_into().map_err(|_| corrupt("hash"))?),
+        display_prefix: row.try_get("display_prefix").map_err(get_err("display_prefix"))?,
+        scopes: serde_json::from_str(&scopes).map_err(|_| corrupt("scopes"))?,
+        kind: match kind.as_str() {
+            "persistent" => TokenKind::Persistent,
+            "temporary" => TokenKind::Temporary,
+            _ => return Err(corrupt("kind")),
+        },
+        created_at: instant(row.try_get("created_at").map_err(get_err("created_at"))?)?,
+        expires_at: optional_instant("expires_at")?,
+        last_used_at: optional_instant("last_used_at")?,
+        revoked_at: optional_instant("revoked_at")?,
+        created_by: row.try_get("created_by").map_err(get_err("created_by"))?,
+        extras: extras.into(),
     })
 }
 

@@ -303,8 +303,8 @@ mod tests {
         let before = crate::record::test_record("alice", "ci");
         let mut after = before.clone();
         after.revoked_at = Some(OffsetDateTime::UNIX_EPOCH);
-        after.revoked_by = Some("admin".into());
-        after.revoke_reason = Some(RevokeReason::Revoked);
+        after.extras.revoked_by = Some("admin".into());
+        after.extras.revoke_reason = Some(RevokeReason::Revoked);
         let statement = || -> Result<_, StoreError> {
             Ok(crate::store::sql::replace_token!(sqlx::Sqlite, "", Some(&before), &after, millis))
         };

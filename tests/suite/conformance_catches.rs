@@ -400,7 +400,7 @@ impl Planted {
                         let mut shown = read.clone();
                         shown.records.retain(|record| match bug {
                             Bug::ReadsOnlyActive => record.is_active(scope.now),
-                            _ => record.replaced_by.is_none(),
+                            _ => record.extras.replaced_by.is_none(),
                         });
                         plan(&shown)
                     })

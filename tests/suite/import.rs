@@ -72,7 +72,7 @@ async fn usage_values_are_checked_and_never_panic() {
     ];
     for usage in broken {
         let mut record = of("alice", "limited");
-        record.usage = Some(usage);
+        record.extras.usage = Some(usage);
         let refused = service.import(&Actor::Admin, vec![record]).await.unwrap_err();
         assert!(
             matches!(refused, ManageError::InvalidRecord(RecordError::Usage)),
@@ -90,11 +90,11 @@ async fn a_rotation_chain_stays_within_its_owner() {
     let bobs = service.admin_issue(IssueRequest::new("bob", "laptop")).await;
     let mut retired = of("alice", "ci");
     retired.revoked_at = Some(t0());
-    retired.replaced_by = Some(bobs.record.id);
+    retired.extras.replaced_by = Some(bobs.record.id);
     let refused = service.import(&Actor::Admin, vec![retired.clone()]).await.unwrap_err();
     assert_eq!(refused.code(), "INVALID_CHAIN", "{refused:?}");
     let mut batch_bob = of("bob", "other");
-    retired.replaced_by = Some(batch_bob.id);
+    retired.extras.replaced_by = Some(batch_bob.id);
     let refused =
         service.import(&Actor::Admin, vec![retired.clone(), batch_bob.clone()]).await.unwrap_err();
     assert_eq!(refused.code(), "INVALID_CHAIN");

@@ -460,8 +460,8 @@ async fn a_row_written_since_the_read_is_read_again_under_the_lock() {
     other.commit().await.unwrap();
 
     let revoked = revoking.await.unwrap().unwrap();
-    assert_eq!(revoked.revoked_by.as_deref(), Some("other"), "{revoked:?}");
-    assert_eq!(revoked.revoke_reason, Some(tokenkeep::record::RevokeReason::RevokeAll));
+    assert_eq!(revoked.extras.revoked_by.as_deref(), Some("other"), "{revoked:?}");
+    assert_eq!(revoked.extras.revoke_reason, Some(tokenkeep::record::RevokeReason::RevokeAll));
 }
 
 /// A change under the owner's lock reads its rows `FOR UPDATE`: a revoke
@@ -490,8 +490,8 @@ async fn a_locked_change_and_a_revoke_in_place_never_interleave() {
                 // The rotation's thinking time, between its read and its write.
                 std::thread::sleep(std::time::Duration::from_millis(400));
                 let mut rotated = read.records[0].clone();
-                rotated.revoked_by = Some("rotation".into());
-                rotated.revoke_reason = Some(RevokeReason::RotationGrace);
+                rotated.extras.revoked_by = Some("rotation".into());
+                rotated.extras.revoke_reason = Some(RevokeReason::RotationGrace);
                 Ok(Changes::new(vec![Write::Replace(rotated)]))
             };
             store.change(&scope, &mut plan).await
@@ -504,7 +504,7 @@ async fn a_locked_change_and_a_revoke_in_place_never_interleave() {
     let stored = store.get(&issued.record.id).await.unwrap().unwrap();
     assert!(stored.revoked_at.is_some());
     assert_eq!(
-        (stored.revoked_by.as_deref(), stored.revoke_reason),
+        (stored.extras.revoked_by.as_deref(), stored.extras.revoke_reason),
         (Some("admin"), Some(RevokeReason::Revoked)),
         "the revoke was written over"
     );

@@ -93,11 +93,15 @@ async fn disjoint_patches_race(service: TokenManager) {
             patch.await.unwrap().unwrap();
         }
         let now = service.get(&Actor::Admin, &token).await.unwrap();
-        assert_eq!(now.description.as_deref(), Some(label.as_str()), "repetition {repetition}");
+        assert_eq!(
+            now.extras.description.as_deref(),
+            Some(label.as_str()),
+            "repetition {repetition}"
+        );
         assert_eq!(now.scopes.manager, repetition % 2 == 0, "repetition {repetition}");
         assert_eq!(now.scopes.abilities, [ability], "repetition {repetition}");
         assert_eq!(now.scopes.routes, [route], "repetition {repetition}");
-        assert_eq!(now.profile.as_deref(), Some(label.as_str()), "repetition {repetition}");
+        assert_eq!(now.extras.profile.as_deref(), Some(label.as_str()), "repetition {repetition}");
     }
 }
 

@@ -38,7 +38,7 @@ async fn rotated_at_once(service: &TokenManager) -> (IssuedToken, IssuedToken) {
 }
 
 async fn reason(service: &TokenManager, id: tokenkeep::TokenId) -> Option<RevokeReason> {
-    service.get(&Actor::Admin, &TokenRef::id(id)).await.unwrap().revoke_reason
+    service.get(&Actor::Admin, &TokenRef::id(id)).await.unwrap().extras.revoke_reason
 }
 
 async fn the_chain_burns(store: Arc<dyn ManageStore>) {
@@ -72,8 +72,8 @@ async fn the_chain_burns(store: Arc<dyn ManageStore>) {
         );
     }
     let burnt = service.get(&admin, &TokenRef::id(c.record.id)).await.unwrap();
-    assert_eq!(burnt.revoke_reason, Some(RevokeReason::ReuseDetected));
-    assert_eq!(burnt.revoked_by.as_deref(), Some("reuse-detection"));
+    assert_eq!(burnt.extras.revoke_reason, Some(RevokeReason::ReuseDetected));
+    assert_eq!(burnt.extras.revoked_by.as_deref(), Some("reuse-detection"));
     assert_eq!(burnt.revoked_at, Some(t0() + Duration::hours(2)), "revoked once");
     assert_eq!(reason(&service, b.record.id).await, Some(RevokeReason::Rotated), "kept");
     assert!(!service.verifies_text(&c_text).await);
@@ -200,7 +200,7 @@ async fn a_successor_minted_while_the_chain_burns_burns_too() {
     let refused = service.service().verify_token(a.token.expose_secret(), Requirement::None).await;
     assert!(refused.is_err());
     let b_now = service.get(&admin, &TokenRef::id(b.record.id)).await.unwrap();
-    let c = b_now.replaced_by.expect("the other instance rotated B");
+    let c = b_now.extras.replaced_by.expect("the other instance rotated B");
     assert_eq!(
         reason(&service, c).await,
         Some(RevokeReason::ReuseDetected),

@@ -64,7 +64,7 @@ async fn a_usage_limited_token_is_counted_where_the_store_can_be_written() {
     let now = OffsetDateTime::now_utc();
     let name = TokenName::new("ci").unwrap();
     let mut record = TokenRecord::new(TokenId::random().unwrap(), "bob", name, minted.hash, now);
-    record.usage = Some(tokenkeep::record::Usage::new(2, now).unwrap());
+    record.extras.usage = Some(tokenkeep::record::Usage::new(2, now).unwrap());
     let token = minted.secret.expose_secret();
 
     let store = Arc::new(MemoryStore::from_records([record]));

@@ -56,7 +56,7 @@ async fn get_rename_and_modify_by_id_or_name() {
         )
         .await
         .unwrap();
-    assert_eq!(changed.description, None);
+    assert_eq!(changed.extras.description, None);
     let bad = service.rename(&alice(), &TokenRef::id_or_name("work laptop"), "").await;
     assert!(matches!(bad, Err(ManageError::InvalidName(_))));
 }

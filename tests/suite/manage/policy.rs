@@ -165,13 +165,13 @@ async fn a_malformed_usage_limit_is_refused_by_issue_modify_and_import_alike() {
     let modified = service.modify(&Actor::Admin, &TokenRef::id(laptop.record.id), change).await;
     assert_eq!(modified.unwrap_err().code(), "INVALID_USAGE");
     let kept = service.get(&Actor::Admin, &TokenRef::id(laptop.record.id)).await.unwrap();
-    assert_eq!(kept.usage, None, "a refused change writes nothing");
+    assert_eq!(kept.extras.usage, None, "a refused change writes nothing");
 
     let mut imported = laptop.record.clone();
     imported.id = tokenkeep::TokenId::random().unwrap();
     imported.hash = tokenkeep::hash::TokenHasher::sha256().hash("tk_imported");
     imported.name = tokenkeep::record::TokenName::new("imported").unwrap();
-    imported.usage = Some(malformed);
+    imported.extras.usage = Some(malformed);
     let import = service.import(&Actor::Admin, vec![imported]).await;
     assert_eq!(import.unwrap_err().code(), "INVALID_USAGE");
 }

@@ -25,7 +25,7 @@ async fn rotation_keeps_everything_but_the_secret_and_never_extends_expiry() {
     assert_ne!(rotated.token.expose_secret(), issued.token.expose_secret());
     assert_eq!((new.owner.as_str(), new.name.as_str()), ("alice", "ci"));
     assert_eq!(new.scopes, scopes);
-    assert_eq!(new.profile.as_deref(), Some("prod"));
+    assert_eq!(new.extras.profile.as_deref(), Some("prod"));
     assert_eq!(new.expires_at, issued.record.expires_at, "same expiry, never later");
     assert!(!verifies(&service, &issued.token).await);
     assert!(verifies(&service, &rotated.token).await);

@@ -179,8 +179,8 @@ pub async fn assert_upgraded_tokens(
     );
     let revoked =
         service.revoke(&Actor::Admin, &TokenRef::id(who.token_id())).await.expect("revoke");
-    assert_eq!(revoked.revoked_by.as_deref(), Some("admin"));
-    assert_eq!(revoked.revoke_reason, Some(tokenkeep::record::RevokeReason::Revoked));
+    assert_eq!(revoked.extras.revoked_by.as_deref(), Some("admin"));
+    assert_eq!(revoked.extras.revoke_reason, Some(tokenkeep::record::RevokeReason::Revoked));
 }
 
 /// The tokens a 0.2 release wrote to `tests/fixtures/v0.2/`, by role.
@@ -219,7 +219,7 @@ pub async fn assert_written_by_02_still_works(
 
     let active = verify(&tokens.active).await.expect("a 0.2 token verifies");
     assert_eq!(active.owner(), "alice");
-    assert!(active.record().metadata.is_some(), "with its metadata");
+    assert!(active.record().extras.metadata.is_some(), "with its metadata");
     assert!(matches!(
         verify(&tokens.revoked).await,
         Err(AuthError::InvalidToken(InvalidToken::Revoked))
@@ -258,9 +258,9 @@ pub async fn a_leaked_token_is_stored_as_leaked(
     let reason = tokenkeep::record::RevokeReason::Leaked;
     let revoked =
         service.revoke_presented(issued.token.expose_secret(), "a finder", reason).await.unwrap();
-    assert_eq!(revoked.and_then(|record| record.revoke_reason), Some(reason));
+    assert_eq!(revoked.and_then(|record| record.extras.revoke_reason), Some(reason));
     let stored = service.get(&Actor::Admin, &TokenRef::id(issued.record.id)).await.unwrap();
-    assert_eq!(stored.revoke_reason, Some(reason));
+    assert_eq!(stored.extras.revoke_reason, Some(reason));
 }
 
 /// Set by `.ci/run`: the MySQL tests must run against it.
