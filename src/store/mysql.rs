@@ -125,7 +125,7 @@ impl MysqlStore {
         .await
         .map_err(backend_error)?;
         let (changes, read) =
-            run_change!(MySql, Positional, tx, scope, plan, instant, decode, " FOR UPDATE");
+            run_change!(MySql, Positional, tx, scope, plan, instant, decode, " FOR UPDATE", None);
         let touched: Vec<TokenHash> = changes
             .writes
             .iter()

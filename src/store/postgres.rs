@@ -19,7 +19,7 @@ use super::{
     TokenStore, Write,
 };
 use crate::hash::TokenHash;
-use crate::record::{TokenId, TokenRecord};
+use crate::record::{OwnerLimits, TokenId, TokenRecord};
 use crate::token::Prefix;
 
 /// The schema, embedded: `(version, description, script)`.
@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "allowed ips", include_str!("../../migrations/postgres/0007_allowed_ips.sql")),
     (8, "leaked", include_str!("../../migrations/postgres/0008_leaked.sql")),
     (9, "owner limits", include_str!("../../migrations/postgres/0009_owner_limits.sql")),
+    (
+        10,
+        "lock owner reading limits",
+        include_str!("../../migrations/postgres/0010_lock_owner_reading_limits.sql"),
+    ),
 ];
 
 /// Keeps tokens in PostgreSQL, for many service instances sharing one database.
@@ -41,7 +46,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// that check before they write (the cap, name uniqueness, renames,
 /// rotations) first take a transaction-scoped advisory lock on the owner,
 /// so concurrent callers on different connections and instances queue
-/// instead of racing; a change of one named record (a revoke, a spent
+/// instead of racing (an issue, which stamps the owner's shared limits on
+/// its token, reads them in the statement that takes the lock); a change of one named record (a revoke, a spent
 /// use) is one conditional `UPDATE` that writes only the version it read,
 /// and waits for no lock of the owner's; the setup claim is decided by
 /// inserting the `ever_held` row, which exactly one transaction can do. Instants are
@@ -155,19 +161,28 @@ async fn announce<'e>(
 }
 
 /// Serialises the checking writes of one owner (in this schema) until the
-/// transaction ends.
+/// transaction ends. With `reading_limits`, the same statement then reads
+/// the owner's shared limits (`Some(None)`: the owner has none): a change
+/// that stamps them makes one round trip, not two.
 async fn lock_owner(
     tx: &mut Transaction<'static, Postgres>,
     owner: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('tokenkeep:' || current_schema() || ':' || $1, 0))",
-    )
-    .bind(owner)
-    .execute(&mut **tx)
-    .await
-    .map_err(backend_error)?;
-    Ok(())
+    reading_limits: bool,
+) -> Result<Option<Option<OwnerLimits>>, StoreError> {
+    if !reading_limits {
+        sqlx::query("SELECT tokenkeep_lock_owner($1)")
+            .bind(owner)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend_error)?;
+        return Ok(None);
+    }
+    let row = sqlx::query("SELECT tokenkeep_lock_owner_reading_limits($1) AS limits")
+        .bind(owner)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend_error)?;
+    Ok(Some(sql::decode_owner_limits(&row)?))
 }
 
 #[async_trait]
@@ -255,7 +270,7 @@ impl ManageStore for PostgresStore {
             return Ok(changes);
         }
         let mut tx = begin(&self.pool).await?;
-        lock_owner(&mut tx, &scope.owner).await?;
+        let limits = lock_owner(&mut tx, &scope.owner, scope.owner_limits).await?;
         let (changes, read) = run_change!(
             sqlx::Postgres,
             AsWritten,
@@ -264,7 +279,8 @@ impl ManageStore for PostgresStore {
             plan,
             |instant: OffsetDateTime| instant,
             decode,
-            " FOR UPDATE"
+            " FOR UPDATE",
+            limits
         );
         for write in &changes.writes {
             let hash = match write {

@@ -86,9 +86,11 @@ macro_rules! bind_record {
 /// statements (`$N` placeholders); `$instant` and `$decode` are their
 /// time type and row decoder, `$lock` what ends each read (PostgreSQL's
 /// `FOR UPDATE`: a row this change read is not written by another until
-/// it ends, whether or not that other holds the owner's lock).
+/// it ends, whether or not that other holds the owner's lock);
+/// `$limits_read` the owner's limits when the statement that took the
+/// lock read them already (`None`: read them here if the scope asks).
 macro_rules! run_change {
-    ($db:ty, $dialect:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr, $lock:literal) => {{
+    ($db:ty, $dialect:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr, $lock:literal, $limits_read:expr) => {{
         use $crate::store::{OwnerRecords, StoreError, Write};
         use $crate::store::sql::{Dialect, backend_error, select_tokens};
         let spelled = <$dialect as Dialect>::statement;
@@ -156,7 +158,10 @@ macro_rules! run_change {
                 }
             }
         }
-        let limits = if scope.owner_limits {
+        let already_read: Option<Option<$crate::record::OwnerLimits>> = $limits_read;
+        let limits = if let Some(limits) = already_read {
+            limits
+        } else if scope.owner_limits {
             let row = sqlx::query(spelled(concat!(
                 "SELECT limits FROM tokenkeep_owner_limits WHERE owner = $1",
                 $lock
@@ -165,7 +170,7 @@ macro_rules! run_change {
             .fetch_optional(&mut *$tx)
             .await
             .map_err(backend_error)?;
-            row.map(|row| $crate::store::sql::decode_owner_limits(&row)).transpose()?
+            row.map(|row| $crate::store::sql::decode_owner_limits(&row)).transpose()?.flatten()
         } else {
             None
         };
@@ -641,15 +646,16 @@ where
     })
 }
 
-/// Decodes the `limits` column of a `tokenkeep_owner_limits` row.
-pub(crate) fn decode_owner_limits<'r, R>(row: &'r R) -> Result<OwnerLimits, StoreError>
+/// Decodes a `limits` column: a `tokenkeep_owner_limits` row's, or what
+/// a statement that reads an owner's limits answered (NULL: none).
+pub(crate) fn decode_owner_limits<'r, R>(row: &'r R) -> Result<Option<OwnerLimits>, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let text: String = row.try_get("limits").map_err(|_| corrupt("owner limits"))?;
-    serde_json::from_str(&text).map_err(|_| corrupt("owner limits"))
+    let text: Option<String> = row.try_get("limits").map_err(|_| corrupt("owner limits"))?;
+    text.map(|text| serde_json::from_str(&text).map_err(|_| corrupt("owner limits"))).transpose()
 }
 
 fn token_id(bytes: Vec<u8>) -> Result<TokenId, StoreError> {

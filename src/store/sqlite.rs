@@ -282,7 +282,7 @@ impl ManageStore for SqliteStore {
         }
         let mut tx = self.write().await?;
         let (changes, _read) =
-            run_change!(sqlx::Sqlite, AsWritten, tx, scope, plan, millis, decode, "");
+            run_change!(sqlx::Sqlite, AsWritten, tx, scope, plan, millis, decode, "", None);
         tx.commit().await.map_err(backend_error)?;
         Ok(changes)
     }

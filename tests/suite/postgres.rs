@@ -197,7 +197,7 @@ async fn migrations_are_versioned_and_idempotent() {
             .fetch_all(store.pool())
             .await
             .unwrap();
-    assert_eq!(versions, crate::support::sql::SCHEMA_VERSIONS);
+    assert_eq!(versions, crate::support::sql::POSTGRES_SCHEMA_VERSIONS);
     let kind: String = sqlx::query_scalar(
         "SELECT data_type FROM information_schema.columns \
          WHERE table_schema = current_schema() AND table_name = 'tokenkeep_tokens' AND column_name = 'created_at'",
@@ -324,7 +324,7 @@ async fn a_first_release_schema_is_upgraded_in_place_and_its_tokens_still_verify
     .fetch_all(store.pool())
     .await
     .unwrap();
-    assert_eq!(versions, crate::support::sql::SCHEMA_VERSIONS);
+    assert_eq!(versions, crate::support::sql::POSTGRES_SCHEMA_VERSIONS);
 
     crate::support::sql::assert_upgraded_tokens(&service_over(Arc::new(store)), &kept, &gone).await;
 }
@@ -419,6 +419,43 @@ async fn a_revoke_does_not_queue_behind_the_owners_lock() {
     assert!(revoked.is_ok(), "the revoke waited for the owner's lock");
     held.rollback().await.unwrap();
     assert!(!service.verifies_text(issued.token.expose_secret()).await);
+}
+
+/// An issue stamps its owner's shared limits as they are once it holds
+/// the owner's lock: limits another instance committed while the issue
+/// waited for the lock are the ones its token carries. (The lock and the
+/// read are one statement; were the read's snapshot taken before the
+/// lock was granted, the token would carry none.)
+#[tokio::test]
+async fn an_issue_waiting_for_the_lock_stamps_the_limits_committed_meanwhile() {
+    let Some(store) = postgres_store().await else { return };
+    let pool = store.pool().clone();
+    let store = Arc::new(store);
+    let service = service_over(store.clone());
+
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query("SELECT tokenkeep_lock_owner('alice')").execute(&mut *other).await.unwrap();
+    sqlx::query(
+        "INSERT INTO tokenkeep_owner_limits (owner, limits) VALUES ('alice', '{\"rate_limit\": \"7/1m\"}')",
+    )
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let issuing = tokio::spawn({
+        let service = service.clone();
+        async move { service.admin_issue(IssueRequest::new("alice", "ci")).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!issuing.is_finished(), "the issue waits for the owner's lock");
+    other.commit().await.unwrap();
+
+    let issued = issuing.await.unwrap();
+    let stored = tokenkeep::store::TokenStore::find_by_hash(&*store, &issued.record.hash)
+        .await
+        .unwrap()
+        .expect("the token");
+    let shared = stored.extras.owner_limits.expect("the limits committed meanwhile");
+    assert_eq!(shared.rate_limit, Some("7/1m".parse().unwrap()));
 }
 
 /// A write that lands between a change's read and its write in place

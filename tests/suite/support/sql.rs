@@ -336,5 +336,8 @@ pub async fn drop_mysql_database(store: &tokenkeep::store::MysqlStore) {
     .expect("drop the database");
 }
 
-/// The migrations of the SQLite and PostgreSQL schemas this release applies.
+/// The migrations of the SQLite schema this release applies.
 pub const SCHEMA_VERSIONS: [i64; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+/// The PostgreSQL schema's: SQLite's, and the functions that lock an owner.
+pub const POSTGRES_SCHEMA_VERSIONS: [i64; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
