@@ -13,7 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row as _, Transaction};
 use time::OffsetDateTime;
 
-use super::sql::{self, AsWritten, backend_error, decode_record, run_change};
+use super::sql::{self, AsWritten, Dialect, backend_error, decode_record, run_change};
 use super::{
     ActiveRecords, Changes, LastUse, ListQuery, ManageStore, OwnerRecords, Plan, StoreError,
     TokenStore, Write,
@@ -273,7 +273,7 @@ impl ManageStore for PostgresStore {
         let limits = lock_owner(&mut tx, &scope.owner, scope.owner_limits).await?;
         let (changes, read) = run_change!(
             sqlx::Postgres,
-            AsWritten,
+            Announced,
             tx,
             scope,
             plan,
@@ -284,7 +284,9 @@ impl ManageStore for PostgresStore {
         );
         for write in &changes.writes {
             let hash = match write {
-                Write::Insert(record) | Write::Replace(record) => Some(record.hash),
+                // Announced by the statement that inserted it.
+                Write::Insert(_) => None,
+                Write::Replace(record) => Some(record.hash),
                 Write::Delete(id) => read.find(id).map(|record| record.hash),
                 Write::OwnerLimits(_) => None,
             };
@@ -313,6 +315,35 @@ macro_rules! notify_changed {
         "SELECT pg_notify('tokenkeep_invalidate', current_schema() || chr(31) || 'hash' \
          || chr(31) || encode(hash, 'hex')) FROM changed"
     };
+}
+
+/// PostgreSQL's spelling of a change: the shared statements as written,
+/// and an insert that in the same statement marks the store as having
+/// held a token and tells every instance's cache of the new hash, one
+/// round trip where three were sent. (The notice is needed on an insert
+/// too: an instance remembers which texts outside the format are absent
+/// until the store's change signal moves.)
+struct Announced;
+
+impl Dialect for Announced {
+    type Statement = &'static str;
+
+    fn statement(shared: &'static str) -> &'static str {
+        shared
+    }
+
+    const MARK_EVER_HELD: &'static str = sql::mark_ever_held!();
+
+    const INSERT_RECORD: &'static str = concat!(
+        "WITH changed AS (",
+        sql::insert_record!(),
+        " RETURNING hash), marked AS (",
+        sql::mark_ever_held!(),
+        ") ",
+        notify_changed!()
+    );
+
+    const INSERT_MARKS_HELD: bool = true;
 }
 
 /// `SELECT` every column and the revision, then `$tail`.

@@ -37,6 +37,15 @@ macro_rules! insert_token {
     };
 }
 
+/// The `INSERT` of one record, its columns bound by `bind_record!`.
+macro_rules! insert_record {
+    () => {
+        $crate::store::sql::insert_token!(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        )
+    };
+}
+
 /// Binds every column of `record` to an `insert_token!` query, in column
 /// order; `$instant` turns an instant into the backend's time type. A
 /// macro, because sqlx's bind bounds differ per database.
@@ -91,8 +100,8 @@ macro_rules! bind_record {
 /// lock read them already (`None`: read them here if the scope asks).
 macro_rules! run_change {
     ($db:ty, $dialect:ty, $tx:ident, $scope:expr, $plan:expr, $instant:expr, $decode:expr, $lock:literal, $limits_read:expr) => {{
-        use $crate::store::{OwnerRecords, StoreError, Write};
         use $crate::store::sql::{Dialect, backend_error, select_tokens};
+        use $crate::store::{OwnerRecords, StoreError, Write};
         let spelled = <$dialect as Dialect>::statement;
         let scope: &$crate::store::ChangeScope = $scope;
         let owner: &str = &scope.owner;
@@ -140,11 +149,12 @@ macro_rules! run_change {
         }
         let by_id = scope.ids.iter().map(|id| id.as_bytes().to_vec());
         let by_hash = scope.hashes.iter().map(|hash| hash.as_bytes().to_vec());
-        for (statement, key) in by_id
-            .map(|key| (concat!(select_tokens!("WHERE owner = $1 AND id = $2"), $lock), key))
-            .chain(by_hash.map(|key| {
-                (concat!(select_tokens!("WHERE owner = $1 AND hash = $2"), $lock), key)
-            }))
+        for (statement, key) in
+            by_id
+                .map(|key| (concat!(select_tokens!("WHERE owner = $1 AND id = $2"), $lock), key))
+                .chain(by_hash.map(|key| {
+                    (concat!(select_tokens!("WHERE owner = $1 AND hash = $2"), $lock), key)
+                }))
         {
             let row = sqlx::query(spelled(statement))
                 .bind(owner)
@@ -189,22 +199,21 @@ macro_rules! run_change {
         for write in &changes.writes {
             let written = match write {
                 Write::Insert(record) => $crate::store::sql::bind_record!(
-                    sqlx::query(spelled($crate::store::sql::insert_token!(
-                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-                    ))),
+                    sqlx::query(spelled(<$dialect as Dialect>::INSERT_RECORD)),
                     record,
                     $instant
                 ),
                 Write::Replace(record) => {
                     let before = read.records.iter().find(|before| before.id == record.id);
-                    replaced = $crate::store::sql::replace_token!($db, "", before, record, $instant);
+                    replaced =
+                        $crate::store::sql::replace_token!($db, "", before, record, $instant);
                     replaced.build()
                 }
-                Write::Delete(id) => {
-                    sqlx::query(spelled("DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2"))
-                        .bind(id.as_bytes().as_slice())
-                        .bind(owner)
-                }
+                Write::Delete(id) => sqlx::query(spelled(
+                    "DELETE FROM tokenkeep_tokens WHERE id = $1 AND owner = $2",
+                ))
+                .bind(id.as_bytes().as_slice())
+                .bind(owner),
                 // Removed, then written again unless empty: one statement
                 // pair both dialects take, under the owner's lock.
                 Write::OwnerLimits(limits) => {
@@ -216,9 +225,11 @@ macro_rules! run_change {
                     if limits.is_empty() {
                         continue;
                     }
-                    sqlx::query(spelled("INSERT INTO tokenkeep_owner_limits (owner, limits) VALUES ($1, $2)"))
-                        .bind(owner)
-                        .bind($crate::store::sql::encode_json(limits)?)
+                    sqlx::query(spelled(
+                        "INSERT INTO tokenkeep_owner_limits (owner, limits) VALUES ($1, $2)",
+                    ))
+                    .bind(owner)
+                    .bind($crate::store::sql::encode_json(limits)?)
                 }
             };
             let result = written.execute(&mut *$tx).await.map_err(backend_error)?;
@@ -228,7 +239,9 @@ macro_rules! run_change {
                 ));
             }
         }
-        if changes.writes.iter().any(|write| matches!(write, Write::Insert(_))) {
+        if !<$dialect as Dialect>::INSERT_MARKS_HELD
+            && changes.writes.iter().any(|write| matches!(write, Write::Insert(_)))
+        {
             sqlx::query(<$dialect as Dialect>::MARK_EVER_HELD)
                 .execute(&mut *$tx)
                 .await
@@ -236,6 +249,14 @@ macro_rules! run_change {
         }
         (changes, read)
     }};
+}
+
+/// PostgreSQL's and SQLite's marker statement (see [`Dialect::MARK_EVER_HELD`]).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! mark_ever_held {
+    () => {
+        "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING"
+    };
 }
 
 /// How a backend spells the statements the SQL stores share, which are
@@ -248,6 +269,11 @@ pub(crate) trait Dialect {
     fn statement(shared: &'static str) -> Self::Statement;
     /// Marks the store as having held a token; affects no row when it has.
     const MARK_EVER_HELD: &'static str;
+    /// Writes an inserted record, its columns bound by `bind_record!`.
+    const INSERT_RECORD: &'static str = insert_record!();
+    /// Whether `INSERT_RECORD` also marks the store as having held a token,
+    /// so that a change does not mark it apart.
+    const INSERT_MARKS_HELD: bool = false;
 }
 
 /// PostgreSQL's and SQLite's: the statements as written.
@@ -262,8 +288,7 @@ impl Dialect for AsWritten {
         shared
     }
 
-    const MARK_EVER_HELD: &'static str =
-        "INSERT INTO tokenkeep_meta (key, value) VALUES ('ever_held', '1') ON CONFLICT DO NOTHING";
+    const MARK_EVER_HELD: &'static str = mark_ever_held!();
 }
 
 /// Each column a change may decide on (every one but the keys `id`,
@@ -488,12 +513,12 @@ macro_rules! holds_text_outside {
 }
 
 pub(crate) use {
-    bind_record, each_column, expiring_between, fetch_records, holds_text_outside, insert_token,
-    listed, replace_token, run_change, select_tokens, set_if_changed, token_columns,
+    bind_record, each_column, expiring_between, fetch_records, holds_text_outside, insert_record,
+    insert_token, listed, replace_token, run_change, select_tokens, set_if_changed, token_columns,
 };
 // Only PostgreSQL and SQLite plan on the caller's read; MySQL always reads.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) use {plan_as_seen, where_unchanged};
+pub(crate) use {mark_ever_held, plan_as_seen, where_unchanged};
 
 /// The table that records applied migrations; its own name, so it never
 /// collides with the application's `_sqlx_migrations`.

@@ -121,6 +121,19 @@ async fn two_cached_instances() -> Option<(
     Some((first, second, b, listener))
 }
 
+/// An issue through one instance moves the other instance's change
+/// signal (what tells it to forget the texts it found absent): the
+/// insert's own statement sends the notice.
+#[tokio::test]
+async fn an_issue_through_one_instance_moves_the_others_signal() {
+    let Some((first, _second, b, _listener)) = two_cached_instances().await else { return };
+    let mut signal = tokenkeep::store::TokenStore::changes(&*b).expect("a cache signals");
+    signal.borrow_and_update();
+    first.admin_issue(IssueRequest::new("alice", "ci")).await;
+    let moved = tokio::time::timeout(std::time::Duration::from_secs(2), signal.changed()).await;
+    assert!(matches!(moved, Ok(Ok(()))), "the other instance heard of the insert");
+}
+
 /// Verifies on `service` until it fails, for at most `limit`.
 async fn until_refused(
     service: &tokenkeep::TokenManager,
