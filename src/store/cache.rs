@@ -340,7 +340,9 @@ impl<S: TokenStore> CachedStore<S> {
     /// answer then costs no read of the stamp (for SQLite's commit counter,
     /// no system call), and a change another process commits is seen
     /// within `interval` plus the time the thread waits to be scheduled,
-    /// instead of at once. The operator's choice between the two:
+    /// instead of at once (an interval longer than the cache's `ttl` is
+    /// bounded by the `ttl` instead: an entry is read again from the store
+    /// once it is that old). The operator's choice between the two:
     /// `checking` for a revoke that takes effect the moment the command
     /// returns, this for the last few percent of throughput. The thread
     /// ends when the store is dropped. A zero `interval`, or a thread that
