@@ -308,38 +308,44 @@ pub enum TokenStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "wire::WireRecord", into = "wire::WireRecord")]
 #[non_exhaustive]
+// In this order: a store probes for the hash, then a verdict reads the
+// revocation, the expiry, the id and the extras' pointer. Declared first,
+// they share the first cache lines of the record (with an `Arc`'s counts
+// just before them), where Rust's own order would put the hash and the
+// id last, after the strings, and a hit would touch one more line.
+#[repr(C)]
 pub struct TokenRecord {
-    /// Opaque random id.
-    pub id: TokenId,
-    /// The user or service account the token authenticates as.
-    pub owner: String,
-    /// The label.
-    pub name: TokenName,
     /// SHA-256 (or HMAC) of the token text.
     pub hash: TokenHash,
-    /// What lists may show of the token (`myc_3f12c4`); empty for a token
-    /// whose text was never seen here (an imported hash).
-    pub display_prefix: String,
-    /// What the token may do.
-    pub scopes: Scopes,
-    /// Persistent or temporary.
-    pub kind: TokenKind,
-    /// When it was issued.
-    pub created_at: OffsetDateTime,
-    /// When it stops working; `None` for never.
-    pub expires_at: Option<OffsetDateTime>,
-    /// When it last verified (written in batches, at most once an interval).
-    pub last_used_at: Option<OffsetDateTime>,
+    /// Opaque random id.
+    pub id: TokenId,
     /// When it was revoked.
     pub revoked_at: Option<OffsetDateTime>,
-    /// Who issued it: the acting principal (`admin`, `user:alice`,
-    /// `token:<id>`, `setup`); `None` for records older than this field.
-    pub created_by: Option<String>,
+    /// When it stops working; `None` for never.
+    pub expires_at: Option<OffsetDateTime>,
     /// The fields most tokens leave unset (description, profile, limits,
     /// addresses, metadata, what a revocation recorded), behind one
     /// allocation: `record.extras.usage` reads one, and a write allocates
     /// the box.
     pub extras: Extras,
+    /// What the token may do.
+    pub scopes: Scopes,
+    /// The user or service account the token authenticates as.
+    pub owner: String,
+    /// The label.
+    pub name: TokenName,
+    /// What lists may show of the token (`myc_3f12c4`); empty for a token
+    /// whose text was never seen here (an imported hash).
+    pub display_prefix: String,
+    /// Who issued it: the acting principal (`admin`, `user:alice`,
+    /// `token:<id>`, `setup`); `None` for records older than this field.
+    pub created_by: Option<String>,
+    /// When it was issued.
+    pub created_at: OffsetDateTime,
+    /// When it last verified (written in batches, at most once an interval).
+    pub last_used_at: Option<OffsetDateTime>,
+    /// Persistent or temporary.
+    pub kind: TokenKind,
 }
 
 impl TokenRecord {
