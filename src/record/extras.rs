@@ -107,9 +107,9 @@ impl Extras {
 impl From<ExtraFields> for Extras {
     /// Boxes `fields` unless every one is unset.
     fn from(fields: ExtraFields) -> Self {
-        let mut extras = Self(Some(Box::new(fields)));
-        extras.shrink();
-        extras
+        // Compared before boxing: a store's decoder calls this for every
+        // record it reads, most of them with nothing set.
+        if fields == UNSET { Self(None) } else { Self(Some(Box::new(fields))) }
     }
 }
 

@@ -186,7 +186,6 @@ impl Rotation {
         new.extras.replaced_by = None;
         new.extras.revoked_by = None;
         new.extras.revoke_reason = None;
-        new.extras.shrink();
         new
     }
 

@@ -47,10 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// rotations) first take a transaction-scoped advisory lock on the owner,
 /// so concurrent callers on different connections and instances queue
 /// instead of racing (an issue, which stamps the owner's shared limits on
-/// its token, reads them in the statement that takes the lock); a change of one named record (a revoke, a spent
-/// use) is one conditional `UPDATE` that writes only the version it read,
-/// and waits for no lock of the owner's; the setup claim is decided by
-/// inserting the `ever_held` row, which exactly one transaction can do. Instants are
+/// its token, reads them in the statement that takes the lock); a change
+/// of one named record (a revoke, a spent use) is one conditional
+/// `UPDATE` that writes only the version it read, and waits for no lock
+/// of the owner's; the setup claim is decided by inserting the
+/// `ever_held` row, which exactly one transaction can do. Instants are
 /// `TIMESTAMPTZ`, so results never depend on the server's time zone.
 ///
 /// ```no_run
